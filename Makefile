@@ -1,0 +1,38 @@
+# Quick start: `make demo` (try the product) and `make test` (run the whole suite).
+# Both work on a fresh machine: they create .venv and install what is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SHELL  := /bin/bash
+
+.PHONY: test demo install system-deps lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[server,dev]'
+	@touch $@
+
+install: $(STAMP)
+
+system-deps:
+	@.ci/system-deps
+
+test: $(STAMP) system-deps
+	$(BIN)/ruff check companion tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+demo: $(STAMP)
+	$(BIN)/companion demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check companion tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP) system-deps
+	$(BIN)/python bench/vault.py
+	$(BIN)/python bench/server.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache
