@@ -9,7 +9,7 @@ mapping, the key and the dotted path of the mapping, and raises
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from .errors import RecordError
@@ -101,7 +101,9 @@ def opt_int(
     return get_int(obj, key, path, minimum=minimum, maximum=maximum)
 
 
-def get_choice(obj: Mapping[str, Any], key: str, choices: tuple[str, ...], path: str = "", *, default: str | None = None) -> str:
+def get_choice(
+    obj: Mapping[str, Any], key: str, choices: tuple[str, ...], path: str = "", *, default: str | None = None
+) -> str:
     value = obj.get(key, _MISSING)
     if (value is _MISSING or value is None) and default is not None:
         return default
@@ -121,7 +123,7 @@ def parse_datetime(text: str, where: str) -> datetime:
         raise RecordError(where, f"not an ISO 8601 time: {text[:40]!r}") from None
     if value.tzinfo is None or value.utcoffset() is None:
         raise RecordError(where, "time must carry a UTC offset (e.g. 2026-01-02T10:00:00Z)")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def get_datetime(obj: Mapping[str, Any], key: str, path: str = "") -> datetime:
@@ -175,8 +177,8 @@ def iso(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime refused: store aware UTC times only")
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -27,7 +27,6 @@ from .fields import (
     iso,
     opt_date,
     opt_datetime,
-
     opt_str,
     require_mapping,
 )

@@ -1,0 +1,214 @@
+"""The clinic deployment profile (``flet.toml``) the app reads at start.
+
+A clinic rebrands the app and points it at its own server by editing
+``flet.toml``; no code changes. Every key is optional and has a default; a
+bad value raises :class:`~companion.errors.ConfigError` naming the key, e.g.
+``flet.toml: reminders.quiet_hours: expected "HH:MM-HH:MM", got "late"``.
+
+Lookup order of :func:`load_profile`: the explicit path, env
+``COMPANION_PROFILE``, then ``flet.toml`` beside the package (the project root,
+which is also the app root of a Flet build). No file at all gives the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+__all__ = ["ClinicProfile", "ReminderDefaults", "load_profile", "parse_duration", "parse_quiet_hours"]
+
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+_QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def parse_duration(text: str) -> int:
+    """``"12h"``, ``"90m"``, ``"1d"``, ``"1h30m"`` -> minutes; ValueError on anything else."""
+    m = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    if not m or not any(m.groups()):
+        raise ValueError(f'expected a duration like "24h", "90m" or "1d", got {text!r}')
+    days, hours, minutes = (int(g or 0) for g in m.groups())
+    return days * 1440 + hours * 60 + minutes
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time] | None:
+    """``"22:00-07:00"`` -> (start, end); ``""`` or ``"off"`` -> None (no quiet hours)."""
+    if not isinstance(text, str):
+        raise ValueError(f'expected "HH:MM-HH:MM" or "off", got {text!r}')
+    if text.strip().lower() in ("", "off", "none"):
+        return None
+    m = _QUIET.match(text.strip())
+    if not m:
+        raise ValueError(f'expected "HH:MM-HH:MM" or "off", got {text!r}')
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    return time(h1, m1), time(h2, m2)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderDefaults:
+    appointment_leads_minutes: tuple[int, ...] = (24 * 60, 120)
+    bill_days_before: int = 3
+    quiet_hours: tuple[time, time] | None = (time(22, 0), time(7, 0))
+    discreet: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicProfile:
+    name: str = "Your clinic"
+    discreet_name: str = "Your clinic"
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    hours: str | None = None
+    website: str | None = None
+    accent_color: str = "#00695C"
+    server_url: str | None = None
+    ca_file: Path | None = None
+    emergency_number: str = "911"
+    crisis_line: str | None = None
+    counselling_phone: str | None = None
+    reminders: ReminderDefaults = field(default_factory=ReminderDefaults)
+    auto_lock_minutes: int = 5
+    source: Path | None = None  # the file it came from, None for built-in defaults
+
+
+class _Reader:
+    """Reads typed values out of one TOML table, naming ``file: table.key`` on failure."""
+
+    def __init__(self, data: Mapping[str, Any], table: str, label: str) -> None:
+        raw = data.get(table, {})
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{label}: [{table}] must be a table")
+        self.data, self.table, self.label = raw, table, label
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.label}: {self.table}.{key}: {problem}")
+
+    def text(self, key: str, default: str | None) -> str | None:
+        value = self.data.get(key, default)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(key, f"expected text, got {type(value).__name__}")
+        return value.strip() or default
+
+    def integer(self, key: str, default: int, lo: int, hi: int) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise self.fail(key, f"expected a whole number from {lo} to {hi}, got {value!r}")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {value!r}")
+        return value
+
+    def unknown_keys(self, allowed: set[str]) -> None:
+        extra = sorted(set(self.data) - allowed)
+        if extra:
+            raise self.fail(extra[0], "unknown key (misspelt?)")
+
+
+def _parse(data: Mapping[str, Any], label: str, base: Path | None) -> ClinicProfile:
+    known = {"clinic", "server", "safety", "reminders", "privacy"}
+    extra = sorted(set(data) - known)
+    if extra:
+        raise ConfigError(f"{label}: [{extra[0]}]: unknown table (expected one of {', '.join(sorted(known))})")
+    d = ClinicProfile()
+    clinic = _Reader(data, "clinic", label)
+    clinic.unknown_keys({"name", "discreet_name", "phone", "email", "address", "hours", "website", "accent_color"})
+    accent = clinic.text("accent_color", d.accent_color) or d.accent_color
+    if not _COLOR.match(accent):
+        raise clinic.fail("accent_color", f'expected a colour like "#00695C", got {accent!r}')
+    name = clinic.text("name", d.name) or d.name
+
+    server = _Reader(data, "server", label)
+    server.unknown_keys({"url", "ca_file"})
+    url = server.text("url", None)
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise server.fail("url", f"expected an https:// address, got {url!r}")
+    ca_text = server.text("ca_file", None)
+    ca_file = None
+    if ca_text:
+        ca_file = (base / ca_text) if base and not Path(ca_text).is_absolute() else Path(ca_text)
+        if not ca_file.is_file():
+            raise server.fail("ca_file", f"no such file: {ca_file}")
+
+    safety = _Reader(data, "safety", label)
+    safety.unknown_keys({"emergency_number", "crisis_line", "counselling_phone"})
+
+    rem = _Reader(data, "reminders", label)
+    rem.unknown_keys({"appointment_leads", "bill_days_before", "quiet_hours", "discreet"})
+    leads_raw = rem.data.get("appointment_leads", ["24h", "2h"])
+    if not isinstance(leads_raw, list) or not leads_raw or len(leads_raw) > 5:
+        raise rem.fail("appointment_leads", 'expected a list of 1 to 5 durations like ["24h", "2h"]')
+    try:
+        leads = tuple(sorted({parse_duration(x) for x in leads_raw}, reverse=True))
+        quiet = parse_quiet_hours(rem.data.get("quiet_hours", "22:00-07:00"))
+    except ValueError as exc:
+        key = "quiet_hours" if "HH:MM" in str(exc) else "appointment_leads"
+        raise rem.fail(key, str(exc)) from None
+    if any(m <= 0 or m > 14 * 1440 for m in leads):
+        raise rem.fail("appointment_leads", "each lead time must be between 1 minute and 14 days")
+    reminders = ReminderDefaults(
+        appointment_leads_minutes=leads,
+        bill_days_before=rem.integer("bill_days_before", 3, 0, 30),
+        quiet_hours=quiet,
+        discreet=rem.boolean("discreet", True),
+    )
+
+    privacy = _Reader(data, "privacy", label)
+    privacy.unknown_keys({"auto_lock_minutes"})
+    return ClinicProfile(
+        name=name,
+        discreet_name=clinic.text("discreet_name", None) or d.discreet_name,
+        phone=clinic.text("phone", None),
+        email=clinic.text("email", None),
+        address=clinic.text("address", None),
+        hours=clinic.text("hours", None),
+        website=clinic.text("website", None),
+        accent_color=accent,
+        server_url=url,
+        ca_file=ca_file,
+        emergency_number=safety.text("emergency_number", d.emergency_number) or d.emergency_number,
+        crisis_line=safety.text("crisis_line", None),
+        counselling_phone=safety.text("counselling_phone", None),
+        reminders=reminders,
+        auto_lock_minutes=privacy.integer("auto_lock_minutes", 5, 0, 240),
+        source=None,
+    )
+
+
+def default_profile_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "flet.toml"
+
+
+def load_profile(path: str | Path | None = None) -> ClinicProfile:
+    """Load and validate the clinic profile; see the module docstring for the lookup order."""
+    explicit = path or os.environ.get("COMPANION_PROFILE")
+    target = Path(explicit) if explicit else default_profile_path()
+    if not target.is_file():
+        if explicit:
+            raise ConfigError(f"clinic profile not found: {target}")
+        return ClinicProfile()
+    label = target.name
+    try:
+        data = tomllib.loads(target.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{label}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: not valid TOML: {exc}") from None
+    profile = _parse(data, label, target.parent)
+    return replace(profile, source=target)
