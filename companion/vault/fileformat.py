@@ -1,0 +1,160 @@
+"""Byte layout of a vault file, and sealing/opening its encrypted document.
+
+One vault file (``vault.pcv``, and its previous generation ``vault.pcv.bak``) is::
+
+    offset  size  field
+    0       7     magic  b"PCVAULT"
+    7       1     format version (1)
+    8       1     KDF algorithm id (1 = scrypt)
+    9       1     scrypt log2(N)                 bounds-checked on read
+    10      1     scrypt r                       bounds-checked on read
+    11      1     scrypt p                       bounds-checked on read
+    12      16    KDF salt
+    28      12    wrap nonce (AES-GCM)
+    40      48    wrapped DEK: AES-256-GCM(KEK, DEK) = 32-byte key + 16-byte tag
+    88      12    data nonce (AES-GCM, fresh random for every write)
+    100     n+16  AES-256-GCM(DEK, JSON document) = ciphertext + 16-byte tag
+
+Bytes 0..39 (everything that determines the KEK, plus the wrap nonce) are the
+associated data of the key wrap; bytes 0..99 (the whole header, including the
+wrapped DEK and the data nonce) are the associated data of the document
+encryption. So every header byte is authenticated: a change to bytes 0..39
+fails the unwrap, a change to 40..99 or the body fails the document tag.
+
+The plaintext is the TinyDB document (``{table: {id: record}}``) as compact
+JSON in UTF-8. It exists only in memory.
+
+Nonce budget: random 96-bit nonces stay safe for 2^32 encryptions under one
+DEK; a vault writes once per user action or sync page, so that is centuries.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ..errors import VaultCorrupted
+from .keys import DEK_BYTES, NONCE_BYTES, ScryptParams, new_nonce, unwrap_data_key, wrap_data_key
+
+__all__ = [
+    "HEADER_SIZE",
+    "MAGIC",
+    "MIN_FILE_SIZE",
+    "SALT_BYTES",
+    "KeySlot",
+    "SealedFile",
+    "decode_document",
+    "encode_document",
+    "parse_file",
+    "seal",
+]
+
+MAGIC = b"PCVAULT"
+FORMAT_VERSION = 1
+KDF_SCRYPT = 1
+SALT_BYTES = 16
+TAG_BYTES = 16
+
+_PREFIX = struct.Struct(f">{len(MAGIC)}sBBBBB{SALT_BYTES}s{NONCE_BYTES}s")  # bytes 0..39
+WRAPPED_BYTES = DEK_BYTES + TAG_BYTES
+KEY_SLOT_SIZE = _PREFIX.size + WRAPPED_BYTES  # 88
+HEADER_SIZE = KEY_SLOT_SIZE + NONCE_BYTES  # 100
+MIN_FILE_SIZE = HEADER_SIZE + TAG_BYTES  # an empty plaintext still carries its tag
+
+
+@dataclass(frozen=True, slots=True)
+class KeySlot:
+    """The passcode-dependent part of the header: KDF parameters, salt and the wrapped DEK.
+
+    It stays the same from write to write and changes only with the passcode.
+    """
+
+    params: ScryptParams
+    salt: bytes
+    wrap_nonce: bytes
+    wrapped_dek: bytes
+
+    @staticmethod
+    def wrap_aad(params: ScryptParams, salt: bytes, wrap_nonce: bytes) -> bytes:
+        return _PREFIX.pack(MAGIC, FORMAT_VERSION, KDF_SCRYPT, params.log2_n, params.r, params.p, salt, wrap_nonce)
+
+    @classmethod
+    def create(cls, kek: bytes, dek: bytes, params: ScryptParams, salt: bytes) -> KeySlot:
+        """Wrap ``dek`` under ``kek`` for a file whose header names ``params`` and ``salt``."""
+        nonce = new_nonce()
+        wrapped = wrap_data_key(kek, dek, nonce, cls.wrap_aad(params, salt, nonce))
+        return cls(params, salt, nonce, wrapped)
+
+    def to_bytes(self) -> bytes:
+        return self.wrap_aad(self.params, self.salt, self.wrap_nonce) + self.wrapped_dek
+
+    def unwrap(self, kek: bytes) -> bytes:
+        """The DEK; :class:`~companion.errors.WrongPasscode` when ``kek`` or this slot is not the right one."""
+        return unwrap_data_key(kek, self.wrapped_dek, self.wrap_nonce,
+                               self.wrap_aad(self.params, self.salt, self.wrap_nonce))
+
+
+@dataclass(frozen=True, slots=True)
+class SealedFile:
+    """A parsed but not yet decrypted vault file."""
+
+    slot: KeySlot
+    header: bytes  # bytes 0..99, the document's associated data
+    data_nonce: bytes
+    body: bytes  # ciphertext + tag
+
+    def open(self, dek: bytes) -> bytes:
+        """The plaintext document; :class:`VaultCorrupted` when the body or header was changed."""
+        try:
+            return AESGCM(dek).decrypt(self.data_nonce, self.body, self.header)
+        except InvalidTag:
+            raise VaultCorrupted("the vault file is damaged or was tampered with (authentication failed)") from None
+
+
+def parse_file(blob: bytes) -> SealedFile:
+    """Split a file into its parts, refusing anything that is not a well-formed version-1 vault file.
+
+    Raises :class:`VaultCorrupted` naming what is wrong (length, magic, version,
+    KDF id, or the out-of-bounds KDF parameter).
+    """
+    if len(blob) < MIN_FILE_SIZE:
+        raise VaultCorrupted(f"the vault file is damaged: {len(blob)} bytes is shorter than any vault file")
+    magic, version, kdf_id, log2_n, r, p, salt, wrap_nonce = _PREFIX.unpack_from(blob, 0)
+    if magic != MAGIC:
+        raise VaultCorrupted("the vault file is damaged: it does not start with the vault magic bytes")
+    if version != FORMAT_VERSION:
+        raise VaultCorrupted(f"the vault file is damaged or newer than this app: format version {version}")
+    if kdf_id != KDF_SCRYPT:
+        raise VaultCorrupted(f"the vault file is damaged: unknown KDF algorithm id {kdf_id}")
+    params = ScryptParams.from_header(log2_n, r, p)
+    wrapped = blob[_PREFIX.size:KEY_SLOT_SIZE]
+    slot = KeySlot(params, salt, wrap_nonce, wrapped)
+    return SealedFile(slot, blob[:HEADER_SIZE], blob[KEY_SLOT_SIZE:HEADER_SIZE], blob[HEADER_SIZE:])
+
+
+def seal(slot: KeySlot, dek: bytes, plaintext: bytes) -> bytes:
+    """A complete vault file: header + AES-256-GCM(DEK, plaintext) under a fresh nonce."""
+    nonce = new_nonce()
+    header = slot.to_bytes() + nonce
+    return header + AESGCM(dek).encrypt(nonce, plaintext, header)
+
+
+def encode_document(document: dict[str, Any]) -> bytes:
+    """The TinyDB document as compact JSON bytes (never written anywhere unencrypted)."""
+    return json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def decode_document(plaintext: bytes) -> dict[str, Any]:
+    """JSON bytes -> ``{table: {doc_id: record}}``; anything else means the file is not ours."""
+    try:
+        document = json.loads(plaintext)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise VaultCorrupted("the vault file is damaged: its content is not a vault document") from None
+    if not isinstance(document, dict) or not all(isinstance(t, dict) for t in document.values()):
+        raise VaultCorrupted("the vault file is damaged: its content is not a vault document")
+    return document

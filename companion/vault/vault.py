@@ -1,0 +1,269 @@
+"""The vault: the patient's encrypted, crash-safe local store, and its life cycle.
+
+Usage::
+
+    with Vault.open(folder, passcode) as vault:          # or Vault.create(...)
+        with vault.batch():                               # one atomic file write
+            vault.messages.upsert_many(page_of_messages)
+            vault.meta.set("sync.cursor", cursor)
+        vault.appointments.all()
+
+``Vault.create``/``Vault.open`` take the folder's exclusive writer lock and
+keep it until :meth:`Vault.close`, so a second process gets
+:class:`~companion.errors.VaultBusy`; within the process, ``vault.lock`` (an
+``RLock``) serialises threads. Every record change is one crash-safe file write
+(see :mod:`companion.vault.files`) unless it happens inside :meth:`Vault.batch`.
+
+Unlocking runs the KDF from the file header (default scrypt 2^17); new vaults use
+``COMPANION_KDF_LOG2N`` when set (tests and benchmarks: 14) — see
+:func:`companion.vault.keys.kdf_from_env`. Failed unlocks back off
+(:mod:`companion.vault.lockout`); a damaged main file falls back to the previous
+generation and sets ``recovered`` (:mod:`companion.vault.unlock`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from os import PathLike
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ..errors import RecordError, VaultError, VaultExists, VaultNotFound, WrongPasscode
+from ..models import Appointment, Article, Bill, Message, OutboxEntry, PrepStep, Profile, Result
+from .fileformat import SALT_BYTES, KeySlot
+from .files import VaultFolder, WriterLock
+from .keys import KeyProvider, PasscodeKeyProvider, ScryptParams, derive_checked, kdf_from_env, new_data_key
+from .lockout import UnlockThrottle
+from .passcode import check_new_passcode, normalise
+from .repos import Meta, Repo, RepoContext, SingletonRepo
+from .storage import EncryptedStorage, open_database
+from .unlock import unlock
+
+__all__ = ["Vault"]
+
+FolderLike = str | PathLike[str]
+
+
+@contextlib.contextmanager
+def _disk_errors(action: str) -> Iterator[None]:
+    """Turn an unexpected OSError (permissions, full disk, read-only media) into a one-line VaultError."""
+    try:
+        yield
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        raise VaultError(f"{action}: {error.strerror or error}{where}") from None
+
+
+class Vault:
+    """An open, unlocked vault. Build it with :meth:`create` or :meth:`open`, never directly."""
+
+    def __init__(self, folder: VaultFolder, storage: EncryptedStorage, writer: WriterLock,
+                 provider: KeyProvider, clock: Callable[[], float], *, recovered: bool) -> None:
+        self.folder: Path = folder.path
+        self.recovered = recovered
+        self.lock = threading.RLock()
+        self._storage = storage
+        self._writer = writer
+        self._provider = provider
+        self._throttle = UnlockThrottle(folder, clock)
+        self._db = open_database(storage)
+        # A vault dropped without close() must not keep its folder locked for the
+        # rest of the process (the next open would say VaultBusy).
+        self._release_on_gc = weakref.finalize(self, writer.release)
+        ctx = RepoContext(self._db, storage, self.lock)
+        self.profile: SingletonRepo[Profile] = SingletonRepo(ctx, "profile", Profile)
+        self.appointments: Repo[Appointment] = Repo(ctx, "appointment", Appointment)
+        self.prep: Repo[PrepStep] = Repo(ctx, "prep", PrepStep)
+        self.bills: Repo[Bill] = Repo(ctx, "bill", Bill)
+        self.results: Repo[Result] = Repo(ctx, "result", Result)
+        self.messages: Repo[Message] = Repo(ctx, "message", Message)
+        self.articles: Repo[Article] = Repo(ctx, "article", Article)
+        self.outbox: Repo[OutboxEntry] = Repo(ctx, "outbox", OutboxEntry)
+        self.meta = Meta(ctx)
+        self._repos: dict[str, Repo[Any] | SingletonRepo[Any]] = {
+            r.kind: r for r in (self.profile, self.appointments, self.prep, self.bills, self.results,
+                                self.messages, self.articles, self.outbox)
+        }
+
+    # --- life cycle ----------------------------------------------------------------
+
+    @classmethod
+    def create(cls, folder: FolderLike, passcode: str, *, kdf: ScryptParams | None = None,
+               key_provider: KeyProvider | None = None) -> Vault:
+        """Create an empty vault in ``folder`` (created 0700 when missing) and return it open.
+
+        Raises :class:`WeakPasscode` (with the reason) before touching the disk,
+        :class:`VaultExists`, :class:`VaultBusy`. ``kdf`` defaults to
+        ``COMPANION_KDF_LOG2N`` if set, else :meth:`ScryptParams.default`.
+        """
+        check_new_passcode(passcode)
+        params = kdf if kdf is not None else kdf_from_env()
+        provider = key_provider or PasscodeKeyProvider()
+        files = VaultFolder(Path(folder))
+        with _disk_errors("could not create the vault"):
+            files.ensure_exists()
+            writer = files.lock()
+            try:
+                if files.has_vault():
+                    raise VaultExists(f"a vault already exists in {files.path}")
+                files.remove_stale_temps()
+                salt = secrets.token_bytes(SALT_BYTES)
+                kek = derive_checked(provider, normalise(passcode), salt, params)
+                dek = new_data_key()
+                storage = EncryptedStorage.create_new(files, KeySlot.create(kek, dek, params, salt), dek)
+                UnlockThrottle(files, time.time).reset()  # a counter left by a wiped vault must not carry over
+                return cls(files, storage, writer, provider, time.time, recovered=False)
+            except BaseException:
+                writer.release()
+                raise
+
+    @classmethod
+    def open(cls, folder: FolderLike, passcode: str, *, key_provider: KeyProvider | None = None,
+             clock: Callable[[], float] = time.time) -> Vault:
+        """Unlock the vault in ``folder``.
+
+        Raises :class:`VaultNotFound`, :class:`VaultBusy`, :class:`LockedOut` (before
+        any KDF work), :class:`WrongPasscode` (counted, durably, before it is raised)
+        or :class:`VaultCorrupted`. When the main file is damaged and the previous
+        generation is good, opens that one, repairs the main file and sets
+        ``recovered``.
+        """
+        provider = key_provider or PasscodeKeyProvider()
+        files = VaultFolder(Path(folder))
+        if not files.has_vault():
+            raise VaultNotFound(f"no vault in {files.path}")
+        with _disk_errors("could not open the vault"):
+            writer = files.lock()
+            try:
+                files.remove_stale_temps()
+                throttle = UnlockThrottle(files, clock)
+                throttle.check()
+                try:
+                    unlocked = unlock(files, normalise(passcode), provider)
+                except WrongPasscode:
+                    failures = throttle.record_failure()
+                    raise WrongPasscode(throttle.describe_failure(failures)) from None
+                throttle.reset()
+                storage = EncryptedStorage(files, unlocked.slot, unlocked.dek, unlocked.document, unlocked.blob,
+                                           main_is_good=not unlocked.recovered)
+                if unlocked.recovered:
+                    # Rewrite the main file now, so the next start does not report a
+                    # recovery again. If the disk refuses, the data is still readable
+                    # and the next write repairs it (.bak is never overwritten by damage).
+                    with contextlib.suppress(VaultError):
+                        storage.save_now()
+                return cls(files, storage, writer, provider, clock, recovered=unlocked.recovered)
+            except BaseException:
+                writer.release()
+                raise
+
+    @staticmethod
+    def exists(folder: FolderLike) -> bool:
+        return VaultFolder(Path(folder)).has_vault()
+
+    @staticmethod
+    def wipe(folder: FolderLike) -> None:
+        """Remove every vault file in ``folder`` (the folder itself stays). :class:`VaultBusy` while it is open."""
+        files = VaultFolder(Path(folder))
+        if not files.path.is_dir():
+            return
+        with _disk_errors("could not wipe the vault"):
+            writer = files.lock()
+            try:
+                files.remove_all()
+            finally:
+                writer.release()
+
+    def close(self) -> None:
+        """Forget the keys and the document and release the writer lock (idempotent)."""
+        with self.lock:
+            if not self._writer.held:
+                return
+            if self._storage.in_batch:
+                raise VaultError("the vault cannot be closed inside a batch")
+            self._db.close()
+            self._writer.release()
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Vault {str(self.folder)!r} {'open' if self._writer.held else 'closed'}>"
+
+    # --- changes -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make every change inside the block ONE atomic file write at its end.
+
+        Holds ``lock`` for the whole block. Nested batches join the outer one. An
+        exception discards every change of the (outermost) batch — the vault reads
+        as its last committed state — and nothing is written.
+        """
+        with self.lock:
+            self._storage.begin()
+            ok = False
+            try:
+                yield
+                ok = True
+            finally:
+                self._storage.end(ok)
+
+    def change_passcode(self, old: str, new: str) -> None:
+        """Re-wrap the data key under ``new`` (the data is not re-encrypted with another key).
+
+        :class:`WrongPasscode` if ``old`` is wrong (counted like a failed unlock),
+        :class:`WeakPasscode` if ``new`` is refused. Both generations are rewritten,
+        so afterwards ``old`` unlocks neither; a crash midway leaves a vault that
+        ``old`` or ``new`` unlocks. The KDF parameters stay those of the vault.
+        """
+        check_new_passcode(new)
+        with self.lock, _disk_errors("could not change the passcode"):
+            self._storage.require_open()
+            if self._storage.in_batch:
+                raise VaultError("the passcode cannot be changed inside a batch")
+            self._throttle.check()
+            slot = self._storage.slot
+            try:
+                dek = slot.unwrap(derive_checked(self._provider, normalise(old), slot.salt, slot.params))
+                if not self._storage.same_data_key(dek):
+                    raise WrongPasscode("wrong passcode")
+            except WrongPasscode:
+                failures = self._throttle.record_failure()
+                raise WrongPasscode(self._throttle.describe_failure(failures)) from None
+            self._throttle.reset()
+            salt = secrets.token_bytes(SALT_BYTES)
+            kek = derive_checked(self._provider, normalise(new), salt, slot.params)
+            self._storage.rekey(KeySlot.create(kek, dek, slot.params, salt))
+
+    def clear_clinic_data(self) -> None:
+        """Revocation: remove every clinic record (all kinds but the outbox) and ``sync.*`` meta, in one write."""
+        with self.batch():
+            for kind, repo in self._repos.items():
+                if kind != "outbox":
+                    repo.clear()
+            self.meta.delete_prefix("sync.")
+
+    # --- access ------------------------------------------------------------------------
+
+    def repo(self, kind: str) -> Repo[Any] | SingletonRepo[Any]:
+        """The repo of a wire kind: appointment, prep, bill, result, message, article, profile, outbox."""
+        try:
+            return self._repos[kind]
+        except KeyError:
+            raise RecordError("kind", f"unknown record kind {kind[:40]!r}") from None
+
+    @property
+    def file_writes(self) -> int:
+        """Vault generations written since this object was opened (diagnostics and benchmarks)."""
+        return self._storage.writes
