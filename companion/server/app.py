@@ -1,0 +1,72 @@
+"""The FastAPI application factory of the clinic server.
+
+``create_app(settings)`` wires the database, the wake-up hub (plus the PostgreSQL LISTEN thread),
+the audit log, the error handlers, the request guard and the routers. The schema is created or
+checked when the factory runs, so a misconfigured database fails at start, not at the first
+request. Uvicorn serves the result (see :mod:`.cli`); tests may also drive it in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ..fields import utcnow
+from .audit import AuditLog
+from .context import ServerContext
+from .database import Database
+from .errors import install_error_handlers
+from .middleware import GuardMiddleware
+from .routes_admin import router as admin_router
+from .routes_care import router as care_router
+from .routes_device import router as device_router
+from .routes_messages import router as messages_router
+from .routes_patients import router as patients_router
+from .settings import Settings
+from .wakeups import PgListener, WakeupHub
+
+DESCRIPTION = """Clinic sync server of Patient Companion.
+
+* Device API (`/v1/devices`, `/v1/sync`): bearer *device* token; see `companion.sync.protocol`.
+* Staff API (`/v1/staff/…`): bearer *staff* token; roles psr, clinician, admin.
+* Every error is `{"error": {"code": …, "message": …}}`.
+"""
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    db = Database(settings.db_url)
+    db.init_schema()
+    hub = WakeupHub()
+    audit_log = AuditLog(db, clock)
+    ctx = ServerContext(settings=settings, db=db, hub=hub, audit=audit_log, clock=clock)
+    db.on_commit = hub.wake_threadsafe
+    listener = PgListener(db.url, hub) if db.is_postgres else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hub.bind(asyncio.get_running_loop())
+        audit_log.start()
+        if listener is not None:
+            listener.start()
+        try:
+            yield
+        finally:
+            if listener is not None:
+                listener.stop()
+            hub.wake_all()
+            audit_log.close()
+            db.dispose()
+
+    app = FastAPI(title="Patient Companion clinic server", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.add_middleware(GuardMiddleware)
+    for router in (admin_router, device_router, patients_router, care_router, messages_router):
+        app.include_router(router)
+    return app

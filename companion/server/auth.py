@@ -1,0 +1,116 @@
+"""Bearer-token authentication for devices and staff, as FastAPI dependencies.
+
+- :func:`current_device` — a paired, unrevoked device; a revoked one gets 401 with code
+  ``device_revoked`` (checked against the database on every request, so revocation works at
+  once on every server process). Staff tokens are not device tokens: 401.
+- :func:`staff_with` ``(permission)`` — a staff member whose role has that permission
+  (table in :mod:`.principals`); other roles get 403, device tokens 401.
+
+Tokens are looked up by their SHA-256 (unique index): one indexed read per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .context import ServerContext, get_ctx
+from .errors import ApiError
+from .middleware import ACTOR_KEY
+from .principals import DevicePrincipal, StaffPrincipal
+from .schema import devices, staff
+from .tokens import DEVICE_TOKEN_PREFIX, STAFF_TOKEN_PREFIX, hash_secret
+
+LAST_SEEN_EVERY = timedelta(minutes=5)  # write last_seen_at at most this often (writes cost an fsync)
+
+device_bearer = HTTPBearer(auto_error=False, scheme_name="deviceToken",
+                           description="Device token from POST /v1/devices")
+staff_bearer = HTTPBearer(auto_error=False, scheme_name="staffToken",
+                          description="Staff token from `companion-server staff add`")
+
+
+def _unauthorized(code: str, message: str) -> ApiError:
+    return ApiError(401, code, message, {"WWW-Authenticate": "Bearer"})
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None, prefix: str, who: str) -> str:
+    if credentials is None or not credentials.credentials:
+        raise _unauthorized("unauthorized", f"a {who} bearer token is required")
+    token = credentials.credentials.strip()
+    if not token.startswith(prefix) or len(token) > 200:
+        raise _unauthorized("invalid_token", f"not a valid {who} token")
+    return token
+
+
+def authenticate_device(ctx: ServerContext, token: str) -> DevicePrincipal:
+    with ctx.db.read() as conn:
+        row = conn.execute(sa.select(devices.c.id, devices.c.patient_id, devices.c.name, devices.c.revoked_at,
+                                     devices.c.last_seen_at)
+                           .where(devices.c.token_hash == hash_secret(token))).mappings().first()
+    if row is None:
+        raise _unauthorized("invalid_token", "unknown device token")
+    if row["revoked_at"] is not None:
+        raise _unauthorized("device_revoked", "this device was revoked by the clinic; pair it again to continue")
+    now = ctx.now()
+    if row["last_seen_at"] is None or now - row["last_seen_at"] > LAST_SEEN_EVERY:
+        with ctx.db.append() as conn:
+            conn.execute(sa.update(devices).where(devices.c.id == row["id"]).values(last_seen_at=now))
+    return DevicePrincipal(id=row["id"], patient_id=row["patient_id"], name=row["name"])
+
+
+def device_still_valid(ctx: ServerContext, device_id: str) -> bool:
+    """Re-checked by a long-poll when it wakes: a device revoked mid-wait gets its 401 at once."""
+    with ctx.db.read() as conn:
+        revoked = conn.execute(sa.select(devices.c.revoked_at).where(devices.c.id == device_id)).first()
+    return revoked is not None and revoked[0] is None
+
+
+def authenticate_staff(ctx: ServerContext, token: str) -> StaffPrincipal:
+    with ctx.db.read() as conn:
+        row = conn.execute(sa.select(staff.c.id, staff.c.name, staff.c.role, staff.c.revoked_at)
+                           .where(staff.c.token_hash == hash_secret(token))).mappings().first()
+    if row is None:
+        raise _unauthorized("invalid_token", "unknown staff token")
+    if row["revoked_at"] is not None:
+        raise _unauthorized("staff_revoked", "this staff token was revoked")
+    return StaffPrincipal(id=row["id"], name=row["name"], role=row["role"])
+
+
+def current_device(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(device_bearer),  # noqa: B008
+) -> DevicePrincipal:
+    ctx = get_ctx(request)
+    device = authenticate_device(ctx, _token(credentials, DEVICE_TOKEN_PREFIX, "device"))
+    request.scope[ACTOR_KEY] = device.id
+    return device
+
+
+def staff_with(permission: str) -> Callable[..., StaffPrincipal]:
+    """A dependency admitting staff whose role holds ``permission``."""
+
+    def dependency(
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Depends(staff_bearer),  # noqa: B008
+    ) -> StaffPrincipal:
+        member = authenticate_staff(get_ctx(request), _token(credentials, STAFF_TOKEN_PREFIX, "staff"))
+        request.scope[ACTOR_KEY] = member.id
+        if not member.can(permission):
+            raise ApiError(403, "forbidden", f"the {member.role} role may not do this ({permission})")
+        return member
+
+    dependency.__name__ = f"staff_{permission.replace('.', '_')}"
+    return dependency
+
+
+def any_staff(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(staff_bearer),  # noqa: B008
+) -> StaffPrincipal:
+    member = authenticate_staff(get_ctx(request), _token(credentials, STAFF_TOKEN_PREFIX, "staff"))
+    request.scope[ACTOR_KEY] = member.id
+    return member

@@ -1,0 +1,52 @@
+"""Writing the sync feed: every change a device will see goes through :func:`_write_change`.
+
+Staff actions and pushed mutations call :func:`publish` (upsert) or :func:`retract` (tombstone)
+inside their :meth:`Database.write` transaction, so the clinic record and its feed entry commit
+together. ``_write_change`` replaces the record's previous feed row with a new one under a new
+sequence number (the table holds one row per record), checks that the upsert data parses as the
+app will parse it (``models.parse_record``: a record the app would refuse never enters the feed),
+notes the scope for the in-process wake-up and, on PostgreSQL, sends the cross-process NOTIFY.
+"""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from ..models import Record, parse_record
+from .database import Tx
+from .schema import CLINIC_SCOPE, changes
+from .wakeups import notify_statement
+
+__all__ = ["CLINIC_SCOPE", "publish", "retract"]
+
+
+def publish(tx: Tx, scope: str, record: Record) -> None:
+    """Upsert ``record`` into the feed of ``scope`` (a patient id, or CLINIC_SCOPE)."""
+    data = record.to_dict()
+    parse_record(record.record_kind, data)  # the app must be able to read what we send
+    _write_change(tx, scope, record.record_kind, record.id, json.dumps(data, separators=(",", ":")))
+
+
+def retract(tx: Tx, scope: str, kind: str, record_id: str) -> None:
+    """Tell devices of ``scope`` to drop the record (a tombstone: ``op: delete``).
+
+    Only records that were ever in the feed get a tombstone: a held result that is blocked must
+    not even have its id reach a device.
+    """
+    found = tx.execute(sa.select(changes.c.op).where(changes.c.kind == kind, changes.c.record_id == record_id))
+    op = found.scalar()
+    if op == "upsert":
+        _write_change(tx, scope, kind, record_id, None)
+
+
+def _write_change(tx: Tx, scope: str, kind: str, record_id: str, data: str | None) -> None:
+    """The one place the feed is written; see the module docstring for why it is shaped so."""
+    tx.execute(sa.delete(changes).where(changes.c.kind == kind, changes.c.record_id == record_id))
+    tx.execute(sa.insert(changes).values(scope=scope, kind=kind, record_id=record_id,
+                                         op="upsert" if data is not None else "delete", data=data))
+    if scope not in tx.scopes:
+        tx.scopes.add(scope)
+        if tx.is_postgres:
+            tx.execute(notify_statement(), {"scope": scope})

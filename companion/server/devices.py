@@ -1,0 +1,41 @@
+"""A patient's paired devices: list, look up, revoke (at once, for every server process).
+
+Revocation is a column set in the database that :mod:`.auth` reads on every request; the
+patient's waiting long-polls are woken so they answer 401 ``device_revoked`` straight away
+instead of at the end of their wait.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .database import Tx
+from .records import Row
+from .schema import devices
+
+
+def get_device(conn: Connection | Tx, device_id: str) -> Row | None:
+    row: Row | None = conn.execute(sa.select(devices).where(devices.c.id == device_id)).mappings().first()
+    return row
+
+
+def list_devices(conn: Connection, patient_id: str) -> list[Row]:
+    return list(conn.execute(sa.select(devices).where(devices.c.patient_id == patient_id)
+                             .order_by(devices.c.created_at, devices.c.id)).mappings())
+
+
+def revoke_device(tx: Tx, device: Row, staff_id: str | None, now: datetime) -> Row:
+    """Revoke; revoking twice keeps the first time. Marks the patient's scope so waiters wake."""
+    if device["revoked_at"] is None:
+        tx.execute(sa.update(devices).where(devices.c.id == device["id"]).values(revoked_at=now, revoked_by=staff_id))
+    tx.scopes.add(device["patient_id"])  # wake that patient's long-polls; they re-check their token
+    if tx.is_postgres:
+        from .wakeups import notify_statement
+
+        tx.execute(notify_statement(), {"scope": device["patient_id"]})
+    fresh = get_device(tx, device["id"])
+    assert fresh is not None
+    return fresh

@@ -1,0 +1,121 @@
+"""Messages between clinic and patient, and the PSR inbox of everything patients send.
+
+Messages: a clinic message is written by staff; a patient message arrives as a ``message.send``
+mutation and carries the mutation id as ``client_id``, so the app can match the copy that comes
+back in its feed to the outbox entry it sent. Every message change is published by
+:func:`_save_message`.
+
+Inbox: one item per thing a patient asked for (message, appointment request or cancellation,
+check-in, payment-plan request), with what staff need to act on it in ``detail``. Items start
+unread; staff mark them read and handled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .changes import publish
+from .database import Tx
+from .records import Row, message_of
+from .schema import inbox, messages
+from .tokens import new_id
+
+INBOX_STATES = ("open", "handled", "all")
+
+
+def get_message(conn: Connection | Tx, message_id: str) -> Row | None:
+    row: Row | None = conn.execute(sa.select(messages).where(messages.c.id == message_id)).mappings().first()
+    return row
+
+
+def list_messages(conn: Connection, patient_id: str, limit: int = 200, before: datetime | None = None) -> list[Row]:
+    """Newest first."""
+    query = sa.select(messages).where(messages.c.patient_id == patient_id)
+    if before is not None:
+        query = query.where(messages.c.sent_at < before)
+    return list(conn.execute(query.order_by(messages.c.sent_at.desc(), messages.c.id).limit(limit)).mappings())
+
+
+def send_clinic_message(tx: Tx, patient_id: str, body: str, thread: str, staff_id: str, staff_name: str,
+                        now: datetime) -> Row:
+    message_id = new_id("msg")
+    values = {"id": message_id, "patient_id": patient_id, "thread": thread, "author": "clinic", "body": body,
+              "sent_at": now, "staff_id": staff_id, "author_name": staff_name, "read_at": None, "client_id": None}
+    tx.execute(sa.insert(messages).values(values))
+    return _save_message(tx, message_id, {})
+
+
+def receive_patient_message(tx: Tx, patient_id: str, body: str, thread: str, client_id: str, now: datetime) -> Row:
+    message_id = new_id("msg")
+    values = {"id": message_id, "patient_id": patient_id, "thread": thread, "author": "patient", "body": body,
+              "sent_at": now, "staff_id": None, "author_name": None, "read_at": None, "client_id": client_id}
+    tx.execute(sa.insert(messages).values(values))
+    return _save_message(tx, message_id, {})
+
+
+def mark_read_by_patient(tx: Tx, message: Row, now: datetime) -> Row:
+    return _save_message(tx, message["id"], {} if message["read_at"] else {"read_at": now})
+
+
+def _save_message(tx: Tx, message_id: str, values: Mapping[str, Any]) -> Row:
+    """The one write path for messages: apply and publish."""
+    if values:
+        tx.execute(sa.update(messages).where(messages.c.id == message_id).values(dict(values)))
+    row = get_message(tx, message_id)
+    if row is None:
+        raise LookupError(message_id)
+    publish(tx, row["patient_id"], message_of(row))
+    return row
+
+
+# -- inbox -----------------------------------------------------------------------------------------
+def add_inbox_item(tx: Tx, patient_id: str, kind: str, *, ref_kind: str | None, ref_id: str | None,
+                   mutation_id: str | None, detail: Mapping[str, Any], now: datetime) -> str:
+    item_id = new_id("inb")
+    tx.execute(sa.insert(inbox).values(
+        id=item_id, patient_id=patient_id, kind=kind, ref_kind=ref_kind, ref_id=ref_id, mutation_id=mutation_id,
+        detail=json.dumps(dict(detail)), created_at=now))
+    return item_id
+
+
+def get_inbox_item(conn: Connection | Tx, item_id: str) -> Row | None:
+    row: Row | None = conn.execute(sa.select(inbox).where(inbox.c.id == item_id)).mappings().first()
+    return row
+
+
+def list_inbox(conn: Connection, *, state: str = "open", patient_id: str | None = None, limit: int = 100,
+               offset: int = 0) -> tuple[list[Row], int, int]:
+    """``(items oldest first, total matching, unread count)``; ``state`` is open | handled | all."""
+    condition: list[sa.ColumnElement[bool]] = []
+    if state == "open":
+        condition.append(inbox.c.handled_at.is_(None))
+    elif state == "handled":
+        condition.append(inbox.c.handled_at.is_not(None))
+    if patient_id:
+        condition.append(inbox.c.patient_id == patient_id)
+    total = conn.execute(sa.select(sa.func.count()).select_from(inbox).where(*condition)).scalar_one()
+    unread = conn.execute(sa.select(sa.func.count()).select_from(inbox).where(
+        *condition, inbox.c.read_at.is_(None), inbox.c.handled_at.is_(None))).scalar_one()
+    rows = conn.execute(sa.select(inbox).where(*condition).order_by(inbox.c.created_at, inbox.c.id)
+                        .limit(limit).offset(offset)).mappings()
+    return list(rows), int(total), int(unread)
+
+
+def mark_inbox_item(tx: Tx, item: Row, staff_id: str, *, handled: bool, now: datetime) -> Row:
+    """Mark read (and, with ``handled``, done). Repeating it keeps the first time and person."""
+    values: dict[str, Any] = {}
+    if item["read_at"] is None:
+        values.update(read_at=now, read_by=staff_id)
+    if handled and item["handled_at"] is None:
+        values.update(handled_at=now, handled_by=staff_id)
+    if values:
+        tx.execute(sa.update(inbox).where(inbox.c.id == item["id"]).values(values))
+    row = get_inbox_item(tx, item["id"])
+    assert row is not None
+    return row

@@ -1,0 +1,146 @@
+"""The outer request guard (pure ASGI): protocol version, body size, access log, last-resort 500.
+
+It sits outside FastAPI's exception handling so that *every* answer, even for a bug, is the JSON
+error shape, and so that uvicorn never logs an exception message (messages may hold patient
+data; we log the exception type and stack frames). The access log names the route *template*
+(``/v1/staff/patients/{patient_id}``) plus id-shaped path parameters and never the query string,
+which may carry a search for a patient's name.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..sync.protocol import MAX_REQUEST_BYTES, PROTOCOL_HEADER, PROTOCOL_VERSION
+from .errors import log_unexpected
+
+access_log = logging.getLogger("companion.server.access")
+
+_HEADER = PROTOCOL_HEADER.lower().encode("latin-1")
+_UNVERSIONED = ("/healthz", "/openapi.json", "/docs", "/redoc")
+_ID_SHAPE = re.compile(r"^[a-z]{2,4}_[a-z0-9]{6,40}$")
+ACTOR_KEY = "companion.actor"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _json_bytes(status: int, code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+def _protocol_problem(scope: Scope) -> tuple[int, str, str] | None:
+    """``(status, code, message)`` when the Companion-Protocol header is unusable, else ``None``."""
+    for name, value in scope.get("headers", ()):
+        if name == _HEADER:
+            text = value.decode("latin-1").strip()
+            match = re.fullmatch(r"(\d{1,4})(?:\.\d{1,4})?", text)
+            if match is None:
+                return 422, "invalid_request", f"{PROTOCOL_HEADER} must be a version number like {PROTOCOL_VERSION}"
+            if int(match.group(1)) < PROTOCOL_VERSION:
+                return (426, "upgrade_required", f"this app speaks sync protocol {match.group(1)}; the clinic "
+                        f"server needs {PROTOCOL_VERSION}: please update the app")
+    return None
+
+
+def _unstorable_url(scope: Scope) -> bool:
+    """NUL in the path or query: no database can compare against it (PostgreSQL raises)."""
+    query = scope.get("query_string", b"").lower()
+    return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query
+
+
+def _too_large(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value) > MAX_REQUEST_BYTES
+            except ValueError:
+                return True
+    return False
+
+
+def _route_label(scope: Scope) -> str:
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if not isinstance(template, str):
+        return "<no route>"
+    ids = [v for v in scope.get("path_params", {}).values() if isinstance(v, str) and _ID_SHAPE.match(v)]
+    return template + (f" [{' '.join(ids)}]" if ids else "")
+
+
+class GuardMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = secrets.token_hex(4)
+        status_holder = {"status": 0, "started": False}
+        version_header = (PROTOCOL_HEADER.lower().encode("latin-1"), str(PROTOCOL_VERSION).encode())
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                status_holder["started"] = True
+                message = dict(message)
+                message["headers"] = [*message.get("headers", []), version_header]
+            await send(message)
+
+        async def plain(status: int, code: str, message: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+            body = _json_bytes(status, code, message)
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                       *(extra or [])]
+            await send_wrapper({"type": "http.response.start", "status": status, "headers": headers})
+            await send_wrapper({"type": "http.response.body", "body": body})
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_REQUEST_BYTES:
+                    raise BodyTooLarge
+            return message
+
+        path = scope.get("path", "")
+        try:
+            problem = None if path in _UNVERSIONED else _protocol_problem(scope)
+            if problem is not None:
+                await plain(*problem)
+            elif _unstorable_url(scope):
+                await plain(422, "invalid_request", "the URL contains a NUL character")
+            elif _too_large(scope):
+                await plain(413, "too_large", f"request body larger than {MAX_REQUEST_BYTES} bytes")
+            else:
+                await self.app(scope, limited_receive, send_wrapper)
+        except BodyTooLarge:
+            if not status_holder["started"]:
+                await plain(413, "too_large", f"request body larger than {MAX_REQUEST_BYTES} bytes")
+        except Exception as exc:
+            log_unexpected(request_id, exc)
+            if not status_holder["started"]:
+                await plain(500, "internal_error", f"unexpected server error (request {request_id})")
+        finally:
+            self._log(scope, request_id, status_holder["status"], started)
+
+    @staticmethod
+    def _log(scope: Scope, request_id: str, status: Any, started: float) -> None:
+        if not access_log.isEnabledFor(logging.INFO):
+            return
+        actor = scope.get(ACTOR_KEY) or "-"
+        elapsed = (time.perf_counter() - started) * 1000
+        access_log.info("%s %s %s %.1fms actor=%s req=%s", scope.get("method", "-"), _route_label(scope),
+                        status or "-", elapsed, actor, request_id)

@@ -1,0 +1,194 @@
+"""Applying what devices push: each mutation at most once, with its real effect.
+
+A push is one write transaction; each mutation in it runs in its own savepoint, so a rejected
+one leaves no trace but its answer. The client's UUID is the primary key of ``mutations``:
+a second copy — in the same batch, a retry, or one of 20 concurrent retries (writers are
+serialised, see :mod:`.database`) — finds the first and answers ``duplicate``; the database
+constraint is the backstop. A mutation that was rejected stays rejected (same reason) when
+re-sent, so one id always gets one decision.
+
+Rejections are business answers (2xx, ``status: rejected`` with a reason that names no patient
+data). An id that points outside the device's patient is rejected exactly like an id that does
+not exist: a device learns nothing about other patients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..errors import RecordError
+from ..fields import parse_datetime
+from ..sync.protocol import validate_mutation
+from . import billing, messaging, patients, results, visits
+from .audit import AuditLog
+from .context import ServerContext
+from .database import Tx
+from .principals import DevicePrincipal
+from .records import Row
+from .schema import mutations
+
+
+class Rejected(Exception):
+    """A business refusal; ``str()`` is the reason sent back to the app."""
+
+
+Effect = Callable[[Tx, ServerContext, DevicePrincipal, str, Mapping[str, Any]], str | None]
+
+
+def _own(row: Row | None, device: DevicePrincipal, what: str) -> Row:
+    if row is None or row["patient_id"] != device.patient_id:
+        raise Rejected(f"unknown {what}")
+    return row
+
+
+def _message_send(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    thread = p.get("thread") or "general"
+    msg = messaging.receive_patient_message(tx, device.patient_id, p["body"], thread, mid, ctx.now())
+    messaging.add_inbox_item(tx, device.patient_id, "message.send", ref_kind="message", ref_id=msg["id"],
+                             mutation_id=mid, detail={"thread": thread, "body": p["body"]}, now=ctx.now())
+    return f"message:{msg['id']}"
+
+
+def _message_read(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    msg = _own(messaging.get_message(tx, p["message_id"]), device, "message")
+    messaging.mark_read_by_patient(tx, msg, ctx.now())
+    return f"message:{msg['id']}"
+
+
+def _appointment_request(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
+                         p: Mapping[str, Any]) -> str:
+    preferred = [parse_datetime(t, f"payload.preferred[{i}]") for i, t in enumerate(p.get("preferred") or [])]
+    ref_id = None
+    if preferred:  # a concrete wish becomes a "requested" appointment the app can show right away
+        appt = visits.create_appointment(tx, device.patient_id, {
+            "start": preferred[0], "minutes": 30, "kind": p["kind"][:200], "status": "requested",
+            "note": (p.get("note") or None)}, ctx.now())
+        ref_id = appt["id"]
+    messaging.add_inbox_item(tx, device.patient_id, "appointment.request", ref_kind="appointment" if ref_id else None,
+                             ref_id=ref_id, mutation_id=mid, now=ctx.now(), detail={
+                                 "kind": p["kind"], "preferred": list(p.get("preferred") or []),
+                                 "note": p.get("note"), "reason": p.get("reason")})
+    return f"appointment:{ref_id}" if ref_id else "appointment:-"
+
+
+def _appointment_confirm(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
+                         p: Mapping[str, Any]) -> str:
+    appt = _own(visits.get_appointment(tx, p["appointment_id"]), device, "appointment")
+    if visits.is_final(appt):
+        raise Rejected(f"the appointment is {appt['status'].replace('_', ' ')}")
+    if appt["status"] == "requested":
+        raise Rejected("the clinic has not scheduled this appointment yet")
+    if appt["status"] == "scheduled":
+        visits.update_appointment(tx, appt["id"], {"status": "confirmed"}, ctx.now())
+    return f"appointment:{appt['id']}"
+
+
+def _appointment_cancel(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
+                        p: Mapping[str, Any]) -> str:
+    appt = _own(visits.get_appointment(tx, p["appointment_id"]), device, "appointment")
+    if appt["status"] in ("completed", "no_show", "checked_in"):
+        raise Rejected("the appointment already took place")
+    if appt["status"] != "cancelled":
+        visits.cancel_appointment(tx, appt["id"], ctx.now())
+        messaging.add_inbox_item(tx, device.patient_id, "appointment.cancel", ref_kind="appointment",
+                                 ref_id=appt["id"], mutation_id=mid, now=ctx.now(),
+                                 detail={"appointment_id": appt["id"], "reason": p.get("reason")})
+    return f"appointment:{appt['id']}"
+
+
+def _checkin_submit(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    appt = _own(visits.get_appointment(tx, p["appointment_id"]), device, "appointment")
+    if visits.is_final(appt) or appt["status"] == "requested":
+        raise Rejected(f"cannot check in to an appointment that is {appt['status'].replace('_', ' ')}")
+    now = ctx.now()
+    if appt["status"] != "checked_in":
+        visits.update_appointment(tx, appt["id"], {"status": "checked_in", "checked_in_at": now}, now)
+    patients.submit_checkin_details(tx, device.patient_id, p, now)
+    messaging.add_inbox_item(tx, device.patient_id, "checkin.submit", ref_kind="appointment", ref_id=appt["id"],
+                             mutation_id=mid, now=now, detail={
+                                 "appointment_id": appt["id"], "insurance": p.get("insurance"),
+                                 "phone": p.get("phone"), "email": p.get("email")})
+    return f"appointment:{appt['id']}"
+
+
+def _prep_done(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    prep = _own(visits.get_prep(tx, p["prep_id"]), device, "prep step")
+    visits.set_prep_done(tx, prep["id"], bool(p.get("done", True)), ctx.now())
+    return f"prep:{prep['id']}"
+
+
+def _result_ack(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    row = results.get_result(tx, p["result_id"])
+    if row is not None and row["state"] != "released":
+        row = None  # held or blocked: it does not exist as far as the device knows
+    result = _own(row, device, "result")
+    results.acknowledge_result(tx, result, ctx.now())
+    return f"result:{result['id']}"
+
+
+def _plan_request(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    bill = _own(billing.get_bill(tx, p["bill_id"]), device, "bill")
+    if bill["status"] in ("paid", "void"):
+        raise Rejected(f"the bill is {bill['status']}")
+    if bill["plan_status"] == "active":
+        raise Rejected("a payment plan is already active for this bill")
+    billing.set_plan(tx, bill["id"], "requested", p["installments"], p.get("note"), ctx.now())
+    messaging.add_inbox_item(tx, device.patient_id, "bill.plan_request", ref_kind="bill", ref_id=bill["id"],
+                             mutation_id=mid, now=ctx.now(), detail={
+                                 "bill_id": bill["id"], "installments": p["installments"], "note": p.get("note")})
+    return f"bill:{bill['id']}"
+
+
+EFFECTS: dict[str, Effect] = {
+    "message.send": _message_send,
+    "message.read": _message_read,
+    "appointment.request": _appointment_request,
+    "appointment.confirm": _appointment_confirm,
+    "appointment.cancel": _appointment_cancel,
+    "checkin.submit": _checkin_submit,
+    "prep.done": _prep_done,
+    "result.ack": _result_ack,
+    "bill.plan_request": _plan_request,
+}
+
+
+def apply_push(ctx: ServerContext, audit_log: AuditLog, device: DevicePrincipal, raw: list[dict[str, Any]],
+               address: str) -> list[dict[str, Any]]:
+    """Apply a batch in order; returns one ``{"id", "status", "reason"}`` per mutation."""
+    answers = []
+    with ctx.db.write() as tx:
+        for item in raw:
+            answers.append(_apply_one(tx, ctx, audit_log, device, item, address))
+    return answers
+
+
+def _apply_one(tx: Tx, ctx: ServerContext, audit_log: AuditLog, device: DevicePrincipal, item: dict[str, Any],
+               address: str) -> dict[str, Any]:
+    mid = str(item.get("id"))
+    seen = tx.execute(sa.select(mutations.c.patient_id, mutations.c.status, mutations.c.reason)
+                      .where(mutations.c.id == mid)).mappings().first()
+    if seen is not None:
+        if seen["patient_id"] != device.patient_id:
+            return {"id": mid, "status": "rejected", "reason": "this mutation id was already used"}
+        if seen["status"] == "applied":
+            return {"id": mid, "status": "duplicate", "reason": None}
+        return {"id": mid, "status": "rejected", "reason": seen["reason"]}
+    status, reason, target = "applied", None, None
+    mtype = str(item.get("type"))[:40]
+    scopes_before = set(tx.scopes)  # a rolled-back savepoint also rolls back its NOTIFY: forget its scopes
+    try:
+        mutation = validate_mutation(item)
+        mtype = mutation["type"]
+        with tx.conn.begin_nested():
+            target = EFFECTS[mtype](tx, ctx, device, mid, mutation["payload"])
+    except (RecordError, Rejected) as exc:
+        status, reason = "rejected", str(exc)[:300]
+        tx.scopes.intersection_update(scopes_before)
+    tx.execute(sa.insert(mutations).values(id=mid, device_id=device.id, patient_id=device.patient_id, type=mtype,
+                                           status=status, reason=reason, received_at=ctx.now()))
+    audit_log.record(tx, device, f"push.{mtype}", patient_id=device.patient_id, target=target,
+                     detail={"mutation_id": mid, "status": status}, address=address)
+    return {"id": mid, "status": status, "reason": reason}

@@ -1,0 +1,78 @@
+"""Staff API for everyone (``/v1/staff/me``) and for admins: staff accounts and the audit log.
+
+Plus ``GET /healthz`` (no auth, no database write) for load balancers and the test harness.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request
+
+from .accounts import create_staff, list_staff, revoke_staff
+from .audit import read_audit
+from .auth import any_staff, staff_with
+from .context import client_address, get_ctx
+from .errors import ApiError, found
+from .principals import PERMISSIONS, StaffPrincipal
+from .schemas import StaffCreate
+
+router = APIRouter()
+
+Admin = Annotated[StaffPrincipal, Depends(staff_with("staff.admin"))]
+Auditor = Annotated[StaffPrincipal, Depends(staff_with("audit.read"))]
+AnyStaff = Annotated[StaffPrincipal, Depends(any_staff)]
+
+
+@router.get("/healthz", tags=["ops"], summary="Liveness and database check")
+def healthz(request: Request) -> dict[str, Any]:
+    ctx = get_ctx(request)
+    try:
+        with ctx.db.read() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        raise ApiError(503, "unavailable", "the database is not reachable") from None
+    return {"status": "ok", "database": "postgresql" if ctx.db.is_postgres else "sqlite"}
+
+
+@router.get("/v1/staff/me", tags=["staff: admin"], summary="Who this token belongs to, and what it may do")
+def me(member: AnyStaff) -> dict[str, Any]:
+    allowed = sorted(p for p, roles in PERMISSIONS.items() if member.role in roles)
+    return {"id": member.id, "name": member.name, "role": member.role, "permissions": allowed}
+
+
+@router.post("/v1/staff/accounts", status_code=201, tags=["staff: admin"],
+             summary="Create a staff account; the token is in this answer only")
+def add_account(body: StaffCreate, request: Request, member: Admin) -> dict[str, Any]:
+    ctx = get_ctx(request)
+    return create_staff(ctx.db, ctx.audit, member, body.name, body.role, client_address(request))
+
+
+@router.get("/v1/staff/accounts", tags=["staff: admin"], summary="Staff accounts")
+def list_accounts(request: Request, member: Admin) -> dict[str, Any]:
+    return {"staff": list_staff(get_ctx(request).db)}
+
+
+@router.post("/v1/staff/accounts/{staff_id}/revoke", tags=["staff: admin"], summary="Revoke a staff token")
+def revoke_account(staff_id: str, request: Request, member: Admin) -> dict[str, Any]:
+    ctx = get_ctx(request)
+    return found(revoke_staff(ctx.db, ctx.audit, member, staff_id, client_address(request)), "staff member")
+
+
+@router.get("/v1/staff/audit", tags=["staff: admin"],
+            summary="The audit log, newest first (or oldest first after an id, for tailing)")
+def audit_log(request: Request, member: Auditor,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+              before: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+              after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+              actor_id: Annotated[str | None, Query(max_length=40)] = None,
+              patient_id: Annotated[str | None, Query(max_length=40)] = None,
+              action: Annotated[str | None, Query(max_length=60)] = None) -> dict[str, Any]:
+    ctx = get_ctx(request)
+    ctx.audit.flush()  # show reads that are still queued
+    with ctx.db.read() as conn:
+        entries = read_audit(conn, limit=limit, before=before, after=after, actor_id=actor_id,
+                             patient_id=patient_id, action=action)
+    ctx.audit.record_later(member, "read.audit", detail={"count": len(entries)}, address=client_address(request))
+    return {"entries": entries}

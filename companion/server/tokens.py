@@ -1,0 +1,54 @@
+"""Random record ids, bearer tokens and pairing codes, and how they are hashed for storage.
+
+Tokens are 256-bit random secrets, so a fast hash (SHA-256) is the right tool: a slow password
+hash (Argon2) would add tens of milliseconds to every pull and buy nothing against guessing a
+256-bit value. The database holds only ``token_hash``; a stolen copy cannot be replayed.
+
+Pairing codes are short enough to type (``K7Q-4MZ-9TD``). The first group is a public lookup key
+that says which code a guess is aimed at, so wrong guesses can be counted against that code
+(5 and it is dead); the rest is the secret. Letters that look alike (0/O, 1/I/L) are left out and
+input is normalised (case, spaces, dashes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+LOOKUP_LEN = 3
+CODE_LEN = 9
+
+DEVICE_TOKEN_PREFIX = "cpd_"
+STAFF_TOKEN_PREFIX = "cps_"
+
+
+def new_id(prefix: str) -> str:
+    """``pat_…``, ``apt_…``: random (not guessable from another id), 14 characters of entropy."""
+    return prefix + "_" + "".join(secrets.choice(ID_ALPHABET) for _ in range(14))
+
+
+def new_token(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_pairing_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LEN))
+    return f"{raw[0:3]}-{raw[3:6]}-{raw[6:9]}"
+
+
+def normalise_code(text: str) -> str | None:
+    """Upper-case, drop spaces and dashes; ``None`` when it cannot be a code at all."""
+    raw = "".join(ch for ch in text.upper() if ch not in " -\t")
+    if len(raw) != CODE_LEN or any(ch not in CODE_ALPHABET for ch in raw):
+        return None
+    return raw
+
+
+def code_lookup(normalised: str) -> str:
+    return normalised[:LOOKUP_LEN]

@@ -1,0 +1,125 @@
+"""Appointments and their prep steps.
+
+Every appointment change goes through :func:`_save_appointment`, which publishes the record and
+bumps ``sequence`` when the time moves (a reschedule: calendars use it as iCalendar SEQUENCE to
+replace the old event instead of adding a second one). Prep steps are published by
+:func:`_save_prep`; deleting one leaves a tombstone so devices drop it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .changes import publish, retract
+from .database import Tx
+from .records import Row, appointment_of, prep_of
+from .schema import appointments, prep_steps
+from .tokens import new_id
+
+_EDITABLE = ("start", "minutes", "kind", "location", "provider", "what_to_bring", "sensitive", "note", "status")
+_FINAL = ("cancelled", "completed", "no_show")
+
+
+def get_appointment(conn: Connection | Tx, appointment_id: str) -> Row | None:
+    row: Row | None = conn.execute(
+        sa.select(appointments).where(appointments.c.id == appointment_id)).mappings().first()
+    return row
+
+
+def list_appointments(conn: Connection, patient_id: str) -> list[Row]:
+    return list(conn.execute(sa.select(appointments).where(appointments.c.patient_id == patient_id)
+                             .order_by(appointments.c.start, appointments.c.id)).mappings())
+
+
+def create_appointment(tx: Tx, patient_id: str, fields: Mapping[str, Any], now: datetime) -> Row:
+    appointment_id = new_id("apt")
+    values: dict[str, Any] = {key: fields.get(key) for key in _EDITABLE}
+    values.update(id=appointment_id, patient_id=patient_id, sequence=0, created_at=now, updated_at=now,
+                  status=fields.get("status") or "scheduled", sensitive=bool(fields.get("sensitive")))
+    tx.execute(sa.insert(appointments).values(values))
+    return _save_appointment(tx, appointment_id, {}, now)
+
+
+def update_appointment(tx: Tx, appointment_id: str, fields: Mapping[str, Any], now: datetime) -> Row:
+    """PATCH semantics; a new ``start`` or ``minutes`` is a reschedule."""
+    values = {key: fields[key] for key in _EDITABLE if key in fields}
+    for required in ("start", "minutes", "kind", "status", "sensitive"):
+        if required in values and values[required] is None:
+            values.pop(required)
+    return _save_appointment(tx, appointment_id, values, now)
+
+
+def cancel_appointment(tx: Tx, appointment_id: str, now: datetime, note: str | None = None) -> Row:
+    values: dict[str, Any] = {"status": "cancelled"}
+    if note:
+        values["note"] = note
+    return _save_appointment(tx, appointment_id, values, now)
+
+
+def _save_appointment(tx: Tx, appointment_id: str, values: Mapping[str, Any], now: datetime) -> Row:
+    """The one write path for appointments: applies, bumps ``sequence`` on reschedule, publishes."""
+    current = get_appointment(tx, appointment_id)
+    if current is None:
+        raise LookupError(appointment_id)
+    update = dict(values)
+    moved = any(key in values and values[key] != current[key] for key in ("start", "minutes"))
+    if moved:
+        update["sequence"] = current["sequence"] + 1
+    if update:
+        update["updated_at"] = now
+        tx.execute(sa.update(appointments).where(appointments.c.id == appointment_id).values(update))
+    row = get_appointment(tx, appointment_id)
+    assert row is not None
+    publish(tx, row["patient_id"], appointment_of(row))
+    return row
+
+
+def is_final(row: Row) -> bool:
+    return row["status"] in _FINAL
+
+
+# -- prep steps ----------------------------------------------------------------------------------
+def get_prep(conn: Connection | Tx, prep_id: str) -> Row | None:
+    row: Row | None = conn.execute(sa.select(prep_steps).where(prep_steps.c.id == prep_id)).mappings().first()
+    return row
+
+
+def list_prep(conn: Connection, *, patient_id: str | None = None, appointment_id: str | None = None) -> list[Row]:
+    query = sa.select(prep_steps)
+    if patient_id is not None:
+        query = query.where(prep_steps.c.patient_id == patient_id)
+    if appointment_id is not None:
+        query = query.where(prep_steps.c.appointment_id == appointment_id)
+    return list(conn.execute(query.order_by(prep_steps.c.before_minutes.desc(), prep_steps.c.id)).mappings())
+
+
+def create_prep(tx: Tx, appointment: Row, fields: Mapping[str, Any], now: datetime) -> Row:
+    values = {"id": new_id("prp"), "patient_id": appointment["patient_id"], "appointment_id": appointment["id"],
+              "title": fields["title"], "body": fields.get("body") or "", "before_minutes": fields["before_minutes"],
+              "done_at": None, "created_at": now}
+    tx.execute(sa.insert(prep_steps).values(values))
+    return _save_prep(tx, values["id"], {})
+
+
+def set_prep_done(tx: Tx, prep_id: str, done: bool, now: datetime) -> Row:
+    return _save_prep(tx, prep_id, {"done_at": now if done else None})
+
+
+def delete_prep(tx: Tx, prep: Row) -> None:
+    tx.execute(sa.delete(prep_steps).where(prep_steps.c.id == prep["id"]))
+    retract(tx, prep["patient_id"], "prep", prep["id"])
+
+
+def _save_prep(tx: Tx, prep_id: str, values: Mapping[str, Any]) -> Row:
+    if values:
+        tx.execute(sa.update(prep_steps).where(prep_steps.c.id == prep_id).values(dict(values)))
+    row = get_prep(tx, prep_id)
+    if row is None:
+        raise LookupError(prep_id)
+    publish(tx, row["patient_id"], prep_of(row))
+    return row

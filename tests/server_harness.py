@@ -1,0 +1,292 @@
+"""Run the REAL clinic server in a subprocess and drive its staff API from tests.
+
+Stable API for every test that needs a server (sync client, CLI, app, server tests)::
+
+    from tests.server_harness import ServerProcess, StaffApi
+
+    def test_something(server):                    # fixture from tests/fixtures/server.py
+        pid = server.staff.add_patient(name="Ada")["id"]
+        device = server.pair_device(pid)            # {"device_id", "token", "patient_id", "clinic"}
+        server.staff.send_message(pid, "hello")
+        with server.device_client(device["token"]) as http:
+            page = http.get("/v1/sync").json()
+
+:class:`ServerProcess` — ``python -m companion.server.cli serve --db URL --port 0`` as a child
+process with its output captured to a file. Attributes: ``base_url``, ``port``, ``db_url``,
+``backend`` ("sqlite" | "postgresql"), ``tokens`` (role -> staff token, one account per role
+made before the first start), ``staff`` (:class:`StaffApi`). Methods: ``start()``, ``stop()``
+(SIGTERM, then SIGKILL), ``kill()`` (SIGKILL: crash tests), ``restart()`` (same port and
+database), ``log_text()`` (everything the server printed), ``pair_device(patient_id)``,
+``device_client(token)`` (an ``httpx.Client`` with the protocol header), ``url(path)``.
+``env`` passes settings such as ``{"COMPANION_PAIRING_TTL": "1"}`` (see companion/server/settings.py).
+
+:class:`StaffApi` — one method per staff action, each returning the decoded JSON and raising
+``AssertionError`` with the server's error on a non-2xx answer: ``add_patient``,
+``pairing_code``, ``add_appointment``, ``reschedule``, ``cancel_appointment``, ``add_prep``,
+``add_bill``, ``add_result`` and ``release_result`` (as the clinician), ``send_message``,
+``add_article``, ``verify_insurance``, ``devices``, ``revoke_device``, ``inbox``, plus
+``request(method, path, role="psr", **kw)`` for anything else (returns the raw response).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from companion.sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+
+REPO = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 30.0
+
+
+def _iso(value: datetime | str) -> str:
+    if isinstance(value, str):
+        return value
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class StaffApi:
+    """Staff actions over HTTP; role-appropriate token chosen per call (results: clinician)."""
+
+    def __init__(self, base_url: str, tokens: dict[str, str]) -> None:
+        self.base_url = base_url
+        self.tokens = tokens
+        self._clients: dict[str, httpx.Client] = {}
+
+    def client(self, role: str = "psr") -> httpx.Client:
+        if role not in self._clients:
+            self._clients[role] = httpx.Client(base_url=self.base_url, timeout=30.0,
+                                               headers={"Authorization": f"Bearer {self.tokens[role]}"})
+        return self._clients[role]
+
+    def close(self) -> None:
+        for c in self._clients.values():
+            c.close()
+        self._clients.clear()
+
+    def request(self, method: str, path: str, role: str = "psr", **kwargs: Any) -> httpx.Response:
+        return self.client(role).request(method, path, **kwargs)
+
+    def _call(self, method: str, path: str, role: str = "psr", **kwargs: Any) -> Any:
+        response = self.request(method, path, role, **kwargs)
+        if response.status_code >= 300:
+            raise AssertionError(f"{method} {path} as {role} -> {response.status_code}: {response.text[:500]}")
+        return response.json() if response.content else None
+
+    # -- patients ------------------------------------------------------------------------------
+    def add_patient(self, name: str = "Test Patient", **fields: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/v1/staff/patients", json={"name": name, **fields})
+        return result
+
+    def pairing_code(self, patient_id: str) -> dict[str, Any]:
+        """``{"code", "expires_at", "patient_id"}``."""
+        result: dict[str, Any] = self._call("POST", f"/v1/staff/patients/{patient_id}/pairing-codes")
+        return result
+
+    def verify_insurance(self, patient_id: str, status: str = "verified", note: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/v1/staff/patients/{patient_id}/insurance/verification",
+                                            json={"status": status, "note": note})
+        return result
+
+    def devices(self, patient_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/v1/staff/patients/{patient_id}/devices")["devices"]
+        return result
+
+    def revoke_device(self, device_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/v1/staff/devices/{device_id}/revoke")
+        return result
+
+    # -- care ----------------------------------------------------------------------------------
+    def add_appointment(self, patient_id: str, *, start: datetime | str | None = None, minutes: int = 30,
+                        kind: str = "STI screening", **fields: Any) -> dict[str, Any]:
+        when = start if start is not None else datetime.now(UTC) + timedelta(days=2)
+        body = {"start": _iso(when), "minutes": minutes, "kind": kind, **fields}
+        result: dict[str, Any] = self._call("POST", f"/v1/staff/patients/{patient_id}/appointments", json=body)
+        return result
+
+    def reschedule(self, appointment_id: str, start: datetime | str, **fields: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("PATCH", f"/v1/staff/appointments/{appointment_id}",
+                                            json={"start": _iso(start), **fields})
+        return result
+
+    def cancel_appointment(self, appointment_id: str, reason: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/v1/staff/appointments/{appointment_id}/cancel",
+                                            json={"reason": reason})
+        return result
+
+    def add_prep(self, appointment_id: str, *, title: str = "Stop eating", body: str = "Nothing after midnight.",
+                 before_minutes: int = 12 * 60) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/v1/staff/appointments/{appointment_id}/prep",
+                                            json={"title": title, "body": body, "before_minutes": before_minutes})
+        return result
+
+    def add_bill(self, patient_id: str, *, amount_cents: int = 4500, due: str = "2030-01-31",
+                 description: str = "Clinic visit", insurance_paid_cents: int = 0, **fields: Any) -> dict[str, Any]:
+        body = {"amount_cents": amount_cents, "due": due, "description": description,
+                "insurance_paid_cents": insurance_paid_cents, **fields}
+        result: dict[str, Any] = self._call("POST", f"/v1/staff/patients/{patient_id}/bills", json=body)
+        return result
+
+    def add_result(self, patient_id: str, *, test: str = "HIV-1/2 Ag/Ab", interpretation: str = "negative",
+                   **fields: Any) -> dict[str, Any]:
+        body = {"test": test, "interpretation": interpretation, **fields}
+        result: dict[str, Any] = self._call("POST", f"/v1/staff/patients/{patient_id}/results", "clinician",
+                                            json=body)
+        return result
+
+    def release_result(self, result_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/v1/staff/results/{result_id}/release", "clinician")
+        return result
+
+    # -- messages, inbox, articles ---------------------------------------------------------------
+    def send_message(self, patient_id: str, body: str, thread: str = "general") -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/v1/staff/patients/{patient_id}/messages",
+                                            json={"body": body, "thread": thread})
+        return result
+
+    def inbox(self, state: str = "open", patient_id: str | None = None) -> list[dict[str, Any]]:
+        params = {"state": state, "limit": 500, **({"patient_id": patient_id} if patient_id else {})}
+        result: list[dict[str, Any]] = self._call("GET", "/v1/staff/inbox", params=params)["items"]
+        return result
+
+    def add_article(self, title: str = "What to expect", body: str = "# Hello", **fields: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/v1/staff/articles", json={"title": title, "body": body,
+                                                                              **fields})
+        return result
+
+
+class ServerProcess:
+    """One real ``companion-server serve`` child process; see the module docstring."""
+
+    def __init__(self, db_url: str, workdir: Path, *, env: dict[str, str] | None = None,
+                 roles: tuple[str, ...] = ("psr", "clinician", "admin")) -> None:
+        self.db_url = db_url
+        self.backend = "postgresql" if db_url.startswith("postgres") else "sqlite"
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.env = dict(env or {})
+        self.port = 0
+        self.tokens = self._make_staff(roles)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log_path = workdir / "server.log"
+        self._log_offset = 0
+        self.staff: StaffApi = StaffApi("http://127.0.0.1:0", self.tokens)
+
+    def _make_staff(self, roles: tuple[str, ...]) -> dict[str, str]:
+        from companion.fields import utcnow
+        from companion.server.accounts import create_staff
+        from companion.server.audit import AuditLog
+        from companion.server.database import Database
+        from companion.server.principals import SystemPrincipal
+
+        db = Database(self.db_url, pool_size=1)
+        try:
+            db.init_schema()
+            audit_log = AuditLog(db, utcnow)
+            return {role: create_staff(db, audit_log, SystemPrincipal(), f"Test {role}", role)["token"]
+                    for role in roles}
+        finally:
+            db.dispose()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> ServerProcess:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        env.pop("COMPANION_DATABASE_URL", None)
+        log = open(self._log_path, "ab")  # noqa: SIM115 - the child owns it while it runs
+        self._log_offset = self._log_path.stat().st_size
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "companion.server.cli", "serve", "--db", self.db_url, "--host", "127.0.0.1",
+             "--port", str(self.port)],
+            cwd=str(REPO), env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        self._wait_ready()
+        self.staff.close()
+        self.staff = StaffApi(self.base_url, self.tokens)
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self._proc.returncode}:\n{self.log_text()[-3000:]}")
+            if self.port == 0:
+                found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self._new_log())
+                if found:
+                    self.port = int(found.group(1))
+            if self.port:
+                try:
+                    if httpx.get(self.url("/healthz"), timeout=1.0).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"server did not become healthy:\n{self.log_text()[-3000:]}")
+
+    def _new_log(self) -> str:
+        with open(self._log_path, "rb") as f:
+            f.seek(self._log_offset)
+            return f.read().decode("utf-8", "replace")
+
+    def log_text(self) -> str:
+        """Everything the server printed (all starts), for assertions such as "no PHI in logs"."""
+        return self._log_path.read_text(encoding="utf-8", errors="replace") if self._log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+    def kill(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+
+    def restart(self) -> ServerProcess:
+        self.stop()
+        return self.start()
+
+    def close(self) -> None:
+        self.staff.close()
+        self.stop()
+
+    # -- device side ---------------------------------------------------------------------------
+    def device_client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=kwargs.pop("timeout", 40.0), **kwargs)
+
+    def pair_device(self, patient_id: str, device_name: str = "Test phone") -> dict[str, Any]:
+        code = self.staff.pairing_code(patient_id)["code"]
+        with self.device_client() as http:
+            response = http.post("/v1/devices", json={"code": code, "device_name": device_name})
+        if response.status_code != 200:
+            raise AssertionError(f"pairing failed {response.status_code}: {response.text[:300]}")
+        result: dict[str, Any] = response.json()
+        return result
