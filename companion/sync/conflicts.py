@@ -1,0 +1,158 @@
+"""Optimistic effects of queued mutations and the conflict rule (pure functions, no I/O).
+
+The app never edits clinic records on the server's behalf; it queues commands
+(see :mod:`companion.sync.outbox`). So that the patient sees an action at once,
+each command has a local *optimistic effect* on the record it targets
+(``prep.done`` sets ``done_at``, ``appointment.cancel`` sets the status, …),
+and ``message.send`` adds a local message ``local-<mutation id>``.
+
+The conflict rule, as WatermelonDB's ``resolveConflict``: a record pulled from
+the server never overwrites a locally pending change. The server's version is
+the new base, and the optimistic effects of the still-pending commands that
+target the record are replayed on top of it (:func:`resolve_conflict`). Each
+effect sets fields to values derived from the command alone (times come from
+the command's ``created_at``), so replaying is idempotent and deterministic.
+Once the server acknowledges a command its effect arrives in the server's own
+version of the record with the next pull.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from ..models import (
+    Appointment,
+    Bill,
+    Message,
+    OutboxEntry,
+    PaymentPlan,
+    PrepStep,
+    Profile,
+    Record,
+    Result,
+)
+
+__all__ = [
+    "PROFILE_ID",
+    "RecordKey",
+    "apply_effect",
+    "is_local_id",
+    "local_message",
+    "local_message_id",
+    "pending_index",
+    "resolve_conflict",
+    "targets",
+]
+
+RecordKey = tuple[str, str]  # (kind, id)
+PROFILE_ID = ""  # the profile is a singleton: its key ignores the patient id
+LOCAL_PREFIX = "local-"
+
+# mutation type -> (record kind, payload key holding the target id)
+_TARGET: dict[str, tuple[str, str]] = {
+    "message.read": ("message", "message_id"),
+    "appointment.confirm": ("appointment", "appointment_id"),
+    "appointment.cancel": ("appointment", "appointment_id"),
+    "checkin.submit": ("appointment", "appointment_id"),
+    "prep.done": ("prep", "prep_id"),
+    "result.ack": ("result", "result_id"),
+    "bill.plan_request": ("bill", "bill_id"),
+}
+
+
+def local_message_id(mutation_id: str) -> str:
+    """Id of the local copy of a queued ``message.send`` (replaced by the server's echo)."""
+    return f"{LOCAL_PREFIX}{mutation_id}"
+
+
+def is_local_id(record_id: str) -> bool:
+    return record_id.startswith(LOCAL_PREFIX)
+
+
+def targets(entry: OutboxEntry) -> tuple[RecordKey, ...]:
+    """The existing records whose fields ``entry`` changes optimistically (none for requests and sends)."""
+    spec = _TARGET.get(entry.type)
+    if spec is None:
+        return ()
+    kind, key = spec
+    target_id = entry.payload.get(key)
+    if not isinstance(target_id, str):
+        return ()
+    keys: list[RecordKey] = [(kind, target_id)]
+    if entry.type == "checkin.submit" and _profile_fields(entry.payload):
+        keys.append(("profile", PROFILE_ID))
+    return tuple(keys)
+
+
+def _profile_fields(payload: Any) -> dict[str, Any]:
+    return {k: payload[k] for k in ("phone", "email", "insurance") if payload.get(k) is not None}
+
+
+def local_message(entry: OutboxEntry) -> Message:
+    """The patient's own message as shown while queued (``client_id`` lets the echo replace it)."""
+    return Message(
+        id=local_message_id(entry.id),
+        thread=str(entry.payload.get("thread") or "general"),
+        author="patient",
+        body=str(entry.payload["body"]),
+        sent_at=entry.created_at,
+        client_id=entry.id,
+    )
+
+
+def apply_effect(record: Record, entry: OutboxEntry) -> Record:
+    """``record`` with ``entry``'s optimistic effect; unchanged when the entry does not target it."""
+    when = entry.created_at
+    p = entry.payload
+    t = entry.type
+    if isinstance(record, Message) and t == "message.read":
+        return record if record.read_at is not None else replace(record, read_at=when)
+    if isinstance(record, Appointment):
+        if t == "appointment.confirm":
+            return replace(record, status="confirmed")
+        if t == "appointment.cancel":
+            return replace(record, status="cancelled")
+        if t == "checkin.submit":
+            return replace(record, status="checked_in", checked_in_at=record.checked_in_at or when)
+    if isinstance(record, PrepStep) and t == "prep.done":
+        return replace(record, done_at=when if p.get("done", True) else None)
+    if isinstance(record, Result) and t == "result.ack":
+        return record if record.acknowledged_at is not None else replace(record, acknowledged_at=when)
+    if isinstance(record, Bill) and t == "bill.plan_request":
+        plan = PaymentPlan(status="requested", installments=int(p["installments"]), note=p.get("note"))
+        return replace(record, payment_plan=plan)
+    if isinstance(record, Profile) and t == "checkin.submit":
+        fields = _profile_fields(p)
+        ins = fields.pop("insurance", None)
+        if ins is not None:
+            fields["insurance"] = replace(
+                record.insurance,
+                payer=ins.get("payer"),
+                member_id=ins.get("member_id"),
+                group=ins.get("group"),
+                status="submitted",
+            )
+        return replace(record, **fields)
+    return record
+
+
+def resolve_conflict(server: Record, pending: Sequence[OutboxEntry]) -> Record:
+    """The conflict rule: the server's record with the pending commands' effects replayed in order."""
+    record = server
+    for entry in pending:
+        record = apply_effect(record, entry)
+    return record
+
+
+def pending_index(entries: Iterable[OutboxEntry]) -> dict[RecordKey, list[OutboxEntry]]:
+    """Pending (not rejected) entries grouped by the record they target, in queue order."""
+    index: dict[RecordKey, list[OutboxEntry]] = {}
+    for entry in entries:
+        if entry.state != "pending":
+            continue
+        for key in targets(entry):
+            index.setdefault(key, []).append(entry)
+    return index
+

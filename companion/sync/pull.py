@@ -1,0 +1,211 @@
+"""Pull phase: fetch pages of changes since the cursor and apply each with its cursor atomically.
+
+``GET /v1/sync?cursor=…&limit=…&wait=…`` pages are validated completely by
+``protocol.parse_pull_response`` (types, kinds, ids, page size) and checked for
+another patient's profile *before* anything is written, so a malformed answer
+leaves the vault byte-for-byte unchanged. :func:`apply_page` then writes the
+page's changes and its cursor in ONE ``vault.batch()`` — killed at any instant,
+the vault holds either the page and its cursor or neither, and the next pull
+resumes from the last stored cursor (re-applying a page is harmless: upserts
+and deletes are idempotent).
+
+While applying, the conflict rule (:func:`conflicts.resolve_conflict`) keeps
+the optimistic effects of still-pending commands, and the server's echo of one
+of our own messages (same ``client_id``) replaces its local ``local-<id>`` copy.
+
+410 ``cursor_expired`` starts a full resync: the pull restarts from the
+beginning with ``sync.resync`` set; the last page also deletes every local
+record the server did not send (except the patient's own queued messages), and
+only then stores the new cursor. The outbox is never touched. A resync
+interrupted by a crash restarts from the beginning.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import httpx
+
+from ..errors import ProtocolError
+from ..models import RECORD_TYPES, Message, Profile, Record
+from ..vault import Vault
+from .conflicts import PROFILE_ID, RecordKey, is_local_id, pending_index, resolve_conflict
+from .protocol import MAX_PAGE, Change, PullPage, parse_pull_response
+from .retry import RetryPolicy, with_retries
+from .store import CURSOR, PATIENT_ID, RESYNC, base_key, delete_record, repo_of, set_base
+from .transport import IO_TIMEOUT, CursorExpired, send_json
+
+__all__ = ["PullStats", "apply_page", "fetch_page", "pull_changes", "LONG_POLL_MARGIN"]
+
+LONG_POLL_MARGIN = 10.0  # seconds a long poll may take beyond its wait before we call it lost
+
+
+@dataclass(slots=True)
+class PullStats:
+    """What one pull phase did."""
+
+    pages: int = 0
+    changes: int = 0
+    requests: int = 0
+    bytes_down: int = 0
+    resynced: bool = False
+    removed: int = 0  # local records deleted by a full resync's sweep
+
+
+def fetch_page(
+    client: httpx.Client, token: str, cursor: str | None, *, limit: int, wait: float, timeout: float
+) -> tuple[PullPage, int]:
+    """One validated page and its size in bytes (network only: the vault is not touched)."""
+    params: dict[str, str | int] = {"limit": limit}
+    if cursor is not None:
+        params["cursor"] = cursor
+    if wait > 0:
+        params["wait"] = int(wait)
+        timeout = max(timeout, wait + LONG_POLL_MARGIN)
+    answer = send_json(client, "GET", "/v1/sync", token=token, params=params, timeout=timeout)
+    return parse_pull_response(answer.data), answer.size
+
+
+def _key(change: Change) -> RecordKey:
+    return (change.kind, PROFILE_ID if change.kind == "profile" else change.id)
+
+
+def _check_scope(page: PullPage, patient_id: str | None) -> None:
+    """Refuse a page carrying another patient's profile (the server scopes by device; trust, but verify)."""
+    for change in page.changes:
+        if change.kind == "profile" and change.op == "upsert" and patient_id and change.id != patient_id:
+            raise ProtocolError("malformed server answer: a profile of another patient was sent to this device")
+
+
+def apply_page(vault: Vault, page: PullPage, *, seen: set[RecordKey] | None = None, sweep: bool = False) -> int:
+    """Write ``page`` and its cursor in one atomic vault write; returns how many records a sweep removed.
+
+    ``seen`` collects the keys of a resync; ``sweep`` (its last page) deletes local records not in it.
+    Records are written per kind with ``upsert_many`` (a table is rebuilt once per page, not per record).
+    """
+    _check_scope(page, vault.meta.get(PATIENT_ID))
+    removed = 0
+    with vault.lock, vault.batch():
+        index = pending_index(vault.outbox.all())
+        echoes: dict[str, str] = {}
+        if any(c.kind == "message" and isinstance(c.record, Message) and c.record.client_id for c in page.changes):
+            messages: list[Message] = vault.messages.all()
+            echoes = {m.client_id: m.id for m in messages if m.client_id and is_local_id(m.id)}
+        final: dict[str, dict[str, Record | None]] = {}  # kind -> id -> record, None = delete
+        stale_bases: list[str] = []
+        for change in page.changes:
+            key = _key(change)
+            if seen is not None:
+                seen.add(key)
+            record = change.record
+            if record is not None:
+                pending = index.get(key)
+                if pending:
+                    set_base(vault, key, record)  # the server's version, to undo a later rejection
+                    record = resolve_conflict(record, pending)
+                else:
+                    stale_bases.append(base_key(key))
+                if isinstance(record, Message) and record.client_id in echoes:
+                    final.setdefault("message", {})[echoes.pop(record.client_id)] = None
+            else:
+                stale_bases.append(base_key(key))
+            final.setdefault(change.kind, {})[key[1]] = record
+        for kind, items in final.items():
+            _write_kind(vault, kind, items)
+        vault.meta.delete_many(stale_bases)
+        if sweep and seen is not None:
+            removed = _sweep(vault, seen)
+            vault.meta.delete(RESYNC)
+        vault.meta.set(CURSOR, page.cursor)
+    return removed
+
+
+def _write_kind(vault: Vault, kind: str, items: dict[str, Record | None]) -> None:
+    if kind == "profile":
+        record = items[PROFILE_ID]
+        if isinstance(record, Profile):
+            vault.profile.set(record)
+        else:
+            vault.profile.clear()
+        return
+    repo = repo_of(vault, kind)
+    for rid, record in items.items():
+        if record is None:
+            repo.delete(rid)
+    repo.upsert_many([r for r in items.values() if r is not None])
+
+
+def _sweep(vault: Vault, seen: set[RecordKey]) -> int:
+    """Delete local records the server no longer has (end of a full resync); keeps queued messages."""
+    removed = 0
+    for kind in RECORD_TYPES:
+        if kind == "profile":
+            if (kind, PROFILE_ID) not in seen and vault.profile.get() is not None:
+                delete_record(vault, (kind, PROFILE_ID))
+                removed += 1
+            continue
+        repo = repo_of(vault, kind)
+        records: list[Record] = repo.all()
+        gone = [r.id for r in records
+                if (kind, r.id) not in seen and not (kind == "message" and is_local_id(r.id))]
+        if len(gone) > 20:  # one table rebuild instead of one per deleted record
+            kept = [r for r in records if r.id not in set(gone)]
+            repo.clear()
+            repo.upsert_many(kept)
+        else:
+            for rid in gone:
+                repo.delete(rid)
+        vault.meta.delete_many([base_key((kind, rid)) for rid in gone])
+        removed += len(gone)
+    return removed
+
+
+def pull_changes(
+    vault: Vault,
+    client: httpx.Client,
+    token: str,
+    *,
+    policy: RetryPolicy,
+    wait: float = 0,
+    limit: int = MAX_PAGE,
+    stop: threading.Event | None = None,
+) -> PullStats:
+    """Pull and apply pages until the server has nothing more (see module docstring)."""
+    stats = PullStats()
+    resync = bool(vault.meta.get(RESYNC))
+    cursor: str | None = None if resync else vault.meta.get(CURSOR)
+    seen: set[RecordKey] | None = set() if resync else None
+    stats.resynced = resync
+    first = True
+    while True:
+        page_wait = wait if first else 0
+
+        def attempt(budget: float, cursor: str | None = cursor, page_wait: float = page_wait) -> tuple[PullPage, int]:
+            stats.requests += 1
+            return fetch_page(client, token, cursor, limit=limit, wait=page_wait, timeout=min(budget, IO_TIMEOUT))
+
+        try:
+            page, size = with_retries(attempt, policy, stop=stop)
+        except CursorExpired:
+            if resync:
+                raise ProtocolError("the server refused to send changes from the beginning") from None
+            _start_resync(vault)
+            resync, cursor, seen, stats.resynced = True, None, set(), True
+            continue
+        first = False
+        stats.pages += 1
+        stats.changes += len(page.changes)
+        stats.bytes_down += size
+        stats.removed += apply_page(vault, page, seen=seen, sweep=resync and not page.has_more)
+        cursor = page.cursor
+        if not page.has_more:
+            return stats
+
+
+def _start_resync(vault: Vault) -> None:
+    """Forget the expired cursor and remember that a resync runs (so a crash restarts it)."""
+    with vault.lock, vault.batch():
+        vault.meta.set(RESYNC, True)
+        vault.meta.delete(CURSOR)
+

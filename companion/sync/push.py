@@ -1,0 +1,185 @@
+"""Push phase: send the outbox to the clinic and settle each entry by the server's answer.
+
+Entries go out in the order they were queued, in batches of at most
+``MAX_MUTATIONS`` and well under ``MAX_REQUEST_BYTES``. Each entry carries its
+client-generated UUID, so a batch whose answer was lost is simply sent again:
+the server answers ``duplicate`` for what it had already applied.
+
+Settling a batch is ONE vault write (:func:`settle`):
+
+- ``applied`` / ``duplicate``: the entry leaves the outbox (the only way out);
+  its optimistic effect stays until the next pull brings the server's version.
+- ``rejected``: the entry stays with ``state="rejected"`` and the reason, is
+  never re-sent, and the targeted record goes back to the server's version
+  with only the still-pending effects replayed (the rejected one undone).
+- not answered: stays pending, ``attempts`` + 1, sent again next time.
+
+A whole batch refused with a 4xx (not a per-mutation answer) is retried one
+mutation at a time so one bad entry cannot block the others; a single entry
+refused that way is rejected with the server's message.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import httpx
+
+from ..errors import RecordError, RequestRejected
+from ..fields import iso
+from ..models import OutboxEntry
+from ..vault import Vault
+from .conflicts import RecordKey, pending_index, resolve_conflict, targets
+from .protocol import MAX_MUTATIONS, MAX_REQUEST_BYTES, MutationResult, parse_push_response, validate_mutation
+from .retry import RetryPolicy, with_retries
+from .store import get_base, put_record, set_base
+from .transport import CursorExpired, send_json
+
+__all__ = ["PushStats", "push_outbox", "settle", "wire_form"]
+
+BATCH_BYTES = MAX_REQUEST_BYTES - 64 * 1024  # room for the envelope
+
+
+@dataclass(slots=True)
+class PushStats:
+    """What one push phase did (counts of mutations, HTTP requests and bytes received)."""
+
+    sent: int = 0
+    applied: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    requests: int = 0
+    bytes_down: int = 0
+
+
+def wire_form(entry: OutboxEntry) -> dict[str, object]:
+    """The mutation as sent (validated again: an entry stored by an older app may no longer be valid)."""
+    return validate_mutation({"id": entry.id, "type": entry.type, "payload": dict(entry.payload),
+                              "created_at": iso(entry.created_at)})
+
+
+def _batches(entries: Sequence[OutboxEntry]) -> list[list[tuple[OutboxEntry, dict[str, object], int]]]:
+    batches: list[list[tuple[OutboxEntry, dict[str, object], int]]] = []
+    current: list[tuple[OutboxEntry, dict[str, object], int]] = []
+    size = 0
+    for entry in entries:
+        try:
+            wire = wire_form(entry)
+        except RecordError:
+            current.append((entry, {}, -1))  # size -1: rejected locally by the caller, never sent
+            continue
+        n = len(json.dumps(wire, ensure_ascii=False).encode("utf-8")) + 1
+        if current and (len(current) >= MAX_MUTATIONS or size + n > BATCH_BYTES):
+            batches.append(current)
+            current, size = [], 0
+        current.append((entry, wire, n))
+        size += n
+    if current:
+        batches.append(current)
+    return batches
+
+
+def settle(vault: Vault, sent: Sequence[OutboxEntry], results: Sequence[MutationResult]) -> None:
+    """Record the server's answers for ``sent`` in one vault write (see module docstring)."""
+    answers: dict[str, MutationResult] = {}
+    for result in results:
+        answers.setdefault(result.id, result)
+    with vault.lock, vault.batch():
+        touched: set[RecordKey] = set()
+        undo: set[RecordKey] = set()
+        for entry in sent:
+            current: OutboxEntry | None = vault.outbox.get(entry.id)
+            if current is None:
+                continue
+            answer = answers.get(entry.id)
+            if answer is None:
+                vault.outbox.upsert(replace(current, attempts=current.attempts + 1))
+                continue
+            touched.update(targets(current))
+            if answer.status in ("applied", "duplicate"):
+                vault.outbox.delete(entry.id)
+            else:
+                reason = (answer.reason or "refused by the clinic").splitlines()[0][:300] or "refused by the clinic"
+                vault.outbox.upsert(replace(current, state="rejected", last_error=reason,
+                                            attempts=current.attempts + 1))
+                undo.update(targets(current))
+        if not touched:
+            return
+        remaining = pending_index(vault.outbox.all())
+        for key in touched:
+            base = get_base(vault, key)
+            if key in undo and base is not None:
+                put_record(vault, resolve_conflict(base, remaining.get(key, [])))
+            if key not in remaining:
+                set_base(vault, key, None)
+
+
+def _send(client: httpx.Client, token: str, wires: list[dict[str, object]], policy: RetryPolicy,
+          stop: threading.Event | None, stats: PushStats) -> tuple[MutationResult, ...]:
+    sent_ids = frozenset(str(w["id"]) for w in wires)
+
+    def attempt(budget: float) -> tuple[MutationResult, ...]:
+        stats.requests += 1
+        answer = send_json(client, "POST", "/v1/sync", token=token, body={"mutations": wires}, timeout=budget)
+        stats.bytes_down += answer.size
+        return parse_push_response(answer.data, sent_ids)
+
+    return with_retries(attempt, policy, stop=stop)
+
+
+def _reject_locally(vault: Vault, entry: OutboxEntry, reason: str) -> None:
+    settle(vault, [entry], [MutationResult(id=entry.id, status="rejected", reason=reason)])
+
+
+def push_outbox(
+    vault: Vault,
+    client: httpx.Client,
+    token: str,
+    *,
+    policy: RetryPolicy,
+    stop: threading.Event | None = None,
+) -> PushStats:
+    """Send every pending entry; returns counts. Transient failures are retried by ``policy``, then raised."""
+    stats = PushStats()
+    with vault.lock:
+        entries: list[OutboxEntry] = [e for e in vault.outbox.all() if e.state == "pending"]
+    for batch in _batches(entries):
+        for entry, _, n in batch:
+            if n < 0:
+                _reject_locally(vault, entry, "this request is no longer valid; it was not sent")
+                stats.rejected += 1
+        good = [(e, w) for e, w, n in batch if n >= 0]
+        if good:
+            _push_batch(vault, client, token, good, policy, stop, stats)
+    return stats
+
+
+def _push_batch(vault: Vault, client: httpx.Client, token: str, batch: list[tuple[OutboxEntry, dict[str, object]]],
+                policy: RetryPolicy, stop: threading.Event | None, stats: PushStats) -> None:
+    entries = [e for e, _ in batch]
+    try:
+        results = _send(client, token, [w for _, w in batch], policy, stop, stats)
+    except CursorExpired:
+        raise
+    except RequestRejected as exc:
+        if exc.status == 401:
+            raise
+        if len(batch) > 1:
+            for one in batch:
+                _push_batch(vault, client, token, [one], policy, stop, stats)
+            return
+        _reject_locally(vault, entries[0], str(exc))
+        stats.rejected += 1
+        return
+    stats.sent += len(entries)
+    settle(vault, entries, results)
+    for result in {r.id: r for r in reversed(results)}.values():
+        if result.status == "applied":
+            stats.applied += 1
+        elif result.status == "duplicate":
+            stats.duplicate += 1
+        else:
+            stats.rejected += 1
