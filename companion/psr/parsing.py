@@ -13,7 +13,7 @@ one line such as ``--amount: not an amount like 45.00``.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 from ..errors import RecordError
@@ -65,7 +65,7 @@ def parse_start(text: str, option: str = "--start") -> datetime:
         raise RecordError(option, f"not an ISO 8601 date and time like 2026-03-01T10:30: {text[:40]!r}") from None
     if value.tzinfo is None:
         value = value.astimezone()  # the local zone of the person typing
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def parse_day(text: str, option: str) -> date:
