@@ -30,8 +30,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message}\n")
 
 
-def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _common() -> _Parser:
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     common.add_argument("--server", default=argparse.SUPPRESS, help="base URL (env COMPANION_SERVER)")
     common.add_argument("--token", default=argparse.SUPPRESS, help="staff token (env COMPANION_STAFF_TOKEN)")
