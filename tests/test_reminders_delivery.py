@@ -221,3 +221,24 @@ def test_loop_runs_in_a_thread_until_stopped(folder: Path) -> None:
         assert rec.shown == [("Reminder from Riverside Clinic", "Appointment today at 10:00.")]
         assert loop.last_error is None
         assert loop.sleep_for(loop.tick(START - timedelta(hours=3)), 60, START - timedelta(hours=3)) == 60
+
+
+def test_loop_outlives_a_failing_tick(folder: Path) -> None:
+    class Broken(RecordingNotifier):
+        def notify(self, title: str, body: str) -> None:
+            raise RuntimeError("a bug in a backend")
+
+    with Vault.open(folder, VAULT_PASSCODE) as vault:
+        loop = ReminderLoop(vault, Broken(), PROFILE, tz=TZ, clock=lambda: START - timedelta(hours=2))
+        stop = threading.Event()
+        worker = threading.Thread(target=loop.run, args=(stop, 0.02))
+        worker.start()
+        try:
+            deadline = datetime.now(UTC) + timedelta(seconds=5)
+            while loop.last_error is None and datetime.now(UTC) < deadline:
+                stop.wait(0.01)
+            assert isinstance(loop.last_error, RuntimeError)
+            assert worker.is_alive()
+        finally:
+            stop.set()
+            worker.join(5)

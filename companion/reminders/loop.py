@@ -10,8 +10,10 @@ threading helper (``threading.Event`` as the stop signal). From asyncio::
         await asyncio.sleep(loop.sleep_for(report))
 
 The first tick after the app starts fires what was missed while it was closed
-(once, if still useful). A failing tick (vault locked, damaged settings) is
-remembered in :attr:`~ReminderLoop.last_error` and retried at the next one.
+(once, if still useful). In :meth:`~ReminderLoop.run` a failing tick (vault
+closed, damaged settings, a UI banner listener that raised) is kept in
+:attr:`~ReminderLoop.last_error` and the loop carries on; :meth:`tick` itself
+raises, so callers driving it by hand see the error.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Protocol
 
 from ..config import ClinicProfile
-from ..errors import CompanionError
 from .delivery import DeliveryReport, deliver_due
 from .notifier import InAppNotifier, Notifier
 
@@ -71,7 +72,7 @@ class ReminderLoop:
             )
         self.fallback = fallback
         self.clock = clock
-        self.last_error: CompanionError | None = None
+        self.last_error: Exception | None = None
         self._lock = threading.Lock()
 
     def tick(self, now: datetime | None = None) -> DeliveryReport:
@@ -95,6 +96,6 @@ class ReminderLoop:
             report: DeliveryReport | None = None
             try:
                 report = self.tick()
-            except CompanionError as exc:
+            except Exception as exc:  # a background loop must outlive one bad tick; the UI shows last_error
                 self.last_error = exc
             stop.wait(self.sleep_for(report, interval))

@@ -68,7 +68,10 @@ def when_text(event: datetime, shown_at: datetime, tz: tzinfo) -> str:
 
 
 def _reminder_title(clinic: ClinicProfile, discreet: bool) -> str:
-    return f"Reminder from {clinic.discreet_name if discreet else clinic.name}"
+    name = clinic.discreet_name if discreet else clinic.name
+    if name == ClinicProfile().discreet_name:  # the built-in default "Your clinic" reads better in lower case
+        name = name.lower()
+    return f"Reminder from {name}"
 
 
 def appointment_text(
