@@ -33,6 +33,7 @@ R = TypeVar("R")
 S = TypeVar("S", bound="StateCore")
 
 PHASES = ("onboarding", "locked", "unlocked")
+WIDE_FROM = 840.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ class StateCore(Observable):
         self.drafts: dict[str, str] = {}
         self.banners: list[Banner] = []
         self.wide = False  # desktop layout (NavigationRail) vs phone (NavigationBar)
+        self.page_width = 390.0
         self.live_state: str | None = None  # from the live loop: idle | syncing | offline | error | revoked
         self.live_error: str | None = None
         self.retry_at: float | None = None  # monotonic time the lock screen may try again
@@ -168,7 +170,10 @@ class StateCore(Observable):
         self.banners = [*self.banners, Banner(title, body)][-5:]
         self.notify()
 
-    def set_wide(self, wide: bool) -> None:
-        if wide != self.wide:
-            self.wide = wide
+    def set_width(self, width: float) -> None:
+        """The window's width: 840 px and more gets the desktop layout."""
+        wide = width >= WIDE_FROM
+        changed = wide != self.wide or (wide and abs(width - self.page_width) > 1)
+        self.page_width, self.wide = width, wide
+        if changed:
             self.notify()

@@ -18,6 +18,7 @@ __all__ = [
     "long_date",
     "money",
     "short_date",
+    "sync_summary",
 ]
 
 
@@ -99,3 +100,21 @@ def before_text(minutes: int) -> str:
     if mins:
         parts.append(f"{mins} min")
     return " ".join(parts) + " before"
+
+
+def sync_summary(paired: bool, stored_state: str | None, live_state: str | None, last_sync: datetime | None,
+                 pending: int, now: datetime) -> tuple[str, str]:
+    """The always-visible sync chip: ``(text, tone)`` with tone ``ok``, ``busy``, ``offline`` or ``problem``."""
+    waiting = f" · {pending} waiting to send" if pending else ""
+    if stored_state == "revoked" and not paired:
+        return "Disconnected by the clinic", "problem"
+    if not paired:
+        return "Not connected to a clinic", "problem"
+    state = live_state or stored_state
+    if state == "syncing":
+        return f"Syncing…{waiting}", "busy"
+    if state in ("offline", "error", None) or last_sync is None:
+        when = "never synced" if last_sync is None else f"last synced {ago(last_sync, now)}"
+        label = "Offline" if state in ("offline", None) else "Sync problem"
+        return f"{label} · {when}{waiting}", "offline" if state != "error" else "problem"
+    return f"Up to date · synced {ago(last_sync, now)}{waiting}", "ok"

@@ -121,6 +121,22 @@ class SettingsIntents(SessionIntents):
         self.toast = f"Saved to {path}"
 
     @intent
+    def export_appointment(self, appointment_id: str) -> None:
+        """"Add to calendar": one appointment as an .ics file the patient opens with their calendar."""
+        vault = self.require_vault()
+        folder = self.services.export_dir or Path(vault.folder).parent / "exports"
+        path = export_records(vault, "ics", folder, self.services.profile, now=self.now(),
+                              appointment_id=appointment_id)
+        self.toast = f"Calendar file saved to {path}. Open it to add the visit to your calendar."
+
+    @intent
+    def start_pairing(self) -> None:
+        """Connect again (after the clinic disconnected this device): back to the pairing step."""
+        self.require_vault()
+        self.phase = "onboarding"
+        self.onboarding_step = "pair"
+
+    @intent
     def unpair_and_wipe(self, confirm_text: str) -> None:
         """Remove every record and the passcode from this device (typed confirmation required)."""
         if confirm_text.strip().upper() != "WIPE":

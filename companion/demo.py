@@ -1,0 +1,192 @@
+"""``companion demo`` (what ``make demo`` runs): a local clinic server with realistic data, a paired vault, the app.
+
+1. start ``companion-server serve`` on SQLite in a data folder (a temp folder unless ``--data``);
+2. create staff accounts (psr, clinician) with the server CLI and fill the clinic through the staff API:
+   a sexual-health screening tomorrow with prep steps, a past visit, a bill with insurance, a released
+   negative result, a held result, a welcome message from the front desk and two clinic articles;
+3. create the demo vault, pair it with a pairing code and sync it once;
+4. print the passcode, the URLs and ready-to-paste ``companion-psr`` commands, then run the app
+   (a desktop window where possible, else the web app on http://127.0.0.1:PORT with no CDN).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .app import build_state, desktop_available, run_app
+from .config import load_profile
+from .errors import CompanionError
+from .reminders import local_zone
+from .sync.engine import synchronize
+from .sync.pairing import client_for_vault, pair
+from .vault import Vault
+
+__all__ = ["DEMO_PASSCODE", "run_demo", "seed_clinic"]
+
+DEMO_PASSCODE = "river-sunrise-42"
+SERVER_PORT = 8765
+
+
+def _start_server(db_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    log = open(log_path, "ab")  # noqa: SIM115 - the child owns it while it runs
+    proc = subprocess.Popen([sys.executable, "-m", "companion.server.cli", "serve", "--db", db_url,
+                             "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    log.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise CompanionError(f"the demo server did not start (see {log_path})")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise CompanionError(f"the demo server did not become ready (see {log_path})")
+
+
+def _staff_token(db_url: str, name: str, role: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "companion.server.cli", "staff", "add", name, "--role", role,
+                          "--db", db_url, "--json"], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise CompanionError(f"could not create the demo staff account: {out.stderr.strip()}")
+    token: str = json.loads(out.stdout)["token"]
+    return token
+
+
+class _Staff:
+    def __init__(self, base: str, token: str) -> None:
+        self.http = httpx.Client(base_url=base, timeout=30.0, headers={"Authorization": f"Bearer {token}"})
+
+    def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.http.post(path, json=body or {})
+        if response.status_code >= 300:
+            raise CompanionError(f"demo data: {path} -> {response.status_code}: {response.text[:200]}")
+        data: dict[str, Any] = response.json()
+        return data
+
+
+def _local(day_offset: int, hour: int, minute: int = 0) -> datetime:
+    tz = local_zone()
+    day = datetime.now(tz).date() + timedelta(days=day_offset)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).astimezone(UTC)
+
+
+def seed_clinic(psr: _Staff, clinician: _Staff) -> dict[str, str]:
+    """Fill the clinic with one demo patient's records; returns the ids the printed commands use."""
+    patient = psr.post("/v1/staff/patients", {"name": "Alex Rivera", "phone": "+1 555 0142",
+                                              "email": "alex@example.org"})
+    pid = patient["id"]
+    visit = psr.post(f"/v1/staff/patients/{pid}/appointments", {
+        "start": _local(1, 10, 30).isoformat(), "minutes": 30, "kind": "Sexual health screening",
+        "location": "Riverside Clinic, 12 River Street, Suite 3 (2nd floor)", "provider": "Nurse Sam Okafor",
+        "what_to_bring": "Photo ID, insurance card, a list of medicines you take", "sensitive": True})
+    for title, body, minutes in (
+        ("Stop eating 12 h before", "Your visit includes a fasting blood test. Water is fine — keep drinking it.",
+         12 * 60),
+        ("Skip vaginal creams and douches", "For 24 hours before, so the swab gives a clear result.", 24 * 60),
+        ("Don't urinate in the hour before", "The first part of the stream holds the most to test.", 60),
+        ("Bring your insurance card", "And a photo ID. The front desk will scan them.", 0),
+    ):
+        psr.post(f"/v1/staff/appointments/{visit['id']}/prep", {"title": title, "body": body,
+                                                                "before_minutes": minutes})
+    past = psr.post(f"/v1/staff/patients/{pid}/appointments", {
+        "start": _local(-21, 15, 0).isoformat(), "minutes": 20, "kind": "HIV test",
+        "location": "Riverside Clinic", "provider": "Dr. Priya Nair"})
+    psr.post(f"/v1/staff/patients/{pid}/bills", {
+        "amount_cents": 4500, "insurance_paid_cents": 14000, "due": (datetime.now(UTC).date()
+                                                                    + timedelta(days=12)).isoformat(),
+        "description": "Clinic visit and lab tests",
+        "lines": [{"description": "Clinic visit", "cents": 9500}, {"description": "Laboratory tests", "cents": 9000}]})
+    negative = clinician.post(f"/v1/staff/patients/{pid}/results", {
+        "test": "HIV-1/2 antigen/antibody (4th generation)", "interpretation": "negative", "sensitive": True,
+        "note": "No HIV found. If you had a risk in the 6 weeks before the test, test again after that window.",
+        "appointment_id": past["id"]})
+    clinician.post(f"/v1/staff/results/{negative['id']}/release")
+    held = clinician.post(f"/v1/staff/patients/{pid}/results", {
+        "test": "Chlamydia and gonorrhoea (NAAT, urine)", "interpretation": "negative",
+        "note": "Nothing found. See you at your next routine screening.", "appointment_id": past["id"]})
+    psr.post(f"/v1/staff/patients/{pid}/messages", {
+        "body": "Welcome to Companion, Alex! This is the Riverside front desk. You can message us here any time "
+                "during opening hours — for emergencies please call 911.", "thread": "general"})
+    psr.post("/v1/staff/articles", {"title": "Our opening hours over the holidays",
+                                    "body": "# Holiday hours\n\nWe close at 14:00 on public holiday eves. "
+                                            "Online booking stays open.", "tags": ["news"]})
+    psr.post("/v1/staff/articles", {"title": "Free hepatitis B vaccination this month",
+                                    "body": "# Hepatitis B vaccination\n\nAsk at your next visit: it takes a "
+                                            "minute and protects you for life.", "tags": ["vaccines"],
+                                    "appointment_kind": "Sexual health screening"})
+    code = psr.post(f"/v1/staff/patients/{pid}/pairing-codes")["code"]
+    return {"patient_id": pid, "held_result_id": held["id"], "visit_id": visit["id"], "code": code}
+
+
+def _prepare_vault(folder: Path, server: str, code: str) -> None:
+    if Vault.exists(folder):
+        Vault.wipe(folder)
+    vault = Vault.create(folder, DEMO_PASSCODE)
+    try:
+        pair(vault, server, code, device_name="Demo device")
+        with client_for_vault(vault) as client:
+            synchronize(vault, client)
+    finally:
+        vault.close()
+
+
+def _print_intro(app_url: str, server: str, psr_token: str, ids: dict[str, str], web: bool) -> None:
+    psr_cli = shutil.which("companion-psr") or str(Path(sys.executable).parent / "companion-psr")
+    print(f"""
+Patient Companion — demo
+  App:       {app_url if web else 'a desktop window'}
+  Server:    {server}
+  Passcode:  {DEMO_PASSCODE}
+
+Push things to the app while it is open (paste into another terminal):
+  export COMPANION_SERVER={server}
+  export COMPANION_STAFF_TOKEN={psr_token}
+  {psr_cli} message send {ids['patient_id']} "Hi Alex, just checking you are OK for tomorrow?"
+  {psr_cli} inbox
+
+Release the held result (needs a clinician token):
+  COMPANION_STAFF_TOKEN={ids['clinician_token']} {psr_cli} result release {ids['held_result_id']}
+
+Stop with Ctrl+C.
+""", flush=True)
+
+
+def run_demo(*, web: bool, port: int, data: str | None) -> int:
+    folder = Path(data) if data else Path(tempfile.mkdtemp(prefix="companion-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    db_url = f"sqlite:///{folder / 'clinic.db'}"
+    psr_token = _staff_token(db_url, "Front desk (demo)", "psr")
+    clinician_token = _staff_token(db_url, "Dr. Demo", "clinician")
+    server = f"http://127.0.0.1:{SERVER_PORT}"
+    proc = _start_server(db_url, SERVER_PORT, folder / "server.log")
+    try:
+        psr, clinician = _Staff(server, psr_token), _Staff(server, clinician_token)
+        ids = seed_clinic(psr, clinician)
+        ids["clinician_token"] = clinician_token
+        vault_dir = folder / "vault"
+        _prepare_vault(vault_dir, server, ids["code"])
+        use_web = web or not desktop_available()
+        _print_intro(f"http://127.0.0.1:{port}", server, psr_token, ids, use_web)
+        profile = load_profile()
+        run_app(vault_dir, profile, web=use_web, port=port, state=build_state(vault_dir, profile))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return 0

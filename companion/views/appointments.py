@@ -1,0 +1,156 @@
+"""Appointments: upcoming and past, detail (local time, place, provider, what to bring, prep), request,
+confirm, cancel, e-check-in (contact and insurance), add to calendar, "what to expect" from Learn."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from ..state import REQUEST_KINDS, AppState
+from ..state.formatting import day_and_time, local_time, long_date
+from .bridge import act, handler
+from .common import button, card, empty_note, feedback, field, header, muted, screen, tid
+from .widgets import STATUS_LABELS, appointment_summary, prep_row
+
+__all__ = ["appointment_screen", "appointments_screen", "checkin_screen", "request_screen"]
+
+PAGE = 50  # past visits shown at once (a long history stays fast)
+
+
+def appointments_screen(state: AppState) -> ft.Control:
+    snap = state.snapshot
+    items: list[ft.Control] = [
+        header(state, "Appointments", actions=[button("request-appointment", "Request", lambda: state.go("request"),
+                                                      kind="tonal", icon_name="ADD")]),
+        *feedback(state),
+        muted("Upcoming", 13),
+    ]
+    if snap.upcoming:
+        items.extend(appointment_summary(state, a, identifier=f"appt-{a.id}") for a in snap.upcoming)
+    else:
+        items.append(empty_note("No upcoming appointments.", "no-upcoming"))
+    if snap.past:
+        items.append(muted("Past", 13))
+        for a in snap.past[:PAGE]:
+            items.append(tid(f"appt-{a.id}", ft.ListTile(
+                title=ft.Text(a.visit_kind), subtitle=ft.Text(f"{long_date(a.start.astimezone(state.services.tz))}"
+                                                               f" · {STATUS_LABELS.get(a.status, a.status)}"),
+                on_click=lambda _e, i=a.id: state.go("appointment", i))))
+        if len(snap.past) > PAGE:
+            items.append(muted(f"and {len(snap.past) - PAGE} earlier visits", 13))
+    return screen(state, items)
+
+
+def _detail_rows(state: AppState, label: str, value: str | None, glyph: ft.IconData) -> list[ft.Control]:
+    if not value:
+        return []
+    return [ft.Row([ft.Icon(glyph, size=20), ft.Column([muted(label, 12), ft.Text(value, size=15)], spacing=0,
+                                                          expand=True)], vertical_alignment=ft.CrossAxisAlignment.START)]
+
+
+def appointment_screen(state: AppState) -> ft.Control:
+    appt = state.snapshot.appointment(state.route.arg or "")
+    if appt is None:
+        return screen(state, [header(state, "Appointment", back=True), empty_note("This appointment is gone.")])
+    tz, now = state.services.tz, state.now()
+    local = appt.start.astimezone(tz)
+    when = f"{long_date(local.date())}, {local_time(appt.start, tz)}–{local_time(appt.end, tz)}"
+    facts: list[ft.Control] = [
+        ft.Text(appt.visit_kind, size=20, weight=ft.FontWeight.W_600),
+        muted(f"{STATUS_LABELS.get(appt.status, appt.status)} · {day_and_time(appt.start, tz, now)}"),
+        *_detail_rows(state, "When (your time)", when, ft.Icons.SCHEDULE),
+        *_detail_rows(state, "Where", appt.location, ft.Icons.PLACE_OUTLINED),
+        *_detail_rows(state, "With", appt.provider, ft.Icons.PERSON_OUTLINE),
+        *_detail_rows(state, "What to bring", appt.what_to_bring, ft.Icons.WORK_OUTLINE),
+        *_detail_rows(state, "Note from the clinic", appt.note, ft.Icons.INFO_OUTLINE),
+    ]
+    items: list[ft.Control] = [header(state, "Appointment", back=True), *feedback(state),
+                               card(facts, identifier="appointment-facts")]
+    actions: list[ft.Control] = []
+    active = appt.status in ("scheduled", "confirmed", "checked_in", "requested")
+    if appt.status == "scheduled":
+        actions.append(button("confirm", "Confirm", handler(state.confirm_appointment, appt.id), icon_name="CHECK"))
+    if appt.status in ("scheduled", "confirmed"):
+        actions.append(button("checkin", "Check in", lambda: state.go("checkin", appt.id), kind="tonal",
+                              icon_name="HOW_TO_REG"))
+    if active:
+        actions.append(button("add-calendar", "Add to calendar", handler(state.export_appointment, appt.id),
+                              kind="outlined", icon_name="EVENT_AVAILABLE"))
+    if actions:
+        items.append(ft.Row(actions, wrap=True, spacing=8, run_spacing=8))
+    steps = state.snapshot.prep_for(appt.id)
+    if steps:
+        items.append(card([ft.Text("Preparation", weight=ft.FontWeight.W_600),
+                           *[prep_row(state, s, appt) for s in steps]], identifier="appointment-prep"))
+    article = state.services.library.for_visit(appt.visit_kind)
+    if article is not None:
+        items.append(card([ft.Row([ft.Icon(ft.Icons.MENU_BOOK_OUTLINED), ft.Text("What to expect",
+                                                                              weight=ft.FontWeight.W_600)]),
+                           ft.Text(article.title), muted(article.summary)],
+                          identifier="what-to-expect", on_click=lambda: state.go("article", article.id), tone="info"))
+    if active and appt.status != "checked_in":
+        if state.draft("cancel.confirm") == appt.id:
+            items.append(card([ft.Text("Cancel this appointment?", weight=ft.FontWeight.W_600),
+                               field(state, "cancel.reason", "Reason (optional)"),
+                               ft.Row([button("cancel-yes", "Yes, cancel it",
+                                              lambda: act(state.cancel_appointment, appt.id,
+                                                          state.draft("cancel.reason")), kind="filled"),
+                                       button("cancel-no", "Keep it", lambda: _keep(state), kind="text")],
+                                      wrap=True)], identifier="cancel-confirm", tone="warn"))
+        else:
+            items.append(button("cancel", "Cancel appointment", lambda: _ask_cancel(state, appt.id), kind="text",
+                                icon_name="EVENT_BUSY"))
+    return screen(state, items)
+
+
+def _ask_cancel(state: AppState, appointment_id: str) -> None:
+    state.set_draft("cancel.confirm", appointment_id)
+    state.notify()
+
+
+def _keep(state: AppState) -> None:
+    state.drafts.pop("cancel.confirm", None)
+    state.notify()
+
+
+def request_screen(state: AppState) -> ft.Control:
+    kind = state.draft("request.kind", REQUEST_KINDS[0])
+    chips = [tid(f"kind-{k.lower().replace(' ', '-')}", ft.Chip(
+        label=ft.Text(k), selected=k == kind, on_select=lambda _e, k=k: _pick_kind(state, k))) for k in REQUEST_KINDS]
+    return screen(state, [
+        header(state, "Ask for an appointment", back=True),
+        muted("The clinic will offer you a time. You will see it under Appointments."),
+        ft.Row(chips, wrap=True, spacing=8, run_spacing=8),
+        field(state, "request.note", "Anything the clinic should know? (optional)", multiline=True),
+        *feedback(state),
+        button("send-request", "Send request", lambda: act(state.request_appointment,
+                                                           state.draft("request.kind", REQUEST_KINDS[0]),
+                                                           state.draft("request.note")), icon_name="SEND"),
+    ])
+
+
+def _pick_kind(state: AppState, kind: str) -> None:
+    state.set_draft("request.kind", kind)
+    state.notify()
+
+
+def checkin_screen(state: AppState) -> ft.Control:
+    appt_id = state.route.arg or ""
+    profile = state.snapshot.profile
+    ins = profile.insurance if profile else None
+
+    def submit() -> None:
+        act(state.check_in, appt_id, state.draft("checkin.phone"), state.draft("checkin.email"),
+            state.draft("checkin.payer"), state.draft("checkin.member"))
+
+    return screen(state, [
+        header(state, "Check in", back=True),
+        muted("Please check your contact and insurance details. The clinic uses them for this visit only."),
+        field(state, "checkin.phone", "Phone", default=(profile.phone or "") if profile else "",
+              keyboard=ft.KeyboardType.PHONE),
+        field(state, "checkin.email", "Email", default=(profile.email or "") if profile else "",
+              keyboard=ft.KeyboardType.EMAIL),
+        field(state, "checkin.payer", "Insurance company (leave empty if none)", default=(ins.payer or "") if ins else ""),
+        field(state, "checkin.member", "Member ID", default=(ins.member_id or "") if ins else ""),
+        *feedback(state),
+        button("submit-checkin", "Confirm and check in", submit, icon_name="HOW_TO_REG"),
+    ])

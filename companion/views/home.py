@@ -1,0 +1,71 @@
+"""Home: the next appointment with its countdown and prep, unread messages, balance due, new results,
+clinic contact and urgent help. The sync chip sits above every screen (see :mod:`.shell`)."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from ..state import AppState
+from ..state.formatting import money, short_date
+from .common import button, card, feedback, muted, screen, tid, title
+from .widgets import appointment_summary, clinic_contact, prep_row, urgent_help
+
+__all__ = ["home_screen"]
+
+
+def _tile(identifier: str, glyph: ft.IconData, headline: str, detail: str, route: str, state: AppState,
+          highlight: bool) -> ft.Control:
+    box = ft.Container(
+        ft.Column([ft.Icon(glyph, color=ft.Colors.PRIMARY), ft.Text(headline, size=18, weight=ft.FontWeight.W_600),
+                   ft.Text(detail, size=13, color=ft.Colors.ON_SURFACE_VARIANT)], spacing=4, tight=True),
+        padding=14, border_radius=16, expand=True, on_click=lambda: state.go(route), ink=True,
+        bgcolor=ft.Colors.PRIMARY_CONTAINER if highlight else ft.Colors.SURFACE_CONTAINER_LOW,
+    )
+    return tid(identifier, box, label=f"{headline}, {detail}")
+
+
+def _next_appointment(state: AppState) -> list[ft.Control]:
+    snap = state.snapshot
+    appt = snap.next_appointment
+    if appt is None:
+        return [card([ft.Text("No upcoming appointments", size=16, weight=ft.FontWeight.W_500),
+                      muted("Need a test or a chat with the clinic? Ask for an appointment."),
+                      button("home-request", "Ask for an appointment", lambda: state.go("request"),
+                             kind="tonal", icon_name="ADD")], identifier="next-appointment")]
+    out = [muted("Next appointment", 13), appointment_summary(state, appt, identifier="next-appointment")]
+    steps = snap.prep_for(appt.id)
+    if steps:
+        left = sum(1 for s in steps if s.done_at is None)
+        out.append(card([ft.Text("Before your visit" + (f" · {left} to do" if left else " · all done"),
+                                 weight=ft.FontWeight.W_600),
+                         *[prep_row(state, s, appt) for s in steps[:4]],
+                         *([button("home-all-prep", f"All {len(steps)} steps", lambda: state.go("prep"),
+                                   kind="text")] if len(steps) > 4 else [])],
+                        identifier="home-prep"))
+    return out
+
+
+def home_screen(state: AppState) -> ft.Control:
+    snap = state.snapshot
+    name = (snap.profile.name.split()[0] if snap.profile and snap.profile.name.strip() else "")
+    unread, new = snap.unread, len(snap.new_results)
+    due = snap.next_due
+    items: list[ft.Control] = [title(f"Hello{', ' + name if name else ''}", 26), *feedback(state)]
+    if snap.status.state == "revoked" and not snap.status.paired:
+        items.append(card([ft.Text("This device was disconnected by the clinic.", weight=ft.FontWeight.W_600),
+                           muted("Your clinic records were removed from it. Ask the clinic for a new pairing "
+                                 "code to connect again."),
+                           button("pair-again", "Connect again", lambda: state.go("settings"), kind="tonal")],
+                          identifier="revoked", tone="warn"))
+    items.extend(_next_appointment(state))
+    items.append(ft.Row([
+        _tile("tile-messages", ft.Icons.CHAT_BUBBLE_OUTLINE, f"{unread} unread" if unread else "Messages",
+              "from the clinic" if unread else "No new messages", "messages", state, unread > 0),
+        _tile("tile-results", ft.Icons.ASSIGNMENT_OUTLINED, f"{new} new" if new else "Results",
+              "results to read" if new else "Nothing new", "results", state, new > 0),
+        _tile("tile-bills", ft.Icons.RECEIPT_LONG_OUTLINED, money(snap.balance_cents) if snap.balance_cents
+              else "Bills", f"due {short_date(due)}" if due else "Nothing to pay", "bills", state,
+              snap.balance_cents > 0),
+    ], spacing=10, vertical_alignment=ft.CrossAxisAlignment.STRETCH))
+    items.extend([clinic_contact(state), urgent_help(state)])
+    return screen(state, items)

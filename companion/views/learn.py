@@ -1,0 +1,39 @@
+"""Learn: the clinic's articles from the feed plus the built-in offline library (``assets/learn``)."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from ..state import AppState
+from .common import card, feedback, header, muted, screen
+
+__all__ = ["article_screen", "learn_screen"]
+
+
+def learn_screen(state: AppState) -> ft.Control:
+    items: list[ft.Control] = [header(state, "Learn"), *feedback(state)]
+    clinic = state.snapshot.articles
+    if clinic:
+        items.append(muted(f"From {state.services.profile.discreet_name}", 13))
+        for a in clinic[:50]:
+            items.append(card([ft.Text(a.title, weight=ft.FontWeight.W_600)], identifier=f"article-{a.id}",
+                              on_click=lambda _e, i=a.id: state.go("article", i)))
+    items.append(muted("Good to know — works offline", 13))
+    for b in state.services.library.articles:
+        items.append(card([ft.Text(b.title, weight=ft.FontWeight.W_600), muted(b.summary, 13)],
+                          identifier=f"article-{b.id}", on_click=lambda _e, i=b.id: state.go("article", i)))
+    return screen(state, items)
+
+
+def article_screen(state: AppState) -> ft.Control:
+    aid = state.route.arg or ""
+    clinic = state.snapshot.article(aid)
+    builtin = state.services.library.get(aid)
+    if clinic is not None:
+        title, body = clinic.title, clinic.body
+    elif builtin is not None:
+        title, body = builtin.title, builtin.body
+    else:
+        title, body = "Article", "This article is not available."
+    doc = ft.Markdown(body, selectable=True, extension_set=ft.MarkdownExtensionSet.GITHUB_WEB)
+    return screen(state, [header(state, title, back=True), ft.Semantics(identifier="article-body", content=doc)])

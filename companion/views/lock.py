@@ -1,0 +1,35 @@
+"""The lock screen: passcode, visible backoff countdown, nothing sensitive on it."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from ..state import AppState
+from .bridge import act
+from .common import button, feedback, field, muted, screen, tid, title
+
+__all__ = ["lock_screen"]
+
+
+def lock_screen(state: AppState) -> ft.Control:
+    def unlock() -> None:
+        code = state.draft("unlock")
+        state.drafts.pop("unlock", None)
+        act(state.unlock, code)
+
+    wait = state.seconds_to_retry()
+    items: list[ft.Control] = [
+        ft.Container(ft.Icon(ft.Icons.LOCK_OUTLINE, size=48, color=ft.Colors.PRIMARY), padding=8),
+        title("Companion is locked", 26),
+        muted(f"Enter your passcode to see your records from {state.services.profile.discreet_name}."),
+        field(state, "unlock", "Passcode", password=True, on_submit=lambda: unlock(), identifier="passcode"),
+    ]
+    if wait > 0:
+        items.append(tid("lockout", ft.Text(f"Too many wrong tries. You can try again in {wait} s.",
+                                            color=ft.Colors.ERROR, size=15)))
+        items.extend(f for f in feedback(state) if state.busy)
+    else:
+        items.extend(feedback(state))
+    items.append(button("unlock", "Unlock", unlock, icon_name="LOCK_OPEN", disabled=wait > 0 or bool(state.busy)))
+    return screen(state, [ft.Column(items, spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)],
+                  max_width=480)

@@ -1,0 +1,78 @@
+"""Onboarding: create a passcode (strength shown), pair with the clinic, first sync with progress."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from ..state import AppState, passcode_strength
+from .bridge import act
+from .common import button, feedback, field, muted, screen, tid, title
+
+__all__ = ["onboarding_screen"]
+
+STRENGTH_COLORS = (ft.Colors.ERROR, ft.Colors.ORANGE, ft.Colors.AMBER, ft.Colors.LIGHT_GREEN, ft.Colors.GREEN)
+
+
+def _strength(state: AppState) -> ft.Control:
+    score, label, problem = passcode_strength(state.draft("new.passcode"))
+    return tid("passcode-strength", ft.Column([
+        ft.ProgressBar(value=score / 4, color=STRENGTH_COLORS[score], bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST,
+                       height=8, border_radius=4),
+        ft.Text(f"Strength: {label}" + (f" — {problem}" if problem else ""), size=14),
+    ], spacing=4), label=f"Passcode strength: {label}")
+
+
+def _passcode_step(state: AppState) -> list[ft.Control]:
+    def create() -> None:
+        act(state.create_passcode, state.draft("new.passcode"), state.draft("new.confirm"))
+
+    def typed(e: ft.Event[ft.TextField]) -> None:
+        state.set_draft("new.passcode", e.control.value or "")
+        state.notify()  # the strength meter follows the typing
+
+    strength_field = tid("field-new.passcode", ft.TextField(
+        label="Choose a passcode", value=state.draft("new.passcode"), password=True, can_reveal_password=True,
+        on_change=typed, helper="At least 8 characters. A short sentence is easy to remember."))
+    return [
+        title("Welcome", 28),
+        muted("Your appointments, results and messages from the clinic are kept on this device, "
+              "encrypted with a passcode only you know."),
+        strength_field,
+        _strength(state),
+        field(state, "new.confirm", "Type it again", password=True, on_submit=lambda: create()),
+        button("create-passcode", "Create passcode", create, icon_name="LOCK_OUTLINE"),
+        muted("If you forget the passcode, nobody can recover the records on this device — "
+              "but the clinic can pair the app again."),
+    ]
+
+
+def _pair_step(state: AppState) -> list[ft.Control]:
+    profile = state.services.profile
+    default_url = state.snapshot.status.server_url or profile.server_url or ""
+
+    def pair() -> None:
+        act(state.pair, state.draft("pair.url", default_url), state.draft("pair.code"))
+
+    return [
+        title("Connect to your clinic", 26),
+        muted(f"Ask {profile.discreet_name} at the front desk for a pairing code. "
+              "It works once and only for a short time."),
+        field(state, "pair.url", "Clinic server address", default=default_url, keyboard=ft.KeyboardType.URL),
+        field(state, "pair.code", "Pairing code", hint="e.g. K7Q-4MZ-9TD", on_submit=lambda: pair()),
+        button("pair", "Connect", pair, icon_name="LINK", disabled=state.busy is not None),
+    ]
+
+
+def _syncing_step(state: AppState) -> list[ft.Control]:
+    return [
+        title("Getting your records", 26),
+        tid("first-sync", ft.ProgressBar(height=6, border_radius=3)),
+        muted("Downloading appointments, preparation steps, bills and messages. This takes a few seconds."),
+    ]
+
+
+def onboarding_screen(state: AppState) -> ft.Control:
+    steps = {"passcode": _passcode_step, "pair": _pair_step, "syncing": _syncing_step}
+    body = steps.get(state.onboarding_step, _passcode_step)(state)
+    n = ("passcode", "pair", "syncing").index(state.onboarding_step) + 1 if state.onboarding_step in steps else 1
+    return screen(state, [muted(f"Step {n} of 3", 13), *body, *feedback(state)], max_width=560)

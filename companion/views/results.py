@@ -1,0 +1,116 @@
+"""Results: released results only; a sensitive one asks for the passcode again; a positive one comes with
+next steps (treatment appointment, counsellor, partner notification); acknowledge."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from ..models import Result
+from ..state import AppState
+from ..state.formatting import long_date
+from .bridge import act, handler
+from .common import button, card, empty_note, feedback, field, header, muted, screen, tid
+
+__all__ = ["result_screen", "results_screen"]
+
+MEANING = {
+    "negative": ("Not found", "The test did not find this infection.", "calm"),
+    "positive": ("Found", "The test found this infection. It can be treated — here is what to do next.", "warn"),
+    "indeterminate": ("Unclear", "The test could not give a clear answer. The clinic will suggest a repeat test.",
+                      "info"),
+}
+
+
+def _hidden(state: AppState, r: Result) -> bool:
+    return r.sensitive and r.id not in state.revealed
+
+
+def results_screen(state: AppState) -> ft.Control:
+    snap = state.snapshot
+    items: list[ft.Control] = [header(state, "Results"), *feedback(state),
+                               muted("Only results a clinician has released appear here.")]
+    if not snap.results:
+        items.append(empty_note("No results yet. When the clinic releases one, it appears here.", "no-results"))
+    for r in snap.results[:100]:
+        new = r.acknowledged_at is None
+        if r.sensitive:
+            headline, sub = "Protected result", "Tap and enter your passcode to view"
+        else:
+            headline, sub = r.test, MEANING.get(r.interpretation, ("", "", ""))[0]
+        row = ft.Row([
+            ft.Icon(ft.Icons.LOCK_OUTLINE if r.sensitive else ft.Icons.ASSIGNMENT_OUTLINED),
+            ft.Column([ft.Text(headline, weight=ft.FontWeight.W_600), muted(f"{sub} · released "
+                                                                            f"{long_date(r.released_at.date())}", 13)],
+                      spacing=2, expand=True),
+            *([ft.Container(ft.Text("New", size=12, color=ft.Colors.ON_PRIMARY), bgcolor=ft.Colors.PRIMARY,
+                            border_radius=10, padding=ft.Padding.symmetric(horizontal=8, vertical=2))] if new else []),
+        ])
+        items.append(card([row], identifier=f"result-{r.id}", on_click=lambda _e, i=r.id: state.go("result", i)))
+    return screen(state, items)
+
+
+def _ask_passcode(state: AppState, r: Result) -> list[ft.Control]:
+    def reveal() -> None:
+        code = state.draft("reveal")
+        state.drafts.pop("reveal", None)
+        act(state.reveal_result, r.id, code)
+
+    return [card([ft.Row([ft.Icon(ft.Icons.LOCK_OUTLINE), ft.Text("This result is protected",
+                                                                  weight=ft.FontWeight.W_600)]),
+                  muted("Enter your passcode to see it. It hides again when you leave this screen."),
+                  field(state, "reveal", "Passcode", password=True, on_submit=lambda: reveal(),
+                        identifier="reveal-passcode"),
+                  button("reveal", "Show result", reveal, icon_name="VISIBILITY")], identifier="result-protected")]
+
+
+def _next_steps(state: AppState, r: Result) -> ft.Control:
+    p = state.services.profile
+    rows: list[ft.Control] = [
+        ft.Text("Next steps", size=18, weight=ft.FontWeight.W_600),
+        muted("Most infections found at a screening are easy to treat. You don't have to sort this out alone."),
+        button("request-treatment", "Request a treatment appointment", handler(state.request_treatment, r.id),
+               icon_name="EVENT_AVAILABLE"),
+        button("message-counsellor", "Message a counsellor", lambda: state.go("thread", "counselling"),
+               kind="tonal", icon_name="SUPPORT_AGENT"),
+        button("partner-notification", "How partner notification works",
+               lambda: state.go("article", "partner-notification"), kind="outlined", icon_name="GROUPS"),
+    ]
+    if p.counselling_phone:
+        rows.append(muted(f"Prefer to talk? Call the counselling team on {p.counselling_phone}."))
+    return card(rows, identifier="next-steps", tone="info")
+
+
+def result_screen(state: AppState) -> ft.Control:
+    r = state.snapshot.result(state.route.arg or "")
+    if r is None:
+        return screen(state, [header(state, "Result", back=True), empty_note("This result is gone.")])
+    items: list[ft.Control] = [header(state, "Result", back=True), *feedback(state)]
+    if _hidden(state, r):
+        return screen(state, [*items, *_ask_passcode(state, r)])
+    word, meaning, tone = MEANING.get(r.interpretation, (r.interpretation, "", "info"))
+    facts: list[ft.Control] = [
+        ft.Text(r.test, size=20, weight=ft.FontWeight.W_600),
+        tid("interpretation", ft.Text(f"{word} ({r.interpretation})", size=18, weight=ft.FontWeight.W_700)),
+        ft.Text(meaning),
+    ]
+    if r.value:
+        facts.append(muted(f"Value: {r.value}" + (f" (reference: {r.reference_range})" if r.reference_range else "")))
+    if r.note:
+        facts.append(ft.Text(f"From your clinician: {r.note}"))
+    facts.append(muted(f"Released {long_date(r.released_at.date())}", 13))
+    items.append(card(facts, identifier="result-facts", tone="calm" if tone == "calm" else None))
+    if r.interpretation == "positive":
+        items.append(_next_steps(state, r))
+    elif r.interpretation == "negative":
+        items.append(card([muted("Had a risk in the last few weeks? A test can miss a very recent infection."),
+                           button("window-periods", "About window periods", lambda: state.go("article",
+                                                                                             "window-periods"),
+                                  kind="text")], identifier="window-note"))
+    if r.acknowledged_at is None:
+        items.append(button("acknowledge", "I have read this", handler(state.acknowledge_result, r.id),
+                            icon_name="DONE"))
+    else:
+        items.append(muted("You have read this result.", 13))
+    items.append(button("ask-results", "Ask the results team a question", lambda: state.go("thread", "results"),
+                        kind="text", icon_name="CHAT_BUBBLE_OUTLINE"))
+    return screen(state, items)

@@ -1,0 +1,100 @@
+"""Settings: passcode, auto-lock, discreet mode, quiet hours, reminder lead times, notification status,
+theme, sync now, device info, export (ics, FHIR), unpair and wipe."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from ..reminders.settings import format_duration, format_quiet_hours
+from ..state import AppState
+from ..state.formatting import ago
+from ..state.preferences import AUTO_LOCK_CHOICES, THEMES
+from .bridge import act, handler
+from .common import button, card, feedback, field, header, muted, screen, tid
+
+__all__ = ["settings_screen"]
+
+
+def _section(title: str, identifier: str, rows: list[ft.Control]) -> ft.Control:
+    return card([ft.Text(title, size=17, weight=ft.FontWeight.W_600), *rows], identifier=identifier)
+
+
+def _security(state: AppState) -> ft.Control:
+    current = state.auto_lock_minutes()
+    chips = [tid(f"autolock-{m}", ft.Chip(label=ft.Text("Never" if m == 0 else f"{m} min"), selected=m == current,
+                                          on_select=lambda _e, m=m: act(state.set_auto_lock, m)))
+             for m in (*AUTO_LOCK_CHOICES, 0)]
+    return _section("Passcode and locking", "settings-security", [
+        field(state, "passcode.old", "Current passcode", password=True),
+        field(state, "passcode.new", "New passcode", password=True),
+        field(state, "passcode.confirm", "New passcode again", password=True),
+        button("change-passcode", "Change passcode",
+               lambda: act(state.change_passcode, state.draft("passcode.old"), state.draft("passcode.new"),
+                           state.draft("passcode.confirm")), kind="tonal"),
+        muted("Lock automatically after", 13),
+        ft.Row(chips, wrap=True, spacing=6, run_spacing=6),
+        button("settings-lock", "Lock now", handler(state.lock), kind="outlined", icon_name="LOCK_OUTLINE"),
+    ])
+
+
+def _reminders(state: AppState) -> ft.Control:
+    rs = state.reminder_settings()
+    status = state.services.notifier.status()
+    return _section("Reminders", "settings-reminders", [
+        tid("discreet", ft.Switch(label="Discreet notifications (never name a test or visit type)",
+                                  value=rs.discreet,
+                                  on_change=lambda e: act(state.set_discreet, bool(e.control.value)))),
+        field(state, "quiet", "Quiet hours (e.g. 22:00-07:00, or off)", default=format_quiet_hours(rs.quiet_hours)),
+        button("save-quiet", "Save quiet hours", lambda: act(state.set_quiet_hours, state.draft("quiet")),
+               kind="text"),
+        field(state, "leads", "Remind me before appointments (e.g. 24h, 2h)",
+              default=", ".join(format_duration(m) for m in rs.leads_minutes)),
+        button("save-leads", "Save reminder times", lambda: act(state.set_reminder_leads, state.draft("leads")),
+               kind="text"),
+        tid("notifier-status", ft.Row([
+            ft.Icon(ft.Icons.NOTIFICATIONS_ACTIVE_OUTLINED if status.available
+                    else ft.Icons.NOTIFICATIONS_OFF_OUTLINED),
+            ft.Text(f"Notifications: {status.backend} — {status.detail}", size=13, expand=True)])),
+    ])
+
+
+def _appearance(state: AppState) -> ft.Control:
+    current = state.theme()
+    chips = [tid(f"theme-{t}", ft.Chip(label=ft.Text(t.title()), selected=t == current,
+                                       on_select=lambda _e, t=t: act(state.set_theme, t))) for t in THEMES]
+    return _section("Appearance", "settings-appearance", [ft.Row(chips, wrap=True, spacing=6)])
+
+
+def _device(state: AppState) -> ft.Control:
+    st = state.snapshot.status
+    rows: list[ft.Control] = [
+        muted(f"Clinic: {st.clinic_name or state.services.profile.name}", 13),
+        muted(f"Server: {st.server_url or 'not connected'}", 13),
+        muted(f"Device: {st.device_id or '—'} · {state.services.device_name}", 13),
+        muted(f"Last synced: {ago(st.last_sync, state.now())} · waiting to send: {st.pending}", 13),
+    ]
+    if st.last_error:
+        rows.append(muted(f"Last problem: {st.last_error}", 13))
+    if st.paired:
+        rows.append(button("sync-now", "Sync now", handler(state.sync_now), kind="tonal", icon_name="SYNC"))
+    else:
+        rows.append(button("connect-again", "Connect to the clinic", handler(state.start_pairing), kind="tonal",
+                           icon_name="LINK"))
+    rows.append(ft.Row([button("export-ics", "Export calendar (.ics)", handler(state.export, "ics"), kind="outlined"),
+                        button("export-fhir", "Export records (FHIR)", handler(state.export, "fhir"),
+                               kind="outlined")], wrap=True, spacing=8, run_spacing=8))
+    return _section("Sync and this device", "settings-device", rows)
+
+
+def _wipe(state: AppState) -> ft.Control:
+    return card([ft.Text("Unpair and wipe", size=17, weight=ft.FontWeight.W_600),
+                 muted("Removes every record and your passcode from this device. Messages not yet sent are lost. "
+                       "Type WIPE to confirm."),
+                 field(state, "wipe", "Type WIPE", identifier="wipe-confirm"),
+                 button("wipe", "Unpair and wipe this device", lambda: act(state.unpair_and_wipe, state.draft("wipe")),
+                        kind="outlined", icon_name="DELETE_FOREVER")], identifier="settings-wipe", tone="warn")
+
+
+def settings_screen(state: AppState) -> ft.Control:
+    return screen(state, [header(state, "Settings"), *feedback(state), _security(state), _reminders(state),
+                          _appearance(state), _device(state), _wipe(state)])
