@@ -32,8 +32,9 @@ def appointments_screen(state: AppState) -> ft.Control:
         items.append(muted("Past", 13))
         for a in snap.past[:PAGE]:
             items.append(tid(f"appt-{a.id}", ft.ListTile(
-                title=ft.Text(a.visit_kind), subtitle=ft.Text(f"{long_date(a.start.astimezone(state.services.tz))}"
-                                                               f" · {STATUS_LABELS.get(a.status, a.status)}"),
+                title=ft.Text(a.visit_kind),
+                subtitle=ft.Text(f"{long_date(a.start.astimezone(state.services.tz))}"
+                                 f" · {STATUS_LABELS.get(a.status, a.status)}"),
                 on_click=lambda _e, i=a.id: state.go("appointment", i))))
         if len(snap.past) > PAGE:
             items.append(muted(f"and {len(snap.past) - PAGE} earlier visits", 13))
@@ -149,7 +150,8 @@ def checkin_screen(state: AppState) -> ft.Control:
               keyboard=ft.KeyboardType.PHONE),
         field(state, "checkin.email", "Email", default=(profile.email or "") if profile else "",
               keyboard=ft.KeyboardType.EMAIL),
-        field(state, "checkin.payer", "Insurance company (leave empty if none)", default=(ins.payer or "") if ins else ""),
+        field(state, "checkin.payer", "Insurance company (leave empty if none)",
+              default=(ins.payer or "") if ins else ""),
         field(state, "checkin.member", "Member ID", default=(ins.member_id or "") if ins else ""),
         *feedback(state),
         button("submit-checkin", "Confirm and check in", submit, icon_name="HOW_TO_REG"),

@@ -12,6 +12,7 @@ freeze every screen. The state notifies when the intent finishes.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -33,10 +34,8 @@ def use_app_state(state: AppState) -> int:
             set_version(state.version)
 
         def on_change() -> None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the session is closing; nothing to draw on
                 page.run_task(rerender)
-            except RuntimeError:
-                pass  # the session is closing; nothing to draw on
 
         return state.subscribe(on_change)
 

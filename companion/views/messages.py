@@ -30,8 +30,9 @@ def messages_screen(state: AppState) -> ft.Control:
         last = t.last
         preview = (last.body[:90] + ("…" if len(last.body) > 90 else "")) if last else ""
         when = day_and_time(last.sent_at, state.services.tz, state.now()) if last else ""
-        badge = [ft.Container(ft.Text(str(t.unread), size=12, color=ft.Colors.ON_PRIMARY), bgcolor=ft.Colors.PRIMARY,
-                              border_radius=10, padding=ft.Padding.symmetric(horizontal=8, vertical=2))] if t.unread else []
+        badge = [ft.Container(ft.Text(str(t.unread), size=12, color=ft.Colors.ON_PRIMARY),
+                              bgcolor=ft.Colors.PRIMARY, border_radius=10,
+                              padding=ft.Padding.symmetric(horizontal=8, vertical=2))] if t.unread else []
         items.append(card([ft.Row([ft.Text(t.title, weight=ft.FontWeight.W_700 if t.unread else ft.FontWeight.W_600,
                                            expand=True), muted(when, 12), *badge]),
                            ft.Text(preview, size=14, max_lines=2)],

@@ -18,6 +18,7 @@ def more_screen(state: AppState) -> ft.Control:
                                            on_click=lambda _e, r=d.route: state.go(r), min_height=56))
         for d in DESTINATIONS if d.route not in on_bar
     ]
-    tiles.append(tid("more-lock", ft.ListTile(leading=ft.Icon(ft.Icons.LOCK_OUTLINE), title=ft.Text("Lock now", size=17),
+    tiles.append(tid("more-lock", ft.ListTile(leading=ft.Icon(ft.Icons.LOCK_OUTLINE),
+                                              title=ft.Text("Lock now", size=17),
                                               on_click=handler(state.lock), min_height=56)))
     return screen(state, [header(state, "More"), *tiles])

@@ -68,16 +68,20 @@ def _top_bar(state: AppState) -> ft.Control:
 
 
 def _banners(state: AppState) -> list[ft.Control]:
-    out: list[ft.Control] = []
-    for i, b in enumerate(state.banners):
-        out.append(tid(f"banner-{i}", ft.Container(
-            ft.Row([ft.Icon(ft.Icons.NOTIFICATIONS_OUTLINED), ft.Column([ft.Text(b.title, weight=ft.FontWeight.W_600),
-                                                                      ft.Text(b.body)], spacing=2, expand=True),
-                    ft.IconButton(ft.Icons.CLOSE, tooltip="Dismiss reminder",
-                                  on_click=lambda _e, i=i: state.dismiss_banner(i))]),
-            bgcolor=ft.Colors.TERTIARY_CONTAINER, padding=12, border_radius=12,
-            margin=ft.Margin.symmetric(horizontal=12, vertical=4))))
-    return out
+    """The newest in-app reminder (the fallback is never silent), compact, with how many more wait."""
+    if not state.banners:
+        return []
+    last = len(state.banners) - 1
+    b = state.banners[last]
+    more = f"  (+{last} more)" if last else ""
+    return [tid("banner", ft.Container(
+        ft.Row([ft.Icon(ft.Icons.NOTIFICATIONS_OUTLINED, size=20),
+                ft.Column([ft.Text(b.title + more, weight=ft.FontWeight.W_600, size=14), ft.Text(b.body, size=14)],
+                          spacing=0, expand=True),
+                ft.IconButton(ft.Icons.CLOSE, tooltip="Dismiss reminder",
+                              on_click=lambda: state.dismiss_banner(last))]),
+        bgcolor=ft.Colors.TERTIARY_CONTAINER, padding=ft.Padding.only(left=12, right=4, top=6, bottom=6),
+        border_radius=12, margin=ft.Margin.symmetric(horizontal=12, vertical=4)))]
 
 
 def _navigate(state: AppState, phone: bool) -> Callable[[Any], None]:
