@@ -18,6 +18,8 @@ made before the first start), ``staff`` (:class:`StaffApi`). Methods: ``start()`
 (SIGTERM, then SIGKILL), ``kill()`` (SIGKILL: crash tests), ``restart()`` (same port and
 database), ``log_text()`` (everything the server printed), ``pair_device(patient_id)``,
 ``device_client(token)`` (an ``httpx.Client`` with the protocol header), ``url(path)``.
+Device-side helpers: :func:`mutation` builds a push entry with a fresh UUID, :func:`pull_all`
+pulls until ``has_more`` is false and returns ``(changes, cursor)``.
 ``env`` passes settings such as ``{"COMPANION_PAIRING_TTL": "1"}`` (see companion/server/settings.py).
 
 :class:`StaffApi` — one method per staff action, each returning the decoded JSON and raising
@@ -36,6 +38,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -290,3 +293,27 @@ class ServerProcess:
             raise AssertionError(f"pairing failed {response.status_code}: {response.text[:300]}")
         result: dict[str, Any] = response.json()
         return result
+
+
+def mutation(mtype: str, mutation_id: str | None = None, **payload: Any) -> dict[str, Any]:
+    """One push entry: ``{"id": UUID, "type": mtype, "payload": payload, "created_at": now}``."""
+    return {"id": mutation_id or str(uuid.uuid4()), "type": mtype, "payload": payload,
+            "created_at": _iso(datetime.now(UTC))}
+
+
+def pull_all(http: httpx.Client, cursor: str | None = None, limit: int = 500) -> tuple[list[dict[str, Any]], str]:
+    """Pull pages until caught up; every page is checked with the app's own parser."""
+    from companion.sync.protocol import parse_pull_response
+
+    changes: list[dict[str, Any]] = []
+    while True:
+        params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        response = http.get("/v1/sync", params=params)
+        if response.status_code != 200:
+            raise AssertionError(f"pull -> {response.status_code}: {response.text[:300]}")
+        page = response.json()
+        parse_pull_response(page)
+        changes.extend(page["changes"])
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            return changes, str(cursor)

@@ -21,7 +21,8 @@ from .records import Row, appointment_of, prep_of
 from .schema import appointments, prep_steps
 from .tokens import new_id
 
-_EDITABLE = ("start", "minutes", "kind", "location", "provider", "what_to_bring", "sensitive", "note", "status")
+_EDITABLE = ("start", "minutes", "kind", "location", "provider", "what_to_bring", "sensitive", "note", "status",
+             "checked_in_at")
 _FINAL = ("cancelled", "completed", "no_show")
 
 
