@@ -16,7 +16,7 @@ def test_fresh_device_starts_onboarding_and_refuses_weak_or_mismatched_passcodes
     state.create_passcode(PASSCODE, PASSCODE + "x")
     assert state.error == "The two passcodes are not the same."
     state.create_passcode("12345678", "12345678")
-    assert state.error and "12345678" not in state.error or state.error  # the vault says why, in one line
+    assert (state.error and "12345678" not in state.error) or state.error  # the vault says why, in one line
     assert not Vault.exists(offline_services.vault_dir)
     state.create_passcode(PASSCODE, PASSCODE)
     assert state.error is None and state.onboarding_step == "pair"

@@ -1,0 +1,126 @@
+"""The main intents fire from their controls (real in-process Flet session, real vault, offline clinic)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import flet as ft
+
+from companion.state import AppState
+from tests.fixtures.app_state import PASSCODE
+from tests.fixtures.flet_session import ViewHarness
+
+
+def _drive(state: AppState, scenario: Callable[[ViewHarness], Awaitable[None]], width: float = 390) -> None:
+    async def run() -> None:
+        ui = await ViewHarness.start(state, width=width)
+        try:
+            await scenario(ui)
+        finally:
+            ui.close()
+
+    asyncio.run(run())
+
+
+def test_home_prep_tick_and_navigation(populated_state: AppState) -> None:
+    async def scenario(ui: ViewHarness) -> None:
+        box = ui.by_id("prep-prep_food").controls[0]
+        assert isinstance(box, ft.Checkbox) and not box.value
+        await ui.fire(box, "change", True)
+        assert await ui.until(lambda: populated_state.snapshot.prep_for("apt_next")[0].done_at is not None)
+        assert populated_state.snapshot.status.pending == 1  # queued offline
+        nav = ui.by_id("nav-bar")
+        ui.session.apply_patch(nav._i, {"selected_index": 3})  # the client changed the selection
+        await ui.fire(nav, "change", None)
+        assert populated_state.route.name == "messages" and "thread-general" in ui.ids()
+
+    _drive(populated_state, scenario)
+
+
+def test_appointment_confirm_cancel_and_calendar(populated_state: AppState) -> None:
+    populated_state.go("appointment", "apt_next")
+
+    async def scenario(ui: ViewHarness) -> None:
+        await ui.click("confirm")
+        assert await ui.until(lambda: populated_state.snapshot.appointment("apt_next").status == "confirmed")  # type: ignore[union-attr]
+        assert await ui.until(lambda: ui.has_text("Appointment confirmed."))
+        await ui.click("add-calendar")
+        assert await ui.until(lambda: ui.has_text("Calendar file saved"))
+        await ui.click("cancel")
+        assert "cancel-confirm" in ui.ids()
+        await ui.click("cancel-yes")
+        assert await ui.until(lambda: populated_state.snapshot.appointment("apt_next").status == "cancelled")  # type: ignore[union-attr]
+
+    _drive(populated_state, scenario)
+
+
+def test_compose_offline_shows_queued(populated_state: AppState) -> None:
+    populated_state.go("thread", "general")
+
+    async def scenario(ui: ViewHarness) -> None:
+        await ui.type("compose", "Is the clinic open on Saturday?")
+        await ui.click("send")
+        assert await ui.until(lambda: ui.has_text("queued, sends when online"))
+        assert ui.has_text("Is the clinic open on Saturday?")
+
+    _drive(populated_state, scenario)
+
+
+def test_sensitive_positive_result_asks_passcode_then_shows_next_steps(populated_state: AppState) -> None:
+    populated_state.go("result", "res_pos")
+
+    async def scenario(ui: ViewHarness) -> None:
+        assert not ui.has_text("Chlamydia")
+        await ui.type("reveal-passcode", PASSCODE)
+        await ui.click("reveal")
+        assert await ui.until(lambda: "next-steps" in ui.ids())
+        assert ui.has_text("Chlamydia NAAT") and ui.has_text("Found (positive)")
+        await ui.click("request-treatment")
+        assert await ui.until(lambda: ui.has_text("Treatment appointment requested"))
+        await ui.click("acknowledge")
+        assert await ui.until(lambda: populated_state.snapshot.result("res_pos").acknowledged_at is not None)  # type: ignore[union-attr]
+        await ui.click("partner-notification")
+        assert await ui.until(lambda: populated_state.route.name == "article")
+        assert not populated_state.revealed  # leaving the result hides it again
+
+    _drive(populated_state, scenario)
+
+
+def test_bill_plan_and_question(populated_state: AppState) -> None:
+    populated_state.go("bill", "bill_1")
+
+    async def scenario(ui: ViewHarness) -> None:
+        await ui.click("ask-plan")
+        assert await ui.until(lambda: populated_state.snapshot.bill("bill_1").payment_plan is not None)  # type: ignore[union-attr]
+        await ui.type("bill-question", "Does insurance cover the lab?")
+        await ui.click("send-bill-question")
+        assert await ui.until(lambda: populated_state.snapshot.thread("billing") is not None)
+
+    _drive(populated_state, scenario)
+
+
+def test_lock_now_and_unlock_from_the_lock_screen(populated_state: AppState) -> None:
+    async def scenario(ui: ViewHarness) -> None:
+        await ui.click("lock-now")
+        assert await ui.until(lambda: "unlock" in ui.ids())
+        assert not ui.has_text("STI screening")
+        await ui.type("passcode", PASSCODE)
+        await ui.click("unlock")
+        assert await ui.until(lambda: "next-appointment" in ui.ids())
+
+    _drive(populated_state, scenario)
+
+
+def test_request_appointment_from_desktop_rail(populated_state: AppState) -> None:
+    async def scenario(ui: ViewHarness) -> None:
+        rail = ui.by_id("nav-rail")
+        ui.session.apply_patch(rail._i, {"selected_index": 1})
+        await ui.fire(rail, "change", None)
+        await ui.click("request-appointment")
+        await ui.fire(ui.by_id("kind-hiv-test"), "select", True)
+        await ui.click("send-request")
+        assert await ui.until(lambda: populated_state.snapshot.status.pending == 1)
+        assert populated_state.route.name == "appointments"
+
+    _drive(populated_state, scenario, width=1280)
