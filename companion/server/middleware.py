@@ -87,9 +87,10 @@ class GuardMiddleware:
         started = time.perf_counter()
         request_id = secrets.token_hex(4)
         status_holder = {"status": 0, "started": False}
+        received, overflow = 0, False
         version_header = (PROTOCOL_HEADER.lower().encode("latin-1"), str(PROTOCOL_VERSION).encode())
 
-        async def send_wrapper(message: Message) -> None:
+        async def raw_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
@@ -97,21 +98,27 @@ class GuardMiddleware:
                 message["headers"] = [*message.get("headers", []), version_header]
             await send(message)
 
-        async def plain(status: int, code: str, message: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+        async def plain(status: int, code: str, message: str) -> None:
             body = _json_bytes(status, code, message)
-            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                       *(extra or [])]
-            await send_wrapper({"type": "http.response.start", "status": status, "headers": headers})
-            await send_wrapper({"type": "http.response.body", "body": body})
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await raw_send({"type": "http.response.start", "status": status, "headers": headers})
+            await raw_send({"type": "http.response.body", "body": body})
 
-        received = 0
+        async def app_send(message: Message) -> None:
+            if overflow:
+                # The framework turned our BodyTooLarge into its own 400: answer 413 instead, once.
+                if not status_holder["started"]:
+                    await plain(413, "too_large", f"request body larger than {MAX_REQUEST_BYTES} bytes")
+                return
+            await raw_send(message)
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, overflow
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > MAX_REQUEST_BYTES:
+                    overflow = True
                     raise BodyTooLarge
             return message
 
@@ -125,7 +132,7 @@ class GuardMiddleware:
             elif _too_large(scope):
                 await plain(413, "too_large", f"request body larger than {MAX_REQUEST_BYTES} bytes")
             else:
-                await self.app(scope, limited_receive, send_wrapper)
+                await self.app(scope, limited_receive, app_send)
         except BodyTooLarge:
             if not status_holder["started"]:
                 await plain(413, "too_large", f"request body larger than {MAX_REQUEST_BYTES} bytes")
