@@ -206,7 +206,7 @@ class VaultFolder:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            _sync(fd)
         except BaseException:
             os.close(fd)
             _unlink_quietly(tmp)
@@ -217,9 +217,21 @@ class VaultFolder:
     def _fsync_folder(self) -> None:
         fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            os.fsync(fd)
+            _sync(fd)
         finally:
             os.close(fd)
+
+
+def _sync(fd: int) -> None:
+    """fsync, but on macOS/iOS F_FULLFSYNC: there plain fsync stops at the drive's volatile cache."""
+    full = getattr(fcntl, "F_FULLFSYNC", None)
+    if full is not None:
+        try:
+            fcntl.fcntl(fd, full)
+            return
+        except OSError:  # not supported by this file system: fall back to fsync
+            pass
+    os.fsync(fd)
 
 
 def _unlink_quietly(path: Path) -> None:

@@ -233,6 +233,11 @@ class Meta:
         """Remove ``key``; ``False`` (and no write) when it was not set."""
         return self.delete_many([key]) > 0
 
+    def __contains__(self, key: object) -> bool:
+        with self._ctx.lock:
+            self._ctx.storage.require_open()
+            return key in self._table.raw()
+
     def keys(self, prefix: str = "") -> list[str]:
         with self._ctx.lock:
             self._ctx.storage.require_open()

@@ -106,6 +106,8 @@ class Vault:
         params = kdf if kdf is not None else kdf_from_env()
         provider = key_provider or PasscodeKeyProvider()
         files = VaultFolder(Path(folder))
+        if files.has_vault():  # checked again under the lock; this one answers "exists" even while it is open
+            raise VaultExists(f"a vault already exists in {files.path}")
         with _disk_errors("could not create the vault"):
             files.ensure_exists()
             writer = files.lock()

@@ -1,0 +1,192 @@
+"""Batches (one file write, all-or-nothing) and concurrency (threads in one process, a second process)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from companion.errors import VaultBusy, VaultError
+from companion.models import Message
+from companion.vault import Vault
+from tests.fixtures.vault import T0, VAULT_PASSCODE
+
+
+def _msg(i: int | str, body: str = "hello") -> Message:
+    return Message(id=f"m{i}", thread="general", author="clinic", body=body, sent_at=T0)
+
+
+def _inode(path: Path) -> int:
+    return os.stat(path).st_ino
+
+
+def test_500_upserts_in_a_batch_are_one_file_write(new_vault: Vault) -> None:
+    main, bak = new_vault.folder / "vault.pcv", new_vault.folder / "vault.pcv.bak"
+    new_vault.meta.set("sync.cursor", "c0")
+    writes, main_before = new_vault.file_writes, _inode(main)
+    with new_vault.batch():
+        for i in range(500):
+            new_vault.messages.upsert(_msg(i))
+        new_vault.meta.set("sync.cursor", "c1")
+        assert new_vault.file_writes == writes and _inode(main) == main_before  # nothing on disk yet
+    assert new_vault.file_writes == writes + 1
+    # Seen from the disk: the main file before the batch became .bak in one step.
+    # A second write would have rotated the in-between generation into .bak.
+    assert _inode(bak) == main_before and _inode(main) != main_before
+    new_vault.close()
+    with Vault.open(new_vault.folder, VAULT_PASSCODE) as vault:
+        assert vault.messages.count() == 500 and vault.meta.get("sync.cursor") == "c1"
+
+
+def test_without_a_batch_every_change_is_its_own_write(new_vault: Vault) -> None:
+    for i in range(3):
+        new_vault.messages.upsert(_msg(i))
+    assert new_vault.file_writes == 3
+
+
+def test_an_exception_in_a_batch_writes_nothing_and_restores_the_state(new_vault: Vault) -> None:
+    new_vault.messages.upsert(_msg(1, "committed"))
+    new_vault.meta.set("sync.cursor", "c1")
+    assert [m.body for m in new_vault.messages.all()] == ["committed"]  # warm the record cache
+    files = {p.name: p.read_bytes() for p in new_vault.folder.iterdir()}
+    writes = new_vault.file_writes
+    with pytest.raises(RuntimeError, match="boom"), new_vault.batch():
+        new_vault.messages.upsert(_msg(1, "changed"))
+        new_vault.messages.upsert(_msg(2))
+        new_vault.messages.delete("m1")
+        new_vault.meta.set("sync.cursor", "c2")
+        new_vault.profile.clear()
+        raise RuntimeError("boom")
+    assert new_vault.file_writes == writes
+    assert {p.name: p.read_bytes() for p in new_vault.folder.iterdir()} == files
+    assert [m.body for m in new_vault.messages.all()] == ["committed"]
+    assert new_vault.messages.get("m2") is None and new_vault.meta.get("sync.cursor") == "c1"
+    new_vault.messages.upsert(_msg(3))  # and the vault keeps working
+    assert new_vault.messages.count() == 2
+
+
+def test_nested_batches_join_the_outer_one(new_vault: Vault) -> None:
+    with new_vault.batch():
+        new_vault.messages.upsert(_msg(1))
+        with new_vault.batch():
+            new_vault.messages.upsert(_msg(2))
+        assert new_vault.file_writes == 0
+        new_vault.messages.upsert(_msg(3))
+    assert new_vault.file_writes == 1 and new_vault.messages.count() == 3
+
+
+def test_a_failed_nested_batch_discards_the_whole_batch(new_vault: Vault) -> None:
+    new_vault.messages.upsert(_msg(0))
+    writes = new_vault.file_writes
+    with pytest.raises(VaultError, match="nested batch failed"), new_vault.batch():
+        new_vault.messages.upsert(_msg(1))
+        try:
+            with new_vault.batch():
+                new_vault.messages.upsert(_msg(2))
+                raise KeyError("inner")
+        except KeyError:
+            pass  # swallowed: the outer batch must not commit half of itself
+        with pytest.raises(VaultError, match="discarded"):
+            new_vault.messages.upsert(_msg(3))
+    assert new_vault.file_writes == writes
+    assert [m.id for m in new_vault.messages.all()] == ["m0"]
+
+
+def test_batch_holds_the_lock_for_the_whole_block(new_vault: Vault) -> None:
+    order: list[str] = []
+    entered = threading.Event()
+
+    def writer() -> None:
+        entered.wait()
+        new_vault.messages.upsert(_msg("other"))
+        order.append("other thread wrote")
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    with new_vault.batch():
+        entered.set()
+        time.sleep(0.1)
+        new_vault.messages.upsert(_msg("batch"))
+        order.append("batch wrote")
+    thread.join(10)
+    assert order == ["batch wrote", "other thread wrote"]
+
+
+def test_threads_hammering_one_vault_lose_no_update(new_vault: Vault) -> None:
+    threads, per_thread = 8, 40
+    new_vault.meta.set("counter", 0)
+    errors: list[BaseException] = []
+
+    def work(t: int) -> None:
+        try:
+            for i in range(per_thread):
+                new_vault.messages.upsert(_msg(f"{t}-{i}"))
+                with new_vault.batch():  # read-modify-write is safe inside a batch
+                    new_vault.meta.set("counter", new_vault.meta.get("counter") + 1)
+                if i % 10 == 0:
+                    new_vault.messages.all()
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    pool = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(60)
+    assert errors == []
+    new_vault.close()
+    with Vault.open(new_vault.folder, VAULT_PASSCODE) as vault:
+        assert vault.messages.count() == threads * per_thread
+        assert vault.meta.get("counter") == threads * per_thread
+        assert {m.id for m in vault.messages.all()} == {f"m{t}-{i}" for t in range(threads) for i in range(per_thread)}
+
+
+_OPEN_IN_CHILD = """
+import sys
+from companion.errors import CompanionError
+from companion.vault import Vault
+try:
+    Vault.open(sys.argv[1], sys.argv[2]).close()
+    print("opened")
+except CompanionError as error:
+    print(type(error).__name__, error)
+"""
+
+
+def test_a_second_process_gets_vault_busy_until_the_first_closes(new_vault: Vault) -> None:
+    def child() -> str:
+        return subprocess.run([sys.executable, "-c", _OPEN_IN_CHILD, str(new_vault.folder), VAULT_PASSCODE],
+                              capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+
+    assert child() == "VaultBusy the vault is open in another Companion window or command"
+    new_vault.close()
+    assert child() == "opened"
+
+
+def test_close_inside_a_batch_is_refused(new_vault: Vault) -> None:
+    with new_vault.batch():
+        with pytest.raises(VaultError, match="inside a batch"):
+            new_vault.close()
+        new_vault.messages.upsert(_msg(1))
+    new_vault.close()
+    # another object of the same process is refused while one is open
+    with pytest.raises(VaultBusy), Vault.open(new_vault.folder, VAULT_PASSCODE):
+        Vault.open(new_vault.folder, VAULT_PASSCODE)
+
+
+def test_a_dropped_vault_releases_its_lock(vault_folder: Path) -> None:
+    Vault.create(vault_folder, VAULT_PASSCODE)  # never closed, dropped at once
+    Vault.open(vault_folder, VAULT_PASSCODE).close()
+
+
+def test_updates_keep_cached_records_fresh(new_vault: Vault) -> None:
+    new_vault.messages.upsert(_msg(1, "v1"))
+    assert new_vault.messages.get("m1") == _msg(1, "v1")
+    new_vault.messages.upsert(replace(_msg(1), body="v2"))
+    assert new_vault.messages.get("m1") == _msg(1, "v2") and new_vault.messages.all() == [_msg(1, "v2")]
