@@ -23,6 +23,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+import sqlalchemy as sa
+
 from ..errors import CompanionError, ConfigError, RecordError
 from ..fields import utcnow
 from .audit import AuditLog
@@ -119,8 +121,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(args.db)
     configure_logging(settings.log_level)
+    app = create_app(settings)  # opens and checks the database first: its errors say more than a port clash
     sock = _bind(args.host, args.port)
-    app = create_app(settings)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     log.info("listening on http://%s:%d (database %s)", shown, port, app.state.ctx.db.safe_url)
@@ -146,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except CompanionError as exc:
         print(f"companion-server: error: {exc}", file=sys.stderr)
+        return 1
+    except sa.exc.SQLAlchemyError as exc:
+        print(f"companion-server: error: database failure ({type(exc).__name__})", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -51,6 +51,8 @@ def normalise_db_url(url: str) -> str:
     if url.startswith("sqlite"):
         if not url.startswith(("sqlite:///", "sqlite+pysqlite:///")):
             raise ConfigError(f"database URL must look like sqlite:///file.db, got {url.split('://')[0]}://…")
+        if url.split("///", 1)[1] in ("", ":memory:") or "mode=memory" in url:
+            raise ConfigError("an in-memory SQLite database cannot be shared by the server's connections: use a file")
         return url
     scheme = url.split("://", 1)[0] if "://" in url else url[:20]
     raise ConfigError(f"unsupported database URL scheme {scheme!r}: use sqlite:///… or postgresql://…")
