@@ -44,8 +44,8 @@ def appointments_screen(state: AppState) -> ft.Control:
 def _detail_rows(state: AppState, label: str, value: str | None, glyph: ft.IconData) -> list[ft.Control]:
     if not value:
         return []
-    return [ft.Row([ft.Icon(glyph, size=20), ft.Column([muted(label, 12), ft.Text(value, size=15)], spacing=0,
-                                                          expand=True)], vertical_alignment=ft.CrossAxisAlignment.START)]
+    text = ft.Column([muted(label, 12), ft.Text(value, size=15)], spacing=0, expand=True)
+    return [ft.Row([ft.Icon(glyph, size=20), text], vertical_alignment=ft.CrossAxisAlignment.START)]
 
 
 def appointment_screen(state: AppState) -> ft.Control:

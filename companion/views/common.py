@@ -27,6 +27,7 @@ __all__ = [
     "screen",
     "tid",
     "title",
+    "typed_text",
 ]
 
 TAP_HEIGHT = 48
@@ -59,6 +60,14 @@ def button(identifier: str, text: str, on_click: Callable[..., Any] | None, *, k
     return tid(identifier, ctrl)
 
 
+def typed_text(e: Any) -> str:
+    """The text of a change event: its data (the control object may be an older render's)."""
+    data = getattr(e, "data", None)
+    if isinstance(data, str):
+        return data
+    return str(getattr(e.control, "value", "") or "")
+
+
 def field(state: AppState, key: str, label: str, *, password: bool = False, multiline: bool = False,
           hint: str | None = None, default: str = "", on_submit: Callable[..., Any] | None = None,
           identifier: str | None = None, keyboard: ft.KeyboardType | None = None) -> ft.Control:
@@ -68,7 +77,7 @@ def field(state: AppState, key: str, label: str, *, password: bool = False, mult
     tf = ft.TextField(
         label=label, value=state.draft(key), password=password, can_reveal_password=password,
         multiline=multiline, min_lines=3 if multiline else None, max_lines=6 if multiline else 1,
-        hint_text=hint, on_change=lambda e: state.set_draft(key, e.control.value or ""),
+        hint_text=hint, on_change=lambda e: state.set_draft(key, typed_text(e)),
         on_submit=on_submit,
         keyboard_type=keyboard or (ft.KeyboardType.MULTILINE if multiline else ft.KeyboardType.TEXT),
     )

@@ -6,7 +6,7 @@ import flet as ft
 
 from ..state import AppState, passcode_strength
 from .bridge import act
-from .common import button, feedback, field, muted, screen, tid, title
+from .common import button, feedback, field, muted, screen, tid, title, typed_text
 
 __all__ = ["onboarding_screen"]
 
@@ -27,7 +27,7 @@ def _passcode_step(state: AppState) -> list[ft.Control]:
         act(state.create_passcode, state.draft("new.passcode"), state.draft("new.confirm"))
 
     def typed(e: ft.Event[ft.TextField]) -> None:
-        state.set_draft("new.passcode", e.control.value or "")
+        state.set_draft("new.passcode", typed_text(e))
         state.notify()  # the strength meter follows the typing
 
     strength_field = tid("field-new.passcode", ft.TextField(

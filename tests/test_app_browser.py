@@ -1,0 +1,135 @@
+"""The real app in headless Chromium with a real clinic server: onboarding, live messages, offline compose,
+a sensitive result, auto-lock, a neutral page title; screenshots for docs/screenshots/."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from companion.sync.engine import synchronize
+from companion.sync.pairing import client_for_vault, pair
+from companion.vault import Vault
+from tests.fixtures.app_state import PASSCODE, Clinic
+from tests.fixtures.browser import by_id, fill, open_app
+
+pytestmark = pytest.mark.browser
+SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
+
+
+def _shoot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for label, (w, h) in SIZES.items():
+        page.set_viewport_size({"width": w, "height": h})
+        time.sleep(1.2)  # the canvas lags the semantics tree by a frame or two
+        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    time.sleep(0.6)
+
+
+def _go(page: Any, label: str) -> None:
+    tab = page.get_by_role("tab", name=label)
+    if tab.count():
+        tab.first.click()
+    else:
+        page.get_by_text(label, exact=True).first.click()
+
+
+def _wait_until(cond: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_onboarding_live_messages_offline_compose_sensitive_result(
+        chromium: Any, start_app: Callable[..., Any], clinic: Clinic, tmp_path: Path) -> None:
+    app = start_app(tmp_path / "vault", COMPANION_SYNC_WAIT="5")
+    page = chromium.new_page(viewport={"width": 390, "height": 844})
+    open_app(page, app.url)
+    assert page.title() == "Companion"
+
+    # onboarding: passcode (strength shown), pair, first sync
+    fill(page, "field-new.passcode", PASSCODE)
+    by_id(page, "passcode-strength").wait_for()
+    fill(page, "field-new.confirm", PASSCODE)
+    by_id(page, "create-passcode").click()
+    fill(page, "field-pair.url", clinic.server.base_url)
+    fill(page, "field-pair.code", clinic.code())
+    by_id(page, "pair").click()
+    try:
+        page.get_by_text("STI screening").first.wait_for(timeout=20_000)
+    except Exception:
+        page.screenshot(path=str(tmp_path / "pair-failed.png"))
+        raise
+    by_id(page, "home-prep").wait_for()
+    page.get_by_label("Stop eating 12 h before", exact=False).first.wait_for()
+    assert page.title() == "Companion"
+    _shoot(page, "home")
+
+    # appointment detail
+    by_id(page, "next-appointment").click()
+    by_id(page, "appointment-facts").wait_for()
+    _shoot(page, "appointment")
+
+    # a PSR message appears live (within 2 s)
+    _go(page, "Messages")
+    by_id(page, "thread-general").wait_for()
+    time.sleep(1.0)
+    clinic.server.staff.send_message(clinic.patient_id, "Your test kit is ready at the front desk.")
+    started = time.monotonic()
+    page.get_by_text("Your test kit is ready at the front desk.").first.wait_for(timeout=5_000)
+    assert time.monotonic() - started < 2.0
+
+    # a message written while the clinic is unreachable is queued, then reaches the inbox once
+    by_id(page, "thread-general").click()
+    clinic.server.stop()
+    fill(page, "compose", "Can I come 10 minutes late?")
+    by_id(page, "send").click()
+    page.get_by_label("Can I come 10 minutes late? (queued)", exact=False).first.wait_for(timeout=5_000)
+    _shoot(page, "messages")
+    clinic.server.start()
+    assert _wait_until(lambda: any("Can I come 10 minutes late?" in str(i)
+                                   for i in clinic.server.staff.inbox(patient_id=clinic.patient_id)), 40)
+    time.sleep(2)
+    inbox = clinic.server.staff.inbox(patient_id=clinic.patient_id)
+    assert sum("Can I come 10 minutes late?" in str(i) for i in inbox) == 1
+
+    # a sensitive result asks for the passcode again
+    _go(page, "Results")
+    by_id(page, f"result-{clinic.result_id}").click()
+    by_id(page, "result-protected").wait_for()
+    assert page.get_by_text("HIV-1/2 Ag/Ab").count() == 0
+    fill(page, "reveal-passcode", PASSCODE)
+    by_id(page, "reveal").click()
+    page.get_by_text("Not found (negative)").first.wait_for(timeout=10_000)
+    _shoot(page, "results")
+    assert page.title() == "Companion"
+    page.close()
+
+
+def test_app_locks_after_idle(chromium: Any, start_app: Callable[..., Any], clinic: Clinic, tmp_path: Path) -> None:
+    folder = tmp_path / "vault"
+    vault = Vault.create(folder, PASSCODE)
+    try:
+        pair(vault, clinic.server.base_url, clinic.code(), device_name="Idle test")
+        with client_for_vault(vault) as client:
+            synchronize(vault, client)
+    finally:
+        vault.close()
+    app = start_app(folder, COMPANION_AUTO_LOCK_SECONDS="4")
+    page = chromium.new_page(viewport={"width": 390, "height": 844})
+    open_app(page, app.url)
+    fill(page, "passcode", PASSCODE)
+    by_id(page, "unlock").click()
+    by_id(page, "next-appointment").wait_for(timeout=15_000)
+    by_id(page, "unlock").wait_for(timeout=15_000)  # locked by itself after 4 s without use
+    assert page.get_by_text("STI screening").count() == 0
+    assert page.title() == "Companion"
+    page.close()
