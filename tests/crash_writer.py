@@ -10,7 +10,7 @@ Python per trial keeps a trial at ~0.1 s, most of it two KDF runs.
 
 Line protocol (every line is one ``write(2)`` < PIPE_BUF, so lines never tear)::
 
-    parent -> server   run writes|passcode FOLDER SEED PASSCODE_INDEX
+    parent -> server   run writes|passcode|stock FOLDER SEED PASSCODE_INDEX
     server -> parent   pid PID
     worker -> parent   ready N T          opened at monotonic time T; the vault's counter is N
     worker -> parent   ok N               the write that set the counter to N returned
@@ -22,10 +22,13 @@ Line protocol (every line is one ``write(2)`` < PIPE_BUF, so lines never tear)::
 Writes mode mixes single upserts, single meta sets and batches of 1–40 records;
 every write sets a counter, and a batch also records which burst records it
 wrote with which counter, so the check can prove a batch is all-or-nothing.
+Stock mode runs similar upserts through stock TinyDB ``JSONStorage`` so the
+benchmark can show what the vault's write path is compared with.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import select
@@ -105,7 +108,25 @@ def _passcode_loop(vault: Vault, index: int, n: int) -> None:
         _emit(f"ok {n}")
 
 
+def _stock_loop(folder: str, seed: int) -> None:
+    """The same kind of writes through stock TinyDB JSONStorage, for comparison (bench only)."""
+    from tinydb import Query, TinyDB
+
+    rng = random.Random(seed)
+    table = TinyDB(Path(folder) / "stock.json").table("message")
+    _emit(f"ready 0 {time.monotonic()}")
+    n = 0
+    while True:
+        n += 1
+        body = f"{n}:" + "x" * rng.choice((0, 50, 2000))
+        record_id = f"b{rng.randint(0, 40)}"
+        table.upsert(_message(record_id, body).to_dict(), Query().id == record_id)
+        _emit(f"ok {n}")
+
+
 def _worker(mode: str, folder: str, seed: int, index: int) -> None:
+    if mode == "stock":
+        _stock_loop(folder, seed)
     vault = Vault.open(folder, PASSCODES[index])
     counter = vault.messages.get("counter")
     n = max(int(counter.body) if counter else 0, int(vault.meta.get("seq", 0)))
@@ -278,6 +299,26 @@ def run_trials(folder: Path, mode: str, trials: int, seed: int = 1) -> CrashRepo
                 report.problems.append(f"trial {trial}: {problem}")
                 if "unreadable" in problem:
                     report.unreadable += 1
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def run_stock_trials(folder: Path, trials: int, seed: int = 1) -> CrashReport:
+    """The writes-mode kill -9 run against stock TinyDB ``JSONStorage``: counts unparseable files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    report = CrashReport("stock")
+    rng = random.Random(seed)
+    started = time.monotonic()
+    with CrashServer() as server:
+        for _ in range(trials):
+            lines, _ = server.trial("stock", folder, rng.randrange(1 << 30), 0, rng.uniform(0.0, 0.030))
+            report.trials += 1
+            report.writes_seen += sum(line.startswith("ok ") for line in lines)
+            try:
+                json.loads((folder / "stock.json").read_bytes() or b"{}")
+            except ValueError:
+                report.unreadable += 1
+                (folder / "stock.json").unlink()  # start the next trial from an empty store
     report.seconds = time.monotonic() - started
     return report
 

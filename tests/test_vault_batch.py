@@ -190,3 +190,23 @@ def test_updates_keep_cached_records_fresh(new_vault: Vault) -> None:
     assert new_vault.messages.get("m1") == _msg(1, "v1")
     new_vault.messages.upsert(replace(_msg(1), body="v2"))
     assert new_vault.messages.get("m1") == _msg(1, "v2") and new_vault.messages.all() == [_msg(1, "v2")]
+
+
+def test_a_failed_file_write_changes_nothing_in_memory_or_on_disk(new_vault: Vault) -> None:
+    new_vault.messages.upsert(_msg(1, "committed"))
+    folder = new_vault.folder
+    main_before = (folder / "vault.pcv").read_bytes()
+    (folder / "vault.pcv.bak").unlink()
+    (folder / "vault.pcv.bak").mkdir()  # rotating the generation now fails (EISDIR), even as root
+    with pytest.raises(VaultError, match="could not save the vault"):
+        new_vault.messages.upsert(_msg(1, "lost"))
+    with pytest.raises(VaultError, match="could not save the vault"), new_vault.batch():
+        new_vault.messages.upsert(_msg(2))
+    assert new_vault.messages.all() == [_msg(1, "committed")]
+    assert (folder / "vault.pcv").read_bytes() == main_before
+    assert sorted(p.name for p in folder.iterdir()) == ["vault.lock", "vault.pcv", "vault.pcv.bak"]  # no temps
+    (folder / "vault.pcv.bak").rmdir()
+    new_vault.messages.upsert(_msg(3))
+    new_vault.close()
+    with Vault.open(folder, VAULT_PASSCODE) as vault:
+        assert [m.id for m in vault.messages.all()] == ["m1", "m3"]

@@ -21,7 +21,9 @@ import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
+
+from tinydb import TinyDB
 
 from ..errors import RecordError, VaultCorrupted
 from ..models import Record
@@ -39,13 +41,12 @@ MAX_META_KEY = 200
 class RepoContext:
     """What every repo of one open vault shares."""
 
-    db: Any  # a tinydb.TinyDB whose tables are RecordTable
+    db: TinyDB  # from storage.open_database: its tables are RecordTable
     storage: EncryptedStorage
     lock: threading.RLock
 
     def table(self, name: str) -> RecordTable:
-        table: RecordTable = self.db.table(name)
-        return table
+        return cast(RecordTable, self.db.table(name))
 
 
 class _TypedTable(Generic[R]):

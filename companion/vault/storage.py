@@ -19,7 +19,6 @@ rebuild and one write instead of N.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
@@ -80,8 +79,8 @@ class _VaultDatabase(TinyDB):
     table_class = RecordTable
 
 
-def open_database(storage: EncryptedStorage) -> Any:
-    """A TinyDB over ``storage`` whose tables are :class:`RecordTable` (typed ``Any``: tinydb is untyped)."""
+def open_database(storage: EncryptedStorage) -> TinyDB:
+    """A TinyDB over ``storage`` whose tables are :class:`RecordTable`."""
     return _VaultDatabase(storage=lambda: storage)
 
 
@@ -152,9 +151,6 @@ class EncryptedStorage(Storage):
     @property
     def slot(self) -> KeySlot:
         return self._slot
-
-    def same_data_key(self, dek: bytes) -> bool:
-        return hmac.compare_digest(dek, self._dek)
 
     @property
     def in_batch(self) -> bool:

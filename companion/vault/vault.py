@@ -228,25 +228,33 @@ class Vault:
         :class:`WeakPasscode` if ``new`` is refused. Both generations are rewritten,
         so afterwards ``old`` unlocks neither; a crash midway leaves a vault that
         ``old`` or ``new`` unlocks. The KDF parameters stay those of the vault.
+        The two KDF runs happen outside ``lock``, so other threads can keep reading.
         """
         check_new_passcode(new)
         with self.lock, _disk_errors("could not change the passcode"):
-            self._storage.require_open()
-            if self._storage.in_batch:
-                raise VaultError("the passcode cannot be changed inside a batch")
+            self._check_can_rekey()
             self._throttle.check()
             slot = self._storage.slot
-            try:
-                dek = slot.unwrap(derive_checked(self._provider, normalise(old), slot.salt, slot.params))
-                if not self._storage.same_data_key(dek):
-                    raise WrongPasscode("wrong passcode")
-            except WrongPasscode:
+        try:  # the slot is authenticated: a KEK that unwraps it yields exactly the vault's DEK
+            dek = slot.unwrap(derive_checked(self._provider, normalise(old), slot.salt, slot.params))
+        except WrongPasscode:
+            with self.lock, _disk_errors("could not change the passcode"):
                 failures = self._throttle.record_failure()
-                raise WrongPasscode(self._throttle.describe_failure(failures)) from None
+            raise WrongPasscode(self._throttle.describe_failure(failures)) from None
+        salt = secrets.token_bytes(SALT_BYTES)
+        new_slot = KeySlot.create(derive_checked(self._provider, normalise(new), salt, slot.params), dek,
+                                  slot.params, salt)
+        with self.lock, _disk_errors("could not change the passcode"):
+            self._check_can_rekey()
+            if self._storage.slot != slot:
+                raise VaultError("the passcode was changed by another task meanwhile; try again")
             self._throttle.reset()
-            salt = secrets.token_bytes(SALT_BYTES)
-            kek = derive_checked(self._provider, normalise(new), salt, slot.params)
-            self._storage.rekey(KeySlot.create(kek, dek, slot.params, salt))
+            self._storage.rekey(new_slot)
+
+    def _check_can_rekey(self) -> None:
+        self._storage.require_open()
+        if self._storage.in_batch:
+            raise VaultError("the passcode cannot be changed inside a batch")
 
     def clear_clinic_data(self) -> None:
         """Revocation: remove every clinic record (all kinds but the outbox) and ``sync.*`` meta, in one write."""
