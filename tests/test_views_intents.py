@@ -44,7 +44,7 @@ def test_appointment_confirm_cancel_and_calendar(populated_state: AppState) -> N
     async def scenario(ui: ViewHarness) -> None:
         await ui.click("confirm")
         assert await ui.until(lambda: populated_state.snapshot.appointment("apt_next").status == "confirmed")  # type: ignore[union-attr]
-        assert await ui.until(lambda: ui.has_text("Appointment confirmed."))
+        assert await ui.until(lambda: ui.has_text("Saved on this device"))  # offline: said plainly
         await ui.click("add-calendar")
         assert await ui.until(lambda: ui.has_text("Calendar file saved"))
         await ui.click("cancel")
@@ -77,7 +77,7 @@ def test_sensitive_positive_result_asks_passcode_then_shows_next_steps(populated
         assert await ui.until(lambda: "next-steps" in ui.ids())
         assert ui.has_text("Chlamydia NAAT") and ui.has_text("Found (positive)")
         await ui.click("request-treatment")
-        assert await ui.until(lambda: ui.has_text("Treatment appointment requested"))
+        assert await ui.until(lambda: ui.has_text("Saved on this device"))
         await ui.click("acknowledge")
         assert await ui.until(lambda: populated_state.snapshot.result("res_pos").acknowledged_at is not None)  # type: ignore[union-attr]
         await ui.click("partner-notification")

@@ -129,7 +129,8 @@ class StateCore(Observable):
         """Queue a command for the clinic (works offline), show ``done``, and push at once if online."""
         entry = queue_mutation(self.require_vault(), mutation_type, payload, now=self.now())
         self.refresh()
-        self.toast = done if self.live_state in ("idle", "syncing") else f"{done} It goes out when you are back online."
+        online = self.live_state in ("idle", "syncing")
+        self.toast = done if online else "Saved on this device. It goes to the clinic when you are back online."
         if self._live is not None:
             self._live.nudge()
         return entry.id

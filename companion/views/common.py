@@ -100,7 +100,7 @@ def card(controls: Sequence[ft.Control], *, identifier: str | None = None,
     bg = {"warn": ft.Colors.ERROR_CONTAINER, "calm": ft.Colors.SECONDARY_CONTAINER,
           "info": ft.Colors.PRIMARY_CONTAINER}.get(tone or "", ft.Colors.SURFACE_CONTAINER_LOW)
     box = ft.Container(
-        ft.Column(list(controls), spacing=8, tight=True),
+        ft.Column(list(controls), spacing=8, tight=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
         padding=16, border_radius=16, bgcolor=bg, on_click=on_click, ink=on_click is not None,
     )
     return tid(identifier, box) if identifier else box
@@ -135,6 +135,7 @@ def screen(state: AppState, controls: Sequence[ft.Control], *, max_width: int = 
     """A scrolling screen body, centred and width-capped on desktops."""
     width = min(float(max_width), state.page_width - 140) if state.wide else None
     return ft.Column(
-        [ft.Container(ft.Column(list(controls), spacing=14), width=width, padding=ft.Padding.all(16))],
+        [ft.Container(ft.Column(list(controls), spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
+                      width=width, padding=ft.Padding.all(16))],
         scroll=ft.ScrollMode.AUTO, expand=True, horizontal_alignment=ft.CrossAxisAlignment.CENTER,
     )

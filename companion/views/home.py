@@ -66,6 +66,6 @@ def home_screen(state: AppState) -> ft.Control:
         _tile("tile-bills", ft.Icons.RECEIPT_LONG_OUTLINED, money(snap.balance_cents) if snap.balance_cents
               else "Bills", f"due {short_date(due)}" if due else "Nothing to pay", "bills", state,
               snap.balance_cents > 0),
-    ], spacing=10, vertical_alignment=ft.CrossAxisAlignment.STRETCH))
+    ], spacing=10, vertical_alignment=ft.CrossAxisAlignment.START))
     items.extend([clinic_contact(state), urgent_help(state)])
     return screen(state, items)
