@@ -16,9 +16,9 @@ __all__ = ["home_screen"]
 def _tile(identifier: str, glyph: ft.IconData, headline: str, detail: str, route: str, state: AppState,
           highlight: bool) -> ft.Control:
     box = ft.Container(
-        ft.Column([ft.Icon(glyph, color=ft.Colors.PRIMARY), ft.Text(headline, size=18, weight=ft.FontWeight.W_600),
+        ft.Column([ft.Icon(glyph, color=ft.Colors.PRIMARY), ft.Text(headline, size=16, weight=ft.FontWeight.W_600),
                    ft.Text(detail, size=13, color=ft.Colors.ON_SURFACE_VARIANT)], spacing=4, tight=True),
-        padding=14, border_radius=16, expand=True, on_click=lambda: state.go(route), ink=True,
+        padding=12, border_radius=16, expand=True, on_click=lambda: state.go(route), ink=True,
         bgcolor=ft.Colors.PRIMARY_CONTAINER if highlight else ft.Colors.SURFACE_CONTAINER_LOW,
     )
     return tid(identifier, box, label=f"{headline}, {detail}")
