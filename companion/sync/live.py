@@ -45,7 +45,7 @@ from ..errors import (
 )
 from ..fields import utcnow
 from ..vault import Vault
-from .engine import SyncReport, state_for, sync_lock, synchronize
+from .engine import SyncReport, forget_clinic, state_for, sync_lock, synchronize
 from .protocol import MAX_PAGE, MAX_WAIT, PullPage
 from .pull import PullStats, apply_page, fetch_page
 from .push import PushStats
@@ -205,10 +205,18 @@ class LiveSync:
         if isinstance(poll.error, CursorExpired):
             return True  # the full sync starts the resync
         if poll.error is not None:
+            self._record_failure(poll.error)
             raise poll.error
         page = poll.page
         assert page is not None
         return self._apply(page, cursor)
+
+    def _record_failure(self, exc: BaseException) -> None:
+        """What synchronize does on failure, for a failed long poll (revoked: forget the clinic's data)."""
+        if isinstance(exc, DeviceRevoked):
+            forget_clinic(self.vault, now=utcnow())
+        elif isinstance(exc, SyncError):
+            record_status(self.vault, state_for(exc), now=utcnow(), error=str(exc))
 
     def _start_poll(self, token: str, cursor: str) -> _Poll:
         poll = _Poll(cursor=cursor)

@@ -1,0 +1,143 @@
+"""Live mode against the real server: a PSR message lands within a second, a nudge pushes at once,
+offline is detected and left quietly, revocation stops the loop, stop() never waits for a long poll."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from companion.errors import DeviceRevoked, SyncError
+from companion.sync.client import LiveHooks, LiveSync, SyncReport, client_for_vault, queue_mutation, read_status
+from companion.vault import Vault
+from tests.fixtures.sync import Clinic
+
+
+class Recorder(LiveHooks):
+    """Remembers every state and report; tests wait on conditions instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.states: list[tuple[str, str | None]] = []
+        self.reports: list[SyncReport] = []
+        self.stopped_with: list[SyncError | None] = []
+        self.changed = threading.Condition()
+
+    def _note(self, fn: Callable[[], None]) -> None:
+        with self.changed:
+            fn()
+            self.changed.notify_all()
+
+    def state_changed(self, state: str, error: str | None) -> None:
+        self._note(lambda: self.states.append((state, error)))
+
+    def synced(self, report: SyncReport) -> None:
+        self._note(lambda: self.reports.append(report))
+
+    def stopped(self, error: SyncError | None) -> None:
+        self._note(lambda: self.stopped_with.append(error))
+
+    def wait_for(self, test: Callable[[], bool], timeout: float = 10.0) -> bool:
+        with self.changed:
+            return self.changed.wait_for(test, timeout)
+
+    @property
+    def state(self) -> str | None:
+        return self.states[-1][0] if self.states else None
+
+
+def _wait_until(test: Callable[[], bool], timeout: float, step: float = 0.002) -> float:
+    """Seconds until ``test()`` held (polling), or raise."""
+    start = time.monotonic()
+    while not test():
+        if time.monotonic() - start > timeout:
+            raise AssertionError("condition not met in time")
+        time.sleep(step)
+    return time.monotonic() - start
+
+
+@pytest.fixture
+def live(sqlite_server: object, tmp_path: Path) -> Iterator[tuple[Clinic, Vault, LiveSync, Recorder]]:
+    clinic = Clinic(sqlite_server)
+    vault = clinic.pair(tmp_path / "vault")
+    client = client_for_vault(vault)
+    hooks = Recorder()
+    loop = LiveSync(vault, client, hooks=hooks, wait=25)
+    loop.start()
+    assert hooks.wait_for(lambda: hooks.state == "idle" and bool(hooks.reports))
+    try:
+        yield clinic, vault, loop, hooks
+    finally:
+        loop.stop()
+        client.close()
+        vault.close()
+
+
+def test_a_psr_message_lands_in_the_vault_within_a_second(live: tuple[Clinic, Vault, LiveSync, Recorder]) -> None:
+    clinic, vault, _, _ = live
+    times = []
+    for i in range(5):
+        time.sleep(0.05)  # let the loop settle into its long poll
+        started = time.monotonic()
+        msg_id = clinic.staff.send_message(clinic.patient_id, f"Your results are ready ({i})")["id"]
+        times.append(time.monotonic() - started + _wait_until(lambda m=msg_id: vault.messages.get(m) is not None, 5))
+    assert max(times) < 1.0, times
+
+
+def test_a_nudge_pushes_what_was_queued_at_once(live: tuple[Clinic, Vault, LiveSync, Recorder]) -> None:
+    clinic, vault, loop, _ = live
+    time.sleep(0.05)
+    entry = queue_mutation(vault, "message.send", {"body": "running late"})
+    loop.nudge()
+    _wait_until(lambda: vault.outbox.get(entry.id) is None, 2)
+    _wait_until(lambda: not [m for m in vault.messages.all() if m.id.startswith("local-")], 2)
+    assert clinic.inbox_mutations().count(entry.id) == 1
+
+
+def test_stop_does_not_wait_for_the_long_poll(live: tuple[Clinic, Vault, LiveSync, Recorder]) -> None:
+    _, _, loop, hooks = live
+    time.sleep(0.2)  # in the long poll now
+    started = time.monotonic()
+    loop.stop()
+    assert time.monotonic() - started < 1.0 and not loop.running
+    assert hooks.stopped_with == [None]
+
+
+def test_revocation_stops_the_loop(live: tuple[Clinic, Vault, LiveSync, Recorder]) -> None:
+    clinic, vault, loop, hooks = live
+    clinic.staff.revoke_device(vault.meta.get("sync.device_id"))
+    clinic.staff.send_message(clinic.patient_id, "wakes the long poll")  # a revoked token is refused at once
+    assert hooks.wait_for(lambda: bool(hooks.stopped_with), 10)
+    assert isinstance(hooks.stopped_with[0], DeviceRevoked)
+    assert hooks.state == "revoked" and read_status(vault).state == "revoked"
+    assert vault.meta.get("sync.token") is None and vault.messages.count() == 0
+
+
+def test_offline_is_detected_and_left_quietly(server_factory: object, tmp_path: Path) -> None:
+    server = server_factory()  # type: ignore[operator]
+    clinic = Clinic(server)
+    vault = clinic.pair(tmp_path / "vault")
+    hooks = Recorder()
+    with client_for_vault(vault) as client:
+        loop = LiveSync(vault, client, hooks=hooks, wait=25, backoff_base=0.1, backoff_cap=0.5)
+        loop.start()
+        try:
+            assert hooks.wait_for(lambda: hooks.state == "idle")
+            server.stop()
+            assert hooks.wait_for(lambda: hooks.state == "offline", 15)
+            entry = queue_mutation(vault, "message.send", {"body": "written on the train"})
+            loop.nudge()
+            time.sleep(0.3)
+            assert vault.outbox.get(entry.id) is not None and loop.running  # kept, no crash, still trying
+            server.start()
+            assert hooks.wait_for(lambda: hooks.state == "idle" and vault.outbox.get(entry.id) is None, 15)
+            msg_id = clinic.staff.send_message(clinic.patient_id, "welcome back")["id"]
+            _wait_until(lambda: vault.messages.get(msg_id) is not None, 2)
+        finally:
+            loop.stop()
+    assert clinic.inbox_mutations().count(entry.id) == 1
+    errors = [e for s, e in hooks.states if s == "offline"]
+    assert errors and all(e is not None and "\n" not in e for e in errors)
+    vault.close()
