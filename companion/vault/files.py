@@ -14,6 +14,7 @@ the previous generation through a hard link renamed over ``.bak``; only then is
 the temp renamed over the main file, and the folder fsynced. Every rename is
 atomic, so at every instant ``vault.pcv`` is the last or the new generation and
 ``vault.pcv.bak`` the one before or the last (see :meth:`VaultFolder._install`).
+On macOS/iOS F_FULLFSYNC is used, since plain fsync stops at the drive cache there.
 
 POSIX only (Linux, macOS, Android, iOS): the writer lock is ``fcntl.flock``.
 """
@@ -165,8 +166,8 @@ class VaultFolder:
 
         A crash between any two steps leaves a complete main file and a complete
         ``.bak`` holding the last or the new generation; temps are removed at the
-        next open. Renames within one ext4/f2fs/APFS folder reach the journal in
-        order, so step 3 cannot survive a power cut without step 2.
+        next open. Whatever subset of the renames survives a power cut, each name
+        points at a complete generation that was fsynced before it was renamed.
         """
         tmp_main = self._write_temp(MAIN, blob)
         temps = [tmp_main]
