@@ -17,6 +17,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Connection
 
 from .context import ServerContext, get_ctx
 from .errors import ApiError
@@ -46,19 +47,23 @@ def _token(credentials: HTTPAuthorizationCredentials | None, prefix: str, who: s
     return token
 
 
-def authenticate_device(ctx: ServerContext, token: str) -> DevicePrincipal:
-    with ctx.db.read() as conn:
-        row = conn.execute(sa.select(devices.c.id, devices.c.patient_id, devices.c.name, devices.c.revoked_at,
-                                     devices.c.last_seen_at)
-                           .where(devices.c.token_hash == hash_secret(token))).mappings().first()
+def authenticate_device(ctx: ServerContext, token: str, conn: Connection | None = None) -> DevicePrincipal:
+    """The device holding ``token``; reads through ``conn`` when given (one snapshot with the feed read)."""
+    query = (sa.select(devices.c.id, devices.c.patient_id, devices.c.name, devices.c.revoked_at,
+                       devices.c.last_seen_at).where(devices.c.token_hash == hash_secret(token)))
+    if conn is None:
+        with ctx.db.read() as own:
+            row = own.execute(query).mappings().first()
+    else:
+        row = conn.execute(query).mappings().first()
     if row is None:
         raise _unauthorized("invalid_token", "unknown device token")
     if row["revoked_at"] is not None:
         raise _unauthorized("device_revoked", "this device was revoked by the clinic; pair it again to continue")
     now = ctx.now()
     if row["last_seen_at"] is None or now - row["last_seen_at"] > LAST_SEEN_EVERY:
-        with ctx.db.append() as conn:
-            conn.execute(sa.update(devices).where(devices.c.id == row["id"]).values(last_seen_at=now))
+        with ctx.db.append() as writer:
+            writer.execute(sa.update(devices).where(devices.c.id == row["id"]).values(last_seen_at=now))
     return DevicePrincipal(id=row["id"], patient_id=row["patient_id"], name=row["name"])
 
 

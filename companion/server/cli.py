@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from ..errors import CompanionError, ConfigError, RecordError
 from ..fields import utcnow
+from ..sync.protocol import MAX_WAIT
 from .audit import AuditLog
 from .database import Database
 from .principals import ROLES, SystemPrincipal
@@ -126,8 +127,11 @@ def _serve(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     log.info("listening on http://%s:%d (database %s)", shown, port, app.state.ctx.db.safe_url)
+    # Keep-alive must outlast a long-poll: under load uvicorn's idle timer, armed after one response,
+    # was measured closing connections whose next request (a 5 s long-poll) was still waiting.
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", proxy_headers=False,
-                            server_header=False, timeout_graceful_shutdown=3, log_level=settings.log_level)
+                            server_header=False, timeout_graceful_shutdown=3, timeout_keep_alive=MAX_WAIT + 5,
+                            log_level=settings.log_level)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 

@@ -15,6 +15,7 @@ from fastapi import Request
 from ..fields import utcnow
 from .audit import AuditLog
 from .database import Database
+from .feed import HighWater
 from .settings import Settings
 from .wakeups import WakeupHub
 
@@ -26,6 +27,7 @@ class ServerContext:
     hub: WakeupHub
     audit: AuditLog
     clock: Callable[[], datetime] = field(default=utcnow)
+    seen: HighWater = field(default_factory=HighWater)
 
     def now(self) -> datetime:
         return self.clock()

@@ -59,7 +59,16 @@ def decode_cursor(epoch: str, cursor: str | None) -> int:
     return seq
 
 
-def read_page(conn: Connection, patient_id: str, after: int, limit: int) -> Page:
+class HighWater:
+    """The newest ``seq`` one server process has seen committed in its database. Sequence numbers
+    never go back within a database epoch, so a cursor at or below it needs no ``max(seq)`` query
+    to prove it is not from the future (a restored backup: restart the server after a restore)."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+
+
+def read_page(conn: Connection, patient_id: str, after: int, limit: int, seen: HighWater) -> Page:
     def scan(scope: str) -> list[Any]:
         query = (sa.select(*_COLUMNS).where(changes.c.scope == scope, changes.c.seq > after)
                  .order_by(changes.c.seq).limit(limit + 1))
@@ -68,11 +77,14 @@ def read_page(conn: Connection, patient_id: str, after: int, limit: int) -> Page
     merged = list(heapq.merge(scan(patient_id), scan(CLINIC_SCOPE), key=lambda r: r[0]))
     has_more = len(merged) > limit
     rows = merged[:limit]
-    if not rows and after > 0:
+    if rows:
+        seen.seq = max(seen.seq, rows[-1][0])
+    elif after > seen.seq:  # only a cursor beyond anything this process has seen needs the check
         newest = conn.execute(sa.select(sa.func.max(changes.c.seq))).scalar()
         if newest is None or newest < after:
             raise ApiError(410, "cursor_expired",
                            "the cursor is ahead of the clinic's records: sync again from the start")
+        seen.seq = max(seen.seq, int(newest))
     return Page(rows=rows, has_more=has_more, last_seq=rows[-1][0] if rows else after)
 
 

@@ -94,10 +94,10 @@ def unpair(request: Request, device: DevicePrincipal = Depends(current_device)) 
 
 def _first_read(ctx: ServerContext, token: str, cursor: str | None, limit: int) -> tuple[DevicePrincipal, int, Page]:
     """Authenticate and read in one trip to the thread pool (the common no-op pull)."""
-    device = authenticate_device(ctx, token)
     after = decode_cursor(ctx.db.epoch, cursor)
     with ctx.db.read() as conn:
-        return device, after, read_page(conn, device.patient_id, after, limit)
+        device = authenticate_device(ctx, token, conn)
+        return device, after, read_page(conn, device.patient_id, after, limit, ctx.seen)
 
 
 def _next_read(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int) -> Page:
@@ -105,7 +105,7 @@ def _next_read(ctx: ServerContext, device: DevicePrincipal, after: int, limit: i
         raise ApiError(401, "device_revoked", "this device was revoked by the clinic; pair it again to continue",
                        {"WWW-Authenticate": "Bearer"})
     with ctx.db.read() as conn:
-        return read_page(conn, device.patient_id, after, limit)
+        return read_page(conn, device.patient_id, after, limit, ctx.seen)
 
 
 @router.get("/v1/sync", response_model=PullOut, summary="Pull changes since a cursor (long-poll with wait)")
