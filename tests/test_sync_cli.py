@@ -151,7 +151,7 @@ def test_watch_prints_changes_and_stops_on_ctrl_c(sqlite_server: object, tmp_pat
         line = watch.stdout.readline()
         assert "received 1 change" in line and "secret" not in line
         watch.send_signal(signal.SIGINT)
-        out, err = watch.communicate(timeout=10)
+        _out, err = watch.communicate(timeout=10)
         assert watch.returncode == 0 and "Traceback" not in err
     finally:
         if watch.poll() is None:

@@ -106,7 +106,7 @@ def test_stop_does_not_wait_for_the_long_poll(live: tuple[Clinic, Vault, LiveSyn
 
 
 def test_revocation_stops_the_loop(live: tuple[Clinic, Vault, LiveSync, Recorder]) -> None:
-    clinic, vault, loop, hooks = live
+    clinic, vault, _loop, hooks = live
     clinic.staff.revoke_device(vault.meta.get("sync.device_id"))
     clinic.staff.send_message(clinic.patient_id, "wakes the long poll")  # a revoked token is refused at once
     assert hooks.wait_for(lambda: bool(hooks.stopped_with), 10)
