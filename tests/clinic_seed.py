@@ -15,12 +15,13 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
-WORDS = ("the a and of to for with on at in is was no not please your our we you patient follow-up visit lab "
+VOCABULARY = ("the a and of to for with on at in is was no not please your our we you patient follow-up visit lab "
          "result normal range reviewed dose refill clinic invoice paid insurance claim pending reply doctor nurse "
          "blood pressure scan booked cancelled reminder fasting required bring card allergy tablet daily twice "
          "morning evening week month referral x-ray ultrasound vaccine booster stable improved history medication "
          "prescription pharmacy copay balance due statement address phone email portal upload consent form signed "
-         "parking entrance floor room arrive early late reschedule confirm question answer thanks regards").split()
+         "parking entrance floor room arrive early late reschedule confirm question answer thanks regards")
+WORDS = VOCABULARY.split()
 KINDS = ("appointment", "bill", "result", "message")
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from companion.sync import pull  # noqa: E402
-from companion.sync.client import client_for_vault, queue_mutation, synchronize  # noqa: E402
-from companion.vault import Vault  # noqa: E402
+from companion.sync import pull
+from companion.sync.client import client_for_vault, queue_mutation, synchronize
+from companion.vault import Vault
 
 
 def main() -> int:
