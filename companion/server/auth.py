@@ -38,7 +38,8 @@ def _unauthorized(code: str, message: str) -> ApiError:
     return ApiError(401, code, message, {"WWW-Authenticate": "Bearer"})
 
 
-def _token(credentials: HTTPAuthorizationCredentials | None, prefix: str, who: str) -> str:
+def bearer_token(credentials: HTTPAuthorizationCredentials | None, prefix: str, who: str) -> str:
+    """The bearer token when it is present and of the right kind (device/staff prefix), else 401."""
     if credentials is None or not credentials.credentials:
         raise _unauthorized("unauthorized", f"a {who} bearer token is required")
     token = credentials.credentials.strip()
@@ -90,7 +91,7 @@ def current_device(
     credentials: HTTPAuthorizationCredentials | None = Depends(device_bearer),  # noqa: B008
 ) -> DevicePrincipal:
     ctx = get_ctx(request)
-    device = authenticate_device(ctx, _token(credentials, DEVICE_TOKEN_PREFIX, "device"))
+    device = authenticate_device(ctx, bearer_token(credentials, DEVICE_TOKEN_PREFIX, "device"))
     request.scope[ACTOR_KEY] = device.id
     return device
 
@@ -102,7 +103,7 @@ def staff_with(permission: str) -> Callable[..., StaffPrincipal]:
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(staff_bearer),  # noqa: B008
     ) -> StaffPrincipal:
-        member = authenticate_staff(get_ctx(request), _token(credentials, STAFF_TOKEN_PREFIX, "staff"))
+        member = authenticate_staff(get_ctx(request), bearer_token(credentials, STAFF_TOKEN_PREFIX, "staff"))
         request.scope[ACTOR_KEY] = member.id
         if not member.can(permission):
             raise ApiError(403, "forbidden", f"the {member.role} role may not do this ({permission})")
@@ -116,6 +117,6 @@ def any_staff(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(staff_bearer),  # noqa: B008
 ) -> StaffPrincipal:
-    member = authenticate_staff(get_ctx(request), _token(credentials, STAFF_TOKEN_PREFIX, "staff"))
+    member = authenticate_staff(get_ctx(request), bearer_token(credentials, STAFF_TOKEN_PREFIX, "staff"))
     request.scope[ACTOR_KEY] = member.id
     return member

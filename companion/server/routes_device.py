@@ -18,10 +18,11 @@ from starlette.concurrency import run_in_threadpool
 
 from ..sync.protocol import DEFAULT_PAGE, MAX_PAGE, MAX_WAIT
 from . import devices as device_store
-from .auth import _token, authenticate_device, current_device, device_bearer, device_still_valid
+from .auth import authenticate_device, bearer_token, current_device, device_bearer, device_still_valid
 from .context import ServerContext, client_address, get_ctx
 from .errors import ApiError
 from .feed import Page, decode_cursor, encode_cursor, read_page, render_page
+from .middleware import ACTOR_KEY
 from .mutations import apply_push
 from .pairing import redeem_code
 from .principals import DevicePrincipal
@@ -117,9 +118,9 @@ async def pull(
     credentials: HTTPAuthorizationCredentials | None = Depends(device_bearer),  # noqa: B008
 ) -> Response:
     ctx = get_ctx(request)
-    token = _token(credentials, DEVICE_TOKEN_PREFIX, "device")
+    token = bearer_token(credentials, DEVICE_TOKEN_PREFIX, "device")
     device, after, page = await run_in_threadpool(_first_read, ctx, token, cursor, limit)
-    request.scope["companion.actor"] = device.id
+    request.scope[ACTOR_KEY] = device.id
     if not page.rows and wait > 0:
         page = await _wait_for_changes(ctx, device, after, limit, wait)
     ctx.audit.record_later(device, "feed.read", patient_id=device.patient_id, detail={
