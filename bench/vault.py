@@ -228,9 +228,10 @@ def main() -> None:
             for problem in report.problems[:5]:
                 print(f"|   {problem} | | |")
             sys.stdout.flush()
-        stock = run_stock_trials(root / "crash-stock", stock_trials, seed=99)
+        stock_report = run_stock_trials(root / "crash-stock", stock_trials, seed=99)
         print(f"| for comparison, stock TinyDB JSONStorage under the same kill -9 run: unparseable / trials | "
-              f"{stock.unreadable} / {stock.trials} ({stock.writes_seen} committed writes) | (not ours) |")
+              f"{stock_report.unreadable} / {stock_report.trials} ({stock_report.writes_seen} committed writes) "
+              "| (not ours) |")
 
 
 if __name__ == "__main__":
