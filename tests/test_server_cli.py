@@ -8,7 +8,10 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +19,7 @@ import pytest
 from companion.errors import ConfigError
 from companion.server.settings import normalise_db_url
 from tests.fixtures.server import ServerFactory
+from tests.server_harness import pull_all
 
 
 def server_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -121,3 +125,27 @@ def test_data_survives_a_kill_and_restart(server_factory: ServerFactory, backend
     assert server.staff.request("GET", f"/v1/staff/patients/{pid}").status_code == 200
     messages = server.staff.request("GET", f"/v1/staff/patients/{pid}/messages").json()["messages"]
     assert [m["body"] for m in messages] == ["before the crash"]
+
+
+def test_stopping_answers_waiting_long_polls_instead_of_cutting_them(server_factory: ServerFactory) -> None:
+    server = server_factory("sqlite")
+    pid = server.staff.add_patient("Night Owl")["id"]
+    device = server.pair_device(pid)
+    with server.device_client(device["token"]) as http:
+        _, cursor = pull_all(http)
+    out: dict[str, Any] = {}
+
+    def wait() -> None:
+        with server.device_client(device["token"]) as http:
+            response = http.get("/v1/sync", params={"cursor": cursor, "wait": 25})
+            out.update(status=response.status_code, body=response.json(), at=time.monotonic())
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    time.sleep(0.5)
+    stopping = time.monotonic()
+    server.stop()
+    thread.join(timeout=30)
+    assert out["status"] == 200 and out["body"]["changes"] == [] and out["body"]["cursor"] == cursor
+    assert out["at"] - stopping < 2.0
+    assert "graceful shutdown exceeded" not in server.log_text()

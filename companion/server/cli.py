@@ -132,7 +132,14 @@ def _serve(args: argparse.Namespace) -> int:
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", proxy_headers=False,
                             server_header=False, timeout_graceful_shutdown=3, timeout_keep_alive=MAX_WAIT + 5,
                             log_level=settings.log_level)
-    uvicorn.Server(config).run(sockets=[sock])
+    hub = app.state.ctx.hub
+
+    class _Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            hub.drain()  # long-polls answer at once, so a restart does not wait for (or cut) them
+            await super().shutdown(sockets)
+
+    _Server(config).run(sockets=[sock])
     return 0
 
 

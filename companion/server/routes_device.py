@@ -140,11 +140,13 @@ async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: 
         page = await run_in_threadpool(_next_read, ctx, device, after, limit)
         while not page.rows:
             remaining = deadline - loop.time()
-            if remaining <= 0:
+            if remaining <= 0 or ctx.hub.draining:
                 break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), timeout=min(remaining, RECHECK))
             event.clear()
+            if ctx.hub.draining:
+                break
             page = await run_in_threadpool(_next_read, ctx, device, after, limit)
         return page
     finally:

@@ -37,6 +37,12 @@ class WakeupHub:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: dict[str, set[asyncio.Event]] = {}
+        self.draining = False
+
+    def drain(self) -> None:
+        """Shutting down: answer every waiting pull now (an empty page) instead of cutting it off."""
+        self.draining = True
+        self.wake_all()
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
