@@ -15,8 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from companion.models import parse_record
+from companion.server.schema import changes as changes_table
 from tests.fixtures.server import ServerFactory
 from tests.server_harness import ServerProcess, pull_all
 
@@ -239,3 +241,26 @@ def test_timestamps_on_the_wire_are_utc_with_z(server: ServerProcess) -> None:
     assert appt["data"]["start"] == "2031-01-01T08:00:00Z"
     assert datetime.fromisoformat(appt["data"]["start"].replace("Z", "+00:00")) - datetime(
         2031, 1, 1, 8, tzinfo=UTC) == timedelta(0)
+
+
+def test_a_pull_is_an_index_range_scan_on_scope_and_seq(server: ServerProcess) -> None:
+    """The feed query never walks the table: the plan uses ix_changes_scope_seq on both databases."""
+    from companion.server.database import Database
+    from companion.server.feed import scan_query
+
+    pid = server.staff.add_patient("Planned")["id"]
+    db = Database(server.db_url, pool_size=1)
+    try:
+        with db.append() as conn:  # enough rows of other patients that a table scan would be costly
+            rows = [{"scope": f"pat_other{n % 500}", "kind": "message", "record_id": f"msg_plan{n}", "op": "delete",
+                     "data": None} for n in range(5000)]
+            conn.execute(sa.insert(changes_table), rows)
+        with db.append() as conn:
+            conn.exec_driver_sql("ANALYZE")
+        with db.read() as conn:
+            compiled = scan_query(pid, 3, 201).compile(conn, compile_kwargs={"literal_binds": True})
+            explain = "EXPLAIN" if db.is_postgres else "EXPLAIN QUERY PLAN"
+            plan = " ".join(str(r) for r in conn.exec_driver_sql(f"{explain} {compiled}").all())
+    finally:
+        db.dispose()
+    assert "ix_changes_scope_seq" in plan, plan

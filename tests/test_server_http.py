@@ -3,11 +3,11 @@ no patient data in logs, and the audit trail."""
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from tests.fixtures.server import ServerFactory
 from tests.server_harness import ServerProcess, mutation, pull_all
@@ -147,15 +147,21 @@ def test_audit_trail_records_staff_actions_and_feed_reads(sqlite_server: ServerP
     assert "AUDIT-VALUE" not in repr(entries) and "Audited Person" not in repr(entries)
 
 
-def test_audit_table_is_append_only(tmp_path: object, server_factory: ServerFactory) -> None:
-    server = server_factory("sqlite")
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_audit_table_is_append_only(server_factory: ServerFactory, backend: str) -> None:
+    from companion.server.database import Database
+
+    server = server_factory(backend)
     server.staff.add_patient("Anyone")
-    path = server.db_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT count(*) FROM audit").fetchone()[0] > 0
+    db = Database(server.db_url, pool_size=1)
+    try:
+        with db.read() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM audit").scalar_one() > 0
         for statement in ("UPDATE audit SET action = 'x'", "DELETE FROM audit"):
-            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-                conn.execute(statement)
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.append() as conn:
+                conn.exec_driver_sql(statement)
+    finally:
+        db.dispose()
 
 
 def test_pushed_ids_must_be_uuids_and_answers_keep_order(sqlite_server: ServerProcess) -> None:
