@@ -149,3 +149,20 @@ def test_stopping_answers_waiting_long_polls_instead_of_cutting_them(server_fact
     assert out["status"] == 200 and out["body"]["changes"] == [] and out["body"]["cursor"] == cursor
     assert out["at"] - stopping < 2.0
     assert "graceful shutdown exceeded" not in server.log_text()
+
+
+def test_the_server_imports_nothing_of_the_app() -> None:
+    probe = ("import sys, companion.server.cli, companion.server.app, companion.psr.cli; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flet', 'flet_web', 'tinydb', 'plyer') "
+             "or m.startswith(('companion.vault', 'companion.views', 'companion.state', 'companion.reminders', "
+             "'companion.sync.client', 'companion.sync.engine', 'companion.cli', 'companion.app'))))")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "[]", run.stdout + run.stderr
+
+
+def test_database_url_from_the_environment(tmp_path: Path) -> None:
+    from companion.server.settings import resolve_db_url
+
+    assert resolve_db_url(None, {"COMPANION_DATABASE_URL": "postgres://u:p@h:5/db"}) == "postgresql+psycopg://u:p@h:5/db"
+    assert resolve_db_url("sqlite:///x.db", {"COMPANION_DATABASE_URL": "postgres://h/db"}) == "sqlite:///x.db"
+    assert resolve_db_url(None, {"COMPANION_SERVER_DATA": str(tmp_path)}) == f"sqlite:///{tmp_path / 'clinic.db'}"

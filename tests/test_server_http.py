@@ -172,3 +172,17 @@ def test_pushed_ids_must_be_uuids_and_answers_keep_order(sqlite_server: ServerPr
         answer = http.post("/v1/sync", json={"mutations": [
             mutation("message.send", mutation_id=i, body=f"n{n}") for n, i in enumerate(ids)]}).json()
     assert [r["id"] for r in answer["results"]] == ids
+
+
+def test_conflicts_are_409(sqlite_server: ServerProcess) -> None:
+    st = sqlite_server.staff
+    pid = st.add_patient("Conflicted")["id"]
+    appt = st.add_appointment(pid)
+    st.request("PATCH", f"/v1/staff/appointments/{appt['id']}", json={"status": "completed"}).raise_for_status()
+    _error(st.request("POST", f"/v1/staff/appointments/{appt['id']}/cancel", json={}), 409, "conflict")
+    bill = st.add_bill(pid)
+    st.request("PATCH", f"/v1/staff/bills/{bill['id']}", json={"status": "paid"}).raise_for_status()
+    _error(st.request("PUT", f"/v1/staff/bills/{bill['id']}/payment-plan", json={"status": "active",
+                                                                               "installments": 3}), 409)
+    me = st.request("GET", "/v1/staff/me", "admin").json()
+    _error(st.request("POST", f"/v1/staff/accounts/{me['id']}/revoke", "admin"), 409, "conflict")

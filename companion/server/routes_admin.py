@@ -14,7 +14,7 @@ from .accounts import create_staff, list_staff, revoke_staff
 from .audit import read_audit
 from .auth import any_staff, staff_with
 from .context import client_address, get_ctx
-from .errors import ApiError, found
+from .errors import ApiError, conflict, found
 from .principals import PERMISSIONS, StaffPrincipal
 from .schemas import StaffCreate
 
@@ -57,6 +57,8 @@ def list_accounts(request: Request, member: Admin) -> dict[str, Any]:
 @router.post("/v1/staff/accounts/{staff_id}/revoke", tags=["staff: admin"], summary="Revoke a staff token")
 def revoke_account(staff_id: str, request: Request, member: Admin) -> dict[str, Any]:
     ctx = get_ctx(request)
+    if staff_id == member.id:
+        raise conflict("you cannot revoke your own token: ask another admin, or use companion-server staff revoke")
     return found(revoke_staff(ctx.db, ctx.audit, member, staff_id, client_address(request)), "staff member")
 
 

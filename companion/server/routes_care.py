@@ -10,7 +10,7 @@ from . import billing, results, visits
 from . import patients as patient_store
 from .auth import staff_with
 from .context import client_address, get_ctx
-from .errors import found, invalid
+from .errors import conflict, found, invalid
 from .principals import StaffPrincipal
 from .records import appointment_view, bill_view, prep_view, result_view
 from .schemas import (
@@ -85,7 +85,9 @@ def cancel_appointment(appointment_id: str, body: CancelRequest, request: Reques
                        member: WritePatients) -> dict[str, Any]:
     ctx = get_ctx(request)
     with ctx.db.write() as tx:
-        found(visits.get_appointment(tx, appointment_id), "appointment")
+        current = found(visits.get_appointment(tx, appointment_id), "appointment")
+        if current["status"] in ("completed", "no_show"):
+            raise conflict(f"the appointment is {current['status'].replace('_', ' ')}: it cannot be cancelled")
         row = visits.cancel_appointment(tx, appointment_id, ctx.now(), note=body.reason)
         ctx.audit.record(tx, member, "appointment.cancel", patient_id=row["patient_id"],
                          target=f"appointment:{appointment_id}", address=client_address(request))
@@ -182,7 +184,9 @@ def update_bill(bill_id: str, body: BillUpdate, request: Request, member: WriteP
 def set_payment_plan(bill_id: str, body: PlanSet, request: Request, member: WritePatients) -> dict[str, Any]:
     ctx = get_ctx(request)
     with ctx.db.write() as tx:
-        found(billing.get_bill(tx, bill_id), "bill")
+        bill = found(billing.get_bill(tx, bill_id), "bill")
+        if bill["status"] in ("paid", "void"):
+            raise conflict(f"the bill is {bill['status']}: no payment plan for it")
         row = billing.set_plan(tx, bill_id, body.status, body.installments, body.note, ctx.now())
         ctx.audit.record(tx, member, "bill.plan", patient_id=row["patient_id"], target=f"bill:{bill_id}",
                          detail={"status": body.status, "installments": body.installments},
