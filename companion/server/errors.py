@@ -75,6 +75,8 @@ def _describe_validation(errors: Sequence[Any]) -> str:
     if not errors:
         return "invalid request"
     first = errors[0] if isinstance(errors[0], Mapping) else {}
+    if first.get("type") == "json_invalid":
+        return "the request body is not valid JSON"
     loc = ".".join(str(p) for p in first.get("loc", ()) if p != "body" or len(first.get("loc", ())) == 1)
     msg = str(first.get("msg", "invalid value"))[:200]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
