@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from .database import Tx
 from .records import Row
 from .schema import devices
+from .wakeups import notify_statement
 
 
 def get_device(conn: Connection | Tx, device_id: str) -> Row | None:
@@ -32,9 +33,7 @@ def revoke_device(tx: Tx, device: Row, staff_id: str | None, now: datetime) -> R
     if device["revoked_at"] is None:
         tx.execute(sa.update(devices).where(devices.c.id == device["id"]).values(revoked_at=now, revoked_by=staff_id))
     tx.scopes.add(device["patient_id"])  # wake that patient's long-polls; they re-check their token
-    if tx.is_postgres:
-        from .wakeups import notify_statement
-
+    if tx.is_postgres:  # other server processes: their waiting pulls for this patient re-check too
         tx.execute(notify_statement(), {"scope": device["patient_id"]})
     fresh = get_device(tx, device["id"])
     assert fresh is not None

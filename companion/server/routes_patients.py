@@ -25,7 +25,6 @@ router = APIRouter(tags=["staff: patients"])
 ReadPatients = Annotated[StaffPrincipal, Depends(staff_with("patients.read"))]
 WritePatients = Annotated[StaffPrincipal, Depends(staff_with("patients.write"))]
 ManageDevices = Annotated[StaffPrincipal, Depends(staff_with("devices"))]
-PatientId = Annotated[str, "patient id"]
 
 
 @router.post("/v1/staff/patients", status_code=201, summary="Create a patient")
