@@ -1,6 +1,6 @@
 """Engine set-up, schema creation/versioning, and the two kinds of transaction the server uses.
 
-- :meth:`Database.read` — a consistent snapshot (SQLite ``BEGIN``; PostgreSQL read committed).
+- :meth:`Database.read` — one consistent snapshot (SQLite ``BEGIN``; PostgreSQL REPEATABLE READ).
 - :meth:`Database.write` — the *only* way to change clinic data. Writers are serialised:
   SQLite ``BEGIN IMMEDIATE`` (one writer, no lock-upgrade deadlocks) and, on PostgreSQL, a
   transaction-scoped advisory lock taken first thing. Serialising writers makes the commit order
@@ -90,8 +90,14 @@ class Database:
     # -- transactions ----------------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        """One snapshot for every statement inside (a pull reads two scopes; under PostgreSQL's
+        default READ COMMITTED the second scan could see a newer commit than the first and the
+        merged page would skip a sequence number for ever). Read-only, so it never conflicts."""
+        with self.engine.connect() as conn:
+            if self.is_postgres:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
