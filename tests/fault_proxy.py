@@ -26,6 +26,7 @@ Runs its own asyncio loop in a daemon thread; :meth:`stop` closes everything.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 from collections import Counter
@@ -108,11 +109,18 @@ class FaultProxy:
             return
 
         async def shutdown() -> None:
+            # Cancel and await every connection handler so no transport is left for the garbage
+            # collector to close later (that would surface as an "unraisable" error in another test).
             if self._server is not None:
                 self._server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             for w in list(self._writers):
                 w.close()
-            await asyncio.sleep(0)
+            if self._server is not None:
+                await self._server.wait_closed()
 
         try:
             asyncio.run_coroutine_threadsafe(shutdown(), loop).result(5)
@@ -133,11 +141,13 @@ class FaultProxy:
         self._writers.add(writer)
         try:
             await self._one_request(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError, TimeoutError):
             pass
         finally:
             self._writers.discard(writer)
             writer.close()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await writer.wait_closed()
 
     async def _one_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
@@ -180,6 +190,8 @@ class FaultProxy:
         finally:
             self._writers.discard(up_writer)
             up_writer.close()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await up_writer.wait_closed()
         if fault == "lose":
             return
         if fault == "truncate" and len(answer) > 1:

@@ -23,6 +23,7 @@ interrupted by a crash restarts from the beginning.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -171,36 +172,50 @@ def pull_changes(
     limit: int = MAX_PAGE,
     stop: threading.Event | None = None,
 ) -> PullStats:
-    """Pull and apply pages until the server has nothing more (see module docstring)."""
+    """Pull and apply pages until the server has nothing more (see module docstring).
+
+    While a page is being written, the next one is already being fetched (its
+    cursor is known once the page is parsed), so the network and the vault
+    writes overlap on a long pull; a page is still applied only after the one
+    before it, each with its own cursor.
+    """
     stats = PullStats()
     resync = bool(vault.meta.get(RESYNC))
     cursor: str | None = None if resync else vault.meta.get(CURSOR)
     seen: set[RecordKey] | None = set() if resync else None
     stats.resynced = resync
-    first = True
-    while True:
-        page_wait = wait if first else 0
 
-        def attempt(budget: float, cursor: str | None = cursor, page_wait: float = page_wait) -> tuple[PullPage, int]:
+    def fetch(cursor: str | None, page_wait: float) -> tuple[PullPage, int]:
+        def attempt(budget: float) -> tuple[PullPage, int]:
             stats.requests += 1
             return fetch_page(client, token, cursor, limit=limit, wait=page_wait, timeout=min(budget, IO_TIMEOUT))
 
-        try:
-            page, size = with_retries(attempt, policy, stop=stop)
-        except CursorExpired:
-            if resync:
-                raise ProtocolError("the server refused to send changes from the beginning") from None
-            _start_resync(vault)
-            resync, cursor, seen, stats.resynced = True, None, set(), True
-            continue
-        first = False
-        stats.pages += 1
-        stats.changes += len(page.changes)
-        stats.bytes_down += size
-        stats.removed += apply_page(vault, page, seen=seen, sweep=resync and not page.has_more)
-        cursor = page.cursor
-        if not page.has_more:
-            return stats
+        return with_retries(attempt, policy, stop=stop)
+
+    prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="companion-prefetch")
+    try:
+        ahead: Future[tuple[PullPage, int]] | None = None
+        first = True
+        while True:
+            try:
+                page, size = ahead.result() if ahead is not None else fetch(cursor, wait if first else 0)
+            except CursorExpired:
+                if resync:
+                    raise ProtocolError("the server refused to send changes from the beginning") from None
+                _start_resync(vault)
+                resync, cursor, seen, stats.resynced, ahead = True, None, set(), True, None
+                continue
+            first = False
+            ahead = prefetch.submit(fetch, page.cursor, 0) if page.has_more else None
+            stats.pages += 1
+            stats.changes += len(page.changes)
+            stats.bytes_down += size
+            stats.removed += apply_page(vault, page, seen=seen, sweep=resync and not page.has_more)
+            cursor = page.cursor
+            if not page.has_more:
+                return stats
+    finally:
+        prefetch.shutdown(wait=False, cancel_futures=True)  # a failed apply never waits for a fetch
 
 
 def _start_resync(vault: Vault) -> None:
