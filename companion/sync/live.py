@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from ..errors import (
+    CompanionError,
     DeviceRevoked,
     InsecureServer,
     NotPaired,
@@ -160,10 +161,11 @@ class LiveSync:
                 error = exc
                 self._set_state(state_for(exc), str(exc))
                 break
-            except SyncError as exc:
+            except CompanionError as exc:  # network, server, or the vault refusing a write (disk full…)
                 failures += 1
                 need_sync = True
-                self._set_state("error" if isinstance(exc, SyncInProgress) else state_for(exc), str(exc))
+                transient = isinstance(exc, SyncError) and not isinstance(exc, SyncInProgress)
+                self._set_state(state_for(exc) if isinstance(exc, SyncError) and transient else "error", str(exc))
                 delay = backoff_delay(failures - 1, base=self.backoff_base, factor=2.0, cap=self.backoff_cap,
                                       rng=self.rng)
                 if isinstance(exc, RateLimited):
