@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from companion.errors import ConfigError
+from companion.server.schema import SCHEMA_VERSION
 from companion.server.settings import normalise_db_url
 from tests.fixtures.server import ServerFactory
 from tests.server_harness import pull_all
@@ -66,7 +67,7 @@ def test_default_database_lives_in_the_data_folder_in_wal_mode(tmp_path: Path) -
     assert db.exists()
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "1"
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
 
 
 @pytest.mark.parametrize(("args", "needle"), [

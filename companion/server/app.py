@@ -27,6 +27,7 @@ from .routes_care import router as care_router
 from .routes_device import router as device_router
 from .routes_messages import router as messages_router
 from .routes_patients import router as patients_router
+from .routes_sessions import router as sessions_router
 from .settings import Settings
 from .wakeups import PgListener, WakeupHub
 
@@ -67,6 +68,6 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.state.ctx = ctx
     install_error_handlers(app)
     app.add_middleware(GuardMiddleware)
-    for router in (admin_router, device_router, patients_router, care_router, messages_router):
+    for router in (admin_router, sessions_router, device_router, patients_router, care_router, messages_router):
         app.include_router(router)
     return app

@@ -4,7 +4,8 @@
   ``device_revoked`` (checked against the database on every request, so revocation works at
   once on every server process). Staff tokens are not device tokens: 401.
 - :func:`staff_with` ``(permission)`` — a staff member whose role has that permission
-  (table in :mod:`.principals`); other roles get 403, device tokens 401.
+  (table in :mod:`.principals`); other roles get 403, device tokens 401. A desk sign-in session
+  token (:mod:`.staff_sessions`) is a staff token too, until it ends, idles out or expires.
 
 Tokens are looked up by their SHA-256 (unique index): one indexed read per request.
 """
@@ -24,8 +25,10 @@ from .errors import ApiError
 from .middleware import ACTOR_KEY
 from .principals import DevicePrincipal, StaffPrincipal
 from .schema import devices, staff
+from .staff_sessions import authenticate_session, is_session_token
 from .tokens import DEVICE_TOKEN_PREFIX, STAFF_TOKEN_PREFIX, hash_secret
 
+BACKGROUND_HEADER = "companion-background"
 LAST_SEEN_EVERY = timedelta(minutes=5)  # write last_seen_at at most this often (writes cost an fsync)
 
 device_bearer = HTTPBearer(auto_error=False, scheme_name="deviceToken",
@@ -75,7 +78,10 @@ def device_still_valid(ctx: ServerContext, device_id: str) -> bool:
     return revoked is not None and revoked[0] is None
 
 
-def authenticate_staff(ctx: ServerContext, token: str) -> StaffPrincipal:
+def authenticate_staff(ctx: ServerContext, token: str, *, touch: bool = True) -> StaffPrincipal:
+    """An API token's or a desk session's staff member (``touch``: this request counts as activity)."""
+    if is_session_token(token):
+        return authenticate_session(ctx, token, touch=touch)
     with ctx.db.read() as conn:
         row = conn.execute(sa.select(staff.c.id, staff.c.name, staff.c.role, staff.c.revoked_at)
                            .where(staff.c.token_hash == hash_secret(token))).mappings().first()
@@ -84,6 +90,11 @@ def authenticate_staff(ctx: ServerContext, token: str) -> StaffPrincipal:
     if row["revoked_at"] is not None:
         raise _unauthorized("staff_revoked", "this staff token was revoked")
     return StaffPrincipal(id=row["id"], name=row["name"], role=row["role"])
+
+
+def is_background(request: Request) -> bool:
+    """``Companion-Background: 1``: a poll no person asked for; it does not keep a desk session alive."""
+    return request.headers.get(BACKGROUND_HEADER) == "1"
 
 
 def current_device(
@@ -103,7 +114,8 @@ def staff_with(permission: str) -> Callable[..., StaffPrincipal]:
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(staff_bearer),  # noqa: B008
     ) -> StaffPrincipal:
-        member = authenticate_staff(get_ctx(request), bearer_token(credentials, STAFF_TOKEN_PREFIX, "staff"))
+        member = authenticate_staff(get_ctx(request), bearer_token(credentials, STAFF_TOKEN_PREFIX, "staff"),
+                                    touch=not is_background(request))
         request.scope[ACTOR_KEY] = member.id
         if not member.can(permission):
             raise ApiError(403, "forbidden", f"the {member.role} role may not do this ({permission})")
@@ -117,6 +129,7 @@ def any_staff(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(staff_bearer),  # noqa: B008
 ) -> StaffPrincipal:
-    member = authenticate_staff(get_ctx(request), bearer_token(credentials, STAFF_TOKEN_PREFIX, "staff"))
+    member = authenticate_staff(get_ctx(request), bearer_token(credentials, STAFF_TOKEN_PREFIX, "staff"),
+                                touch=not is_background(request))
     request.scope[ACTOR_KEY] = member.id
     return member

@@ -4,13 +4,17 @@
 
     companion-server serve [--db URL] [--host 127.0.0.1] [--port 8765]
     companion-server init [--db URL]                       create or upgrade the schema, then exit
-    companion-server staff add NAME --role psr|clinician|admin [--db URL] [--json]
+    companion-server staff add NAME --role psr|clinician|admin [--password] [--db URL] [--json]
+    companion-server staff passwd NAME_OR_ID [--db URL] [--json]
     companion-server staff list [--db URL] [--json]
     companion-server staff revoke STAFF_ID [--db URL] [--json]
 
-``staff add`` prints the token once; only its hash is stored. ``--port 0`` picks a free port;
-the chosen address is logged as ``listening on http://HOST:PORT``. Expected failures print one
-line on stderr and exit non-zero.
+``staff add`` prints the token once; only its hash is stored. ``--password`` (and ``staff passwd``)
+set the password for signing in to the desk at ``/desk``: asked twice without echo, or taken from
+``COMPANION_STAFF_PASSWORD`` for scripts; stored as an argon2id hash. ``serve`` also serves the
+desk (the front desk's web console) at ``/desk`` when Flet is installed, in the same process.
+``--port 0`` picks a free port; the chosen address is logged as ``listening on http://HOST:PORT``.
+Expected failures print one line on stderr and exit non-zero.
 """
 
 from __future__ import annotations
@@ -55,10 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     add = staff.add_parser("add", help="create a staff account and print its token (once)")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--password", action="store_true", help="also set a desk sign-in password (asked twice)")
+    passwd = staff.add_parser("passwd", help="set or change a staff member's desk sign-in password")
+    passwd.add_argument("name", help="the staff member's name or id")
     listing = staff.add_parser("list", help="list staff accounts")
     revoke = staff.add_parser("revoke", help="revoke a staff token")
     revoke.add_argument("staff_id")
-    for p in (add, listing, revoke):
+    for p in (add, passwd, listing, revoke):
         p.add_argument("--db")
         p.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -79,15 +86,47 @@ def _print(obj: Any, as_json: bool, text: str) -> None:
     print(json.dumps(obj, indent=2) if as_json else text)
 
 
+def _ask_password(name: str) -> str:
+    """``COMPANION_STAFF_PASSWORD``, else asked twice without echo; the rule is checked before use."""
+    import getpass
+    import os
+
+    from .passwords import check_password_rule
+
+    password = os.environ.get("COMPANION_STAFF_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise ConfigError("no terminal to ask for the password: set COMPANION_STAFF_PASSWORD")
+        password = getpass.getpass(f"New desk password for {name}: ")
+        if getpass.getpass("Type it again: ") != password:
+            raise ConfigError("the two passwords differ; nothing was changed")
+    check_password_rule(password, name)
+    return password
+
+
 def _staff(args: argparse.Namespace) -> int:
     from .accounts import create_staff, list_staff, revoke_staff
+    from .passwords import find_account, set_password
 
+    password = _ask_password(args.name) if args.action == "passwd" or getattr(args, "password", False) else None
     db, audit_log = _open(args.db)
     try:
         if args.action == "add":
+            if password is not None:
+                with db.read() as conn:
+                    if find_account(conn, args.name) is not None:
+                        raise ConfigError(f"an active account called {args.name!r} already signs in with a "
+                                          "password: names must be unique for sign-in")
             made = create_staff(db, audit_log, SystemPrincipal(), args.name, args.role)
-            _print(made, args.json, f"created {made['role']} {made['id']} ({made['name']})\n"
-                   f"token (shown once, keep it safe): {made['token']}")
+            if password is not None:
+                set_password(db, audit_log, SystemPrincipal(), made["id"], password)
+            _print({**made, "password": password is not None}, args.json,
+                   f"created {made['role']} {made['id']} ({made['name']})\n"
+                   f"token (shown once, keep it safe): {made['token']}"
+                   + ("\ndesk sign-in password set" if password is not None else ""))
+        elif args.action == "passwd":
+            changed = set_password(db, audit_log, SystemPrincipal(), args.name, password or "")
+            _print(changed, args.json, f"desk password set for {changed['id']} ({changed['name']})")
         elif args.action == "list":
             people = list_staff(db)
             _print(people, args.json, "\n".join(
@@ -127,6 +166,7 @@ def _serve(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     log.info("listening on http://%s:%d (database %s)", shown, port, app.state.ctx.db.safe_url)
+    _mount_desk(app, host, port)
     # Keep-alive must outlast a long-poll: under load uvicorn's idle timer, armed after one response,
     # was measured closing connections whose next request (a 5 s long-poll) was still waiting.
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", proxy_headers=False,
@@ -141,6 +181,18 @@ def _serve(args: argparse.Namespace) -> int:
 
     _Server(config).run(sockets=[sock])
     return 0
+
+
+def _mount_desk(app: Any, host: str, port: int) -> None:
+    """Serve the desk at ``/desk`` when Flet is installed (the server extra alone does not need it)."""
+    try:
+        from ..desk.web import mount_desk
+    except ImportError as exc:
+        log.info("desk not served: %s is not installed", exc.name or "flet")
+        return
+    own = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # the desk calls its own server's API
+    mount_desk(app, f"http://[{own}]:{port}" if ":" in own else f"http://{own}:{port}")
+    log.info("desk at http://%s:%d/desk", host if ":" not in host else f"[{host}]", port)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

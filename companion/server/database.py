@@ -30,8 +30,14 @@ from .settings import normalise_db_url
 WRITE_LOCK_KEY = 0x636F6D70  # "comp": the advisory lock every PostgreSQL writer takes
 INIT_LOCK_KEY = 0x696E6974  # "init": schema creation by several processes at once
 
-# Future schema steps: version N -> N+1, run inside the init transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+def _add_staff_passwords(conn: Connection) -> None:
+    """1 -> 2: desk sign-in. The new tables exist already (``create_all`` runs first)."""
+    conn.execute(sa.text("ALTER TABLE staff ADD COLUMN password_hash VARCHAR(200)"))
+
+
+# Schema steps: version N -> N+1, run inside the init transaction.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_staff_passwords}
 
 
 class Tx:

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in)
 CLINIC_SCOPE = "*"
 
 metadata = sa.MetaData()
@@ -71,6 +71,30 @@ staff = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("created_by", sa.String(40)),
     sa.Column("revoked_at", UtcDateTime),
+    sa.Column("password_hash", sa.String(200)),  # argon2id, for desk sign-in; NULL: token only
+)
+
+# Desk sign-ins: a session token works like a staff token until it idles out, expires or is ended.
+staff_sessions = sa.Table(
+    "staff_sessions", metadata,
+    _id(),
+    _ref("staff_id", "staff.id"),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("last_used_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("ended_at", UtcDateTime),
+    sa.Column("address", sa.String(64)),
+)
+
+# Failed sign-ins, keyed "account:<staff id or lower-cased name hash>" or "address:<ip>", for backoff.
+signin_failures = sa.Table(
+    "signin_failures", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(100), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Index("ix_signin_failures_key_at", "key", "at"),
+    sqlite_autoincrement=True,
 )
 
 patients = sa.Table(

@@ -11,6 +11,9 @@ share one configuration, and so tests can start a real server with, say, a 1-sec
 ``COMPANION_PAIRING_ATTEMPTS``  wrong tries that kill a code (default 5)
 ``COMPANION_PAIRING_RATE``      failed pairings per address per window: ``"10/600"``
 ``COMPANION_LOG_LEVEL``         ``info`` (default), ``debug``, ``warning``
+``COMPANION_SESSION_IDLE``      seconds a desk sign-in survives without use (default 1800)
+``COMPANION_SESSION_MAX``       seconds a desk sign-in lives at most (default 43200: a long shift)
+``COMPANION_SIGNIN_FREE``       wrong passwords allowed before sign-in backs off (default 5)
 ==============================  =========================================================
 """
 
@@ -106,6 +109,9 @@ class Settings:
     pairing_rate_count: int = 10
     pairing_rate_window: int = 600
     log_level: str = "info"
+    session_idle: int = 1800
+    session_max: int = 43200
+    signin_free: int = 5
 
     @classmethod
     def from_env(cls, db_url: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -122,4 +128,7 @@ class Settings:
             pairing_rate_count=count,
             pairing_rate_window=window,
             log_level=level,
+            session_idle=_int(env, "COMPANION_SESSION_IDLE", 1800, 1),
+            session_max=_int(env, "COMPANION_SESSION_MAX", 43200, 1),
+            signin_free=_int(env, "COMPANION_SIGNIN_FREE", 5, 1),
         )

@@ -1,0 +1,29 @@
+"""The sign-in screen: name, password, Enter to sign in; says why a previous sign-in ended."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from ..state import DeskState
+from .common import act, button, field, heading, muted, tid
+
+__all__ = ["signin_screen"]
+
+
+def signin_screen(state: DeskState) -> ft.Control:
+    submit = act(state.sign_in)
+    items: list[ft.Control] = [
+        heading("Clinic desk", 30),
+        muted("Sign in with your name and desk password.", 16),
+        field(state, "signin.name", "Your name", identifier="signin-name", on_submit=submit, autofocus=True),
+        field(state, "signin.password", "Password", password=True, identifier="signin-password", on_submit=submit),
+    ]
+    if state.signin_note:
+        items.append(tid("signin-note", ft.Container(
+            ft.Text(state.signin_note, size=16, color=ft.Colors.RED_900), bgcolor=ft.Colors.RED_50, padding=12,
+            border_radius=10)))
+    items.append(button("sign-in", "Sign in", submit, icon=ft.Icons.LOGIN))
+    card = ft.Container(ft.Column(items, spacing=16, tight=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
+                        width=420, padding=32, border_radius=16, bgcolor=ft.Colors.SURFACE_CONTAINER_LOWEST,
+                        border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT))
+    return ft.Container(card, alignment=ft.Alignment.CENTER, expand=True, bgcolor=ft.Colors.SURFACE_CONTAINER_LOW)
