@@ -13,6 +13,7 @@ The per-process ``desk_key`` lets the desk tell the server which browser address
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,8 @@ DESK_PATH = "/desk"
 
 
 def mount_desk(app: FastAPI, own_base_url: str) -> None:
+    # httpx logs every URL at INFO, and a patient search puts a name in the query string.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     key = secrets.token_urlsafe(32)
     app.state.desk_key = key
 

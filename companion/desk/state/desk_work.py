@@ -124,8 +124,9 @@ class WorkIntents(DeskCore):
         self.open_patient(item["patient_id"])
 
     def mark_handled(self, item_id: str) -> None:
-        if self.attempt(lambda: self.api.mark_inbox(item_id, handled=True), done="Marked as done.") is not None:
+        if self.attempt(lambda: self.api.mark_inbox(item_id, handled=True)) is not None:
             self.poll_inbox(background=False)
+            self.toast = "Marked as done."
             self.notify()
 
     def accept_request(self, item_id: str) -> None:
@@ -152,9 +153,9 @@ class WorkIntents(DeskCore):
 
         made = self.attempt(accept)
         if made is not None:
-            when = local(made["start"], self.tz)
-            self.toast = f"Booked {made['visit_kind']} on {when:%a %d %b at %H:%M}." if when else "Booked."
             self.poll_inbox(background=False)
+            when = local(made["start"], self.tz)
+            self.toast = f"Booked {made['kind']} on {when:%a %d %b at %H:%M}." if when else "Booked."
             self.notify()
 
     # -- articles, audit ---------------------------------------------------------------------------------

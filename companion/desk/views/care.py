@@ -27,7 +27,7 @@ def _appointment(state: DeskState, page: PatientPage, a: dict[str, Any]) -> ft.C
     steps = page.prep_for(a["id"])
     lines: list[ft.Control] = [ft.Row([
         ft.Text(when(a["start"], state.tz, state.now()), size=17, weight=ft.FontWeight.W_700, width=190),
-        ft.Text(f"{a['visit_kind']} · {a['minutes']} min", size=BODY, expand=True), pill(label, tone)])]
+        ft.Text(f"{a['kind']} · {a['minutes']} min", size=BODY, expand=True), pill(label, tone)])]
     if steps:
         lines.append(muted("Prep: " + "; ".join(s["title"] for s in steps), 14))
     if state.can("patients.write") and a["status"] not in ("cancelled", "completed", "no_show") and start:

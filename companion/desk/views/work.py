@@ -35,7 +35,7 @@ def _appointment_row(state: DeskState, a: dict[str, Any]) -> ft.Control:
     row = ft.Container(ft.Row([
         ft.Text(clock(a["start"], state.tz), size=22, weight=ft.FontWeight.W_700, width=80),
         ft.Column([ft.Text(name, size=18, weight=ft.FontWeight.W_600),
-                   muted(f"{a['visit_kind']} · {a['minutes']} min" + (f" · {a['provider']}" if a.get("provider")
+                   muted(f"{a['kind']} · {a['minutes']} min" + (f" · {a['provider']}" if a.get("provider")
                                                                       else ""), 15)],
                   spacing=2, expand=True),
         pill(label + (f" {clock(a['checked_in_at'], state.tz)}" if a.get("checked_in_at") else ""), tone),
