@@ -33,6 +33,7 @@ from ..sync.client import (
     LiveHooks,
     LiveSync,
     SyncReport,
+    check_server_url,
     client_for_vault,
     discard_rejected,
     pair,
@@ -140,6 +141,7 @@ def _vault_for_sync(args: argparse.Namespace) -> Iterator[Vault]:
 
 
 def cmd_pair(args: argparse.Namespace) -> int:
+    check_server_url(args.server_url)  # refuse http:// to a remote host before asking for the passcode
     with _vault_for_sync(args) as vault:
         pairing = pair(vault, args.server_url, args.code, device_name=args.device_name, ca_file=args.ca_file)
     if args.json:
