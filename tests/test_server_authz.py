@@ -162,7 +162,7 @@ def test_unknown_ids_are_404_for_allowed_roles(server: ServerProcess, world: Wor
 
 def test_device_routes_refuse_missing_garbage_staff_and_revoked_tokens(server: ServerProcess, world: World) -> None:
     for method, path in sorted(DEVICE_ROUTES):
-        body = {"json": {"mutations": []}} if method == "POST" else {}
+        body: dict[str, Any] = {"json": {"mutations": []}} if method == "POST" else {}
         with server.device_client() as anonymous:
             _assert_refusal(anonymous.request(method, path, **body), 401, world.secrets, path)
             for junk in (f"Bearer {server.tokens['psr']}", "Bearer cpd_forged", "Bearer x" * 50):
