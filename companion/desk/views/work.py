@@ -41,7 +41,7 @@ def _appointment_row(state: DeskState, a: dict[str, Any]) -> ft.Control:
         pill(label + (f" {clock(a['checked_in_at'], state.tz)}" if a.get("checked_in_at") else ""), tone),
     ], vertical_alignment=ft.CrossAxisAlignment.CENTER), padding=ft.Padding.symmetric(horizontal=12, vertical=10),
         border_radius=10, on_click=act(state.open_patient, a["patient_id"]), ink=True)
-    return tid(f"today-{a['id']}", row, label=f"{clock(a['start'], state.tz)} {name}, {label}")
+    return tid(f"today-{a['id']}", row)
 
 
 def _item_title(state: DeskState, item: dict[str, Any]) -> str:
@@ -85,7 +85,7 @@ def _inbox_row(state: DeskState, item: dict[str, Any]) -> ft.Control:
         *actions], vertical_alignment=ft.CrossAxisAlignment.CENTER, spacing=12),
         padding=ft.Padding.symmetric(horizontal=12, vertical=10), border_radius=10,
         bgcolor=ft.Colors.BLUE_50 if unread else None, on_click=act(state.open_inbox_item, item["id"]), ink=True)
-    return tid(f"inbox-{item['id']}", body, label=f"{'Unread: ' if unread else ''}{name}: {_item_title(state, item)}")
+    return tid(f"inbox-{item['id']}", body)
 
 
 def today_screen(state: DeskState) -> ft.Control:
@@ -104,6 +104,10 @@ def today_screen(state: DeskState) -> ft.Control:
         items.append(section(f"Requests waiting ({len(waiting)})",
                              [_inbox_row(state, i) for i in waiting[:8]] or [muted("Nothing waiting.", BODY)],
                              identifier="requests-waiting", tone="warn" if waiting else None))
+    unread = [i for i in state.inbox_items if i["kind"] == "message.send" and i["unread"]]
+    if unread:
+        items.append(section(f"Unread messages ({len(unread)})", [_inbox_row(state, i) for i in unread[:5]],
+                             identifier="unread-messages", tone="info"))
     visible = [a for a in state.today if a["status"] != "cancelled"]
     seen = sum(1 for a in visible if a["status"] in ("checked_in", "completed"))
     items.append(section(f"Appointments ({len(visible)}, {seen} arrived)",
