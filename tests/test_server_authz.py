@@ -25,6 +25,8 @@ _APPT = {"start": "2031-01-01T10:00:00Z", "minutes": 30, "kind": "Check-up"}
 # (method, path template) -> (roles allowed, JSON body)
 STAFF_ROUTES: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]] = {
     ("GET", "/v1/staff/me"): (ALL, None),
+    ("DELETE", "/v1/staff/sessions/current"): (ALL, None),
+    ("GET", "/v1/staff/schedule"): (PC, None),
     ("POST", "/v1/staff/accounts"): (A, {"name": "New person", "role": "psr"}),
     ("GET", "/v1/staff/accounts"): (A, None),
     ("POST", "/v1/staff/accounts/{staff_id}/revoke"): (A, None),
@@ -69,7 +71,10 @@ STAFF_ROUTES: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]
     ("DELETE", "/v1/staff/articles/{article_id}"): (PC, None),
 }
 DEVICE_ROUTES = {("GET", "/v1/sync"), ("POST", "/v1/sync"), ("GET", "/v1/devices/me"), ("DELETE", "/v1/devices/me")}
-OPEN_ROUTES = {("GET", "/healthz"), ("POST", "/v1/devices")}
+OPEN_ROUTES = {("GET", "/healthz"), ("POST", "/v1/devices"), ("POST", "/v1/staff/sessions")}
+QUERIES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/v1/staff/schedule"): {"start": "2031-01-01T00:00:00Z", "end": "2031-01-08T00:00:00Z"},
+}
 
 
 @dataclass
@@ -134,6 +139,8 @@ def test_staff_route_refuses_everyone_without_the_right(server: ServerProcess, w
     allowed, body = STAFF_ROUTES[(method, template)]
     path = _path(template, world.ids)
     kwargs: dict[str, Any] = {"json": body} if body is not None else {}
+    if (method, template) in QUERIES:
+        kwargs["params"] = QUERIES[(method, template)]
     with server.device_client() as anonymous:
         _assert_refusal(anonymous.request(method, path, **kwargs), 401, world.secrets, path)
         for junk in ("Bearer cps_not-a-real-token", "Bearer nonsense", "Basic dXNlcjpwdw==", "Bearer"):

@@ -16,6 +16,8 @@ Device (bearer device token; wire format in :mod:`companion.sync.protocol`)::
 Staff (bearer staff token)::
 
     GET    /v1/staff/me                                       any role
+    POST   /v1/staff/sessions   DELETE /v1/staff/sessions/current   desk sign-in/out (routes_sessions)
+    GET    /v1/staff/schedule?start&end                       psr, clinician
     POST   /v1/staff/patients            GET ?q&limit&offset  psr | psr, clinician
     GET    /v1/staff/patients/{id}       PATCH                psr, clinician | psr
     POST   /v1/staff/patients/{id}/insurance/verification     psr
