@@ -146,10 +146,10 @@ def test_wrong_password_backoff_and_idle_expiry(chromium: Any, server_factory: A
     page = _open_desk(chromium, server)
     for _ in range(2):
         _sign_in(page, "Quinn Desk", "wrong password!")
-        _seen(page, "Wrong name or password.", 10_000)
-        time.sleep(0.3)
+        _seen(page, "Wrong name or password.", 20_000)
+        time.sleep(1.5)  # each click runs in its own thread: let this attempt land before the next
     _sign_in(page, "Quinn Desk")                        # even the right password must wait now
-    _seen(page, "Too many wrong passwords. Try again in", 10_000)
+    _seen(page, "Too many wrong passwords. Try again in", 20_000)
 
     other = server_factory(env={"COMPANION_SESSION_IDLE": "3"})
     add_desk_user(other, "Idle Desk", "psr")
@@ -157,7 +157,7 @@ def test_wrong_password_backoff_and_idle_expiry(chromium: Any, server_factory: A
     _sign_in(page2, "Idle Desk")
     by_id(page2, "today-list").wait_for(timeout=15_000)
     # nobody touches the desk; the background inbox poll does not keep it signed in
-    _seen(page2, "without activity", 15_000)
+    _seen(page2, "without activity", 30_000)
     by_id(page2, "sign-in").wait_for()
     page.close()
     page2.close()

@@ -89,18 +89,26 @@ def _devices(state: DeskState) -> ft.Control:
                            vertical_alignment=ft.CrossAxisAlignment.CENTER))
     if not rows:
         rows.append(muted("No phone paired yet.", BODY))
-    if page.pairing:
-        code = str(page.pairing["code"])
-        expires = when(page.pairing.get("expires_at"), state.tz, state.now())
-        rows.append(tid("pairing-code", ft.Container(ft.Row([
-            ft.Image(src=qr_png(code), width=180, height=180),
-            ft.Column([muted("Pairing code: the patient types it in the app, or scans the square", 15),
-                       ft.Text(code, size=48, weight=ft.FontWeight.W_800, font_family="monospace", selectable=True),
-                       muted(f"Works once, until {expires}.", 15)], spacing=6)], spacing=24),
-            padding=16, border_radius=12, bgcolor=ft.Colors.BLUE_50), label=f"Pairing code {code}"))
     actions = [button("pair-device", "Pair a phone", act(state.new_pairing_code), kind="tonal",
                       icon=ft.Icons.QR_CODE_2)] if state.can("patients.write") else []
     return section("Phones", rows, identifier="devices", actions=actions)
+
+
+def _pairing(state: DeskState) -> list[ft.Control]:
+    """The code just issued, at the top of the page where the patient at the counter can see it."""
+    page = state.patient
+    if page is None or not page.pairing:
+        return []
+    rows: list[ft.Control] = []
+    code = str(page.pairing["code"])
+    expires = when(page.pairing.get("expires_at"), state.tz, state.now())
+    rows.append(tid("pairing-code", ft.Container(ft.Row([
+        ft.Image(src=qr_png(code), width=180, height=180),
+        ft.Column([muted("Pairing code: the patient types it in the app, or scans the square", 15),
+                   ft.Text(code, size=48, weight=ft.FontWeight.W_800, font_family="monospace", selectable=True),
+                   muted(f"Works once, until {expires}.", 15)], spacing=6)], spacing=24),
+        padding=16, border_radius=12, bgcolor=ft.Colors.BLUE_50), label=f"Pairing code {code}"))
+    return rows
 
 
 def patient_screen(state: DeskState) -> ft.Control:
@@ -114,7 +122,7 @@ def patient_screen(state: DeskState) -> ft.Control:
         ft.Row([back, heading(p["name"]), muted(p["id"], 14), ft.Container(expand=True),
                 button("refresh-patient", "Refresh", act(state.open_patient, page.id), kind="outlined",
                        icon=ft.Icons.REFRESH)], vertical_alignment=ft.CrossAxisAlignment.CENTER),
-        *feedback(state), _profile(state, p)]
+        *feedback(state), *_pairing(state), _profile(state, p)]
     left: list[ft.Control] = [appointments_section(state, page)]
     if state.can("devices"):
         left.append(_devices(state))
