@@ -30,9 +30,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check companion tests bench
 	$(BIN)/mypy
 
+# Benchmarks print Markdown tables (figures quoted in README). QUICK=1 for a short run.
+BENCH_ARGS := $(if $(QUICK),--quick,)
 bench: $(STAMP) system-deps
-	$(BIN)/python bench/vault.py
-	$(BIN)/python bench/server.py
+	$(BIN)/python bench/vault.py $(BENCH_ARGS)
+	$(BIN)/python bench/server.py $(BENCH_ARGS)
+	$(BIN)/python bench/sync.py $(BENCH_ARGS)
+	$(BIN)/python bench/app.py $(if $(QUICK),--sizes 1000,)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

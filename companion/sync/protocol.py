@@ -239,7 +239,9 @@ def validate_mutation(data: Any, path: str = "mutation") -> dict[str, Any]:
             ins = require_mapping(value, f"{ppath}.insurance")
             reject_unknown(ins, {"payer", "member_id", "group"}, f"{ppath}.insurance")
             for sub in ins:
-                opt_str(ins, sub, f"{ppath}.insurance", max_len=200)
+                opt_str(ins, sub, f"{ppath}.insurance", max_len=200 if sub == "payer" else 100)
+        elif key == "kind":
+            get_str(payload, key, ppath, max_len=200)
         else:
             get_str(payload, key, ppath, max_len=2000)
     out = {"id": mid, "type": mtype, "payload": dict(payload)}
