@@ -146,6 +146,28 @@ def test_checkin_records_check_in_and_submitted_insurance(server: ServerProcess,
     assert p.new_changes()[-1]["data"]["insurance"]["status"] == "verified"
 
 
+def test_checkin_time_reaches_the_feed_and_the_staff_api(server: ServerProcess, make_patient: MakePatient) -> None:
+    """checked_in_at is a real field of the appointment: device check-in and desk check-in both set it."""
+    p = make_patient()
+    assert _push(p.http, mutation("checkin.submit", appointment_id=p.appointment["id"]))[0]["status"] == "applied"
+    fed = next(c["data"] for c in p.new_changes() if c["kind"] == "appointment")
+    staff = _get(server, f"/v1/staff/appointments/{p.appointment['id']}")
+    assert fed["status"] == staff["status"] == "checked_in"
+    assert fed["checked_in_at"] is not None and staff["checked_in_at"] == fed["checked_in_at"]
+    listed = _get(server, f"/v1/staff/patients/{p.id}/appointments")["appointments"]
+    assert next(a for a in listed if a["id"] == p.appointment["id"])["checked_in_at"] == fed["checked_in_at"]
+    # A PSR checking the patient in at the desk (status only) stamps the time too, once.
+    other = server.staff.add_appointment(p.id)
+    p.new_changes()
+    desk = server.staff.request("PATCH", f"/v1/staff/appointments/{other['id']}", json={"status": "checked_in"})
+    assert desk.status_code == 200, desk.text
+    assert desk.json()["checked_in_at"] is not None
+    fed = next(c["data"] for c in p.new_changes() if c["id"] == other["id"])
+    assert fed["status"] == "checked_in" and fed["checked_in_at"] == desk.json()["checked_in_at"]
+    again = server.staff.request("PATCH", f"/v1/staff/appointments/{other['id']}", json={"note": "room 3"})
+    assert again.json()["checked_in_at"] == desk.json()["checked_in_at"]
+
+
 def test_prep_done_result_ack_and_plan_request_change_what_staff_see(
     server: ServerProcess, make_patient: MakePatient
 ) -> None:

@@ -63,7 +63,8 @@ def cancel_appointment(tx: Tx, appointment_id: str, now: datetime, note: str | N
 
 
 def _save_appointment(tx: Tx, appointment_id: str, values: Mapping[str, Any], now: datetime) -> Row:
-    """The one write path for appointments: applies, bumps ``sequence`` on reschedule, publishes."""
+    """The one write path for appointments: applies, bumps ``sequence`` on reschedule, stamps
+    ``checked_in_at`` on the first check-in (device or desk), publishes."""
     current = get_appointment(tx, appointment_id)
     if current is None:
         raise LookupError(appointment_id)
@@ -71,6 +72,8 @@ def _save_appointment(tx: Tx, appointment_id: str, values: Mapping[str, Any], no
     moved = any(key in values and values[key] != current[key] for key in ("start", "minutes"))
     if moved:
         update["sequence"] = current["sequence"] + 1
+    if update.get("status") == "checked_in" and current["checked_in_at"] is None and not update.get("checked_in_at"):
+        update["checked_in_at"] = now  # a desk check-in (status only) is a check-in too: stamp when
     if update:
         update["updated_at"] = now
         tx.execute(sa.update(appointments).where(appointments.c.id == appointment_id).values(update))
