@@ -108,3 +108,22 @@ def test_bad_arguments_get_usage_and_exit_2(vault: Path) -> None:
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_default_vault_folder_follows_env_then_the_packaged_app_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    from companion.cli.common import default_vault_dir
+
+    monkeypatch.setenv("COMPANION_VAULT", "/somewhere/v")
+    assert default_vault_dir() == Path("/somewhere/v")
+    monkeypatch.delenv("COMPANION_VAULT")
+    monkeypatch.setenv("FLET_APP_STORAGE_DATA", "/data/app/support")
+    assert default_vault_dir() == Path("/data/app/support/vault")
+
+
+def test_android_vault_lives_in_the_no_backup_folder() -> None:
+    from companion.cli.common import _android_no_backup_dir
+
+    assert _android_no_backup_dir(Path("/data/user/0/org.pc.app/files/flet")) == Path(
+        "/data/user/0/org.pc.app/no_backup"
+    )
+    assert _android_no_backup_dir(Path("/elsewhere/data")) == Path("/elsewhere/data")

@@ -34,10 +34,30 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _android_no_backup_dir(app_data: Path) -> Path:
+    """The app's ``no_backup`` folder beside ``files/`` (Android leaves it out of every backup)."""
+    for folder in (app_data, *app_data.parents):
+        if folder.name == "files":
+            return folder.parent / "no_backup"
+    return app_data
+
+
 def default_vault_dir() -> Path:
+    """``$COMPANION_VAULT``, else the app's private data folder for this platform.
+
+    In a packaged phone app Flet sets ``FLET_APP_STORAGE_DATA``; on Android the
+    vault goes to the app's ``no_backup`` folder so it never leaves the phone
+    through cloud backup or device transfer (it is encrypted either way).
+    """
     env = os.environ.get("COMPANION_VAULT")
     if env:
         return Path(env)
+    app_data = os.environ.get("FLET_APP_STORAGE_DATA")
+    if app_data:
+        base_dir = Path(app_data)
+        if hasattr(sys, "getandroidapilevel"):
+            base_dir = _android_no_backup_dir(base_dir)
+        return base_dir / "vault"
     if sys.platform == "win32":
         base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
     elif sys.platform == "darwin":
