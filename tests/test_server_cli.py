@@ -152,6 +152,39 @@ def test_stopping_answers_waiting_long_polls_instead_of_cutting_them(server_fact
     assert "graceful shutdown exceeded" not in server.log_text()
 
 
+def test_stopping_under_a_live_client_is_quick(server_factory: ServerFactory) -> None:
+    """A live client re-polls as soon as it is answered: the process must still exit at once."""
+    server = server_factory("sqlite")
+    pid = server.staff.add_patient("Always Online")["id"]
+    device = server.pair_device(pid)
+    with server.device_client(device["token"]) as http:
+        _, cursor = pull_all(http)
+    stop = threading.Event()
+    answers: list[int] = []
+
+    def live() -> None:
+        with server.device_client(device["token"], timeout=30.0) as http:
+            while not stop.is_set():
+                try:
+                    answers.append(http.get("/v1/sync", params={"cursor": cursor, "wait": 25}).status_code)
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+
+    threads = [threading.Thread(target=live) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.8)
+    started = time.monotonic()
+    server.stop()
+    took = time.monotonic() - started
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert took < 2.0, f"stopping took {took:.1f} s"
+    assert answers and set(answers) <= {200}
+    assert "graceful shutdown exceeded" not in server.log_text()
+
+
 def test_the_server_imports_nothing_of_the_app() -> None:
     probe = ("import sys, companion.server.cli, companion.server.app, companion.psr.cli; "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flet', 'flet_web', 'tinydb', 'plyer') "

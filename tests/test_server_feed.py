@@ -209,6 +209,25 @@ def test_revoking_a_device_ends_its_long_poll_with_401_at_once(server: ServerPro
     assert out["woke_at"] - revoked_at < 1.0
 
 
+def test_a_poll_woken_by_a_write_after_its_revocation_gets_401_not_the_page(server: ServerProcess) -> None:
+    """Revoke, then write for the patient at once: the waiting poll must not carry the new message."""
+    pid = server.staff.add_patient("Stolen Phone")["id"]
+    device = server.pair_device(pid)
+    with server.device_client(device["token"]) as http:
+        _, cursor = pull_all(http)
+    for _ in range(3):  # the two writes race the poll's wake-up differently each time
+        out: dict[str, Any] = {}
+        thread = threading.Thread(target=_long_poll, args=(server, device["token"], cursor, 20, out))
+        thread.start()
+        time.sleep(0.4)
+        server.staff.revoke_device(device["device_id"])
+        server.staff.send_message(pid, "private: your results are in")
+        thread.join(timeout=25)
+        assert out["status"] == 401 and out["body"]["error"]["code"] == "device_revoked", out
+        assert "changes" not in out["body"] and "results" not in str(out["body"])
+        assert out["elapsed"] < 5
+
+
 def test_new_article_reaches_every_patient(server: ServerProcess) -> None:
     with contextlib.ExitStack() as stack:
         clients = [stack.enter_context(_paired(server, f"Reader {i}")[1]) for i in range(3)]
