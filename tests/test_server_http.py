@@ -3,7 +3,10 @@ no patient data in logs, and the audit trail."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -186,3 +189,40 @@ def test_conflicts_are_409(sqlite_server: ServerProcess) -> None:
                                                                                "installments": 3}), 409)
     me = st.request("GET", "/v1/staff/me", "admin").json()
     _error(st.request("POST", f"/v1/staff/accounts/{me['id']}/revoke", "admin"), 409, "conflict")
+
+
+def test_large_answers_are_gzipped_small_ones_and_waits_are_not_broken(sqlite_server: ServerProcess) -> None:
+    """A pull page over a few KB travels gzipped (httpx asks for it and decodes it); small answers
+    travel plain; a long-poll woken by a write still answers at once and decodes."""
+    st = sqlite_server.staff
+    pid = st.add_patient("Big Reader")["id"]
+    device = sqlite_server.pair_device(pid)
+    for i in range(40):
+        st.send_message(pid, f"message {i}: please bring your card and arrive ten minutes early " * 4)
+    with sqlite_server.device_client(device["token"]) as http:
+        big = http.get("/v1/sync", params={"limit": 500})
+        assert big.status_code == 200 and big.headers["content-encoding"] == "gzip"
+        wire = int(big.headers["content-length"])
+        assert len(big.content) > 3 * wire  # decoded by httpx; prose shrinks well
+        assert len(big.json()["changes"]) == 41  # 40 messages + the profile
+        cursor = big.json()["cursor"]
+        plain = http.get("/v1/sync", params={"limit": 500}, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and plain.json() == big.json()
+        small = http.get("/v1/sync", params={"cursor": cursor})
+        assert "content-encoding" not in small.headers and small.json()["changes"] == []
+
+        out: dict[str, Any] = {}
+
+        def waiting() -> None:
+            started = time.monotonic()
+            answer = http.get("/v1/sync", params={"cursor": cursor, "wait": 20})
+            out.update(answer=answer, took=time.monotonic() - started)
+
+        thread = threading.Thread(target=waiting)
+        thread.start()
+        time.sleep(0.4)
+        st.send_message(pid, "woken: " + "a long message that is worth compressing " * 120)
+        thread.join(timeout=25)
+    answer = out["answer"]
+    assert answer.status_code == 200 and answer.headers.get("content-encoding") == "gzip"
+    assert [c["kind"] for c in answer.json()["changes"]] == ["message"] and out["took"] < 2.0

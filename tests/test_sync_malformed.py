@@ -11,7 +11,10 @@ only the status says "error" in one line.
 
 from __future__ import annotations
 
+import gzip
 import itertools
+import tracemalloc
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -227,3 +230,55 @@ def test_a_valid_answer_after_hostile_ones_still_applies(seeded: tuple[Vault, Pa
     hostile.reply(200, encode(page))
     pull_changes(vault, hostile.client, "tok", policy=ONCE)
     assert vault.messages.get("msg_2") is not None and vault.meta.get("sync.cursor") == "c-9"
+
+
+def _gzip_bomb(plain_mb: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = b" " * (1024 * 1024)
+    return b"".join([packer.compress(b'{"changes": [')] + [packer.compress(block) for _ in range(plain_mb)]
+                    + [packer.flush()])
+
+
+def test_a_gzip_bomb_is_cut_at_the_cap_in_decompressed_bytes(seeded: tuple[Vault, Path]) -> None:
+    """~128 KB on the wire inflating to 128 MB in ONE network chunk: refused without ever holding
+    much more than the cap in memory (httpx alone would inflate the whole chunk first)."""
+    vault, folder = seeded
+    bomb = _gzip_bomb(128)
+    assert len(bomb) < MAX_RESPONSE_BYTES // 32
+    hostile = Hostile()
+    hostile.answer = lambda r: httpx.Response(200, content=iter([bomb]),  # one chunk: the worst case
+                                              headers={"Content-Encoding": "gzip"})
+    before = vault_bytes(folder)
+    tracemalloc.start()
+    try:
+        exc = _refused(lambda: pull_changes(vault, hostile.client, "tok", policy=ONCE))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert isinstance(exc, ProtocolError) and f"{MAX_RESPONSE_BYTES} bytes" in str(exc)
+    assert peak < 3 * MAX_RESPONSE_BYTES, f"peak {peak / 2**20:.0f} MiB while refusing"
+    assert vault_bytes(folder) == before
+
+
+def test_a_gzipped_page_applies_and_broken_gzip_is_refused(seeded: tuple[Vault, Path]) -> None:
+    """Streamed like a real network answer (so the client's own inflater runs, not httpx's)."""
+    vault, folder = seeded
+    good = dict(RECORDS["message"], id="msg_z", body="compressed")
+    page = {"changes": [{"seq": 9, "kind": "message", "id": "msg_z", "op": "upsert", "data": good}],
+            "cursor": "c-9", "has_more": False}
+    hostile = Hostile()
+
+    def stream(body: bytes, encoding: str = "gzip") -> None:
+        chunks = [body[i:i + 7] for i in range(0, len(body), 7)]
+        hostile.answer = lambda r: httpx.Response(200, content=iter(chunks), headers={"Content-Encoding": encoding})
+
+    before = vault_bytes(folder)
+    for broken in (gzip.compress(encode(page))[:-9], b"not gzip at all", gzip.compress(b"{}")):
+        stream(broken)
+        _refused(lambda: pull_changes(vault, hostile.client, "tok", policy=ONCE))
+    stream(encode(page), "br")
+    _refused(lambda: pull_changes(vault, hostile.client, "tok", policy=ONCE))
+    assert vault_bytes(folder) == before
+    stream(gzip.compress(encode(page)))
+    pull_changes(vault, hostile.client, "tok", policy=ONCE)
+    assert vault.messages.get("msg_z") is not None and vault.meta.get("sync.cursor") == "c-9"

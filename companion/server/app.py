@@ -1,7 +1,8 @@
 """The FastAPI application factory of the clinic server.
 
 ``create_app(settings)`` wires the database, the wake-up hub (plus the PostgreSQL LISTEN thread),
-the audit log, the error handlers, the request guard and the routers. The schema is created or
+the audit log, the error handlers, the request guard, gzip for large answers (when the client
+sends ``Accept-Encoding: gzip``; httpx does by default) and the routers. The schema is created or
 checked when the factory runs, so a misconfigured database fails at start, not at the first
 request. Uvicorn serves the result (see :mod:`.cli`); tests may also drive it in-process.
 """
@@ -14,6 +15,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from .. import __version__
 from ..fields import utcnow
@@ -30,6 +32,9 @@ from .routes_patients import router as patients_router
 from .routes_sessions import router as sessions_router
 from .settings import Settings
 from .wakeups import PgListener, WakeupHub
+
+GZIP_MINIMUM = 4096  # bytes; smaller answers cost more CPU than they save on the wire
+GZIP_LEVEL = 6  # zlib's default: within a few % of level 9's size at about half its CPU
 
 DESCRIPTION = """Clinic sync server of Patient Companion.
 
@@ -67,6 +72,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
                   lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.ctx = ctx
     install_error_handlers(app)
+    # Inside the guard (added first = inner): pull pages and staff lists shrink ~3x on the wire.
+    # Answers are whole bodies (a long-poll answers once, when it has its page), never streams,
+    # so compressing them delays nothing. Bodies that carry a secret (a device token from
+    # pairing, a desk session token) are far below the minimum, which keeps secrets out of
+    # compressed answers (BREACH-style length probing needs both in one body).
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
     app.add_middleware(GuardMiddleware)
     for router in (admin_router, sessions_router, device_router, patients_router, care_router, messages_router):
         app.include_router(router)

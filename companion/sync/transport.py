@@ -8,6 +8,9 @@ checks off, and with a pinned CA trusts *only* that CA (not the system store).
 :func:`send_json` is the only place a request is sent: it adds the protocol
 header and the bearer token, caps the response size while streaming (a
 hostile or broken server cannot make the app buffer gigabytes), decodes JSON,
+inflates gzip itself (the only encoding the client asks for) so that the cap
+counts decompressed bytes and a zip bomb is stopped within the cap, not after
+httpx has inflated a whole network chunk (up to ~1000x its size),
 and converts every library failure and every non-2xx answer into the
 :mod:`companion.errors` tree — so nothing above this module sees ``httpx``,
 ``ssl`` or ``json`` exceptions:
@@ -28,6 +31,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import ssl
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,7 +172,8 @@ def build_client(
         base_url=base,
         verify=_tls_context(ca_pem),
         timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
-        headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION), "User-Agent": USER_AGENT, "Accept": "application/json"},
+        headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION), "User-Agent": USER_AGENT, "Accept": "application/json",
+                 "Accept-Encoding": "gzip"},  # the one encoding _read_capped inflates
         follow_redirects=False,  # a redirect could downgrade to http:// or leave the clinic
         trust_env=False,  # no proxy or CA bundle from the environment silently changes who we talk to
         transport=transport,
@@ -194,14 +199,43 @@ def _tls_reason(exc: BaseException) -> str | None:
 
 
 def _read_capped(response: httpx.Response, cap: int) -> bytes:
+    """The body, decompressed, refused as soon as it exceeds ``cap`` decoded bytes.
+
+    Reads the raw stream and inflates gzip here with a bounded output per step, so
+    memory never holds much more than ``cap`` however well a hostile body compresses.
+    """
     declared = response.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > cap:
         raise ProtocolError(f"malformed server answer: {int(declared)} bytes is more than the {cap} allowed")
-    buf = bytearray()
-    for chunk in response.iter_bytes():
-        buf += chunk
-        if len(buf) > cap:
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("identity", "gzip"):
+        raise ProtocolError("malformed server answer: an encoding the app did not ask for")
+    if response.is_stream_consumed:  # built in memory (a test's stand-in server): httpx already decoded it
+        if len(response.content) > cap:
             raise ProtocolError(f"malformed server answer: more than the {cap} bytes allowed")
+        return response.content
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding == "gzip" else None
+    buf = bytearray()
+    try:
+        for chunk in response.iter_raw():
+            data = chunk
+            while data:
+                if inflater is None:
+                    buf += data
+                    data = b""
+                else:
+                    buf += inflater.decompress(data, cap + 1 - len(buf))
+                    data = inflater.unconsumed_tail
+                if len(buf) > cap:
+                    raise ProtocolError(f"malformed server answer: more than the {cap} bytes allowed")
+        if inflater is not None:
+            buf += inflater.flush()
+            if not inflater.eof:
+                raise ProtocolError("malformed server answer: the body could not be decoded")
+    except zlib.error:
+        raise ProtocolError("malformed server answer: the body could not be decoded") from None
+    if len(buf) > cap:
+        raise ProtocolError(f"malformed server answer: more than the {cap} bytes allowed")
     return bytes(buf)
 
 
