@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,12 +10,14 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from companion.errors import VaultBusy, VaultError
 from companion.models import Message
 from companion.vault import Vault
+from companion.vault.fileformat import encode_document
 from tests.fixtures.vault import T0, VAULT_PASSCODE
 
 
@@ -210,3 +213,79 @@ def test_a_failed_file_write_changes_nothing_in_memory_or_on_disk(new_vault: Vau
     new_vault.close()
     with Vault.open(folder, VAULT_PASSCODE) as vault:
         assert [m.id for m in vault.messages.all()] == ["m1", "m3"]
+
+
+def _encoded_chars(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the length of every ``json.dumps`` result from now on."""
+    sizes: list[int] = []
+    real = json.dumps
+
+    def counting(*args: Any, **kwargs: Any) -> str:
+        out = real(*args, **kwargs)
+        sizes.append(len(out))
+        return out
+
+    monkeypatch.setattr(json, "dumps", counting)
+    return sizes
+
+
+def test_a_single_record_write_encodes_that_record_not_the_whole_vault(
+    new_vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 2,000 records a one-message write must not re-serialise the ~1 MB document."""
+    with new_vault.batch():
+        for i in range(2000):
+            new_vault.messages.upsert(_msg(i, "x" * 400))
+        new_vault.meta.set("sync.cursor", "c0")
+    whole = len(encode_document(new_vault._storage.read()))
+    sizes = _encoded_chars(monkeypatch)
+    new_vault.messages.upsert(_msg(7, "edited"))
+    with new_vault.batch():  # what a live sync page of one change does
+        new_vault.messages.upsert(_msg("new", "fresh"))
+        new_vault.meta.set("sync.cursor", "c1")
+    assert sum(sizes) < whole / 50, f"encoded {sum(sizes)} chars for two small writes (document: {whole})"
+
+
+def test_incremental_encoding_matches_a_full_encoding_through_every_kind_of_change(
+    new_vault: Vault, vault_folder: Path
+) -> None:
+    """Upserts, deletes, clears, batches, a failed batch and meta: the file always equals a fresh encoding."""
+    storage = new_vault._storage
+
+    def check() -> None:  # what the last commit sealed vs a from-scratch encoding of the same document
+        assert storage._encoder.encode(storage.read()) == encode_document(storage.read())
+
+    for i in range(30):
+        new_vault.messages.upsert(_msg(i))
+    check()
+    new_vault.messages.upsert(_msg(3, "changed"))
+    new_vault.messages.delete("m4")
+    new_vault.meta.set("k", {"a": [1, 2]})
+    check()
+    with pytest.raises(RuntimeError), new_vault.batch():
+        new_vault.messages.upsert(_msg(5, "never"))
+        new_vault.messages.delete("m6")
+        raise RuntimeError("abort")
+    check()
+    assert new_vault.messages.get("m5").body == "hello" and new_vault.messages.get("m6") is not None  # type: ignore[union-attr]
+    with new_vault.batch():  # removed then re-added: it moves to the end, in memory and in the file
+        new_vault.messages.delete("m2")
+        new_vault.messages.upsert(_msg("late"))
+        new_vault.messages.upsert(_msg(2, "back"))
+        new_vault.messages.upsert(_msg("late", "edited"))
+    check()
+    assert [m.id for m in new_vault.messages.all()][-2:] == ["mlate", "m2"]
+    new_vault.messages.clear()
+    new_vault.messages.upsert(_msg(3, "again"))
+    new_vault.meta.delete("k")
+    check()
+    for i in range(10):
+        new_vault.messages.upsert(_msg(f"n{i}"))
+    check()
+    expected = new_vault.messages.all()
+    new_vault.close()
+    reopened = Vault.open(vault_folder, VAULT_PASSCODE)
+    try:
+        assert reopened.messages.all() == expected and "k" not in reopened.meta
+    finally:
+        reopened.close()

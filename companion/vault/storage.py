@@ -13,8 +13,16 @@ it once. A failed batch restores the document from the last committed file
 bytes (kept in memory, encrypted), so nothing half-applied stays visible.
 
 :class:`RecordTable` keys TinyDB documents by the records' own string ids (no
-separate id index) and adds ``put_many`` so that N upserts cost one table
-rebuild and one write instead of N.
+separate id index) and adds ``put_many`` so that N upserts cost one write
+instead of N. Its writes change the in-memory document in place (the vault owns
+the only writer lock, so nobody else reads it meanwhile) instead of TinyDB's
+copy-the-whole-table ``_update_table``, and tell the storage which ids changed.
+
+Encoding cost: the storage's :class:`~companion.vault.encoder.DocumentEncoder`
+keeps each record's compact JSON from commit to commit, so a commit re-encodes
+only the records that changed, then joins strings. The sealed bytes are exactly
+``encode_document(document)``; encryption still covers the whole document in
+one fresh AES-GCM seal per generation, so nothing about the file changes.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from ..errors import VaultError
+from .encoder import DocumentEncoder
 from .fileformat import KeySlot, decode_document, encode_document, parse_file, seal
 from .files import VaultFolder
 
@@ -47,7 +56,7 @@ class RecordTable(Table):
 
     def put_many(self, docs: Mapping[str, dict[str, Any]]) -> None:
         """Insert or replace documents by id in one write; a replaced document keeps its position."""
-        self._rewrite(lambda table: table.update(docs))
+        self._rewrite(lambda table: table.update(docs), docs.keys())
 
     def replace_all(self, docs: Mapping[str, dict[str, Any]]) -> None:
         """Make ``docs`` the whole content of the table in one write."""
@@ -56,23 +65,41 @@ class RecordTable(Table):
             table.clear()
             table.update(docs)
 
-        self._rewrite(updater)
+        self._rewrite(updater, None)
 
     def remove_ids(self, ids: Iterable[str]) -> None:
         """Remove the documents with these ids (absent ones are skipped) in one write."""
+        ids = list(ids)
 
         def updater(table: dict[str, dict[str, Any]]) -> None:
             for doc_id in ids:
                 table.pop(doc_id, None)
 
-        self._rewrite(updater)
+        self._rewrite(updater, ids, removed=True)
 
     def raw(self) -> Mapping[str, dict[str, Any]]:
         """The stored documents by id, in insertion order, without copies (callers must not mutate)."""
         return cast("Mapping[str, dict[str, Any]]", self._read_table())
 
-    def _rewrite(self, updater: Callable[[dict[str, dict[str, Any]]], None]) -> None:
-        self._update_table(cast(Any, updater))
+    def _rewrite(self, updater: Callable[[dict[str, dict[str, Any]]], None], changed: Iterable[str] | None,
+                 *, removed: bool = False) -> None:
+        """Our write path: change the table in place, name what changed (``None``: anything), commit."""
+        storage = self._storage
+        if not isinstance(storage, EncryptedStorage):
+            self._update_table(cast(Any, updater))
+            return
+        document = storage.read()
+        table = document.setdefault(self.name, {})
+        storage.forget(self.name, changed, removed=removed)
+        updater(table)
+        storage.write(document)
+        self.clear_cache()
+
+    def _update_table(self, updater: Callable[[dict[int, Mapping[Any, Any]]], None]) -> None:
+        """TinyDB's own write path (``truncate``, query updates): it may change any document."""
+        if isinstance(self._storage, EncryptedStorage):
+            self._storage.forget(self.name, None)
+        super()._update_table(updater)
 
 
 class _VaultDatabase(TinyDB):
@@ -106,6 +133,7 @@ class EncryptedStorage(Storage):
         self._closed = False
         self.writes = 0  # vault generations written through this object
         self.reloads = 0  # times the document was replaced from the committed state
+        self._encoder = DocumentEncoder()  # JSON of unchanged records is kept from commit to commit
 
     @classmethod
     def create_new(cls, folder: VaultFolder, slot: KeySlot, dek: bytes) -> EncryptedStorage:
@@ -127,6 +155,8 @@ class EncryptedStorage(Storage):
 
     def write(self, data: Document) -> None:
         self.require_open()
+        if data is not self._doc:  # a whole new document: nothing cached describes it
+            self._encoder.reset()
         self._doc = data
         if self._doomed:
             self._restore()
@@ -138,9 +168,14 @@ class EncryptedStorage(Storage):
 
     def close(self) -> None:
         self._closed = True
+        self._encoder.reset()
         self._doc = {}
         self._dek = b""
         self._committed = b""
+
+    def forget(self, table: str, ids: Iterable[str] | None, *, removed: bool = False) -> None:
+        """Call before changing documents of ``table`` in place: their cached JSON is re-made at the commit."""
+        self._encoder.changed(table, ids, removed=removed)
 
     # --- state -------------------------------------------------------------------
 
@@ -195,7 +230,11 @@ class EncryptedStorage(Storage):
         self.require_open()
         if self._depth:
             raise VaultError("the passcode cannot be changed inside a batch")
-        plaintext = encode_document(self._doc)
+        try:
+            plaintext = self._encoder.encode(self._doc)
+        except (TypeError, ValueError) as error:
+            self._restore()
+            raise VaultError(f"could not save the vault: a value is not storable as JSON ({error})") from None
         main = seal(slot, self._dek, plaintext)
         try:
             self._folder.commit_both(main, seal(slot, self._dek, plaintext))
@@ -219,7 +258,7 @@ class EncryptedStorage(Storage):
         the end of a batch.
         """
         try:
-            plaintext = encode_document(self._doc)
+            plaintext = self._encoder.encode(self._doc)
         except (TypeError, ValueError) as error:
             self._restore()
             raise VaultError(f"could not save the vault: a value is not storable as JSON ({error})") from None
@@ -234,5 +273,7 @@ class EncryptedStorage(Storage):
 
     def _restore(self) -> None:
         """Replace the in-memory document with the last committed one (after a failed batch or write)."""
+        self._encoder.reset()
         self._doc = decode_document(parse_file(self._committed).open(self._dek))
         self.reloads += 1
+
