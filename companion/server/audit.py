@@ -33,6 +33,7 @@ from .schema import audit
 log = logging.getLogger("companion.server.audit")
 
 FLUSH_INTERVAL = 0.25
+_ADD = sa.insert(audit)
 
 
 def _row(now: datetime, actor: Principal, action: str, patient_id: str | None, target: str | None,
@@ -73,7 +74,18 @@ class AuditLog:
     def record(self, tx: Tx, actor: Principal, action: str, *, patient_id: str | None = None,
                target: str | None = None, detail: Mapping[str, Any] | None = None,
                address: str | None = None) -> None:
-        tx.execute(sa.insert(audit).values(_row(self._clock(), actor, action, patient_id, target, detail, address)))
+        self.record_rows(tx, [self.entry(actor, action, patient_id=patient_id, target=target, detail=detail,
+                                         address=address)])
+
+    def entry(self, actor: Principal, action: str, *, patient_id: str | None = None, target: str | None = None,
+              detail: Mapping[str, Any] | None = None, address: str | None = None) -> dict[str, Any]:
+        """One audit row, to hand to :meth:`record_rows` (a push audits its whole batch in one statement)."""
+        return _row(self._clock(), actor, action, patient_id, target, detail, address)
+
+    def record_rows(self, tx: Tx, rows: list[dict[str, Any]]) -> None:
+        """Insert rows from :meth:`entry` inside ``tx``: they commit or roll back with the change."""
+        if rows:
+            tx.execute(_ADD, rows)
 
     def record_later(self, actor: Principal, action: str, *, patient_id: str | None = None,
                      target: str | None = None, detail: Mapping[str, Any] | None = None,

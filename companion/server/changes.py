@@ -21,6 +21,12 @@ from .wakeups import notify_statement
 
 __all__ = ["CLINIC_SCOPE", "publish", "retract"]
 
+# Built once: a push writes a feed row per mutation, and building + cache-keying a statement
+# per call cost more than the SQLite work itself.
+_DROP_PREVIOUS = sa.delete(changes).where(changes.c.kind == sa.bindparam("k"),
+                                          changes.c.record_id == sa.bindparam("r"))
+_ADD = sa.insert(changes)
+
 
 def publish(tx: Tx, scope: str, record: Record) -> None:
     """Upsert ``record`` into the feed of ``scope`` (a patient id, or CLINIC_SCOPE)."""
@@ -43,9 +49,9 @@ def retract(tx: Tx, scope: str, kind: str, record_id: str) -> None:
 
 def _write_change(tx: Tx, scope: str, kind: str, record_id: str, data: str | None) -> None:
     """The one place the feed is written; see the module docstring for why it is shaped so."""
-    tx.execute(sa.delete(changes).where(changes.c.kind == kind, changes.c.record_id == record_id))
-    tx.execute(sa.insert(changes).values(scope=scope, kind=kind, record_id=record_id,
-                                         op="upsert" if data is not None else "delete", data=data))
+    tx.execute(_DROP_PREVIOUS, {"k": kind, "r": record_id})
+    tx.execute(_ADD, {"scope": scope, "kind": kind, "record_id": record_id,
+                      "op": "upsert" if data is not None else "delete", "data": data})
     if scope not in tx.scopes:
         tx.scopes.add(scope)
         if tx.is_postgres:

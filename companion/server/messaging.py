@@ -29,8 +29,13 @@ from .tokens import new_id
 INBOX_STATES = ("open", "handled", "all")
 
 
+_MESSAGE_BY_ID = sa.select(messages).where(messages.c.id == sa.bindparam("message_id"))  # built once: hot in pushes
+_ADD_MESSAGE = sa.insert(messages)
+_ADD_INBOX_ITEM = sa.insert(inbox)
+
+
 def get_message(conn: Connection | Tx, message_id: str) -> Row | None:
-    row: Row | None = conn.execute(sa.select(messages).where(messages.c.id == message_id)).mappings().first()
+    row: Row | None = conn.execute(_MESSAGE_BY_ID, {"message_id": message_id}).mappings().first()
     return row
 
 
@@ -47,7 +52,7 @@ def send_clinic_message(tx: Tx, patient_id: str, body: str, thread: str, staff_i
     message_id = new_id("msg")
     values = {"id": message_id, "patient_id": patient_id, "thread": thread, "author": "clinic", "body": body,
               "sent_at": now, "staff_id": staff_id, "author_name": staff_name, "read_at": None, "client_id": None}
-    tx.execute(sa.insert(messages).values(values))
+    tx.execute(_ADD_MESSAGE, values)
     return _save_message(tx, message_id, {})
 
 
@@ -55,7 +60,7 @@ def receive_patient_message(tx: Tx, patient_id: str, body: str, thread: str, cli
     message_id = new_id("msg")
     values = {"id": message_id, "patient_id": patient_id, "thread": thread, "author": "patient", "body": body,
               "sent_at": now, "staff_id": None, "author_name": None, "read_at": None, "client_id": client_id}
-    tx.execute(sa.insert(messages).values(values))
+    tx.execute(_ADD_MESSAGE, values)
     return _save_message(tx, message_id, {})
 
 
@@ -78,9 +83,9 @@ def _save_message(tx: Tx, message_id: str, values: Mapping[str, Any]) -> Row:
 def add_inbox_item(tx: Tx, patient_id: str, kind: str, *, ref_kind: str | None, ref_id: str | None,
                    mutation_id: str | None, detail: Mapping[str, Any], now: datetime) -> str:
     item_id = new_id("inb")
-    tx.execute(sa.insert(inbox).values(
-        id=item_id, patient_id=patient_id, kind=kind, ref_kind=ref_kind, ref_id=ref_id, mutation_id=mutation_id,
-        detail=json.dumps(dict(detail)), created_at=now))
+    tx.execute(_ADD_INBOX_ITEM, {
+        "id": item_id, "patient_id": patient_id, "kind": kind, "ref_kind": ref_kind, "ref_id": ref_id,
+        "mutation_id": mutation_id, "detail": json.dumps(dict(detail)), "created_at": now})
     return item_id
 
 

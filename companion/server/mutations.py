@@ -4,8 +4,10 @@ A push is one write transaction; each mutation in it runs in its own savepoint, 
 one leaves no trace but its answer. The client's UUID is the primary key of ``mutations``:
 a second copy — in the same batch, a retry, or one of 20 concurrent retries (writers are
 serialised, see :mod:`.database`) — finds the first and answers ``duplicate``; the database
-constraint is the backstop. A mutation that was rejected stays rejected (same reason) when
-re-sent, so one id always gets one decision.
+constraint is the backstop. The batch's ids are looked up in one query and its decisions and
+audit rows are written in one statement each (see :func:`apply_push` for why that is safe).
+A mutation that was rejected stays rejected (same reason) when re-sent, so one id always gets
+one decision.
 
 Rejections are business answers (2xx, ``status: rejected`` with a reason that names no patient
 data). An id that points outside the device's patient is rejected exactly like an id that does
@@ -155,27 +157,53 @@ EFFECTS: dict[str, Effect] = {
 }
 
 
+_SEEN = sa.select(mutations.c.id, mutations.c.patient_id, mutations.c.status, mutations.c.reason) \
+    .where(mutations.c.id.in_(sa.bindparam("ids", expanding=True)))
+_REMEMBER = sa.insert(mutations)
+
+
 def apply_push(ctx: ServerContext, audit_log: AuditLog, device: DevicePrincipal, raw: list[dict[str, Any]],
                address: str) -> list[dict[str, Any]]:
-    """Apply a batch in order; returns one ``{"id", "status", "reason"}`` per mutation."""
+    """Apply a batch in order; returns one ``{"id", "status", "reason"}`` per mutation.
+
+    One transaction for the batch, and per batch (not per mutation) one lookup of the ids seen
+    before and one insert each for the decisions and their audit rows. That is safe for
+    at-most-once because writers are serialised (:meth:`Database.write` holds the write lock
+    from before the lookup until commit): no other push can record one of these ids in between,
+    and ids repeated inside the batch are tracked in ``seen`` as they are decided.
+    """
     answers = []
+    decided: list[dict[str, Any]] = []
+    audited: list[dict[str, Any]] = []
     with ctx.db.write() as tx:
+        ids = list(dict.fromkeys(str(item.get("id")) for item in raw))
+        seen: dict[str, Row] = {row["id"]: row for row in tx.execute(_SEEN, {"ids": ids}).mappings()} if ids else {}
         for item in raw:
-            answers.append(_apply_one(tx, ctx, audit_log, device, item, address))
+            answer, row = _apply_one(tx, ctx, device, item, seen.get(str(item.get("id"))))
+            answers.append(answer)
+            if row is not None:
+                seen[row["id"]] = row
+                decided.append(row)
+                audited.append(audit_log.entry(device, f"push.{row['type']}", patient_id=device.patient_id,
+                                               target=answer.pop("target"),
+                                               detail={"mutation_id": row["id"], "status": row["status"]},
+                                               address=address))
+        if decided:
+            tx.execute(_REMEMBER, decided)
+        audit_log.record_rows(tx, audited)
     return answers
 
 
-def _apply_one(tx: Tx, ctx: ServerContext, audit_log: AuditLog, device: DevicePrincipal, item: dict[str, Any],
-               address: str) -> dict[str, Any]:
+def _apply_one(tx: Tx, ctx: ServerContext, device: DevicePrincipal, item: dict[str, Any],
+               seen: Row | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The answer, plus the ``mutations`` row to record when this id is decided now (else ``None``)."""
     mid = str(item.get("id"))
-    seen = tx.execute(sa.select(mutations.c.patient_id, mutations.c.status, mutations.c.reason)
-                      .where(mutations.c.id == mid)).mappings().first()
     if seen is not None:
         if seen["patient_id"] != device.patient_id:
-            return {"id": mid, "status": "rejected", "reason": "this mutation id was already used"}
+            return {"id": mid, "status": "rejected", "reason": "this mutation id was already used"}, None
         if seen["status"] == "applied":
-            return {"id": mid, "status": "duplicate", "reason": None}
-        return {"id": mid, "status": "rejected", "reason": seen["reason"]}
+            return {"id": mid, "status": "duplicate", "reason": None}, None
+        return {"id": mid, "status": "rejected", "reason": seen["reason"]}, None
     status, reason, target = "applied", None, None
     mtype = str(item.get("type"))[:40]
     scopes_before = set(tx.scopes)  # a rolled-back savepoint also rolls back its NOTIFY: forget its scopes
@@ -187,8 +215,6 @@ def _apply_one(tx: Tx, ctx: ServerContext, audit_log: AuditLog, device: DevicePr
     except (RecordError, Rejected) as exc:
         status, reason = "rejected", str(exc)[:300]
         tx.scopes.intersection_update(scopes_before)
-    tx.execute(sa.insert(mutations).values(id=mid, device_id=device.id, patient_id=device.patient_id, type=mtype,
-                                           status=status, reason=reason, received_at=ctx.now()))
-    audit_log.record(tx, device, f"push.{mtype}", patient_id=device.patient_id, target=target,
-                     detail={"mutation_id": mid, "status": status}, address=address)
-    return {"id": mid, "status": status, "reason": reason}
+    row = {"id": mid, "device_id": device.id, "patient_id": device.patient_id, "type": mtype, "status": status,
+           "reason": reason, "received_at": ctx.now()}
+    return {"id": mid, "status": status, "reason": reason, "target": target}, row

@@ -26,7 +26,8 @@ STAFF_TOKEN_PREFIX = "cps_"
 
 def new_id(prefix: str) -> str:
     """``pat_…``, ``apt_…``: random (not guessable from another id), 14 characters of entropy."""
-    return prefix + "_" + "".join(secrets.choice(ID_ALPHABET) for _ in range(14))
+    bits = secrets.randbits(70)  # 32 symbols = 5 bits each; one call instead of 14 choice() calls
+    return prefix + "_" + "".join(ID_ALPHABET[(bits >> shift) & 31] for shift in range(0, 70, 5))
 
 
 def new_token(prefix: str) -> str:
