@@ -49,9 +49,9 @@ def _wait_until(cond: Callable[[], bool], timeout: float) -> bool:
 
 
 def test_onboarding_live_messages_offline_compose_sensitive_result(
-        chromium: Any, start_app: Callable[..., Any], clinic: Clinic, tmp_path: Path) -> None:
+        new_page: Callable[..., Any], start_app: Callable[..., Any], clinic: Clinic, tmp_path: Path) -> None:
     app = start_app(tmp_path / "vault", COMPANION_SYNC_WAIT="5")
-    page = chromium.new_page(viewport={"width": 390, "height": 844})
+    page = new_page(390, 844)
     open_app(page, app.url)
     assert page.title() == "Companion"
 
@@ -114,7 +114,8 @@ def test_onboarding_live_messages_offline_compose_sensitive_result(
     page.close()
 
 
-def test_app_locks_after_idle(chromium: Any, start_app: Callable[..., Any], clinic: Clinic, tmp_path: Path) -> None:
+def test_app_locks_after_idle(new_page: Callable[..., Any], start_app: Callable[..., Any], clinic: Clinic,
+                              tmp_path: Path) -> None:
     folder = tmp_path / "vault"
     vault = Vault.create(folder, PASSCODE)
     try:
@@ -124,7 +125,7 @@ def test_app_locks_after_idle(chromium: Any, start_app: Callable[..., Any], clin
     finally:
         vault.close()
     app = start_app(folder, COMPANION_AUTO_LOCK_SECONDS="4")
-    page = chromium.new_page(viewport={"width": 390, "height": 844})
+    page = new_page(390, 844)
     open_app(page, app.url)
     fill(page, "passcode", PASSCODE)
     by_id(page, "unlock").click()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,8 @@ pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
-def _open_desk(browser: Any, server: ServerProcess) -> Any:
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+def _open_desk(new_page: Callable[..., Any], server: ServerProcess) -> Any:
+    page = new_page(1280, 800)
     page.goto(server.url("/"))  # redirects to /desk/
     page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=30_000)
     page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
@@ -50,6 +51,24 @@ def _go(page: Any, label: str) -> None:
         page.get_by_text(name)).first.click()
 
 
+def _open_patient(page: Any, patient_id: str) -> None:
+    """Search for the patient and open their page.
+
+    The list is re-rendered when the search answers; a click that lands while Flutter swaps the
+    row's semantics node is lost (the page never opens), so the click is repeated until it opens.
+    """
+    fill(page, "patient-search", "rivera")
+    page.keyboard.press("Enter")
+    for _ in range(4):
+        by_id(page, f"patient-{patient_id}").click()
+        try:
+            by_id(page, "profile").wait_for(timeout=5_000)
+            return
+        except Exception:
+            continue
+    by_id(page, "profile").wait_for(timeout=5_000)
+
+
 def _shoot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     time.sleep(1.2)  # the canvas lags the semantics tree by a frame or two
@@ -73,13 +92,13 @@ def _seed(server: ServerProcess) -> dict[str, str]:
 
 
 def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
-        chromium: Any, desk_server: ServerProcess, tmp_path: Path) -> None:
+        new_page: Callable[..., Any], desk_server: ServerProcess, tmp_path: Path) -> None:
     patient = _seed(desk_server)
     vault = tmp_path / "vault"
     cli(vault, "init", check=True)
     cli(vault, "pair", desk_server.base_url, desk_server.staff.pairing_code(patient["id"])["code"], check=True)
 
-    page = _open_desk(chromium, desk_server)
+    page = _open_desk(new_page, desk_server)
     _sign_in(page, DESK_USERS["psr"])
     by_id(page, "today-list").wait_for(timeout=15_000)
     _seen(page, "Alex Rivera", 10_000)
@@ -97,9 +116,7 @@ def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
 
     # find the patient, send a message; the patient's vault has it after a sync
     _go(page, "Patients")
-    fill(page, "patient-search", "rivera")
-    page.keyboard.press("Enter")
-    by_id(page, f"patient-{patient['id']}").click()
+    _open_patient(page, patient["id"])
     by_id(page, "reply").wait_for(timeout=10_000)
     assert by_id(page, f"release-{patient['result']}").count() == 0       # a PSR sees the state, no Release
     _seen(page, "Held: not released")
@@ -127,23 +144,21 @@ def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
     page.close()
 
     # a clinician can release the result
-    doctor = _open_desk(chromium, desk_server)
+    doctor = _open_desk(new_page, desk_server)
     _sign_in(doctor, DESK_USERS["clinician"])
     by_id(doctor, "today-list").wait_for(timeout=15_000)
     _go(doctor, "Patients")
-    fill(doctor, "patient-search", "rivera")
-    doctor.keyboard.press("Enter")
-    by_id(doctor, f"patient-{patient['id']}").click()
+    _open_patient(doctor, patient["id"])
     by_id(doctor, f"release-{patient['result']}").click()
     _seen(doctor, "Released to patient", 10_000)
     doctor.close()
     assert "Alex Rivera" not in desk_server.log_text() and "test kit" not in desk_server.log_text()
 
 
-def test_wrong_password_backoff_and_idle_expiry(chromium: Any, server_factory: Any) -> None:
+def test_wrong_password_backoff_and_idle_expiry(new_page: Callable[..., Any], server_factory: Any) -> None:
     server = server_factory(env={"COMPANION_SIGNIN_FREE": "2", "COMPANION_SESSION_IDLE": "3"})
     add_desk_user(server, "Quinn Desk", "psr")
-    page = _open_desk(chromium, server)
+    page = _open_desk(new_page, server)
     for _ in range(2):
         _sign_in(page, "Quinn Desk", "wrong password!")
         _seen(page, "Wrong name or password.", 20_000)
@@ -153,7 +168,7 @@ def test_wrong_password_backoff_and_idle_expiry(chromium: Any, server_factory: A
 
     other = server_factory(env={"COMPANION_SESSION_IDLE": "3"})
     add_desk_user(other, "Idle Desk", "psr")
-    page2 = _open_desk(chromium, other)
+    page2 = _open_desk(new_page, other)
     _sign_in(page2, "Idle Desk")
     by_id(page2, "today-list").wait_for(timeout=15_000)
     # nobody touches the desk; the background inbox poll does not keep it signed in

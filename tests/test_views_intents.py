@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 import flet as ft
 
 from companion.state import AppState
 from tests.fixtures.app_state import PASSCODE
-from tests.fixtures.flet_session import ViewHarness
+from tests.fixtures.flet_session import ViewHarness, run_isolated
 
 
 def _drive(state: AppState, scenario: Callable[[ViewHarness], Awaitable[None]], width: float = 390) -> None:
@@ -20,7 +19,7 @@ def _drive(state: AppState, scenario: Callable[[ViewHarness], Awaitable[None]], 
         finally:
             ui.close()
 
-    asyncio.run(run())
+    run_isolated(run())
 
 
 def test_home_prep_tick_and_navigation(populated_state: AppState) -> None:

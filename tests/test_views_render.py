@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from companion.state import AppState
-from tests.fixtures.flet_session import ViewHarness
+from tests.fixtures.flet_session import ViewHarness, run_isolated
 
 ROUTES = [("home", None), ("appointments", None), ("appointment", "apt_next"), ("request", None),
           ("checkin", "apt_next"), ("prep", None), ("bills", None), ("bill", "bill_1"), ("results", None),
@@ -31,7 +29,7 @@ def _render_all(state: AppState, width: float) -> dict[str, set[str]]:
             ui.close()
         return seen
 
-    return asyncio.run(run())
+    return run_isolated(run())
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -78,4 +76,4 @@ def test_onboarding_and_lock_screens(offline_services: object) -> None:
             ui.close()
             state.shutdown()
 
-    asyncio.run(run())
+    run_isolated(run())
