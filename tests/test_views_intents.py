@@ -123,3 +123,31 @@ def test_request_appointment_from_desktop_rail(populated_state: AppState) -> Non
         assert populated_state.route.name == "appointments"
 
     _drive(populated_state, scenario, width=1280)
+
+
+def test_unlock_uses_the_text_on_screen_even_before_its_change_event(populated_state: AppState) -> None:
+    """The browser patches the field's value at once; its change event may be handled after the click."""
+
+    async def scenario(ui: ViewHarness) -> None:
+        for _ in range(2):  # unlock, lock, unlock again in the same tab
+            await ui.click("lock-now")
+            assert await ui.until(lambda: "unlock" in ui.ids())
+            ui.session.apply_patch(ui.by_id("passcode")._i, {"value": PASSCODE})  # no change event yet
+            await ui.click("unlock")
+            assert await ui.until(lambda: "next-appointment" in ui.ids()), ui.texts()
+
+    _drive(populated_state, scenario)
+
+
+def test_an_empty_passcode_is_never_an_attempt(populated_state: AppState) -> None:
+    async def scenario(ui: ViewHarness) -> None:
+        await ui.click("lock-now")
+        assert await ui.until(lambda: "unlock" in ui.ids())
+        await ui.click("unlock")
+        assert await ui.until(lambda: ui.has_text("Type your passcode."))
+        assert populated_state.retry_at is None and populated_state.vault is None
+        await ui.type("passcode", PASSCODE)
+        await ui.fire(ui.by_id("passcode"), "submit", PASSCODE)  # Enter
+        assert await ui.until(lambda: "next-appointment" in ui.ids())
+
+    _drive(populated_state, scenario)

@@ -132,6 +132,9 @@ class SessionIntents(StateCore):
 
     @intent
     def unlock(self, passcode: str) -> None:
+        if not passcode:  # never an attempt: wrong ones count toward the vault's lockout
+            self.error = "Type your passcode."
+            return
         if self.retry_at is not None and time.monotonic() < self.retry_at:
             self.error = f"Too many wrong passcodes. Try again in {self.seconds_to_retry()} s."
             return
@@ -254,6 +257,9 @@ class SessionIntents(StateCore):
     @intent
     def reveal_result(self, result_id: str, passcode: str) -> None:
         """Show a sensitive result once the passcode is typed again (until the patient leaves it)."""
+        if not passcode:  # an empty field is not a wrong try
+            self.error = "Type your passcode."
+            return
         if self._verifier is None or not self._verifier.check(passcode):
             self._reveal_failures += 1
             if self._reveal_failures >= MAX_REVEAL_FAILURES:

@@ -8,6 +8,7 @@ text or tooltip that screen readers announce. Buttons are at least 48 px high.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "icon",
     "muted",
     "screen",
+    "shown_text",
     "tid",
     "title",
     "typed_text",
@@ -71,17 +73,44 @@ def typed_text(e: Any) -> str:
 def field(state: AppState, key: str, label: str, *, password: bool = False, multiline: bool = False,
           hint: str | None = None, default: str = "", on_submit: Callable[..., Any] | None = None,
           identifier: str | None = None, keyboard: ft.KeyboardType | None = None) -> ft.Control:
-    """A text field whose text lives in ``state.drafts[key]`` (re-renders never clear what was typed)."""
+    """A text field whose text lives in ``state.drafts[key]`` (re-renders never clear what was typed).
+
+    Enter submits the text the submit event carries (the browser's own copy); a button reads the
+    field with :func:`shown_text` rather than trusting that the last change event was handled.
+    """
     if key not in state.drafts and default:
         state.drafts[key] = default
+
+    def submitted(e: Any) -> None:
+        state.set_draft(key, typed_text(e))
+        if on_submit is not None:
+            on_submit()
+
     tf = ft.TextField(
         label=label, value=state.draft(key), password=password, can_reveal_password=password,
         multiline=multiline, min_lines=3 if multiline else None, max_lines=6 if multiline else 1,
         hint_text=hint, on_change=lambda e: state.set_draft(key, typed_text(e)),
-        on_submit=on_submit,
+        on_submit=submitted if on_submit is not None else None,
         keyboard_type=keyboard or (ft.KeyboardType.MULTILINE if multiline else ft.KeyboardType.TEXT),
     )
     return tid(identifier or f"field-{key}", tf)
+
+
+def shown_text(state: AppState, key: str, wrapped: ft.Control) -> str:
+    """The text field ``wrapped`` (a :func:`field`) shows now, also kept as ``state.drafts[key]``.
+
+    The browser reports every edit twice: a property patch (``value``), applied to the session's
+    control as soon as it arrives, and a ``change`` event, handled later as a separate task. A click
+    can be handled before the last change event (seen in a bench: unlock, lock, unlock again said
+    "wrong passcode"), so a button reads the patched value, not only what change events left.
+    """
+    tf = getattr(wrapped, "content", wrapped)
+    live: Any = None
+    with contextlib.suppress(Exception):  # not mounted (tests building controls directly)
+        live = ft.context.page.session.index.get(tf._i)
+    if live is not None and isinstance(getattr(live, "value", None), str):
+        state.drafts[key] = live.value
+    return state.draft(key)
 
 
 def header(state: AppState, text: str, *, back: bool = False, actions: Sequence[ft.Control] = ()) -> ft.Control:

@@ -6,23 +6,25 @@ import flet as ft
 
 from ..state import AppState
 from .bridge import act
-from .common import button, feedback, field, muted, screen, tid, title
+from .common import button, feedback, field, muted, screen, shown_text, tid, title
 
 __all__ = ["lock_screen"]
 
 
 def lock_screen(state: AppState) -> ft.Control:
     def unlock() -> None:
-        code = state.draft("unlock")
+        code = shown_text(state, "unlock", passcode)
         state.drafts.pop("unlock", None)
         act(state.unlock, code)
+
+    passcode = field(state, "unlock", "Passcode", password=True, on_submit=lambda: unlock(), identifier="passcode")
 
     wait = state.seconds_to_retry()
     items: list[ft.Control] = [
         ft.Container(ft.Icon(ft.Icons.LOCK_OUTLINE, size=48, color=ft.Colors.PRIMARY), padding=8),
         title("Companion is locked", 26),
         muted(f"Enter your passcode to see your records from {state.services.profile.discreet_name}."),
-        field(state, "unlock", "Passcode", password=True, on_submit=lambda: unlock(), identifier="passcode"),
+        passcode,
     ]
     if wait > 0:
         items.append(tid("lockout", ft.Text(f"Too many wrong tries. You can try again in {wait} s.",

@@ -9,7 +9,7 @@ from ..models import Result
 from ..state import AppState
 from ..state.formatting import long_date
 from .bridge import act, handler
-from .common import button, card, empty_note, feedback, field, header, muted, screen, tid
+from .common import button, card, empty_note, feedback, field, header, muted, screen, shown_text, tid
 
 __all__ = ["result_screen", "results_screen"]
 
@@ -51,15 +51,17 @@ def results_screen(state: AppState) -> ft.Control:
 
 def _ask_passcode(state: AppState, r: Result) -> list[ft.Control]:
     def reveal() -> None:
-        code = state.draft("reveal")
+        code = shown_text(state, "reveal", passcode)
         state.drafts.pop("reveal", None)
         act(state.reveal_result, r.id, code)
+
+    passcode = field(state, "reveal", "Passcode", password=True, on_submit=lambda: reveal(),
+                     identifier="reveal-passcode")
 
     return [card([ft.Row([ft.Icon(ft.Icons.LOCK_OUTLINE), ft.Text("This result is protected",
                                                                   weight=ft.FontWeight.W_600)]),
                   muted("Enter your passcode to see it. It hides again when you leave this screen."),
-                  field(state, "reveal", "Passcode", password=True, on_submit=lambda: reveal(),
-                        identifier="reveal-passcode"),
+                  passcode,
                   button("reveal", "Show result", reveal, icon_name="VISIBILITY")], identifier="result-protected")]
 
 

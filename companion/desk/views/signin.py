@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import flet as ft
 
 from ..state import DeskState
-from .common import act, button, field, heading, muted, tid
+from .common import act, button, field, heading, muted, shown_text, tid
 
 __all__ = ["signin_screen"]
 
 
 def signin_screen(state: DeskState) -> ft.Control:
-    submit = act(state.sign_in)
+    def submit(*_e: Any) -> None:
+        shown_text(state, "signin.name", name)
+        shown_text(state, "signin.password", password)
+        act(state.sign_in)()
+
+    name = field(state, "signin.name", "Your name", identifier="signin-name", on_submit=submit, autofocus=True)
+    password = field(state, "signin.password", "Password", password=True, identifier="signin-password",
+                     on_submit=submit)
     items: list[ft.Control] = [
         heading("Clinic desk", 30),
         muted("Sign in with your name and desk password.", 16),
-        field(state, "signin.name", "Your name", identifier="signin-name", on_submit=submit, autofocus=True),
-        field(state, "signin.password", "Password", password=True, identifier="signin-password", on_submit=submit),
+        name,
+        password,
     ]
     if state.signin_note:
         items.append(tid("signin-note", ft.Container(
