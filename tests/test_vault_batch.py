@@ -289,3 +289,14 @@ def test_incremental_encoding_matches_a_full_encoding_through_every_kind_of_chan
         assert reopened.messages.all() == expected and "k" not in reopened.meta
     finally:
         reopened.close()
+
+
+def test_a_dropped_table_is_encoded_afresh(new_vault: Vault) -> None:
+    """TinyDB's drop_table names no ids; the same ids coming back in another order must not keep the old order."""
+    storage = new_vault._storage
+    new_vault.messages.upsert_many([_msg(0), _msg(1)])
+    with new_vault.batch():
+        new_vault._db.drop_table("message")
+        new_vault._db.table("message").put_many({"m1": {"x": 1}, "m0": {"x": 0}})  # type: ignore[attr-defined]
+    assert storage._encoder.encode(storage.read()) == encode_document(storage.read())
+    assert list(storage.read()["message"]) == ["m1", "m0"]

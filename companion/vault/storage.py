@@ -105,6 +105,12 @@ class RecordTable(Table):
 class _VaultDatabase(TinyDB):
     table_class = RecordTable
 
+    def drop_table(self, name: str) -> None:
+        """Dropping rewrites the document in place without naming ids: the encoder must forget the table."""
+        if isinstance(self.storage, EncryptedStorage):
+            self.storage.forget(name, None)
+        super().drop_table(name)
+
 
 def open_database(storage: EncryptedStorage) -> TinyDB:
     """A TinyDB over ``storage`` whose tables are :class:`RecordTable`."""
