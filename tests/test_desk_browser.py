@@ -125,6 +125,8 @@ def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
     by_id(page, "toast").wait_for(timeout=10_000)
     by_id(page, "pair-device").click()
     by_id(page, "pairing-code").wait_for(timeout=10_000)
+    page.mouse.move(800, 400)
+    page.mouse.wheel(0, -5000)  # back to the top: the code, the QR and the patient's summary
     _shoot(page, "patient")
     cli(vault, "sync", check=True)
     shown = json.loads(cli(vault, "show", "messages", "--json", check=True).stdout)
