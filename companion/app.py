@@ -68,8 +68,12 @@ def desktop_available() -> bool:
 
 
 def run_app(vault_dir: Path, profile: ClinicProfile, *, web: bool, port: int, host: str = "127.0.0.1",
-            state: AppState | None = None) -> None:
-    """Run the app until its window closes or the process is stopped (web mode serves with no CDN)."""
+            state: AppState | None = None, packaged: bool = False) -> None:
+    """Run the app until its window closes or the process is stopped (web mode serves with no CDN).
+
+    ``packaged``: started from a ``flet build`` package (``main.py``), where Flet's
+    own embedding (phone, desktop bundle) hosts the app.
+    """
     state = state or build_state(vault_dir, profile)
     stop = threading.Event()
     threading.Thread(target=_clock, args=(state, stop), name="companion-clock", daemon=True).start()
@@ -78,7 +82,9 @@ def run_app(vault_dir: Path, profile: ClinicProfile, *, web: bool, port: int, ho
         mount(page, state)
 
     try:
-        if web or not desktop_available():
+        if packaged:
+            ft.run(main, assets_dir=str(assets_dir()))
+        elif web or not desktop_available():
             ft.run(main, view=ft.AppView.WEB_BROWSER, host=host, port=port, no_cdn=True,
                    assets_dir=str(assets_dir()))
         else:
