@@ -151,3 +151,31 @@ def test_an_empty_passcode_is_never_an_attempt(populated_state: AppState) -> Non
         assert await ui.until(lambda: "next-appointment" in ui.ids())
 
     _drive(populated_state, scenario)
+
+
+def test_rerender_between_edit_and_change_event_keeps_the_typed_text(populated_state: AppState) -> None:
+    """The browser patches ``value`` first and sends ``change`` later; a re-render in between (a live
+    sync, a banner) used to send the older draft back and empty the field (the browser test's reveal
+    passcode). The text the browser has wins, unless the app itself changed the draft (sent: cleared)."""
+    populated_state.go("thread", "general")
+
+    async def scenario(ui: ViewHarness) -> None:
+        sent: list[str] = []
+        record = ui.conn.send_message
+
+        def recorder(message: object) -> None:
+            sent.append(repr(message))
+            record(message)  # type: ignore[arg-type]
+
+        ui.conn.send_message = recorder  # type: ignore[method-assign]
+        compose = ui.by_id("compose")
+        ui.session.apply_patch(compose._i, {"value": "typed, change event not handled yet"})
+        populated_state.notify()  # a background re-render before the change event
+        await ui.settle()
+        assert ui.by_id("compose").value == "typed, change event not handled yet"
+        assert not any("'value', ''" in m for m in sent), sent
+        await ui.fire(ui.by_id("compose"), "change", "typed, change event not handled yet")
+        await ui.click("send")
+        assert await ui.until(lambda: ui.by_id("compose").value == "")  # the app cleared it: that is shown
+
+    _drive(populated_state, scenario)

@@ -8,13 +8,13 @@ text or tooltip that screen readers announce. Buttons are at least 48 px high.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import flet as ft
 
 from ..state import AppState
+from .field_text import mounted_text, note_typed, remember_field, render_text
 
 __all__ = [
     "button",
@@ -76,23 +76,25 @@ def field(state: AppState, key: str, label: str, *, password: bool = False, mult
     """A text field whose text lives in ``state.drafts[key]`` (re-renders never clear what was typed).
 
     Enter submits the text the submit event carries (the browser's own copy); a button reads the
-    field with :func:`shown_text` rather than trusting that the last change event was handled.
+    field with :func:`shown_text` rather than trusting that the last change event was handled. A
+    re-render never puts back an older text over what the browser has (:mod:`.field_text`).
     """
     if key not in state.drafts and default:
         state.drafts[key] = default
 
     def submitted(e: Any) -> None:
-        state.set_draft(key, typed_text(e))
+        note_typed(state, key, typed_text(e))
         if on_submit is not None:
             on_submit()
 
     tf = ft.TextField(
-        label=label, value=state.draft(key), password=password, can_reveal_password=password,
+        label=label, value=render_text(state, key), password=password, can_reveal_password=password,
         multiline=multiline, min_lines=3 if multiline else None, max_lines=6 if multiline else 1,
-        hint_text=hint, on_change=lambda e: state.set_draft(key, typed_text(e)),
+        hint_text=hint, on_change=lambda e: note_typed(state, key, typed_text(e)),
         on_submit=submitted if on_submit is not None else None,
         keyboard_type=keyboard or (ft.KeyboardType.MULTILINE if multiline else ft.KeyboardType.TEXT),
     )
+    remember_field(state, key, tf)
     return tid(identifier or f"field-{key}", tf)
 
 
@@ -104,12 +106,9 @@ def shown_text(state: AppState, key: str, wrapped: ft.Control) -> str:
     can be handled before the last change event (seen in a bench: unlock, lock, unlock again said
     "wrong passcode"), so a button reads the patched value, not only what change events left.
     """
-    tf = getattr(wrapped, "content", wrapped)
-    live: Any = None
-    with contextlib.suppress(Exception):  # not mounted (tests building controls directly)
-        live = ft.context.page.session.index.get(tf._i)
-    if live is not None and isinstance(getattr(live, "value", None), str):
-        state.drafts[key] = live.value
+    live = mounted_text(getattr(wrapped, "content", wrapped))
+    if live is not None:
+        note_typed(state, key, live)
     return state.draft(key)
 
 

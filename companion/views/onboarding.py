@@ -6,7 +6,8 @@ import flet as ft
 
 from ..state import AppState, passcode_strength
 from .bridge import act
-from .common import button, feedback, field, muted, screen, tid, title, typed_text
+from .common import button, feedback, field, muted, screen, shown_text, tid, title, typed_text
+from .field_text import note_typed, remember_field, render_text
 
 __all__ = ["onboarding_screen"]
 
@@ -23,23 +24,28 @@ def _strength(state: AppState) -> ft.Control:
 
 
 def _passcode_step(state: AppState) -> list[ft.Control]:
-    def create() -> None:
-        act(state.create_passcode, state.draft("new.passcode"), state.draft("new.confirm"))
+    def create() -> None:  # the texts on screen at the click (see shown_text)
+        act(state.create_passcode, shown_text(state, "new.passcode", strength_field),
+            shown_text(state, "new.confirm", confirm))
 
     def typed(e: ft.Event[ft.TextField]) -> None:
-        state.set_draft("new.passcode", typed_text(e))
+        note_typed(state, "new.passcode", typed_text(e))
         state.notify()  # the strength meter follows the typing
 
-    strength_field = tid("field-new.passcode", ft.TextField(
-        label="Choose a passcode", value=state.draft("new.passcode"), password=True, can_reveal_password=True,
-        on_change=typed, helper="At least 8 characters. A short sentence is easy to remember."))
+    text_field = ft.TextField(
+        label="Choose a passcode", value=render_text(state, "new.passcode"), password=True,
+        can_reveal_password=True, on_change=typed,
+        helper="At least 8 characters. A short sentence is easy to remember.")
+    remember_field(state, "new.passcode", text_field)
+    strength_field = tid("field-new.passcode", text_field)
+    confirm = field(state, "new.confirm", "Type it again", password=True, on_submit=lambda: create())
     return [
         title("Welcome", 28),
         muted("Your appointments, results and messages from the clinic are kept on this device, "
               "encrypted with a passcode only you know."),
         strength_field,
         _strength(state),
-        field(state, "new.confirm", "Type it again", password=True, on_submit=lambda: create()),
+        confirm,
         button("create-passcode", "Create passcode", create, icon_name="LOCK_OUTLINE"),
         muted("If you forget the passcode, nobody can recover the records on this device — "
               "but the clinic can pair the app again."),
@@ -50,15 +56,17 @@ def _pair_step(state: AppState) -> list[ft.Control]:
     profile = state.services.profile
     default_url = state.snapshot.status.server_url or profile.server_url or ""
 
-    def pair() -> None:
-        act(state.pair, state.draft("pair.url", default_url), state.draft("pair.code"))
+    def pair() -> None:  # the texts on screen at the click (see shown_text)
+        act(state.pair, shown_text(state, "pair.url", url), shown_text(state, "pair.code", code))
 
+    url = field(state, "pair.url", "Clinic server address", default=default_url, keyboard=ft.KeyboardType.URL)
+    code = field(state, "pair.code", "Pairing code", hint="e.g. K7Q-4MZ-9TD", on_submit=lambda: pair())
     return [
         title("Connect to your clinic", 26),
         muted(f"Ask {profile.discreet_name} at the front desk for a pairing code. "
               "It works once and only for a short time."),
-        field(state, "pair.url", "Clinic server address", default=default_url, keyboard=ft.KeyboardType.URL),
-        field(state, "pair.code", "Pairing code", hint="e.g. K7Q-4MZ-9TD", on_submit=lambda: pair()),
+        url,
+        code,
         button("pair", "Connect", pair, icon_name="LINK", disabled=state.busy is not None),
     ]
 

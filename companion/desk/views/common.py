@@ -8,12 +8,12 @@ browser tests use, and a visible label. Fields keep their text in ``state.drafts
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import flet as ft
 
+from ...views.field_text import mounted_text, note_typed, remember_field, render_text
 from ..state import DeskState
 
 __all__ = ["BODY", "act", "button", "choice", "field", "feedback", "heading", "muted", "pill", "screen", "section",
@@ -80,18 +80,20 @@ def field(state: DeskState, key: str, label: str, *, password: bool = False, mul
           identifier: str | None = None, expand: bool = False, autofocus: bool = False) -> ft.Control:
     def changed(e: Any) -> None:
         data = getattr(e, "data", None)
-        state.set_draft(key, data if isinstance(data, str) else str(getattr(e.control, "value", "") or ""))
+        note_typed(state, key, data if isinstance(data, str) else str(getattr(e.control, "value", "") or ""))
 
     def submitted(e: Any) -> None:
         changed(e)  # the submit event carries the browser's own copy of the text
         if on_submit is not None:
             on_submit(e)
 
-    tf = ft.TextField(label=label, value=state.draft(key), password=password, can_reveal_password=password,
+    # a re-render never puts back an older text over what the browser has (companion.views.field_text)
+    tf = ft.TextField(label=label, value=render_text(state, key), password=password, can_reveal_password=password,
                       multiline=multiline, min_lines=3 if multiline else None, max_lines=12 if multiline else 1,
                       hint_text=hint, on_change=changed, on_submit=submitted if on_submit is not None else None,
                       width=width, expand=expand,
                       text_size=BODY, autofocus=autofocus, shift_enter=multiline)
+    remember_field(state, key, tf)
     return tid(identifier or f"field-{key}", tf)
 
 
@@ -101,12 +103,9 @@ def shown_text(state: DeskState, key: str, wrapped: ft.Control) -> str:
     The browser patches a field's ``value`` as soon as it is edited and sends a ``change`` event
     handled later as its own task: a click may be handled first, so a button reads the patched value.
     """
-    tf = getattr(wrapped, "content", wrapped)
-    live: Any = None
-    with contextlib.suppress(Exception):  # not mounted (controls built directly in a test)
-        live = ft.context.page.session.index.get(tf._i)
-    if live is not None and isinstance(getattr(live, "value", None), str):
-        state.set_draft(key, live.value)
+    live = mounted_text(getattr(wrapped, "content", wrapped))
+    if live is not None:
+        note_typed(state, key, live)
     return state.draft(key)
 
 

@@ -1,0 +1,83 @@
+"""What a text field shows after a re-render: the browser's text, unless the app changed the draft.
+
+The browser reports an edit twice: a ``value`` patch, applied to the session's control as soon as it
+arrives, and a ``change`` event, handled later as its own task. A screen keeps a field's text in a
+draft (``drafts[key]``) that change events update. If anything re-renders in between — a live sync,
+a reminder banner, the idle clock — a field built from the draft carries the text as it was *before*
+the last edit, Flet sends that older value, and the browser replaces what was just typed (seen in the
+browser test: the result passcode field emptied itself right after it was typed, and stayed empty).
+
+So a field is built with :func:`render_text`: as long as the draft is what the field's own events
+last reported (nobody else changed it), the text the mounted control holds now wins and becomes the
+draft; when the app changed the draft itself (cleared after sending, a default, a sign-out), the
+draft wins and the field shows it. Works for any owner with a ``drafts`` dict (the app, the desk).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import flet as ft
+
+__all__ = ["mounted_text", "note_typed", "remember_field", "render_text"]
+
+
+@dataclass
+class _Memory:
+    typed: dict[str, str] = field(default_factory=dict)  # what each field's events/reads last reported
+    fields: dict[str, Any] = field(default_factory=dict)  # the TextField last built for each key
+
+
+_MEMORY: weakref.WeakKeyDictionary[Any, _Memory] = weakref.WeakKeyDictionary()
+
+
+def _memory(owner: Any) -> _Memory:
+    mem = _MEMORY.get(owner)
+    if mem is None:
+        mem = _MEMORY[owner] = _Memory()
+    return mem
+
+
+def mounted_text(control: Any) -> str | None:
+    """The text the session's mounted copy of ``control`` holds now (patched by the browser), if any."""
+    live: Any = None
+    with contextlib.suppress(Exception):  # not mounted (tests building controls directly)
+        live = ft.context.page.session.index.get(control._i)
+    value = getattr(live, "value", None)
+    return value if isinstance(value, str) else None
+
+
+def note_typed(owner: Any, key: str, text: str) -> None:
+    """Record ``text`` as what the field ``key`` reported (a change/submit event or a read at a click)."""
+    setter = getattr(owner, "set_draft", None)
+    if callable(setter):
+        setter(key, text)
+    else:
+        owner.drafts[key] = text
+    _memory(owner).typed[key] = text
+
+
+def render_text(owner: Any, key: str) -> str:
+    """The text to build field ``key`` with (see the module docstring); keeps ``owner.drafts`` in step."""
+    mem = _memory(owner)
+    drafts: dict[str, str] = owner.drafts
+    draft = drafts.get(key)
+    previous = mem.fields.get(key)
+    if previous is not None and draft == mem.typed.get(key):
+        live = mounted_text(previous)
+        if live is not None:
+            drafts[key] = mem.typed[key] = live
+            return live
+    if draft is None:
+        mem.typed.pop(key, None)
+    else:
+        mem.typed[key] = draft
+    return draft or ""
+
+
+def remember_field(owner: Any, key: str, control: Any) -> None:
+    """Remember ``control`` as the field now built for ``key`` (read back by the next render)."""
+    _memory(owner).fields[key] = control
