@@ -145,7 +145,7 @@ def corrupt_page(draw: st.DrawFn) -> dict[str, Any] | list[Any] | Any:
 @st.composite
 def corrupt_push_answer(draw: st.DrawFn, sent: list[str]) -> Any:
     """A push answer with exactly one guaranteed defect (decoded JSON)."""
-    results = [{"id": mid, "status": "applied", "reason": None} for mid in sent]
+    results: list[Any] = [{"id": mid, "status": "applied", "reason": None} for mid in sent]
     answer: dict[str, Any] = {"results": results}
     how = draw(st.sampled_from(["top-type", "results-type", "item-type", "unknown-id", "bad-status", "missing-id",
                                 "bad-reason"]))

@@ -53,6 +53,7 @@ class Device:
         c = self.clinic
         for _ in range(n):
             roll = self.rng.random()
+            payload: dict[str, object]
             if roll < 0.75:
                 kind, payload = "message.send", {"body": f"{self.name} note {len(self.queued)}",
                                                  "thread": self.rng.choice(["general", "billing", "results"])}

@@ -42,8 +42,8 @@ from tests.hostile_answers import (
 )
 
 ONCE = RetryPolicy.once()
-SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-            "derandomize": True}
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+                    derandomize=True)
 
 
 class Hostile:
@@ -102,7 +102,7 @@ def _refused(run: Callable[[], Any]) -> CompanionError:
     raise AssertionError("a malformed answer was accepted")
 
 
-@settings(max_examples=500, **SETTINGS)
+@settings(SETTINGS, max_examples=500)
 @given(page=corrupt_page())
 def test_generated_malformed_pages_change_nothing(seeded: tuple[Vault, Path], page: Any) -> None:
     vault, folder = seeded
@@ -114,7 +114,7 @@ def test_generated_malformed_pages_change_nothing(seeded: tuple[Vault, Path], pa
     assert vault_bytes(folder) == before
 
 
-@settings(max_examples=300, **SETTINGS)
+@settings(SETTINGS, max_examples=300)
 @given(data=st.data())
 def test_generated_malformed_push_answers_change_nothing(seeded: tuple[Vault, Path], data: st.DataObject) -> None:
     vault, folder = seeded
@@ -133,7 +133,7 @@ def test_generated_malformed_push_answers_change_nothing(seeded: tuple[Vault, Pa
 error_statuses = st.integers(300, 599).filter(lambda s: not 200 <= s < 300)
 
 
-@settings(max_examples=200, **SETTINGS)
+@settings(SETTINGS, max_examples=200)
 @given(status=st.one_of(st.just(200), error_statuses), body=raw_bodies())
 def test_generated_raw_bodies_and_statuses_through_synchronize(synced: Vault, status: int, body: bytes) -> None:
     vault = synced

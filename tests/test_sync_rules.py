@@ -130,6 +130,7 @@ def test_rate_limits_are_respected_and_5xx_recovers() -> None:
         value = next(answers)
         if isinstance(value, Exception):
             raise value
+        assert isinstance(value, str)
         return value
 
     assert with_retries(flaky, RetryPolicy(), clock=lambda: now[0], sleep=sleep, rng=lambda: 0.0) == "ok"

@@ -126,7 +126,11 @@ def test_pair_over_pinned_https_stores_the_pin(ca: trustme.CA, tmp_path: Path) -
 
 def test_pair_refuses_plain_http_to_a_remote_host_without_connecting(tmp_path: Path) -> None:
     calls: list[httpx.Request] = []
-    transport = httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(500))
+    def refuse(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(500)
+
+    transport = httpx.MockTransport(refuse)
     with Vault.create(tmp_path / "v", PASSCODE, kdf=ScryptParams.fast()) as vault:
         with pytest.raises(InsecureServer, match="https"):
             pair(vault, "http://clinic.example", "CODE", client=httpx.Client(transport=transport))

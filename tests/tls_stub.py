@@ -25,8 +25,9 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-PAIRING = {"device_id": "dev_tls", "token": "tok-tls-secret", "patient_id": "pat_tls", "clinic": {"name": "TLS clinic"}}
-EMPTY_PAGE = {"changes": [], "cursor": "c0", "has_more": False}
+PAIRING: dict[str, object] = {"device_id": "dev_tls", "token": "tok-tls-secret", "patient_id": "pat_tls",
+                              "clinic": {"name": "TLS clinic"}}
+EMPTY_PAGE: dict[str, object] = {"changes": [], "cursor": "c0", "has_more": False}
 
 
 async def stub_app(scope: Scope, receive: Receive, send: Send) -> None:
