@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.browser import by_id, fill
+from tests.fixtures.browser import by_id, enable_semantics, fill
 from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
 from tests.fixtures.sync import cli
 from tests.server_harness import ServerProcess, mutation
@@ -31,8 +31,7 @@ SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 def _open_desk(new_page: Callable[..., Any], server: ServerProcess) -> Any:
     page = new_page(1280, 800)
     page.goto(server.url("/"))  # redirects to /desk/
-    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=30_000)
-    page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+    enable_semantics(page)
     page.wait_for_function("document.title === 'Clinic desk'", timeout=15_000)
     return page
 
