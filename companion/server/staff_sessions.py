@@ -4,6 +4,12 @@
   verifies the argon2id hash, and on success stores only the SHA-256 of a fresh 256-bit token.
   Every attempt is audited: success, wrong password, refused by backoff — never the password,
   and never a name that matches no account (it may be a password typed into the wrong field).
+  The check and the failure are one step: a write transaction (writers are serialised, see
+  :meth:`Database.write`) counts the recent failures and, unless the caller must wait, records
+  this attempt as a failure *before* the slow hash runs (a reservation). Success deletes the
+  reservation. So however many guesses arrive at once, only the free tries reach the hash; the
+  rest are refused with 429. Unknown names are hashed against a dummy hash, so a wrong name
+  costs the same time as a wrong password and timing does not tell which names exist.
 - :func:`authenticate_session` admits a token until it is signed out, idles out
   (``Settings.session_idle``) or reaches its absolute lifetime (``Settings.session_max``), or
   the account is revoked. Requests marked background (the desk's inbox poll) do not count as
@@ -74,24 +80,38 @@ def who(member: StaffPrincipal) -> dict[str, Any]:
     return {"id": member.id, "name": member.name, "role": member.role, "permissions": allowed}
 
 
+def _reserve_attempt(ctx: ServerContext, name: str, account_key: str, address_key: str,
+                     now: datetime) -> tuple[dict[str, Any] | None, int, list[int]]:
+    """``(account, wait, reservation ids)``: one write transaction, so concurrent attempts are
+    counted one after another and none slips past the limit while another is being hashed."""
+    free = ctx.settings.signin_free
+    with ctx.db.write() as tx:
+        account = find_account(tx.conn, name)
+        wait = max(_wait_for(tx.conn, account_key, free, now),
+                   _wait_for(tx.conn, address_key, free * ADDRESS_FACTOR, now))
+        if wait > 0:
+            return account, wait, []
+        tx.execute(sa.delete(signin_failures).where(  # what no longer counts (the index covers this)
+            signin_failures.c.key.in_((account_key, address_key)), signin_failures.c.at <= now - FAILURE_WINDOW))
+        ids = [tx.execute(sa.insert(signin_failures).values(key=key, at=now).returning(signin_failures.c.id))
+               .scalar_one() for key in (account_key, address_key)]
+    return account, 0, ids
+
+
 def sign_in(ctx: ServerContext, name: str, password: str, address: str) -> dict[str, Any]:
     """A new session for the named account, or :class:`ApiError` 401 (wrong) / 429 (backing off)."""
     settings, now = ctx.settings, ctx.now()
     account_key, address_key = _account_key(name), "address:" + address[:60]
-    with ctx.db.read() as conn:
-        account = find_account(conn, name)
-        wait = max(_wait_for(conn, account_key, settings.signin_free, now),
-                   _wait_for(conn, address_key, settings.signin_free * ADDRESS_FACTOR, now))
+    account, wait, reserved = _reserve_attempt(ctx, name, account_key, address_key, now)
     actor = _principal(account) if account else _ANONYMOUS
     target = f"staff:{account['id']}" if account else None
     if wait > 0:
         ctx.audit.record_later(actor, "staff.signin_refused", target=target, detail={"wait": wait}, address=address)
         raise ApiError(429, "rate_limited", f"too many wrong passwords: try again in {wait} seconds",
                        {"Retry-After": str(wait)})
-    if account is None or not verify_password(account["password_hash"], password):
-        with ctx.db.append() as conn:
-            conn.execute(sa.insert(signin_failures), [{"key": account_key, "at": now},
-                                                      {"key": address_key, "at": now}])
+    # Always hash (the dummy hash for an unknown name), outside the transaction: it is slow.
+    matches = verify_password(account["password_hash"] if account else None, password)
+    if account is None or not matches:  # the reservation stays: it is this failure
         ctx.audit.record_later(actor, "staff.signin_failed", target=target,
                                detail={"known_account": account is not None}, address=address)
         raise ApiError(401, "bad_credentials", "wrong name or password")
@@ -103,7 +123,8 @@ def sign_in(ctx: ServerContext, name: str, password: str, address: str) -> dict[
         tx.execute(sa.insert(staff_sessions).values(
             id=session_id, staff_id=account["id"], token_hash=hash_secret(token), created_at=now, last_used_at=now,
             expires_at=expires, ended_at=None, address=address[:64]))
-        tx.execute(sa.delete(signin_failures).where(signin_failures.c.key == account_key))
+        tx.execute(sa.delete(signin_failures).where(sa.or_(signin_failures.c.key == account_key,
+                                                           signin_failures.c.id.in_(reserved))))
         ctx.audit.record(tx, member, "staff.signin", target=f"session:{session_id}", address=address)
     return {"token": token, "session_id": session_id, "expires_at": iso(expires),
             "idle_seconds": settings.session_idle, "staff": who(member)}
