@@ -105,3 +105,54 @@ def test_subscribers_hear_every_intent(populated_state: AppState) -> None:
     unsubscribe()
     populated_state.go("home")
     assert len(seen) >= 2 and seen == sorted(seen)  # reminder banners may notify too
+
+
+# --- several sessions (browser tabs) of one app process share one vault -----------------------
+
+
+def test_a_second_session_starts_locked_and_must_prove_the_passcode(populated_state: AppState) -> None:
+    first = populated_state
+    second = AppState(first.services, first.host)
+    second.start()
+    assert second.phase == "locked" and second.vault is None
+    assert second.snapshot.next_appointment is None  # nothing of what the first tab unlocked
+    second.unlock("not the passcode")
+    assert second.phase == "locked" and second.error and "passcode" in second.error.lower()
+    second.unlock(PASSCODE)
+    assert second.phase == "unlocked" and second.snapshot.next_appointment is not None
+    assert second.vault is first.vault  # one open vault (one file lock) for the process
+    second.shutdown()
+
+
+def test_wrong_passcodes_in_another_session_count_toward_the_vault_lockout(populated_state: AppState) -> None:
+    other = AppState(populated_state.services, populated_state.host)
+    other.start()
+    for _ in range(6):
+        other.unlock("not the passcode")
+    assert other.retry_at is not None and other.error and "try again" in other.error
+    other.unlock(PASSCODE)  # refused before the KDF: the wait runs for every session
+    assert other.phase == "locked"
+
+
+def test_the_vault_closes_only_when_the_last_session_locks(populated_state: AppState) -> None:
+    first = populated_state
+    second = AppState(first.services, first.host)
+    second.start()
+    second.unlock(PASSCODE)
+    first.lock()
+    assert first.vault is None and first.snapshot.next_appointment is None
+    assert second.phase == "unlocked" and second.snapshot.next_appointment is not None
+    second.shutdown()  # the tab closed
+    assert first.host.vault is None
+    Vault.open(first.services.vault_dir, PASSCODE).close()  # the file lock is free again
+
+
+def test_wiping_in_one_session_locks_the_others(populated_state: AppState) -> None:
+    first = populated_state
+    second = AppState(first.services, first.host)
+    second.start()
+    second.unlock(PASSCODE)
+    first.unpair_and_wipe("WIPE")
+    assert second.vault is None and second.phase == "onboarding"
+    assert second.toast and "another window" in second.toast
+    assert not Vault.exists(first.services.vault_dir)

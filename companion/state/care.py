@@ -122,5 +122,4 @@ class CareIntents(StateCore):
             for message in unread:
                 queue_mutation(vault, "message.read", {"message_id": message.id}, now=self.now())
         self.refresh()
-        if self._live is not None:
-            self._live.nudge()
+        self.host.nudge()

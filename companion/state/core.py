@@ -23,8 +23,9 @@ from ..errors import CompanionError, VaultError
 from ..sync.outbox import queue_mutation
 from ..vault import Vault
 from .observable import Observable
-from .services import LiveHandle, Services
+from .services import Services
 from .snapshot import Snapshot, build_snapshot, empty_snapshot
+from .vault_host import VaultHost
 
 __all__ = ["Banner", "Route", "StateCore", "intent"]
 
@@ -81,10 +82,12 @@ def intent(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R 
 class StateCore(Observable):
     """Data every screen reads; see the module docstring."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, host: VaultHost | None = None) -> None:
         super().__init__()
         self.services = services
-        self.vault: Vault | None = None
+        # The process's one open vault, shared with the other sessions that proved the passcode.
+        self.host = host or VaultHost(services)
+        self.vault: Vault | None = None  # set while THIS session is unlocked
         self.phase = "onboarding"
         self.onboarding_step = "passcode"  # passcode | pair | syncing
         self.route = Route()
@@ -101,7 +104,6 @@ class StateCore(Observable):
         self.retry_at: float | None = None  # monotonic time the lock screen may try again
         self.revealed: set[str] = set()  # sensitive results shown after the passcode was asked again
         self.last_activity = time.monotonic()
-        self._live: LiveHandle | None = None
 
     # --- plumbing shared by intents ------------------------------------------------------
 
@@ -131,8 +133,7 @@ class StateCore(Observable):
         self.refresh()
         online = self.live_state in ("idle", "syncing")
         self.toast = done if online else "Saved on this device. It goes to the clinic when you are back online."
-        if self._live is not None:
-            self._live.nudge()
+        self.host.nudge()
         return entry.id
 
     def go(self, name: str, arg: str | None = None) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 from ..errors import ConfigError, RecordError, SyncError
 from ..reminders import ReminderSettings, load_settings, update_settings
-from ..vault import Vault
 from .core import Route, intent
 from .exporting import export_records
 from .session import PRIVACY_KEY, SessionIntents, _Verifier
@@ -97,8 +96,8 @@ class SettingsIntents(SessionIntents):
     def sync_now(self) -> None:
         """Sync at once (also pushes what is queued); reports the outcome in one line."""
         vault = self.require_vault()
-        if self._live is not None:
-            self._live.nudge()
+        if self.host.live:
+            self.host.nudge()
             self.toast = "Syncing with your clinic…"
             return
         self.busy = "Syncing…"
@@ -141,11 +140,8 @@ class SettingsIntents(SessionIntents):
         """Remove every record and the passcode from this device (typed confirmation required)."""
         if confirm_text.strip().upper() != "WIPE":
             raise RecordError("confirmation", 'type WIPE to confirm')
-        self._stop_background()
-        if self.vault is not None:
-            self.vault.close()
-            self.vault = None
-        Vault.wipe(self.services.vault_dir)
+        self.host.wipe(self)
+        self.vault = None
         self.drafts.clear()
         self.revealed.clear()
         self.snapshot = empty_snapshot(self.now())

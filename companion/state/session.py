@@ -1,8 +1,10 @@
 """Session intents: create a passcode, pair, unlock, lock (on demand and after idle), re-ask the passcode.
 
-The vault is open only while the app is unlocked: :meth:`SessionIntents.lock`
-stops the background work (live sync, reminders), closes the vault (the keys
-are forgotten) and drops everything read from it. Failed unlocks back off in
+Each session (a browser tab of the local web app, or the desktop window) starts
+locked and unlocks on its own through the process's :class:`~.vault_host.VaultHost`:
+:meth:`SessionIntents.lock` drops everything this session read, and the host
+closes the vault (the keys are forgotten) and stops the background work (live
+sync, reminders) when no session holds it any more. Failed unlocks back off in
 the vault itself (``LockedOut.retry_after``), so the lock screen only shows the
 countdown; quitting the app cannot reset it.
 
@@ -17,11 +19,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 import time
 
 from ..errors import LockedOut, SyncError, VaultBusy, WeakPasscode
-from ..reminders import InAppNotifier, ReminderLoop
 from ..vault import Vault
 from ..vault.passcode import check_new_passcode
 from .core import Route, StateCore, intent
@@ -61,27 +61,11 @@ class _Verifier:
         return hmac.compare_digest(self.digest, self._hash(passcode))
 
 
-class _ReminderThread:
-    """Runs the reminder loop in a background thread while the vault is open."""
-
-    def __init__(self, loop: ReminderLoop) -> None:
-        self.loop = loop
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=loop.run, args=(self.stop_event,), kwargs={"interval": 30.0},
-                                       name="companion-reminders", daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.thread.join(timeout=5.0)
-
-
 class SessionIntents(StateCore):
     """Life cycle of the unlocked session (see module docstring)."""
 
     _verifier: _Verifier | None = None
     _reveal_failures = 0
-    _reminders: _ReminderThread | None = None
 
     def start(self) -> None:
         """Decide the first screen: onboarding on a fresh device, else the lock screen."""
@@ -99,7 +83,7 @@ class SessionIntents(StateCore):
         self.busy = "Creating your encrypted store…"
         self.notify()
         try:
-            self.vault = Vault.create(self.services.vault_dir, passcode)
+            self.vault = self.host.create(self, passcode)
         finally:
             self.busy = None
         self._verifier = _Verifier(passcode)
@@ -141,7 +125,7 @@ class SessionIntents(StateCore):
         self.busy = "Unlocking…"
         self.notify()
         try:
-            self.vault = Vault.open(self.services.vault_dir, passcode)
+            self.vault = self.host.unlock(self, passcode)
         except LockedOut as exc:
             self.retry_at = time.monotonic() + exc.retry_after
             raise
@@ -164,7 +148,6 @@ class SessionIntents(StateCore):
         return max(0, int(self.retry_at - time.monotonic() + 0.999))
 
     def _enter_unlocked(self) -> None:
-        vault = self.require_vault()
         self.refresh()
         status = self.snapshot.status
         if not status.paired and status.state != "revoked":
@@ -174,51 +157,47 @@ class SessionIntents(StateCore):
         self.phase = "unlocked"
         self.route = Route()
         self.touch()
-        if status.paired:
-            self._live = self.services.link.start_live(vault, self._on_synced, self._on_live_state)
-        self._start_reminders(vault)
+        self.live_state, self.live_error = self.host.live_state, self.host.live_error
+        self.host.start_background(paired=status.paired)
 
-    def _start_reminders(self, vault: Vault) -> None:
-        notifier = self.services.notifier
-        fallback = notifier if isinstance(notifier, InAppNotifier) else InAppNotifier("the system notification failed")
-        fallback.subscribe(lambda banner: self.add_banner(banner.title, banner.body))
-        loop = ReminderLoop(vault, notifier, self.services.profile, tz=self.services.tz, fallback=fallback,
-                            clock=self.services.clock)
-        self._reminders = _ReminderThread(loop)
+    # --- what the shared vault's background work reports (see VaultHost) -----------------
 
-    def _on_synced(self) -> None:
+    def vault_synced(self) -> None:
         self.refresh()
         self.notify()
 
-    def _on_live_state(self, state: str, error: str | None) -> None:
+    def vault_live_state(self, state: str, error: str | None) -> None:
         self.live_state, self.live_error = state, error
         if state == "revoked":
             self.refresh()
         self.notify()
 
+    def vault_banner(self, title: str, body: str) -> None:
+        self.add_banner(title, body)
+
+    def vault_closed(self, reason: str) -> None:
+        self._forget()
+        self.toast = reason
+        self.notify()
+
     @intent
     def lock(self) -> None:
-        """Lock now: stop background work, close the vault, forget what was read."""
-        self._stop_background()
+        """Lock this session now: forget what was read; the vault closes when no session holds it."""
         if self.vault is not None:
-            self.vault.close()
+            self.host.release(self)
+        self._forget()
+
+    def _forget(self) -> None:
         self.vault = None
         self._verifier = None
         self.snapshot = empty_snapshot(self.now())
         self.drafts.clear()
         self.revealed.clear()
+        self.banners = []
+        self.live_state = self.live_error = None
         self.route = Route()
         self.phase = "locked" if Vault.exists(self.services.vault_dir) else "onboarding"
         self.onboarding_step = "passcode"
-
-    def _stop_background(self) -> None:
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
-        if self._reminders is not None:
-            self._reminders.stop()
-            self._reminders = None
-        self.live_state = None
 
     def auto_lock_seconds(self) -> float:
         """Idle time before the app locks itself (0 = never); tests may override it."""
@@ -246,10 +225,9 @@ class SessionIntents(StateCore):
             self.notify()
 
     def shutdown(self) -> None:
-        """The app is closing: stop threads and close the vault."""
-        self._stop_background()
+        """This session ends (its tab closed, or the app quits): it no longer holds the vault."""
         if self.vault is not None:
-            self.vault.close()
+            self.host.release(self)
             self.vault = None
 
     # --- sensitive results -------------------------------------------------------------

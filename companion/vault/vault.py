@@ -233,14 +233,7 @@ class Vault:
         check_new_passcode(new)
         with self.lock, _disk_errors("could not change the passcode"):
             self._check_can_rekey()
-            self._throttle.check()
-            slot = self._storage.slot
-        try:  # the slot is authenticated: a KEK that unwraps it yields exactly the vault's DEK
-            dek = slot.unwrap(derive_checked(self._provider, normalise(old), slot.salt, slot.params))
-        except WrongPasscode:
-            with self.lock, _disk_errors("could not change the passcode"):
-                failures = self._throttle.record_failure()
-            raise WrongPasscode(self._throttle.describe_failure(failures)) from None
+        slot, dek = self._prove(old, "could not change the passcode")
         salt = secrets.token_bytes(SALT_BYTES)
         new_slot = KeySlot.create(derive_checked(self._provider, normalise(new), salt, slot.params), dek,
                                   slot.params, salt)
@@ -250,6 +243,32 @@ class Vault:
                 raise VaultError("the passcode was changed by another task meanwhile; try again")
             self._throttle.reset()
             self._storage.rekey(new_slot)
+
+    def verify_passcode(self, passcode: str) -> None:
+        """Check ``passcode`` against this open vault (another window unlocking the same vault).
+
+        :class:`LockedOut` before any KDF work while a wait runs; :class:`WrongPasscode`
+        counted, durably, like a failed unlock; a right passcode resets the count.
+        """
+        self._prove(passcode, "could not check the passcode")
+        with self.lock, _disk_errors("could not check the passcode"):
+            self._throttle.reset()
+
+    def _prove(self, passcode: str, doing: str) -> tuple[KeySlot, bytes]:
+        """The key slot and the data key that ``passcode`` unwraps; failures count toward the lockout.
+
+        The KDF runs outside ``lock``, so other threads keep reading meanwhile.
+        """
+        with self.lock, _disk_errors(doing):
+            self._storage.require_open()
+            self._throttle.check()
+            slot = self._storage.slot
+        try:  # the slot is authenticated: a KEK that unwraps it yields exactly the vault's DEK
+            return slot, slot.unwrap(derive_checked(self._provider, normalise(passcode), slot.salt, slot.params))
+        except WrongPasscode:
+            with self.lock, _disk_errors(doing):
+                failures = self._throttle.record_failure()
+            raise WrongPasscode(self._throttle.describe_failure(failures)) from None
 
     def _check_can_rekey(self) -> None:
         self._storage.require_open()
