@@ -2,7 +2,8 @@
 screening", "window periods", "how results reach you", costs and insurance).
 
 They live in the clinic-wide feed scope, so one row serves every device. Retracting one leaves a
-tombstone there.
+tombstone there. A body holds at most :data:`~.schemas.MAX_ARTICLE_CHARS` (20,000) characters:
+every device downloads every article, so the limit keeps a page of them small (see :mod:`.feed`).
 """
 
 from __future__ import annotations

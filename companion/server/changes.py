@@ -6,6 +6,10 @@ together. ``_write_change`` replaces the record's previous feed row with a new o
 sequence number (the table holds one row per record), checks that the upsert data parses as the
 app will parse it (``models.parse_record``: a record the app would refuse never enters the feed),
 notes the scope for the in-process wake-up and, on PostgreSQL, sends the cross-process NOTIFY.
+
+A record whose JSON as sent is larger than :data:`~companion.sync.protocol.MAX_RECORD_BYTES`
+is refused (:class:`RecordError`, a 422 naming the limit; the transaction rolls back), so every
+change fits in a pull page and every page within what the app accepts (see :mod:`.feed`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import json
 
 import sqlalchemy as sa
 
+from ..errors import RecordError
 from ..models import Record, parse_record
+from ..sync.protocol import MAX_RECORD_BYTES
 from .database import Tx
 from .schema import CLINIC_SCOPE, changes
 from .wakeups import notify_statement
@@ -32,7 +38,11 @@ def publish(tx: Tx, scope: str, record: Record) -> None:
     """Upsert ``record`` into the feed of ``scope`` (a patient id, or CLINIC_SCOPE)."""
     data = record.to_dict()
     parse_record(record.record_kind, data)  # the app must be able to read what we send
-    _write_change(tx, scope, record.record_kind, record.id, json.dumps(data, separators=(",", ":")))
+    text = json.dumps(data, separators=(",", ":"))  # ASCII (escapes), so len() counts bytes
+    if len(text) > MAX_RECORD_BYTES:
+        raise RecordError(record.record_kind, f"too large to send to the app: {len(text)} bytes as sent, the limit "
+                          f"is {MAX_RECORD_BYTES} bytes ({MAX_RECORD_BYTES // 1024} KiB)")
+    _write_change(tx, scope, record.record_kind, record.id, text)
 
 
 def retract(tx: Tx, scope: str, kind: str, record_id: str) -> None:

@@ -8,9 +8,15 @@ same thing (a restored backup) and gets the same answer.
 
 A page is two index range scans on ``changes(scope, seq)`` — the patient's own scope and the
 clinic-wide scope — each limited to ``limit + 1`` rows and merged by ``seq``. Its cost depends on
-the page size, never on how many records the clinic has. The JSON is assembled around each row's
-stored ``data`` text, which was validated when it was written, instead of decoding and
-re-encoding it for every pull.
+the page size, never on how many records the clinic has. The scans read each row's head and the
+*length* of its data; the page takes changes in ``seq`` order until the next one would carry it
+past :data:`~companion.sync.protocol.PAGE_BYTES` (always at least one; ``has_more`` is then
+true), and only then is the data of the chosen rows read. So a page, and what the server holds
+to build it, stays far below the :data:`~companion.sync.protocol.MAX_RESPONSE_BYTES` the app
+accepts, however large the records (each is at most
+:data:`~companion.sync.protocol.MAX_RECORD_BYTES`, checked in :mod:`.changes`). The JSON is
+assembled around each row's stored ``data`` text (ASCII JSON, so characters are bytes), which
+was validated when it was written, instead of decoding and re-encoding it for every pull.
 """
 
 from __future__ import annotations
@@ -25,15 +31,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..sync.protocol import PAGE_BYTES
 from .errors import ApiError
 from .schema import CLINIC_SCOPE, changes
 
-_COLUMNS = (changes.c.seq, changes.c.kind, changes.c.record_id, changes.c.op, changes.c.data)
+_HEAD = (changes.c.seq, changes.c.kind, changes.c.record_id, changes.c.op, sa.func.length(changes.c.data))
+ChangeRow = tuple[int, str, str, str, str | None]
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    rows: list[tuple[int, str, str, str, str | None]]
+    rows: list[ChangeRow]
     has_more: bool
     last_seq: int
 
@@ -61,7 +69,7 @@ def decode_cursor(epoch: str, cursor: str | None) -> int:
 
 def scan_query(scope: str, after: int, limit: int) -> sa.Select[Any]:
     """One index range scan on ``changes(scope, seq)`` (tests EXPLAIN it on both databases)."""
-    return (sa.select(*_COLUMNS).where(changes.c.scope == scope, changes.c.seq > after)
+    return (sa.select(*_HEAD).where(changes.c.scope == scope, changes.c.seq > after)
             .order_by(changes.c.seq).limit(limit))
 
 
@@ -74,13 +82,22 @@ class HighWater:
         self.seq = 0
 
 
-def read_page(conn: Connection, patient_id: str, after: int, limit: int, seen: HighWater) -> Page:
+def read_page(conn: Connection, patient_id: str, after: int, limit: int, seen: HighWater,
+              budget: int = PAGE_BYTES) -> Page:
+    """Up to ``limit`` changes after ``after``, and no more than ``budget`` bytes of them (but one)."""
     def scan(scope: str) -> list[Any]:
         return list(conn.execute(scan_query(scope, after, limit + 1)))
 
     merged = list(heapq.merge(scan(patient_id), scan(CLINIC_SCOPE), key=lambda r: r[0]))
-    has_more = len(merged) > limit
-    rows = merged[:limit]
+    heads: list[Any] = []
+    size = 0
+    for head in merged[:limit]:
+        size += change_size(head[0], head[1], head[2], head[3], head[4])
+        if heads and size > budget:
+            break
+        heads.append(head)
+    has_more = len(merged) > len(heads)
+    rows = _with_data(conn, heads)
     if rows:
         seen.seq = max(seen.seq, rows[-1][0])
     elif after > seen.seq:  # only a cursor beyond anything this process has seen needs the check
@@ -92,12 +109,28 @@ def read_page(conn: Connection, patient_id: str, after: int, limit: int, seen: H
     return Page(rows=rows, has_more=has_more, last_seq=rows[-1][0] if rows else after)
 
 
+def _with_data(conn: Connection, heads: list[Any]) -> list[ChangeRow]:
+    """The chosen heads with their data (one primary-key lookup for all the upserts)."""
+    wanted = [h[0] for h in heads if h[3] == "upsert"]
+    data: dict[int, str] = {}
+    if wanted:
+        data = dict(conn.execute(sa.select(changes.c.seq, changes.c.data).where(changes.c.seq.in_(wanted))).all())
+    return [(h[0], h[1], h[2], h[3], data.get(h[0])) for h in heads]
+
+
+def _change_json(seq: int, kind: str, record_id: str, op: str, data: str | None) -> str:
+    return (f'{{"seq":{seq},"kind":{json.dumps(kind)},"id":{json.dumps(record_id)},"op":"{op}",'
+            f'"data":{"null" if data is None else data}}}')
+
+
+def change_size(seq: int, kind: str, record_id: str, op: str, data_length: int | None) -> int:
+    """Bytes one change takes in a page (with its separating comma), from the length of its data."""
+    return len(_change_json(seq, kind, record_id, op, "")) + (4 if data_length is None else data_length) + 1
+
+
 def render_page(page: Page, cursor: str) -> bytes:
     """The pull answer of :mod:`companion.sync.protocol`, built around the stored data JSON."""
-    parts = [
-        f'{{"seq":{seq},"kind":{json.dumps(kind)},"id":{json.dumps(rid)},"op":"{op}","data":{data or "null"}}}'
-        for seq, kind, rid, op, data in page.rows
-    ]
+    parts = [_change_json(*row) for row in page.rows]
     more = "true" if page.has_more else "false"
     body = f'{{"changes":[{",".join(parts)}],"cursor":{json.dumps(cursor)},"has_more":{more}}}'
     return body.encode("utf-8")

@@ -93,6 +93,8 @@ def mark_handled(item_id: str, request: Request, member: UseInbox) -> dict[str, 
 
 @router.post("/v1/staff/articles", status_code=201, summary="Publish an article to every patient")
 def add_article(body: ArticleCreate, request: Request, member: WriteArticles) -> dict[str, Any]:
+    """Every device gets the article at its next sync. The body is Markdown of at most 20,000
+    characters (a longer one gets 422 naming the limit), the title at most 200."""
     ctx = get_ctx(request)
     with ctx.db.write() as tx:
         row = article_store.publish_article(tx, body.model_dump(), member.id, ctx.now())

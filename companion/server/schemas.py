@@ -47,7 +47,9 @@ T500 = Annotated[str, Text(strict=True, min_length=1, max_length=500, pattern=_N
 T1000 = Annotated[str, Text(strict=True, min_length=1, max_length=1000, pattern=_NONBLANK), _STORABLE]
 T2000 = Annotated[str, Text(strict=True, min_length=1, max_length=2000, pattern=_NONBLANK), _STORABLE]
 TBody = Annotated[str, Text(strict=True, min_length=1, max_length=MAX_BODY, pattern=_NONBLANK), _STORABLE]
-TArticle = Annotated[str, Text(strict=True, min_length=1, max_length=100_000, pattern=_NONBLANK), _STORABLE]
+MAX_ARTICLE_CHARS = 20_000  # an article's Markdown body; ~240 KB as sent even if every character is escaped
+TArticle = Annotated[str, Text(strict=True, min_length=1, max_length=MAX_ARTICLE_CHARS, pattern=_NONBLANK),
+                     _STORABLE]
 
 
 Thread = Literal["general", "billing", "appointments", "results", "counselling"]
@@ -183,7 +185,7 @@ class MessageCreate(Strict):
 
 class ArticleCreate(Strict):
     title: T200
-    body: TArticle
+    body: Annotated[TArticle, Field(description=f"Markdown, at most {MAX_ARTICLE_CHARS} characters")]
     tags: Annotated[list[T50], Field(max_length=50)] = []
     appointment_kind: T200 | None = None
 

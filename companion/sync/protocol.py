@@ -14,7 +14,11 @@ Pull — ``GET /v1/sync?cursor=C&limit=N&wait=S`` (bearer device token)::
            | {"seq": 42, "kind": "result", "id": "res_…", "op": "delete", "data": null}
 
 ``cursor`` is opaque to the app (the server wraps its sequence number); an absent
-cursor means "from the beginning". ``limit`` ≤ :data:`MAX_PAGE`. ``wait`` ≤
+cursor means "from the beginning". ``limit`` ≤ :data:`MAX_PAGE`. A page is also limited by
+size: the server stops adding changes once the next would take the page past
+:data:`PAGE_BYTES` (it always sends at least one, and says ``has_more``), and refuses to
+write a record larger than :data:`MAX_RECORD_BYTES` as sent, so every page fits well within
+the :data:`MAX_RESPONSE_BYTES` the app accepts. ``wait`` ≤
 :data:`MAX_WAIT` seconds long-polls when nothing is new. A cursor the server no
 longer accepts gets 410 ``{"error": {"code": "cursor_expired", …}}``: resync from scratch.
 
@@ -58,7 +62,10 @@ DEFAULT_PAGE = 200
 MAX_WAIT = 30
 MAX_MUTATIONS = 100
 MAX_REQUEST_BYTES = 1024 * 1024
-MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # the largest answer the app reads
+PAGE_BYTES = 2 * 1024 * 1024  # a pull page stops growing here (changes as sent, JSON)
+MAX_RECORD_BYTES = 1024 * 1024  # one change as sent; larger records are refused when written
+assert MAX_RECORD_BYTES < PAGE_BYTES < MAX_RESPONSE_BYTES // 2
 
 RECORD_KINDS: tuple[str, ...] = tuple(RECORD_TYPES)
 THREADS = ("general", "billing", "appointments", "results", "counselling")
