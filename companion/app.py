@@ -2,10 +2,17 @@
 
     run_app(vault_dir, profile, web=True, port=8550)
 
-One :class:`~companion.state.AppState` serves the process (one patient, one
-device); each browser session renders it. A background clock ticks the state
-once a second (auto-lock, lock-screen countdown). The live sync loop and the
-reminder loop start when the vault is unlocked and stop when it locks.
+One :class:`~companion.state.VaultHost` serves the process (one patient, one vault); each
+Flet session (a browser tab of the web app, or the desktop window) gets an
+:class:`~companion.state.AppState` of its own, which starts locked and unlocks on its own.
+A background clock ticks every session once a second (auto-lock, lock-screen countdown).
+Live sync and reminders run while at least one session is unlocked.
+
+Web mode is the local web app, guarded like Jupyter's local server (:mod:`companion.web`):
+it listens on 127.0.0.1 only, prints ``http://127.0.0.1:PORT/?key=SECRET`` (a fresh secret
+per launch) as a line of its own on stdout and opens it where a browser can be opened; the
+key is exchanged for an HttpOnly cookie, and every request and websocket must carry that
+cookie, a loopback Host and this origin. A closed tab's session is dropped at once.
 
 Environment (tests and demos): ``COMPANION_AUTO_LOCK_SECONDS`` overrides the
 auto-lock time; ``COMPANION_SYNC_WAIT`` the live long-poll (seconds).
@@ -14,19 +21,26 @@ auto-lock time; ``COMPANION_SYNC_WAIT`` the live long-poll (seconds).
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
 import platform
+import secrets
 import threading
+import webbrowser
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import flet as ft
 
 from .config import ClinicProfile
+from .errors import ConfigError
 from .reminders import choose_notifier
-from .state import AppState, LearnLibrary, Services, SyncClinicLink, assets_dir
+from .state import AppState, LearnLibrary, Services, SyncClinicLink, VaultHost, assets_dir
 from .views import mount
 
-__all__ = ["build_state", "desktop_available", "run_app"]
+__all__ = ["build_services", "desktop_available", "run_app"]
 
 
 def _env_float(name: str) -> float | None:
@@ -39,9 +53,9 @@ def _env_float(name: str) -> float | None:
         return None
 
 
-def build_state(vault_dir: Path, profile: ClinicProfile) -> AppState:
-    """The real services around one state (see module docstring for the environment knobs)."""
-    services = Services(
+def build_services(vault_dir: Path, profile: ClinicProfile) -> Services:
+    """The real services (see module docstring for the environment knobs)."""
+    return Services(
         vault_dir=vault_dir,
         profile=profile,
         link=SyncClinicLink(ca_file=str(profile.ca_file) if profile.ca_file else None,
@@ -51,14 +65,48 @@ def build_state(vault_dir: Path, profile: ClinicProfile) -> AppState:
         device_name=f"Companion on {platform.system() or 'this device'}"[:100],
         auto_lock_seconds=_env_float("COMPANION_AUTO_LOCK_SECONDS"),
     )
-    state = AppState(services)
-    state.start()
-    return state
 
 
-def _clock(state: AppState, stop: threading.Event) -> None:
-    while not stop.wait(1.0):
-        state.tick()
+class _Sessions:
+    """The open sessions of the process, ticked by one clock thread."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.host = VaultHost(services)
+        self._open: set[AppState] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        threading.Thread(target=self._clock, name="companion-clock", daemon=True).start()
+
+    def attach(self, page: ft.Page) -> None:
+        """A new session: its own state, locked; dropped (and its hold on the vault released) when it closes."""
+        state = AppState(self.services, self.host)
+        state.start()
+        with self._lock:
+            self._open.add(state)
+
+        def closed(*_e: Any) -> None:
+            with self._lock:
+                self._open.discard(state)
+            state.shutdown()
+
+        page.on_close = closed
+        mount(page, state)
+
+    def _clock(self) -> None:
+        while not self._stop.wait(1.0):
+            with self._lock:
+                states = list(self._open)
+            for state in states:
+                state.tick()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        with self._lock:
+            states, self._open = list(self._open), set()
+        for state in states:
+            state.shutdown()
+        self.host.shutdown()
 
 
 def desktop_available() -> bool:
@@ -68,27 +116,54 @@ def desktop_available() -> bool:
 
 
 def run_app(vault_dir: Path, profile: ClinicProfile, *, web: bool, port: int, host: str = "127.0.0.1",
-            state: AppState | None = None, packaged: bool = False) -> None:
-    """Run the app until its window closes or the process is stopped (web mode serves with no CDN).
+            packaged: bool = False, key: str | None = None) -> None:
+    """Run the app until its window closes or the process is stopped.
 
     ``packaged``: started from a ``flet build`` package (``main.py``), where Flet's
-    own embedding (phone, desktop bundle) hosts the app.
+    own embedding (phone, desktop bundle) hosts the app. ``key``: the web app's secret
+    for this launch (default: a fresh one).
     """
-    state = state or build_state(vault_dir, profile)
-    stop = threading.Event()
-    threading.Thread(target=_clock, args=(state, stop), name="companion-clock", daemon=True).start()
-
-    def main(page: ft.Page) -> None:
-        mount(page, state)
-
+    sessions = _Sessions(build_services(vault_dir, profile))
     try:
-        if packaged:
-            ft.run(main, assets_dir=str(assets_dir()))
-        elif web or not desktop_available():
-            ft.run(main, view=ft.AppView.WEB_BROWSER, host=host, port=port, no_cdn=True,
-                   assets_dir=str(assets_dir()))
+        if packaged or not (web or not desktop_available()):
+            ft.run(sessions.attach, assets_dir=str(assets_dir()))
         else:
-            ft.run(main, assets_dir=str(assets_dir()))
+            serve_web(sessions.attach, host=host, port=port, key=key or secrets.token_urlsafe(32))
     finally:
-        stop.set()
-        state.shutdown()
+        sessions.shutdown()
+
+
+def serve_web(main: Any, *, host: str, port: int, key: str) -> None:
+    """The guarded local web app (see the module docstring); returns when the server stops."""
+    import uvicorn
+    from fastapi import FastAPI
+    from flet_web.fastapi.flet_app_manager import app_manager
+
+    from .web import GuardPolicy, WebGuard, guarded_flet_app, loopback_hosts, loopback_origins
+    from .web.flet_host import flet_web_dir
+
+    if not ipaddress.ip_address(host).is_loopback:
+        raise ConfigError(f"the local web app listens on loopback only (127.0.0.1), not {host}")
+    flet_app = guarded_flet_app(main, keep_seconds=0, app_name="Companion", app_short_name="Companion",
+                                app_description="Your clinic on this device", assets_dir=str(assets_dir()))
+    policy = GuardPolicy(name="app", cookie_tag=f"app{port}", origins=loopback_origins(port),
+                         hosts=loopback_hosts(port), access_key=key, max_sockets=8, flet_web_dir=flet_web_dir(),
+                         refusal_hint="Open the address that 'companion app --web' printed when it started: "
+                                      "it carries this launch's key.")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await app_manager.start()
+        try:
+            yield
+        finally:
+            await app_manager.shutdown()
+
+    root = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    root.mount("/", WebGuard(flet_app, policy))
+    url = f"http://127.0.0.1:{port}/?key={key}"
+    print(url, flush=True)
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.name == "nt":
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    uvicorn.run(root, host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
+                server_header=False, ws="websockets-sansio", log_level="warning")

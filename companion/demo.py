@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -23,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from .app import build_state, desktop_available, run_app
+from .app import desktop_available, run_app
 from .config import load_profile
 from .errors import CompanionError
 from .reminders import local_zone
@@ -35,6 +37,8 @@ __all__ = ["DEMO_PASSCODE", "run_demo", "seed_clinic"]
 
 DEMO_PASSCODE = "river-sunrise-42"
 SERVER_PORT = 8765
+DESK_NAME = "Front desk (demo)"
+DESK_PASSWORD = "demo-desk-2026"  # a demo only: real desk passwords are set by `companion-server staff passwd`
 
 
 def _start_server(db_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
@@ -57,9 +61,13 @@ def _start_server(db_url: str, port: int, log_path: Path) -> subprocess.Popen[by
     raise CompanionError(f"the demo server did not become ready (see {log_path})")
 
 
-def _staff_token(db_url: str, name: str, role: str) -> str:
+def _staff_token(db_url: str, name: str, role: str, desk_password: str | None = None) -> str:
+    """A new staff account's API token; with ``desk_password`` it can also sign in to the desk."""
+    extra, env = (["--password"], {**os.environ, "COMPANION_STAFF_PASSWORD": desk_password}) if desk_password \
+        else ([], None)
     out = subprocess.run([sys.executable, "-m", "companion.server.cli", "staff", "add", name, "--role", role,
-                          "--db", db_url, "--json"], capture_output=True, text=True, check=False)
+                          "--db", db_url, "--json", *extra], capture_output=True, text=True, check=False, env=env,
+                         stdin=subprocess.DEVNULL)
     if out.returncode != 0:
         raise CompanionError(f"could not create the demo staff account: {out.stderr.strip()}")
     token: str = json.loads(out.stdout)["token"]
@@ -149,8 +157,9 @@ def _print_intro(app_url: str, server: str, psr_token: str, ids: dict[str, str],
     print(f"""
 Patient Companion — demo
   App:       {app_url if web else 'a desktop window'}
-  Server:    {server}
   Passcode:  {DEMO_PASSCODE}
+  Server:    {server}
+  Desk:      {server}/desk  (sign in as "{DESK_NAME}", password {DESK_PASSWORD})
 
 Push things to the app while it is open (paste into another terminal):
   export COMPANION_SERVER={server}
@@ -169,7 +178,7 @@ def run_demo(*, web: bool, port: int, data: str | None) -> int:
     folder = Path(data) if data else Path(tempfile.mkdtemp(prefix="companion-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{folder / 'clinic.db'}"
-    psr_token = _staff_token(db_url, "Front desk (demo)", "psr")
+    psr_token = _staff_token(db_url, DESK_NAME, "psr", DESK_PASSWORD)
     clinician_token = _staff_token(db_url, "Dr. Demo", "clinician")
     server = f"http://127.0.0.1:{SERVER_PORT}"
     proc = _start_server(db_url, SERVER_PORT, folder / "server.log")
@@ -180,9 +189,9 @@ def run_demo(*, web: bool, port: int, data: str | None) -> int:
         vault_dir = folder / "vault"
         _prepare_vault(vault_dir, server, ids["code"])
         use_web = web or not desktop_available()
-        _print_intro(f"http://127.0.0.1:{port}", server, psr_token, ids, use_web)
-        profile = load_profile()
-        run_app(vault_dir, profile, web=use_web, port=port, state=build_state(vault_dir, profile))
+        key = secrets.token_urlsafe(32)
+        _print_intro(f"http://127.0.0.1:{port}/?key={key}", server, psr_token, ids, use_web)
+        run_app(vault_dir, load_profile(), web=use_web, port=port, key=key)
     finally:
         proc.terminate()
         try:

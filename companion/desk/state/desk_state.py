@@ -28,6 +28,9 @@ class DeskState(PatientIntents, WorkIntents):
         self.forget_data()
         self.inbox_filter = "all"
         self._stop = threading.Event()
+        self._poll_every: float | None = None  # set by poll_when_signed_in
+        self._poller: threading.Thread | None = None
+        self._poller_lock = threading.Lock()
 
     def forget_data(self) -> None:
         self.today: list[dict[str, Any]] = []
@@ -40,6 +43,7 @@ class DeskState(PatientIntents, WorkIntents):
         self.audit_entries: list[dict[str, Any]] = []
 
     def after_sign_in(self) -> None:
+        self._ensure_poller()
         self.go(self.route.name)
 
     def go(self, name: str, arg: str | None = None) -> None:
@@ -64,15 +68,24 @@ class DeskState(PatientIntents, WorkIntents):
 
     # -- the inbox poller ------------------------------------------------------------------------------
     def run_poller(self, every: float = POLL_SECONDS) -> None:
-        """Poll the inbox until :meth:`stop`; a patient's message shows within ``every`` seconds."""
-        while not self._stop.wait(every):
-            if self.signed_in and self.can("inbox"):
+        """Poll the inbox until :meth:`stop` or sign-out; a patient's message shows within ``every`` seconds."""
+        while not self._stop.wait(every) and self.signed_in:
+            if self.can("inbox"):
                 self.poll_inbox(background=True)
 
-    def start_poller(self, every: float = POLL_SECONDS) -> threading.Thread:
-        thread = threading.Thread(target=self.run_poller, args=(every,), name="desk-inbox-poll", daemon=True)
-        thread.start()
-        return thread
+    def poll_when_signed_in(self, every: float = POLL_SECONDS) -> None:
+        """Poll the inbox from each sign-in to its sign-out: a desk nobody signed in to runs no thread."""
+        self._poll_every = every
+        if self.signed_in:
+            self._ensure_poller()
+
+    def _ensure_poller(self) -> None:
+        with self._poller_lock:
+            if self._poll_every is None or (self._poller is not None and self._poller.is_alive()):
+                return
+            self._poller = threading.Thread(target=self.run_poller, args=(self._poll_every,),
+                                            name="desk-inbox-poll", daemon=True)
+            self._poller.start()
 
     def stop(self) -> None:
         self._stop.set()
