@@ -27,7 +27,9 @@ pulls until ``has_more`` is false and returns ``(changes, cursor)``.
 ``pairing_code``, ``add_appointment``, ``reschedule``, ``cancel_appointment``, ``add_prep``,
 ``add_bill``, ``add_result`` and ``release_result`` (as the clinician), ``send_message``,
 ``add_article``, ``verify_insurance``, ``devices``, ``revoke_device``, ``inbox``, plus
-``request(method, path, role="psr", **kw)`` for anything else (returns the raw response).
+``request(method, path, role="psr", **kw)`` for anything else (returns the raw response) and
+``collect(path, key, role="psr", params=None)``: every item of a paged staff list, following
+``next`` (lists answer ``{key: [...], "next": cursor | null}``; see companion/server/pagination.py).
 """
 
 from __future__ import annotations
@@ -85,6 +87,18 @@ class StaffApi:
             raise AssertionError(f"{method} {path} as {role} -> {response.status_code}: {response.text[:500]}")
         return response.json() if response.content else None
 
+    def collect(self, path: str, key: str, role: str = "psr", params: dict[str, Any] | None = None,
+                page_size: int = 500) -> list[dict[str, Any]]:
+        """Every item of a paged list: follows ``next`` until it is null."""
+        items: list[dict[str, Any]] = []
+        query: dict[str, Any] = {**(params or {}), "limit": page_size}
+        while True:
+            answer = self._call("GET", path, role, params=query)
+            items.extend(answer[key])
+            if answer["next"] is None:
+                return items
+            query["after"] = answer["next"]
+
     # -- patients ------------------------------------------------------------------------------
     def add_patient(self, name: str = "Test Patient", **fields: Any) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/v1/staff/patients", json={"name": name, **fields})
@@ -101,8 +115,7 @@ class StaffApi:
         return result
 
     def devices(self, patient_id: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._call("GET", f"/v1/staff/patients/{patient_id}/devices")["devices"]
-        return result
+        return self.collect(f"/v1/staff/patients/{patient_id}/devices", "devices")
 
     def revoke_device(self, device_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", f"/v1/staff/devices/{device_id}/revoke")
@@ -157,9 +170,9 @@ class StaffApi:
         return result
 
     def inbox(self, state: str = "open", patient_id: str | None = None) -> list[dict[str, Any]]:
-        params = {"state": state, "limit": 500, **({"patient_id": patient_id} if patient_id else {})}
-        result: list[dict[str, Any]] = self._call("GET", "/v1/staff/inbox", params=params)["items"]
-        return result
+        """Every item in ``state``, newest first."""
+        return self.collect("/v1/staff/inbox", "items", params={"state": state,
+                                                                **({"patient_id": patient_id} if patient_id else {})})
 
     def add_article(self, title: str = "What to expect", body: str = "# Hello", **fields: Any) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/v1/staff/articles", json={"title": title, "body": body,

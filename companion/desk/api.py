@@ -9,6 +9,11 @@
     └── TooManyTries                     429 on sign-in; ``retry_after`` seconds
     ServerUnreachable                    no answer from the server
 
+Staff lists answer in pages (``limit``, ``after`` -> ``next``; see
+``companion.server.pagination``): the methods that mean "all of them" (a day's schedule, a
+patient's appointments, bills …) follow ``next`` to the end; search, messages, the inbox and the
+audit log return their newest page.
+
 Background calls (the inbox poll) carry ``Companion-Background: 1`` so they do not keep an
 unattended desk signed in. ``desk_key``/``client_address`` let the in-process desk tell the
 server which browser is signing in (see ``companion.server.routes_sessions``).
@@ -25,6 +30,7 @@ from ..errors import ServerUnreachable, StaffApiError
 from ..sync.protocol import error_of
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+PAGE = 500  # the server's largest page
 
 
 class SignedOut(StaffApiError):
@@ -89,6 +95,19 @@ class DeskApi:
             raise StaffApiError(403, "Your role may not do this. " + message)
         raise StaffApiError(response.status_code, message)
 
+    def _all(self, path: str, key: str, params: dict[str, Any] | None = None,
+             most: int | None = None) -> list[dict[str, Any]]:
+        """Every item of a paged list (or the first ``most``), following ``next``."""
+        items: list[dict[str, Any]] = []
+        query = dict(params or {})
+        while True:
+            query["limit"] = PAGE if most is None else max(1, min(PAGE, most - len(items)))
+            answer = self.call("GET", path, params=query)
+            items.extend(answer[key])
+            if not answer.get("next") or (most is not None and len(items) >= most):
+                return items
+            query["after"] = answer["next"]
+
     # -- sign-in -----------------------------------------------------------------------------------
     def sign_in(self, name: str, password: str) -> dict[str, Any]:
         """``{"token", "expires_at", "idle_seconds", "staff": {"id", "name", "role", "permissions"}}``."""
@@ -112,12 +131,10 @@ class DeskApi:
 
     # -- today, patients ---------------------------------------------------------------------------
     def schedule(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        data = self.call("GET", "/v1/staff/schedule", params={"start": _iso(start), "end": _iso(end)})
-        return list(data["appointments"])
+        return self._all("/v1/staff/schedule", "appointments", {"start": _iso(start), "end": _iso(end)})
 
     def search_patients(self, query: str, limit: int = 30) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {"limit": limit, **({"q": query} if query else {})}
-        return list(self.call("GET", "/v1/staff/patients", params=params)["patients"])
+        return self._all("/v1/staff/patients", "patients", {"q": query} if query else {}, most=limit)
 
     def patient(self, patient_id: str) -> dict[str, Any]:
         return dict(self.call("GET", f"/v1/staff/patients/{patient_id}"))
@@ -133,14 +150,14 @@ class DeskApi:
         return dict(self.call("POST", f"/v1/staff/patients/{patient_id}/pairing-codes"))
 
     def devices(self, patient_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/v1/staff/patients/{patient_id}/devices")["devices"])
+        return self._all(f"/v1/staff/patients/{patient_id}/devices", "devices")
 
     def revoke_device(self, device_id: str) -> dict[str, Any]:
         return dict(self.call("POST", f"/v1/staff/devices/{device_id}/revoke"))
 
     # -- care ----------------------------------------------------------------------------------------
     def appointments(self, patient_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/v1/staff/patients/{patient_id}/appointments")["appointments"])
+        return self._all(f"/v1/staff/patients/{patient_id}/appointments", "appointments")
 
     def add_appointment(self, patient_id: str, **fields: Any) -> dict[str, Any]:
         return dict(self.call("POST", f"/v1/staff/patients/{patient_id}/appointments", json=fields))
@@ -156,10 +173,10 @@ class DeskApi:
                               json={"title": title, "body": body, "before_minutes": before_minutes}))
 
     def prep(self, patient_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/v1/staff/patients/{patient_id}/prep")["prep"])
+        return self._all(f"/v1/staff/patients/{patient_id}/prep", "prep")
 
     def bills(self, patient_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/v1/staff/patients/{patient_id}/bills")["bills"])
+        return self._all(f"/v1/staff/patients/{patient_id}/bills", "bills")
 
     def add_bill(self, patient_id: str, **fields: Any) -> dict[str, Any]:
         return dict(self.call("POST", f"/v1/staff/patients/{patient_id}/bills", json=fields))
@@ -169,7 +186,7 @@ class DeskApi:
                               json={"status": status, "installments": installments, "note": note}))
 
     def results(self, patient_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/v1/staff/patients/{patient_id}/results")["results"])
+        return self._all(f"/v1/staff/patients/{patient_id}/results", "results")
 
     def add_result(self, patient_id: str, **fields: Any) -> dict[str, Any]:
         return dict(self.call("POST", f"/v1/staff/patients/{patient_id}/results", json=fields))
@@ -179,24 +196,27 @@ class DeskApi:
 
     # -- messages, inbox, articles, audit --------------------------------------------------------------
     def messages(self, patient_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/v1/staff/patients/{patient_id}/messages")["messages"])
+        """The newest 200 messages, newest first."""
+        return self._all(f"/v1/staff/patients/{patient_id}/messages", "messages", most=200)
 
     def send_message(self, patient_id: str, body: str, thread: str = "general") -> dict[str, Any]:
         return dict(self.call("POST", f"/v1/staff/patients/{patient_id}/messages",
                               json={"body": body, "thread": thread}))
 
     def inbox(self, state: str = "all", *, background: bool = False, limit: int = 200) -> dict[str, Any]:
-        return dict(self.call("GET", "/v1/staff/inbox", params={"state": state, "limit": limit},
+        """``{"items": the newest ``limit``, newest first, "next", "total", "unread"}``."""
+        return dict(self.call("GET", "/v1/staff/inbox", params={"state": state, "limit": min(limit, PAGE)},
                               background=background))
 
     def mark_inbox(self, item_id: str, handled: bool) -> dict[str, Any]:
         return dict(self.call("POST", f"/v1/staff/inbox/{item_id}/{'handle' if handled else 'read'}"))
 
     def articles(self) -> list[dict[str, Any]]:
-        return list(self.call("GET", "/v1/staff/articles")["articles"])
+        return self._all("/v1/staff/articles", "articles")
 
     def publish_article(self, title: str, body: str) -> dict[str, Any]:
         return dict(self.call("POST", "/v1/staff/articles", json={"title": title, "body": body}))
 
     def audit(self, limit: int = 200) -> list[dict[str, Any]]:
-        return list(self.call("GET", "/v1/staff/audit", params={"limit": limit})["entries"])
+        """The newest ``limit`` entries."""
+        return self._all("/v1/staff/audit", "entries", most=limit)

@@ -6,6 +6,10 @@ one-line message: :class:`~companion.errors.StaffApiError` (the server said no; 
 the server's message), :class:`~companion.errors.ServerUnreachable` (connection refused,
 timeout, DNS), :class:`~companion.errors.ProtocolError` (the answer was not JSON).
 Pass ``transport`` (e.g. ``httpx.MockTransport``) to test without a network.
+
+Staff lists come in pages (``limit``, ``after`` -> ``next``; see
+``companion.server.pagination``): :meth:`StaffClient.collect` follows ``next`` to the end (or to
+a number of items), and the list methods that mean "all of them" use it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from ..errors import ConfigError, ProtocolError, ServerUnreachable, StaffApiErro
 from ..sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, error_of
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+PAGE = 500  # the server's largest page
 
 
 class StaffClient:
@@ -62,13 +67,30 @@ class StaffClient:
             raise StaffApiError(response.status_code, f"{message} (HTTP {response.status_code}, {code})")
         return data
 
+    def collect(self, path: str, key: str, params: dict[str, Any] | None = None,
+                most: int | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Every item of a paged list (or the first ``most``), and the last answer (its totals)."""
+        items: list[dict[str, Any]] = []
+        query = dict(params or {})
+        while True:
+            query["limit"] = PAGE if most is None else max(1, min(PAGE, most - len(items)))
+            answer = dict(self.call("GET", path, params=query))
+            items.extend(answer[key])
+            if not answer.get("next") or (most is not None and len(items) >= most):
+                return items, answer
+            query["after"] = answer["next"]
+
+    def _all(self, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        return self.collect(path, key, params)[0]
+
     # -- patients --------------------------------------------------------------------------------
     def add_patient(self, **fields: Any) -> dict[str, Any]:
         return dict(self.call("POST", "/v1/staff/patients", json=fields))
 
-    def list_patients(self, query: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-        params: dict[str, Any] = {"limit": limit, "offset": offset, **({"q": query} if query else {})}
-        return dict(self.call("GET", "/v1/staff/patients", params=params))
+    def list_patients(self, query: str | None = None, limit: int = 50) -> dict[str, Any]:
+        """``{"patients": the newest ``limit`` that match, "total": how many match}``."""
+        items, last = self.collect("/v1/staff/patients", "patients", {"q": query} if query else {}, most=limit)
+        return {"patients": items, "total": last.get("total", len(items))}
 
     def get_patient(self, patient_id: str) -> dict[str, Any]:
         return dict(self.call("GET", f"/v1/staff/patients/{patient_id}"))
@@ -81,7 +103,7 @@ class StaffClient:
         return dict(self.call("POST", f"/v1/staff/patients/{patient_id}/pairing-codes"))
 
     def devices(self, patient_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/v1/staff/patients/{patient_id}/devices")["devices"])
+        return self._all(f"/v1/staff/patients/{patient_id}/devices", "devices")
 
     def revoke_device(self, device_id: str) -> dict[str, Any]:
         return dict(self.call("POST", f"/v1/staff/devices/{device_id}/revoke"))
@@ -91,7 +113,7 @@ class StaffClient:
         return dict(self.call("POST", f"/v1/staff/patients/{patient_id}/appointments", json=fields))
 
     def appointments(self, patient_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/v1/staff/patients/{patient_id}/appointments")["appointments"])
+        return self._all(f"/v1/staff/patients/{patient_id}/appointments", "appointments")
 
     def update_appointment(self, appointment_id: str, **fields: Any) -> dict[str, Any]:
         return dict(self.call("PATCH", f"/v1/staff/appointments/{appointment_id}", json=fields))
@@ -106,7 +128,7 @@ class StaffClient:
         return dict(self.call("POST", f"/v1/staff/patients/{patient_id}/bills", json=fields))
 
     def bills(self, patient_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/v1/staff/patients/{patient_id}/bills")["bills"])
+        return self._all(f"/v1/staff/patients/{patient_id}/bills", "bills")
 
     def set_payment_plan(self, bill_id: str, **fields: Any) -> dict[str, Any]:
         return dict(self.call("PUT", f"/v1/staff/bills/{bill_id}/payment-plan", json=fields))
@@ -118,7 +140,7 @@ class StaffClient:
         return dict(self.call("POST", f"/v1/staff/patients/{patient_id}/results", json=fields))
 
     def results(self, patient_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/v1/staff/patients/{patient_id}/results")["results"])
+        return self._all(f"/v1/staff/patients/{patient_id}/results", "results")
 
     def release_result(self, result_id: str) -> dict[str, Any]:
         return dict(self.call("POST", f"/v1/staff/results/{result_id}/release"))
@@ -132,11 +154,13 @@ class StaffClient:
                               json={"body": body, "thread": thread}))
 
     def messages(self, patient_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/v1/staff/patients/{patient_id}/messages")["messages"])
+        return self._all(f"/v1/staff/patients/{patient_id}/messages", "messages")
 
-    def inbox(self, state: str = "open", patient_id: str | None = None, limit: int = 100) -> dict[str, Any]:
-        params: dict[str, Any] = {"state": state, "limit": limit, **({"patient_id": patient_id} if patient_id else {})}
-        return dict(self.call("GET", "/v1/staff/inbox", params=params))
+    def inbox(self, state: str = "open", patient_id: str | None = None, limit: int | None = None) -> dict[str, Any]:
+        """``{"items": newest first (all, or the first ``limit``), "total", "unread"}``."""
+        params: dict[str, Any] = {"state": state, **({"patient_id": patient_id} if patient_id else {})}
+        items, last = self.collect("/v1/staff/inbox", "items", params, most=limit)
+        return {"items": items, "total": last["total"], "unread": last["unread"]}
 
     def mark_inbox(self, item_id: str, handled: bool) -> dict[str, Any]:
         return dict(self.call("POST", f"/v1/staff/inbox/{item_id}/{'handle' if handled else 'read'}"))
@@ -145,21 +169,22 @@ class StaffClient:
         return dict(self.call("POST", "/v1/staff/articles", json=fields))
 
     def articles(self) -> list[dict[str, Any]]:
-        return list(self.call("GET", "/v1/staff/articles")["articles"])
+        return self._all("/v1/staff/articles", "articles")
 
     # -- admin -----------------------------------------------------------------------------------
     def me(self) -> dict[str, Any]:
         return dict(self.call("GET", "/v1/staff/me"))
 
-    def audit(self, **params: Any) -> list[dict[str, Any]]:
+    def audit(self, limit: int = 100, **params: Any) -> list[dict[str, Any]]:
+        """The newest ``limit`` entries that match the filters (``patient_id``, ``actor_id``, ``action``)."""
         clean = {k: v for k, v in params.items() if v is not None}
-        return list(self.call("GET", "/v1/staff/audit", params=clean)["entries"])
+        return self.collect("/v1/staff/audit", "entries", clean, most=limit)[0]
 
     def add_staff(self, name: str, role: str) -> dict[str, Any]:
         return dict(self.call("POST", "/v1/staff/accounts", json={"name": name, "role": role}))
 
     def list_staff(self) -> list[dict[str, Any]]:
-        return list(self.call("GET", "/v1/staff/accounts")["staff"])
+        return self._all("/v1/staff/accounts", "staff")
 
     def revoke_staff(self, staff_id: str) -> dict[str, Any]:
         return dict(self.call("POST", f"/v1/staff/accounts/{staff_id}/revoke"))

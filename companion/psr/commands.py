@@ -53,7 +53,14 @@ def patient_add(args: argparse.Namespace, api: StaffClient) -> Output:
     return made, f"created patient {made['id']}"
 
 
+def _positive(value: int, flag: str) -> int:
+    if value < 1:
+        raise RecordError(flag, "must be at least 1")
+    return value
+
+
 def patient_list(args: argparse.Namespace, api: StaffClient) -> Output:
+    _positive(args.limit, "--limit")
     found = api.list_patients(args.search, limit=args.limit)
     lines = [_patient_line(p) for p in found["patients"]]
     return found["patients"], "\n".join(lines) if lines else "no patients found"
@@ -224,7 +231,8 @@ def device_revoke(args: argparse.Namespace, api: StaffClient) -> Output:
 
 
 def audit(args: argparse.Namespace, api: StaffClient) -> Output:
-    items = api.audit(limit=args.limit, patient_id=args.patient, actor_id=args.actor, action=args.action)
+    items = api.audit(limit=_positive(args.limit, "--limit"), patient_id=args.patient, actor_id=args.actor,
+                      action=args.action)
     lines = [f"{e['id']}  {e['at']}  {e['actor_type']}:{e['actor_id']}  {e['action']}  {e.get('target') or ''}"
              f"{'  patient ' + e['patient_id'] if e.get('patient_id') else ''}" for e in items]
     return items, "\n".join(lines) or "no audit entries"

@@ -18,7 +18,7 @@ Staff (bearer staff token)::
     GET    /v1/staff/me                                       any role
     POST   /v1/staff/sessions   DELETE /v1/staff/sessions/current   desk sign-in/out (routes_sessions)
     GET    /v1/staff/schedule?start&end                       psr, clinician
-    POST   /v1/staff/patients            GET ?q&limit&offset  psr | psr, clinician
+    POST   /v1/staff/patients            GET ?q               psr | psr, clinician
     GET    /v1/staff/patients/{id}       PATCH                psr, clinician | psr
     POST   /v1/staff/patients/{id}/insurance/verification     psr
     POST   /v1/staff/patients/{id}/pairing-codes              psr
@@ -35,7 +35,10 @@ Staff (bearer staff token)::
     GET    /v1/staff/inbox?state&patient_id   GET /v1/staff/inbox/{id}   POST …/read   POST …/handle   psr
     POST|GET /v1/staff/articles   DELETE /v1/staff/articles/{id}          psr, clinician
     POST|GET /v1/staff/accounts   POST /v1/staff/accounts/{id}/revoke     admin
-    GET    /v1/staff/audit?limit&before&after&actor_id&patient_id&action  admin
+    GET    /v1/staff/audit?since&actor_id&patient_id&action  admin
+
+Every ``GET`` above that returns a list is paged the same way: ``?limit&after`` ->
+``{<items>: […], "next": cursor | null}`` (:mod:`.pagination`).
 
 ``GET /healthz`` needs no token. Every error is ``{"error": {"code", "message"}}``.
 """

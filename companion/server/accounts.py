@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from ..errors import RecordError
 from .audit import AuditLog
 from .database import Database
+from .pagination import Order, PageRequest, paginate
 from .principals import ROLES, Principal
 from .records import staff_view
 from .schema import staff
@@ -42,12 +43,23 @@ def create_staff(db: Database, audit_log: AuditLog, actor: Principal, name: str,
     return {**staff_view(row), "token": token}
 
 
+STAFF_ORDER = Order.of("staff", staff.c.created_at, staff.c.id)
+
+
 def list_staff(db: Database, include_revoked: bool = True) -> list[dict[str, Any]]:
-    query = sa.select(staff).order_by(staff.c.created_at, staff.c.id)
+    """Every account (for ``companion-server staff list``, which has no pages)."""
+    query = sa.select(staff).order_by(*STAFF_ORDER.clauses())
     if not include_revoked:
         query = query.where(staff.c.revoked_at.is_(None))
     with db.read() as conn:
         return [staff_view(r) for r in conn.execute(query).mappings()]
+
+
+def page_staff(db: Database, page: PageRequest) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of accounts, first created first (the admin API)."""
+    with db.read() as conn:
+        rows, after = paginate(conn, sa.select(staff), STAFF_ORDER, page)
+    return [staff_view(r) for r in rows], after
 
 
 def revoke_staff(db: Database, audit_log: AuditLog, actor: Principal, staff_id: str,

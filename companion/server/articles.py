@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from .changes import CLINIC_SCOPE, publish, retract
 from .database import Tx
+from .pagination import Order, PageRequest, paginate
 from .records import Row, article_of
 from .schema import articles
 from .tokens import new_id
@@ -28,11 +29,15 @@ def get_article(conn: Connection | Tx, article_id: str) -> Row | None:
     return row
 
 
-def list_articles(conn: Connection, include_retracted: bool = False) -> list[Row]:
+ARTICLE_ORDER = Order.of("articles", (articles.c.published_at, True), articles.c.id)
+
+
+def list_articles(conn: Connection, page: PageRequest, include_retracted: bool = False) -> tuple[list[Row], str | None]:
+    """One page of articles, newest first."""
     query = sa.select(articles)
     if not include_retracted:
         query = query.where(articles.c.retracted_at.is_(None))
-    return list(conn.execute(query.order_by(articles.c.published_at.desc(), articles.c.id)).mappings())
+    return paginate(conn, query, ARTICLE_ORDER, page)
 
 
 def publish_article(tx: Tx, fields: Mapping[str, Any], staff_id: str, now: datetime) -> Row:

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from ..fields import iso
 from .database import Database, Tx
+from .pagination import Order, PageRequest, paginate
 from .principals import Principal
 from .schema import audit
 
@@ -117,26 +118,28 @@ class AuditLog:
             self.flush()
 
 
-def read_audit(conn: Connection, *, limit: int = 100, before: int | None = None, after: int | None = None,
-               actor_id: str | None = None, patient_id: str | None = None,
-               action: str | None = None) -> list[dict[str, Any]]:
-    """Newest first (or oldest first when ``after`` is given, for tailing)."""
+NEWEST_FIRST = Order.of("audit", (audit.c.id, True))
+OLDEST_FIRST = Order.of("audit-tail", audit.c.id)
+
+
+def read_audit(conn: Connection, page: PageRequest, *, since: int | None = None, actor_id: str | None = None,
+               patient_id: str | None = None, action: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of entries, newest first; with ``since`` (an entry id) the entries after it, oldest
+    first, for tailing. Returns ``(entries, next cursor)``."""
     query = sa.select(audit)
-    if before is not None:
-        query = query.where(audit.c.id < before)
-    if after is not None:
-        query = query.where(audit.c.id > after)
+    if since is not None:
+        query = query.where(audit.c.id > since)
     if actor_id:
         query = query.where(audit.c.actor_id == actor_id)
     if patient_id:
         query = query.where(audit.c.patient_id == patient_id)
     if action:
         query = query.where(audit.c.action == action)
-    query = query.order_by(audit.c.id.asc() if after is not None else audit.c.id.desc()).limit(limit)
+    rows, after = paginate(conn, query, OLDEST_FIRST if since is not None else NEWEST_FIRST, page)
     out = []
-    for row in conn.execute(query).mappings():
+    for row in rows:
         item = dict(row)
         item["at"] = iso(item["at"])
         item["detail"] = json.loads(item["detail"]) if item["detail"] else None
         out.append(item)
-    return out
+    return out, after

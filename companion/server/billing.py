@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from .changes import publish
 from .database import Tx
+from .pagination import Order, PageRequest, paginate
 from .records import Row, bill_of
 from .schema import bills
 from .tokens import new_id
@@ -26,9 +27,12 @@ def get_bill(conn: Connection | Tx, bill_id: str) -> Row | None:
     return row
 
 
-def list_bills(conn: Connection, patient_id: str) -> list[Row]:
-    return list(conn.execute(sa.select(bills).where(bills.c.patient_id == patient_id)
-                             .order_by(bills.c.due, bills.c.id)).mappings())
+BILL_ORDER = Order.of("bills", bills.c.due, bills.c.id)
+
+
+def list_bills(conn: Connection, patient_id: str, page: PageRequest) -> tuple[list[Row], str | None]:
+    """One page of the patient's bills, earliest due date first."""
+    return paginate(conn, sa.select(bills).where(bills.c.patient_id == patient_id), BILL_ORDER, page)
 
 
 def create_bill(tx: Tx, patient_id: str, fields: Mapping[str, Any], now: datetime) -> Row:

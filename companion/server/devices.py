@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .database import Tx
+from .pagination import Order, PageRequest, paginate
 from .records import Row
 from .schema import devices
 from .wakeups import notify_statement
@@ -23,9 +24,12 @@ def get_device(conn: Connection | Tx, device_id: str) -> Row | None:
     return row
 
 
-def list_devices(conn: Connection, patient_id: str) -> list[Row]:
-    return list(conn.execute(sa.select(devices).where(devices.c.patient_id == patient_id)
-                             .order_by(devices.c.created_at, devices.c.id)).mappings())
+DEVICE_ORDER = Order.of("devices", devices.c.created_at, devices.c.id)
+
+
+def list_devices(conn: Connection, patient_id: str, page: PageRequest) -> tuple[list[Row], str | None]:
+    """One page of the patient's devices (revoked ones too), first paired first."""
+    return paginate(conn, sa.select(devices).where(devices.c.patient_id == patient_id), DEVICE_ORDER, page)
 
 
 def revoke_device(tx: Tx, device: Row, staff_id: str | None, now: datetime) -> Row:

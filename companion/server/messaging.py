@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from .changes import publish
 from .database import Tx
+from .pagination import Order, PageRequest, paginate
 from .records import Row, message_of
 from .schema import inbox, messages
 from .tokens import new_id
@@ -39,12 +40,13 @@ def get_message(conn: Connection | Tx, message_id: str) -> Row | None:
     return row
 
 
-def list_messages(conn: Connection, patient_id: str, limit: int = 200, before: datetime | None = None) -> list[Row]:
-    """Newest first."""
-    query = sa.select(messages).where(messages.c.patient_id == patient_id)
-    if before is not None:
-        query = query.where(messages.c.sent_at < before)
-    return list(conn.execute(query.order_by(messages.c.sent_at.desc(), messages.c.id).limit(limit)).mappings())
+MESSAGE_ORDER = Order.of("messages", (messages.c.sent_at, True), messages.c.id)
+INBOX_ORDER = Order.of("inbox", (inbox.c.created_at, True), inbox.c.id)
+
+
+def list_messages(conn: Connection, patient_id: str, page: PageRequest) -> tuple[list[Row], str | None]:
+    """One page of the patient's conversation, newest first."""
+    return paginate(conn, sa.select(messages).where(messages.c.patient_id == patient_id), MESSAGE_ORDER, page)
 
 
 def send_clinic_message(tx: Tx, patient_id: str, body: str, thread: str, staff_id: str, staff_name: str,
@@ -94,9 +96,10 @@ def get_inbox_item(conn: Connection | Tx, item_id: str) -> Row | None:
     return row
 
 
-def list_inbox(conn: Connection, *, state: str = "open", patient_id: str | None = None, limit: int = 100,
-               offset: int = 0) -> tuple[list[Row], int, int]:
-    """``(items oldest first, total matching, unread count)``; ``state`` is open | handled | all."""
+def list_inbox(conn: Connection, page: PageRequest, *, state: str = "open",
+               patient_id: str | None = None) -> tuple[list[Row], str | None, int, int]:
+    """``(one page of items newest first, next cursor, total matching, unread count)``; ``state`` is
+    open | handled | all."""
     condition: list[sa.ColumnElement[bool]] = []
     if state == "open":
         condition.append(inbox.c.handled_at.is_(None))
@@ -107,9 +110,8 @@ def list_inbox(conn: Connection, *, state: str = "open", patient_id: str | None 
     total = conn.execute(sa.select(sa.func.count()).select_from(inbox).where(*condition)).scalar_one()
     unread = conn.execute(sa.select(sa.func.count()).select_from(inbox).where(
         *condition, inbox.c.read_at.is_(None), inbox.c.handled_at.is_(None))).scalar_one()
-    rows = conn.execute(sa.select(inbox).where(*condition).order_by(inbox.c.created_at, inbox.c.id)
-                        .limit(limit).offset(offset)).mappings()
-    return list(rows), int(total), int(unread)
+    rows, after = paginate(conn, sa.select(inbox).where(*condition), INBOX_ORDER, page)
+    return rows, after, int(total), int(unread)
 
 
 def mark_inbox_item(tx: Tx, item: Row, staff_id: str, *, handled: bool, now: datetime) -> Row:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from .changes import publish
 from .database import Tx
+from .pagination import Order, PageRequest, paginate
 from .records import Row, profile_of
 from .schema import patients
 from .tokens import new_id
@@ -87,14 +88,17 @@ def _save(tx: Tx, patient_id: str, values: Mapping[str, Any], now: datetime) -> 
     return row
 
 
-def search_patients(conn: Connection, query: str | None, limit: int, offset: int) -> tuple[list[Row], int]:
-    """Case-insensitive match on name, phone or email, or an exact patient id; newest first."""
+PATIENT_ORDER = Order.of("patients", (patients.c.created_at, True), patients.c.id)
+
+
+def search_patients(conn: Connection, query: str | None, page: PageRequest) -> tuple[list[Row], str | None, int]:
+    """``(one page, next cursor, total matching)``: a case-insensitive match on name, phone or
+    email, or an exact patient id; newest first."""
     condition: sa.ColumnElement[bool] = sa.true()
     if query and query.strip():
         text = query.strip().lower()
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         condition = sa.or_(patients.c.search_text.like(f"%{escaped}%", escape="\\"), patients.c.id == query.strip())
     total = conn.execute(sa.select(sa.func.count()).select_from(patients).where(condition)).scalar_one()
-    rows = conn.execute(sa.select(patients).where(condition)
-                        .order_by(patients.c.created_at.desc(), patients.c.id).limit(limit).offset(offset))
-    return list(rows.mappings()), int(total)
+    rows, after = paginate(conn, sa.select(patients).where(condition), PATIENT_ORDER, page)
+    return rows, after, int(total)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from .changes import publish, retract
 from .database import Tx
+from .pagination import Order, PageRequest, paginate
 from .records import Row, result_of
 from .schema import results
 from .tokens import new_id
@@ -30,9 +31,12 @@ def get_result(conn: Connection | Tx, result_id: str) -> Row | None:
     return row
 
 
-def list_results(conn: Connection, patient_id: str) -> list[Row]:
-    return list(conn.execute(sa.select(results).where(results.c.patient_id == patient_id)
-                             .order_by(results.c.created_at.desc(), results.c.id)).mappings())
+RESULT_ORDER = Order.of("results", (results.c.created_at, True), results.c.id)
+
+
+def list_results(conn: Connection, patient_id: str, page: PageRequest) -> tuple[list[Row], str | None]:
+    """One page of the patient's results (every release state), newest first."""
+    return paginate(conn, sa.select(results).where(results.c.patient_id == patient_id), RESULT_ORDER, page)
 
 
 def create_result(tx: Tx, patient_id: str, fields: Mapping[str, Any], staff_id: str, now: datetime) -> Row:

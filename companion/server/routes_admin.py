@@ -10,11 +10,12 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 
-from .accounts import create_staff, list_staff, revoke_staff
+from .accounts import create_staff, page_staff, revoke_staff
 from .audit import read_audit
 from .auth import any_staff, staff_with
 from .context import client_address, get_ctx
 from .errors import ApiError, conflict, found
+from .pagination import Paging
 from .principals import PERMISSIONS, StaffPrincipal
 from .schemas import StaffCreate
 
@@ -49,9 +50,10 @@ def add_account(body: StaffCreate, request: Request, member: Admin) -> dict[str,
     return create_staff(ctx.db, ctx.audit, member, body.name, body.role, client_address(request))
 
 
-@router.get("/v1/staff/accounts", tags=["staff: admin"], summary="Staff accounts")
-def list_accounts(request: Request, member: Admin) -> dict[str, Any]:
-    return {"staff": list_staff(get_ctx(request).db)}
+@router.get("/v1/staff/accounts", tags=["staff: admin"], summary="Staff accounts, first created first (paged)")
+def list_accounts(request: Request, member: Admin, page: Paging) -> dict[str, Any]:
+    members, after = page_staff(get_ctx(request).db, page)
+    return {"staff": members, "next": after}
 
 
 @router.post("/v1/staff/accounts/{staff_id}/revoke", tags=["staff: admin"], summary="Revoke a staff token")
@@ -63,18 +65,16 @@ def revoke_account(staff_id: str, request: Request, member: Admin) -> dict[str, 
 
 
 @router.get("/v1/staff/audit", tags=["staff: admin"],
-            summary="The audit log, newest first (or oldest first after an id, for tailing)")
-def audit_log(request: Request, member: Auditor,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-              before: Annotated[int | None, Query(ge=0, le=2**62)] = None,
-              after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+            summary="The audit log, newest first (or oldest first since an entry id, for tailing); paged")
+def audit_log(request: Request, member: Auditor, page: Paging,
+              since: Annotated[int | None, Query(ge=0, le=2**62, description="Entries after this id, oldest first")]
+              = None,
               actor_id: Annotated[str | None, Query(max_length=40)] = None,
               patient_id: Annotated[str | None, Query(max_length=40)] = None,
               action: Annotated[str | None, Query(max_length=60)] = None) -> dict[str, Any]:
     ctx = get_ctx(request)
     ctx.audit.flush()  # show reads that are still queued
     with ctx.db.read() as conn:
-        entries = read_audit(conn, limit=limit, before=before, after=after, actor_id=actor_id,
-                             patient_id=patient_id, action=action)
+        entries, after = read_audit(conn, page, since=since, actor_id=actor_id, patient_id=patient_id, action=action)
     ctx.audit.record_later(member, "read.audit", detail={"count": len(entries)}, address=client_address(request))
-    return {"entries": entries}
+    return {"entries": entries, "next": after}

@@ -11,6 +11,7 @@ from . import patients as patient_store
 from .auth import staff_with
 from .context import client_address, get_ctx
 from .errors import conflict, found, invalid
+from .pagination import Paging
 from .principals import StaffPrincipal
 from .records import appointment_view, bill_view, prep_view, result_view
 from .schemas import (
@@ -45,14 +46,14 @@ def add_appointment(patient_id: str, body: AppointmentCreate, request: Request,
     return appointment_view(row)
 
 
-@router.get("/v1/staff/patients/{patient_id}/appointments", summary="A patient's appointments")
-def list_appointments(patient_id: str, request: Request, member: ReadPatients) -> dict[str, Any]:
+@router.get("/v1/staff/patients/{patient_id}/appointments", summary="A patient's appointments, earliest first (paged)")
+def list_appointments(patient_id: str, request: Request, member: ReadPatients, page: Paging) -> dict[str, Any]:
     ctx = get_ctx(request)
     with ctx.db.read() as conn:
         found(patient_store.get_patient(conn, patient_id), "patient")
-        rows = visits.list_appointments(conn, patient_id)
+        rows, after = visits.list_appointments(conn, patient_id, page)
     ctx.audit.record_later(member, "read.appointments", patient_id=patient_id, address=client_address(request))
-    return {"appointments": [appointment_view(r) for r in rows]}
+    return {"appointments": [appointment_view(r) for r in rows], "next": after}
 
 
 @router.get("/v1/staff/appointments/{appointment_id}", summary="One appointment")
@@ -106,24 +107,24 @@ def add_prep(appointment_id: str, body: PrepCreate, request: Request, member: Wr
     return prep_view(row)
 
 
-@router.get("/v1/staff/appointments/{appointment_id}/prep", summary="An appointment's prep steps")
-def list_appointment_prep(appointment_id: str, request: Request, member: ReadPatients) -> dict[str, Any]:
+@router.get("/v1/staff/appointments/{appointment_id}/prep", summary="An appointment's prep steps (paged)")
+def list_appointment_prep(appointment_id: str, request: Request, member: ReadPatients, page: Paging) -> dict[str, Any]:
     ctx = get_ctx(request)
     with ctx.db.read() as conn:
         appt = found(visits.get_appointment(conn, appointment_id), "appointment")
-        rows = visits.list_prep(conn, appointment_id=appointment_id)
+        rows, after = visits.list_prep(conn, page, appointment_id=appointment_id)
     ctx.audit.record_later(member, "read.prep", patient_id=appt["patient_id"], address=client_address(request))
-    return {"prep": [prep_view(r) for r in rows]}
+    return {"prep": [prep_view(r) for r in rows], "next": after}
 
 
-@router.get("/v1/staff/patients/{patient_id}/prep", summary="All of a patient's prep steps")
-def list_patient_prep(patient_id: str, request: Request, member: ReadPatients) -> dict[str, Any]:
+@router.get("/v1/staff/patients/{patient_id}/prep", summary="All of a patient's prep steps (paged)")
+def list_patient_prep(patient_id: str, request: Request, member: ReadPatients, page: Paging) -> dict[str, Any]:
     ctx = get_ctx(request)
     with ctx.db.read() as conn:
         found(patient_store.get_patient(conn, patient_id), "patient")
-        rows = visits.list_prep(conn, patient_id=patient_id)
+        rows, after = visits.list_prep(conn, page, patient_id=patient_id)
     ctx.audit.record_later(member, "read.prep", patient_id=patient_id, address=client_address(request))
-    return {"prep": [prep_view(r) for r in rows]}
+    return {"prep": [prep_view(r) for r in rows], "next": after}
 
 
 @router.delete("/v1/staff/prep/{prep_id}", status_code=204, summary="Remove a prep step")
@@ -149,14 +150,14 @@ def add_bill(patient_id: str, body: BillCreate, request: Request, member: WriteP
     return bill_view(row)
 
 
-@router.get("/v1/staff/patients/{patient_id}/bills", summary="A patient's bills")
-def list_bills(patient_id: str, request: Request, member: ReadPatients) -> dict[str, Any]:
+@router.get("/v1/staff/patients/{patient_id}/bills", summary="A patient's bills, earliest due first (paged)")
+def list_bills(patient_id: str, request: Request, member: ReadPatients, page: Paging) -> dict[str, Any]:
     ctx = get_ctx(request)
     with ctx.db.read() as conn:
         found(patient_store.get_patient(conn, patient_id), "patient")
-        rows = billing.list_bills(conn, patient_id)
+        rows, after = billing.list_bills(conn, patient_id, page)
     ctx.audit.record_later(member, "read.bills", patient_id=patient_id, address=client_address(request))
-    return {"bills": [bill_view(r) for r in rows]}
+    return {"bills": [bill_view(r) for r in rows], "next": after}
 
 
 @router.get("/v1/staff/bills/{bill_id}", summary="One bill")
@@ -211,14 +212,15 @@ def add_result(patient_id: str, body: ResultCreate, request: Request, member: Wr
     return result_view(row)
 
 
-@router.get("/v1/staff/patients/{patient_id}/results", summary="A patient's results with release state")
-def list_results(patient_id: str, request: Request, member: ReadPatients) -> dict[str, Any]:
+@router.get("/v1/staff/patients/{patient_id}/results",
+            summary="A patient's results with release state, newest first (paged)")
+def list_results(patient_id: str, request: Request, member: ReadPatients, page: Paging) -> dict[str, Any]:
     ctx = get_ctx(request)
     with ctx.db.read() as conn:
         found(patient_store.get_patient(conn, patient_id), "patient")
-        rows = results.list_results(conn, patient_id)
+        rows, after = results.list_results(conn, patient_id, page)
     ctx.audit.record_later(member, "read.results", patient_id=patient_id, address=client_address(request))
-    return {"results": [result_view(r) for r in rows]}
+    return {"results": [result_view(r) for r in rows], "next": after}
 
 
 @router.get("/v1/staff/results/{result_id}", summary="One result with its release state")

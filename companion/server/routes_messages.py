@@ -12,6 +12,7 @@ from . import patients as patient_store
 from .auth import staff_with
 from .context import client_address, get_ctx
 from .errors import found
+from .pagination import Paging
 from .principals import StaffPrincipal
 from .records import article_view, inbox_view, message_view
 from .schemas import ArticleCreate, MessageCreate
@@ -35,30 +36,28 @@ def send_message(patient_id: str, body: MessageCreate, request: Request, member:
     return message_view(row)
 
 
-@router.get("/v1/staff/patients/{patient_id}/messages", summary="A patient's conversation, newest first")
-def list_messages(patient_id: str, request: Request, member: ReadPatients,
-                  limit: Annotated[int, Query(ge=1, le=500)] = 200) -> dict[str, Any]:
+@router.get("/v1/staff/patients/{patient_id}/messages", summary="A patient's conversation, newest first (paged)")
+def list_messages(patient_id: str, request: Request, member: ReadPatients, page: Paging) -> dict[str, Any]:
     ctx = get_ctx(request)
     with ctx.db.read() as conn:
         found(patient_store.get_patient(conn, patient_id), "patient")
-        rows = messaging.list_messages(conn, patient_id, limit=limit)
+        rows, after = messaging.list_messages(conn, patient_id, page)
     ctx.audit.record_later(member, "read.messages", patient_id=patient_id, address=client_address(request))
-    return {"messages": [message_view(r) for r in rows]}
+    return {"messages": [message_view(r) for r in rows], "next": after}
 
 
-@router.get("/v1/staff/inbox", summary="What patients sent: messages, requests, cancellations, check-ins, plans")
-def list_inbox(request: Request, member: UseInbox,
+@router.get("/v1/staff/inbox",
+            summary="What patients sent: messages, requests, cancellations, check-ins, plans; newest first (paged)")
+def list_inbox(request: Request, member: UseInbox, page: Paging,
                state: Annotated[Literal["open", "handled", "all"], Query()] = "open",
-               patient_id: Annotated[str | None, Query(max_length=40)] = None,
-               limit: Annotated[int, Query(ge=1, le=500)] = 100,
-               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
+               patient_id: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, Any]:
+    """``total`` and ``unread`` count every item in ``state`` (not only this page)."""
     ctx = get_ctx(request)
     with ctx.db.read() as conn:
-        rows, total, unread = messaging.list_inbox(conn, state=state, patient_id=patient_id, limit=limit,
-                                                   offset=offset)
+        rows, after, total, unread = messaging.list_inbox(conn, page, state=state, patient_id=patient_id)
     ctx.audit.record_later(member, "read.inbox", patient_id=patient_id, detail={"count": len(rows)},
                            address=client_address(request))
-    return {"items": [inbox_view(r) for r in rows], "total": total, "unread": unread}
+    return {"items": [inbox_view(r) for r in rows], "next": after, "total": total, "unread": unread}
 
 
 @router.get("/v1/staff/inbox/{item_id}", summary="One inbox item")
@@ -102,13 +101,13 @@ def add_article(body: ArticleCreate, request: Request, member: WriteArticles) ->
     return article_view(row)
 
 
-@router.get("/v1/staff/articles", summary="Published articles")
-def list_articles(request: Request, member: ReadPatients,
+@router.get("/v1/staff/articles", summary="Published articles, newest first (paged)")
+def list_articles(request: Request, member: ReadPatients, page: Paging,
                   include_retracted: Annotated[bool, Query()] = False) -> dict[str, Any]:
     ctx = get_ctx(request)
     with ctx.db.read() as conn:
-        rows = article_store.list_articles(conn, include_retracted=include_retracted)
-    return {"articles": [article_view(r) for r in rows]}
+        rows, after = article_store.list_articles(conn, page, include_retracted=include_retracted)
+    return {"articles": [article_view(r) for r in rows], "next": after}
 
 
 @router.delete("/v1/staff/articles/{article_id}", status_code=204, summary="Retract an article")

@@ -15,6 +15,7 @@ from . import patients as patient_store
 from .auth import staff_with
 from .context import client_address, get_ctx
 from .errors import found
+from .pagination import Paging
 from .pairing import issue_code
 from .principals import StaffPrincipal
 from .records import device_view, patient_view
@@ -37,17 +38,16 @@ def add_patient(body: PatientCreate, request: Request, member: WritePatients) ->
     return patient_view(row)
 
 
-@router.get("/v1/staff/patients", summary="List or search patients (name, phone, email or id)")
-def list_patients(request: Request, member: ReadPatients,
-                  q: Annotated[str | None, Query(max_length=200)] = None,
-                  limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                  offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
+@router.get("/v1/staff/patients", summary="List or search patients (name, phone, email or id), newest first (paged)")
+def list_patients(request: Request, member: ReadPatients, page: Paging,
+                  q: Annotated[str | None, Query(max_length=200)] = None) -> dict[str, Any]:
+    """``total`` counts every patient that matches (not only this page)."""
     ctx = get_ctx(request)
     with ctx.db.read() as conn:
-        rows, total = patient_store.search_patients(conn, q, limit, offset)
+        rows, after, total = patient_store.search_patients(conn, q, page)
     ctx.audit.record_later(member, "read.patients", detail={"count": len(rows), "search": bool(q)},
                            address=client_address(request))
-    return {"patients": [patient_view(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+    return {"patients": [patient_view(r) for r in rows], "next": after, "total": total}
 
 
 @router.get("/v1/staff/patients/{patient_id}", summary="One patient's profile")
@@ -99,14 +99,14 @@ def new_pairing_code(patient_id: str, request: Request, member: WritePatients) -
     return code
 
 
-@router.get("/v1/staff/patients/{patient_id}/devices", summary="A patient's paired devices")
-def list_devices(patient_id: str, request: Request, member: ManageDevices) -> dict[str, Any]:
+@router.get("/v1/staff/patients/{patient_id}/devices", summary="A patient's paired devices (paged)")
+def list_devices(patient_id: str, request: Request, member: ManageDevices, page: Paging) -> dict[str, Any]:
     ctx = get_ctx(request)
     with ctx.db.read() as conn:
         found(patient_store.get_patient(conn, patient_id), "patient")
-        rows = device_store.list_devices(conn, patient_id)
+        rows, after = device_store.list_devices(conn, patient_id, page)
     ctx.audit.record_later(member, "read.devices", patient_id=patient_id, address=client_address(request))
-    return {"devices": [device_view(r) for r in rows]}
+    return {"devices": [device_view(r) for r in rows], "next": after}
 
 
 @router.get("/v1/staff/devices/{device_id}", summary="One device")

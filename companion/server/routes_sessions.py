@@ -27,6 +27,7 @@ from pydantic import StringConstraints as Text
 from .auth import any_staff, staff_bearer, staff_with
 from .context import client_address, get_ctx
 from .errors import invalid
+from .pagination import Order, Paging, paginate
 from .principals import StaffPrincipal
 from .records import appointment_view
 from .schema import appointments, patients
@@ -40,6 +41,7 @@ Password = Annotated[str, Text(strict=True, min_length=1, max_length=1000)]
 DESK_KEY_HEADER = "companion-desk-key"
 DESK_ADDRESS_HEADER = "companion-desk-address"
 LONGEST_RANGE = timedelta(days=31)
+SCHEDULE_ORDER = Order.of("schedule", appointments.c.start, appointments.c.id)
 
 
 class SignIn(Strict):
@@ -74,18 +76,17 @@ def end_current_session(request: Request, member: Annotated[StaffPrincipal, Depe
     return Response(status_code=204)
 
 
-@router.get("/v1/staff/schedule", summary="Appointments starting in [start, end), with patient names, by time")
-def schedule(request: Request, member: ReadPatients, start: Annotated[IsoTime, Query()],
-             end: Annotated[IsoTime, Query()],
-             limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> dict[str, Any]:
+@router.get("/v1/staff/schedule",
+            summary="Appointments starting in [start, end), with patient names, by time (paged)")
+def schedule(request: Request, member: ReadPatients, page: Paging, start: Annotated[IsoTime, Query()],
+             end: Annotated[IsoTime, Query()]) -> dict[str, Any]:
     if end <= start or end - start > LONGEST_RANGE:
         raise invalid("end: must be after start and at most 31 days later")
     ctx = get_ctx(request)
     query = (sa.select(appointments, patients.c.name.label("patient_name"))
              .join(patients, patients.c.id == appointments.c.patient_id)
-             .where(appointments.c.start >= start, appointments.c.start < end)
-             .order_by(appointments.c.start, appointments.c.id).limit(limit))
+             .where(appointments.c.start >= start, appointments.c.start < end))
     with ctx.db.read() as conn:
-        rows = list(conn.execute(query).mappings())
+        rows, after = paginate(conn, query, SCHEDULE_ORDER, page)
     ctx.audit.record_later(member, "read.schedule", detail={"count": len(rows)}, address=client_address(request))
-    return {"appointments": [{**appointment_view(r), "patient_name": r["patient_name"]} for r in rows]}
+    return {"appointments": [{**appointment_view(r), "patient_name": r["patient_name"]} for r in rows], "next": after}

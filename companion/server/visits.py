@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from .changes import publish, retract
 from .database import Tx
+from .pagination import Order, PageRequest, paginate
 from .records import Row, appointment_of, prep_of
 from .schema import appointments, prep_steps
 from .tokens import new_id
@@ -32,9 +33,14 @@ def get_appointment(conn: Connection | Tx, appointment_id: str) -> Row | None:
     return row
 
 
-def list_appointments(conn: Connection, patient_id: str) -> list[Row]:
-    return list(conn.execute(sa.select(appointments).where(appointments.c.patient_id == patient_id)
-                             .order_by(appointments.c.start, appointments.c.id)).mappings())
+APPOINTMENT_ORDER = Order.of("appointments", appointments.c.start, appointments.c.id)
+PREP_ORDER = Order.of("prep", (prep_steps.c.before_minutes, True), prep_steps.c.id)
+
+
+def list_appointments(conn: Connection, patient_id: str, page: PageRequest) -> tuple[list[Row], str | None]:
+    """One page of the patient's appointments, earliest start first."""
+    return paginate(conn, sa.select(appointments).where(appointments.c.patient_id == patient_id),
+                    APPOINTMENT_ORDER, page)
 
 
 def create_appointment(tx: Tx, patient_id: str, fields: Mapping[str, Any], now: datetime) -> Row:
@@ -93,13 +99,15 @@ def get_prep(conn: Connection | Tx, prep_id: str) -> Row | None:
     return row
 
 
-def list_prep(conn: Connection, *, patient_id: str | None = None, appointment_id: str | None = None) -> list[Row]:
+def list_prep(conn: Connection, page: PageRequest, *, patient_id: str | None = None,
+              appointment_id: str | None = None) -> tuple[list[Row], str | None]:
+    """One page of prep steps, the earliest step (most minutes before) first."""
     query = sa.select(prep_steps)
     if patient_id is not None:
         query = query.where(prep_steps.c.patient_id == patient_id)
     if appointment_id is not None:
         query = query.where(prep_steps.c.appointment_id == appointment_id)
-    return list(conn.execute(query.order_by(prep_steps.c.before_minutes.desc(), prep_steps.c.id)).mappings())
+    return paginate(conn, query, PREP_ORDER, page)
 
 
 def create_prep(tx: Tx, appointment: Row, fields: Mapping[str, Any], now: datetime) -> Row:
