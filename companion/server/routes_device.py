@@ -131,26 +131,28 @@ async def pull(
 
 async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int,
                             wait: float) -> Page:
+    """Wait for the patient's feed to change; an empty page on timeout, on shutdown, or when a
+    newer pull of this device takes the slot (at most two wait per device, see :mod:`.wakeups`)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
-    event = ctx.hub.register(device.patient_id)
+    poll = ctx.hub.register_poll(device.id, device.patient_id)
     try:
         # Re-read once after registering: a commit between the first read and the registration
         # would otherwise be missed until the next recheck.
         page = await run_in_threadpool(_next_read, ctx, device, after, limit)
         while not page.rows:
             remaining = deadline - loop.time()
-            if remaining <= 0 or ctx.hub.draining:
+            if remaining <= 0 or ctx.hub.draining or poll.superseded:
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout=min(remaining, RECHECK))
-            event.clear()
-            if ctx.hub.draining:
+                await asyncio.wait_for(poll.event.wait(), timeout=min(remaining, RECHECK))
+            poll.event.clear()
+            if ctx.hub.draining or poll.superseded:
                 break
             page = await run_in_threadpool(_next_read, ctx, device, after, limit)
         return page
     finally:
-        ctx.hub.unregister(device.patient_id, event)
+        ctx.hub.unregister_poll(poll)
 
 
 @router.post("/v1/sync", response_model=PushOut, summary="Push mutations (each applied at most once)")

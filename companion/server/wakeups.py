@@ -6,6 +6,12 @@ missed), then waits on it. Writers call :meth:`WakeupHub.wake_threadsafe` after 
 whatever thread they ran in. The scope :data:`~companion.server.schema.CLINIC_SCOPE` wakes every
 waiter (a new article concerns every patient).
 
+A device holds at most :data:`POLLS_PER_DEVICE` waiting pulls (an app needs one; a second
+covers a reconnect whose old request the server has not noticed is gone). A further pull from
+the same device answers its *oldest* waiting pull at once — an empty page with its cursor, as a
+timeout would — and waits in its place, so one device token cannot pile up waiting requests
+(:meth:`WakeupHub.register_poll`). The count is per server process.
+
 Across processes (several servers on one PostgreSQL database) each writer also sends
 ``NOTIFY companion_changes, '<scope>'`` inside its transaction (delivered at commit) and every
 process runs a :class:`PgListener` thread on its own autocommit connection. After a (re)connect
@@ -31,12 +37,27 @@ log = logging.getLogger("companion.server.wakeups")
 
 CHANNEL = "companion_changes"
 RECHECK = 10.0
+POLLS_PER_DEVICE = 2
+
+
+class Poll:
+    """One waiting pull: ``event`` is set on a change (or to hand the slot over); ``superseded``
+    says a newer pull of the same device took the slot, so this one answers now."""
+
+    __slots__ = ("device_id", "event", "scope", "superseded")
+
+    def __init__(self, device_id: str, scope: str) -> None:
+        self.device_id = device_id
+        self.scope = scope
+        self.event = asyncio.Event()
+        self.superseded = False
 
 
 class WakeupHub:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._polls: dict[str, list[Poll]] = {}  # device id -> its waiting pulls, oldest first
         self.draining = False
 
     def drain(self) -> None:
@@ -56,6 +77,28 @@ class WakeupHub:
         event = asyncio.Event()
         self._waiters.setdefault(scope, set()).add(event)
         return event
+
+    def register_poll(self, device_id: str, scope: str) -> Poll:
+        """A waiting pull of ``device_id`` (call on the event loop; pair with :meth:`unregister_poll`).
+        Beyond :data:`POLLS_PER_DEVICE` the device's oldest waiting pull is superseded and woken."""
+        poll = Poll(device_id, scope)
+        self._waiters.setdefault(scope, set()).add(poll.event)
+        polls = self._polls.setdefault(device_id, [])
+        polls.append(poll)
+        while len(polls) > POLLS_PER_DEVICE:
+            oldest = polls.pop(0)
+            oldest.superseded = True
+            oldest.event.set()
+        return poll
+
+    def unregister_poll(self, poll: Poll) -> None:
+        self.unregister(poll.scope, poll.event)
+        polls = self._polls.get(poll.device_id)
+        if polls is not None:
+            if poll in polls:
+                polls.remove(poll)
+            if not polls:
+                del self._polls[poll.device_id]
 
     def unregister(self, scope: str, event: asyncio.Event) -> None:
         events = self._waiters.get(scope)
