@@ -11,11 +11,20 @@
 
 SQLite runs in WAL mode with ``synchronous=FULL`` and foreign keys on. Every engine hides SQL
 parameters in its error messages, because parameters are patient data and errors reach logs.
+
+The SQLite file holds every patient's records, so it and its ``-wal``/``-shm`` companions are
+readable by the server's user only (0600), whatever the umask and wherever the URL points: the
+file is created 0600 before the engine first connects, and every new connection puts the modes
+of all three back to 0600 (SQLite gives the companions the database file's mode; this also
+repairs files made by an older version or another tool).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -66,11 +75,14 @@ class Database:
                 pool_timeout=30,
             )
         else:
+            self.sqlite_path = _sqlite_path(self.url)
+            if self.sqlite_path is not None:
+                _create_private(self.sqlite_path)
             self.engine = sa.create_engine(
                 self.url, pool_size=pool_size, max_overflow=40, hide_parameters=True, pool_timeout=30,
                 connect_args={"check_same_thread": False, "timeout": 30},
             )
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, self.sqlite_path)
 
     @property
     def safe_url(self) -> str:
@@ -152,8 +164,37 @@ def _check_version(conn: Connection) -> str:
     return str(rows["epoch"])
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    """WAL + synchronous=FULL, and our own BEGIN so writers can ask for BEGIN IMMEDIATE."""
+PRIVATE = 0o600
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def _sqlite_path(url: str) -> str | None:
+    """The file behind a ``sqlite:///…`` URL (``None`` for a ``file:`` URI we do not interpret)."""
+    database = sa.make_url(url).database
+    if not database or database.startswith("file:"):
+        return None
+    return os.path.abspath(os.path.expanduser(database))
+
+
+def _create_private(path: str) -> None:
+    """Create the database file 0600 if it is missing (SQLite would use 0644 less the umask)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE))
+    except OSError as exc:
+        raise ConfigError(f"cannot open the database {path}: {exc.strerror or exc}") from None
+    make_private(path)
+
+
+def make_private(path: str) -> None:
+    """Modes 0600 for the database file and whichever of its companions exist."""
+    for suffix in SQLITE_COMPANIONS:
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE(os.stat(path + suffix).st_mode) != PRIVATE:
+                os.chmod(path + suffix, PRIVATE)
+
+
+def _configure_sqlite(engine: Engine, path: str | None) -> None:
+    """WAL + synchronous=FULL, private files, and our own BEGIN so writers can ask for BEGIN IMMEDIATE."""
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -164,6 +205,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
+        if path is not None:
+            make_private(path)  # the -wal/-shm files exist from here on
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
