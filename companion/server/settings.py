@@ -14,12 +14,23 @@ share one configuration, and so tests can start a real server with, say, a 1-sec
 ``COMPANION_SESSION_IDLE``      seconds a desk sign-in survives without use (default 1800)
 ``COMPANION_SESSION_MAX``       seconds a desk sign-in lives at most (default 43200: a long shift)
 ``COMPANION_SIGNIN_FREE``       wrong passwords allowed before sign-in backs off (default 5)
+``COMPANION_TRUSTED_PROXIES``   comma-separated IPs or CIDR networks of the clinic's reverse
+                                proxies (default none). Only a request whose direct peer is one
+                                of them has its ``X-Forwarded-For`` read (the rightmost address
+                                that is not a trusted proxy is the client), for rate limits,
+                                sign-in backoff and the audit log; from anyone else the header is
+                                ignored, so a client cannot pick the address it is counted under
+``COMPANION_ALLOWED_ORIGINS``   comma-separated origins (``https://desk.clinic.example``, form
+                                ``scheme://host[:port]``, http or https) from which a browser may
+                                open the desk's websocket besides the server's own (default none)
 ==============================  =========================================================
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +39,8 @@ from pathlib import Path
 from ..errors import ConfigError
 
 APP_DIR_NAME = "patient-companion-server"
+Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+_ORIGIN = re.compile(r"(https?)://([a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(:([0-9]{1,5}))?")
 
 
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -98,6 +111,32 @@ def _rate(env: Mapping[str, str], key: str, default: tuple[int, int]) -> tuple[i
     return count, window
 
 
+def _items(env: Mapping[str, str], key: str) -> list[str]:
+    return [item.strip() for item in (env.get(key) or "").split(",") if item.strip()]
+
+
+def _networks(env: Mapping[str, str], key: str) -> Networks:
+    out = []
+    for item in _items(env, key):
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{key}: {item[:60]!r} is not an IP address or a CIDR network like 10.0.0.0/8") from None
+    return tuple(out)
+
+
+def _origins(env: Mapping[str, str], key: str) -> tuple[str, ...]:
+    out = []
+    for item in _items(env, key):
+        origin = item.lower().removesuffix("/")
+        match = _ORIGIN.fullmatch(origin)
+        if match is None or (match.group(5) is not None and not 1 <= int(match.group(5)) <= 65535):
+            raise ConfigError(f"{key}: {item[:80]!r} is not an origin of the form scheme://host[:port] "
+                              "(like https://desk.clinic.example)")
+        out.append(origin)
+    return tuple(dict.fromkeys(out))
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Resolved configuration of one server process."""
@@ -112,6 +151,8 @@ class Settings:
     session_idle: int = 1800
     session_max: int = 43200
     signin_free: int = 5
+    trusted_proxies: Networks = ()
+    allowed_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, db_url: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -131,4 +172,6 @@ class Settings:
             session_idle=_int(env, "COMPANION_SESSION_IDLE", 1800, 1),
             session_max=_int(env, "COMPANION_SESSION_MAX", 43200, 1),
             signin_free=_int(env, "COMPANION_SIGNIN_FREE", 5, 1),
+            trusted_proxies=_networks(env, "COMPANION_TRUSTED_PROXIES"),
+            allowed_origins=_origins(env, "COMPANION_ALLOWED_ORIGINS"),
         )
