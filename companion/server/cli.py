@@ -72,8 +72,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def configure_logging(level: str) -> None:
+    """The service's log; at ``debug`` too, no library writes headers (cookies, tokens) or frames into it."""
     logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    for name in ("uvicorn.error", "websockets", "httpx", "httpcore"):  # at DEBUG they log every header
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def _open(db_url: str | None) -> tuple[Database, AuditLog]:
@@ -171,7 +174,7 @@ def _serve(args: argparse.Namespace) -> int:
     # was measured closing connections whose next request (a 5 s long-poll) was still waiting.
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", proxy_headers=False,
                             server_header=False, timeout_graceful_shutdown=3, timeout_keep_alive=MAX_WAIT + 5,
-                            log_level=settings.log_level)
+                            log_level="info" if settings.log_level == "debug" else settings.log_level)
     hub = app.state.ctx.hub
 
     class _Server(uvicorn.Server):

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import flet as ft
-from fastapi import FastAPI, WebSocket
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from flet_web import get_package_web_dir
 from flet_web.fastapi.flet_app import FletApp
 from flet_web.fastapi.flet_app_manager import app_manager
@@ -80,16 +80,28 @@ class _BrowserBoundApp(FletApp):  # type: ignore[misc]
     def _FletApp__get_unique_session_id(self, session_id: str) -> str:
         return f"{self.page_name}_{session_id}_{self._browser}"
 
+    async def _FletApp__receive_loop(self) -> None:
+        await FletApp._FletApp__receive_loop(self)
+        if self._FletApp__session is None:  # Flet ends its send loop only for a registered session
+            await self._FletApp__send_queue.put(None)
+
     async def handle(self, websocket: WebSocket) -> None:
         try:
             await super().handle(websocket)
-        except AttributeError:
-            if self._FletApp__session is not None:
-                raise
-            return  # closed before it registered: there is no session to keep or drop
+            disconnected = True
+        except (AttributeError, WebSocketDisconnect):
+            # Flet raises when a socket closes before it registered (no session), or while frames were
+            # still going out; either way it skipped marking the session disconnected, which would
+            # leave it attached to a dead socket for ever: never resumed, never evicted.
+            disconnected = False
         session = self._FletApp__session
-        if self._keep_seconds == 0 and session is not None:
-            await app_manager.delete_session(self._FletApp__get_unique_session_id(session.id))
+        if session is None:
+            return
+        key = self._FletApp__get_unique_session_id(session.id)
+        if not disconnected:
+            await app_manager.disconnect_session(key, self._keep_seconds)
+        if self._keep_seconds == 0:
+            await app_manager.delete_session(key)
 
 
 def guarded_flet_app(main: Callable[[ft.Page], None], *, keep_seconds: int, app_name: str,

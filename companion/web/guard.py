@@ -284,6 +284,7 @@ class WebGuard:
             await receive()  # websocket.connect
             await send({"type": "websocket.close", "code": 1008, "reason": problem[:120]})
             return
+        log.debug("%s websocket opened (%d open from its address)", self.policy.name, self._sockets.get(address, 0))
         scope = {**scope, BROWSER_COOKIE_SCOPE_KEY: hashlib.sha256(browser.encode()).hexdigest()}
         try:
             await self.app(scope, receive, send)
