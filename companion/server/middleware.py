@@ -1,10 +1,17 @@
-"""The outer request guard (pure ASGI): protocol version, body size, access log, last-resort 500.
+"""The outer request guard (pure ASGI): protocol version, body size, security headers, access log,
+last-resort 500.
 
 It sits outside FastAPI's exception handling so that *every* answer, even for a bug, is the JSON
 error shape, and so that uvicorn never logs an exception message (messages may hold patient
 data; we log the exception type and stack frames). The access log names the route *template*
 (``/v1/staff/patients/{patient_id}``) plus id-shaped path parameters and never the query string,
 which may carry a search for a patient's name.
+
+Every ``/v1`` answer (the device and staff API, errors included) carries
+``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and ``Cache-Control:
+no-store`` (patient data must not sit in a browser's or a proxy's cache), and no answer anywhere
+carries ``Access-Control-Allow-Origin: *``: the API is for the app, the staff tools and the
+desk, never for scripts on other web sites.
 """
 
 from __future__ import annotations
@@ -27,6 +34,18 @@ _HEADER = PROTOCOL_HEADER.lower().encode("latin-1")
 _UNVERSIONED = ("/healthz", "/openapi.json", "/docs", "/redoc")
 _ID_SHAPE = re.compile(r"^[a-z]{2,4}_[a-z0-9]{6,40}$")
 ACTOR_KEY = "companion.actor"
+API_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+               (b"cache-control", b"no-store"))
+_REPLACED = {name for name, _ in API_HEADERS}
+
+
+def secure_headers(headers: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
+    """``headers`` without a wildcard CORS grant and, on ``/v1``, with :data:`API_HEADERS`."""
+    kept = [(n, v) for n, v in headers
+            if not (n.lower() == b"access-control-allow-origin" and v.strip() == b"*")]
+    if path.startswith("/v1/") or path == "/v1":
+        kept = [(n, v) for n, v in kept if n.lower() not in _REPLACED] + list(API_HEADERS)
+    return kept
 
 
 class BodyTooLarge(Exception):
@@ -86,6 +105,7 @@ class GuardMiddleware:
             return
         started = time.perf_counter()
         request_id = secrets.token_hex(4)
+        path = scope.get("path", "")
         status_holder = {"status": 0, "started": False}
         received, overflow = 0, False
         version_header = (PROTOCOL_HEADER.lower().encode("latin-1"), str(PROTOCOL_VERSION).encode())
@@ -95,7 +115,7 @@ class GuardMiddleware:
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
                 message = dict(message)
-                message["headers"] = [*message.get("headers", []), version_header]
+                message["headers"] = [*secure_headers(list(message.get("headers", [])), path), version_header]
             await send(message)
 
         async def plain(status: int, code: str, message: str) -> None:
@@ -122,7 +142,6 @@ class GuardMiddleware:
                     raise BodyTooLarge
             return message
 
-        path = scope.get("path", "")
         try:
             problem = None if path in _UNVERSIONED else _protocol_problem(scope)
             if problem is not None:
