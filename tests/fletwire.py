@@ -31,9 +31,9 @@ def cookie_header(cookies: dict[str, str]) -> str:
 
 
 def open_socket(ws_url: str, *, origin: str | None, cookies: dict[str, str] | None = None,
-                host: str | None = None) -> ClientConnection:
+                host: str | None = None, headers: dict[str, str] | None = None) -> ClientConnection:
     """A websocket opened with the given Origin and cookies; raises :class:`Refused` on a refused handshake."""
-    headers: dict[str, str] = {}
+    headers = dict(headers or {})
     if cookies:
         headers["Cookie"] = cookie_header(cookies)
     if host:

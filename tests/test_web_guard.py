@@ -221,3 +221,27 @@ def test_no_session_id_or_frame_reaches_the_log_even_at_debug(debug_desk: Server
         assert session not in log
     assert "Start session" not in log and "_on_message" not in log and "send_message" not in log
     assert cookies["companion_desk_browser"] not in log
+
+
+def test_behind_a_tls_proxy_the_desk_takes_the_clinics_origin_and_the_forwarded_address(tmp_path: Path) -> None:
+    clinic = "https://desk.clinic.example"
+    server = ServerProcess(f"sqlite:///{tmp_path / 'clinic.db'}", tmp_path, env={
+        "COMPANION_ALLOWED_ORIGINS": clinic, "COMPANION_TRUSTED_PROXIES": "127.0.0.1"}).start()
+    try:
+        base, ws = server.base_url, _ws(server.base_url, "/desk/ws")
+        cookies = page_cookies(base + "/desk/")
+        with open_socket(ws, origin=clinic, cookies=cookies) as sock:  # the proxy passes the browser's Origin
+            assert register(sock)
+        with pytest.raises(Refused):
+            open_socket(ws, origin="https://evil.example", cookies=cookies)
+        # Each forwarded client has its own cap; the proxy's own address does not lump them together.
+        with contextlib.ExitStack() as socks:
+            for _ in range(MAX_DESK_SOCKETS):
+                socks.enter_context(open_socket(ws, origin=clinic, cookies=cookies,
+                                                headers={"X-Forwarded-For": "203.0.113.7"}))
+            with pytest.raises(Refused):
+                open_socket(ws, origin=clinic, cookies=cookies, headers={"X-Forwarded-For": "203.0.113.7"})
+            with open_socket(ws, origin=clinic, cookies=cookies, headers={"X-Forwarded-For": "203.0.113.8"}) as other:
+                assert register(other)
+    finally:
+        server.close()

@@ -26,7 +26,10 @@ import flet as ft
 import flet_web.fastapi as flet_fastapi
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import Headers
+from starlette.types import Scope
 
+from ..server.context import client_address_from
 from ..web import GuardPolicy, WebGuard, guarded_flet_app, loopback_hosts
 from ..web.flet_host import flet_web_dir
 from .api import DeskApi
@@ -74,10 +77,15 @@ def mount_desk(app: FastAPI, own_base_url: str) -> None:
 
     desk = guarded_flet_app(main, keep_seconds=DESK_KEEP_SECONDS, app_name="Clinic desk", app_short_name="Desk",
                             app_description="Clinic front desk")
-    origins = tuple(getattr(settings, "allowed_origins", ()))
+    origins = settings.allowed_origins
+
+    def address_of(scope: Scope) -> str:  # behind a trusted proxy, the forwarded address
+        client = scope.get("client")
+        return client_address_from(client[0] if client else None, Headers(scope=scope), settings.trusted_proxies)
+
     policy = GuardPolicy(name="desk", origins=frozenset(origins), hosts=_own_hosts(own_base_url, origins),
-                         same_origin=True, max_sockets=MAX_DESK_SOCKETS, flet_web_dir=flet_web_dir(),
-                         refusal_hint="Open the desk from the clinic's own address.")
+                         same_origin=True, max_sockets=MAX_DESK_SOCKETS, address_of=address_of,
+                         flet_web_dir=flet_web_dir(), refusal_hint="Open the desk from the clinic's own address.")
     app.mount(DESK_PATH, WebGuard(desk, policy))
 
     @app.get("/", include_in_schema=False)

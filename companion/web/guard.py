@@ -285,7 +285,10 @@ class WebGuard:
             await send({"type": "websocket.close", "code": 1008, "reason": problem[:120]})
             return
         log.debug("%s websocket opened (%d open from its address)", self.policy.name, self._sockets.get(address, 0))
-        scope = {**scope, BROWSER_COOKIE_SCOPE_KEY: hashlib.sha256(browser.encode()).hexdigest()}
+        port = (scope.get("client") or ("", 0))[1]
+        # The app sees the caller's address (behind a trusted proxy: the forwarded one) as its client.
+        digest = hashlib.sha256(browser.encode()).hexdigest()
+        scope = {**scope, "client": (address, port), BROWSER_COOKIE_SCOPE_KEY: digest}
         try:
             await self.app(scope, receive, send)
         finally:
