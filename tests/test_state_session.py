@@ -156,3 +156,17 @@ def test_wiping_in_one_session_locks_the_others(populated_state: AppState) -> No
     assert second.vault is None and second.phase == "onboarding"
     assert second.toast and "another window" in second.toast
     assert not Vault.exists(first.services.vault_dir)
+
+
+def test_auto_lock_is_per_session(populated_state: AppState) -> None:
+    busy = populated_state
+    busy.services.auto_lock_seconds = 60.0
+    idle = AppState(busy.services, busy.host)
+    idle.start()
+    idle.unlock(PASSCODE)
+    idle.last_activity -= 120  # two minutes without a tap in that tab only
+    idle.tick()
+    busy.tick()
+    assert idle.phase == "locked" and idle.toast == "Locked after a period of no use."
+    assert busy.phase == "unlocked" and busy.snapshot.next_appointment is not None
+    assert busy.host.vault is not None  # still held by the busy tab
