@@ -46,10 +46,10 @@ class Poll:
 
     __slots__ = ("device_id", "event", "scope", "superseded")
 
-    def __init__(self, device_id: str, scope: str) -> None:
+    def __init__(self, device_id: str, scope: str, event: asyncio.Event) -> None:
         self.device_id = device_id
         self.scope = scope
-        self.event = asyncio.Event()
+        self.event = event
         self.superseded = False
 
 
@@ -81,8 +81,7 @@ class WakeupHub:
     def register_poll(self, device_id: str, scope: str) -> Poll:
         """A waiting pull of ``device_id`` (call on the event loop; pair with :meth:`unregister_poll`).
         Beyond :data:`POLLS_PER_DEVICE` the device's oldest waiting pull is superseded and woken."""
-        poll = Poll(device_id, scope)
-        self._waiters.setdefault(scope, set()).add(poll.event)
+        poll = Poll(device_id, scope, self.register(scope))
         polls = self._polls.setdefault(device_id, [])
         polls.append(poll)
         while len(polls) > POLLS_PER_DEVICE:
