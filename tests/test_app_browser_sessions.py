@@ -1,6 +1,6 @@
 """The local web app in real Chromium, with its CSP on: each browser session unlocks on its own.
 
-The patient unlocks in one tab. Another browser (another profile, another local user) without the
+The patient unlocks in one tab; a reload locks it again. Another browser (another profile, another local user) without the
 printed key is refused; with the key it gets the lock screen, not the records. A new tab of the
 patient's own browser asks for the passcode too, and so does one opened after the first closed.
 Every request of every page goes to the app itself, and the CSP blocks nothing the app needs.
@@ -51,6 +51,12 @@ def test_each_browser_session_unlocks_on_its_own(new_page: Callable[..., Any], s
     by_id(patient, "unlock").click()
     by_id(patient, "next-appointment").wait_for(timeout=20_000)
     assert patient.get_by_text("STI screening").count() > 0
+    patient.reload()  # a reload is a new session: locked again, never the old unlocked screen
+    by_id(patient, "passcode").wait_for(timeout=30_000)
+    assert by_id(patient, "next-appointment").count() == 0
+    fill(patient, "passcode", PASSCODE)
+    by_id(patient, "unlock").click()
+    by_id(patient, "next-appointment").wait_for(timeout=20_000)
 
     stranger = _watch(new_page(1280, 800, csp=True), requests, problems)  # another profile: no cookie
     stranger.goto(app.base + "/")

@@ -92,6 +92,7 @@ def test_a_closed_app_tab_is_dropped_and_never_resumed(app: AppProcess) -> None:
     cookies = page_cookies(app.url)
     with open_socket(_ws(app.base), origin=app.base, cookies=cookies) as sock:
         first = register(sock)
+        drain(sock)  # the page is drawn: the tab closes cleanly, as a browser's does
     until = time.monotonic() + 1.5  # tries spread over well after the server saw the tab close
     while time.monotonic() < until:
         with open_socket(_ws(app.base), origin=app.base, cookies=cookies) as sock:

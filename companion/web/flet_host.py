@@ -75,10 +75,12 @@ class _BrowserBoundApp(FletApp):  # type: ignore[misc]
         super().__init__(*args, session_timeout_seconds=keep_seconds, **kwargs)
         self._browser = browser
         self._keep_seconds = keep_seconds
+        self._key: str | None = None  # the session this connection registered, once it has
 
     # Flet composes the session key in this (name-mangled) private method; it is pinned (flet==1.0.5).
     def _FletApp__get_unique_session_id(self, session_id: str) -> str:
-        return f"{self.page_name}_{session_id}_{self._browser}"
+        self._key = f"{self.page_name}_{session_id}_{self._browser}"  # remembered: Flet forgets its session
+        return self._key
 
     async def _FletApp__receive_loop(self) -> None:
         await FletApp._FletApp__receive_loop(self)
@@ -94,14 +96,12 @@ class _BrowserBoundApp(FletApp):  # type: ignore[misc]
             # still going out; either way it skipped marking the session disconnected, which would
             # leave it attached to a dead socket for ever: never resumed, never evicted.
             disconnected = False
-        session = self._FletApp__session
-        if session is None:
-            return
-        key = self._FletApp__get_unique_session_id(session.id)
+        if self._key is None:
+            return  # never registered: there is no session to keep or drop
         if not disconnected:
-            await app_manager.disconnect_session(key, self._keep_seconds)
+            await app_manager.disconnect_session(self._key, self._keep_seconds)
         if self._keep_seconds == 0:
-            await app_manager.delete_session(key)
+            await app_manager.delete_session(self._key)
 
 
 def guarded_flet_app(main: Callable[[ft.Page], None], *, keep_seconds: int, app_name: str,
