@@ -1,8 +1,9 @@
 """The local web app in real Chromium, with its CSP on: each browser session unlocks on its own.
 
-The patient unlocks in one tab; a reload locks it again. Another browser (another profile, another local user) without the
-printed key is refused; with the key it gets the lock screen, not the records. A new tab of the
-patient's own browser asks for the passcode too, and so does one opened after the first closed.
+The patient unlocks in one tab; a reload locks it again. Another browser (another profile, another
+local user) without the printed key is refused; with the key it gets the lock screen, not the
+records. A new tab of the patient's own browser asks for the passcode too, and so does one opened
+after the first closed.
 Every request of every page goes to the app itself, and the CSP blocks nothing the app needs.
 """
 
