@@ -16,6 +16,7 @@ from .learn_library import LearnLibrary, LibraryArticle, assets_dir
 from .services import ClinicLink, LiveHandle, Services
 from .session import passcode_strength
 from .snapshot import MessageThread, Snapshot
+from .vault_host import VaultHost
 
 __all__ = [
     "DESTINATIONS",
@@ -33,6 +34,7 @@ __all__ = [
     "Services",
     "Snapshot",
     "SyncClinicLink",
+    "VaultHost",
     "assets_dir",
     "passcode_strength",
 ]
