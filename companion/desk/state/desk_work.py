@@ -67,12 +67,7 @@ class WorkIntents(DeskCore):
             return
 
         def fetch() -> list[dict[str, Any]]:
-            first = self.api.inbox("all", background=background, limit=INBOX_WINDOW)
-            items = list(first["items"])
-            if first["total"] > len(items):  # oldest first on the server: ask for the newest window
-                offset = first["total"] - INBOX_WINDOW
-                items = list(self.api.call("GET", "/v1/staff/inbox", background=background, params={
-                    "state": "all", "limit": INBOX_WINDOW, "offset": offset})["items"])
+            items = list(self.api.inbox("all", background=background, limit=INBOX_WINDOW)["items"])  # newest first
             for pid in {i["patient_id"] for i in items} - set(self.names):
                 self.names[pid] = self.api.patient(pid)["name"]
             return items
