@@ -199,3 +199,6 @@ def test_limits_and_cursors_are_checked(server: ServerProcess) -> None:
         server.staff.add_appointment(pid)
     foreign = server.staff.request("GET", f"/v1/staff/patients/{pid}/appointments", params={"limit": 1}).json()["next"]
     assert foreign and _error(server, path, after=foreign)["code"] == "invalid_request"
+    # a client of the offset era gets a clear refusal, not the first page for ever
+    assert "offset" in _error(server, "/v1/staff/inbox", offset=500)["message"]
+    assert "after" in _error(server, "/v1/staff/patients", offset=0)["message"]

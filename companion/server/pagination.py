@@ -51,7 +51,10 @@ def _page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, at most {MAX_LIMIT}")] = (
         DEFAULT_LIMIT),
     after: Annotated[str | None, Query(max_length=500, description="The `next` of the previous page")] = None,
+    offset: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> PageRequest:
+    if offset is not None:  # a client of the offset era would otherwise get page one for ever
+        raise ApiError(422, "invalid_request", "offset: lists page with `after` (the `next` of the previous page)")
     return PageRequest(limit=limit, after=after or None)
 
 
