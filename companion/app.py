@@ -25,6 +25,7 @@ import ipaddress
 import os
 import platform
 import secrets
+import socket
 import threading
 import webbrowser
 from collections.abc import AsyncIterator
@@ -161,9 +162,19 @@ def serve_web(main: Any, *, host: str, port: int, key: str) -> None:
 
     root = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     root.mount("/", WebGuard(flet_app, policy))
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    if os.name != "nt":  # a restart right after a stop must not wait for TIME_WAIT (as uvicorn's own bind)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:  # bound before the address is printed: a busy port must not send the patient to another program
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): is Companion already open? "
+                          "Use --port to pick another port") from None
     url = f"http://127.0.0.1:{port}/?key={key}"
     print(url, flush=True)
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.name == "nt":
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(root, host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
-                server_header=False, ws="websockets-sansio", log_level="warning")
+    config = uvicorn.Config(root, log_config=None, access_log=False, proxy_headers=False, server_header=False,
+                            ws="websockets-sansio", log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])
