@@ -21,6 +21,7 @@ system-deps:
 test: $(STAMP) system-deps
 	$(BIN)/ruff check companion tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)
@@ -29,6 +30,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check companion tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Benchmarks print Markdown tables (figures quoted in README). QUICK=1 for a short run.
 BENCH_ARGS := $(if $(QUICK),--quick,)

@@ -186,10 +186,12 @@ def test_stopping_under_a_live_client_is_quick(server_factory: ServerFactory) ->
 
 
 def test_the_server_imports_nothing_of_the_app() -> None:
-    probe = ("import sys, companion.server.cli, companion.server.app, companion.psr.cli; "
-             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flet', 'flet_web', 'tinydb', 'plyer') "
+    """What ``serve`` loads, the desk it mounts included: nothing of the patient app (vault, sync engine, views…)."""
+    probe = ("import sys, companion.server.cli, companion.server.app, companion.psr.cli, companion.desk.web; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tinydb', 'plyer') "
+             "or (m.startswith('companion.sync.') and m != 'companion.sync.protocol') "
              "or m.startswith(('companion.vault', 'companion.views', 'companion.state', 'companion.reminders', "
-             "'companion.sync.client', 'companion.sync.engine', 'companion.cli', 'companion.app'))))")
+             "'companion.cli', 'companion.app', 'companion.exports'))))")
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and run.stdout.strip() == "[]", run.stdout + run.stderr
 

@@ -8,6 +8,7 @@ built-in offline articles) and the display formatting helpers.
 
 from __future__ import annotations
 
+from ..reminders.settings import format_duration, format_quiet_hours
 from .app_state import DESTINATIONS, PHONE_DESTINATIONS, AppState, Destination
 from .care import REQUEST_KINDS
 from .clinic_link import SyncClinicLink
@@ -36,5 +37,7 @@ __all__ = [
     "SyncClinicLink",
     "VaultHost",
     "assets_dir",
+    "format_duration",
+    "format_quiet_hours",
     "passcode_strength",
 ]

@@ -20,9 +20,9 @@ from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
 
 from ..errors import CompanionError, VaultError
+from ..observable import Observable
 from ..sync.outbox import queue_mutation
 from ..vault import Vault
-from .observable import Observable
 from .services import Services
 from .snapshot import Snapshot, build_snapshot, empty_snapshot
 from .vault_host import VaultHost

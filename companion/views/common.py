@@ -14,7 +14,7 @@ from typing import Any
 import flet as ft
 
 from ..state import AppState
-from .field_text import mounted_text, note_typed, remember_field, render_text
+from ..ui.field_text import mounted_text, note_typed, remember_field, render_text
 
 __all__ = [
     "button",

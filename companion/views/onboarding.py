@@ -5,9 +5,9 @@ from __future__ import annotations
 import flet as ft
 
 from ..state import AppState, passcode_strength
+from ..ui.field_text import note_typed, remember_field, render_text
 from .bridge import act
 from .common import button, feedback, field, muted, screen, shown_text, tid, title, typed_text
-from .field_text import note_typed, remember_field, render_text
 
 __all__ = ["onboarding_screen"]
 

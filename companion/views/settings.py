@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import flet as ft
 
-from ..reminders.settings import format_duration, format_quiet_hours
-from ..state import AppState
+from ..state import AppState, format_duration, format_quiet_hours
 from ..state.formatting import ago
 from ..state.preferences import AUTO_LOCK_CHOICES, THEMES
 from .bridge import act, handler

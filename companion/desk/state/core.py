@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from ...errors import CompanionError
 from ...fields import utcnow
-from ...state.observable import Observable
+from ...observable import Observable
 from ..api import DeskApi, SignedOut, TooManyTries
 
 __all__ = ["SCREENS", "DeskCore", "Route", "Screen"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import flet as ft
 
-from ...views.field_text import mounted_text, note_typed, remember_field, render_text
+from ...ui.field_text import mounted_text, note_typed, remember_field, render_text
 from ..state import DeskState
 
 __all__ = ["BODY", "act", "button", "choice", "field", "feedback", "heading", "muted", "pill", "screen", "section",
