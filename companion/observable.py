@@ -2,7 +2,7 @@
 
 Views subscribe once and re-render when notified; background threads (live sync,
 reminders, the idle clock) change state too, so listeners must be cheap and
-thread-safe — the Flet bridge only schedules a re-render on the UI loop.
+thread-safe — the Flet hook (``companion.ui.kit.use_observable``) only schedules a re-render on the UI loop.
 
     unsubscribe = state.subscribe(lambda: print("changed", state.version))
 """

@@ -7,7 +7,7 @@ import flet as ft
 
 from ..state import REQUEST_KINDS, AppState
 from ..state.formatting import day_and_time, local_time, long_date
-from .bridge import act, handler
+from ..ui.kit import act, handler
 from .common import button, card, empty_note, feedback, field, header, muted, screen, tid
 from .widgets import STATUS_LABELS, appointment_summary, prep_row
 
@@ -20,7 +20,7 @@ def appointments_screen(state: AppState) -> ft.Control:
     snap = state.snapshot
     items: list[ft.Control] = [
         header(state, "Appointments", actions=[button("request-appointment", "Request", lambda: state.go("request"),
-                                                      kind="tonal", icon_name="ADD")]),
+                                                      kind="tonal", icon="ADD")]),
         *feedback(state),
         muted("Upcoming", 13),
     ]
@@ -69,13 +69,13 @@ def appointment_screen(state: AppState) -> ft.Control:
     actions: list[ft.Control] = []
     active = appt.status in ("scheduled", "confirmed", "checked_in", "requested")
     if appt.status == "scheduled":
-        actions.append(button("confirm", "Confirm", handler(state.confirm_appointment, appt.id), icon_name="CHECK"))
+        actions.append(button("confirm", "Confirm", handler(state.confirm_appointment, appt.id), icon="CHECK"))
     if appt.status in ("scheduled", "confirmed"):
         actions.append(button("checkin", "Check in", lambda: state.go("checkin", appt.id), kind="tonal",
-                              icon_name="HOW_TO_REG"))
+                              icon="HOW_TO_REG"))
     if active:
         actions.append(button("add-calendar", "Add to calendar", handler(state.export_appointment, appt.id),
-                              kind="outlined", icon_name="EVENT_AVAILABLE"))
+                              kind="outlined", icon="EVENT_AVAILABLE"))
     if actions:
         items.append(ft.Row(actions, wrap=True, spacing=8, run_spacing=8))
     steps = state.snapshot.prep_for(appt.id)
@@ -99,7 +99,7 @@ def appointment_screen(state: AppState) -> ft.Control:
                                       wrap=True)], identifier="cancel-confirm", tone="warn"))
         else:
             items.append(button("cancel", "Cancel appointment", lambda: _ask_cancel(state, appt.id), kind="text",
-                                icon_name="EVENT_BUSY"))
+                                icon="EVENT_BUSY"))
     return screen(state, items)
 
 
@@ -125,7 +125,7 @@ def request_screen(state: AppState) -> ft.Control:
         *feedback(state),
         button("send-request", "Send request", lambda: act(state.request_appointment,
                                                            state.draft("request.kind", REQUEST_KINDS[0]),
-                                                           state.draft("request.note")), icon_name="SEND"),
+                                                           state.draft("request.note")), icon="SEND"),
     ])
 
 
@@ -154,5 +154,5 @@ def checkin_screen(state: AppState) -> ft.Control:
               default=(ins.payer or "") if ins else ""),
         field(state, "checkin.member", "Member ID", default=(ins.member_id or "") if ins else ""),
         *feedback(state),
-        button("submit-checkin", "Confirm and check in", submit, icon_name="HOW_TO_REG"),
+        button("submit-checkin", "Confirm and check in", submit, icon="HOW_TO_REG"),
     ])

@@ -7,7 +7,7 @@ import flet as ft
 from ..models import Bill
 from ..state import AppState
 from ..state.formatting import long_date, money
-from .bridge import act
+from ..ui.kit import act
 from .common import button, card, empty_note, feedback, field, header, muted, screen, tid
 
 __all__ = ["bill_screen", "bills_screen"]
@@ -55,7 +55,7 @@ def _plan(state: AppState, bill: Bill) -> ft.Control:
                  ft.Row(chips, wrap=True, spacing=8, run_spacing=8),
                  button("ask-plan", "Ask for a payment plan",
                         lambda: act(state.ask_payment_plan, bill.id, int(state.draft("plan.n", "3"))),
-                        kind="tonal", icon_name="CALENDAR_MONTH")], identifier="plan")
+                        kind="tonal", icon="CALENDAR_MONTH")], identifier="plan")
 
 
 def _pick(state: AppState, n: int) -> None:
@@ -79,7 +79,7 @@ def bill_screen(state: AppState) -> ft.Control:
                      field(state, key, "Your question", multiline=True, identifier="bill-question"),
                      button("send-bill-question", "Send to billing",
                             lambda: act(state.ask_billing_question, bill.id, state.draft(key)), kind="outlined",
-                            icon_name="SEND")], identifier="billing-question")
+                            icon="SEND")], identifier="billing-question")
     items: list[ft.Control] = [header(state, "Bill", back=True), *feedback(state), summary]
     if bill.status in ("open", "plan") and bill.patient_cents > 0:
         items.append(_plan(state, bill))

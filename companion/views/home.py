@@ -31,7 +31,7 @@ def _next_appointment(state: AppState) -> list[ft.Control]:
         return [card([ft.Text("No upcoming appointments", size=16, weight=ft.FontWeight.W_500),
                       muted("Need a test or a chat with the clinic? Ask for an appointment."),
                       button("home-request", "Ask for an appointment", lambda: state.go("request"),
-                             kind="tonal", icon_name="ADD")], identifier="next-appointment")]
+                             kind="tonal", icon="ADD")], identifier="next-appointment")]
     out = [muted("Next appointment", 13), appointment_summary(state, appt, identifier="next-appointment")]
     steps = snap.prep_for(appt.id)
     if steps:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from ..state import AppState
-from .bridge import act
+from ..ui.kit import act
 from .common import button, feedback, field, muted, screen, shown_text, tid, title
 
 __all__ = ["lock_screen"]
@@ -32,6 +32,6 @@ def lock_screen(state: AppState) -> ft.Control:
         items.extend(f for f in feedback(state) if state.busy)
     else:
         items.extend(feedback(state))
-    items.append(button("unlock", "Unlock", unlock, icon_name="LOCK_OPEN", disabled=wait > 0 or bool(state.busy)))
+    items.append(button("unlock", "Unlock", unlock, icon="LOCK_OPEN", disabled=wait > 0 or bool(state.busy)))
     return screen(state, [ft.Column(items, spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)],
                   max_width=480)

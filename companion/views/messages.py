@@ -9,7 +9,7 @@ from ..models import Message
 from ..state import AppState
 from ..state.formatting import day_and_time
 from ..state.snapshot import THREAD_TITLES
-from .bridge import act
+from ..ui.kit import act
 from .common import button, card, empty_note, feedback, field, header, muted, screen, tid
 
 __all__ = ["messages_screen", "thread_screen"]
@@ -22,7 +22,7 @@ def messages_screen(state: AppState) -> ft.Control:
     snap = state.snapshot
     items: list[ft.Control] = [
         header(state, "Messages", actions=[button("new-message", "New", lambda: state.go("thread", "general"),
-                                                  kind="tonal", icon_name="EDIT")]),
+                                                  kind="tonal", icon="EDIT")]),
         *feedback(state), muted(NOT_FOR_EMERGENCIES, 13)]
     if not snap.threads:
         items.append(empty_note("No messages yet. Write to the clinic team any time.", "no-messages"))
@@ -79,5 +79,5 @@ def thread_screen(state: AppState) -> ft.Control:
     items.extend(feedback(state))
     items.append(card([field(state, draft_key, "Write a message", multiline=True, identifier="compose"),
                        muted(NOT_FOR_EMERGENCIES, 12),
-                       button("send", "Send", send, icon_name="SEND")], identifier="composer"))
+                       button("send", "Send", send, icon="SEND")], identifier="composer"))
     return screen(state, items)

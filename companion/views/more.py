@@ -5,7 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from ..state import DESTINATIONS, PHONE_DESTINATIONS, AppState
-from .bridge import handler
+from ..ui.kit import handler
 from .common import header, icon, screen, tid
 
 __all__ = ["more_screen"]

@@ -6,7 +6,7 @@ import flet as ft
 
 from ..state import AppState, passcode_strength
 from ..ui.field_text import note_typed, remember_field, render_text
-from .bridge import act
+from ..ui.kit import act
 from .common import button, feedback, field, muted, screen, shown_text, tid, title, typed_text
 
 __all__ = ["onboarding_screen"]
@@ -46,7 +46,7 @@ def _passcode_step(state: AppState) -> list[ft.Control]:
         strength_field,
         _strength(state),
         confirm,
-        button("create-passcode", "Create passcode", create, icon_name="LOCK_OUTLINE"),
+        button("create-passcode", "Create passcode", create, icon="LOCK_OUTLINE"),
         muted("If you forget the passcode, nobody can recover the records on this device — "
               "but the clinic can pair the app again."),
     ]
@@ -67,7 +67,7 @@ def _pair_step(state: AppState) -> list[ft.Control]:
               "It works once and only for a short time."),
         url,
         code,
-        button("pair", "Connect", pair, icon_name="LINK", disabled=state.busy is not None),
+        button("pair", "Connect", pair, icon="LINK", disabled=state.busy is not None),
     ]
 
 

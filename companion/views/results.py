@@ -8,7 +8,7 @@ import flet as ft
 from ..models import Result
 from ..state import AppState
 from ..state.formatting import long_date
-from .bridge import act, handler
+from ..ui.kit import act, handler
 from .common import button, card, empty_note, feedback, field, header, muted, screen, shown_text, tid
 
 __all__ = ["result_screen", "results_screen"]
@@ -62,7 +62,7 @@ def _ask_passcode(state: AppState, r: Result) -> list[ft.Control]:
                                                                   weight=ft.FontWeight.W_600)]),
                   muted("Enter your passcode to see it. It hides again when you leave this screen."),
                   passcode,
-                  button("reveal", "Show result", reveal, icon_name="VISIBILITY")], identifier="result-protected")]
+                  button("reveal", "Show result", reveal, icon="VISIBILITY")], identifier="result-protected")]
 
 
 def _next_steps(state: AppState, r: Result) -> ft.Control:
@@ -71,11 +71,11 @@ def _next_steps(state: AppState, r: Result) -> ft.Control:
         ft.Text("Next steps", size=18, weight=ft.FontWeight.W_600),
         muted("Most infections found at a screening are easy to treat. You don't have to sort this out alone."),
         button("request-treatment", "Request a treatment appointment", handler(state.request_treatment, r.id),
-               icon_name="EVENT_AVAILABLE"),
+               icon="EVENT_AVAILABLE"),
         button("message-counsellor", "Message a counsellor", lambda: state.go("thread", "counselling"),
-               kind="tonal", icon_name="SUPPORT_AGENT"),
+               kind="tonal", icon="SUPPORT_AGENT"),
         button("partner-notification", "How partner notification works",
-               lambda: state.go("article", "partner-notification"), kind="outlined", icon_name="GROUPS"),
+               lambda: state.go("article", "partner-notification"), kind="outlined", icon="GROUPS"),
     ]
     if p.counselling_phone:
         rows.append(muted(f"Prefer to talk? Call the counselling team on {p.counselling_phone}."))
@@ -110,9 +110,9 @@ def result_screen(state: AppState) -> ft.Control:
                                   kind="text")], identifier="window-note"))
     if r.acknowledged_at is None:
         items.append(button("acknowledge", "I have read this", handler(state.acknowledge_result, r.id),
-                            icon_name="DONE"))
+                            icon="DONE"))
     else:
         items.append(muted("You have read this result.", 13))
     items.append(button("ask-results", "Ask the results team a question", lambda: state.go("thread", "results"),
-                        kind="text", icon_name="CHAT_BUBBLE_OUTLINE"))
+                        kind="text", icon="CHAT_BUBBLE_OUTLINE"))
     return screen(state, items)

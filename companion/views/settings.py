@@ -8,7 +8,7 @@ import flet as ft
 from ..state import AppState, format_duration, format_quiet_hours
 from ..state.formatting import ago
 from ..state.preferences import AUTO_LOCK_CHOICES, THEMES
-from .bridge import act, handler
+from ..ui.kit import act, handler
 from .common import button, card, feedback, field, header, muted, screen, tid
 
 __all__ = ["settings_screen"]
@@ -32,7 +32,7 @@ def _security(state: AppState) -> ft.Control:
                            state.draft("passcode.confirm")), kind="tonal"),
         muted("Lock automatically after", 13),
         ft.Row(chips, wrap=True, spacing=6, run_spacing=6),
-        button("settings-lock", "Lock now", handler(state.lock), kind="outlined", icon_name="LOCK_OUTLINE"),
+        button("settings-lock", "Lock now", handler(state.lock), kind="outlined", icon="LOCK_OUTLINE"),
     ])
 
 
@@ -75,10 +75,10 @@ def _device(state: AppState) -> ft.Control:
     if st.last_error:
         rows.append(muted(f"Last problem: {st.last_error}", 13))
     if st.paired:
-        rows.append(button("sync-now", "Sync now", handler(state.sync_now), kind="tonal", icon_name="SYNC"))
+        rows.append(button("sync-now", "Sync now", handler(state.sync_now), kind="tonal", icon="SYNC"))
     else:
         rows.append(button("connect-again", "Connect to the clinic", handler(state.start_pairing), kind="tonal",
-                           icon_name="LINK"))
+                           icon="LINK"))
     rows.append(ft.Row([button("export-ics", "Export calendar (.ics)", handler(state.export, "ics"), kind="outlined"),
                         button("export-fhir", "Export records (FHIR)", handler(state.export, "fhir"),
                                kind="outlined")], wrap=True, spacing=8, run_spacing=8))
@@ -91,7 +91,7 @@ def _wipe(state: AppState) -> ft.Control:
                        "Type WIPE to confirm."),
                  field(state, "wipe", "Type WIPE", identifier="wipe-confirm"),
                  button("wipe", "Unpair and wipe this device", lambda: act(state.unpair_and_wipe, state.draft("wipe")),
-                        kind="outlined", icon_name="DELETE_FOREVER")], identifier="settings-wipe", tone="warn")
+                        kind="outlined", icon="DELETE_FOREVER")], identifier="settings-wipe", tone="warn")
 
 
 def settings_screen(state: AppState) -> ft.Control:

@@ -1,7 +1,7 @@
 """The root component: picks onboarding, lock or the app; navigation bar (phone) or rail (desktop).
 
 ``App(state)`` is rendered once per browser session by :mod:`companion.app`;
-it re-renders whenever the state notifies (see :mod:`.bridge`). The page title
+it re-renders whenever the state notifies (:func:`companion.ui.kit.use_observable`). The page title
 stays "Companion" on every screen — nothing about the clinic or a record in it.
 """
 
@@ -14,9 +14,9 @@ import flet as ft
 
 from ..state import DESTINATIONS, PHONE_DESTINATIONS, AppState
 from ..state.formatting import sync_summary
+from ..ui.kit import handler, use_observable
 from .appointments import appointment_screen, appointments_screen, checkin_screen, request_screen
 from .bills import bill_screen, bills_screen
-from .bridge import handler, use_app_state
 from .common import icon, tid
 from .home import home_screen
 from .learn import article_screen, learn_screen
@@ -111,7 +111,7 @@ def _unlocked(state: AppState) -> ft.Control:
 
 @ft.component
 def App(state: AppState) -> ft.Control:
-    use_app_state(state)
+    use_observable(state)
     page = ft.context.page
     page.title = PAGE_TITLE
     apply_theme(page, state.services.profile.accent_color, state.theme())

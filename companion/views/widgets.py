@@ -9,7 +9,7 @@ import flet as ft
 from ..models import Appointment, PrepStep
 from ..state import AppState
 from ..state.formatting import before_text, countdown, day_and_time
-from .bridge import handler
+from ..ui.kit import handler
 from .common import card, muted, tid
 
 __all__ = ["STATUS_LABELS", "appointment_summary", "clinic_contact", "prep_row", "urgent_help"]

@@ -1,0 +1,189 @@
+"""The building blocks both Flet apps share: ids, text, buttons, fields, feedback, the state hook, handlers.
+
+One meaning each, for the patient app and the desk alike:
+
+- :func:`act` runs an intent *now*, off the UI loop (intents may block on the KDF or HTTP);
+  :func:`handler` returns an ``on_click`` that does that later, arguments fixed now.
+- :func:`use_observable` re-renders the calling component when an observable notifies, from
+  any thread (live sync, the desk's poll, the idle clock change state off the loop).
+- :func:`field` keeps its text in ``owner.drafts[key]`` and never lets a re-render put back an
+  older text over what the browser has (:mod:`.field_text`); a button reads it with
+  :func:`shown_text`.
+
+Every control someone acts on has a semantics identifier (:func:`tid`), which screen readers
+pair with its visible label and browser tests use as a handle. Each app keeps its own sizes
+(the desk is read at arm's length all day; the app on a phone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import flet as ft
+
+from ..observable import Observable
+from .field_text import mounted_text, note_typed, remember_field, render_text
+
+__all__ = ["Drafts", "Feedback", "act", "button", "feedback", "field", "handler", "muted", "screen", "shown_text",
+           "tid", "title", "typed_text", "use_observable"]
+
+
+class Drafts(Protocol):
+    """What a field keeps its text in: ``drafts[key]`` (an app's or a desk's state)."""
+
+    drafts: dict[str, str]
+
+    def draft(self, key: str, default: str = "") -> str: ...
+
+
+class Feedback(Protocol):
+    """The one-line news of a screen: what runs, what went wrong, what went well."""
+
+    busy: str | None
+    error: str | None
+    toast: str | None
+
+    def clear_feedback(self) -> None: ...
+
+
+def tid(identifier: str, control: ft.Control, label: str | None = None) -> ft.Control:
+    """Give ``control`` a stable semantics identifier (and optionally a spoken label)."""
+    return ft.Semantics(identifier=identifier, label=label, content=control)
+
+
+def title(text: str, size: int = 22, weight: ft.FontWeight = ft.FontWeight.W_600) -> ft.Text:
+    return ft.Text(text, size=size, weight=weight)
+
+
+def muted(text: str, size: int = 14) -> ft.Text:
+    return ft.Text(text, size=size, color=ft.Colors.ON_SURFACE_VARIANT)
+
+
+def use_observable(observable: Observable) -> int:
+    """Subscribe the calling component to ``observable``; returns the version it rendered."""
+    version, set_version = ft.use_state(observable.version)
+
+    def subscribe() -> Callable[[], None]:
+        page = ft.context.page
+
+        async def rerender() -> None:
+            set_version(observable.version)
+
+        def on_change() -> None:
+            with contextlib.suppress(RuntimeError):  # the session is closing; nothing to draw on
+                page.run_task(rerender)
+
+        return observable.subscribe(on_change)
+
+    ft.use_effect(subscribe, [])
+    return int(version)
+
+
+def act(fn: Callable[..., Any], *args: Any) -> None:
+    """Run intent ``fn(*args)`` now, in Flet's thread pool (a blocked UI loop would freeze every screen)."""
+    ft.context.page.run_thread(fn, *args)
+
+
+def handler(fn: Callable[..., Any], *args: Any) -> Callable[..., None]:
+    """An event handler that runs ``fn(*args)`` through :func:`act` (arguments fixed now)."""
+
+    def run(*_e: Any) -> None:
+        act(fn, *args)
+
+    return run
+
+
+def button(identifier: str, text: str, on_click: Callable[..., Any] | None, *, kind: str = "filled",
+           icon: Any = None, disabled: bool = False, height: int = 48) -> ft.Control:
+    """A labelled button with a large tap target; ``kind`` is filled, tonal, outlined or text;
+    ``icon`` a Flet icon or its name."""
+    cls = {"filled": ft.FilledButton, "tonal": ft.FilledTonalButton, "outlined": ft.OutlinedButton,
+           "text": ft.TextButton}[kind]
+    if isinstance(icon, str):
+        icon = getattr(ft.Icons, icon, ft.Icons.CIRCLE)
+    return tid(identifier, cls(text, icon=icon, on_click=on_click, disabled=disabled, height=height))
+
+
+def typed_text(e: Any) -> str:
+    """The text of a change or submit event: its data (the control object may be an older render's)."""
+    data = getattr(e, "data", None)
+    if isinstance(data, str):
+        return data
+    return str(getattr(e.control, "value", "") or "")
+
+
+def field(owner: Drafts, key: str, label: str, *, password: bool = False, multiline: bool = False,
+          hint: str | None = None, default: str = "", on_submit: Callable[[], Any] | None = None,
+          identifier: str | None = None, keyboard: ft.KeyboardType | None = None, text_size: int | None = None,
+          max_lines: int = 6, width: float | None = None, expand: bool = False,
+          autofocus: bool = False) -> ft.Control:
+    """A text field whose text lives in ``owner.drafts[key]`` (see the module docstring).
+
+    Enter submits the text the submit event carries (the browser's own copy), then calls ``on_submit()``.
+    """
+    if key not in owner.drafts and default:
+        owner.drafts[key] = default
+
+    def submitted(e: Any) -> None:
+        note_typed(owner, key, typed_text(e))
+        if on_submit is not None:
+            on_submit()
+
+    tf = ft.TextField(
+        label=label, value=render_text(owner, key), password=password, can_reveal_password=password,
+        multiline=multiline, min_lines=3 if multiline else None, max_lines=max_lines if multiline else 1,
+        hint_text=hint, on_change=lambda e: note_typed(owner, key, typed_text(e)),
+        on_submit=submitted if on_submit is not None else None, text_size=text_size, width=width, expand=expand,
+        autofocus=autofocus, shift_enter=multiline,
+        keyboard_type=keyboard or (ft.KeyboardType.MULTILINE if multiline else ft.KeyboardType.TEXT),
+    )
+    remember_field(owner, key, tf)
+    return tid(identifier or f"field-{key}", tf)
+
+
+def shown_text(owner: Drafts, key: str, wrapped: ft.Control) -> str:
+    """The text field ``wrapped`` (a :func:`field`) shows now, also kept as ``owner.drafts[key]``.
+
+    The browser reports every edit twice: a property patch (``value``), applied to the session's
+    control as soon as it arrives, and a ``change`` event, handled later as a separate task. A click
+    can be handled before the last change event, so a button reads the patched value.
+    """
+    live = mounted_text(getattr(wrapped, "content", wrapped))
+    if live is not None:
+        note_typed(owner, key, live)
+    return owner.draft(key)
+
+
+def _notice(identifier: str, icon: Any, text: str, fg: Any, bg: Any, size: int | None,
+            dismiss: Callable[[], None]) -> ft.Control:
+    return tid(identifier, ft.Container(
+        ft.Row([ft.Icon(icon, color=fg), ft.Text(text, color=fg, size=size, expand=True),
+                ft.IconButton(ft.Icons.CLOSE, tooltip="Dismiss", on_click=lambda: dismiss())]),
+        bgcolor=bg, padding=ft.Padding.only(left=12, right=4, top=4, bottom=4), border_radius=12))
+
+
+def feedback(owner: Feedback, *, text_size: int | None = None) -> list[ft.Control]:
+    """The progress / error / good-news strip of the current screen (each dismissable)."""
+    out: list[ft.Control] = []
+    if owner.busy:
+        out.append(tid("busy", ft.Row([ft.ProgressRing(width=20, height=20, stroke_width=3),
+                                      ft.Text(owner.busy, size=text_size)])))
+    if owner.error:
+        out.append(_notice("error", ft.Icons.ERROR_OUTLINE, owner.error, ft.Colors.ON_ERROR_CONTAINER,
+                           ft.Colors.ERROR_CONTAINER, text_size, owner.clear_feedback))
+    if owner.toast:
+        out.append(_notice("toast", ft.Icons.CHECK_CIRCLE_OUTLINE, owner.toast, ft.Colors.ON_SECONDARY_CONTAINER,
+                           ft.Colors.SECONDARY_CONTAINER, text_size, owner.clear_feedback))
+    return out
+
+
+def screen(controls: Sequence[ft.Control], *, width: float | None = None, padding: int = 16, spacing: int = 14,
+           stretch: bool = True) -> ft.Control:
+    """A scrolling screen body; ``width`` caps it (centred) on wide windows; ``stretch`` widens its rows."""
+    body = ft.Column(list(controls), spacing=spacing,
+                     horizontal_alignment=ft.CrossAxisAlignment.STRETCH if stretch else ft.CrossAxisAlignment.START)
+    return ft.Column([ft.Container(body, width=width, padding=ft.Padding.all(padding))], scroll=ft.ScrollMode.AUTO,
+                     expand=True,
+                     horizontal_alignment=ft.CrossAxisAlignment.CENTER if width else ft.CrossAxisAlignment.START)
