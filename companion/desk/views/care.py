@@ -12,7 +12,7 @@ import flet as ft
 
 from ..state import TEMPLATES, DeskState, PatientPage
 from ..state.timefmt import local, when
-from .common import BODY, act, button, choice, field, muted, pill, section, tid
+from .common import BODY, button, choice, field, handler, muted, pill, section, tid
 from .work import STATUS
 
 __all__ = ["appointments_section", "bills_section", "messages_section", "results_section"]
@@ -37,8 +37,8 @@ def _appointment(state: DeskState, page: PatientPage, a: dict[str, Any]) -> ft.C
         lines.append(ft.Row([
             field(state, f"{key}.date", "Date", width=150, identifier=f"move-date-{a['id']}"),
             field(state, f"{key}.time", "Time", width=100, identifier=f"move-time-{a['id']}"),
-            button(f"reschedule-{a['id']}", "Move", act(state.reschedule, a["id"]), kind="outlined"),
-            button(f"cancel-{a['id']}", "Cancel visit", act(state.cancel_appointment, a["id"]), kind="text")],
+            button(f"reschedule-{a['id']}", "Move", handler(state.reschedule, a["id"]), kind="outlined"),
+            button(f"cancel-{a['id']}", "Cancel visit", handler(state.cancel_appointment, a["id"]), kind="text")],
             wrap=True))
     return tid(f"appointment-{a['id']}", ft.Container(ft.Column(lines, spacing=6), padding=10, border_radius=10,
                                                      border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT)))
@@ -60,7 +60,7 @@ def appointments_section(state: DeskState, page: PatientPage) -> ft.Control:
                           hint="STI screening")], wrap=True),
             muted("Prep step for the patient (optional):", 14),
             choice(state, "book.template", [("", "None"), *((t.key, t.label) for t in TEMPLATES)], "", "template"),
-            ft.Row([button("book", "Book appointment", act(state.book_appointment), icon=ft.Icons.EVENT)])],
+            ft.Row([button("book", "Book appointment", handler(state.book_appointment), icon=ft.Icons.EVENT)])],
             spacing=10), padding=ft.Padding.only(top=8)))
     return section("Appointments", rows, identifier="appointments")
 
@@ -76,10 +76,10 @@ def bills_section(state: DeskState, page: PatientPage) -> ft.Control:
             pill(b["status"].capitalize(), "ok" if b["status"] == "paid" else "plain"), muted(plan_text, 14)]
         if state.can("patients.write") and b["status"] == "open" and plan.get("status") != "active":
             line += [field(state, f"plan.{b['id']}", "Instalments", width=120, identifier=f"plan-n-{b['id']}"),
-                     button(f"plan-{b['id']}", "Record plan", act(state.set_payment_plan, b["id"], "active"),
+                     button(f"plan-{b['id']}", "Record plan", handler(state.set_payment_plan, b["id"], "active"),
                             kind="outlined")]
             if plan.get("status") == "requested":
-                line.append(button(f"plan-decline-{b['id']}", "Decline", act(state.set_payment_plan, b["id"],
+                line.append(button(f"plan-decline-{b['id']}", "Decline", handler(state.set_payment_plan, b["id"],
                                                                              "declined"), kind="text"))
         rows.append(tid(f"bill-{b['id']}", ft.Row(line, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER)))
     if not rows:
@@ -88,7 +88,7 @@ def bills_section(state: DeskState, page: PatientPage) -> ft.Control:
         rows.append(ft.Row([field(state, "bill.description", "What for", width=220, identifier="bill-description"),
                             field(state, "bill.amount", "Patient pays", width=140, identifier="bill-amount"),
                             field(state, "bill.due", "Due (YYYY-MM-DD)", width=170, identifier="bill-due"),
-                            button("add-bill", "Add bill", act(state.add_bill), kind="tonal")], wrap=True))
+                            button("add-bill", "Add bill", handler(state.add_bill), kind="tonal")], wrap=True))
     return section("Bills", rows, identifier="bills")
 
 
@@ -99,7 +99,7 @@ def results_section(state: DeskState, page: PatientPage) -> ft.Control:
         line: list[ft.Control] = [ft.Text(r["test"], size=BODY, weight=ft.FontWeight.W_600, expand=True),
                                   pill(label, tone)]
         if state.can("results.write") and r["state"] == "held":
-            line.append(button(f"release-{r['id']}", "Release", act(state.release_result, r["id"]), kind="tonal"))
+            line.append(button(f"release-{r['id']}", "Release", handler(state.release_result, r["id"]), kind="tonal"))
         rows.append(tid(f"result-{r['id']}", ft.Row(line, vertical_alignment=ft.CrossAxisAlignment.CENTER),
                         label=f"{r['test']}: {label}"))
     if not rows:
@@ -109,7 +109,7 @@ def results_section(state: DeskState, page: PatientPage) -> ft.Control:
                  choice(state, "result.interpretation", [("negative", "Negative"), ("positive", "Positive"),
                                                          ("indeterminate", "Unclear")], "negative", "interp"),
                  field(state, "result.note", "Note for the patient (optional)", identifier="result-note"),
-                 ft.Row([button("add-result", "Save (held)", act(state.add_result), kind="tonal")])]
+                 ft.Row([button("add-result", "Save (held)", handler(state.add_result), kind="tonal")])]
     return section("Results", rows, identifier="results")
 
 
@@ -128,5 +128,5 @@ def messages_section(state: DeskState, page: PatientPage) -> ft.Control:
         bubbles.append(muted("No messages yet.", BODY))
     if state.can("messages.send"):
         bubbles += [field(state, "reply", "Write to the patient", multiline=True, identifier="reply"),
-                    ft.Row([button("send-reply", "Send", act(state.reply), icon=ft.Icons.SEND)])]
+                    ft.Row([button("send-reply", "Send", handler(state.reply), icon=ft.Icons.SEND)])]
     return section("Messages", bubbles, identifier="messages")

@@ -1,9 +1,7 @@
-"""Building blocks of the desk's screens: test ids, large text, buttons, fields, sections, feedback.
+"""The desk's sizes and its own blocks (pills, choices, sections) over the shared kit (:mod:`companion.ui.kit`).
 
 Sized for a person who looks at it all day from arm's length: body text 16 px, titles 26 px,
-buttons 44 px high. Every control someone acts on has a semantics identifier (``tid``), which
-browser tests use, and a visible label. Fields keep their text in ``state.drafts`` so a re-render
-(the inbox poll re-renders every few seconds) never loses what someone is typing.
+buttons 44 px high. Ids, fields, feedback and handlers have one meaning in both apps (the kit).
 """
 
 from __future__ import annotations
@@ -13,35 +11,19 @@ from typing import Any
 
 import flet as ft
 
-from ...ui.field_text import mounted_text, note_typed, remember_field, render_text
+from ...ui import kit
+from ...ui.kit import act, handler, muted, shown_text, tid, title
 from ..state import DeskState
 
-__all__ = ["BODY", "act", "button", "choice", "field", "feedback", "heading", "muted", "pill", "screen", "section",
-           "shown_text", "tid"]
+__all__ = ["BODY", "act", "button", "choice", "feedback", "field", "handler", "heading", "muted", "pill", "screen",
+           "section", "shown_text", "tid"]
 
 BODY = 16
 BUTTON_HEIGHT = 44
 
 
-def tid(identifier: str, control: ft.Control, label: str | None = None) -> ft.Control:
-    return ft.Semantics(identifier=identifier, label=label, content=control)
-
-
-def act(fn: Callable[..., Any], *args: Any) -> Callable[..., None]:
-    """An event handler running intent ``fn(*args)`` off the UI loop (intents wait on HTTP)."""
-
-    def run(*_e: Any) -> None:
-        ft.context.page.run_thread(fn, *args)
-
-    return run
-
-
 def heading(text: str, size: int = 26) -> ft.Text:
-    return ft.Text(text, size=size, weight=ft.FontWeight.W_700)
-
-
-def muted(text: str, size: int = 14) -> ft.Text:
-    return ft.Text(text, size=size, color=ft.Colors.ON_SURFACE_VARIANT)
+    return title(text, size, ft.FontWeight.W_700)
 
 
 def pill(text: str, tone: str = "plain") -> ft.Control:
@@ -55,9 +37,7 @@ def pill(text: str, tone: str = "plain") -> ft.Control:
 
 def button(identifier: str, text: str, on_click: Callable[..., Any] | None, *, kind: str = "filled",
            icon: Any = None) -> ft.Control:
-    cls = {"filled": ft.FilledButton, "tonal": ft.FilledTonalButton, "outlined": ft.OutlinedButton,
-           "text": ft.TextButton}[kind]
-    return tid(identifier, cls(text, icon=icon, on_click=on_click, height=BUTTON_HEIGHT))
+    return kit.button(identifier, text, on_click, kind=kind, icon=icon, height=BUTTON_HEIGHT)
 
 
 def choice(state: DeskState, key: str, options: Sequence[tuple[str, str]], default: str, prefix: str) -> ft.Control:
@@ -75,38 +55,9 @@ def choice(state: DeskState, key: str, options: Sequence[tuple[str, str]], defau
                    for value, label in options], wrap=True, spacing=8, run_spacing=8)
 
 
-def field(state: DeskState, key: str, label: str, *, password: bool = False, multiline: bool = False,
-          hint: str | None = None, width: float | None = None, on_submit: Callable[..., Any] | None = None,
-          identifier: str | None = None, expand: bool = False, autofocus: bool = False) -> ft.Control:
-    def changed(e: Any) -> None:
-        data = getattr(e, "data", None)
-        note_typed(state, key, data if isinstance(data, str) else str(getattr(e.control, "value", "") or ""))
-
-    def submitted(e: Any) -> None:
-        changed(e)  # the submit event carries the browser's own copy of the text
-        if on_submit is not None:
-            on_submit(e)
-
-    # a re-render never puts back an older text over what the browser has (companion.views.field_text)
-    tf = ft.TextField(label=label, value=render_text(state, key), password=password, can_reveal_password=password,
-                      multiline=multiline, min_lines=3 if multiline else None, max_lines=12 if multiline else 1,
-                      hint_text=hint, on_change=changed, on_submit=submitted if on_submit is not None else None,
-                      width=width, expand=expand,
-                      text_size=BODY, autofocus=autofocus, shift_enter=multiline)
-    remember_field(state, key, tf)
-    return tid(identifier or f"field-{key}", tf)
-
-
-def shown_text(state: DeskState, key: str, wrapped: ft.Control) -> str:
-    """The text the :func:`field` ``wrapped`` shows now, also kept as ``state.drafts[key]``.
-
-    The browser patches a field's ``value`` as soon as it is edited and sends a ``change`` event
-    handled later as its own task: a click may be handled first, so a button reads the patched value.
-    """
-    live = mounted_text(getattr(wrapped, "content", wrapped))
-    if live is not None:
-        note_typed(state, key, live)
-    return state.draft(key)
+def field(state: DeskState, key: str, label: str, **options: Any) -> ft.Control:
+    """:func:`companion.ui.kit.field` at the desk's text size."""
+    return kit.field(state, key, label, text_size=BODY, max_lines=12, **options)
 
 
 def section(title: str, controls: Sequence[ft.Control], *, identifier: str | None = None,
@@ -120,25 +71,8 @@ def section(title: str, controls: Sequence[ft.Control], *, identifier: str | Non
 
 
 def feedback(state: DeskState) -> list[ft.Control]:
-    out: list[ft.Control] = []
-    if state.busy:
-        out.append(tid("busy", ft.Row([ft.ProgressRing(width=20, height=20, stroke_width=3),
-                                      ft.Text(state.busy, size=BODY)])))
-    if state.error:
-        out.append(tid("error", ft.Container(
-            ft.Row([ft.Icon(ft.Icons.ERROR_OUTLINE, color=ft.Colors.RED_900),
-                    ft.Text(state.error, size=BODY, color=ft.Colors.RED_900, expand=True),
-                    ft.IconButton(ft.Icons.CLOSE, tooltip="Dismiss", on_click=lambda: state.clear_feedback())]),
-            bgcolor=ft.Colors.RED_50, padding=ft.Padding.only(left=14, right=4, top=6, bottom=6), border_radius=10)))
-    if state.toast:
-        out.append(tid("toast", ft.Container(
-            ft.Row([ft.Icon(ft.Icons.CHECK_CIRCLE_OUTLINE, color=ft.Colors.GREEN_900),
-                    ft.Text(state.toast, size=BODY, color=ft.Colors.GREEN_900, expand=True),
-                    ft.IconButton(ft.Icons.CLOSE, tooltip="Dismiss", on_click=lambda: state.clear_feedback())]),
-            bgcolor=ft.Colors.GREEN_50, padding=ft.Padding.only(left=14, right=4, top=6, bottom=6), border_radius=10)))
-    return out
+    return kit.feedback(state, text_size=BODY)
 
 
 def screen(controls: Sequence[ft.Control]) -> ft.Control:
-    return ft.Column([ft.Container(ft.Column(list(controls), spacing=16), padding=ft.Padding.all(24))],
-                     scroll=ft.ScrollMode.AUTO, expand=True)
+    return kit.screen(controls, padding=24, spacing=16, stretch=False)

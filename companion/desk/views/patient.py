@@ -13,7 +13,7 @@ import flet as ft
 from ..state import DeskState
 from ..state.timefmt import when
 from .care import appointments_section, bills_section, messages_section, results_section
-from .common import BODY, act, button, feedback, field, heading, muted, pill, screen, section, tid
+from .common import BODY, button, feedback, field, handler, heading, muted, pill, screen, section, tid
 from .qr import qr_png
 
 __all__ = ["patient_screen", "patients_screen"]
@@ -23,14 +23,14 @@ INSURANCE = {"verified": ("Verified", "ok"), "rejected": ("Rejected", "bad"), "s
 
 
 def patients_screen(state: DeskState) -> ft.Control:
-    search = act(state.search)
+    search = handler(state.search)
     rows: list[ft.Control] = []
     for p in state.search_results:
         facts = " · ".join(x for x in (p.get("dob") and f"born {p['dob']}", p.get("phone"), p.get("email")) if x)
         rows.append(tid(f"patient-{p['id']}", ft.Container(
             ft.Row([ft.Text(p["name"], size=18, weight=ft.FontWeight.W_600, width=280), muted(facts, 15)]),
             padding=ft.Padding.symmetric(horizontal=12, vertical=10), border_radius=10, ink=True,
-            on_click=act(state.open_patient, p["id"])), label=p["name"]))
+            on_click=handler(state.open_patient, p["id"])), label=p["name"]))
     items: list[ft.Control] = [
         heading("Patients"),
         ft.Row([field(state, "search", "Name, phone, email or id", identifier="patient-search", on_submit=search,
@@ -46,7 +46,7 @@ def patients_screen(state: DeskState) -> ft.Control:
                                                                             width=200),
                     field(state, "new.phone", "Phone", width=200), field(state, "new.email", "Email", width=260)],
                    wrap=True),
-            ft.Row([button("add-patient", "Add patient", act(state.add_patient), kind="tonal",
+            ft.Row([button("add-patient", "Add patient", handler(state.add_patient), kind="tonal",
                            icon=ft.Icons.PERSON_ADD)])]))
     return screen(items)
 
@@ -66,9 +66,9 @@ def _profile(state: DeskState, p: dict[str, Any]) -> ft.Control:
     if state.can("patients.write") and ins.get("payer"):
         insurance.append(ft.Row([
             field(state, "insurance.note", "Note (optional)", width=260),
-            button("insurance-verify", "Verified", act(state.verify_insurance, "verified"), kind="tonal",
+            button("insurance-verify", "Verified", handler(state.verify_insurance, "verified"), kind="tonal",
                    icon=ft.Icons.VERIFIED_OUTLINED),
-            button("insurance-reject", "Reject", act(state.verify_insurance, "rejected"), kind="outlined")],
+            button("insurance-reject", "Reject", handler(state.verify_insurance, "rejected"), kind="outlined")],
             wrap=True))
     return section("Profile", [ft.Row([ft.Column(facts, spacing=4, width=320),
                                        ft.Column(insurance, spacing=6, expand=True)],
@@ -82,14 +82,14 @@ def _devices(state: DeskState) -> ft.Control:
     for d in page.devices:
         seen = when(d.get("last_seen_at"), state.tz, state.now()) or "never"
         state_pill = pill("Revoked", "bad") if d["revoked"] else pill("Active", "ok")
-        actions = [] if d["revoked"] else [button(f"revoke-{d['id']}", "Revoke", act(state.revoke_device, d["id"]),
+        actions = [] if d["revoked"] else [button(f"revoke-{d['id']}", "Revoke", handler(state.revoke_device, d["id"]),
                                                   kind="outlined", icon=ft.Icons.BLOCK)]
         rows.append(ft.Row([ft.Text(d["name"], size=BODY, weight=ft.FontWeight.W_600, width=220), state_pill,
                             muted(f"last synced {seen}", 14), ft.Container(expand=True), *actions],
                            vertical_alignment=ft.CrossAxisAlignment.CENTER))
     if not rows:
         rows.append(muted("No phone paired yet.", BODY))
-    actions = [button("pair-device", "Pair a phone", act(state.new_pairing_code), kind="tonal",
+    actions = [button("pair-device", "Pair a phone", handler(state.new_pairing_code), kind="tonal",
                       icon=ft.Icons.QR_CODE_2)] if state.can("patients.write") else []
     return section("Phones", rows, identifier="devices", actions=actions)
 
@@ -117,10 +117,10 @@ def patient_screen(state: DeskState) -> ft.Control:
         return screen([heading("Patient"), *feedback(state), muted("Pick a patient from the search.", BODY)])
     p = page.profile
     back = tid("back", ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back to patients",
-                                     on_click=act(state.go, "patients")))
+                                     on_click=handler(state.go, "patients")))
     items: list[ft.Control] = [
         ft.Row([back, heading(p["name"]), muted(p["id"], 14), ft.Container(expand=True),
-                button("refresh-patient", "Refresh", act(state.open_patient, page.id), kind="outlined",
+                button("refresh-patient", "Refresh", handler(state.open_patient, page.id), kind="outlined",
                        icon=ft.Icons.REFRESH)], vertical_alignment=ft.CrossAxisAlignment.CENTER),
         *feedback(state), *_pairing(state), _profile(state, p)]
     left: list[ft.Control] = [appointments_section(state, page)]

@@ -6,14 +6,14 @@ shows a patient's name or anything about their care. Alt+1…5 switch screens fr
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
 import flet as ft
 
+from ...ui.kit import use_observable
 from ..state import DeskState
-from .common import act, button, heading, muted, tid
+from .common import act, button, handler, heading, muted, tid
 from .patient import patient_screen, patients_screen
 from .signin import signin_screen
 from .work import articles_screen, audit_screen, inbox_screen, today_screen
@@ -27,25 +27,6 @@ SCREENS: dict[str, Callable[[DeskState], ft.Control]] = {
 }
 
 
-def _use_state(state: DeskState) -> None:
-    """Re-render when the state notifies, from any thread (intents and the poller run off the loop)."""
-    _version, set_version = ft.use_state(state.version)
-
-    def subscribe() -> Callable[[], None]:
-        page = ft.context.page
-
-        async def rerender() -> None:
-            set_version(state.version)
-
-        def changed() -> None:
-            with contextlib.suppress(RuntimeError):  # the session is closing
-                page.run_task(rerender)
-
-        return state.subscribe(changed)
-
-    ft.use_effect(subscribe, [])
-
-
 def _rail(state: DeskState) -> ft.Control:
     screens = state.screens()
     current = "patients" if state.route.name == "patient" else state.route.name
@@ -53,7 +34,7 @@ def _rail(state: DeskState) -> ft.Control:
 
     def change(e: Any) -> None:
         picked = int(getattr(e.control, "selected_index", 0) or 0)
-        act(state.go, screens[picked].name)()
+        act(state.go, screens[picked].name)
 
     destinations = []
     for s in screens:
@@ -65,7 +46,7 @@ def _rail(state: DeskState) -> ft.Control:
     footer = ft.Column([
         ft.Text(str(me.get("name", "")), size=14, weight=ft.FontWeight.W_600, text_align=ft.TextAlign.CENTER),
         muted({"psr": "Front desk", "clinician": "Clinician", "admin": "Admin"}.get(str(me.get("role")), ""), 13),
-        button("sign-out", "Sign out", act(state.sign_out), kind="text", icon=ft.Icons.LOGOUT),
+        button("sign-out", "Sign out", handler(state.sign_out), kind="text", icon=ft.Icons.LOGOUT),
     ], horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=2, tight=True)
     return tid("nav-rail", ft.NavigationRail(
         selected_index=index, label_type=ft.NavigationRailLabelType.ALL, on_change=change, min_width=110,
@@ -75,7 +56,7 @@ def _rail(state: DeskState) -> ft.Control:
 
 @ft.component
 def DeskApp(state: DeskState) -> ft.Control:
-    _use_state(state)
+    use_observable(state)
     page = ft.context.page
     page.title = PAGE_TITLE
     if not state.signed_in:

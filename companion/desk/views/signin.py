@@ -16,7 +16,7 @@ def signin_screen(state: DeskState) -> ft.Control:
     def submit(*_e: Any) -> None:
         shown_text(state, "signin.name", name)
         shown_text(state, "signin.password", password)
-        act(state.sign_in)()
+        act(state.sign_in)
 
     name = field(state, "signin.name", "Your name", identifier="signin-name", on_submit=submit, autofocus=True)
     password = field(state, "signin.password", "Password", password=True, identifier="signin-password",

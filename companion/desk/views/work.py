@@ -14,7 +14,7 @@ import flet as ft
 
 from ..state import INBOX_KINDS, DeskState
 from ..state.timefmt import clock, when, zone_name
-from .common import BODY, act, button, choice, feedback, field, heading, muted, pill, screen, section, tid
+from .common import BODY, button, choice, feedback, field, handler, heading, muted, pill, screen, section, tid
 
 __all__ = ["articles_screen", "audit_screen", "inbox_screen", "today_screen"]
 
@@ -40,7 +40,7 @@ def _appointment_row(state: DeskState, a: dict[str, Any]) -> ft.Control:
                   spacing=2, expand=True),
         pill(label + (f" {clock(a['checked_in_at'], state.tz)}" if a.get("checked_in_at") else ""), tone),
     ], vertical_alignment=ft.CrossAxisAlignment.CENTER), padding=ft.Padding.symmetric(horizontal=12, vertical=10),
-        border_radius=10, on_click=act(state.open_patient, a["patient_id"]), ink=True)
+        border_radius=10, on_click=handler(state.open_patient, a["patient_id"]), ink=True)
     return tid(f"today-{a['id']}", row)
 
 
@@ -69,10 +69,10 @@ def _inbox_row(state: DeskState, item: dict[str, Any]) -> ft.Control:
     dot = ft.Container(width=10, height=10, border_radius=5, bgcolor=ft.Colors.BLUE_700 if unread else None)
     actions: list[ft.Control] = []
     if item["kind"] == "appointment.request" and not item["handled"]:
-        actions.append(button(f"accept-{item['id']}", "Accept", act(state.accept_request, item["id"]),
+        actions.append(button(f"accept-{item['id']}", "Accept", handler(state.accept_request, item["id"]),
                               icon=ft.Icons.EVENT_AVAILABLE))
     if not item["handled"]:
-        actions.append(button(f"done-{item['id']}", "Done", act(state.mark_handled, item["id"]), kind="outlined"))
+        actions.append(button(f"done-{item['id']}", "Done", handler(state.mark_handled, item["id"]), kind="outlined"))
     else:
         actions.append(pill("Done", "ok"))
     body = ft.Container(ft.Row([
@@ -84,7 +84,7 @@ def _inbox_row(state: DeskState, item: dict[str, Any]) -> ft.Control:
                            overflow=ft.TextOverflow.ELLIPSIS)], spacing=4, expand=True),
         *actions], vertical_alignment=ft.CrossAxisAlignment.CENTER, spacing=12),
         padding=ft.Padding.symmetric(horizontal=12, vertical=10), border_radius=10,
-        bgcolor=ft.Colors.BLUE_50 if unread else None, on_click=act(state.open_inbox_item, item["id"]), ink=True)
+        bgcolor=ft.Colors.BLUE_50 if unread else None, on_click=handler(state.open_inbox_item, item["id"]), ink=True)
     return tid(f"inbox-{item['id']}", body)
 
 
@@ -92,7 +92,7 @@ def today_screen(state: DeskState) -> ft.Control:
     now_local = state.now().astimezone(state.tz)
     items: list[ft.Control] = [
         _title_row(state, f"Today, {now_local:%A} {now_local.day} {now_local:%B}",
-                   button("refresh-today", "Refresh", act(state.refresh_today), kind="outlined",
+                   button("refresh-today", "Refresh", handler(state.refresh_today), kind="outlined",
                           icon=ft.Icons.REFRESH)),
         *feedback(state)]
     checked = state.remote_checkins()
@@ -149,7 +149,7 @@ def articles_screen(state: DeskState) -> ft.Control:
     else:
         editor.append(field(state, "article.body", "Text (Markdown: # heading, **bold**, - list)", multiline=True,
                             identifier="article-body"))
-    editor.append(button("publish-article", "Publish to patients", act(state.publish_article), icon=ft.Icons.SEND))
+    editor.append(button("publish-article", "Publish to patients", handler(state.publish_article), icon=ft.Icons.SEND))
     published = [ft.Row([ft.Text(a["title"], size=BODY, weight=ft.FontWeight.W_600, expand=True),
                          muted(when(a["published_at"], state.tz, state.now()), 14)])
                  for a in state.articles if not a.get("retracted_at")]
@@ -169,7 +169,7 @@ def audit_screen(state: DeskState) -> ft.Control:
                             ft.Text(e["action"], size=14, width=220, weight=ft.FontWeight.W_600),
                             ft.Text(e.get("target") or "", size=14, width=260),
                             ft.Text(e.get("address") or "", size=14, width=120)]))
-    return screen([_title_row(state, "Audit", button("refresh-audit", "Refresh", act(state.refresh_audit),
+    return screen([_title_row(state, "Audit", button("refresh-audit", "Refresh", handler(state.refresh_audit),
                                                      kind="outlined", icon=ft.Icons.REFRESH)),
                    muted("Who did what, when. Newest first.", 15), *feedback(state),
                    tid("audit-list", ft.Column(rows, spacing=6))])
