@@ -20,11 +20,7 @@ from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
 from tests.fixtures.sync import cli
 from tests.server_harness import ServerProcess, mutation
 
-# Safety net, not a fix: Flutter web under CPU contention on 2-core CI machines can drop a tap or lag
-# a frame past a timeout. Known causes are fixed (typed text wiped by a re-render, lost focus taps);
-# a rerun starts clean: function-scoped app/page/server fixtures are rebuilt, the module server is
-# restarted if a failure left it stopped, and each attempt seeds its own patient.
-pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=2, reruns_delay=2)]
+pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 

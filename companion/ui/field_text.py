@@ -22,13 +22,14 @@ from typing import Any
 
 import flet as ft
 
-__all__ = ["mounted_text", "note_typed", "remember_field", "render_text"]
+__all__ = ["app_changes", "mounted_text", "note_typed", "remember_field", "render_text", "shown_field_text"]
 
 
 @dataclass
 class _Memory:
     typed: dict[str, str] = field(default_factory=dict)  # what each field's events/reads last reported
     fields: dict[str, Any] = field(default_factory=dict)  # the TextField last built for each key
+    changes: dict[str, int] = field(default_factory=dict)  # how often the app itself changed each draft
 
 
 _MEMORY: weakref.WeakKeyDictionary[Any, _Memory] = weakref.WeakKeyDictionary()
@@ -76,6 +77,24 @@ def render_text(owner: Any, key: str) -> str:
     else:
         mem.typed[key] = draft
     return draft or ""
+
+
+def app_changes(owner: Any, key: str) -> int:
+    """How often the *app* (not the field's own typing) changed draft ``key``: a field re-renders only then.
+
+    A draft the field itself reported (:func:`note_typed`) is not a change; anything else is (cleared
+    after sending, a default, a sign-out), and the count grows by one.
+    """
+    mem = _memory(owner)
+    if (owner.drafts.get(key) or "") != mem.typed.get(key, ""):  # render_text brings them level again
+        mem.changes[key] = mem.changes.get(key, 0) + 1
+    return mem.changes.get(key, 0)
+
+
+def shown_field_text(owner: Any, key: str) -> str | None:
+    """What the field built last for ``key`` holds in the browser now, if it is mounted."""
+    control = _memory(owner).fields.get(key)
+    return None if control is None else mounted_text(control)
 
 
 def remember_field(owner: Any, key: str, control: Any) -> None:

@@ -18,13 +18,15 @@ pair with its visible label and browser tests use as a handle. Each app keeps it
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import flet as ft
 
 from ..observable import Observable
-from .field_text import mounted_text, note_typed, remember_field, render_text
+from .field_text import app_changes, note_typed, remember_field, render_text, shown_field_text
 
 __all__ = ["Drafts", "Feedback", "act", "button", "feedback", "field", "handler", "muted", "screen", "shown_text",
            "tid", "title", "typed_text", "use_observable"]
@@ -114,43 +116,97 @@ def typed_text(e: Any) -> str:
     return str(getattr(e.control, "value", "") or "")
 
 
+@dataclass(frozen=True, slots=True)
+class _FieldLook:
+    """Everything a field shows but its text: equal looks need no new render."""
+
+    label: str
+    identifier: str
+    password: bool
+    multiline: bool
+    hint: str | None
+    helper: str | None
+    keyboard: ft.KeyboardType
+    text_size: int | None
+    max_lines: int
+    width: float | None
+    expand: bool
+    autofocus: bool
+    submits: bool
+
+
+@dataclass(slots=True)
+class _FieldHandlers:
+    on_submit: Callable[[], Any] | None = None
+    on_typed: Callable[[str], Any] | None = None
+
+
+_HANDLERS: weakref.WeakKeyDictionary[Any, dict[str, _FieldHandlers]] = weakref.WeakKeyDictionary()
+
+
 def field(owner: Drafts, key: str, label: str, *, password: bool = False, multiline: bool = False,
-          hint: str | None = None, default: str = "", on_submit: Callable[[], Any] | None = None,
+          hint: str | None = None, helper: str | None = None, default: str = "",
+          on_submit: Callable[[], Any] | None = None, on_typed: Callable[[str], Any] | None = None,
           identifier: str | None = None, keyboard: ft.KeyboardType | None = None, text_size: int | None = None,
           max_lines: int = 6, width: float | None = None, expand: bool = False,
           autofocus: bool = False) -> ft.Control:
     """A text field whose text lives in ``owner.drafts[key]`` (see the module docstring).
 
-    Enter submits the text the submit event carries (the browser's own copy), then calls ``on_submit()``.
+    It is a memoised component of its own: a re-render of the screen around it (a live sync, a
+    poll, the idle clock) does not rebuild it, so nothing can put an older text over what is being
+    typed. It renders again only when its look changes or the app itself changed the draft (cleared
+    it after sending, a default, a sign-out). Enter submits the text the submit event carries (the
+    browser's own copy), then calls ``on_submit()``; ``on_typed(text)`` follows every edit.
     """
     if key not in owner.drafts and default:
         owner.drafts[key] = default
+    handlers = _HANDLERS.setdefault(owner, {}).setdefault(key, _FieldHandlers())
+    handlers.on_submit, handlers.on_typed = on_submit, on_typed  # the newest, read when an event comes
+    look = _FieldLook(label=label, identifier=identifier or f"field-{key}", password=password, multiline=multiline,
+                      hint=hint, helper=helper,
+                      keyboard=keyboard or (ft.KeyboardType.MULTILINE if multiline else ft.KeyboardType.TEXT),
+                      text_size=text_size, max_lines=max_lines, width=width, expand=expand, autofocus=autofocus,
+                      submits=on_submit is not None)
+    return _memo_text_input(owner, key, look, app_changes(owner, key))
+
+
+@ft.component
+def _TextInput(owner: Drafts, key: str, look: _FieldLook, app_change: int) -> ft.Control:
+    handlers = _HANDLERS.setdefault(owner, {}).setdefault(key, _FieldHandlers())
+
+    def typed(e: Any) -> None:
+        text = typed_text(e)
+        note_typed(owner, key, text)
+        if handlers.on_typed is not None:
+            handlers.on_typed(text)
 
     def submitted(e: Any) -> None:
         note_typed(owner, key, typed_text(e))
-        if on_submit is not None:
-            on_submit()
+        if handlers.on_submit is not None:
+            handlers.on_submit()
 
     tf = ft.TextField(
-        label=label, value=render_text(owner, key), password=password, can_reveal_password=password,
-        multiline=multiline, min_lines=3 if multiline else None, max_lines=max_lines if multiline else 1,
-        hint_text=hint, on_change=lambda e: note_typed(owner, key, typed_text(e)),
-        on_submit=submitted if on_submit is not None else None, text_size=text_size, width=width, expand=expand,
-        autofocus=autofocus, shift_enter=multiline,
-        keyboard_type=keyboard or (ft.KeyboardType.MULTILINE if multiline else ft.KeyboardType.TEXT),
+        label=look.label, value=render_text(owner, key), password=look.password, can_reveal_password=look.password,
+        multiline=look.multiline, min_lines=3 if look.multiline else None,
+        max_lines=look.max_lines if look.multiline else 1, hint_text=look.hint, helper=look.helper,
+        on_change=typed, on_submit=submitted if look.submits else None, text_size=look.text_size, width=look.width,
+        expand=look.expand, autofocus=look.autofocus, shift_enter=look.multiline, keyboard_type=look.keyboard,
     )
     remember_field(owner, key, tf)
-    return tid(identifier or f"field-{key}", tf)
+    return tid(look.identifier, tf)
 
 
-def shown_text(owner: Drafts, key: str, wrapped: ft.Control) -> str:
-    """The text field ``wrapped`` (a :func:`field`) shows now, also kept as ``owner.drafts[key]``.
+_memo_text_input: Callable[..., ft.Control] = ft.memo(_TextInput)  # type: ignore[no-untyped-call]
+
+
+def shown_text(owner: Drafts, key: str) -> str:
+    """The text field ``key`` shows now, also kept as ``owner.drafts[key]``.
 
     The browser reports every edit twice: a property patch (``value``), applied to the session's
     control as soon as it arrives, and a ``change`` event, handled later as a separate task. A click
     can be handled before the last change event, so a button reads the patched value.
     """
-    live = mounted_text(getattr(wrapped, "content", wrapped))
+    live = shown_field_text(owner, key)
     if live is not None:
         note_typed(owner, key, live)
     return owner.draft(key)

@@ -13,7 +13,7 @@ __all__ = ["lock_screen"]
 
 def lock_screen(state: AppState) -> ft.Control:
     def unlock() -> None:
-        code = shown_text(state, "unlock", passcode)
+        code = shown_text(state, "unlock")
         state.drafts.pop("unlock", None)
         act(state.unlock, code)
 

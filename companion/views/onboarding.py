@@ -5,9 +5,8 @@ from __future__ import annotations
 import flet as ft
 
 from ..state import AppState, passcode_strength
-from ..ui.field_text import note_typed, remember_field, render_text
 from ..ui.kit import act
-from .common import button, feedback, field, muted, screen, shown_text, tid, title, typed_text
+from .common import button, feedback, field, muted, screen, shown_text, tid, title
 
 __all__ = ["onboarding_screen"]
 
@@ -25,19 +24,12 @@ def _strength(state: AppState) -> ft.Control:
 
 def _passcode_step(state: AppState) -> list[ft.Control]:
     def create() -> None:  # the texts on screen at the click (see shown_text)
-        act(state.create_passcode, shown_text(state, "new.passcode", strength_field),
-            shown_text(state, "new.confirm", confirm))
+        act(state.create_passcode, shown_text(state, "new.passcode"),
+            shown_text(state, "new.confirm"))
 
-    def typed(e: ft.Event[ft.TextField]) -> None:
-        note_typed(state, "new.passcode", typed_text(e))
-        state.notify()  # the strength meter follows the typing
-
-    text_field = ft.TextField(
-        label="Choose a passcode", value=render_text(state, "new.passcode"), password=True,
-        can_reveal_password=True, on_change=typed,
-        helper="At least 8 characters. A short sentence is easy to remember.")
-    remember_field(state, "new.passcode", text_field)
-    strength_field = tid("field-new.passcode", text_field)
+    strength_field = field(state, "new.passcode", "Choose a passcode", password=True,
+                           helper="At least 8 characters. A short sentence is easy to remember.",
+                           on_typed=lambda _text: state.notify())  # the strength meter follows the typing
     confirm = field(state, "new.confirm", "Type it again", password=True, on_submit=lambda: create())
     return [
         title("Welcome", 28),
@@ -57,7 +49,7 @@ def _pair_step(state: AppState) -> list[ft.Control]:
     default_url = state.snapshot.status.server_url or profile.server_url or ""
 
     def pair() -> None:  # the texts on screen at the click (see shown_text)
-        act(state.pair, shown_text(state, "pair.url", url), shown_text(state, "pair.code", code))
+        act(state.pair, shown_text(state, "pair.url"), shown_text(state, "pair.code"))
 
     url = field(state, "pair.url", "Clinic server address", default=default_url, keyboard=ft.KeyboardType.URL)
     code = field(state, "pair.code", "Pairing code", hint="e.g. K7Q-4MZ-9TD", on_submit=lambda: pair())

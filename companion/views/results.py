@@ -51,7 +51,7 @@ def results_screen(state: AppState) -> ft.Control:
 
 def _ask_passcode(state: AppState, r: Result) -> list[ft.Control]:
     def reveal() -> None:
-        code = shown_text(state, "reveal", passcode)
+        code = shown_text(state, "reveal")
         state.drafts.pop("reveal", None)
         act(state.reveal_result, r.id, code)
 

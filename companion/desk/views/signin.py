@@ -14,8 +14,8 @@ __all__ = ["signin_screen"]
 
 def signin_screen(state: DeskState) -> ft.Control:
     def submit(*_e: Any) -> None:
-        shown_text(state, "signin.name", name)
-        shown_text(state, "signin.password", password)
+        shown_text(state, "signin.name")
+        shown_text(state, "signin.password")
         act(state.sign_in)
 
     name = field(state, "signin.name", "Your name", identifier="signin-name", on_submit=submit, autofocus=True)
