@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SHELL  := /bin/bash
 
-.PHONY: test demo install system-deps lint bench clean
+.PHONY: test demo install system-deps lint bench clean screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ bench: $(STAMP) system-deps
 	$(BIN)/python bench/server.py $(BENCH_ARGS)
 	$(BIN)/python bench/sync.py $(BENCH_ARGS)
 	$(BIN)/python bench/app.py $(if $(QUICK),--sizes 1000,)
+
+# The browser tests draw every screen into build/screenshots; this copies them into docs/ on purpose.
+screenshots: $(STAMP) system-deps
+	$(BIN)/python -m pytest -q -m browser
+	mkdir -p docs/screenshots && cp build/screenshots/*.png docs/screenshots/
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

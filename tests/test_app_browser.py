@@ -14,10 +14,9 @@ from companion.sync.engine import synchronize
 from companion.sync.pairing import client_for_vault, pair
 from companion.vault import Vault
 from tests.fixtures.app_state import PASSCODE, Clinic
-from tests.fixtures.browser import by_id, fill, open_app
+from tests.fixtures.browser import SHOTS, by_id, fill, open_app
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
 
 

@@ -15,13 +15,12 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.browser import by_id, enable_semantics, fill
+from tests.fixtures.browser import SHOTS, by_id, enable_semantics, fill
 from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
 from tests.fixtures.sync import cli
 from tests.server_harness import ServerProcess, mutation
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
 def _open_desk(new_page: Callable[..., Any], server: ServerProcess) -> Any:
