@@ -42,11 +42,6 @@ class SettingsIntents(SessionIntents):
         value = stored.get("theme") if isinstance(stored, dict) else None
         return value if value in THEMES else "system"
 
-    def auto_lock_minutes(self) -> int:
-        stored: Any = self.vault.meta.get(PRIVACY_KEY, {}) if self.vault is not None else {}
-        value = stored.get("auto_lock_minutes") if isinstance(stored, dict) else None
-        return value if isinstance(value, int) else self.services.profile.auto_lock_minutes
-
     @intent
     def change_passcode(self, old: str, new: str, confirm: str) -> None:
         if new != confirm:

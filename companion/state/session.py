@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from typing import Any
 
 from ..errors import LockedOut, SyncError, VaultBusy, WeakPasscode
 from ..vault import Vault
@@ -203,12 +204,13 @@ class SessionIntents(StateCore):
         """Idle time before the app locks itself (0 = never); tests may override it."""
         if self.services.auto_lock_seconds is not None:
             return self.services.auto_lock_seconds
-        minutes = self.services.profile.auto_lock_minutes
-        if self.vault is not None:
-            stored = self.vault.meta.get(PRIVACY_KEY, {}) or {}
-            if isinstance(stored, dict) and isinstance(stored.get("auto_lock_minutes"), int):
-                minutes = stored["auto_lock_minutes"]
-        return float(minutes) * 60.0
+        return float(self.auto_lock_minutes()) * 60.0
+
+    def auto_lock_minutes(self) -> int:
+        """The patient's auto-lock setting (the clinic profile's default until they chose one)."""
+        stored: Any = self.vault.meta.get(PRIVACY_KEY, {}) if self.vault is not None else {}
+        value = stored.get("auto_lock_minutes") if isinstance(stored, dict) else None
+        return value if isinstance(value, int) else self.services.profile.auto_lock_minutes
 
     def tick(self) -> None:
         """Called about once a second by the app: auto-lock after idle, lock-screen countdown."""
