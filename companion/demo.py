@@ -21,7 +21,6 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -29,6 +28,7 @@ from .app import desktop_available, run_app
 from .config import load_profile
 from .errors import CompanionError
 from .reminders import local_zone
+from .staff_api import StaffClient
 from .sync.engine import synchronize
 from .sync.pairing import client_for_vault, pair
 from .vault import Vault
@@ -74,33 +74,19 @@ def _staff_token(db_url: str, name: str, role: str, desk_password: str | None = 
     return token
 
 
-class _Staff:
-    def __init__(self, base: str, token: str) -> None:
-        self.http = httpx.Client(base_url=base, timeout=30.0, headers={"Authorization": f"Bearer {token}"})
-
-    def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self.http.post(path, json=body or {})
-        if response.status_code >= 300:
-            raise CompanionError(f"demo data: {path} -> {response.status_code}: {response.text[:200]}")
-        data: dict[str, Any] = response.json()
-        return data
-
-
 def _local(day_offset: int, hour: int, minute: int = 0) -> datetime:
     tz = local_zone()
     day = datetime.now(tz).date() + timedelta(days=day_offset)
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).astimezone(UTC)
 
 
-def seed_clinic(psr: _Staff, clinician: _Staff) -> dict[str, str]:
+def seed_clinic(psr: StaffClient, clinician: StaffClient) -> dict[str, str]:
     """Fill the clinic with one demo patient's records; returns the ids the printed commands use."""
-    patient = psr.post("/v1/staff/patients", {"name": "Alex Rivera", "phone": "+1 555 0142",
-                                              "email": "alex@example.org"})
-    pid = patient["id"]
-    visit = psr.post(f"/v1/staff/patients/{pid}/appointments", {
-        "start": _local(1, 10, 30).isoformat(), "minutes": 30, "kind": "Sexual health screening",
-        "location": "Riverside Clinic, 12 River Street, Suite 3 (2nd floor)", "provider": "Nurse Sam Okafor",
-        "what_to_bring": "Photo ID, insurance card, a list of medicines you take", "sensitive": True})
+    pid = psr.add_patient(name="Alex Rivera", phone="+1 555 0142", email="alex@example.org")["id"]
+    visit = psr.add_appointment(
+        pid, start=_local(1, 10, 30).isoformat(), minutes=30, kind="Sexual health screening",
+        location="Riverside Clinic, 12 River Street, Suite 3 (2nd floor)", provider="Nurse Sam Okafor",
+        what_to_bring="Photo ID, insurance card, a list of medicines you take", sensitive=True)
     for title, body, minutes in (
         ("Stop eating 12 h before", "Your visit includes a fasting blood test. Water is fine — keep drinking it.",
          12 * 60),
@@ -108,35 +94,31 @@ def seed_clinic(psr: _Staff, clinician: _Staff) -> dict[str, str]:
         ("Don't urinate in the hour before", "The first part of the stream holds the most to test.", 60),
         ("Bring your insurance card", "And a photo ID. The front desk will scan them.", 0),
     ):
-        psr.post(f"/v1/staff/appointments/{visit['id']}/prep", {"title": title, "body": body,
-                                                                "before_minutes": minutes})
-    past = psr.post(f"/v1/staff/patients/{pid}/appointments", {
-        "start": _local(-21, 15, 0).isoformat(), "minutes": 20, "kind": "HIV test",
-        "location": "Riverside Clinic", "provider": "Dr. Priya Nair"})
-    psr.post(f"/v1/staff/patients/{pid}/bills", {
-        "amount_cents": 4500, "insurance_paid_cents": 14000, "due": (datetime.now(UTC).date()
-                                                                    + timedelta(days=12)).isoformat(),
-        "description": "Clinic visit and lab tests",
-        "lines": [{"description": "Clinic visit", "cents": 9500}, {"description": "Laboratory tests", "cents": 9000}]})
-    negative = clinician.post(f"/v1/staff/patients/{pid}/results", {
-        "test": "HIV-1/2 antigen/antibody (4th generation)", "interpretation": "negative", "sensitive": True,
-        "note": "No HIV found. If you had a risk in the 6 weeks before the test, test again after that window.",
-        "appointment_id": past["id"]})
-    clinician.post(f"/v1/staff/results/{negative['id']}/release")
-    held = clinician.post(f"/v1/staff/patients/{pid}/results", {
-        "test": "Chlamydia and gonorrhoea (NAAT, urine)", "interpretation": "negative",
-        "note": "Nothing found. See you at your next routine screening.", "appointment_id": past["id"]})
-    psr.post(f"/v1/staff/patients/{pid}/messages", {
-        "body": "Welcome to Companion, Alex! This is the Riverside front desk. You can message us here any time "
-                "during opening hours — for emergencies please call 911.", "thread": "general"})
-    psr.post("/v1/staff/articles", {"title": "Our opening hours over the holidays",
-                                    "body": "# Holiday hours\n\nWe close at 14:00 on public holiday eves. "
-                                            "Online booking stays open.", "tags": ["news"]})
-    psr.post("/v1/staff/articles", {"title": "Free hepatitis B vaccination this month",
-                                    "body": "# Hepatitis B vaccination\n\nAsk at your next visit: it takes a "
-                                            "minute and protects you for life.", "tags": ["vaccines"],
-                                    "appointment_kind": "Sexual health screening"})
-    code = psr.post(f"/v1/staff/patients/{pid}/pairing-codes")["code"]
+        psr.add_prep(visit["id"], title, body, minutes)
+    past = psr.add_appointment(pid, start=_local(-21, 15, 0).isoformat(), minutes=20, kind="HIV test",
+                               location="Riverside Clinic", provider="Dr. Priya Nair")
+    psr.add_bill(pid, amount_cents=4500, insurance_paid_cents=14000,
+                 due=(datetime.now(UTC).date() + timedelta(days=12)).isoformat(),
+                 description="Clinic visit and lab tests",
+                 lines=[{"description": "Clinic visit", "cents": 9500},
+                        {"description": "Laboratory tests", "cents": 9000}])
+    negative = clinician.add_result(
+        pid, test="HIV-1/2 antigen/antibody (4th generation)", interpretation="negative", sensitive=True,
+        note="No HIV found. If you had a risk in the 6 weeks before the test, test again after that window.",
+        appointment_id=past["id"])
+    clinician.release_result(negative["id"])
+    held = clinician.add_result(pid, test="Chlamydia and gonorrhoea (NAAT, urine)", interpretation="negative",
+                                note="Nothing found. See you at your next routine screening.",
+                                appointment_id=past["id"])
+    psr.send_message(pid, "Welcome to Companion, Alex! This is the Riverside front desk. You can message us here "
+                          "any time during opening hours — for emergencies please call 911.")
+    psr.add_article("Our opening hours over the holidays",
+                    "# Holiday hours\n\nWe close at 14:00 on public holiday eves. Online booking stays open.",
+                    tags=["news"])
+    psr.add_article("Free hepatitis B vaccination this month",
+                    "# Hepatitis B vaccination\n\nAsk at your next visit: it takes a minute and protects you "
+                    "for life.", tags=["vaccines"], appointment_kind="Sexual health screening")
+    code = psr.pairing_code(pid)["code"]
     return {"patient_id": pid, "held_result_id": held["id"], "visit_id": visit["id"], "code": code}
 
 
@@ -183,8 +165,9 @@ def run_demo(*, web: bool, port: int, data: str | None) -> int:
     server = f"http://127.0.0.1:{SERVER_PORT}"
     proc = _start_server(db_url, SERVER_PORT, folder / "server.log")
     try:
-        psr, clinician = _Staff(server, psr_token), _Staff(server, clinician_token)
-        ids = seed_clinic(psr, clinician)
+        with (StaffClient(server, psr_token, user_agent="companion-demo") as psr,
+              StaffClient(server, clinician_token, user_agent="companion-demo") as clinician):
+            ids = seed_clinic(psr, clinician)
         ids["clinician_token"] = clinician_token
         vault_dir = folder / "vault"
         _prepare_vault(vault_dir, server, ids["code"])

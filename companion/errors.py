@@ -28,7 +28,9 @@ to these at the boundary where they happen.
     │   ├── DeviceRevoked           401 revoked: the vault's clinic data was removed
     │   ├── UpgradeRequired         426: this app is too old for the server
     │   └── SyncInProgress          another sync holds this vault
-    ├── StaffApiError               companion-psr: the server refused (status + message)
+    ├── StaffApiError               the staff API refused (``status``, ``code``; companion.staff_api)
+    │   ├── SignedOut               401: unknown or revoked token, sign-in ended, idled out or expired
+    │   └── TooManyTries            429; ``retry_after`` seconds
     └── NotifyError                 a notification backend failed
 """
 
@@ -59,6 +61,8 @@ __all__ = [
     "UpgradeRequired",
     "SyncInProgress",
     "StaffApiError",
+    "SignedOut",
+    "TooManyTries",
     "NotifyError",
 ]
 
@@ -173,9 +177,27 @@ class SyncInProgress(SyncError):
 
 
 class StaffApiError(CompanionError):
-    def __init__(self, status: int, message: str) -> None:
+    """The clinic server refused a staff request: HTTP ``status`` and the server's ``code``."""
+
+    def __init__(self, status: int, message: str, code: str = "unknown") -> None:
         self.status = status
+        self.code = code
         super().__init__(message)
+
+
+class SignedOut(StaffApiError):
+    """401: the token is unknown or revoked, or the sign-in ended; ``code`` says which."""
+
+    def __init__(self, message: str, code: str = "invalid_token") -> None:
+        super().__init__(401, message, code)
+
+
+class TooManyTries(StaffApiError):
+    """429: the server backs off; the next try is welcome after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int, message: str, code: str = "rate_limited") -> None:
+        self.retry_after = retry_after
+        super().__init__(429, message, code)
 
 
 class NotifyError(CompanionError):

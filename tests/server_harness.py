@@ -22,12 +22,14 @@ Device-side helpers: :func:`mutation` builds a push entry with a fresh UUID, :fu
 pulls until ``has_more`` is false and returns ``(changes, cursor)``.
 ``env`` passes settings such as ``{"COMPANION_PAIRING_TTL": "1"}`` (see companion/server/settings.py).
 
-:class:`StaffApi` — one method per staff action, each returning the decoded JSON and raising
-``AssertionError`` with the server's error on a non-2xx answer: ``add_patient``,
+:class:`StaffApi` — the one staff client (:mod:`companion.staff_api`) with test defaults: one
+method per staff action, each returning the decoded JSON and raising
+:class:`~companion.errors.StaffApiError` on a refusal: ``add_patient``,
 ``pairing_code``, ``add_appointment``, ``reschedule``, ``cancel_appointment``, ``add_prep``,
 ``add_bill``, ``add_result`` and ``release_result`` (as the clinician), ``send_message``,
 ``add_article``, ``verify_insurance``, ``devices``, ``revoke_device``, ``inbox``, plus
-``request(method, path, role="psr", **kw)`` for anything else (returns the raw response) and
+``request(method, path, role="psr", **kw)`` for anything else (returns the raw response),
+``as_role(role)`` (that role's :class:`~companion.staff_api.StaffClient`) and
 ``collect(path, key, role="psr", params=None)``: every item of a paged staff list, following
 ``next`` (lists answer ``{key: [...], "next": cursor | null}``; see companion/server/pagination.py).
 """
@@ -47,6 +49,7 @@ from typing import Any
 
 import httpx
 
+from companion.staff_api import StaffClient
 from companion.sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,124 +63,99 @@ def _iso(value: datetime | str) -> str:
 
 
 class StaffApi:
-    """Staff actions over HTTP; role-appropriate token chosen per call (results: clinician)."""
+    """Staff actions through the one staff client (:class:`companion.staff_api.StaffClient`), with test
+    defaults; the role's token is chosen per call (results: clinician). A refusal raises
+    :class:`~companion.errors.StaffApiError`, whose message names the status and the server's code."""
 
     def __init__(self, base_url: str, tokens: dict[str, str]) -> None:
         self.base_url = base_url
         self.tokens = tokens
         self._clients: dict[str, httpx.Client] = {}
+        self._staff: dict[str, StaffClient] = {}
 
     def client(self, role: str = "psr") -> httpx.Client:
+        """A raw ``httpx.Client`` with the role's token, for tests that look at answers as sent."""
         if role not in self._clients:
             self._clients[role] = httpx.Client(base_url=self.base_url, timeout=30.0,
                                                headers={"Authorization": f"Bearer {self.tokens[role]}"})
         return self._clients[role]
 
+    def as_role(self, role: str = "psr") -> StaffClient:
+        if role not in self._staff:
+            self._staff[role] = StaffClient(self.base_url, self.tokens[role], timeout=30.0, user_agent="tests")
+        return self._staff[role]
+
     def close(self) -> None:
-        for c in self._clients.values():
-            c.close()
+        for raw in self._clients.values():
+            raw.close()
+        for staff in self._staff.values():
+            staff.close()
         self._clients.clear()
+        self._staff.clear()
 
     def request(self, method: str, path: str, role: str = "psr", **kwargs: Any) -> httpx.Response:
         return self.client(role).request(method, path, **kwargs)
 
-    def _call(self, method: str, path: str, role: str = "psr", **kwargs: Any) -> Any:
-        response = self.request(method, path, role, **kwargs)
-        if response.status_code >= 300:
-            raise AssertionError(f"{method} {path} as {role} -> {response.status_code}: {response.text[:500]}")
-        return response.json() if response.content else None
-
-    def collect(self, path: str, key: str, role: str = "psr", params: dict[str, Any] | None = None,
-                page_size: int = 500) -> list[dict[str, Any]]:
+    def collect(self, path: str, key: str, role: str = "psr", params: dict[str, Any] | None = None
+                ) -> list[dict[str, Any]]:
         """Every item of a paged list: follows ``next`` until it is null."""
-        items: list[dict[str, Any]] = []
-        query: dict[str, Any] = {**(params or {}), "limit": page_size}
-        while True:
-            answer = self._call("GET", path, role, params=query)
-            items.extend(answer[key])
-            if answer["next"] is None:
-                return items
-            query["after"] = answer["next"]
+        return self.as_role(role).collect(path, key, params)[0]
 
     # -- patients ------------------------------------------------------------------------------
     def add_patient(self, name: str = "Test Patient", **fields: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", "/v1/staff/patients", json={"name": name, **fields})
-        return result
+        return self.as_role().add_patient(name=name, **fields)
 
     def pairing_code(self, patient_id: str) -> dict[str, Any]:
         """``{"code", "expires_at", "patient_id"}``."""
-        result: dict[str, Any] = self._call("POST", f"/v1/staff/patients/{patient_id}/pairing-codes")
-        return result
+        return self.as_role().pairing_code(patient_id)
 
     def verify_insurance(self, patient_id: str, status: str = "verified", note: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", f"/v1/staff/patients/{patient_id}/insurance/verification",
-                                            json={"status": status, "note": note})
-        return result
+        return self.as_role().verify_insurance(patient_id, status, note)
 
     def devices(self, patient_id: str) -> list[dict[str, Any]]:
-        return self.collect(f"/v1/staff/patients/{patient_id}/devices", "devices")
+        return self.as_role().devices(patient_id)
 
     def revoke_device(self, device_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", f"/v1/staff/devices/{device_id}/revoke")
-        return result
+        return self.as_role().revoke_device(device_id)
 
     # -- care ----------------------------------------------------------------------------------
     def add_appointment(self, patient_id: str, *, start: datetime | str | None = None, minutes: int = 30,
                         kind: str = "STI screening", **fields: Any) -> dict[str, Any]:
         when = start if start is not None else datetime.now(UTC) + timedelta(days=2)
-        body = {"start": _iso(when), "minutes": minutes, "kind": kind, **fields}
-        result: dict[str, Any] = self._call("POST", f"/v1/staff/patients/{patient_id}/appointments", json=body)
-        return result
+        return self.as_role().add_appointment(patient_id, start=_iso(when), minutes=minutes, kind=kind, **fields)
 
     def reschedule(self, appointment_id: str, start: datetime | str, **fields: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("PATCH", f"/v1/staff/appointments/{appointment_id}",
-                                            json={"start": _iso(start), **fields})
-        return result
+        return self.as_role().update_appointment(appointment_id, start=_iso(start), **fields)
 
     def cancel_appointment(self, appointment_id: str, reason: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", f"/v1/staff/appointments/{appointment_id}/cancel",
-                                            json={"reason": reason})
-        return result
+        return self.as_role().cancel_appointment(appointment_id, reason)
 
     def add_prep(self, appointment_id: str, *, title: str = "Stop eating", body: str = "Nothing after midnight.",
                  before_minutes: int = 12 * 60) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", f"/v1/staff/appointments/{appointment_id}/prep",
-                                            json={"title": title, "body": body, "before_minutes": before_minutes})
-        return result
+        return self.as_role().add_prep(appointment_id, title, body, before_minutes)
 
     def add_bill(self, patient_id: str, *, amount_cents: int = 4500, due: str = "2030-01-31",
                  description: str = "Clinic visit", insurance_paid_cents: int = 0, **fields: Any) -> dict[str, Any]:
-        body = {"amount_cents": amount_cents, "due": due, "description": description,
-                "insurance_paid_cents": insurance_paid_cents, **fields}
-        result: dict[str, Any] = self._call("POST", f"/v1/staff/patients/{patient_id}/bills", json=body)
-        return result
+        return self.as_role().add_bill(patient_id, amount_cents=amount_cents, due=due, description=description,
+                                       insurance_paid_cents=insurance_paid_cents, **fields)
 
     def add_result(self, patient_id: str, *, test: str = "HIV-1/2 Ag/Ab", interpretation: str = "negative",
                    **fields: Any) -> dict[str, Any]:
-        body = {"test": test, "interpretation": interpretation, **fields}
-        result: dict[str, Any] = self._call("POST", f"/v1/staff/patients/{patient_id}/results", "clinician",
-                                            json=body)
-        return result
+        return self.as_role("clinician").add_result(patient_id, test=test, interpretation=interpretation, **fields)
 
     def release_result(self, result_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", f"/v1/staff/results/{result_id}/release", "clinician")
-        return result
+        return self.as_role("clinician").release_result(result_id)
 
     # -- messages, inbox, articles ---------------------------------------------------------------
     def send_message(self, patient_id: str, body: str, thread: str = "general") -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", f"/v1/staff/patients/{patient_id}/messages",
-                                            json={"body": body, "thread": thread})
-        return result
+        return self.as_role().send_message(patient_id, body, thread)
 
     def inbox(self, state: str = "open", patient_id: str | None = None) -> list[dict[str, Any]]:
         """Every item in ``state``, newest first."""
-        return self.collect("/v1/staff/inbox", "items", params={"state": state,
-                                                                **({"patient_id": patient_id} if patient_id else {})})
+        return list(self.as_role().inbox(state, patient_id=patient_id)["items"])
 
     def add_article(self, title: str = "What to expect", body: str = "# Hello", **fields: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", "/v1/staff/articles", json={"title": title, "body": body,
-                                                                              **fields})
-        return result
+        return self.as_role().add_article(title, body, **fields)
 
 
 class ServerProcess:

@@ -1,7 +1,7 @@
-"""Staff tooling: ``companion-psr`` (:mod:`.cli`) over the staff API client (:mod:`.client`)."""
+"""Staff tooling: ``companion-psr`` (:mod:`.cli`) over the one staff API client (:mod:`companion.staff_api`)."""
 
 from __future__ import annotations
 
-from .client import StaffClient
+from ..staff_api import StaffClient
 
 __all__ = ["StaffClient"]

@@ -16,9 +16,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ..errors import CompanionError, RecordError
+from ..errors import CompanionError, ConfigError, RecordError
+from ..staff_api import StaffClient
 from . import commands as cmd
-from .client import StaffClient
 
 PROG = "companion-psr"
 
@@ -180,7 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = getattr(args, "server", None) or os.environ.get("COMPANION_SERVER", "")
     token = getattr(args, "token", None) or os.environ.get("COMPANION_STAFF_TOKEN", "")
     try:
-        with StaffClient(server or "http://127.0.0.1:8765", token) as api:
+        if not token:
+            raise ConfigError("no staff token: set COMPANION_STAFF_TOKEN or pass --token")
+        with StaffClient(server or "http://127.0.0.1:8765", token, user_agent=PROG) as api:
             obj, text = args.handler(args, api)
     except RecordError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -1,6 +1,6 @@
 """What each ``companion-psr`` command does: call the staff API, then print text or JSON.
 
-Every handler takes the parsed arguments and a :class:`~companion.psr.client.StaffClient` and
+Every handler takes the parsed arguments and a :class:`~companion.staff_api.StaffClient` and
 returns ``(object, text)``: the object is printed with ``--json`` (created objects always carry
 ``"id"``), the text otherwise.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RecordError
-from .client import StaffClient
+from ..staff_api import StaffClient
 from .parsing import format_cents, parse_amount, parse_day, parse_duration, parse_start
 
 Output = tuple[Any, str]

@@ -38,12 +38,14 @@ or :class:`~companion.errors.RecordError` (for payloads), naming the path.
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from ..errors import ProtocolError, RecordError
+from ..errors import InsecureServer, ProtocolError, RecordError
 from ..fields import (
     get_bool,
     get_choice,
@@ -196,6 +198,37 @@ def _parse_pairing(data: Any) -> Pairing:
 def parse_pairing_response(data: Any) -> Pairing:
     pairing: Pairing = _protocol(_parse_pairing, data)
     return pairing
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8 and ::1 — the only hosts plain http:// may reach."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_server_url(server_url: str) -> str:
+    """The normalised base URL, or InsecureServer before any connection is attempted (app and staff clients)."""
+    text = server_url.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        _ = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        raise InsecureServer(f"not a server address: {text[:80]!r}") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise InsecureServer(f"not a server address (use https://…): {text[:80]!r}")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise InsecureServer("the server address must not carry a user, password, query or fragment")
+    if parts.scheme == "http" and not is_loopback(host):
+        raise InsecureServer(
+            f"refusing plain http:// to {host}: the clinic's server must use https:// (http is only for this computer)"
+        )
+    return text.rstrip("/")
 
 
 def error_of(data: Any) -> tuple[str, str]:

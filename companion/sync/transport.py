@@ -28,7 +28,6 @@ and converts every library failure and every non-2xx answer into the
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import ssl
 import zlib
@@ -36,7 +35,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -50,7 +48,15 @@ from ..errors import (
     ServerUnreachable,
     UpgradeRequired,
 )
-from .protocol import MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, PROTOCOL_HEADER, PROTOCOL_VERSION, error_of
+from .protocol import (
+    MAX_REQUEST_BYTES,
+    MAX_RESPONSE_BYTES,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    check_server_url,
+    error_of,
+    is_loopback,
+)
 
 __all__ = [
     "CursorExpired",
@@ -96,37 +102,6 @@ class Answer:
     status: int
     data: Any
     size: int
-
-
-def is_loopback(host: str) -> bool:
-    """``localhost``, 127.0.0.0/8 and ::1 — the only hosts plain http:// may reach."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_server_url(server_url: str) -> str:
-    """The normalised base URL, or InsecureServer/ProtocolError before any connection is attempted."""
-    text = server_url.strip()
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-        _ = parts.port  # raises ValueError on a bad port
-    except ValueError:
-        raise InsecureServer(f"not a server address: {text[:80]!r}") from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise InsecureServer(f"not a server address (use https://…): {text[:80]!r}")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise InsecureServer("the server address must not carry a user, password, query or fragment")
-    if parts.scheme == "http" and not is_loopback(host):
-        raise InsecureServer(
-            f"refusing plain http:// to {host}: the clinic's server must use https:// (http is only for this computer)"
-        )
-    return text.rstrip("/")
 
 
 def load_ca_pem(ca_file: str | Path) -> str:

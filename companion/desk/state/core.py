@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 
-from ...errors import CompanionError
+from ...errors import CompanionError, SignedOut, TooManyTries
 from ...fields import utcnow
 from ...observable import Observable
-from ..api import DeskApi, SignedOut, TooManyTries
+from ..api import DeskApi
 
 __all__ = ["SCREENS", "DeskCore", "Route", "Screen"]
 

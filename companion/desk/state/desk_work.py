@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import StaffApiError
+from ...errors import CompanionError, SignedOut, StaffApiError
 from .core import DeskCore, Route
 from .timefmt import day_bounds, local, parse_local
 
@@ -68,8 +68,8 @@ class WorkIntents(DeskCore):
 
         def fetch() -> list[dict[str, Any]]:
             items = list(self.api.inbox("all", background=background, limit=INBOX_WINDOW)["items"])  # newest first
-            for pid in {i["patient_id"] for i in items} - set(self.names):
-                self.names[pid] = self.api.patient(pid)["name"]
+            unknown = {i["patient_id"] for i in items} - set(self.names)
+            self.names.update(self.api.patient_names(unknown, background=background))
             return items
 
         before = (len(self.inbox_items), self.inbox_unread)
@@ -87,9 +87,6 @@ class WorkIntents(DeskCore):
 
     def _quiet(self, fn: Any) -> list[dict[str, Any]] | None:
         """A background poll: no busy spinner, no error flash for a passing network blip."""
-        from ...errors import CompanionError
-        from ..api import SignedOut
-
         try:
             out: list[dict[str, Any]] = fn()
             return out
@@ -166,7 +163,7 @@ class WorkIntents(DeskCore):
             self.error = "Write a title and some text first."
             self.notify()
             return
-        if self.attempt(lambda: self.api.publish_article(title, body), done="Article published to patients' apps."):
+        if self.attempt(lambda: self.api.add_article(title, body), done="Article published to patients' apps."):
             for key in ("article.title", "article.body"):
                 self.drafts.pop(key, None)
             self.refresh_articles()
@@ -175,7 +172,7 @@ class WorkIntents(DeskCore):
             self.notify()
 
     def refresh_audit(self) -> None:
-        rows = self.attempt(self.api.audit)
+        rows = self.attempt(lambda: self.api.audit(limit=200))
         if rows is not None:
             self.audit_entries = rows
             self.notify()

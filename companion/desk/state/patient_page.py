@@ -64,7 +64,7 @@ class PatientIntents(DeskCore):
     # -- search ------------------------------------------------------------------------------------
     def search(self) -> None:
         query = self.draft("search").strip()
-        found = self.attempt(lambda: self.api.search_patients(query))
+        found = self.attempt(lambda: self.api.list_patients(query, limit=30)["patients"])
         if found is not None:
             self.search_results = found
             self.notify()
@@ -90,12 +90,12 @@ class PatientIntents(DeskCore):
         toast = self.toast if keep_toast else None
 
         def load() -> PatientPage:
-            page = PatientPage(profile=self.api.patient(patient_id))
+            page = PatientPage(profile=self.api.get_patient(patient_id))
             page.appointments = sorted(self.api.appointments(patient_id), key=lambda a: a["start"], reverse=True)
             page.prep = self.api.prep(patient_id)
             page.bills = self.api.bills(patient_id)
             page.results = self.api.results(patient_id)
-            page.messages = sorted(self.api.messages(patient_id), key=lambda m: m["sent_at"])
+            page.messages = sorted(self.api.messages(patient_id, limit=200), key=lambda m: m["sent_at"])
             if self.can("devices"):
                 page.devices = self.api.devices(patient_id)
             if self.patient is not None and self.patient.id == patient_id:
