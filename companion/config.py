@@ -22,22 +22,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
+from .errors import ConfigError, RecordError
+from .units import parse_minutes
 
-__all__ = ["ClinicProfile", "ReminderDefaults", "load_profile", "parse_duration", "parse_quiet_hours"]
+__all__ = ["ClinicProfile", "ReminderDefaults", "load_profile", "parse_quiet_hours"]
 
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 _QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-
-
-def parse_duration(text: str) -> int:
-    """``"12h"``, ``"90m"``, ``"1d"``, ``"1h30m"`` -> minutes; ValueError on anything else."""
-    m = _DURATION.match(text.strip()) if isinstance(text, str) else None
-    if not m or not any(m.groups()):
-        raise ValueError(f'expected a duration like "24h", "90m" or "1d", got {text!r}')
-    days, hours, minutes = (int(g or 0) for g in m.groups())
-    return days * 1440 + hours * 60 + minutes
 
 
 def parse_quiet_hours(text: str) -> tuple[time, time] | None:
@@ -155,11 +146,13 @@ def _parse(data: Mapping[str, Any], label: str, base: Path | None) -> ClinicProf
     if not isinstance(leads_raw, list) or not leads_raw or len(leads_raw) > 5:
         raise rem.fail("appointment_leads", 'expected a list of 1 to 5 durations like ["24h", "2h"]')
     try:
-        leads = tuple(sorted({parse_duration(x) for x in leads_raw}, reverse=True))
+        leads = tuple(sorted({parse_minutes(x, "appointment_leads") for x in leads_raw}, reverse=True))
+    except RecordError as exc:
+        raise rem.fail("appointment_leads", exc.problem) from None
+    try:
         quiet = parse_quiet_hours(rem.data.get("quiet_hours", "22:00-07:00"))
     except ValueError as exc:
-        key = "quiet_hours" if "HH:MM" in str(exc) else "appointment_leads"
-        raise rem.fail(key, str(exc)) from None
+        raise rem.fail("quiet_hours", str(exc)) from None
     if any(m <= 0 or m > 14 * 1440 for m in leads):
         raise rem.fail("appointment_leads", "each lead time must be between 1 minute and 14 days")
     reminders = ReminderDefaults(

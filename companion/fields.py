@@ -93,14 +93,6 @@ def get_int(
     return value
 
 
-def opt_int(
-    obj: Mapping[str, Any], key: str, path: str = "", *, minimum: int | None = None, maximum: int | None = None
-) -> int | None:
-    if obj.get(key) is None:
-        return None
-    return get_int(obj, key, path, minimum=minimum, maximum=maximum)
-
-
 def get_choice(
     obj: Mapping[str, Any], key: str, choices: tuple[str, ...], path: str = "", *, default: str | None = None
 ) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import CompanionError, VaultNotFound
 from ..fields import iso
 from ..models import Appointment, Bill, Message, OutboxEntry, PrepStep, Result
+from ..units import format_cents
 from ..vault import Vault
 from .common import EXIT_OK, open_vault, print_json, read_passcode, vault_dir
 
@@ -94,10 +95,6 @@ def _local(value: datetime | None) -> str | None:
     return value.astimezone().strftime("%a %d %b %Y %H:%M") if value else None
 
 
-def _money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
 def _appointments(vault: Vault) -> list[dict[str, Any]]:
     items: list[Appointment] = sorted(vault.appointments.all(), key=lambda a: a.start)
     return [{**a.to_dict(), "start_local": _local(a.start)} for a in items]
@@ -170,7 +167,8 @@ def _line(what: str, item: dict[str, Any]) -> str:
         tick = "x" if item["done"] else " "
         return f"[{tick}] {item['title']}: {item['body']}  ({item['id']})"
     if what == "bills":
-        return f"{item['due']}  {item['description']}  you owe {_money(item['patient_cents'])}  [{item['status']}]"
+        owed = format_cents(item["patient_cents"])
+        return f"{item['due']}  {item['description']}  you owe {owed}  [{item['status']}]"
     if what == "results":
         value = f" {item['value']}" if item["value"] else ""
         return f"{item['released_at'][:10]}  {item['test']}: {item['interpretation']}{value}  ({item['id']})"

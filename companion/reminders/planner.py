@@ -94,9 +94,6 @@ class Reminder:
     body: str
     discreet: bool
 
-    def is_due(self, now: datetime) -> bool:
-        return self.fire_at <= now < self.expires_at
-
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "record_id": self.record_id, "due_at": iso(self.due_at),
                 "fire_at": iso(self.fire_at), "expires_at": iso(self.expires_at), "title": self.title,

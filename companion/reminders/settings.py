@@ -21,9 +21,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, tzinfo
 from typing import Any, Protocol
 
-from ..config import ClinicProfile, parse_duration, parse_quiet_hours
+from ..config import ClinicProfile, parse_quiet_hours
 from ..errors import ConfigError, RecordError
 from ..fields import iso, parse_datetime
+from ..units import format_minutes, parse_minutes
 from .local_time import QuietHours
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
     "MetaStore",
     "ReminderSettings",
     "Snooze",
-    "format_duration",
     "load_settings",
     "save_snoozes",
     "update_settings",
@@ -52,14 +52,6 @@ class MetaStore(Protocol):
 
 def _fail(key: str, problem: str) -> ConfigError:
     return ConfigError(f"{SETTINGS_KEY}.{key}: {problem}")
-
-
-def format_duration(minutes: int) -> str:
-    """Minutes -> the duration text :func:`~companion.config.parse_duration` reads back (``"24h"``, ``"1h30m"``)."""
-    hours, mins = divmod(minutes, 60)
-    if hours and mins:
-        return f"{hours}h{mins}m"
-    return f"{hours}h" if hours else f"{mins}m"
 
 
 def format_quiet_hours(window: tuple[time, time] | None) -> str:
@@ -100,7 +92,7 @@ class ReminderSettings:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "leads": [format_duration(m) for m in self.leads_minutes],
+            "leads": [format_minutes(m) for m in self.leads_minutes],
             "bill_days_before": self.bill_days_before,
             "quiet_hours": format_quiet_hours(self.quiet_hours),
             "discreet": self.discreet,
@@ -141,9 +133,9 @@ def _parse_leads(value: Any) -> tuple[int, ...]:
         if isinstance(item, bool) or not isinstance(item, str | int):
             raise _fail("leads", f'expected durations like "24h" or "90m", got {item!r}')
         try:
-            m = item if isinstance(item, int) else parse_duration(item)
-        except ValueError as exc:
-            raise _fail("leads", str(exc)) from None
+            m = item if isinstance(item, int) else parse_minutes(item, "leads")
+        except RecordError as exc:
+            raise _fail("leads", exc.problem) from None
         if not 1 <= m <= _MAX_LEAD:
             raise _fail("leads", f"each lead time must be between 1 minute and 14 days, got {item!r}")
         minutes.add(m)

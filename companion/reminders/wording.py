@@ -21,6 +21,7 @@ from datetime import date, datetime, tzinfo
 
 from ..config import ClinicProfile
 from ..models import Appointment, Bill, PrepStep, Result
+from ..units import format_cents
 
 __all__ = [
     "Wording",
@@ -96,10 +97,6 @@ def prep_text(
     return Wording(_reminder_title(clinic, False), f"{step.title} (for your appointment {when}).", False)
 
 
-def _money(cents: int) -> str:
-    return f"{cents // 100:,}.{cents % 100:02d}"
-
-
 def bill_text(
     bill: Bill, shown_at: datetime, tz: tzinfo, clinic: ClinicProfile, *, discreet: bool
 ) -> Wording:
@@ -113,7 +110,8 @@ def bill_text(
         due = f"in {delta} days ({_short_date(bill.due)})"
     if discreet:
         return Wording(_reminder_title(clinic, True), f"A bill is due {due}. The app has the details.", True)
-    return Wording(_reminder_title(clinic, False), f"A payment of {_money(bill.patient_cents)} is due {due}.", False)
+    body = f"A payment of {format_cents(bill.patient_cents)} is due {due}."
+    return Wording(_reminder_title(clinic, False), body, False)
 
 
 def message_text(count: int, clinic: ClinicProfile) -> Wording:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
 
+from ..units import format_cents
+
 __all__ = [
     "ago",
     "before_text",
@@ -23,10 +25,8 @@ __all__ = [
 
 
 def money(cents: int) -> str:
-    """``4500`` -> ``"$45.00"`` (the clinic's currency is dollars)."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}${whole:,}.{part:02d}"
+    """``4500`` -> ``"$45.00"`` (the clinic's currency is dollars; the core's :func:`format_cents`)."""
+    return format_cents(cents, "$")
 
 
 def local_time(moment: datetime, tz: tzinfo) -> str:

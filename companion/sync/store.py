@@ -25,7 +25,7 @@ from typing import Any
 from ..errors import NotPaired
 from ..models import Profile, Record, parse_record
 from ..vault import Repo, Vault
-from .conflicts import PROFILE_ID, RecordKey
+from .conflicts import RecordKey
 
 __all__ = [
     "CURSOR",
@@ -49,10 +49,6 @@ CLINIC_NAME = "sync.clinic_name"
 CURSOR = "sync.cursor"
 RESYNC = "sync.resync"
 BASE_PREFIX = "sync.base."
-
-
-def key_of(record: Record) -> RecordKey:
-    return (record.record_kind, PROFILE_ID if record.record_kind == "profile" else record.id)
 
 
 def get_record(vault: Vault, key: RecordKey) -> Record | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from ...errors import StaffApiError
+from ...units import parse_cents
 from .core import DeskCore, Route
 from .templates import template
 from .timefmt import parse_local
@@ -44,17 +44,6 @@ def _whole(text: str, default: int) -> int:
         return int(text.strip())
     except ValueError:
         return default
-
-
-def _cents(text: str, what: str) -> int:
-    clean = text.strip().replace(",", ".").lstrip("$€£")
-    try:
-        value = round(float(clean) * 100)
-    except ValueError:
-        raise StaffApiError(422, f"{what}: write an amount like 45.00.") from None
-    if value < 0:
-        raise StaffApiError(422, f"{what}: must not be negative.")
-    return value
 
 
 class PatientIntents(DeskCore):
@@ -171,18 +160,12 @@ class PatientIntents(DeskCore):
     def cancel_appointment(self, appointment_id: str) -> None:
         self._change(lambda: self.api.cancel_appointment(appointment_id, None), "Appointment cancelled.")
 
-    def add_prep_from_template(self, appointment_id: str, key: str) -> None:
-        chosen = template(key)
-        if chosen is not None:
-            self._change(lambda: self.api.add_prep(appointment_id, chosen.title, chosen.body, chosen.before_minutes),
-                         f"Prep step added: {chosen.title}.")
-
     # -- bills ---------------------------------------------------------------------------------------
     def add_bill(self) -> None:
         pid = self.patient.id if self.patient else ""
 
         def create() -> dict[str, Any]:
-            amount = _cents(self.draft("bill.amount"), "Amount")
+            amount = parse_cents(self.draft("bill.amount"), "Amount")
             due = self.draft("bill.due").strip() or (self.now().astimezone(self.tz).date()
                                                      + timedelta(days=30)).isoformat()
             what = self.draft("bill.description").strip() or "Clinic visit"
