@@ -8,6 +8,7 @@ to these at the boundary where they happen.
     CompanionError
     ├── ConfigError                 flet.toml or a setting has a bad value (names the key)
     ├── RecordError                 a record or payload field is missing/invalid (names the field)
+    ├── NotAllowed                  a domain rule refuses the action (a visit's state, a bill's plan)
     ├── VaultError
     │   ├── VaultNotFound           no vault in that folder
     │   ├── VaultExists             init over an existing vault
@@ -40,6 +41,7 @@ __all__ = [
     "CompanionError",
     "ConfigError",
     "RecordError",
+    "NotAllowed",
     "VaultError",
     "VaultNotFound",
     "VaultExists",
@@ -82,6 +84,13 @@ class RecordError(CompanionError):
         self.field = field
         self.problem = problem
         super().__init__(f"{field}: {problem}")
+
+
+class NotAllowed(CompanionError):
+    """A domain rule of :mod:`companion.care_rules` refuses the action; ``str()`` says which rule.
+
+    The server answers it as 409 to staff and as ``rejected`` to a device; the app shows it.
+    """
 
 
 class VaultError(CompanionError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -131,6 +132,32 @@ def test_appointment_confirm_and_cancel_change_the_appointment(
     assert item["ref_id"] == aid and item["detail"]["reason"] == "feeling better"
     late = _push(p.http, mutation("appointment.confirm", appointment_id=aid))[0]
     assert late["status"] == "rejected" and "cancelled" in late["reason"]
+
+
+def test_staff_routes_and_devices_share_one_visit_and_plan_rule(server: ServerProcess,
+                                                                 make_patient: MakePatient) -> None:
+    """companion.care_rules answers both sides, in the same words: 409 for staff, rejected for a device."""
+    p = make_patient()
+    st = server.staff
+    begun = st.add_appointment(p.id, start=datetime.now(UTC) - timedelta(minutes=5))["id"]
+    late = _push(p.http, mutation("appointment.cancel", appointment_id=begun))[0]
+    assert late["status"] == "rejected" and late["reason"] == "the appointment already took place"
+    assert st.request("PATCH", f"/v1/staff/appointments/{begun}", json={"status": "completed"}).status_code == 200
+    for answer in (st.request("PATCH", f"/v1/staff/appointments/{begun}", json={"status": "confirmed"}),
+                   _push(p.http, mutation("appointment.confirm", appointment_id=begun))[0]):
+        reason = answer["reason"] if isinstance(answer, dict) else answer.json()["error"]["message"]
+        assert reason == "the appointment is completed: it cannot be confirmed"
+    refused = st.request("POST", f"/v1/staff/appointments/{begun}/cancel", json={})
+    assert refused.status_code == 409 and refused.json()["error"]["message"] == "the appointment already took place"
+    free = st.add_bill(p.id, amount_cents=0, insurance_paid_cents=5000)["id"]
+    nothing = _push(p.http, mutation("bill.plan_request", bill_id=free, installments=3))[0]
+    assert nothing["status"] == "rejected" and nothing["reason"] == "nothing is left to pay on this bill"
+    st.request("PATCH", f"/v1/staff/bills/{p.bill['id']}", json={"status": "paid"}).raise_for_status()
+    paid = _push(p.http, mutation("bill.plan_request", bill_id=p.bill["id"], installments=3))[0]
+    staff = st.request("PUT", f"/v1/staff/bills/{p.bill['id']}/payment-plan", json={"status": "active",
+                                                                                  "installments": 3})
+    assert paid["reason"] == staff.json()["error"]["message"] == "the bill is paid: no payment plan for it"
+    assert staff.status_code == 409
 
 
 def test_checkin_records_check_in_and_submitted_insurance(server: ServerProcess, make_patient: MakePatient) -> None:

@@ -158,16 +158,23 @@ def test_a_rejected_command_is_kept_with_its_reason_undone_and_never_resent(
     requested = [a for a in vault.appointments.all() if a.status == "requested"]
     assert len(requested) == 1
     entry = queue_mutation(vault, "appointment.confirm", {"appointment_id": requested[0].id})
-    assert vault.appointments.get(requested[0].id).status == "confirmed"  # type: ignore[union-attr]
+    # the visit rules (companion.care_rules) refuse it on the device too: no optimistic effect
+    assert vault.appointments.get(requested[0].id).status == "requested"  # type: ignore[union-attr]
+    confirm = queue_mutation(vault, "appointment.confirm", {"appointment_id": clinic.appointment_id})
+    assert vault.appointments.get(clinic.appointment_id).status == "confirmed"  # type: ignore[union-attr]
+    clinic.staff.cancel_appointment(clinic.appointment_id, "clinic closed")  # meanwhile, at the desk
     report = synchronize(vault, client)
-    assert report.push.rejected == 1
+    assert report.push.rejected == 2
     stored = vault.outbox.get(entry.id)
     assert stored is not None and stored.state == "rejected" and "not scheduled" in (stored.last_error or "")
     assert vault.appointments.get(requested[0].id).status == "requested"  # type: ignore[union-attr]
-    assert read_status(vault).rejected == 1 and read_status(vault).pending == 0
+    undone = vault.outbox.get(confirm.id)
+    assert undone is not None and undone.state == "rejected" and "cancelled" in (undone.last_error or "")
+    assert vault.appointments.get(clinic.appointment_id).status == "cancelled"  # type: ignore[union-attr]
+    assert read_status(vault).rejected == 2 and read_status(vault).pending == 0
     again = synchronize(vault, client)
     assert again.push.sent == 0 and again.requests == 1  # never sent again
-    assert discard_rejected(vault, entry.id) and vault.outbox.all() == []
+    assert discard_rejected(vault, entry.id) and discard_rejected(vault, confirm.id) and vault.outbox.all() == []
 
 
 def test_offline_then_online_every_action_arrives_exactly_once(server_factory: object, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Bills and payment plans.
 
 ``amount_cents`` is what the patient owes; ``total_cents`` = amount + what insurance paid.
-Every change goes through :func:`_save_bill`, which publishes the bill to the patient's feed.
+Every change goes through :func:`_save_bill`, which publishes the bill to the patient's feed; whether
+a payment plan may be recorded is the core's rule (:func:`companion.care_rules.bill_after_plan`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..care_rules import Actor, bill_after_plan
 from .changes import publish
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
@@ -51,13 +53,17 @@ def set_status(tx: Tx, bill_id: str, status: str, now: datetime) -> Row:
     return _save_bill(tx, bill_id, {"status": status}, now)
 
 
-def set_plan(tx: Tx, bill_id: str, status: str, installments: int, note: str | None, now: datetime) -> Row:
-    """Record a payment plan (requested by the patient, or active/declined by the clinic)."""
-    values: dict[str, Any] = {"plan_status": status, "plan_installments": installments, "plan_note": note}
-    current = get_bill(tx, bill_id)
-    if current is not None and current["status"] in ("open", "plan"):
-        values["status"] = "plan" if status == "active" else "open"
-    return _save_bill(tx, bill_id, values, now)
+def set_plan(tx: Tx, bill: Row, status: str, installments: int, note: str | None, now: datetime, *,
+             actor: Actor) -> Row:
+    """Record a payment plan (requested by the patient, or active/declined by the clinic).
+
+    :func:`companion.care_rules.bill_after_plan` decides whether ``actor`` may, and the bill's
+    status afterwards; a refusal raises :class:`~companion.errors.NotAllowed`.
+    """
+    after = bill_after_plan(bill["status"], bill["plan_status"], status, actor, owed_cents=bill["patient_cents"])
+    values: dict[str, Any] = {"plan_status": status, "plan_installments": installments, "plan_note": note,
+                              "status": after}
+    return _save_bill(tx, bill["id"], values, now)
 
 
 def _save_bill(tx: Tx, bill_id: str, values: Mapping[str, Any], now: datetime) -> Row:

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import RecordError
+from ..errors import NotAllowed, RecordError
 
 log = logging.getLogger("companion.server")
 T = TypeVar("T")
@@ -62,10 +62,6 @@ def conflict(message: str) -> ApiError:
     return ApiError(409, "conflict", message)
 
 
-def from_record_error(exc: RecordError) -> ApiError:
-    return ApiError(422, "invalid_request", f"{exc.field}: {exc.problem}")
-
-
 def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=dict(headers or {}))
 
@@ -91,6 +87,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RecordError)
     async def _record_error(request: Request, exc: RecordError) -> JSONResponse:
         return error_response(422, "invalid_request", f"{exc.field}: {exc.problem}")
+
+    @app.exception_handler(NotAllowed)
+    async def _not_allowed(request: Request, exc: NotAllowed) -> JSONResponse:
+        return error_response(409, "conflict", str(exc))  # a visit or bill rule (see companion.care_rules)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,7 +10,10 @@ A mutation that was rejected stays rejected (same reason) when re-sent, so one i
 one decision.
 
 Rejections are business answers (2xx, ``status: rejected`` with a reason that names no patient
-data). An id that points outside the device's patient is rejected exactly like an id that does
+data). What a visit's state or a bill's plan allows is not decided here but by the core's rules
+(:mod:`companion.care_rules`, through :mod:`.visits` and :mod:`.billing`), the same ones the staff
+routes and the app use; their refusal (:class:`~companion.errors.NotAllowed`) is the reason.
+An id that points outside the device's patient is rejected exactly like an id that does
 not exist: a device learns nothing about other patients.
 """
 
@@ -21,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import RecordError
+from ..errors import NotAllowed, RecordError
 from ..fields import parse_datetime
 from ..sync.protocol import validate_mutation
 from . import billing, messaging, patients, results, visits
@@ -79,22 +82,14 @@ def _appointment_request(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mi
 def _appointment_confirm(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
                          p: Mapping[str, Any]) -> str:
     appt = _own(visits.get_appointment(tx, p["appointment_id"]), device, "appointment")
-    if visits.is_final(appt):
-        raise Rejected(f"the appointment is {appt['status'].replace('_', ' ')}")
-    if appt["status"] == "requested":
-        raise Rejected("the clinic has not scheduled this appointment yet")
-    if appt["status"] == "scheduled":
-        visits.update_appointment(tx, appt["id"], {"status": "confirmed"}, ctx.now())
+    visits.act_on_appointment(tx, appt, "confirm", "device", ctx.now())
     return f"appointment:{appt['id']}"
 
 
 def _appointment_cancel(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
                         p: Mapping[str, Any]) -> str:
     appt = _own(visits.get_appointment(tx, p["appointment_id"]), device, "appointment")
-    if appt["status"] in ("completed", "no_show", "checked_in"):
-        raise Rejected("the appointment already took place")
-    if appt["status"] != "cancelled":
-        visits.cancel_appointment(tx, appt["id"], ctx.now())
+    if visits.act_on_appointment(tx, appt, "cancel", "device", ctx.now())["status"] != appt["status"]:
         messaging.add_inbox_item(tx, device.patient_id, "appointment.cancel", ref_kind="appointment",
                                  ref_id=appt["id"], mutation_id=mid, now=ctx.now(),
                                  detail={"appointment_id": appt["id"], "reason": p.get("reason")})
@@ -103,11 +98,8 @@ def _appointment_cancel(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid
 
 def _checkin_submit(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
     appt = _own(visits.get_appointment(tx, p["appointment_id"]), device, "appointment")
-    if visits.is_final(appt) or appt["status"] == "requested":
-        raise Rejected(f"cannot check in to an appointment that is {appt['status'].replace('_', ' ')}")
     now = ctx.now()
-    if appt["status"] != "checked_in":
-        visits.update_appointment(tx, appt["id"], {"status": "checked_in", "checked_in_at": now}, now)
+    visits.act_on_appointment(tx, appt, "check_in", "device", now)  # stamps checked_in_at the first time
     patients.submit_checkin_details(tx, device.patient_id, p, now)
     messaging.add_inbox_item(tx, device.patient_id, "checkin.submit", ref_kind="appointment", ref_id=appt["id"],
                              mutation_id=mid, now=now, detail={
@@ -133,11 +125,7 @@ def _result_ack(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p
 
 def _plan_request(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
     bill = _own(billing.get_bill(tx, p["bill_id"]), device, "bill")
-    if bill["status"] in ("paid", "void"):
-        raise Rejected(f"the bill is {bill['status']}")
-    if bill["plan_status"] == "active":
-        raise Rejected("a payment plan is already active for this bill")
-    billing.set_plan(tx, bill["id"], "requested", p["installments"], p.get("note"), ctx.now())
+    billing.set_plan(tx, bill, "requested", p["installments"], p.get("note"), ctx.now(), actor="device")
     messaging.add_inbox_item(tx, device.patient_id, "bill.plan_request", ref_kind="bill", ref_id=bill["id"],
                              mutation_id=mid, now=ctx.now(), detail={
                                  "bill_id": bill["id"], "installments": p["installments"], "note": p.get("note")})
@@ -212,7 +200,7 @@ def _apply_one(tx: Tx, ctx: ServerContext, device: DevicePrincipal, item: dict[s
         mtype = mutation["type"]
         with tx.conn.begin_nested():
             target = EFFECTS[mtype](tx, ctx, device, mid, mutation["payload"])
-    except (RecordError, Rejected) as exc:
+    except (RecordError, NotAllowed, Rejected) as exc:
         status, reason = "rejected", str(exc)[:300]
         tx.scopes.intersection_update(scopes_before)
     row = {"id": mid, "device_id": device.id, "patient_id": device.patient_id, "type": mtype, "status": status,

@@ -1,4 +1,8 @@
-"""Staff API: appointments, prep steps, bills and payment plans, results and their release."""
+"""Staff API: appointments, prep steps, bills and payment plans, results and their release.
+
+What a visit's state or a bill's plan allows is decided in :mod:`companion.care_rules` (through
+:mod:`.visits` and :mod:`.billing`); a refusal is answered 409 by the error handlers.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from . import billing, results, visits
 from . import patients as patient_store
 from .auth import staff_with
 from .context import client_address, get_ctx
-from .errors import conflict, found, invalid
+from .errors import found, invalid
 from .pagination import Paging
 from .principals import StaffPrincipal
 from .records import appointment_view, bill_view, prep_view, result_view
@@ -87,9 +91,7 @@ def cancel_appointment(appointment_id: str, body: CancelRequest, request: Reques
     ctx = get_ctx(request)
     with ctx.db.write() as tx:
         current = found(visits.get_appointment(tx, appointment_id), "appointment")
-        if current["status"] in ("completed", "no_show"):
-            raise conflict(f"the appointment is {current['status'].replace('_', ' ')}: it cannot be cancelled")
-        row = visits.cancel_appointment(tx, appointment_id, ctx.now(), note=body.reason)
+        row = visits.act_on_appointment(tx, current, "cancel", "staff", ctx.now(), note=body.reason)
         ctx.audit.record(tx, member, "appointment.cancel", patient_id=row["patient_id"],
                          target=f"appointment:{appointment_id}", address=client_address(request))
     return appointment_view(row)
@@ -186,9 +188,7 @@ def set_payment_plan(bill_id: str, body: PlanSet, request: Request, member: Writ
     ctx = get_ctx(request)
     with ctx.db.write() as tx:
         bill = found(billing.get_bill(tx, bill_id), "bill")
-        if bill["status"] in ("paid", "void"):
-            raise conflict(f"the bill is {bill['status']}: no payment plan for it")
-        row = billing.set_plan(tx, bill_id, body.status, body.installments, body.note, ctx.now())
+        row = billing.set_plan(tx, bill, body.status, body.installments, body.note, ctx.now(), actor="staff")
         ctx.audit.record(tx, member, "bill.plan", patient_id=row["patient_id"], target=f"bill:{bill_id}",
                          detail={"status": body.status, "installments": body.installments},
                          address=client_address(request))

@@ -2,8 +2,11 @@
 
 Every appointment change goes through :func:`_save_appointment`, which publishes the record and
 bumps ``sequence`` when the time moves (a reschedule: calendars use it as iCalendar SEQUENCE to
-replace the old event instead of adding a second one). Prep steps are published by
-:func:`_save_prep`; deleting one leaves a tombstone so devices drop it.
+replace the old event instead of adding a second one). Every change of status — a staff edit,
+a staff cancellation, a device's confirm, cancel or check-in — is decided by the one visit state
+machine, :func:`companion.care_rules.visit_after` (a refusal raises
+:class:`~companion.errors.NotAllowed`). Prep steps are published by :func:`_save_prep`; deleting
+one leaves a tombstone so devices drop it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..care_rules import Actor, action_for_status, visit_after
 from .changes import publish, retract
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
@@ -24,7 +28,6 @@ from .tokens import new_id
 
 _EDITABLE = ("start", "minutes", "kind", "location", "provider", "what_to_bring", "sensitive", "note", "status",
              "checked_in_at")
-_FINAL = ("cancelled", "completed", "no_show")
 
 
 def get_appointment(conn: Connection | Tx, appointment_id: str) -> Row | None:
@@ -53,19 +56,37 @@ def create_appointment(tx: Tx, patient_id: str, fields: Mapping[str, Any], now: 
 
 
 def update_appointment(tx: Tx, appointment_id: str, fields: Mapping[str, Any], now: datetime) -> Row:
-    """PATCH semantics; a new ``start`` or ``minutes`` is a reschedule."""
+    """A staff edit, PATCH semantics; a new ``start`` or ``minutes`` is a reschedule, a new
+    ``status`` is the staff action that sets it (NotAllowed when the visit's state forbids it)."""
     values = {key: fields[key] for key in _EDITABLE if key in fields}
     for required in ("start", "minutes", "kind", "status", "sensitive"):
         if required in values and values[required] is None:
             values.pop(required)
+    current = get_appointment(tx, appointment_id)
+    if current is not None and "status" in values:
+        values["status"] = _decide(current, action_for_status(values["status"]), "staff", now)
     return _save_appointment(tx, appointment_id, values, now)
 
 
-def cancel_appointment(tx: Tx, appointment_id: str, now: datetime, note: str | None = None) -> Row:
-    values: dict[str, Any] = {"status": "cancelled"}
+def act_on_appointment(tx: Tx, appointment: Row, action: str, actor: Actor, now: datetime,
+                       note: str | None = None) -> Row:
+    """``actor`` confirms, cancels, checks in to… ``appointment`` (see :mod:`companion.care_rules`).
+
+    Raises NotAllowed when the visit's state or time forbids it; returns the row unchanged when
+    the action was already done (a second confirm), so callers compare statuses to see a change.
+    """
+    values: dict[str, Any] = {}
+    status = _decide(appointment, action, actor, now)
+    if status != appointment["status"]:
+        values["status"] = status
     if note:
         values["note"] = note
-    return _save_appointment(tx, appointment_id, values, now)
+    return _save_appointment(tx, appointment["id"], values, now) if values else appointment
+
+
+def _decide(appointment: Row, action: str, actor: Actor, now: datetime) -> str:
+    return visit_after(appointment["status"], action, actor, start=appointment["start"],
+                       minutes=appointment["minutes"], now=now)
 
 
 def _save_appointment(tx: Tx, appointment_id: str, values: Mapping[str, Any], now: datetime) -> Row:
@@ -87,10 +108,6 @@ def _save_appointment(tx: Tx, appointment_id: str, values: Mapping[str, Any], no
     assert row is not None
     publish(tx, row["patient_id"], appointment_of(row))
     return row
-
-
-def is_final(row: Row) -> bool:
-    return row["status"] in _FINAL
 
 
 # -- prep steps ----------------------------------------------------------------------------------

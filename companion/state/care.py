@@ -4,10 +4,14 @@ Every intent queues a command for the clinic through the outbox
 (:func:`companion.sync.outbox.queue_mutation`): it works offline, shows its
 effect at once (a ticked step, a confirmed visit, a message marked "queued"),
 and goes out at the next sync — immediately when the live loop is connected.
+What a visit's state or a bill's plan allows is asked of the core's rules
+(:mod:`companion.care_rules`, the server's own) before queueing, so a refusal
+shows at once, offline too, instead of coming back from the clinic later.
 """
 
 from __future__ import annotations
 
+from ..care_rules import bill_after_plan, visit_after
 from ..errors import RecordError
 from ..sync.outbox import queue_mutation
 from .core import Route, StateCore, intent
@@ -34,12 +38,20 @@ class CareIntents(StateCore):
         self.drafts.pop("request.note", None)
         self.route = Route("appointments")
 
+    def _allowed(self, appointment_id: str, action: str) -> None:
+        """Raise NotAllowed when the visit rules refuse ``action`` on the appointment as this device sees it."""
+        appt = self.snapshot.appointment(appointment_id)
+        if appt is not None:  # not on the device: queue_mutation names the missing record
+            visit_after(appt.status, action, "device", start=appt.start, minutes=appt.minutes, now=self.now())
+
     @intent
     def confirm_appointment(self, appointment_id: str) -> None:
+        self._allowed(appointment_id, "confirm")
         self.queue("appointment.confirm", {"appointment_id": appointment_id}, "Appointment confirmed.")
 
     @intent
     def cancel_appointment(self, appointment_id: str, reason: str = "") -> None:
+        self._allowed(appointment_id, "cancel")
         payload: dict[str, object] = {"appointment_id": appointment_id}
         if reason.strip():
             payload["reason"] = reason.strip()
@@ -48,6 +60,7 @@ class CareIntents(StateCore):
     @intent
     def check_in(self, appointment_id: str, phone: str, email: str, payer: str, member_id: str) -> None:
         """e-check-in: the patient confirms contact and insurance details."""
+        self._allowed(appointment_id, "check_in")
         payload: dict[str, object] = {"appointment_id": appointment_id}
         if phone.strip():
             payload["phone"] = phone.strip()
@@ -82,6 +95,10 @@ class CareIntents(StateCore):
 
     @intent
     def ask_payment_plan(self, bill_id: str, installments: int, note: str = "") -> None:
+        bill = self.snapshot.bill(bill_id)
+        if bill is not None:
+            bill_after_plan(bill.status, bill.payment_plan.status if bill.payment_plan else None, "requested",
+                            "device", owed_cents=bill.patient_cents)
         payload: dict[str, object] = {"bill_id": bill_id, "installments": int(installments)}
         if note.strip():
             payload["note"] = note.strip()

@@ -4,7 +4,10 @@ The app never edits clinic records on the server's behalf; it queues commands
 (see :mod:`companion.sync.outbox`). So that the patient sees an action at once,
 each command has a local *optimistic effect* on the record it targets
 (``prep.done`` sets ``done_at``, ``appointment.cancel`` sets the status, …),
-and ``message.send`` adds a local message ``local-<mutation id>``.
+and ``message.send`` adds a local message ``local-<mutation id>``. A visit's
+status and a bill's plan change only as the server's rules would change them
+(:mod:`companion.care_rules`, asked as the device at the command's time): a
+command the clinic will refuse shows no effect.
 
 The conflict rule, as WatermelonDB's ``resolveConflict``: a record pulled from
 the server never overwrites a locally pending change. The server's version is
@@ -22,6 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from ..care_rules import bill_after_plan, visit_after
+from ..errors import NotAllowed
 from ..models import (
     Appointment,
     Bill,
@@ -51,6 +56,8 @@ PROFILE_ID = ""  # the profile is a singleton: its key ignores the patient id
 LOCAL_PREFIX = "local-"
 
 # mutation type -> (record kind, payload key holding the target id)
+# device mutation -> the visit action it asks for (decided by companion.care_rules, as on the server)
+_VISIT_ACTIONS = {"appointment.confirm": "confirm", "appointment.cancel": "cancel", "checkin.submit": "check_in"}
 _TARGET: dict[str, tuple[str, str]] = {
     "message.read": ("message", "message_id"),
     "appointment.confirm": ("appointment", "appointment_id"),
@@ -109,20 +116,27 @@ def apply_effect(record: Record, entry: OutboxEntry) -> Record:
     t = entry.type
     if isinstance(record, Message) and t == "message.read":
         return record if record.read_at is not None else replace(record, read_at=when)
-    if isinstance(record, Appointment):
-        if t == "appointment.confirm":
-            return replace(record, status="confirmed")
-        if t == "appointment.cancel":
-            return replace(record, status="cancelled")
+    if isinstance(record, Appointment) and t in _VISIT_ACTIONS:
+        try:
+            status = visit_after(record.status, _VISIT_ACTIONS[t], "device", start=record.start,
+                                 minutes=record.minutes, now=when)
+        except NotAllowed:
+            return record  # the clinic refuses it too: nothing to show until its answer arrives
         if t == "checkin.submit":
-            return replace(record, status="checked_in", checked_in_at=record.checked_in_at or when)
+            return replace(record, status=status, checked_in_at=record.checked_in_at or when)
+        return replace(record, status=status)
     if isinstance(record, PrepStep) and t == "prep.done":
         return replace(record, done_at=when if p.get("done", True) else None)
     if isinstance(record, Result) and t == "result.ack":
         return record if record.acknowledged_at is not None else replace(record, acknowledged_at=when)
     if isinstance(record, Bill) and t == "bill.plan_request":
+        try:
+            after = bill_after_plan(record.status, record.payment_plan.status if record.payment_plan else None,
+                                    "requested", "device", owed_cents=record.patient_cents)
+        except NotAllowed:
+            return record
         plan = PaymentPlan(status="requested", installments=int(p["installments"]), note=p.get("note"))
-        return replace(record, payment_plan=plan)
+        return replace(record, status=after, payment_plan=plan)
     if isinstance(record, Profile) and t == "checkin.submit":
         fields = _profile_fields(p)
         ins = fields.pop("insurance", None)
