@@ -121,7 +121,7 @@ def test_every_screen_with_data_and_the_psr_intents(desk_server: ServerProcess,
         # verify insurance from its button
         await ui.click("insurance-verify")
         assert await ui.until(lambda: ui.state.toast == "Insurance marked verified.", WAIT), ui.state.error
-        patient = ui.state.api.patient(seeded["patient"])
+        patient = ui.state.api.get_patient(seeded["patient"])
         assert "verified" in str(patient), patient
 
         # send a reply from the composer

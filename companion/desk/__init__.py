@@ -5,7 +5,7 @@ Layers (dependencies point down)::
     companion/desk/web.py       composition: mounts the Flet app on the server's FastAPI app
     companion/desk/views/       Flet components: render DeskState, dispatch its intents
     companion/desk/state/       UI-free state and intents (testable without Flet)
-    companion/desk/api.py       the staff HTTP API over httpx — the desk's only way to the data
+    companion/desk/api.py       companion.staff_api in the desk's wording — the desk's only way to the data
 
 The desk never touches the database: every read and change goes through ``/v1/staff/…`` with a
 sign-in session token, so roles, audit and the patients' sync feed apply exactly as for scripts.
