@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.fixtures.browser import SHOTS, by_id, enable_semantics, fill
 from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
@@ -162,7 +163,9 @@ def test_wrong_password_backoff_and_idle_expiry(new_page: Callable[..., Any], se
     for _ in range(2):
         _sign_in(page, "Quinn Desk", "wrong password!")
         _seen(page, "Wrong name or password.", 20_000)
-        time.sleep(1.5)  # each click runs in its own thread: let this attempt land before the next
+        # the attempt has landed once the desk cleared the password it took (each click runs in a thread
+        # of its own: typing the next one earlier would have it cleared by this one)
+        expect(by_id(page, "signin-password").locator("input").first).to_have_value("", timeout=20_000)
     _sign_in(page, "Quinn Desk")                        # even the right password must wait now
     _seen(page, "Too many wrong passwords. Try again in", 20_000)
 
