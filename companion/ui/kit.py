@@ -221,7 +221,12 @@ def _notice(identifier: str, icon: Any, text: str, fg: Any, bg: Any, size: int |
 
 
 def feedback(owner: Feedback, *, text_size: int | None = None) -> list[ft.Control]:
-    """The progress / error / good-news strip of the current screen (each dismissable)."""
+    """The progress / error / good-news strip of the current screen (each dismissable).
+
+    Always exactly one slot, empty when there is no news: Flutter matches a column's children by
+    position, so a notice that *inserted* a child would shift every control below it to a new
+    place, and Flutter would build the field there anew — dropping what was being typed in it.
+    """
     out: list[ft.Control] = []
     if owner.busy:
         out.append(tid("busy", ft.Row([ft.ProgressRing(width=20, height=20, stroke_width=3),
@@ -232,7 +237,7 @@ def feedback(owner: Feedback, *, text_size: int | None = None) -> list[ft.Contro
     if owner.toast:
         out.append(_notice("toast", ft.Icons.CHECK_CIRCLE_OUTLINE, owner.toast, ft.Colors.ON_SECONDARY_CONTAINER,
                            ft.Colors.SECONDARY_CONTAINER, text_size, owner.clear_feedback))
-    return out
+    return [ft.Column(out, spacing=8, tight=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)]
 
 
 def screen(controls: Sequence[ft.Control], *, width: float | None = None, padding: int = 16, spacing: int = 14,

@@ -26,12 +26,10 @@ def lock_screen(state: AppState) -> ft.Control:
         muted(f"Enter your passcode to see your records from {state.services.profile.discreet_name}."),
         passcode,
     ]
-    if wait > 0:
-        items.append(tid("lockout", ft.Text(f"Too many wrong tries. You can try again in {wait} s.",
-                                            color=ft.Colors.ERROR, size=15)))
-        items.extend(f for f in feedback(state) if state.busy)
-    else:
-        items.extend(feedback(state))
+    # one slot each, shown or empty: what comes and goes never moves the controls around it
+    items.append(tid("lockout", ft.Text(f"Too many wrong tries. You can try again in {wait} s.",
+                                        color=ft.Colors.ERROR, size=15)) if wait > 0 else ft.Container())
+    items.extend(feedback(state) if wait <= 0 or state.busy else [ft.Container()])
     items.append(button("unlock", "Unlock", unlock, icon="LOCK_OPEN", disabled=wait > 0 or bool(state.busy)))
     return screen(state, [ft.Column(items, spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)],
                   max_width=480)

@@ -68,9 +68,13 @@ def _top_bar(state: AppState) -> ft.Control:
 
 
 def _banners(state: AppState) -> list[ft.Control]:
-    """The newest in-app reminder (the fallback is never silent), compact, with how many more wait."""
+    """The newest in-app reminder (the fallback is never silent), compact, with how many more wait.
+
+    Always one slot (empty without a reminder), so a banner never shifts the screen below it to a
+    new place among its parent's children (see :func:`companion.ui.kit.feedback`).
+    """
     if not state.banners:
-        return []
+        return [ft.Container()]
     last = len(state.banners) - 1
     b = state.banners[last]
     more = f"  (+{last} more)" if last else ""
