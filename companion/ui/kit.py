@@ -186,7 +186,10 @@ def _TextInput(owner: Drafts, key: str, look: _FieldLook, app_change: int) -> ft
             handlers.on_submit()
 
     tf = ft.TextField(
-        label=look.label, value=render_text(owner, key), password=look.password, can_reveal_password=look.password,
+        # A new key each time the app changed the draft: the browser gets a new field with the app's
+        # text, where patching the old one's value could be skipped as "unchanged" by the diff.
+        key=f"{key}#{app_change}", label=look.label, value=render_text(owner, key), password=look.password,
+        can_reveal_password=look.password,
         multiline=look.multiline, min_lines=3 if look.multiline else None,
         max_lines=look.max_lines if look.multiline else 1, hint_text=look.hint, helper=look.helper,
         on_change=typed, on_submit=submitted if look.submits else None, text_size=look.text_size, width=look.width,
