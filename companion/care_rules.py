@@ -54,6 +54,7 @@ __all__ = [
     "Actor",
     "action_for_status",
     "bill_after_plan",
+    "offers",
     "visit_after",
 ]
 
@@ -118,6 +119,17 @@ def visit_after(status: str, action: str, actor: Actor, *, start: datetime, minu
 
 _VERBS = {"schedule": "schedule", "confirm": "confirm", "check_in": "check in to", "complete": "complete",
           "no_show": "record a no-show for", "cancel": "cancel"}
+
+
+def offers(status: str, action: str, actor: Actor, *, start: datetime, minutes: int, now: datetime,
+           to_change: bool = True) -> bool:
+    """Whether a screen should offer ``action`` to ``actor`` now: allowed and, with ``to_change``, it
+    would change the visit (no "Confirm" on a confirmed visit; a reschedule keeps the status)."""
+    try:
+        after = visit_after(status, action, actor, start=start, minutes=minutes, now=now)
+    except NotAllowed:
+        return False
+    return after != status or not to_change
 
 
 def _why_not(status: str, action: str) -> str:

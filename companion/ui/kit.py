@@ -74,7 +74,11 @@ def use_observable(observable: Observable) -> int:
             set_version(observable.version)
 
         def on_change() -> None:
-            with contextlib.suppress(RuntimeError):  # the session is closing; nothing to draw on
+            connection = getattr(page.session, "connection", None)
+            loop = getattr(connection, "loop", None)
+            if loop is None or loop.is_closed():  # the tab closed: nothing to draw on (and no coroutine made)
+                return
+            with contextlib.suppress(RuntimeError):  # closed between the check and the call
                 page.run_task(rerender)
 
         return observable.subscribe(on_change)

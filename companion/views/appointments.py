@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import flet as ft
 
+from ..care_rules import offers
 from ..state import REQUEST_KINDS, AppState
 from ..state.formatting import day_and_time, local_time, long_date
 from ..ui.kit import act, handler
@@ -68,9 +69,13 @@ def appointment_screen(state: AppState) -> ft.Control:
                                card(facts, identifier="appointment-facts")]
     actions: list[ft.Control] = []
     active = appt.status in ("scheduled", "confirmed", "checked_in", "requested")
-    if appt.status == "scheduled":
+
+    def offered(action: str) -> bool:  # the one visit rule (companion.care_rules), as the patient's device
+        return offers(appt.status, action, "device", start=appt.start, minutes=appt.minutes, now=now)
+
+    if offered("confirm"):
         actions.append(button("confirm", "Confirm", handler(state.confirm_appointment, appt.id), icon="CHECK"))
-    if appt.status in ("scheduled", "confirmed"):
+    if offered("check_in"):
         actions.append(button("checkin", "Check in", lambda: state.go("checkin", appt.id), kind="tonal",
                               icon="HOW_TO_REG"))
     if active:
@@ -88,7 +93,7 @@ def appointment_screen(state: AppState) -> ft.Control:
                                                                               weight=ft.FontWeight.W_600)]),
                            ft.Text(article.title), muted(article.summary)],
                           identifier="what-to-expect", on_click=lambda: state.go("article", article.id), tone="info"))
-    if active and appt.status != "checked_in":
+    if offered("cancel"):
         if state.draft("cancel.confirm") == appt.id:
             items.append(card([ft.Text("Cancel this appointment?", weight=ft.FontWeight.W_600),
                                field(state, "cancel.reason", "Reason (optional)"),

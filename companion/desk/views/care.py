@@ -10,6 +10,8 @@ from typing import Any
 
 import flet as ft
 
+from ...care_rules import offers
+from ...units import format_cents
 from ..state import TEMPLATES, DeskState, PatientPage
 from ..state.timefmt import local, when
 from .common import BODY, button, choice, field, handler, muted, pill, section, tid
@@ -30,7 +32,9 @@ def _appointment(state: DeskState, page: PatientPage, a: dict[str, Any]) -> ft.C
         ft.Text(f"{a['kind']} · {a['minutes']} min", size=BODY, expand=True), pill(label, tone)])]
     if steps:
         lines.append(muted("Prep: " + "; ".join(s["title"] for s in steps), 14))
-    if state.can("patients.write") and a["status"] not in ("cancelled", "completed", "no_show") and start:
+    movable = start is not None and offers(a["status"], "schedule", "staff", start=start, minutes=a["minutes"],
+                                           now=state.now(), to_change=False)  # the one visit rule
+    if state.can("patients.write") and movable and start:
         key = f"move.{a['id']}"
         state.drafts.setdefault(f"{key}.date", start.date().isoformat())
         state.drafts.setdefault(f"{key}.time", start.strftime("%H:%M"))
@@ -72,7 +76,7 @@ def bills_section(state: DeskState, page: PatientPage) -> ft.Control:
         plan_text = f"plan: {plan['status']}, {plan['installments']} instalments" if plan else ""
         line: list[ft.Control] = [
             ft.Text(b["description"], size=BODY, weight=ft.FontWeight.W_600, width=200),
-            ft.Text(f"{b['patient_cents'] / 100:.2f} due {b['due']}", size=BODY, width=180),
+            ft.Text(f"{format_cents(b['patient_cents'])} due {b['due']}", size=BODY, width=180),
             pill(b["status"].capitalize(), "ok" if b["status"] == "paid" else "plain"), muted(plan_text, 14)]
         if state.can("patients.write") and b["status"] == "open" and plan.get("status") != "active":
             line += [field(state, f"plan.{b['id']}", "Instalments", width=120, identifier=f"plan-n-{b['id']}"),
