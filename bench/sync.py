@@ -45,8 +45,8 @@ from companion.sync.client import LiveHooks, LiveSync, build_client, pair, queue
 from companion.sync.push import push_outbox  # noqa: E402
 from companion.sync.retry import RetryPolicy  # noqa: E402
 from companion.vault import Vault  # noqa: E402
-from tests.clinic_seed import seed_records  # noqa: E402
-from tests.server_harness import ServerProcess  # noqa: E402
+from tests.support.clinic_seed import seed_records  # noqa: E402
+from tests.support.server_harness import ServerProcess  # noqa: E402
 
 PASSCODE = "bench passcode 2026"
 PEER = Path("/work/shared/peers/pouchdb")

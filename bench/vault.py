@@ -33,13 +33,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # for tests.crash_writer (the shared kill -9 harness)
+sys.path.insert(0, str(REPO))  # for tests.support.crash_writer (the shared kill -9 harness)
 
 from tinydb import Query, TinyDB  # noqa: E402
 
 from companion.models import Appointment, Message  # noqa: E402
 from companion.vault import PasscodeKeyProvider, ScryptParams, Vault  # noqa: E402
-from tests.crash_writer import run_stock_trials, run_trials  # noqa: E402
+from tests.support.crash_writer import run_stock_trials, run_trials  # noqa: E402
 
 PASSCODE = "benchmark passcode 1"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -1,0 +1,1 @@
+"""Tests of the patient app: state, views, the local web app in Chromium."""

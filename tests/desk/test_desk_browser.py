@@ -1,0 +1,181 @@
+"""The desk in headless Chromium (Debian's) against a real server process that serves it at /desk:
+a PSR signs in, finds a patient and messages them (the patient's vault has it after `companion sync`);
+a patient's message reaches the open inbox without a reload; a PSR cannot release a result, a
+clinician can; wrong passwords back off; an idle sign-in expires. Screenshots for docs/screenshots/."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.fixtures.browser import SHOTS, by_id, enable_semantics, fill
+from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
+from tests.fixtures.sync import cli
+from tests.support.server_harness import ServerProcess, mutation
+
+pytestmark = pytest.mark.browser
+
+
+def _open_desk(new_page: Callable[..., Any], server: ServerProcess) -> Any:
+    page = new_page(1280, 800)
+    page.goto(server.url("/"))  # redirects to /desk/
+    enable_semantics(page)
+    page.wait_for_function("document.title === 'Clinic desk'", timeout=15_000)
+    return page
+
+
+def _sign_in(page: Any, name: str, password: str = PASSWORD) -> None:
+    fill(page, "signin-name", name)
+    fill(page, "signin-password", password)
+    by_id(page, "sign-in").click()
+
+
+def _seen(page: Any, text: str, timeout: float = 10_000) -> None:
+    """Wait for ``text`` as visible text or inside a spoken label (a clickable row merges its texts)."""
+    page.get_by_text(text, exact=False).or_(page.get_by_label(text, exact=False)).first.wait_for(timeout=timeout)
+
+
+def _go(page: Any, label: str) -> None:
+    """Click a navigation rail destination (its name may carry a count: "Inbox (2)")."""
+    name = re.compile("^" + label)
+    page.get_by_role("tab", name=name).or_(page.get_by_role("button", name=name)).or_(
+        page.get_by_text(name)).first.click()
+
+
+def _open_patient(page: Any, patient_id: str) -> None:
+    """Search for the patient and open their page.
+
+    The list is re-rendered when the search answers; a click that lands while Flutter swaps the
+    row's semantics node is lost (the page never opens), so the click is repeated until it opens.
+    """
+    fill(page, "patient-search", "rivera")
+    page.keyboard.press("Enter")
+    for _ in range(4):
+        by_id(page, f"patient-{patient_id}").click()
+        try:
+            by_id(page, "profile").wait_for(timeout=5_000)
+            return
+        except Exception:
+            continue
+    by_id(page, "profile").wait_for(timeout=5_000)
+
+
+def _shoot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    time.sleep(1.2)  # the canvas lags the semantics tree by a frame or two
+    page.screenshot(path=str(SHOTS / f"desk-{name}.png"))
+
+
+def _seed(server: ServerProcess) -> dict[str, str]:
+    staff = server.staff
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    pid = staff.add_patient("Alex Rivera", phone="+1 555 0142", email="alex@example.org",
+                            insurance={"payer": "Acme Health", "member_id": "AC-77812"})["id"]
+    for name, offset, kind in (("Jordan Lee", 1, "PrEP review"), ("Sam Ortiz", 2, "HIV test"),
+                               ("Casey Park", 3, "Cervical screening")):
+        other = staff.add_patient(name)["id"]
+        staff.add_appointment(other, start=hour + timedelta(minutes=30 * offset) - timedelta(hours=1), kind=kind)
+    appt = staff.add_appointment(pid, start=hour + timedelta(minutes=30), kind="STI screening")
+    staff.add_prep(appt["id"], title="Don't urinate in the hour before", body="For the urine test.", before_minutes=60)
+    staff.add_bill(pid, amount_cents=4500, description="Clinic visit")
+    result = staff.add_result(pid, test="Chlamydia/gonorrhoea NAAT", interpretation="negative", sensitive=True)
+    return {"id": pid, "result": result["id"]}
+
+
+def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
+        new_page: Callable[..., Any], desk_server: ServerProcess, tmp_path: Path) -> None:
+    patient = _seed(desk_server)
+    vault = tmp_path / "vault"
+    cli(vault, "init", check=True)
+    cli(vault, "pair", desk_server.base_url, desk_server.staff.pairing_code(patient["id"])["code"], check=True)
+
+    page = _open_desk(new_page, desk_server)
+    _sign_in(page, DESK_USERS["psr"])
+    by_id(page, "today-list").wait_for(timeout=15_000)
+    _seen(page, "Alex Rivera", 10_000)
+
+    # the patient writes and asks for an appointment from the app: Today shows both without a reload
+    cli(vault, "send", "Could I come in earlier tomorrow?", check=True)
+    cli(vault, "sync", check=True)
+    wish = (datetime.now(UTC) + timedelta(days=2)).replace(hour=15, minute=0, second=0, microsecond=0)
+    with desk_server.device_client(desk_server.pair_device(patient["id"])["token"]) as http:
+        assert http.post("/v1/sync", json={"mutations": [
+            mutation("appointment.request", kind="PrEP review", preferred=[wish.isoformat()])]}).status_code == 200
+    _seen(page, "Could I come in earlier tomorrow?")
+    _seen(page, "Wants: PrEP review", 10_000)
+    _shoot(page, "today")
+
+    # find the patient, send a message; the patient's vault has it after a sync
+    _go(page, "Patients")
+    _open_patient(page, patient["id"])
+    by_id(page, "reply").wait_for(timeout=10_000)
+    assert by_id(page, f"release-{patient['result']}").count() == 0       # a PSR sees the state, no Release
+    _seen(page, "Held: not released")
+    fill(page, "reply", "Your test kit is ready at the front desk.")
+    by_id(page, "send-reply").click()
+    by_id(page, "toast").wait_for(timeout=10_000)
+    by_id(page, "pair-device").click()
+    by_id(page, "pairing-code").wait_for(timeout=10_000)
+    page.mouse.move(800, 400)
+    page.mouse.wheel(0, -5000)  # back to the top: the code, the QR and the patient's summary
+    _shoot(page, "patient")
+    cli(vault, "sync", check=True)
+    shown = json.loads(cli(vault, "show", "messages", "--json", check=True).stdout)
+    assert any(m["body"] == "Your test kit is ready at the front desk." for m in shown)
+
+    # the inbox is open; a patient's message appears without a reload
+    _go(page, "Inbox")
+    by_id(page, "inbox-list").wait_for(timeout=10_000)
+    time.sleep(0.5)
+    cli(vault, "send", "Thanks, I'll pick it up at 4.", check=True)
+    started = time.monotonic()
+    cli(vault, "sync", check=True)
+    _seen(page, "Thanks, I'll pick it up at 4.", 10_000)
+    assert time.monotonic() - started < 8
+    _shoot(page, "inbox")
+    assert page.title() == "Clinic desk"
+    page.close()
+
+    # a clinician can release the result
+    doctor = _open_desk(new_page, desk_server)
+    _sign_in(doctor, DESK_USERS["clinician"])
+    by_id(doctor, "today-list").wait_for(timeout=15_000)
+    _go(doctor, "Patients")
+    _open_patient(doctor, patient["id"])
+    by_id(doctor, f"release-{patient['result']}").click()
+    _seen(doctor, "Released to patient", 10_000)
+    doctor.close()
+    assert "Alex Rivera" not in desk_server.log_text() and "test kit" not in desk_server.log_text()
+
+
+def test_wrong_password_backoff_and_idle_expiry(new_page: Callable[..., Any], server_factory: Any) -> None:
+    server = server_factory(env={"COMPANION_SIGNIN_FREE": "2", "COMPANION_SESSION_IDLE": "3"})
+    add_desk_user(server, "Quinn Desk", "psr")
+    page = _open_desk(new_page, server)
+    for _ in range(2):
+        _sign_in(page, "Quinn Desk", "wrong password!")
+        _seen(page, "Wrong name or password.", 20_000)
+        # the attempt has landed once the desk cleared the password it took (each click runs in a thread
+        # of its own: typing the next one earlier would have it cleared by this one)
+        expect(by_id(page, "signin-password").locator("input").first).to_have_value("", timeout=20_000)
+    _sign_in(page, "Quinn Desk")                        # even the right password must wait now
+    _seen(page, "Too many wrong passwords. Try again in", 20_000)
+
+    other = server_factory(env={"COMPANION_SESSION_IDLE": "3"})
+    add_desk_user(other, "Idle Desk", "psr")
+    page2 = _open_desk(new_page, other)
+    _sign_in(page2, "Idle Desk")
+    by_id(page2, "today-list").wait_for(timeout=15_000)
+    # nobody touches the desk; the background inbox poll does not keep it signed in
+    _seen(page2, "without activity", 30_000)
+    by_id(page2, "sign-in").wait_for()
+    page.close()
+    page2.close()

@@ -1,0 +1,207 @@
+"""Every desk screen through the in-process Flet session (no browser), against a real server process:
+sign-in, Today, Patients (search), a patient's page, Inbox, Articles, Audit (admin) render with data and
+with an empty clinic; the main intents fire from their controls — send a reply, accept an appointment
+request, verify insurance, release a result (clinician only)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from companion.desk.api import DeskApi
+from companion.desk.state import DeskState
+from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
+from tests.fixtures.flet_session import ViewHarness, run_isolated
+from tests.support.server_harness import ServerProcess, mutation
+
+WAIT = 15.0  # intents run in Flet's thread pool and wait on HTTP
+
+
+@pytest.fixture
+def desk_factory() -> Iterator[Callable[[ServerProcess], DeskState]]:
+    made: list[DeskState] = []
+
+    def make(server: ServerProcess) -> DeskState:
+        state = DeskState(DeskApi(server.base_url))
+        made.append(state)
+        return state
+
+    try:
+        yield make
+    finally:
+        for state in made:
+            state.stop()
+            state.api.close()
+
+
+def _drive(state: DeskState, scenario: Callable[[ViewHarness], Awaitable[None]]) -> None:
+    async def run() -> None:
+        ui = await ViewHarness.start_desk(state)
+        try:
+            await scenario(ui)
+        finally:
+            ui.close()
+
+    run_isolated(run())
+
+
+async def _sign_in(ui: ViewHarness, name: str) -> None:
+    assert {"signin-name", "signin-password", "sign-in"} <= ui.ids()
+    assert ui.session.page.title == "Clinic desk"
+    await ui.type("signin-name", name)
+    await ui.type("signin-password", PASSWORD)
+    await ui.click("sign-in")
+    assert await ui.until(lambda: ui.state.signed_in and "nav-rail" in ui.ids(), WAIT), ui.state.signin_note
+
+
+async def _open(ui: ViewHarness, screen: str) -> None:
+    """Pick ``screen`` on the navigation rail the way the browser does (patch the selection, then change)."""
+    names = [s.name for s in ui.state.screens()]
+    rail = ui.by_id("nav-rail")
+    ui.session.apply_patch(rail._i, {"selected_index": names.index(screen)})
+    await ui.fire(rail, "change", None)
+    assert await ui.until(lambda: ui.state.route.name == screen and ui.state.busy is None, WAIT)
+    await ui.settle()
+
+
+def _seed(server: ServerProcess) -> dict[str, str]:
+    staff = server.staff
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    pid = staff.add_patient("Robin Vale", phone="+1 555 0199",
+                            insurance={"payer": "Acme Health", "member_id": "AC-1"})["id"]
+    appt = staff.add_appointment(pid, start=now + timedelta(minutes=20), kind="STI screening")
+    result = staff.add_result(pid, test="Syphilis EIA", interpretation="negative", sensitive=False)
+    with server.device_client(server.pair_device(pid)["token"]) as http:
+        wish = (now + timedelta(days=3)).replace(hour=15, minute=0)
+        answer = http.post("/v1/sync", json={"mutations": [
+            mutation("message.send", body="Can I bring a friend?"),
+            mutation("appointment.request", kind="PrEP review", preferred=[wish.isoformat()])]})
+        assert answer.status_code == 200, answer.text
+    return {"patient": pid, "appointment": appt["id"], "result": result["id"]}
+
+
+def test_every_screen_with_data_and_the_psr_intents(desk_server: ServerProcess,
+                                                     desk_factory: Callable[[ServerProcess], DeskState]) -> None:
+    seeded = _seed(desk_server)
+    state = desk_factory(desk_server)
+
+    async def scenario(ui: ViewHarness) -> None:
+        await _sign_in(ui, DESK_USERS["psr"])
+        # Today: the visit, the waiting request and the unread message
+        assert await ui.until(lambda: ui.has_text("Robin Vale") and ui.has_text("Can I bring a friend?"), WAIT)
+        assert {"today-list", "requests-waiting", "unread-messages"} <= ui.ids()
+        assert f"today-{seeded['appointment']}" in ui.ids()
+        assert "audit" not in {s.name for s in ui.state.screens()}  # a PSR has no audit screen
+
+        # Inbox: accept the appointment request from its button
+        await _open(ui, "inbox")
+        assert "inbox-list" in ui.ids()
+        request = next(i for i in ui.state.inbox_items
+                       if i["kind"] == "appointment.request" and i["patient_id"] == seeded["patient"])
+        assert await ui.until(lambda: f"accept-{request['id']}" in ui.ids(), WAIT)
+        await ui.click(f"accept-{request['id']}")
+        assert await ui.until(lambda: ui.state.toast is not None and ui.state.busy is None, WAIT), ui.state.error
+        assert ui.state.error is None
+        appointments = ui.state.api.appointments(seeded["patient"])
+        assert any(a["kind"] == "PrEP review" and a["status"] == "scheduled" for a in appointments), appointments
+
+        # Patients: search, open the page
+        await _open(ui, "patients")
+        await ui.type("patient-search", "vale")
+        await ui.click("search")
+        assert await ui.until(lambda: f"patient-{seeded['patient']}" in ui.ids(), WAIT)
+        await ui.fire(ui.by_id(f"patient-{seeded['patient']}"), "click")
+        assert await ui.until(lambda: "profile" in ui.ids() and "reply" in ui.ids(), WAIT), ui.state.error
+        assert ui.has_text("Acme Health") and ui.has_text("Syphilis EIA")
+        assert f"release-{seeded['result']}" not in ui.ids()  # a PSR sees the result, no Release button
+
+        # verify insurance from its button
+        await ui.click("insurance-verify")
+        assert await ui.until(lambda: ui.state.toast == "Insurance marked verified.", WAIT), ui.state.error
+        patient = ui.state.api.get_patient(seeded["patient"])
+        assert "verified" in str(patient), patient
+
+        # send a reply from the composer
+        await ui.type("reply", "Yes, a friend is welcome.")
+        await ui.click("send-reply")
+        assert await ui.until(lambda: ui.has_text("Yes, a friend is welcome."), WAIT), ui.state.error
+        messages = ui.state.api.messages(seeded["patient"])
+        assert any(m["body"] == "Yes, a friend is welcome." for m in messages)
+
+        # Articles
+        await _open(ui, "articles")
+        assert {"article-title", "article-body", "publish-article"} <= ui.ids()
+        await ui.type("article-body", "# Window periods")
+        await ui.click("article-mode-yes")
+        assert await ui.until(lambda: "article-preview" in ui.ids(), WAIT)
+
+    _drive(state, scenario)
+
+
+def test_a_clinician_releases_a_result_and_an_admin_reads_the_audit(
+        desk_server: ServerProcess, desk_factory: Callable[[ServerProcess], DeskState]) -> None:
+    seeded = _seed(desk_server)
+    held = desk_server.staff.add_result(seeded["patient"], test="HIV-1/2 Ag/Ab", interpretation="negative",
+                                        sensitive=True)["id"]
+
+    async def clinician(ui: ViewHarness) -> None:
+        await _sign_in(ui, DESK_USERS["clinician"])
+        ui.state.go("patient", seeded["patient"])  # the page a search row opens
+        assert await ui.until(lambda: f"release-{held}" in ui.ids(), WAIT), ui.state.error
+        await ui.click(f"release-{held}")
+        assert await ui.until(lambda: ui.state.toast == "Result released to the patient's app.", WAIT), \
+            ui.state.error
+        assert await ui.until(lambda: f"release-{held}" not in ui.ids(), WAIT)
+
+        results = ui.state.api.results(seeded["patient"])
+        assert next(r for r in results if r["id"] == held)["released_at"]
+
+    _drive(desk_factory(desk_server), clinician)
+
+    async def admin(ui: ViewHarness) -> None:
+        await _sign_in(ui, DESK_USERS["admin"])
+        await _open(ui, "audit")
+        assert await ui.until(lambda: "audit-list" in ui.ids() and bool(ui.state.audit_entries), WAIT)
+        assert any("release" in str(e) for e in ui.state.audit_entries)
+
+    _drive(desk_factory(desk_server), admin)
+
+
+def test_every_screen_with_an_empty_clinic(server_factory: Any,
+                                           desk_factory: Callable[[ServerProcess], DeskState]) -> None:
+    server: ServerProcess = server_factory()
+    add_desk_user(server, "Empty Desk", "psr")
+    add_desk_user(server, "Empty Admin", "admin")
+
+    async def psr(ui: ViewHarness) -> None:
+        await _sign_in(ui, "Empty Desk")
+        assert await ui.until(lambda: ui.has_text("No appointments today.") and ui.has_text("Nothing waiting."),
+                              WAIT), ui.texts()
+        assert "unread-messages" not in ui.ids()
+        await _open(ui, "patients")
+        await ui.type("patient-search", "nobody")
+        await ui.click("search")
+        assert await ui.until(lambda: ui.has_text("No patient matches."), WAIT)
+        await _open(ui, "inbox")
+        assert "inbox-list" in ui.ids() and ui.has_text("Nothing here.")
+        if "articles" in {s.name for s in ui.state.screens()}:
+            await _open(ui, "articles")
+            assert {"article-title", "article-body", "publish-article"} <= ui.ids() and ui.has_text("None yet.")
+        assert ui.state.error is None
+
+    async def admin(ui: ViewHarness) -> None:
+        await _sign_in(ui, "Empty Admin")
+        screens = [s.name for s in ui.state.screens()]
+        assert "audit" in screens
+        for screen in screens:  # whatever an admin has, each renders on an empty clinic
+            await _open(ui, screen)
+            assert ui.state.error is None, (screen, ui.state.error)
+        assert "audit-list" in ui.ids()
+        assert await ui.until(lambda: bool(ui.state.audit_entries), WAIT)  # at least this sign-in
+        assert ui.state.error is None
+
+    _drive(desk_factory(server), psr)
+    _drive(desk_factory(server), admin)

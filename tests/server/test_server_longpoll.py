@@ -1,0 +1,115 @@
+"""At most two waiting long-polls per device token, against the real server (both backends).
+
+The attack: one device token opens long-poll after long-poll (``GET /v1/sync?wait=30``), each
+held open by the server. A third pull from the same device answers the oldest waiting one at
+once — an empty page with its own cursor, as a timeout would — and waits in its place, so
+however many a token opens, the server holds two.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.server import BACKENDS
+from tests.support.server_harness import ServerProcess, pull_all
+
+WAIT = 25  # seconds each poll would wait; "promptly" is far less
+PROMPT = 5.0
+
+
+class Poller:
+    """Long-polls in threads, each on its own connection; answers arrive on one queue."""
+
+    def __init__(self, server: ServerProcess, token: str, cursor: str) -> None:
+        self.server, self.token, self.cursor = server, token, cursor
+        self.answers: queue.Queue[tuple[int, float, int, dict[str, Any]]] = queue.Queue()
+        self.threads: list[threading.Thread] = []
+        self.started: dict[int, float] = {}
+
+    def open(self) -> int:
+        number = len(self.threads)
+        self.started[number] = time.monotonic()
+        thread = threading.Thread(target=self._poll, args=(number,), daemon=True)
+        self.threads.append(thread)
+        thread.start()
+        return number
+
+    def _poll(self, number: int) -> None:
+        with self.server.device_client(self.token, timeout=WAIT + 15) as http:
+            response = http.get("/v1/sync", params={"cursor": self.cursor, "wait": WAIT})
+        self.answers.put((number, time.monotonic() - self.started[number], response.status_code, response.json()))
+
+    def next_answer(self, within: float = PROMPT) -> tuple[int, float, int, dict[str, Any]]:
+        return self.answers.get(timeout=within)
+
+
+def _device(server: ServerProcess) -> tuple[str, str, str]:
+    pid = server.staff.add_patient("Many polls")["id"]
+    device = server.pair_device(pid)
+    with server.device_client(device["token"]) as http:
+        _, cursor = pull_all(http)
+    return pid, device["token"], cursor
+
+
+def _empty(answer: tuple[int, float, int, dict[str, Any]], cursor: str) -> bool:
+    _, elapsed, status, body = answer
+    return status == 200 and body == {"changes": [], "cursor": cursor, "has_more": False} and elapsed < PROMPT
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_third_poll_answers_the_oldest_and_the_newest_two_wait(server_factory: Any, backend: str) -> None:
+    server = server_factory(backend)
+    pid, token, cursor = _device(server)
+    polls = Poller(server, token, cursor)
+    for _ in range(3):
+        polls.open()
+    # the first answer comes once all three are waiting: it is the oldest of them, never the newest
+    first = polls.next_answer()
+    assert _empty(first, cursor), first
+    answered = {first[0]}
+    for _ in range(2):  # each further poll starts after every earlier one waits, so the order is known
+        newest = polls.open()
+        answer = polls.next_answer()
+        assert _empty(answer, cursor) and answer[0] != newest, answer
+        answered.add(answer[0])
+    assert answered == {0, 1, 2}
+    assert polls.answers.empty()  # the newest two (3 and 4) still wait
+    server.staff.send_message(pid, "news for the two that wait")
+    woken = [polls.next_answer(), polls.next_answer()]
+    assert {w[0] for w in woken} == {3, 4}
+    for _, _, status, body in woken:
+        assert status == 200 and [c["kind"] for c in body["changes"]] == ["message"]
+
+
+def _threads(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    raise AssertionError("no thread count")
+
+
+def test_many_polls_of_one_token_hold_two_and_no_threads(server_factory: Any) -> None:
+    server = server_factory()
+    _, token, cursor = _device(server)
+    polls = Poller(server, token, cursor)
+    polls.open()
+    polls.open()
+    polls.open()
+    polls.next_answer()  # from here on, every poll waits before the next one opens
+    assert server._proc is not None
+    before = _threads(server._proc.pid)
+    count = 20
+    for _ in range(count):
+        newest = polls.open()
+        answer = polls.next_answer()
+        assert _empty(answer, cursor) and answer[0] != newest, answer
+    after = _threads(server._proc.pid)
+    print(f"server threads with two polls waiting: {before} before, {after} after {count} more polls")
+    assert after <= before + 2  # a waiting poll costs an asyncio event, not a thread
+    assert polls.answers.empty()
