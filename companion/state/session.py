@@ -22,7 +22,7 @@ import secrets
 import time
 from typing import Any
 
-from ..errors import LockedOut, SyncError, VaultBusy, WeakPasscode
+from ..errors import LockedOut, SyncError, VaultBusy, VaultExists, WeakPasscode
 from ..vault import Vault
 from ..vault.passcode import check_new_passcode
 from .core import Route, StateCore, intent
@@ -85,6 +85,10 @@ class SessionIntents(StateCore):
         self.notify()
         try:
             self.vault = self.host.create(self, passcode)
+        except VaultExists:  # set up in another window (or tab) meanwhile: unlock it like any vault
+            self.phase = "locked"
+            self.error = "Your records were set up in another window. Type that passcode to unlock them."
+            return
         finally:
             self.busy = None
         self._verifier = _Verifier(passcode)

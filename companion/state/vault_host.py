@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from ..errors import VaultExists
 from ..reminders import InAppNotifier, ReminderLoop
 from ..vault import Vault
 from .services import LiveHandle, Services
@@ -71,9 +72,12 @@ class VaultHost:
     # --- joining and leaving -----------------------------------------------------------
 
     def create(self, member: HostMember, passcode: str) -> Vault:
-        """A new vault (onboarding), held by ``member``."""
+        """A new vault (onboarding), held by ``member``; :class:`VaultExists` when one is open already
+        (another window set it up meanwhile: this one must unlock it with that passcode)."""
         with self._lock:
-            self.vault = self.vault or Vault.create(self.services.vault_dir, passcode)
+            if self.vault is not None:
+                raise VaultExists("your records were set up in another window meanwhile")
+            self.vault = Vault.create(self.services.vault_dir, passcode)
             self._members[id(member)] = member
             return self.vault
 

@@ -170,3 +170,21 @@ def test_auto_lock_is_per_session(populated_state: AppState) -> None:
     assert idle.phase == "locked" and idle.toast == "Locked after a period of no use."
     assert busy.phase == "unlocked" and busy.snapshot.next_appointment is not None
     assert busy.host.vault is not None  # still held by the busy tab
+
+
+def test_a_second_tab_cannot_set_up_a_vault_the_first_already_created(offline_services: Services) -> None:
+    first = AppState(offline_services)
+    first.start()
+    second = AppState(offline_services, first.host)
+    second.start()  # both opened on a fresh device: both start onboarding
+    first.create_passcode(PASSCODE, PASSCODE)
+    assert first.vault is not None
+    second.create_passcode("another passcode 99", "another passcode 99")
+    assert second.vault is None and second.phase == "locked"
+    assert second.error and "another window" in second.error
+    second.unlock("another passcode 99")  # its own passcode opens nothing
+    assert second.phase == "locked"
+    second.unlock(PASSCODE)
+    assert second.vault is first.vault and second.phase == "onboarding"  # not paired yet: the pairing step
+    first.shutdown()
+    second.shutdown()
