@@ -49,7 +49,7 @@ from tests.support.clinic_seed import seed_records  # noqa: E402
 from tests.support.server_harness import ServerProcess  # noqa: E402
 
 PASSCODE = "bench passcode 2026"
-PEER = Path("/work/shared/peers/pouchdb")
+PEER = REPO.parent / "shared" / "peers" / "pouchdb"  # ../shared beside the checkout
 PEER_CACHE = Path(tempfile.gettempdir()) / "companion-bench-pouchdb"
 
 

@@ -126,14 +126,14 @@ def test_rate_limits_are_respected_and_5xx_recovers() -> None:
     now, sleep = _clock()
     answers = iter([RateLimited(2.0), ServerFailed("503"), "ok"])
 
-    def flaky(budget: float) -> str:
+    def fails_twice(budget: float) -> str:
         value = next(answers)
         if isinstance(value, Exception):
             raise value
         assert isinstance(value, str)
         return value
 
-    assert with_retries(flaky, RetryPolicy(), clock=lambda: now[0], sleep=sleep, rng=lambda: 0.0) == "ok"
+    assert with_retries(fails_twice, RetryPolicy(), clock=lambda: now[0], sleep=sleep, rng=lambda: 0.0) == "ok"
     assert now[0] >= 2.0
 
 
