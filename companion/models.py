@@ -55,6 +55,8 @@ APPOINTMENT_STATUSES = ("requested", "scheduled", "confirmed", "checked_in", "co
 INSURANCE_STATUSES = ("none", "submitted", "verified", "rejected")
 BILL_STATUSES = ("open", "paid", "plan", "void")
 PLAN_STATUSES = ("requested", "active", "declined")
+MAX_INSTALLMENTS = 36  # a payment plan's instalments: 1..36 as the clinic records it
+MIN_REQUESTED_INSTALLMENTS = 2  # what a patient may ask for (one instalment is no plan)
 INTERPRETATIONS = ("negative", "positive", "indeterminate")
 AUTHORS = ("patient", "clinic")
 OUTBOX_STATES = ("pending", "rejected")
@@ -226,7 +228,7 @@ class PaymentPlan:
     def from_dict(cls, data: Any, path: str = "payment_plan") -> PaymentPlan:
         d = require_mapping(data, path)
         return cls(status=get_choice(d, "status", PLAN_STATUSES, path),
-                   installments=get_int(d, "installments", path, minimum=1, maximum=36),
+                   installments=get_int(d, "installments", path, minimum=1, maximum=MAX_INSTALLMENTS),
                    note=opt_str(d, "note", path, max_len=1000))
 
     def to_dict(self) -> dict[str, Any]:

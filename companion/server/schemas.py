@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 from pydantic import StringConstraints as Text
 
-from ..models import MAX_BODY
+from ..models import MAX_BODY, MAX_INSTALLMENTS
 from ..sync.protocol import MAX_MUTATIONS, THREADS
 
 
@@ -162,7 +162,7 @@ class BillUpdate(Strict):
 
 class PlanSet(Strict):
     status: Literal["requested", "active", "declined"]
-    installments: Annotated[StrictInt, Field(ge=1, le=36)]
+    installments: Annotated[StrictInt, Field(ge=1, le=MAX_INSTALLMENTS)]
     note: T1000 | None = None
 
 

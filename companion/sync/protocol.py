@@ -55,7 +55,14 @@ from ..fields import (
     reject_unknown,
     require_mapping,
 )
-from ..models import MAX_BODY, RECORD_TYPES, Record, parse_record
+from ..models import (
+    MAX_BODY,
+    MAX_INSTALLMENTS,
+    MIN_REQUESTED_INSTALLMENTS,
+    RECORD_TYPES,
+    Record,
+    parse_record,
+)
 
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "Companion-Protocol"
@@ -269,7 +276,7 @@ def validate_mutation(data: Any, path: str = "mutation") -> dict[str, Any]:
         elif key == "thread":
             get_choice(payload, key, THREADS, ppath)
         elif key == "installments":
-            get_int(payload, key, ppath, minimum=2, maximum=36)
+            get_int(payload, key, ppath, minimum=MIN_REQUESTED_INSTALLMENTS, maximum=MAX_INSTALLMENTS)
         elif key == "done":
             get_bool(payload, key, ppath)
         elif key == "preferred":
