@@ -16,6 +16,7 @@ draft wins and the field shows it. Works for any owner with a ``drafts`` dict (t
 from __future__ import annotations
 
 import contextlib
+import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,18 +52,30 @@ def mounted_text(control: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# A field's events (Flet handler threads) and re-renders (any thread that notifies: live sync, the
+# reminder loop, the idle clock) both read and write a draft with what its field reported; the pair
+# must change together, or a render in between takes typing for an app change and rebuilds the field.
+_PAIR = threading.RLock()
+
+
 def note_typed(owner: Any, key: str, text: str) -> None:
     """Record ``text`` as what the field ``key`` reported (a change/submit event or a read at a click)."""
-    setter = getattr(owner, "set_draft", None)
-    if callable(setter):
-        setter(key, text)
-    else:
-        owner.drafts[key] = text
-    _memory(owner).typed[key] = text
+    with _PAIR:
+        setter = getattr(owner, "set_draft", None)
+        if callable(setter):
+            setter(key, text)
+        else:
+            owner.drafts[key] = text
+        _memory(owner).typed[key] = text
 
 
 def render_text(owner: Any, key: str) -> str:
     """The text to build field ``key`` with (see the module docstring); keeps ``owner.drafts`` in step."""
+    with _PAIR:
+        return _render_text(owner, key)
+
+
+def _render_text(owner: Any, key: str) -> str:
     mem = _memory(owner)
     drafts: dict[str, str] = owner.drafts
     draft = drafts.get(key)
@@ -85,10 +98,11 @@ def app_changes(owner: Any, key: str) -> int:
     A draft the field itself reported (:func:`note_typed`) is not a change; anything else is (cleared
     after sending, a default, a sign-out), and the count grows by one.
     """
-    mem = _memory(owner)
-    if (owner.drafts.get(key) or "") != mem.typed.get(key, ""):  # render_text brings them level again
-        mem.changes[key] = mem.changes.get(key, 0) + 1
-    return mem.changes.get(key, 0)
+    with _PAIR:
+        mem = _memory(owner)
+        if (owner.drafts.get(key) or "") != mem.typed.get(key, ""):  # render_text brings them level again
+            mem.changes[key] = mem.changes.get(key, 0) + 1
+        return mem.changes.get(key, 0)
 
 
 def shown_field_text(owner: Any, key: str) -> str | None:
