@@ -70,8 +70,10 @@ def _top_bar(state: AppState) -> ft.Control:
 def _banners(state: AppState) -> list[ft.Control]:
     """The newest in-app reminder (the fallback is never silent), compact, with how many more wait.
 
-    Always one slot (empty without a reminder), so a banner never shifts the screen below it to a
-    new place among its parent's children (see :func:`companion.ui.kit.feedback`).
+    It sits *below* the screen, above the navigation: a reminder that arrives while the patient
+    aims at a field or a button moves nothing under their finger (above the screen, it pushed
+    everything down mid-tap). Always one slot (empty without a reminder), so the screen keeps its
+    place among its parent's children (see :func:`companion.ui.kit.feedback`).
     """
     if not state.banners:
         return [ft.Container()]
@@ -100,7 +102,7 @@ def _navigate(state: AppState, phone: bool) -> Callable[[Any], None]:
 
 def _unlocked(state: AppState) -> ft.Control:
     body = SCREENS.get(state.route.name, home_screen)(state)
-    column = ft.Column([_top_bar(state), *_banners(state), ft.Container(body, expand=True)], spacing=0, expand=True)
+    column = ft.Column([_top_bar(state), ft.Container(body, expand=True), *_banners(state)], spacing=0, expand=True)
     if state.wide:
         rail = tid("nav-rail", ft.NavigationRail(
             selected_index=state.nav_index(phone=False), label_type=ft.NavigationRailLabelType.ALL,
