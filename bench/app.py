@@ -28,7 +28,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from companion.models import Appointment, Article, Bill, Message, PrepStep, Result  # noqa: E402
+from companion.core.models import Appointment, Article, Bill, Message, PrepStep, Result  # noqa: E402
 from companion.vault import Vault  # noqa: E402
 
 PASSCODE = "bench passcode 42"

@@ -1,6 +1,6 @@
 """Clinic server benchmark: ``.venv/bin/python bench/server.py [--quick] [--db URL]``.
 
-Starts the real server (``python -m companion.server.cli serve``) on 127.0.0.1 and prints a
+Starts the real server (``python -m companion.clinic.server.cli serve``) on 127.0.0.1 and prints a
 Markdown table of:
 
 - no-op pull latency (a device already caught up asks for news), p50 / p95, one client;
@@ -42,13 +42,13 @@ import sqlalchemy as sa
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from companion.fields import utcnow  # noqa: E402
-from companion.server.accounts import create_staff  # noqa: E402
-from companion.server.audit import AuditLog  # noqa: E402
-from companion.server.database import Database  # noqa: E402
-from companion.server.principals import SystemPrincipal  # noqa: E402
-from companion.server.schema import changes, devices, messages, patients  # noqa: E402
-from companion.server.tokens import DEVICE_TOKEN_PREFIX, hash_secret, new_id, new_token  # noqa: E402
+from companion.clinic.server.accounts import create_staff  # noqa: E402
+from companion.clinic.server.audit import AuditLog  # noqa: E402
+from companion.clinic.server.database import Database  # noqa: E402
+from companion.clinic.server.principals import SystemPrincipal  # noqa: E402
+from companion.clinic.server.schema import changes, devices, messages, patients  # noqa: E402
+from companion.clinic.server.tokens import DEVICE_TOKEN_PREFIX, hash_secret, new_id, new_token  # noqa: E402
+from companion.core.fields import utcnow  # noqa: E402
 
 
 def _raise_fd_limit() -> None:
@@ -66,7 +66,7 @@ class Server:
     def start(self) -> None:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "companion.server.cli", "serve", "--db", self.db_url, "--port", "0"],
+                [sys.executable, "-m", "companion.clinic.server.cli", "serve", "--db", self.db_url, "--port", "0"],
                 cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -4,7 +4,7 @@
     .venv/bin/python bench/sync.py --quick    # 1 run each, 20 live trials; ~1 minute
     .venv/bin/python bench/sync.py --no-peer  # ours only
 
-Ours: the real clinic server (``companion.server``, SQLite, a subprocess on
+Ours: the real clinic server (``companion.clinic.server``, SQLite, a subprocess on
 127.0.0.1) and the real client (``synchronize`` / ``LiveSync`` over an encrypted
 vault with the DEFAULT KDF; unlocking it is done before the clock starts, so it
 is excluded from every timing). Records are ~500-byte appointments, bills,

@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))  # for tests.support.crash_writer (the shared kill
 
 from tinydb import Query, TinyDB  # noqa: E402
 
-from companion.models import Appointment, Message  # noqa: E402
+from companion.core.models import Appointment, Message  # noqa: E402
 from companion.vault import PasscodeKeyProvider, ScryptParams, Vault  # noqa: E402
 from tests.support.crash_writer import run_stock_trials, run_trials  # noqa: E402
 

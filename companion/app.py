@@ -36,7 +36,7 @@ from typing import Any
 import flet as ft
 
 from .config import ClinicProfile
-from .errors import ConfigError
+from .core.errors import ConfigError
 from .reminders import choose_notifier
 from .state import AppState, LearnLibrary, Services, SyncClinicLink, VaultHost, assets_dir
 from .views import mount

@@ -2,7 +2,7 @@
 
 A clinic rebrands the app and points it at its own server by editing
 ``flet.toml``; no code changes. Every key is optional and has a default; a
-bad value raises :class:`~companion.errors.ConfigError` naming the key, e.g.
+bad value raises :class:`~companion.core.errors.ConfigError` naming the key, e.g.
 ``flet.toml: reminders.quiet_hours: expected "HH:MM-HH:MM", got "late"``.
 
 Lookup order of :func:`load_profile`: the explicit path, env
@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError, RecordError
-from .units import parse_minutes
+from .core.errors import ConfigError, RecordError
+from .core.units import parse_minutes
 
 __all__ = ["ClinicProfile", "ReminderDefaults", "load_profile", "parse_quiet_hours"]
 

@@ -25,10 +25,10 @@ from pathlib import Path
 import httpx
 
 from .app import desktop_available, run_app
+from .clinic.staff_api import StaffClient
 from .config import load_profile
-from .errors import CompanionError
+from .core.errors import CompanionError
 from .reminders import local_zone
-from .staff_api import StaffClient
 from .sync.engine import synchronize
 from .sync.pairing import client_for_vault, pair
 from .vault import Vault
@@ -43,7 +43,7 @@ DESK_PASSWORD = "demo-desk-2026"  # a demo only: real desk passwords are set by 
 
 def _start_server(db_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
     log = open(log_path, "ab")  # noqa: SIM115 - the child owns it while it runs
-    proc = subprocess.Popen([sys.executable, "-m", "companion.server.cli", "serve", "--db", db_url,
+    proc = subprocess.Popen([sys.executable, "-m", "companion.clinic.server.cli", "serve", "--db", db_url,
                              "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     log.close()
@@ -65,7 +65,7 @@ def _staff_token(db_url: str, name: str, role: str, desk_password: str | None = 
     """A new staff account's API token; with ``desk_password`` it can also sign in to the desk."""
     extra, env = (["--password"], {**os.environ, "COMPANION_STAFF_PASSWORD": desk_password}) if desk_password \
         else ([], None)
-    out = subprocess.run([sys.executable, "-m", "companion.server.cli", "staff", "add", name, "--role", role,
+    out = subprocess.run([sys.executable, "-m", "companion.clinic.server.cli", "staff", "add", name, "--role", role,
                           "--db", db_url, "--json", *extra], capture_output=True, text=True, check=False, env=env,
                          stdin=subprocess.DEVNULL)
     if out.returncode != 0:

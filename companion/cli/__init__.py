@@ -3,7 +3,7 @@
 Each command group lives in its own module with a ``register(subparsers)``
 function that adds its sub-commands and sets ``handler`` (a function taking
 the parsed args and returning an exit code). :func:`main` turns every
-:class:`~companion.errors.CompanionError` into one line on stderr and exit 1,
+:class:`~companion.core.errors.CompanionError` into one line on stderr and exit 1,
 bad arguments into argparse's usage line and exit 2; never a traceback for
 expected failures.
 """
@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..errors import CompanionError
+from ..core.errors import CompanionError
 from . import app_cmds, reminder_cmds, sync_cmds, vault_cmds
 from .common import EXIT_FAILURE, add_common_options
 

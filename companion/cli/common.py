@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import CompanionError, VaultNotFound
+from ..core.errors import CompanionError, VaultNotFound
 from ..vault import Vault
 
 EXIT_OK = 0

@@ -22,9 +22,9 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from ..config import load_profile
-from ..errors import CompanionError
+from ..core.errors import CompanionError
+from ..core.fields import iso
 from ..exports import export_fhir, export_ics
-from ..fields import iso
 from ..reminders import due_notices, load_settings, local_zone, zone_name
 from ..reminders.settings import format_quiet_hours
 from .common import EXIT_OK, open_vault, print_json

@@ -26,9 +26,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..errors import RecordError, SyncError, SyncInProgress, VaultBusy
-from ..fields import iso, parse_datetime
-from ..models import OutboxEntry
+from ..core.errors import RecordError, SyncError, SyncInProgress, VaultBusy
+from ..core.fields import iso, parse_datetime
+from ..core.models import OutboxEntry
+from ..core.protocol import THREADS
 from ..sync.client import (
     LiveHooks,
     LiveSync,
@@ -40,7 +41,6 @@ from ..sync.client import (
     queue_mutation,
     synchronize,
 )
-from ..sync.protocol import THREADS
 from ..vault import Vault
 from .common import EXIT_OK, open_vault, print_json
 

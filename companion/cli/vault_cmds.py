@@ -14,10 +14,10 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..errors import CompanionError, VaultNotFound
-from ..fields import iso
-from ..models import Appointment, Bill, Message, OutboxEntry, PrepStep, Result
-from ..units import format_cents
+from ..core.errors import CompanionError, VaultNotFound
+from ..core.fields import iso
+from ..core.models import Appointment, Bill, Message, OutboxEntry, PrepStep, Result
+from ..core.units import format_cents
 from ..vault import Vault
 from .common import EXIT_OK, open_vault, print_json, read_passcode, vault_dir
 

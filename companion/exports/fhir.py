@@ -32,8 +32,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..config import ClinicProfile
-from ..fields import iso
-from ..models import Appointment, Bill, Message, PrepStep, Profile, Result
+from ..core.fields import iso
+from ..core.models import Appointment, Bill, Message, PrepStep, Profile, Result
 
 if TYPE_CHECKING:
     from ..vault import Vault

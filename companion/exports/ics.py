@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from icalendar import Alarm, Calendar, Event
 
 from ..config import ClinicProfile
-from ..models import Appointment, PrepStep
+from ..core.models import Appointment, PrepStep
 from ..reminders.settings import ReminderSettings, load_settings
 
 if TYPE_CHECKING:

@@ -25,8 +25,8 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..config import ClinicProfile
-from ..errors import NotifyError, RecordError, VaultError
-from ..fields import iso, parse_datetime
+from ..core.errors import NotifyError, RecordError, VaultError
+from ..core.fields import iso, parse_datetime
 from .local_time import local_zone
 from .notifier import Notifier
 from .planner import FORGET_AFTER, Notice, RecordSet, Reminder, compose_notices, plan_reminders, triage

@@ -6,7 +6,7 @@ lives here:
 
 ``notify(title, body) -> None``
     Show one notification now. Return only when the backend accepted it;
-    raise :class:`~companion.errors.NotifyError` when it could not (the caller
+    raise :class:`~companion.core.errors.NotifyError` when it could not (the caller
     then falls back to the in-app banner). Must not block for more than a
     couple of seconds, must not log or keep the text anywhere else, and must
     show exactly the text given (the discretion rules were applied before).
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-from ..errors import NotifyError
+from ..core.errors import NotifyError
 
 __all__ = ["Banner", "InAppNotifier", "Notifier", "NotifierStatus", "RecordingNotifier"]
 

@@ -28,8 +28,8 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..config import ClinicProfile
-from ..fields import iso
-from ..models import Appointment, Bill, Message, PrepStep, Result
+from ..core.fields import iso
+from ..core.models import Appointment, Bill, Message, PrepStep, Result
 from .local_time import QuietHours
 from .rules import (
     Occasion,

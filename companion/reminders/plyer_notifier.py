@@ -27,7 +27,7 @@ import time
 import warnings
 
 from ..config import ClinicProfile
-from ..errors import NotifyError
+from ..core.errors import NotifyError
 from .notifier import InAppNotifier, Notifier, NotifierStatus
 from .session_bus import probe_notification_service, session_bus_address
 

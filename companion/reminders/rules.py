@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from ..config import ClinicProfile
-from ..models import Appointment, Bill, Message, PrepStep, Result
+from ..core.models import Appointment, Bill, Message, PrepStep, Result
 from .settings import ReminderSettings
 from .wording import Wording, appointment_text, bill_text, message_text, prep_text, result_text
 

@@ -10,7 +10,7 @@ Stored as one JSON object under the vault meta key ``settings.reminders``::
 
 A missing key takes the clinic's default from ``flet.toml`` (:class:`ClinicProfile`),
 so a clinic can change its defaults for patients who never touched the setting.
-Bad values raise :class:`~companion.errors.ConfigError` naming the key, e.g.
+Bad values raise :class:`~companion.core.errors.ConfigError` naming the key, e.g.
 ``settings.reminders.quiet_hours: expected "HH:MM-HH:MM" or "off", got 'late'``.
 """
 
@@ -22,9 +22,9 @@ from datetime import datetime, time, tzinfo
 from typing import Any, Protocol
 
 from ..config import ClinicProfile, parse_quiet_hours
-from ..errors import ConfigError, RecordError
-from ..fields import iso, parse_datetime
-from ..units import format_minutes, parse_minutes
+from ..core.errors import ConfigError, RecordError
+from ..core.fields import iso, parse_datetime
+from ..core.units import format_minutes, parse_minutes
 from .local_time import QuietHours
 
 __all__ = [

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
 from ..config import ClinicProfile
-from ..models import Appointment, Bill, PrepStep, Result
-from ..units import format_cents
+from ..core.models import Appointment, Bill, PrepStep, Result
+from ..core.units import format_cents
 
 __all__ = [
     "Wording",

@@ -8,8 +8,8 @@ built-in offline articles) and the display formatting helpers.
 
 from __future__ import annotations
 
+from ..core.units import format_minutes as format_duration
 from ..reminders.settings import format_quiet_hours
-from ..units import format_minutes as format_duration
 from .app_state import DESTINATIONS, PHONE_DESTINATIONS, AppState, Destination
 from .care import REQUEST_KINDS
 from .clinic_link import SyncClinicLink

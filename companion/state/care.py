@@ -5,14 +5,14 @@ Every intent queues a command for the clinic through the outbox
 effect at once (a ticked step, a confirmed visit, a message marked "queued"),
 and goes out at the next sync — immediately when the live loop is connected.
 What a visit's state or a bill's plan allows is asked of the core's rules
-(:mod:`companion.care_rules`, the server's own) before queueing, so a refusal
+(:mod:`companion.core.care_rules`, the server's own) before queueing, so a refusal
 shows at once, offline too, instead of coming back from the clinic later.
 """
 
 from __future__ import annotations
 
-from ..care_rules import bill_after_plan, visit_after
-from ..errors import RecordError
+from ..core.care_rules import bill_after_plan, visit_after
+from ..core.errors import RecordError
 from ..sync.outbox import queue_mutation
 from .core import Route, StateCore, intent
 

@@ -6,7 +6,7 @@ prep, results, bills, messages) and :mod:`.preferences` (settings), and
 :class:`~companion.state.app_state.AppState` combines them.
 
 Every public intent is wrapped by :func:`intent`: it counts as activity for the
-auto-lock, turns a :class:`~companion.errors.CompanionError` into a one-line
+auto-lock, turns a :class:`~companion.core.errors.CompanionError` into a one-line
 ``error`` the screen shows (never a traceback), and notifies subscribers.
 """
 
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
 
-from ..errors import CompanionError, VaultError
-from ..observable import Observable
+from ..core.errors import CompanionError, VaultError
+from ..core.observable import Observable
 from ..sync.outbox import queue_mutation
 from ..vault import Vault
 from .services import Services

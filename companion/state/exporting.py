@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..config import ClinicProfile
-from ..errors import CompanionError
+from ..core.errors import CompanionError
 from ..exports import build_calendar, export_fhir, export_ics
 from ..reminders import load_settings
 from ..vault import Vault

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
 
-from ..units import format_cents
+from ..core.units import format_cents
 
 __all__ = [
     "ago",

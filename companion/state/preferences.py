@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, RecordError, SyncError
+from ..core.errors import ConfigError, RecordError, SyncError
 from ..reminders import ReminderSettings, load_settings, update_settings
 from .core import Route, intent
 from .exporting import export_records

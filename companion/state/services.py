@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..config import ClinicProfile
-from ..fields import utcnow
+from ..core.fields import utcnow
 from ..reminders import Notifier, local_zone
 from ..vault import Vault
 from .learn_library import LearnLibrary

@@ -22,7 +22,7 @@ import secrets
 import time
 from typing import Any
 
-from ..errors import LockedOut, SyncError, VaultBusy, VaultExists, WeakPasscode
+from ..core.errors import LockedOut, SyncError, VaultBusy, VaultExists, WeakPasscode
 from ..vault import Vault
 from ..vault.passcode import check_new_passcode
 from .core import Route, StateCore, intent

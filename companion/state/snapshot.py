@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 
-from ..models import Appointment, Article, Bill, Message, OutboxEntry, PrepStep, Profile, Result
+from ..core.models import Appointment, Article, Bill, Message, OutboxEntry, PrepStep, Profile, Result
 from ..sync.status import SyncStatus, read_status
 from ..vault import Vault
 

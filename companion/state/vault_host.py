@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from ..errors import VaultExists
+from ..core.errors import VaultExists
 from ..reminders import InAppNotifier, ReminderLoop
 from ..vault import Vault
 from .services import LiveHandle, Services

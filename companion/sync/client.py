@@ -11,7 +11,7 @@
         live.start(); live.nudge(); live.stop()
 
 ``companion.sync`` itself stays import-light (the server imports
-``companion.sync.protocol``); import the client API from here.
+``companion.core.protocol``); import the client API from here.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ each command has a local *optimistic effect* on the record it targets
 (``prep.done`` sets ``done_at``, ``appointment.cancel`` sets the status, …),
 and ``message.send`` adds a local message ``local-<mutation id>``. A visit's
 status and a bill's plan change only as the server's rules would change them
-(:mod:`companion.care_rules`, asked as the device at the command's time): a
+(:mod:`companion.core.care_rules`, asked as the device at the command's time): a
 command the clinic will refuse shows no effect.
 
 The conflict rule, as WatermelonDB's ``resolveConflict``: a record pulled from
@@ -25,9 +25,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from ..care_rules import bill_after_plan, visit_after
-from ..errors import NotAllowed
-from ..models import (
+from ..core.care_rules import bill_after_plan, visit_after
+from ..core.errors import NotAllowed
+from ..core.models import (
     Appointment,
     Bill,
     Message,
@@ -56,7 +56,7 @@ PROFILE_ID = ""  # the profile is a singleton: its key ignores the patient id
 LOCAL_PREFIX = "local-"
 
 # mutation type -> (record kind, payload key holding the target id)
-# device mutation -> the visit action it asks for (decided by companion.care_rules, as on the server)
+# device mutation -> the visit action it asks for (decided by companion.core.care_rules, as on the server)
 _VISIT_ACTIONS = {"appointment.confirm": "confirm", "appointment.cancel": "cancel", "checkin.submit": "check_in"}
 _TARGET: dict[str, tuple[str, str]] = {
     "message.read": ("message", "message_id"),

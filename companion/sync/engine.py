@@ -13,7 +13,7 @@ Usage (the composition root builds the client; see transport.build_client)::
     with client_for_vault(vault) as client:
         report = synchronize(vault, client)
 
-Failures raise the :mod:`companion.errors` tree after recording the status;
+Failures raise the :mod:`companion.core.errors` tree after recording the status;
 nothing queued is ever lost by a failure (the outbox only shrinks on the
 server's acknowledgement). The revoked answer (401 ``device_revoked``) removes
 the token and the clinic's records (``vault.clear_clinic_data()``), marks
@@ -37,7 +37,7 @@ from datetime import datetime
 
 import httpx
 
-from ..errors import (
+from ..core.errors import (
     DeviceRevoked,
     NotPaired,
     RateLimited,
@@ -46,10 +46,10 @@ from ..errors import (
     SyncError,
     SyncInProgress,
 )
-from ..fields import utcnow
-from ..models import OutboxEntry
+from ..core.fields import utcnow
+from ..core.models import OutboxEntry
+from ..core.protocol import MAX_PAGE
 from ..vault import Vault
-from .protocol import MAX_PAGE
 from .pull import PullStats, pull_changes
 from .push import PushStats, push_outbox
 from .retry import Interrupted, RetryPolicy

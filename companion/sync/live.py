@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from ..errors import (
+from ..core.errors import (
     CompanionError,
     DeviceRevoked,
     InsecureServer,
@@ -44,10 +44,10 @@ from ..errors import (
     SyncInProgress,
     UpgradeRequired,
 )
-from ..fields import utcnow
+from ..core.fields import utcnow
+from ..core.protocol import MAX_PAGE, MAX_WAIT, PullPage
 from ..vault import Vault
 from .engine import SyncReport, forget_clinic, state_for, sync_lock, synchronize
-from .protocol import MAX_PAGE, MAX_WAIT, PullPage
 from .pull import PullStats, apply_page, fetch_page
 from .push import PushStats
 from .retry import Interrupted, RetryPolicy, backoff_delay

@@ -22,12 +22,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ..errors import RecordError
-from ..fields import iso, utcnow
-from ..models import OutboxEntry
+from ..core.errors import RecordError
+from ..core.fields import iso, utcnow
+from ..core.models import OutboxEntry
+from ..core.protocol import validate_mutation
 from ..vault import Vault
 from .conflicts import apply_effect, local_message, local_message_id, targets
-from .protocol import validate_mutation
 from .store import get_base, get_record, put_record, set_base
 
 __all__ = ["discard_rejected", "pending_entries", "queue_mutation", "rejected_entries", "KIND_LABELS"]

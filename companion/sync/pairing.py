@@ -21,9 +21,9 @@ from pathlib import Path
 
 import httpx
 
-from ..errors import PairingFailed, RequestRejected
+from ..core.errors import PairingFailed, RequestRejected
+from ..core.protocol import Pairing, parse_pairing_response
 from ..vault import Vault
-from .protocol import Pairing, parse_pairing_response
 from .retry import RetryPolicy, with_retries
 from .status import LAST_ATTEMPT, LAST_ERROR, LAST_SYNC, STATE
 from .store import CA_PEM, CLINIC_NAME, CURSOR, DEVICE_ID, PATIENT_ID, RESYNC, SERVER_URL, TOKEN, credentials

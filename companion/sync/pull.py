@@ -28,11 +28,11 @@ from dataclasses import dataclass
 
 import httpx
 
-from ..errors import ProtocolError
-from ..models import RECORD_TYPES, Message, Profile, Record
+from ..core.errors import ProtocolError
+from ..core.models import RECORD_TYPES, Message, Profile, Record
+from ..core.protocol import MAX_PAGE, Change, PullPage, parse_pull_response
 from ..vault import Vault
 from .conflicts import PROFILE_ID, RecordKey, is_local_id, pending_index, resolve_conflict
-from .protocol import MAX_PAGE, Change, PullPage, parse_pull_response
 from .retry import RetryPolicy, with_retries
 from .store import CURSOR, PATIENT_ID, RESYNC, base_key, delete_record, repo_of, set_base
 from .transport import IO_TIMEOUT, CursorExpired, send_json

@@ -28,12 +28,12 @@ from dataclasses import dataclass, replace
 
 import httpx
 
-from ..errors import RecordError, RequestRejected
-from ..fields import iso
-from ..models import OutboxEntry
+from ..core.errors import RecordError, RequestRejected
+from ..core.fields import iso
+from ..core.models import OutboxEntry
+from ..core.protocol import MAX_MUTATIONS, MAX_REQUEST_BYTES, MutationResult, parse_push_response, validate_mutation
 from ..vault import Vault
 from .conflicts import RecordKey, pending_index, resolve_conflict, targets
-from .protocol import MAX_MUTATIONS, MAX_REQUEST_BYTES, MutationResult, parse_push_response, validate_mutation
 from .retry import RetryPolicy, with_retries
 from .store import get_base, put_record, set_base
 from .transport import CursorExpired, send_json

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..errors import RateLimited, ServerFailed, ServerUnreachable, SyncError
+from ..core.errors import RateLimited, ServerFailed, ServerUnreachable, SyncError
 
 __all__ = ["RetryPolicy", "TRANSIENT", "backoff_delay", "with_retries", "Interrupted"]
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..fields import iso, parse_datetime
-from ..models import OutboxEntry
+from ..core.fields import iso, parse_datetime
+from ..core.models import OutboxEntry
 from ..vault import Vault
 from .store import CLINIC_NAME, DEVICE_ID, SERVER_URL, TOKEN
 from .transport import one_line

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import NotPaired
-from ..models import Profile, Record, parse_record
+from ..core.errors import NotPaired
+from ..core.models import Profile, Record, parse_record
 from ..vault import Repo, Vault
 from .conflicts import RecordKey
 

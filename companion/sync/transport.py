@@ -12,7 +12,7 @@ inflates gzip itself (the only encoding the client asks for) so that the cap
 counts decompressed bytes and a zip bomb is stopped within the cap, not after
 httpx has inflated a whole network chunk (up to ~1000x its size),
 and converts every library failure and every non-2xx answer into the
-:mod:`companion.errors` tree — so nothing above this module sees ``httpx``,
+:mod:`companion.core.errors` tree — so nothing above this module sees ``httpx``,
 ``ssl`` or ``json`` exceptions:
 
     connect/read/write failure, truncated body  -> ServerUnreachable (retried)
@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from ..errors import (
+from ..core.errors import (
     DeviceRevoked,
     InsecureServer,
     ProtocolError,
@@ -48,7 +48,7 @@ from ..errors import (
     ServerUnreachable,
     UpgradeRequired,
 )
-from .protocol import (
+from ..core.protocol import (
     MAX_REQUEST_BYTES,
     MAX_RESPONSE_BYTES,
     PROTOCOL_HEADER,

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import flet as ft
 
-from ..observable import Observable
+from ..core.observable import Observable
 from .field_text import app_changes, note_typed, remember_field, render_text, shown_field_text
 
 __all__ = ["Drafts", "Feedback", "act", "button", "feedback", "field", "handler", "muted", "screen", "shown_text",

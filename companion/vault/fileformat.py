@@ -38,7 +38,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ..errors import VaultCorrupted
+from ..core.errors import VaultCorrupted
 from .keys import DEK_BYTES, NONCE_BYTES, ScryptParams, new_nonce, unwrap_data_key, wrap_data_key
 
 __all__ = [
@@ -94,7 +94,7 @@ class KeySlot:
         return self.wrap_aad(self.params, self.salt, self.wrap_nonce) + self.wrapped_dek
 
     def unwrap(self, kek: bytes) -> bytes:
-        """The DEK; :class:`~companion.errors.WrongPasscode` when ``kek`` or this slot is not the right one."""
+        """The DEK; :class:`~companion.core.errors.WrongPasscode` when ``kek`` or this slot is not the right one."""
         return unwrap_data_key(kek, self.wrapped_dek, self.wrap_nonce,
                                self.wrap_aad(self.params, self.salt, self.wrap_nonce))
 

@@ -29,7 +29,7 @@ import re
 import secrets
 from pathlib import Path
 
-from ..errors import VaultBusy
+from ..core.errors import VaultBusy
 
 __all__ = ["BAK", "LOCK", "LOCKOUT", "MAIN", "VaultFolder", "WriterLock"]
 

@@ -29,7 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from ..errors import ConfigError, VaultCorrupted, VaultError, WrongPasscode
+from ..core.errors import ConfigError, VaultCorrupted, VaultError, WrongPasscode
 
 __all__ = [
     "DEK_BYTES",
@@ -135,7 +135,7 @@ class KeyProvider(Protocol):
       file cannot be attacked off the device); the same provider must then be
       passed to :meth:`Vault.open` as was passed to :meth:`Vault.create`, or
       every passcode looks wrong.
-    - Failures are raised as :class:`~companion.errors.VaultError` subclasses with
+    - Failures are raised as :class:`~companion.core.errors.VaultError` subclasses with
       a one-line message (e.g. "the device keystore is locked"); never return a
       key of another length.
 

@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import LockedOut
+from ..core.errors import LockedOut
 from .files import LOCKOUT, VaultFolder
 
 __all__ = ["DELAYS", "FREE_FAILURES", "UnlockThrottle", "delay_after"]

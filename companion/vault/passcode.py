@@ -4,7 +4,7 @@ A new passcode (at :meth:`Vault.create` and :meth:`Vault.change_passcode`) must
 have at least 8 characters and must not be one of the passcodes a guesser tries
 first: one repeated character, a straight run (``12345678``, ``abcdefgh``,
 ``87654321``), a short repeated pattern (``abababab``, ``123123123``), or a
-well-known common password. :class:`~companion.errors.WeakPasscode` says which
+well-known common password. :class:`~companion.core.errors.WeakPasscode` says which
 rule refused it, so the UI can show the reason as it is.
 
 Passcodes are NFC-normalised before key derivation: the same visible passcode
@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import unicodedata
 
-from ..errors import WeakPasscode
+from ..core.errors import WeakPasscode
 
 __all__ = ["MIN_LENGTH", "check_new_passcode", "normalise"]
 

@@ -1,10 +1,10 @@
 """Typed access to the vault's tables: one :class:`Repo` per record kind, the profile, and meta.
 
 Nothing above the vault sees TinyDB. A repo takes and returns the frozen records
-of :mod:`companion.models`; it stores ``record.to_dict()`` and reads back
+of :mod:`companion.core.models`; it stores ``record.to_dict()`` and reads back
 through ``from_dict``. Every record is validated on the way in (``from_dict`` of
 its own ``to_dict``), so a record that could not be read back is refused with a
-:class:`~companion.errors.RecordError` naming the field, instead of making the
+:class:`~companion.core.errors.RecordError` naming the field, instead of making the
 vault unreadable at the next start.
 
 Parsed records are cached per repo (the vault is the only writer), so ``all()``
@@ -25,8 +25,8 @@ from typing import Any, Generic, TypeVar, cast
 
 from tinydb import TinyDB
 
-from ..errors import RecordError, VaultCorrupted
-from ..models import Record
+from ..core.errors import RecordError, VaultCorrupted
+from ..core.models import Record
 from .storage import EncryptedStorage, RecordTable
 
 __all__ = ["Meta", "Repo", "RepoContext", "SingletonRepo"]

@@ -34,7 +34,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-from ..errors import VaultError
+from ..core.errors import VaultError
 from .encoder import DocumentEncoder
 from .fileformat import KeySlot, decode_document, encode_document, parse_file, seal
 from .files import VaultFolder

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from ..errors import VaultCorrupted, VaultNotFound, WrongPasscode
+from ..core.errors import VaultCorrupted, VaultNotFound, WrongPasscode
 from .fileformat import KeySlot, SealedFile, decode_document, parse_file
 from .files import BAK, MAIN, VaultFolder
 from .keys import KeyProvider, ScryptParams, derive_checked

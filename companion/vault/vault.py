@@ -10,7 +10,7 @@ Usage::
 
 ``Vault.create``/``Vault.open`` take the folder's exclusive writer lock and
 keep it until :meth:`Vault.close`, so a second process gets
-:class:`~companion.errors.VaultBusy`; within the process, ``vault.lock`` (an
+:class:`~companion.core.errors.VaultBusy`; within the process, ``vault.lock`` (an
 ``RLock``) serialises threads. Every record change is one crash-safe file write
 (see :mod:`companion.vault.files`) unless it happens inside :meth:`Vault.batch`.
 
@@ -34,8 +34,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..errors import RecordError, VaultError, VaultExists, VaultNotFound, WrongPasscode
-from ..models import Appointment, Article, Bill, Message, OutboxEntry, PrepStep, Profile, Result
+from ..core.errors import RecordError, VaultError, VaultExists, VaultNotFound, WrongPasscode
+from ..core.models import Appointment, Article, Bill, Message, OutboxEntry, PrepStep, Profile, Result
 from .fileformat import SALT_BYTES, KeySlot
 from .files import VaultFolder, WriterLock
 from .keys import KeyProvider, PasscodeKeyProvider, ScryptParams, derive_checked, kdf_from_env, new_data_key

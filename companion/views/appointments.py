@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import flet as ft
 
-from ..care_rules import offers
+from ..core.care_rules import offers
 from ..state import REQUEST_KINDS, AppState
 from ..state.formatting import day_and_time, local_time, long_date
 from ..ui.kit import act, handler
@@ -70,7 +70,7 @@ def appointment_screen(state: AppState) -> ft.Control:
     actions: list[ft.Control] = []
     active = appt.status in ("scheduled", "confirmed", "checked_in", "requested")
 
-    def offered(action: str) -> bool:  # the one visit rule (companion.care_rules), as the patient's device
+    def offered(action: str) -> bool:  # the one visit rule (companion.core.care_rules), as the patient's device
         return offers(appt.status, action, "device", start=appt.start, minutes=appt.minutes, now=now)
 
     if offered("confirm"):

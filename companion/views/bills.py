@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import flet as ft
 
-from ..models import Bill
+from ..core.models import Bill
 from ..state import AppState
 from ..state.formatting import long_date, money
 from ..ui.kit import act

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import flet as ft
 
-from ..models import Message
+from ..core.models import Message
 from ..state import AppState
 from ..state.formatting import day_and_time
 from ..state.snapshot import THREAD_TITLES

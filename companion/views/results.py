@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import flet as ft
 
-from ..models import Result
+from ..core.models import Result
 from ..state import AppState
 from ..state.formatting import long_date
 from ..ui.kit import act, handler
@@ -56,7 +56,7 @@ def _ask_passcode(state: AppState, r: Result) -> list[ft.Control]:
         act(state.reveal_result, r.id, code)
 
     passcode = field(state, "reveal", "Passcode", password=True, on_submit=lambda: reveal(),
-                     identifier="reveal-passcode")
+                     identifier="reveal-passcode", autofocus=True)
 
     return [card([ft.Row([ft.Icon(ft.Icons.LOCK_OUTLINE), ft.Text("This result is protected",
                                                                   weight=ft.FontWeight.W_600)]),

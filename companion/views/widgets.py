@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import flet as ft
 
-from ..models import Appointment, PrepStep
+from ..core.models import Appointment, PrepStep
 from ..state import AppState
 from ..state.formatting import before_text, countdown, day_and_time
 from ..ui.kit import handler

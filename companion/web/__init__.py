@@ -9,7 +9,7 @@
   (a logged or guessed session id resumes nothing), dropped or kept for a short grace when the
   tab closes, and Flet's own logging kept free of session ids and frames.
 
-Both composition roots (``companion.app`` and ``companion.desk.web``) use it; it imports
+Both composition roots (``companion.app`` and ``companion.clinic.desk.web``) use it; it imports
 neither side.
 """
 

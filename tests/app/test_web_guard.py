@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from companion.desk.web import MAX_DESK_SOCKETS
+from companion.clinic.desk.web import MAX_DESK_SOCKETS
 from tests.fixtures.browser import AppProcess
 from tests.support.fletwire import Refused, drain, open_socket, page_cookies, register
 from tests.support.server_harness import ServerProcess

@@ -1,4 +1,4 @@
-"""The visit state machine and the payment-plan guard (companion.care_rules), as tables.
+"""The visit state machine and the payment-plan guard (companion.core.care_rules), as tables.
 
 Each table below is written out by hand, independently of the module's own sets: every visit
 state × every action × both actors, then the device's time rules, then every bill state × plan ×
@@ -11,8 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from companion.care_rules import ACTORS, VISIT_ACTIONS, VISIT_STATES, action_for_status, bill_after_plan, visit_after
-from companion.errors import NotAllowed
+from companion.core.care_rules import (
+    ACTORS,
+    VISIT_ACTIONS,
+    VISIT_STATES,
+    action_for_status,
+    bill_after_plan,
+    visit_after,
+)
+from companion.core.errors import NotAllowed
 from companion.state import AppState
 
 NOW = datetime(2031, 5, 6, 10, 0, tzinfo=UTC)

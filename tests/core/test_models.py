@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from companion.errors import RecordError
-from companion.models import RECORD_TYPES, OutboxEntry, Record, parse_record
+from companion.core.errors import RecordError
+from companion.core.models import RECORD_TYPES, OutboxEntry, Record, parse_record
 from tests.fixtures.vault import sample_records
 
 KINDS = sorted(sample_records())

@@ -1,4 +1,4 @@
-"""Money and durations (companion.units): one grammar for the CLI, the desk, the app and reminders."""
+"""Money and durations (companion.core.units): one grammar for the CLI, the desk, the app and reminders."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from companion.clinic.desk.state import patient_page
+from companion.clinic.psr.parsing import parse_amount, parse_duration
 from companion.config import ClinicProfile, load_profile
-from companion.desk.state import patient_page
-from companion.errors import ConfigError, RecordError
-from companion.psr.parsing import parse_amount, parse_duration
+from companion.core.errors import ConfigError, RecordError
+from companion.core.units import MAX_CENTS, format_cents, format_minutes, parse_cents, parse_minutes
 from companion.reminders.settings import ReminderSettings
 from companion.state.formatting import money
-from companion.units import MAX_CENTS, format_cents, format_minutes, parse_cents, parse_minutes
 
 
 @pytest.mark.parametrize(("text", "cents"), [

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from companion.server.cli import main as server_cli
+from companion.clinic.server.cli import main as server_cli
 from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
 from tests.support.server_harness import ServerProcess
 
@@ -139,7 +139,7 @@ def test_cli_passwords(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: 
 def test_schema_upgrade_from_version_1_adds_password_column(tmp_path: Path) -> None:
     import sqlalchemy as sa
 
-    from companion.server.database import Database
+    from companion.clinic.server.database import Database
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)

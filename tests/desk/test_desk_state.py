@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from companion.desk.api import DeskApi
-from companion.desk.state import DeskState
+from companion.clinic.desk.api import DeskApi
+from companion.clinic.desk.state import DeskState
 from tests.fixtures.desk import DESK_USERS, PASSWORD
 from tests.support.server_harness import ServerProcess, mutation
 

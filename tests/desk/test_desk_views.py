@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from companion.desk.api import DeskApi
-from companion.desk.state import DeskState
+from companion.clinic.desk.api import DeskApi
+from companion.clinic.desk.state import DeskState
 from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
 from tests.fixtures.flet_session import ViewHarness, run_isolated
 from tests.support.server_harness import ServerProcess, mutation

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from companion.errors import RecordError
-from companion.psr.parsing import parse_amount, parse_duration, parse_start
+from companion.clinic.psr.parsing import parse_amount, parse_duration, parse_start
+from companion.core.errors import RecordError
 from tests.support.server_harness import ServerProcess, mutation, pull_all
 
 
@@ -22,7 +22,7 @@ def psr(server: ServerProcess | None, *args: str, role: str = "psr", env: dict[s
     base = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
     if server is not None:
         base.update(COMPANION_SERVER=server.base_url, COMPANION_STAFF_TOKEN=token or server.tokens[role])
-    return subprocess.run([sys.executable, "-m", "companion.psr.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "companion.clinic.psr.cli", *args], capture_output=True, text=True,
                           env={**base, **(env or {})}, timeout=60, stdin=subprocess.DEVNULL)
 
 

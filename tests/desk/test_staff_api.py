@@ -9,8 +9,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from companion.desk.api import DeskApi
-from companion.errors import (
+from companion.clinic.desk.api import DeskApi
+from companion.clinic.psr.cli import main as psr_main
+from companion.clinic.staff_api import MAX_RESPONSE_BYTES, StaffClient, client
+from companion.core.errors import (
     CompanionError,
     InsecureServer,
     ProtocolError,
@@ -19,9 +21,7 @@ from companion.errors import (
     StaffApiError,
     TooManyTries,
 )
-from companion.psr.cli import main as psr_main
-from companion.staff_api import MAX_RESPONSE_BYTES, StaffClient, client
-from companion.sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+from companion.core.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
 from tests.fixtures.server import ServerFactory
 from tests.support.server_harness import ServerProcess

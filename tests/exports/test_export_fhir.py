@@ -10,9 +10,9 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 
 from companion.config import ClinicProfile
+from companion.core.models import Appointment, Bill, Message, PrepStep, Profile, Result
 from companion.exports import build_bundle
 from companion.exports.fhir import ACT_CODE, CONFIDENTIALITY
-from companion.models import Appointment, Bill, Message, PrepStep, Profile, Result
 from tests.fixtures.vault import T0, sample_records
 
 CLINIC = ClinicProfile(name="Riverside Sexual Health Clinic", discreet_name="Riverside Clinic")

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from companion.config import ClinicProfile
+from companion.core.models import Appointment, PrepStep
 from companion.exports import build_calendar, event_uid
-from companion.models import Appointment, PrepStep
 from companion.reminders import ReminderSettings
 
 CLINIC = ClinicProfile(name="Riverside Sexual Health Clinic", discreet_name="Riverside Clinic",

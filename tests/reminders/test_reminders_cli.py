@@ -14,7 +14,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from icalendar import Calendar
 
-from companion.models import Appointment, Message
+from companion.core.models import Appointment, Message
 from companion.reminders import DELIVERED_KEY
 from companion.vault import ScryptParams, Vault
 from tests.fixtures.vault import VAULT_PASSCODE

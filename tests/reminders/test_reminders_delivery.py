@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from companion.config import ClinicProfile, ReminderDefaults
-from companion.errors import ConfigError
-from companion.models import Appointment, Bill, Message, PrepStep, Result
+from companion.core.errors import ConfigError
+from companion.core.models import Appointment, Bill, Message, PrepStep, Result
 from companion.reminders import (
     DELIVERED_KEY,
     SETTINGS_KEY,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from companion.config import ClinicProfile
-from companion.errors import NotifyError
+from companion.core.errors import NotifyError
 from companion.reminders import InAppNotifier, PlyerNotifier, choose_notifier, detect_plyer_backend
 from tests.fixtures.dbus import RecordedNotifications
 
@@ -26,7 +26,7 @@ import json, sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 from companion.config import ClinicProfile
-from companion.models import Appointment, Result
+from companion.core.models import Appointment, Result
 from companion.reminders import choose_notifier, deliver_due
 from companion.vault import ScryptParams, Vault
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from companion.config import ClinicProfile
-from companion.models import Appointment, Bill, Message, PrepStep, Result
+from companion.core.models import Appointment, Bill, Message, PrepStep, Result
 from companion.reminders import (
     RecordSet,
     Reminder,

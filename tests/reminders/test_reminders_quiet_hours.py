@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from companion.config import ClinicProfile
-from companion.models import Appointment
+from companion.core.models import Appointment
 from companion.reminders import QuietHours, RecordSet, ReminderSettings, plan_reminders
 from companion.reminders.local_time import SystemLocalZone, local_zone
 

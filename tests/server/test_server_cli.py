@@ -16,16 +16,16 @@ from typing import Any
 import httpx
 import pytest
 
-from companion.errors import ConfigError
-from companion.server.schema import SCHEMA_VERSION
-from companion.server.settings import normalise_db_url
+from companion.clinic.server.schema import SCHEMA_VERSION
+from companion.clinic.server.settings import normalise_db_url
+from companion.core.errors import ConfigError
 from tests.fixtures.server import ServerFactory
 from tests.support.server_harness import pull_all
 
 
 def server_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
-    return subprocess.run([sys.executable, "-m", "companion.server.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "companion.clinic.server.cli", *args], capture_output=True, text=True,
                           env={**base, **(env or {})}, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
@@ -186,18 +186,21 @@ def test_stopping_under_a_live_client_is_quick(server_factory: ServerFactory) ->
 
 
 def test_the_server_imports_nothing_of_the_app() -> None:
-    """What ``serve`` loads, the desk it mounts included: nothing of the patient app (vault, sync engine, views…)."""
-    probe = ("import sys, companion.server.cli, companion.server.app, companion.psr.cli, companion.desk.web; "
+    """What ``serve`` loads, the desk it mounts included: nothing of the patient app (vault, sync engine, views…).
+
+    By the layout: only ``companion.core``, ``companion.clinic`` and the two apps' shared screen
+    parts (``companion.ui``, ``companion.web``) may load.
+    """
+    probe = ("import sys, companion.clinic.server.cli, companion.clinic.server.app, companion.clinic.psr.cli, "
+             "companion.clinic.desk.web; "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tinydb', 'plyer') "
-             "or (m.startswith('companion.sync.') and m != 'companion.sync.protocol') "
-             "or m.startswith(('companion.vault', 'companion.views', 'companion.state', 'companion.reminders', "
-             "'companion.cli', 'companion.app', 'companion.exports'))))")
+             "or (m.startswith('companion.') and m.split('.')[1] not in ('core', 'clinic', 'ui', 'web'))))")
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and run.stdout.strip() == "[]", run.stdout + run.stderr
 
 
 def test_database_url_from_the_environment(tmp_path: Path) -> None:
-    from companion.server.settings import resolve_db_url
+    from companion.clinic.server.settings import resolve_db_url
 
     assert resolve_db_url(None, {"COMPANION_DATABASE_URL": "postgres://u:p@h:5/db"}) == "postgresql+psycopg://u:p@h:5/db"
     assert resolve_db_url("sqlite:///x.db", {"COMPANION_DATABASE_URL": "postgres://h/db"}) == "sqlite:///x.db"

@@ -17,8 +17,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from companion.models import parse_record
-from companion.server.schema import changes as changes_table
+from companion.clinic.server.schema import changes as changes_table
+from companion.core.models import parse_record
 from tests.fixtures.server import ServerFactory
 from tests.support.server_harness import ServerProcess, pull_all
 
@@ -264,8 +264,8 @@ def test_timestamps_on_the_wire_are_utc_with_z(server: ServerProcess) -> None:
 
 def test_a_pull_is_an_index_range_scan_on_scope_and_seq(server: ServerProcess) -> None:
     """The feed query never walks the table: the plan uses ix_changes_scope_seq on both databases."""
-    from companion.server.database import Database
-    from companion.server.feed import scan_query
+    from companion.clinic.server.database import Database
+    from companion.clinic.server.feed import scan_query
 
     pid = server.staff.add_patient("Planned")["id"]
     db = Database(server.db_url, pool_size=1)

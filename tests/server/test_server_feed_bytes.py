@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from companion.errors import RecordError
-from companion.fields import utcnow
-from companion.models import Article
-from companion.sync.protocol import MAX_RECORD_BYTES, MAX_RESPONSE_BYTES, PAGE_BYTES, parse_pull_response
+from companion.core.errors import RecordError
+from companion.core.fields import utcnow
+from companion.core.models import Article
+from companion.core.protocol import MAX_RECORD_BYTES, MAX_RESPONSE_BYTES, PAGE_BYTES, parse_pull_response
 from tests.fixtures.server import BACKENDS
 from tests.support.server_harness import ServerProcess
 
@@ -80,8 +80,8 @@ def test_a_device_syncs_fully_through_many_large_records(server_factory: Any, ba
 
 
 def test_a_record_too_large_to_send_is_refused_and_nothing_is_written(tmp_path: Any) -> None:
-    from companion.server.changes import CLINIC_SCOPE, publish
-    from companion.server.database import Database
+    from companion.clinic.server.changes import CLINIC_SCOPE, publish
+    from companion.clinic.server.database import Database
 
     db = Database(f"sqlite:///{tmp_path / 'clinic.db'}", pool_size=1)
     try:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from companion.server.database import Database
+from companion.clinic.server.database import Database
 from tests.support.server_harness import ServerProcess
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from companion.sync.protocol import MAX_REQUEST_BYTES
+from companion.core.protocol import MAX_REQUEST_BYTES
 from tests.support.server_harness import ServerProcess
 
 EXPECTED = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-store"}
@@ -55,7 +55,7 @@ def test_no_wildcard_cors_outside_the_api_either(sqlite_server: ServerProcess, p
 
 def test_the_guard_strips_a_wildcard_grant_and_replaces_caching_headers() -> None:
     """Whatever a route or a future middleware sets, the guard's rule holds (the pure function)."""
-    from companion.server.middleware import secure_headers
+    from companion.clinic.server.middleware import secure_headers
 
     route_set = [(b"access-control-allow-origin", b"*"), (b"cache-control", b"max-age=600"),
                  (b"content-type", b"application/json")]

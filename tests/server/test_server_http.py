@@ -152,7 +152,7 @@ def test_audit_trail_records_staff_actions_and_feed_reads(sqlite_server: ServerP
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_audit_table_is_append_only(server_factory: ServerFactory, backend: str) -> None:
-    from companion.server.database import Database
+    from companion.clinic.server.database import Database
 
     server = server_factory(backend)
     server.staff.add_patient("Anyone")

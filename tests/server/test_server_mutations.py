@@ -136,7 +136,7 @@ def test_appointment_confirm_and_cancel_change_the_appointment(
 
 def test_staff_routes_and_devices_share_one_visit_and_plan_rule(server: ServerProcess,
                                                                  make_patient: MakePatient) -> None:
-    """companion.care_rules answers both sides, in the same words: 409 for staff, rejected for a device."""
+    """companion.core.care_rules answers both sides, in the same words: 409 for staff, rejected for a device."""
     p = make_patient()
     st = server.staff
     begun = st.add_appointment(p.id, start=datetime.now(UTC) - timedelta(minutes=5))["id"]
@@ -356,10 +356,10 @@ def test_overlapping_batches_pushed_concurrently_apply_each_id_once(
 def test_a_push_costs_few_statements_per_mutation(server_factory: ServerFactory, backend: str) -> None:
     """Round trips matter on PostgreSQL: the seen-lookup, the decisions and the audit rows are one
     statement per batch; what is left per message is its own work (savepoint, message, feed, inbox)."""
-    from companion.server.app import create_app
-    from companion.server.mutations import apply_push
-    from companion.server.principals import DevicePrincipal
-    from companion.server.settings import Settings
+    from companion.clinic.server.app import create_app
+    from companion.clinic.server.mutations import apply_push
+    from companion.clinic.server.principals import DevicePrincipal
+    from companion.clinic.server.settings import Settings
 
     server = server_factory(backend)
     pid = server.staff.add_patient("Counted")["id"]

@@ -1,6 +1,6 @@
 """Every staff list answers in pages of one shape, against the real server (both backends).
 
-``?limit=N&after=CURSOR`` -> ``{<items>: [...], "next": cursor | null}`` (companion/server/pagination.py).
+``?limit=N&after=CURSOR`` -> ``{<items>: [...], "next": cursor | null}`` (companion/clinic/server/pagination.py).
 Each list is filled past a small page size and walked page by page: the pages together are the
 whole list in the same order as one big page, with no item twice. Limits above the maximum and
 forged or foreign cursors are refused with one-line JSON errors.

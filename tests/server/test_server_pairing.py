@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from companion.server.tokens import CODE_ALPHABET
+from companion.clinic.server.tokens import CODE_ALPHABET
 from tests.fixtures.server import ServerFactory
 from tests.support.server_harness import ServerProcess, pull_all
 
@@ -30,7 +30,7 @@ def _wrong_guess_for(code: str) -> str:
 
 
 def test_code_pairs_once_and_the_answer_follows_the_protocol(sqlite_server: ServerProcess) -> None:
-    from companion.sync.protocol import parse_pairing_response
+    from companion.core.protocol import parse_pairing_response
 
     pid = sqlite_server.staff.add_patient("Pairing Patient")["id"]
     issued = sqlite_server.staff.pairing_code(pid)

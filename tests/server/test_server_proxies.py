@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from companion.errors import ConfigError
-from companion.server.context import client_address_from
-from companion.server.settings import Settings
+from companion.clinic.server.context import client_address_from
+from companion.clinic.server.settings import Settings
+from companion.core.errors import ConfigError
 from tests.support.server_harness import ServerProcess
 
 TRUSTED = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8"))

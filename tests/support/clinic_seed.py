@@ -37,8 +37,8 @@ def prose(rng: random.Random, length: int) -> str:
 
 def seed_records(db_url: str, patient_id: str, n: int, *, start: int = 0, kinds: tuple[str, ...] = KINDS) -> None:
     """Add ``n`` records for ``patient_id`` (record ``i`` is of kind ``kinds[i % len(kinds)]``)."""
-    from companion.server import billing, messaging, results, visits
-    from companion.server.database import Database
+    from companion.clinic.server import billing, messaging, results, visits
+    from companion.clinic.server.database import Database
 
     db = Database(db_url, pool_size=1)
     db.init_schema()

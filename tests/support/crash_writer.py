@@ -42,8 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from companion.errors import CompanionError, WrongPasscode
-from companion.models import Message
+from companion.core.errors import CompanionError, WrongPasscode
+from companion.core.models import Message
 from companion.vault import ScryptParams, Vault
 from companion.vault.fileformat import decode_document, parse_file
 from companion.vault.files import BAK, MAIN

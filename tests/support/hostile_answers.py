@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from companion.sync.protocol import MAX_PAGE
+from companion.core.protocol import MAX_PAGE
 
 PATIENT = "pat_1"
 

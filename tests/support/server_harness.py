@@ -11,7 +11,7 @@ Stable API for every test that needs a server (sync client, CLI, app, server tes
         with server.device_client(device["token"]) as http:
             page = http.get("/v1/sync").json()
 
-:class:`ServerProcess` — ``python -m companion.server.cli serve --db URL --port 0`` as a child
+:class:`ServerProcess` — ``python -m companion.clinic.server.cli serve --db URL --port 0`` as a child
 process with its output captured to a file. Attributes: ``base_url``, ``port``, ``db_url``,
 ``backend`` ("sqlite" | "postgresql"), ``tokens`` (role -> staff token, one account per role
 made before the first start), ``staff`` (:class:`StaffApi`). Methods: ``start()``, ``stop()``
@@ -20,18 +20,18 @@ database), ``log_text()`` (everything the server printed), ``pair_device(patient
 ``device_client(token)`` (an ``httpx.Client`` with the protocol header), ``url(path)``.
 Device-side helpers: :func:`mutation` builds a push entry with a fresh UUID, :func:`pull_all`
 pulls until ``has_more`` is false and returns ``(changes, cursor)``.
-``env`` passes settings such as ``{"COMPANION_PAIRING_TTL": "1"}`` (see companion/server/settings.py).
+``env`` passes settings such as ``{"COMPANION_PAIRING_TTL": "1"}`` (see companion/clinic/server/settings.py).
 
-:class:`StaffApi` — the one staff client (:mod:`companion.staff_api`) with test defaults: one
+:class:`StaffApi` — the one staff client (:mod:`companion.clinic.staff_api`) with test defaults: one
 method per staff action, each returning the decoded JSON and raising
-:class:`~companion.errors.StaffApiError` on a refusal: ``add_patient``,
+:class:`~companion.core.errors.StaffApiError` on a refusal: ``add_patient``,
 ``pairing_code``, ``add_appointment``, ``reschedule``, ``cancel_appointment``, ``add_prep``,
 ``add_bill``, ``add_result`` and ``release_result`` (as the clinician), ``send_message``,
 ``add_article``, ``verify_insurance``, ``devices``, ``revoke_device``, ``inbox``, plus
 ``request(method, path, role="psr", **kw)`` for anything else (returns the raw response),
-``as_role(role)`` (that role's :class:`~companion.staff_api.StaffClient`) and
+``as_role(role)`` (that role's :class:`~companion.clinic.staff_api.StaffClient`) and
 ``collect(path, key, role="psr", params=None)``: every item of a paged staff list, following
-``next`` (lists answer ``{key: [...], "next": cursor | null}``; see companion/server/pagination.py).
+``next`` (lists answer ``{key: [...], "next": cursor | null}``; see companion/clinic/server/pagination.py).
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ from typing import Any
 
 import httpx
 
-from companion.staff_api import StaffClient
-from companion.sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+from companion.clinic.staff_api import StaffClient
+from companion.core.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
@@ -63,9 +63,9 @@ def _iso(value: datetime | str) -> str:
 
 
 class StaffApi:
-    """Staff actions through the one staff client (:class:`companion.staff_api.StaffClient`), with test
+    """Staff actions through the one staff client (:class:`companion.clinic.staff_api.StaffClient`), with test
     defaults; the role's token is chosen per call (results: clinician). A refusal raises
-    :class:`~companion.errors.StaffApiError`, whose message names the status and the server's code."""
+    :class:`~companion.core.errors.StaffApiError`, whose message names the status and the server's code."""
 
     def __init__(self, base_url: str, tokens: dict[str, str]) -> None:
         self.base_url = base_url
@@ -176,11 +176,11 @@ class ServerProcess:
         self.staff: StaffApi = StaffApi("http://127.0.0.1:0", self.tokens)
 
     def _make_staff(self, roles: tuple[str, ...]) -> dict[str, str]:
-        from companion.fields import utcnow
-        from companion.server.accounts import create_staff
-        from companion.server.audit import AuditLog
-        from companion.server.database import Database
-        from companion.server.principals import SystemPrincipal
+        from companion.clinic.server.accounts import create_staff
+        from companion.clinic.server.audit import AuditLog
+        from companion.clinic.server.database import Database
+        from companion.clinic.server.principals import SystemPrincipal
+        from companion.core.fields import utcnow
 
         db = Database(self.db_url, pool_size=1)
         try:
@@ -208,7 +208,7 @@ class ServerProcess:
         log = open(self._log_path, "ab")  # noqa: SIM115 - the child owns it while it runs
         self._log_offset = self._log_path.stat().st_size
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "companion.server.cli", "serve", "--db", self.db_url, "--host", "127.0.0.1",
+            [sys.executable, "-m", "companion.clinic.server.cli", "serve", "--db", self.db_url, "--host", "127.0.0.1",
              "--port", str(self.port)],
             cwd=str(REPO), env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
@@ -294,7 +294,7 @@ def mutation(mtype: str, mutation_id: str | None = None, **payload: Any) -> dict
 
 def pull_all(http: httpx.Client, cursor: str | None = None, limit: int = 500) -> tuple[list[dict[str, Any]], str]:
     """Pull pages until caught up; every page is checked with the app's own parser."""
-    from companion.sync.protocol import parse_pull_response
+    from companion.core.protocol import parse_pull_response
 
     changes: list[dict[str, Any]] = []
     while True:

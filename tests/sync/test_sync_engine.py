@@ -17,14 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from companion.errors import (
+from companion.core.errors import (
     DeviceRevoked,
     NotPaired,
     ServerUnreachable,
     SyncInProgress,
     UpgradeRequired,
 )
-from companion.models import Appointment
+from companion.core.models import Appointment
 from companion.sync.client import (
     build_client,
     client_for_vault,
@@ -158,7 +158,7 @@ def test_a_rejected_command_is_kept_with_its_reason_undone_and_never_resent(
     requested = [a for a in vault.appointments.all() if a.status == "requested"]
     assert len(requested) == 1
     entry = queue_mutation(vault, "appointment.confirm", {"appointment_id": requested[0].id})
-    # the visit rules (companion.care_rules) refuse it on the device too: no optimistic effect
+    # the visit rules (companion.core.care_rules) refuse it on the device too: no optimistic effect
     assert vault.appointments.get(requested[0].id).status == "requested"  # type: ignore[union-attr]
     confirm = queue_mutation(vault, "appointment.confirm", {"appointment_id": clinic.appointment_id})
     assert vault.appointments.get(clinic.appointment_id).status == "confirmed"  # type: ignore[union-attr]

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from companion.errors import SyncError
+from companion.core.errors import SyncError
 from companion.sync.client import LiveHooks, LiveSync, RetryPolicy, build_client, queue_mutation, synchronize
 from tests.fixtures.sync import Clinic, inbox_mutations, vault_snapshot
 from tests.support.fault_proxy import FaultProxy

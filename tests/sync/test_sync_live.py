@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.errors import DeviceRevoked, SyncError
+from companion.core.errors import DeviceRevoked, SyncError
 from companion.sync.client import LiveHooks, LiveSync, SyncReport, client_for_vault, queue_mutation, read_status
 from companion.vault import Vault
 from tests.fixtures.sync import Clinic

@@ -24,9 +24,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from companion.errors import CompanionError, ProtocolError, SyncError
+from companion.core.errors import CompanionError, ProtocolError, SyncError
+from companion.core.protocol import MAX_RESPONSE_BYTES, parse_pull_response
 from companion.sync.client import queue_mutation, synchronize
-from companion.sync.protocol import MAX_RESPONSE_BYTES, parse_pull_response
 from companion.sync.pull import apply_page, pull_changes
 from companion.sync.push import push_outbox
 from companion.sync.retry import RetryPolicy

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from companion.errors import ProtocolError, RateLimited, RecordError, ServerFailed, ServerUnreachable
-from companion.models import Appointment, Message, OutboxEntry, PrepStep, parse_record
+from companion.core.errors import ProtocolError, RateLimited, RecordError, ServerFailed, ServerUnreachable
+from companion.core.models import Appointment, Message, OutboxEntry, PrepStep, parse_record
 from companion.sync.client import discard_rejected, queue_mutation, read_status
 from companion.sync.conflicts import apply_effect, local_message, pending_index, resolve_conflict, targets
 from companion.sync.retry import RetryPolicy, backoff_delay, with_retries

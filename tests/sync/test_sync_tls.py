@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from companion.errors import InsecureServer
+from companion.core.errors import InsecureServer
 from companion.sync.client import build_client, check_server_url, pair
 from companion.sync.transport import _tls_context, is_loopback, send_json
 from companion.vault import ScryptParams, Vault

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from companion.errors import VaultBusy, VaultError
-from companion.models import Message
+from companion.core.errors import VaultBusy, VaultError
+from companion.core.models import Message
 from companion.vault import Vault
 from companion.vault.fileformat import encode_document
 from tests.fixtures.vault import T0, VAULT_PASSCODE
@@ -152,7 +152,7 @@ def test_threads_hammering_one_vault_lose_no_update(new_vault: Vault) -> None:
 
 _OPEN_IN_CHILD = """
 import sys
-from companion.errors import CompanionError
+from companion.core.errors import CompanionError
 from companion.vault import Vault
 try:
     Vault.open(sys.argv[1], sys.argv[2]).close()

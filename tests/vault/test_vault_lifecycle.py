@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.errors import ConfigError, VaultBusy, VaultExists, VaultNotFound, WeakPasscode, WrongPasscode
+from companion.core.errors import ConfigError, VaultBusy, VaultExists, VaultNotFound, WeakPasscode, WrongPasscode
 from companion.vault import PasscodeKeyProvider, ScryptParams, Vault
 from companion.vault.fileformat import parse_file
 from companion.vault.keys import KDF_ENV, kdf_from_env
@@ -167,7 +167,7 @@ def test_a_faulty_key_provider_fails_loudly(tmp_path: Path) -> None:
         def derive_kek(self, passcode: str, salt: bytes, params: ScryptParams) -> bytes:
             return b"short"
 
-    from companion.errors import VaultError
+    from companion.core.errors import VaultError
 
     with pytest.raises(VaultError, match="unusable key"):
         Vault.create(tmp_path / "v", VAULT_PASSCODE, key_provider=Short())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.errors import LockedOut, VaultError, WeakPasscode, WrongPasscode
+from companion.core.errors import LockedOut, VaultError, WeakPasscode, WrongPasscode
 from companion.vault import PasscodeKeyProvider, ScryptParams, Vault
 from companion.vault.fileformat import parse_file
 from tests.fixtures.vault import VAULT_PASSCODE, FakeClock, sample_records
@@ -96,7 +96,7 @@ def test_backoff_survives_a_new_process(filled: Path) -> None:
     for _ in range(5):
         with pytest.raises(WrongPasscode):
             Vault.open(filled, WRONG)
-    code = ("import sys\nfrom companion.vault import Vault\nfrom companion.errors import LockedOut\n"
+    code = ("import sys\nfrom companion.vault import Vault\nfrom companion.core.errors import LockedOut\n"
             "try:\n    Vault.open(sys.argv[1], sys.argv[2])\nexcept LockedOut as e:\n"
             "    print('locked', round(e.retry_after))\n")
     out = subprocess.run([sys.executable, "-c", code, str(filled), VAULT_PASSCODE], capture_output=True,

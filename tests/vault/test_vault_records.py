@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from companion.errors import RecordError, VaultError
-from companion.models import Appointment, Message, OutboxEntry, Profile
+from companion.core.errors import RecordError, VaultError
+from companion.core.models import Appointment, Message, OutboxEntry, Profile
 from companion.vault import Repo, SingletonRepo, Vault
 from tests.fixtures.vault import T0, VAULT_PASSCODE, sample_records
 

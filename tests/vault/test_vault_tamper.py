@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from companion.errors import CompanionError, VaultCorrupted, WrongPasscode
-from companion.models import Message
+from companion.core.errors import CompanionError, VaultCorrupted, WrongPasscode
+from companion.core.models import Message
 from companion.vault import ScryptParams, Vault
 from companion.vault.fileformat import HEADER_SIZE, KEY_SLOT_SIZE, MIN_FILE_SIZE
 from tests.fixtures.vault import T0, VAULT_PASSCODE, sample_records

@@ -1,0 +1,68 @@
+"""Times as the front desk reads them: the clinic's local zone, short and unambiguous.
+
+The server speaks UTC ISO 8601; the desk shows local wall-clock time and names the zone once on
+each screen (``Times in CET``). Input is parsed the same way: ``2026-03-03`` + ``14:30`` local.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from ....core.errors import StaffApiError
+
+__all__ = ["clock", "day_bounds", "local", "parse_local", "when", "zone_name"]
+
+
+def local(value: str | None, tz: tzinfo) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(tz)
+
+
+def clock(value: str | None, tz: tzinfo) -> str:
+    """``14:30``."""
+    moment = local(value, tz)
+    return moment.strftime("%H:%M") if moment else ""
+
+
+def when(value: str | None, tz: tzinfo, now: datetime) -> str:
+    """``today 14:30``, ``yesterday 09:05``, ``Tue 3 Mar 14:30``, ``3 Mar 2027 14:30``."""
+    moment = local(value, tz)
+    if moment is None:
+        return ""
+    today = now.astimezone(tz).date()
+    hm = moment.strftime("%H:%M")
+    if moment.date() == today:
+        return f"today {hm}"
+    if moment.date() == today - timedelta(days=1):
+        return f"yesterday {hm}"
+    if moment.date() == today + timedelta(days=1):
+        return f"tomorrow {hm}"
+    if moment.year == today.year:
+        return f"{moment.strftime('%a')} {moment.day} {moment.strftime('%b')} {hm}"
+    return f"{moment.day} {moment.strftime('%b %Y')} {hm}"
+
+
+def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """Local midnight to the next local midnight (DST days are 23 or 25 hours long)."""
+    start = datetime.combine(day, time(0), tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tz)
+    return start, end
+
+
+def parse_local(day_text: str, time_text: str, tz: tzinfo) -> datetime:
+    """``2026-03-03`` and ``14:30`` in the clinic's zone; a one-line error names the bad part."""
+    try:
+        day = date.fromisoformat(day_text.strip())
+    except ValueError:
+        raise StaffApiError(422, "Date: write it as YYYY-MM-DD, for example 2026-03-03.") from None
+    try:
+        hour, minute = (int(x) for x in time_text.strip().replace(".", ":").split(":", 1))
+        moment = time(hour, minute)
+    except ValueError:
+        raise StaffApiError(422, "Time: write it as HH:MM, for example 14:30.") from None
+    return datetime.combine(day, moment, tz)
+
+
+def zone_name(tz: tzinfo, now: datetime) -> str:
+    return now.astimezone(tz).tzname() or str(tz)

@@ -1,0 +1,78 @@
+"""The desk's sizes and its own blocks (pills, choices, sections) over the shared kit (:mod:`companion.ui.kit`).
+
+Sized for a person who looks at it all day from arm's length: body text 16 px, titles 26 px,
+buttons 44 px high. Ids, fields, feedback and handlers have one meaning in both apps (the kit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import flet as ft
+
+from ....ui import kit
+from ....ui.kit import act, handler, muted, shown_text, tid, title
+from ..state import DeskState
+
+__all__ = ["BODY", "act", "button", "choice", "feedback", "field", "handler", "heading", "muted", "pill", "screen",
+           "section", "shown_text", "tid"]
+
+BODY = 16
+BUTTON_HEIGHT = 44
+
+
+def heading(text: str, size: int = 26) -> ft.Text:
+    return title(text, size, ft.FontWeight.W_700)
+
+
+def pill(text: str, tone: str = "plain") -> ft.Control:
+    """A short status word in a coloured capsule (``ok``, ``warn``, ``info``, ``plain``)."""
+    bg, fg = {"ok": (ft.Colors.GREEN_100, ft.Colors.GREEN_900), "warn": (ft.Colors.AMBER_100, ft.Colors.BROWN_900),
+              "info": (ft.Colors.BLUE_100, ft.Colors.BLUE_900), "bad": (ft.Colors.RED_100, ft.Colors.RED_900)}.get(
+        tone, (ft.Colors.SURFACE_CONTAINER_HIGHEST, ft.Colors.ON_SURFACE))
+    return ft.Container(ft.Text(text, size=14, weight=ft.FontWeight.W_600, color=fg), bgcolor=bg, border_radius=14,
+                        padding=ft.Padding.symmetric(horizontal=10, vertical=3))
+
+
+def button(identifier: str, text: str, on_click: Callable[..., Any] | None, *, kind: str = "filled",
+           icon: Any = None) -> ft.Control:
+    return kit.button(identifier, text, on_click, kind=kind, icon=icon, height=BUTTON_HEIGHT)
+
+
+def choice(state: DeskState, key: str, options: Sequence[tuple[str, str]], default: str, prefix: str) -> ft.Control:
+    """A row of buttons picking one value into ``state.drafts[key]`` (the picked one is filled)."""
+    picked = state.draft(key, default)
+
+    def pick(value: str) -> Callable[..., None]:
+        def run(*_e: Any) -> None:
+            state.set_draft(key, value)
+            state.notify()
+
+        return run
+
+    return ft.Row([button(f"{prefix}-{value}", label, pick(value), kind="tonal" if value == picked else "outlined")
+                   for value, label in options], wrap=True, spacing=8, run_spacing=8)
+
+
+def field(state: DeskState, key: str, label: str, **options: Any) -> ft.Control:
+    """:func:`companion.ui.kit.field` at the desk's text size."""
+    return kit.field(state, key, label, text_size=BODY, max_lines=12, **options)
+
+
+def section(title: str, controls: Sequence[ft.Control], *, identifier: str | None = None,
+            actions: Sequence[ft.Control] = (), tone: str | None = None) -> ft.Control:
+    bg = {"warn": ft.Colors.AMBER_50, "info": ft.Colors.BLUE_50}.get(tone or "", ft.Colors.SURFACE_CONTAINER_LOWEST)
+    head = ft.Row([ft.Text(title, size=19, weight=ft.FontWeight.W_700, expand=True), *actions],
+                  vertical_alignment=ft.CrossAxisAlignment.CENTER)
+    box = ft.Container(ft.Column([head, *controls], spacing=10, tight=True), padding=18, border_radius=14,
+                       bgcolor=bg, border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT))
+    return tid(identifier, box) if identifier else box
+
+
+def feedback(state: DeskState) -> list[ft.Control]:
+    return kit.feedback(state, text_size=BODY)
+
+
+def screen(controls: Sequence[ft.Control]) -> ft.Control:
+    return kit.screen(controls, padding=24, spacing=16, stretch=False)

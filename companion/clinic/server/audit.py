@@ -1,0 +1,145 @@
+"""The append-only audit trail: every staff action and every feed read (who, device, what, when).
+
+Two ways in:
+
+- :meth:`AuditLog.record` inside a write transaction, for staff actions and pushed mutations:
+  the audit row commits or rolls back with the change it describes.
+- :meth:`AuditLog.record_later` for reads (feed pulls, staff reads): queued in memory and written
+  in batches by a background thread every quarter second, so a no-op pull does not cost an fsync
+  on SQLite. A crash can lose at most the last quarter second of *read* entries; ``close()``
+  flushes on a clean shutdown.
+
+``detail`` holds ids, counts and states only — never names, message bodies or result values.
+The database refuses UPDATE and DELETE on the table (triggers in ``schema.AUDIT_GUARDS``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ...core.fields import iso
+from .database import Database, Tx
+from .pagination import Order, PageRequest, paginate
+from .principals import Principal
+from .schema import audit
+
+log = logging.getLogger("companion.clinic.server.audit")
+
+FLUSH_INTERVAL = 0.25
+_ADD = sa.insert(audit)
+
+
+def _row(now: datetime, actor: Principal, action: str, patient_id: str | None, target: str | None,
+         detail: Mapping[str, Any] | None, address: str | None) -> dict[str, Any]:
+    return {
+        "at": now, "actor_type": actor.actor_type, "actor_id": actor.id, "role": actor.role,
+        "patient_id": patient_id, "action": action[:60], "target": target[:120] if target else None,
+        "detail": json.dumps(dict(detail), separators=(",", ":")) if detail else None,
+        "address": address[:64] if address else None,
+    }
+
+
+class AuditLog:
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self._db = db
+        self._clock = clock
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="audit-flush", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.flush()
+
+    # -- writing ---------------------------------------------------------------------------------
+    def record(self, tx: Tx, actor: Principal, action: str, *, patient_id: str | None = None,
+               target: str | None = None, detail: Mapping[str, Any] | None = None,
+               address: str | None = None) -> None:
+        self.record_rows(tx, [self.entry(actor, action, patient_id=patient_id, target=target, detail=detail,
+                                         address=address)])
+
+    def entry(self, actor: Principal, action: str, *, patient_id: str | None = None, target: str | None = None,
+              detail: Mapping[str, Any] | None = None, address: str | None = None) -> dict[str, Any]:
+        """One audit row, to hand to :meth:`record_rows` (a push audits its whole batch in one statement)."""
+        return _row(self._clock(), actor, action, patient_id, target, detail, address)
+
+    def record_rows(self, tx: Tx, rows: list[dict[str, Any]]) -> None:
+        """Insert rows from :meth:`entry` inside ``tx``: they commit or roll back with the change."""
+        if rows:
+            tx.execute(_ADD, rows)
+
+    def record_later(self, actor: Principal, action: str, *, patient_id: str | None = None,
+                     target: str | None = None, detail: Mapping[str, Any] | None = None,
+                     address: str | None = None) -> None:
+        row = _row(self._clock(), actor, action, patient_id, target, detail, address)
+        with self._lock:
+            self._pending.append(row)
+            if len(self._pending) >= 500:
+                self._wake.set()
+
+    def flush(self) -> None:
+        with self._lock:
+            rows, self._pending = self._pending, []
+        if not rows:
+            return
+        try:
+            with self._db.append() as conn:
+                conn.execute(sa.insert(audit), rows)
+        except sa.exc.SQLAlchemyError as exc:
+            # Put them back: the next flush retries. Log the type only (rows are not data, but be terse).
+            log.error("audit flush of %d rows failed (%s); will retry", len(rows), type(exc).__name__)
+            with self._lock:
+                self._pending[:0] = rows
+
+    def _run(self) -> None:
+        while not self._stop:
+            self._wake.wait(FLUSH_INTERVAL)
+            self._wake.clear()
+            self.flush()
+
+
+NEWEST_FIRST = Order.of("audit", (audit.c.id, True))
+OLDEST_FIRST = Order.of("audit-tail", audit.c.id)
+
+
+def read_audit(conn: Connection, page: PageRequest, *, since: int | None = None, actor_id: str | None = None,
+               patient_id: str | None = None, action: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of entries, newest first; with ``since`` (an entry id) the entries after it, oldest
+    first, for tailing. Returns ``(entries, next cursor)``."""
+    query = sa.select(audit)
+    if since is not None:
+        query = query.where(audit.c.id > since)
+    if actor_id:
+        query = query.where(audit.c.actor_id == actor_id)
+    if patient_id:
+        query = query.where(audit.c.patient_id == patient_id)
+    if action:
+        query = query.where(audit.c.action == action)
+    rows, after = paginate(conn, query, OLDEST_FIRST if since is not None else NEWEST_FIRST, page)
+    out = []
+    for row in rows:
+        item = dict(row)
+        item["at"] = iso(item["at"])
+        item["detail"] = json.loads(item["detail"]) if item["detail"] else None
+        out.append(item)
+    return out, after

@@ -1,0 +1,68 @@
+"""Writing the sync feed: every change a device will see goes through :func:`_write_change`.
+
+Staff actions and pushed mutations call :func:`publish` (upsert) or :func:`retract` (tombstone)
+inside their :meth:`Database.write` transaction, so the clinic record and its feed entry commit
+together. ``_write_change`` replaces the record's previous feed row with a new one under a new
+sequence number (the table holds one row per record), checks that the upsert data parses as the
+app will parse it (``models.parse_record``: a record the app would refuse never enters the feed),
+notes the scope for the in-process wake-up and, on PostgreSQL, sends the cross-process NOTIFY.
+
+A record whose JSON as sent is larger than :data:`~companion.core.protocol.MAX_RECORD_BYTES`
+is refused (:class:`RecordError`, a 422 naming the limit; the transaction rolls back), so every
+change fits in a pull page and every page within what the app accepts (see :mod:`.feed`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from ...core.errors import RecordError
+from ...core.models import Record, parse_record
+from ...core.protocol import MAX_RECORD_BYTES
+from .database import Tx
+from .schema import CLINIC_SCOPE, changes
+from .wakeups import notify_statement
+
+__all__ = ["CLINIC_SCOPE", "publish", "retract"]
+
+# Built once: a push writes a feed row per mutation, and building + cache-keying a statement
+# per call cost more than the SQLite work itself.
+_DROP_PREVIOUS = sa.delete(changes).where(changes.c.kind == sa.bindparam("k"),
+                                          changes.c.record_id == sa.bindparam("r"))
+_ADD = sa.insert(changes)
+
+
+def publish(tx: Tx, scope: str, record: Record) -> None:
+    """Upsert ``record`` into the feed of ``scope`` (a patient id, or CLINIC_SCOPE)."""
+    data = record.to_dict()
+    parse_record(record.record_kind, data)  # the app must be able to read what we send
+    text = json.dumps(data, separators=(",", ":"))  # ASCII (escapes), so len() counts bytes
+    if len(text) > MAX_RECORD_BYTES:
+        raise RecordError(record.record_kind, f"too large to send to the app: {len(text)} bytes as sent, the limit "
+                          f"is {MAX_RECORD_BYTES} bytes ({MAX_RECORD_BYTES // 1024} KiB)")
+    _write_change(tx, scope, record.record_kind, record.id, text)
+
+
+def retract(tx: Tx, scope: str, kind: str, record_id: str) -> None:
+    """Tell devices of ``scope`` to drop the record (a tombstone: ``op: delete``).
+
+    Only records that were ever in the feed get a tombstone: a held result that is blocked must
+    not even have its id reach a device.
+    """
+    found = tx.execute(sa.select(changes.c.op).where(changes.c.kind == kind, changes.c.record_id == record_id))
+    op = found.scalar()
+    if op == "upsert":
+        _write_change(tx, scope, kind, record_id, None)
+
+
+def _write_change(tx: Tx, scope: str, kind: str, record_id: str, data: str | None) -> None:
+    """The one place the feed is written; see the module docstring for why it is shaped so."""
+    tx.execute(_DROP_PREVIOUS, {"k": kind, "r": record_id})
+    tx.execute(_ADD, {"scope": scope, "kind": kind, "record_id": record_id,
+                      "op": "upsert" if data is not None else "delete", "data": data})
+    if scope not in tx.scopes:
+        tx.scopes.add(scope)
+        if tx.is_postgres:
+            tx.execute(notify_statement(), {"scope": scope})

@@ -1,0 +1,214 @@
+"""Engine set-up, schema creation/versioning, and the two kinds of transaction the server uses.
+
+- :meth:`Database.read` — one consistent snapshot (SQLite ``BEGIN``; PostgreSQL REPEATABLE READ).
+- :meth:`Database.write` — the *only* way to change clinic data. Writers are serialised:
+  SQLite ``BEGIN IMMEDIATE`` (one writer, no lock-upgrade deadlocks) and, on PostgreSQL, a
+  transaction-scoped advisory lock taken first thing. Serialising writers makes the commit order
+  equal the order of the feed's sequence numbers, so a reader can never see ``seq`` 11 committed
+  while 10 is still in flight and skip it for ever with its cursor. A clinic's write rate is tiny
+  next to its read rate, so this costs nothing that matters. After commit, the scopes that got
+  changes are handed to ``on_commit`` (the wake-up hub).
+
+SQLite runs in WAL mode with ``synchronous=FULL`` and foreign keys on. Every engine hides SQL
+parameters in its error messages, because parameters are patient data and errors reach logs.
+
+The SQLite file holds every patient's records, so it and its ``-wal``/``-shm`` companions are
+readable by the server's user only (0600), whatever the umask and wherever the URL points: the
+file is created 0600 before the engine first connects, and every new connection puts the modes
+of all three back to 0600 (SQLite gives the companions the database file's mode; this also
+repairs files made by an older version or another tool).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ...core.errors import ConfigError
+from .schema import AUDIT_GUARDS, SCHEMA_VERSION, meta, metadata
+from .settings import normalise_db_url
+
+WRITE_LOCK_KEY = 0x636F6D70  # "comp": the advisory lock every PostgreSQL writer takes
+INIT_LOCK_KEY = 0x696E6974  # "init": schema creation by several processes at once
+
+
+def _add_staff_passwords(conn: Connection) -> None:
+    """1 -> 2: desk sign-in. The new tables exist already (``create_all`` runs first)."""
+    conn.execute(sa.text("ALTER TABLE staff ADD COLUMN password_hash VARCHAR(200)"))
+
+
+# Schema steps: version N -> N+1, run inside the init transaction.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_staff_passwords}
+
+
+class Tx:
+    """An open write transaction: the connection plus the feed scopes it touched."""
+
+    def __init__(self, conn: Connection, is_postgres: bool) -> None:
+        self.conn = conn
+        self.is_postgres = is_postgres
+        self.scopes: set[str] = set()
+
+    def execute(self, statement: Any, params: Any = None) -> sa.CursorResult[Any]:
+        return self.conn.execute(statement, params)
+
+
+class Database:
+    """One engine for the server process; see the module docstring for the transaction rules."""
+
+    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+        self.url = normalise_db_url(url)
+        self.is_postgres = self.url.startswith("postgresql")
+        self.on_commit: Callable[[set[str]], None] = lambda scopes: None
+        self.epoch = ""
+        if self.is_postgres:
+            self.engine: Engine = sa.create_engine(
+                self.url, pool_size=pool_size, max_overflow=40, pool_pre_ping=True, hide_parameters=True,
+                pool_timeout=30,
+            )
+        else:
+            self.sqlite_path = _sqlite_path(self.url)
+            if self.sqlite_path is not None:
+                _create_private(self.sqlite_path)
+            self.engine = sa.create_engine(
+                self.url, pool_size=pool_size, max_overflow=40, hide_parameters=True, pool_timeout=30,
+                connect_args={"check_same_thread": False, "timeout": 30},
+            )
+            _configure_sqlite(self.engine, self.sqlite_path)
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password, for logs and messages."""
+        return sa.make_url(self.url).render_as_string(hide_password=True)
+
+    # -- schema ----------------------------------------------------------------------------------
+    def init_schema(self) -> None:
+        """Create missing tables, check/upgrade the schema version, remember the database epoch."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(companion_write=True)
+                with conn.begin():
+                    if self.is_postgres:
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": INIT_LOCK_KEY})
+                    metadata.create_all(conn)
+                    for statement in AUDIT_GUARDS["postgresql" if self.is_postgres else "sqlite"]:
+                        conn.exec_driver_sql(statement)
+                    self.epoch = _check_version(conn)
+        except sa.exc.OperationalError as exc:
+            raise ConfigError(f"cannot open the database {self.safe_url}: {_first_line(exc)}") from None
+
+    # -- transactions ----------------------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One snapshot for every statement inside (a pull reads two scopes; under PostgreSQL's
+        default READ COMMITTED the second scan could see a newer commit than the first and the
+        merged page would skip a sequence number for ever). Read-only, so it never conflicts."""
+        with self.engine.connect() as conn:
+            if self.is_postgres:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        with self.engine.connect() as conn:
+            conn.execution_options(companion_write=True)
+            with conn.begin():
+                if self.is_postgres:
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+                tx = Tx(conn, self.is_postgres)
+                yield tx
+        if tx.scopes:
+            self.on_commit(tx.scopes)
+
+    @contextmanager
+    def append(self) -> Iterator[Connection]:
+        """A write that touches no feed data (audit rows, rate-limit marks): no feed lock needed."""
+        with self.engine.connect() as conn:
+            conn.execution_options(companion_write=True)
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", exc) or exc)
+    return text.strip().splitlines()[0][:200] if text.strip() else type(exc).__name__
+
+
+def _check_version(conn: Connection) -> str:
+    rows = dict(conn.execute(sa.select(meta.c.key, meta.c.value)).all())
+    if "schema_version" not in rows:
+        epoch = secrets.token_hex(4)
+        conn.execute(sa.insert(meta), [{"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                                       {"key": "epoch", "value": epoch}])
+        return epoch
+    version = int(rows["schema_version"])
+    if version > SCHEMA_VERSION:
+        raise ConfigError(f"the database has schema version {version}, newer than this server's "
+                          f"{SCHEMA_VERSION}: upgrade companion-server")
+    while version < SCHEMA_VERSION:
+        MIGRATIONS[version](conn)
+        version += 1
+        conn.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value=str(version)))
+    return str(rows["epoch"])
+
+
+PRIVATE = 0o600
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def _sqlite_path(url: str) -> str | None:
+    """The file behind a ``sqlite:///…`` URL (``None`` for a ``file:`` URI we do not interpret)."""
+    database = sa.make_url(url).database
+    if not database or database.startswith("file:"):
+        return None
+    return os.path.abspath(os.path.expanduser(database))
+
+
+def _create_private(path: str) -> None:
+    """Create the database file 0600 if it is missing (SQLite would use 0644 less the umask)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE))
+    except OSError as exc:
+        raise ConfigError(f"cannot open the database {path}: {exc.strerror or exc}") from None
+    make_private(path)
+
+
+def make_private(path: str) -> None:
+    """Modes 0600 for the database file and whichever of its companions exist."""
+    for suffix in SQLITE_COMPANIONS:
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE(os.stat(path + suffix).st_mode) != PRIVATE:
+                os.chmod(path + suffix, PRIVATE)
+
+
+def _configure_sqlite(engine: Engine, path: str | None) -> None:
+    """WAL + synchronous=FULL, private files, and our own BEGIN so writers can ask for BEGIN IMMEDIATE."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+        if path is not None:
+            make_private(path)  # the -wal/-shm files exist from here on
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("companion_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

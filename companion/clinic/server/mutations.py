@@ -1,0 +1,208 @@
+"""Applying what devices push: each mutation at most once, with its real effect.
+
+A push is one write transaction; each mutation in it runs in its own savepoint, so a rejected
+one leaves no trace but its answer. The client's UUID is the primary key of ``mutations``:
+a second copy — in the same batch, a retry, or one of 20 concurrent retries (writers are
+serialised, see :mod:`.database`) — finds the first and answers ``duplicate``; the database
+constraint is the backstop. The batch's ids are looked up in one query and its decisions and
+audit rows are written in one statement each (see :func:`apply_push` for why that is safe).
+A mutation that was rejected stays rejected (same reason) when re-sent, so one id always gets
+one decision.
+
+Rejections are business answers (2xx, ``status: rejected`` with a reason that names no patient
+data). What a visit's state or a bill's plan allows is not decided here but by the core's rules
+(:mod:`companion.core.care_rules`, through :mod:`.visits` and :mod:`.billing`), the same ones the staff
+routes and the app use; their refusal (:class:`~companion.core.errors.NotAllowed`) is the reason.
+An id that points outside the device's patient is rejected exactly like an id that does
+not exist: a device learns nothing about other patients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from ...core.errors import NotAllowed, RecordError
+from ...core.fields import parse_datetime
+from ...core.protocol import validate_mutation
+from . import billing, messaging, patients, results, visits
+from .audit import AuditLog
+from .context import ServerContext
+from .database import Tx
+from .principals import DevicePrincipal
+from .records import Row
+from .schema import mutations
+
+
+class Rejected(Exception):
+    """A business refusal; ``str()`` is the reason sent back to the app."""
+
+
+Effect = Callable[[Tx, ServerContext, DevicePrincipal, str, Mapping[str, Any]], str | None]
+
+
+def _own(row: Row | None, device: DevicePrincipal, what: str) -> Row:
+    if row is None or row["patient_id"] != device.patient_id:
+        raise Rejected(f"unknown {what}")
+    return row
+
+
+def _message_send(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    thread = p.get("thread") or "general"
+    msg = messaging.receive_patient_message(tx, device.patient_id, p["body"], thread, mid, ctx.now())
+    messaging.add_inbox_item(tx, device.patient_id, "message.send", ref_kind="message", ref_id=msg["id"],
+                             mutation_id=mid, detail={"thread": thread, "body": p["body"]}, now=ctx.now())
+    return f"message:{msg['id']}"
+
+
+def _message_read(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    msg = _own(messaging.get_message(tx, p["message_id"]), device, "message")
+    messaging.mark_read_by_patient(tx, msg, ctx.now())
+    return f"message:{msg['id']}"
+
+
+def _appointment_request(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
+                         p: Mapping[str, Any]) -> str:
+    preferred = [parse_datetime(t, f"payload.preferred[{i}]") for i, t in enumerate(p.get("preferred") or [])]
+    ref_id = None
+    if preferred:  # a concrete wish becomes a "requested" appointment the app can show right away
+        appt = visits.create_appointment(tx, device.patient_id, {
+            "start": preferred[0], "minutes": 30, "kind": p["kind"][:200], "status": "requested",
+            "note": (p.get("note") or None)}, ctx.now())
+        ref_id = appt["id"]
+    messaging.add_inbox_item(tx, device.patient_id, "appointment.request", ref_kind="appointment" if ref_id else None,
+                             ref_id=ref_id, mutation_id=mid, now=ctx.now(), detail={
+                                 "kind": p["kind"], "preferred": list(p.get("preferred") or []),
+                                 "note": p.get("note"), "reason": p.get("reason")})
+    return f"appointment:{ref_id}" if ref_id else "appointment:-"
+
+
+def _appointment_confirm(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
+                         p: Mapping[str, Any]) -> str:
+    appt = _own(visits.get_appointment(tx, p["appointment_id"]), device, "appointment")
+    visits.act_on_appointment(tx, appt, "confirm", "device", ctx.now())
+    return f"appointment:{appt['id']}"
+
+
+def _appointment_cancel(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
+                        p: Mapping[str, Any]) -> str:
+    appt = _own(visits.get_appointment(tx, p["appointment_id"]), device, "appointment")
+    if visits.act_on_appointment(tx, appt, "cancel", "device", ctx.now())["status"] != appt["status"]:
+        messaging.add_inbox_item(tx, device.patient_id, "appointment.cancel", ref_kind="appointment",
+                                 ref_id=appt["id"], mutation_id=mid, now=ctx.now(),
+                                 detail={"appointment_id": appt["id"], "reason": p.get("reason")})
+    return f"appointment:{appt['id']}"
+
+
+def _checkin_submit(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    appt = _own(visits.get_appointment(tx, p["appointment_id"]), device, "appointment")
+    now = ctx.now()
+    visits.act_on_appointment(tx, appt, "check_in", "device", now)  # stamps checked_in_at the first time
+    patients.submit_checkin_details(tx, device.patient_id, p, now)
+    messaging.add_inbox_item(tx, device.patient_id, "checkin.submit", ref_kind="appointment", ref_id=appt["id"],
+                             mutation_id=mid, now=now, detail={
+                                 "appointment_id": appt["id"], "insurance": p.get("insurance"),
+                                 "phone": p.get("phone"), "email": p.get("email")})
+    return f"appointment:{appt['id']}"
+
+
+def _prep_done(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    prep = _own(visits.get_prep(tx, p["prep_id"]), device, "prep step")
+    visits.set_prep_done(tx, prep["id"], bool(p.get("done", True)), ctx.now())
+    return f"prep:{prep['id']}"
+
+
+def _result_ack(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    row = results.get_result(tx, p["result_id"])
+    if row is not None and row["state"] != "released":
+        row = None  # held or blocked: it does not exist as far as the device knows
+    result = _own(row, device, "result")
+    results.acknowledge_result(tx, result, ctx.now())
+    return f"result:{result['id']}"
+
+
+def _plan_request(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    bill = _own(billing.get_bill(tx, p["bill_id"]), device, "bill")
+    billing.set_plan(tx, bill, "requested", p["installments"], p.get("note"), ctx.now(), actor="device")
+    messaging.add_inbox_item(tx, device.patient_id, "bill.plan_request", ref_kind="bill", ref_id=bill["id"],
+                             mutation_id=mid, now=ctx.now(), detail={
+                                 "bill_id": bill["id"], "installments": p["installments"], "note": p.get("note")})
+    return f"bill:{bill['id']}"
+
+
+EFFECTS: dict[str, Effect] = {
+    "message.send": _message_send,
+    "message.read": _message_read,
+    "appointment.request": _appointment_request,
+    "appointment.confirm": _appointment_confirm,
+    "appointment.cancel": _appointment_cancel,
+    "checkin.submit": _checkin_submit,
+    "prep.done": _prep_done,
+    "result.ack": _result_ack,
+    "bill.plan_request": _plan_request,
+}
+
+
+_SEEN = sa.select(mutations.c.id, mutations.c.patient_id, mutations.c.status, mutations.c.reason) \
+    .where(mutations.c.id.in_(sa.bindparam("ids", expanding=True)))
+_REMEMBER = sa.insert(mutations)
+
+
+def apply_push(ctx: ServerContext, audit_log: AuditLog, device: DevicePrincipal, raw: list[dict[str, Any]],
+               address: str) -> list[dict[str, Any]]:
+    """Apply a batch in order; returns one ``{"id", "status", "reason"}`` per mutation.
+
+    One transaction for the batch, and per batch (not per mutation) one lookup of the ids seen
+    before and one insert each for the decisions and their audit rows. That is safe for
+    at-most-once because writers are serialised (:meth:`Database.write` holds the write lock
+    from before the lookup until commit): no other push can record one of these ids in between,
+    and ids repeated inside the batch are tracked in ``seen`` as they are decided.
+    """
+    answers = []
+    decided: list[dict[str, Any]] = []
+    audited: list[dict[str, Any]] = []
+    with ctx.db.write() as tx:
+        ids = list(dict.fromkeys(str(item.get("id")) for item in raw))
+        seen: dict[str, Row] = {row["id"]: row for row in tx.execute(_SEEN, {"ids": ids}).mappings()} if ids else {}
+        for item in raw:
+            answer, row = _apply_one(tx, ctx, device, item, seen.get(str(item.get("id"))))
+            answers.append(answer)
+            if row is not None:
+                seen[row["id"]] = row
+                decided.append(row)
+                audited.append(audit_log.entry(device, f"push.{row['type']}", patient_id=device.patient_id,
+                                               target=answer.pop("target"),
+                                               detail={"mutation_id": row["id"], "status": row["status"]},
+                                               address=address))
+        if decided:
+            tx.execute(_REMEMBER, decided)
+        audit_log.record_rows(tx, audited)
+    return answers
+
+
+def _apply_one(tx: Tx, ctx: ServerContext, device: DevicePrincipal, item: dict[str, Any],
+               seen: Row | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The answer, plus the ``mutations`` row to record when this id is decided now (else ``None``)."""
+    mid = str(item.get("id"))
+    if seen is not None:
+        if seen["patient_id"] != device.patient_id:
+            return {"id": mid, "status": "rejected", "reason": "this mutation id was already used"}, None
+        if seen["status"] == "applied":
+            return {"id": mid, "status": "duplicate", "reason": None}, None
+        return {"id": mid, "status": "rejected", "reason": seen["reason"]}, None
+    status, reason, target = "applied", None, None
+    mtype = str(item.get("type"))[:40]
+    scopes_before = set(tx.scopes)  # a rolled-back savepoint also rolls back its NOTIFY: forget its scopes
+    try:
+        mutation = validate_mutation(item)
+        mtype = mutation["type"]
+        with tx.conn.begin_nested():
+            target = EFFECTS[mtype](tx, ctx, device, mid, mutation["payload"])
+    except (RecordError, NotAllowed, Rejected) as exc:
+        status, reason = "rejected", str(exc)[:300]
+        tx.scopes.intersection_update(scopes_before)
+    row = {"id": mid, "device_id": device.id, "patient_id": device.patient_id, "type": mtype, "status": status,
+           "reason": reason, "received_at": ctx.now()}
+    return {"id": mid, "status": status, "reason": reason, "target": target}, row

@@ -1,0 +1,163 @@
+"""The app's side of the HTTP API: pairing, pull (with long-poll) and push.
+
+See :mod:`companion.core.protocol` for the wire format. The pull is an ``async`` route so a
+waiting device costs an ``asyncio.Event``, not a thread: database work runs in the thread pool,
+the wait on the event loop (:mod:`.wakeups`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from ...core.protocol import DEFAULT_PAGE, MAX_PAGE, MAX_WAIT
+from . import devices as device_store
+from .auth import authenticate_device, bearer_token, current_device, device_bearer, device_still_valid
+from .context import ServerContext, client_address, get_ctx
+from .errors import ApiError
+from .feed import Page, decode_cursor, encode_cursor, read_page, render_page
+from .middleware import ACTOR_KEY
+from .mutations import apply_push
+from .pairing import redeem_code
+from .principals import DevicePrincipal
+from .schemas import PairRequest, PushRequest
+from .tokens import DEVICE_TOKEN_PREFIX
+from .wakeups import RECHECK
+
+router = APIRouter(tags=["device"])
+
+
+class ChangeOut(BaseModel):
+    seq: int
+    kind: str
+    id: str
+    op: str
+    data: dict[str, Any] | None
+
+
+class PullOut(BaseModel):
+    changes: list[ChangeOut]
+    cursor: str
+    has_more: bool
+
+
+class ClinicOut(BaseModel):
+    name: str
+
+
+class PairOut(BaseModel):
+    device_id: str
+    token: str
+    patient_id: str
+    clinic: ClinicOut
+
+
+class MutationResultOut(BaseModel):
+    id: str
+    status: str
+    reason: str | None
+
+
+class PushOut(BaseModel):
+    results: list[MutationResultOut]
+
+
+@router.post("/v1/devices", response_model=PairOut, summary="Trade a pairing code for a device token")
+def pair_device(body: PairRequest, request: Request) -> dict[str, Any]:
+    ctx = get_ctx(request)
+    paired = redeem_code(ctx, ctx.audit, body.code, body.device_name, client_address(request))
+    return {"device_id": paired.device_id, "token": paired.token, "patient_id": paired.patient_id,
+            "clinic": {"name": ctx.settings.clinic_name}}
+
+
+@router.get("/v1/devices/me", summary="This device, as the clinic sees it")
+def who_am_i(device: DevicePrincipal = Depends(current_device)) -> dict[str, Any]:  # noqa: B008
+    return {"device_id": device.id, "patient_id": device.patient_id, "name": device.name}
+
+
+@router.delete("/v1/devices/me", status_code=204, summary="Unpair: revoke this device's own token")
+def unpair(request: Request, device: DevicePrincipal = Depends(current_device)) -> Response:  # noqa: B008
+    ctx = get_ctx(request)
+    with ctx.db.write() as tx:
+        row = device_store.get_device(tx, device.id)
+        if row is not None:
+            device_store.revoke_device(tx, row, None, ctx.now())
+            ctx.audit.record(tx, device, "device.unpair", patient_id=device.patient_id, target=f"device:{device.id}",
+                             address=client_address(request))
+    return Response(status_code=204)
+
+
+def _first_read(ctx: ServerContext, token: str, cursor: str | None, limit: int) -> tuple[DevicePrincipal, int, Page]:
+    """Authenticate and read in one trip to the thread pool (the common no-op pull)."""
+    after = decode_cursor(ctx.db.epoch, cursor)
+    with ctx.db.read() as conn:
+        device = authenticate_device(ctx, token, conn)
+        return device, after, read_page(conn, device.patient_id, after, limit, ctx.seen)
+
+
+def _next_read(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int) -> Page:
+    if not device_still_valid(ctx, device.id):
+        raise ApiError(401, "device_revoked", "this device was revoked by the clinic; pair it again to continue",
+                       {"WWW-Authenticate": "Bearer"})
+    with ctx.db.read() as conn:
+        return read_page(conn, device.patient_id, after, limit, ctx.seen)
+
+
+@router.get("/v1/sync", response_model=PullOut, summary="Pull changes since a cursor (long-poll with wait)")
+async def pull(
+    request: Request,
+    cursor: str | None = Query(None, max_length=200, description="Opaque; absent means from the beginning"),
+    limit: int = Query(DEFAULT_PAGE, ge=1, le=MAX_PAGE),
+    wait: float = Query(0, ge=0, le=MAX_WAIT, description="Seconds to wait for a change when there is none"),
+    credentials: HTTPAuthorizationCredentials | None = Depends(device_bearer),  # noqa: B008
+) -> Response:
+    ctx = get_ctx(request)
+    token = bearer_token(credentials, DEVICE_TOKEN_PREFIX, "device")
+    device, after, page = await run_in_threadpool(_first_read, ctx, token, cursor, limit)
+    request.scope[ACTOR_KEY] = device.id
+    if not page.rows and wait > 0:
+        page = await _wait_for_changes(ctx, device, after, limit, wait)
+    ctx.audit.record_later(device, "feed.read", patient_id=device.patient_id, detail={
+        "after": after, "to": page.last_seq, "count": len(page.rows),
+        "records": [f"{kind}:{rid}" for _, kind, rid, _, _ in page.rows]}, address=client_address(request))
+    return Response(render_page(page, encode_cursor(ctx.db.epoch, page.last_seq)), media_type="application/json")
+
+
+async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int,
+                            wait: float) -> Page:
+    """Wait for the patient's feed to change; an empty page on timeout, on shutdown, or when a
+    newer pull of this device takes the slot (at most two wait per device, see :mod:`.wakeups`)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    poll = ctx.hub.register_poll(device.id, device.patient_id)
+    try:
+        # Re-read once after registering: a commit between the first read and the registration
+        # would otherwise be missed until the next recheck.
+        page = await run_in_threadpool(_next_read, ctx, device, after, limit)
+        while not page.rows:
+            remaining = deadline - loop.time()
+            if remaining <= 0 or ctx.hub.draining or poll.superseded:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(poll.event.wait(), timeout=min(remaining, RECHECK))
+            poll.event.clear()
+            if ctx.hub.draining or poll.superseded:
+                break
+            page = await run_in_threadpool(_next_read, ctx, device, after, limit)
+        return page
+    finally:
+        ctx.hub.unregister_poll(poll)
+
+
+@router.post("/v1/sync", response_model=PushOut, summary="Push mutations (each applied at most once)")
+def push(body: PushRequest, request: Request,
+         device: DevicePrincipal = Depends(current_device)) -> dict[str, Any]:  # noqa: B008
+    ctx = get_ctx(request)
+    items = [m.model_dump(exclude_none=True) for m in body.mutations]
+    return {"results": apply_push(ctx, ctx.audit, device, items, client_address(request))}

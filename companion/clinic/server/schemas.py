@@ -1,0 +1,201 @@
+"""Request bodies of the HTTP API (pydantic): unknown fields refused, types strict, sizes capped.
+
+Size caps match :mod:`companion.core.models`, so whatever a request may carry the feed can carry too.
+Dates and times must be JSON strings (``2026-03-01``, ``2026-03-01T10:00:00Z``); times need a
+UTC offset. Money is integer cents.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import StringConstraints as Text
+
+from ...core.models import MAX_BODY, MAX_INSTALLMENTS
+from ...core.protocol import MAX_MUTATIONS, THREADS
+
+
+def _text_only(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 text value")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_text_only)]
+IsoTime = Annotated[AwareDatetime, BeforeValidator(_text_only)]
+
+
+def storable_text(value: str) -> str:
+    """Refuse NUL and lone surrogates: neither database can store them (PostgreSQL errors on NUL)."""
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValueError("text contains characters that cannot be stored (NUL or a lone surrogate)")
+    return value
+
+
+# Text of 1..N characters, not only white space (mypy needs these spelled out as aliases).
+_NONBLANK = r"\S"
+_STORABLE = AfterValidator(storable_text)
+T20 = Annotated[str, Text(strict=True, min_length=1, max_length=20, pattern=_NONBLANK), _STORABLE]
+T40 = Annotated[str, Text(strict=True, min_length=1, max_length=40, pattern=_NONBLANK), _STORABLE]
+T50 = Annotated[str, Text(strict=True, min_length=1, max_length=50, pattern=_NONBLANK), _STORABLE]
+T100 = Annotated[str, Text(strict=True, min_length=1, max_length=100, pattern=_NONBLANK), _STORABLE]
+T200 = Annotated[str, Text(strict=True, min_length=1, max_length=200, pattern=_NONBLANK), _STORABLE]
+T300 = Annotated[str, Text(strict=True, min_length=1, max_length=300, pattern=_NONBLANK), _STORABLE]
+T500 = Annotated[str, Text(strict=True, min_length=1, max_length=500, pattern=_NONBLANK), _STORABLE]
+T1000 = Annotated[str, Text(strict=True, min_length=1, max_length=1000, pattern=_NONBLANK), _STORABLE]
+T2000 = Annotated[str, Text(strict=True, min_length=1, max_length=2000, pattern=_NONBLANK), _STORABLE]
+TBody = Annotated[str, Text(strict=True, min_length=1, max_length=MAX_BODY, pattern=_NONBLANK), _STORABLE]
+MAX_ARTICLE_CHARS = 20_000  # an article's Markdown body; ~240 KB as sent even if every character is escaped
+TArticle = Annotated[str, Text(strict=True, min_length=1, max_length=MAX_ARTICLE_CHARS, pattern=_NONBLANK),
+                     _STORABLE]
+
+
+Thread = Literal["general", "billing", "appointments", "results", "counselling"]
+assert set(Thread.__args__) == set(THREADS)  # type: ignore[attr-defined]
+AppointmentStatus = Literal["requested", "scheduled", "confirmed", "checked_in", "completed", "cancelled", "no_show"]
+Interpretation = Literal["negative", "positive", "indeterminate"]
+Cents = Annotated[StrictInt, Field(ge=0, le=10**9)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- device API ------------------------------------------------------------------------------------
+class PairRequest(Strict):
+    code: T40
+    device_name: T100 = "Unnamed device"
+
+
+class MutationIn(Strict):
+    id: T100
+    type: T50
+    payload: dict[str, Any]
+    created_at: T40 | None = None
+
+
+class PushRequest(Strict):
+    mutations: Annotated[list[MutationIn], Field(max_length=MAX_MUTATIONS)]
+
+
+# -- staff API: patients ---------------------------------------------------------------------------
+class InsuranceFields(Strict):
+    payer: T200 | None = None
+    member_id: T100 | None = None
+    group: T100 | None = None
+
+
+class PatientCreate(Strict):
+    name: T200
+    dob: IsoDate | None = None
+    phone: T40 | None = None
+    email: T200 | None = None
+    insurance: InsuranceFields | None = None
+
+
+class PatientUpdate(Strict):
+    name: T200 | None = None
+    dob: IsoDate | None = None
+    phone: T40 | None = None
+    email: T200 | None = None
+    insurance: InsuranceFields | None = None
+
+
+class InsuranceVerify(Strict):
+    status: Literal["verified", "rejected"]
+    note: T1000 | None = None
+
+
+# -- staff API: care -------------------------------------------------------------------------------
+class AppointmentCreate(Strict):
+    start: IsoTime
+    minutes: Annotated[StrictInt, Field(ge=1, le=24 * 60)]
+    kind: T200
+    location: T500 | None = None
+    provider: T200 | None = None
+    what_to_bring: T2000 | None = None
+    sensitive: StrictBool = False
+    note: T2000 | None = None
+    status: Literal["scheduled", "confirmed"] = "scheduled"
+
+
+class AppointmentUpdate(Strict):
+    start: IsoTime | None = None
+    minutes: Annotated[StrictInt, Field(ge=1, le=24 * 60)] | None = None
+    kind: T200 | None = None
+    location: T500 | None = None
+    provider: T200 | None = None
+    what_to_bring: T2000 | None = None
+    sensitive: StrictBool | None = None
+    note: T2000 | None = None
+    status: AppointmentStatus | None = None
+
+
+class CancelRequest(Strict):
+    reason: T500 | None = None
+
+
+class PrepCreate(Strict):
+    title: T200
+    body: Annotated[str, Text(strict=True, max_length=MAX_BODY), _STORABLE]
+    before_minutes: Annotated[StrictInt, Field(ge=0, le=60 * 24 * 60)]
+
+
+class BillLineIn(Strict):
+    description: T300
+    cents: Cents
+
+
+class BillCreate(Strict):
+    description: T500
+    amount_cents: Cents  # what the patient owes
+    insurance_paid_cents: Cents = 0
+    due: IsoDate
+    lines: Annotated[list[BillLineIn], Field(max_length=50)] = []
+
+
+class BillUpdate(Strict):
+    status: Literal["open", "paid", "void"]
+
+
+class PlanSet(Strict):
+    status: Literal["requested", "active", "declined"]
+    installments: Annotated[StrictInt, Field(ge=1, le=MAX_INSTALLMENTS)]
+    note: T1000 | None = None
+
+
+class ResultCreate(Strict):
+    test: T200
+    interpretation: Interpretation
+    value: T200 | None = None
+    note: TBody | None = None
+    sensitive: StrictBool = False
+    loinc: T20 | None = None
+    reference_range: T200 | None = None
+    appointment_id: T40 | None = None
+
+
+# -- staff API: messages, inbox, articles, staff ---------------------------------------------------
+class MessageCreate(Strict):
+    body: TBody
+    thread: Thread = "general"
+
+
+class ArticleCreate(Strict):
+    title: T200
+    body: Annotated[TArticle, Field(description=f"Markdown, at most {MAX_ARTICLE_CHARS} characters")]
+    tags: Annotated[list[T50], Field(max_length=50)] = []
+    appointment_kind: T200 | None = None
+
+
+class StaffCreate(Strict):
+    name: T200
+    role: Literal["psr", "clinician", "admin"]
+
+
+def present(model: BaseModel) -> dict[str, Any]:
+    """The fields the caller actually sent (PATCH semantics: absent = unchanged, null = clear)."""
+    return {name: getattr(model, name) for name in model.model_fields_set}
+

@@ -1,0 +1,175 @@
+"""Wake long-polling pulls when their patient's feed (or the clinic-wide feed) changes.
+
+:class:`WakeupHub` lives on the server's event loop: a pull registers an ``asyncio.Event`` under
+its patient id *before* it reads the feed (so a commit between the read and the wait is not
+missed), then waits on it. Writers call :meth:`WakeupHub.wake_threadsafe` after commit from
+whatever thread they ran in. The scope :data:`~companion.clinic.server.schema.CLINIC_SCOPE` wakes every
+waiter (a new article concerns every patient).
+
+A device holds at most :data:`POLLS_PER_DEVICE` waiting pulls (an app needs one; a second
+covers a reconnect whose old request the server has not noticed is gone). A further pull from
+the same device answers its *oldest* waiting pull at once — an empty page with its cursor, as a
+timeout would — and waits in its place, so one device token cannot pile up waiting requests
+(:meth:`WakeupHub.register_poll`). The count is per server process.
+
+Across processes (several servers on one PostgreSQL database) each writer also sends
+``NOTIFY companion_changes, '<scope>'`` inside its transaction (delivered at commit) and every
+process runs a :class:`PgListener` thread on its own autocommit connection. After a (re)connect
+the listener wakes everyone, because notifications sent while it was away are lost. Pulls also
+re-check the feed every ``RECHECK`` seconds as a last safety net (and to cover several processes
+on one SQLite file, which is not a supported set-up but should still converge).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from .schema import CLINIC_SCOPE
+
+log = logging.getLogger("companion.clinic.server.wakeups")
+
+CHANNEL = "companion_changes"
+RECHECK = 10.0
+POLLS_PER_DEVICE = 2
+
+
+class Poll:
+    """One waiting pull: ``event`` is set on a change (or to hand the slot over); ``superseded``
+    says a newer pull of the same device took the slot, so this one answers now."""
+
+    __slots__ = ("device_id", "event", "scope", "superseded")
+
+    def __init__(self, device_id: str, scope: str, event: asyncio.Event) -> None:
+        self.device_id = device_id
+        self.scope = scope
+        self.event = event
+        self.superseded = False
+
+
+class WakeupHub:
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._polls: dict[str, list[Poll]] = {}  # device id -> its waiting pulls, oldest first
+        self.draining = False
+
+    def drain(self) -> None:
+        """Shutting down: answer every waiting pull now (an empty page) instead of cutting it off."""
+        self.draining = True
+        self.wake_all()
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    @property
+    def waiting(self) -> int:
+        return sum(len(v) for v in self._waiters.values())
+
+    def register(self, scope: str) -> asyncio.Event:
+        """Call on the event loop; pair with :meth:`unregister` in a ``finally``."""
+        event = asyncio.Event()
+        self._waiters.setdefault(scope, set()).add(event)
+        return event
+
+    def register_poll(self, device_id: str, scope: str) -> Poll:
+        """A waiting pull of ``device_id`` (call on the event loop; pair with :meth:`unregister_poll`).
+        Beyond :data:`POLLS_PER_DEVICE` the device's oldest waiting pull is superseded and woken."""
+        poll = Poll(device_id, scope, self.register(scope))
+        polls = self._polls.setdefault(device_id, [])
+        polls.append(poll)
+        while len(polls) > POLLS_PER_DEVICE:
+            oldest = polls.pop(0)
+            oldest.superseded = True
+            oldest.event.set()
+        return poll
+
+    def unregister_poll(self, poll: Poll) -> None:
+        self.unregister(poll.scope, poll.event)
+        polls = self._polls.get(poll.device_id)
+        if polls is not None:
+            if poll in polls:
+                polls.remove(poll)
+            if not polls:
+                del self._polls[poll.device_id]
+
+    def unregister(self, scope: str, event: asyncio.Event) -> None:
+        events = self._waiters.get(scope)
+        if events is not None:
+            events.discard(event)
+            if not events:
+                del self._waiters[scope]
+
+    def wake(self, scopes: Iterable[str]) -> None:
+        """Call on the event loop."""
+        for scope in set(scopes):
+            if scope == CLINIC_SCOPE:
+                self.wake_all()
+                return
+            for event in self._waiters.get(scope, ()):
+                event.set()
+
+    def wake_all(self) -> None:
+        for events in self._waiters.values():
+            for event in events:
+                event.set()
+
+    def wake_threadsafe(self, scopes: Iterable[str]) -> None:
+        """Call from any thread (writers run in the thread pool, the listener in its own thread)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # loop closing during shutdown
+            loop.call_soon_threadsafe(self.wake, tuple(scopes))
+
+
+def notify_statement() -> sa.TextClause:
+    """Executed by writers on PostgreSQL, once per scope per transaction."""
+    return sa.text(f"SELECT pg_notify('{CHANNEL}', :scope)")
+
+
+class PgListener:
+    """``LISTEN companion_changes`` on a dedicated autocommit connection, feeding the hub."""
+
+    def __init__(self, sqlalchemy_url: str, hub: WakeupHub) -> None:
+        url = sa.make_url(sqlalchemy_url).set(drivername="postgresql")
+        self._conninfo = url.render_as_string(hide_password=False)
+        self._hub = hub
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.connected = threading.Event()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="pg-listen", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import psycopg
+
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.connected.set()
+                    backoff = 0.5
+                    self._hub.wake_threadsafe([CLINIC_SCOPE])  # anything may have been missed meanwhile
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=0.5):  # yields each one as it arrives
+                            self._hub.wake_threadsafe([note.payload])
+            except psycopg.Error as exc:
+                self.connected.clear()
+                log.warning("change listener lost its database connection (%s); reconnecting", type(exc).__name__)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)

@@ -1,0 +1,277 @@
+"""The clinic's staff API as one client: ``companion-psr``, the desk, the demo and the tests use it.
+
+::
+
+    with StaffClient("https://clinic.example", token) as api:
+        pid = api.add_patient(name="Robin Example")["id"]
+        api.send_message(pid, "See you tomorrow at 10:30.")
+
+    desk = StaffClient(own_url, desk_key=key, client_address=browser_ip)   # no token yet
+    desk.sign_in(name, password)          # the session token becomes the bearer token
+    desk.inbox("all", limit=300, background=True)   # a poll: not activity, no idle sign-in kept
+    desk.sign_out()
+
+One method per staff action, each returning the decoded JSON. Every request goes through
+:func:`~companion.clinic.staff_api.wire.exchange`: the protocol header always, ``https://`` except to
+this computer, answers capped at ``max_answer_bytes``, every failure one error of
+:mod:`companion.core.errors` (table in :mod:`companion.clinic.staff_api.wire`).
+
+Options, not other clients: ``transport`` (an ``httpx`` transport, for tests), ``timeout``,
+``max_answer_bytes``, ``user_agent``, and the desk's ``desk_key``/``client_address`` (the
+in-process desk tells the server which browser signs in; see
+``companion.clinic.server.routes_sessions``). How a failure reads is :meth:`StaffClient.refused` and
+:meth:`StaffClient.unreachable`; a caller with its own voice (the desk) overrides the two.
+
+Lists answer in pages (``limit``, ``after`` -> ``next``; ``companion.clinic.server.pagination``):
+the methods that mean "all of them" follow ``next`` to the end (:meth:`StaffClient.collect`);
+those with a ``limit`` return the newest ``limit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from ...core.errors import SignedOut, StaffApiError
+from .wire import MAX_RESPONSE_BYTES, check_server_url, exchange, protocol_headers
+
+__all__ = ["PAGE", "TIMEOUT_SECONDS", "StaffClient"]
+
+TIMEOUT_SECONDS = 15.0
+CONNECT_SECONDS = 5.0
+PAGE = 500  # the server's largest page
+BACKGROUND_HEADER = "Companion-Background"
+DESK_KEY_HEADER = "Companion-Desk-Key"
+DESK_ADDRESS_HEADER = "Companion-Desk-Address"
+
+
+def _when(value: datetime | str) -> str:
+    return value if isinstance(value, str) else value.isoformat()
+
+
+class StaffClient:
+    def __init__(self, base_url: str, token: str | None = None, *, transport: httpx.BaseTransport | None = None,
+                 timeout: float = TIMEOUT_SECONDS, max_answer_bytes: int = MAX_RESPONSE_BYTES,
+                 user_agent: str = "companion-staff", desk_key: str | None = None,
+                 client_address: str | None = None) -> None:
+        self.base_url = check_server_url(base_url)
+        self.token = token or None
+        self.max_answer_bytes = max_answer_bytes
+        headers = {**protocol_headers(), "User-Agent": user_agent}
+        if desk_key and client_address:
+            headers.update({DESK_KEY_HEADER: desk_key, DESK_ADDRESS_HEADER: client_address[:64]})
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, transport=transport,
+                                  timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_SECONDS)),
+                                  follow_redirects=False, trust_env=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> StaffClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- wording (override for another voice) ----------------------------------------------------------
+    def refused(self, status: int, code: str, message: str, retry_after: int) -> str:
+        return f"{message} (HTTP {status}, {code})"
+
+    def unreachable(self, reason: str) -> str:
+        return f"cannot reach the clinic server at {self.base_url}: {reason}"
+
+    # -- requests ----------------------------------------------------------------------------------------
+    def call(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
+             background: bool = False) -> Any:
+        """One request with the bearer token; ``background`` marks a poll that is not activity.
+
+        A 401 forgets the token: it is no good any more, and a desk must sign in again.
+        """
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if background:
+            headers[BACKGROUND_HEADER] = "1"
+        try:
+            return exchange(self._http, method, path, wording=self, cap=self.max_answer_bytes, headers=headers,
+                            params=params, body=json)
+        except SignedOut:
+            self.token = None
+            raise
+
+    def collect(self, path: str, key: str, params: dict[str, Any] | None = None, most: int | None = None,
+                *, background: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Every item of a paged list (or the first ``most``), and the last answer (its totals)."""
+        items: list[dict[str, Any]] = []
+        query = dict(params or {})
+        while True:
+            query["limit"] = PAGE if most is None else max(1, min(PAGE, most - len(items)))
+            answer = dict(self.call("GET", path, params=query, background=background))
+            items.extend(answer[key])
+            if not answer.get("next") or (most is not None and len(items) >= most):
+                return items, answer
+            query["after"] = answer["next"]
+
+    def _all(self, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        return self.collect(path, key, params)[0]
+
+    def _one(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        return dict(self.call(method, path, json=body))
+
+    # -- sign-in -----------------------------------------------------------------------------------------
+    def sign_in(self, name: str, password: str) -> dict[str, Any]:
+        """``{"token", "expires_at", "idle_seconds", "staff": {…}}``; later calls use the session token.
+
+        A wrong name or password is a plain :class:`StaffApiError` 401 (nobody was signed out).
+        """
+        self.token = None
+        try:
+            answer = self._one("POST", "/v1/staff/sessions", {"name": name, "password": password})
+        except SignedOut as exc:
+            raise StaffApiError(401, str(exc), exc.code) from None
+        self.token = str(answer["token"])
+        return answer
+
+    def sign_out(self) -> None:
+        if self.token:
+            try:
+                self.call("DELETE", "/v1/staff/sessions/current")
+            finally:
+                self.token = None
+
+    def me(self) -> dict[str, Any]:
+        return self._one("GET", "/v1/staff/me")
+
+    # -- patients ----------------------------------------------------------------------------------------
+    def add_patient(self, **fields: Any) -> dict[str, Any]:
+        return self._one("POST", "/v1/staff/patients", fields)
+
+    def list_patients(self, query: str | None = None, limit: int = 50) -> dict[str, Any]:
+        """``{"patients": the newest ``limit`` that match, "total": how many match}``."""
+        items, last = self.collect("/v1/staff/patients", "patients", {"q": query} if query else {}, most=limit)
+        return {"patients": items, "total": last.get("total", len(items))}
+
+    def get_patient(self, patient_id: str) -> dict[str, Any]:
+        return self._one("GET", f"/v1/staff/patients/{patient_id}")
+
+    def patient_names(self, patient_ids: Iterable[str], *, background: bool = False) -> dict[str, str]:
+        """``{id: name}``: several at once from the newest page of patients, the rest one by one.
+
+        The server has no lookup by many ids; its newest page holds the patients a desk is
+        working with, so a lookup each is left for the rare old patient.
+        """
+        wanted = set(patient_ids)
+        names: dict[str, str] = {}
+        if len(wanted) > 1:
+            page = self.call("GET", "/v1/staff/patients", params={"limit": PAGE}, background=background)
+            names = {p["id"]: p["name"] for p in page["patients"] if p["id"] in wanted}
+        for pid in sorted(wanted - set(names)):
+            names[pid] = str(self.call("GET", f"/v1/staff/patients/{pid}", background=background)["name"])
+        return names
+
+    def verify_insurance(self, patient_id: str, status: str, note: str | None = None) -> dict[str, Any]:
+        return self._one("POST", f"/v1/staff/patients/{patient_id}/insurance/verification",
+                         {"status": status, "note": note})
+
+    def pairing_code(self, patient_id: str) -> dict[str, Any]:
+        """``{"code", "expires_at", "patient_id"}``."""
+        return self._one("POST", f"/v1/staff/patients/{patient_id}/pairing-codes")
+
+    def devices(self, patient_id: str) -> list[dict[str, Any]]:
+        return self._all(f"/v1/staff/patients/{patient_id}/devices", "devices")
+
+    def revoke_device(self, device_id: str) -> dict[str, Any]:
+        return self._one("POST", f"/v1/staff/devices/{device_id}/revoke")
+
+    # -- appointments and prep ---------------------------------------------------------------------------
+    def schedule(self, start: datetime | str, end: datetime | str) -> list[dict[str, Any]]:
+        """Every appointment starting in [start, end), with patient names, by time."""
+        return self._all("/v1/staff/schedule", "appointments", start=_when(start), end=_when(end))
+
+    def appointments(self, patient_id: str) -> list[dict[str, Any]]:
+        return self._all(f"/v1/staff/patients/{patient_id}/appointments", "appointments")
+
+    def add_appointment(self, patient_id: str, **fields: Any) -> dict[str, Any]:
+        return self._one("POST", f"/v1/staff/patients/{patient_id}/appointments", fields)
+
+    def update_appointment(self, appointment_id: str, **fields: Any) -> dict[str, Any]:
+        return self._one("PATCH", f"/v1/staff/appointments/{appointment_id}", fields)
+
+    def cancel_appointment(self, appointment_id: str, reason: str | None = None) -> dict[str, Any]:
+        return self._one("POST", f"/v1/staff/appointments/{appointment_id}/cancel", {"reason": reason})
+
+    def add_prep(self, appointment_id: str, title: str, body: str, before_minutes: int) -> dict[str, Any]:
+        return self._one("POST", f"/v1/staff/appointments/{appointment_id}/prep",
+                         {"title": title, "body": body, "before_minutes": before_minutes})
+
+    def prep(self, patient_id: str) -> list[dict[str, Any]]:
+        return self._all(f"/v1/staff/patients/{patient_id}/prep", "prep")
+
+    # -- bills and results -------------------------------------------------------------------------------
+    def bills(self, patient_id: str) -> list[dict[str, Any]]:
+        return self._all(f"/v1/staff/patients/{patient_id}/bills", "bills")
+
+    def add_bill(self, patient_id: str, **fields: Any) -> dict[str, Any]:
+        return self._one("POST", f"/v1/staff/patients/{patient_id}/bills", fields)
+
+    def set_payment_plan(self, bill_id: str, status: str, installments: int,
+                         note: str | None = None) -> dict[str, Any]:
+        return self._one("PUT", f"/v1/staff/bills/{bill_id}/payment-plan",
+                         {"status": status, "installments": installments, "note": note})
+
+    def set_bill_status(self, bill_id: str, status: str) -> dict[str, Any]:
+        return self._one("PATCH", f"/v1/staff/bills/{bill_id}", {"status": status})
+
+    def results(self, patient_id: str) -> list[dict[str, Any]]:
+        return self._all(f"/v1/staff/patients/{patient_id}/results", "results")
+
+    def add_result(self, patient_id: str, **fields: Any) -> dict[str, Any]:
+        return self._one("POST", f"/v1/staff/patients/{patient_id}/results", fields)
+
+    def release_result(self, result_id: str) -> dict[str, Any]:
+        return self._one("POST", f"/v1/staff/results/{result_id}/release")
+
+    def block_result(self, result_id: str) -> dict[str, Any]:
+        return self._one("POST", f"/v1/staff/results/{result_id}/block")
+
+    # -- messages, inbox, articles -----------------------------------------------------------------------
+    def messages(self, patient_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """The conversation newest first: all of it, or the newest ``limit``."""
+        return self.collect(f"/v1/staff/patients/{patient_id}/messages", "messages", most=limit)[0]
+
+    def send_message(self, patient_id: str, body: str, thread: str = "general") -> dict[str, Any]:
+        return self._one("POST", f"/v1/staff/patients/{patient_id}/messages", {"body": body, "thread": thread})
+
+    def inbox(self, state: str = "open", *, patient_id: str | None = None, limit: int | None = None,
+              background: bool = False) -> dict[str, Any]:
+        """``{"items": newest first (all, or the newest ``limit``), "next", "total", "unread"}``."""
+        params: dict[str, Any] = {"state": state, **({"patient_id": patient_id} if patient_id else {})}
+        items, last = self.collect("/v1/staff/inbox", "items", params, most=limit, background=background)
+        return {"items": items, "next": last.get("next"), "total": last["total"], "unread": last["unread"]}
+
+    def mark_inbox(self, item_id: str, handled: bool) -> dict[str, Any]:
+        return self._one("POST", f"/v1/staff/inbox/{item_id}/{'handle' if handled else 'read'}")
+
+    def add_article(self, title: str, body: str, **fields: Any) -> dict[str, Any]:
+        """Publish to every patient; ``fields``: ``tags``, ``appointment_kind``."""
+        return self._one("POST", "/v1/staff/articles", {"title": title, "body": body, **fields})
+
+    def articles(self) -> list[dict[str, Any]]:
+        return self._all("/v1/staff/articles", "articles")
+
+    # -- admin -------------------------------------------------------------------------------------------
+    def audit(self, limit: int = 100, *, patient_id: str | None = None, actor_id: str | None = None,
+              action: str | None = None) -> list[dict[str, Any]]:
+        """The newest ``limit`` entries that match the filters that are given."""
+        filters = {"patient_id": patient_id, "actor_id": actor_id, "action": action}
+        return self.collect("/v1/staff/audit", "entries", {k: v for k, v in filters.items() if v}, most=limit)[0]
+
+    def add_staff(self, name: str, role: str) -> dict[str, Any]:
+        return self._one("POST", "/v1/staff/accounts", {"name": name, "role": role})
+
+    def list_staff(self) -> list[dict[str, Any]]:
+        return self._all("/v1/staff/accounts", "staff")
+
+    def revoke_staff(self, staff_id: str) -> dict[str, Any]:
+        return self._one("POST", f"/v1/staff/accounts/{staff_id}/revoke")

@@ -1,0 +1,417 @@
+"""Typed records of the patient's clinic data (stdlib only).
+
+Every record is a frozen dataclass with ``from_dict`` (validates, names the bad
+field through :class:`~companion.core.errors.RecordError`) and ``to_dict`` (the JSON
+shape stored in the vault and sent on the wire). Times are aware datetimes in
+UTC; views convert to the local zone for display. Money is integer cents.
+
+``RECORD_TYPES`` maps the wire/vault kind name to its class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar, TypeVar
+
+from .errors import RecordError
+from .fields import (
+    get_bool,
+    get_choice,
+    get_date,
+    get_datetime,
+    get_int,
+    get_str,
+    get_str_list,
+    iso,
+    opt_date,
+    opt_datetime,
+    opt_str,
+    require_mapping,
+)
+
+__all__ = [
+    "Insurance",
+    "Profile",
+    "Appointment",
+    "PrepStep",
+    "BillLine",
+    "PaymentPlan",
+    "Bill",
+    "Result",
+    "Message",
+    "Article",
+    "OutboxEntry",
+    "Record",
+    "RECORD_TYPES",
+    "APPOINTMENT_STATUSES",
+    "INTERPRETATIONS",
+    "parse_record",
+    "replace",
+]
+
+APPOINTMENT_STATUSES = ("requested", "scheduled", "confirmed", "checked_in", "completed", "cancelled", "no_show")
+INSURANCE_STATUSES = ("none", "submitted", "verified", "rejected")
+BILL_STATUSES = ("open", "paid", "plan", "void")
+PLAN_STATUSES = ("requested", "active", "declined")
+MAX_INSTALLMENTS = 36  # a payment plan's instalments: 1..36 as the clinic records it
+MIN_REQUESTED_INSTALLMENTS = 2  # what a patient may ask for (one instalment is no plan)
+INTERPRETATIONS = ("negative", "positive", "indeterminate")
+AUTHORS = ("patient", "clinic")
+OUTBOX_STATES = ("pending", "rejected")
+MAX_BODY = 5_000
+
+R = TypeVar("R", bound="Record")
+
+
+class Record:
+    """Base of records with an ``id``; ``record_kind`` is the name used on the wire and in the vault."""
+
+    record_kind: ClassVar[str] = ""
+    id: str
+
+    @classmethod
+    def from_dict(cls: type[R], data: Any, path: str = "") -> R:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class Insurance:
+    payer: str | None = None
+    member_id: str | None = None
+    group: str | None = None
+    status: str = "none"  # none | submitted | verified | rejected
+    note: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "insurance") -> Insurance:
+        d = require_mapping(data, path)
+        return cls(
+            payer=opt_str(d, "payer", path, max_len=200),
+            member_id=opt_str(d, "member_id", path, max_len=100),
+            group=opt_str(d, "group", path, max_len=100),
+            status=get_choice(d, "status", INSURANCE_STATUSES, path, default="none"),
+            note=opt_str(d, "note", path, max_len=1000),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"payer": self.payer, "member_id": self.member_id, "group": self.group,
+                "status": self.status, "note": self.note}
+
+
+@dataclass(frozen=True, slots=True)
+class Profile(Record):
+    record_kind: ClassVar[str] = "profile"
+    id: str
+    name: str
+    dob: date | None = None
+    phone: str | None = None
+    email: str | None = None
+    insurance: Insurance = field(default_factory=Insurance)
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "profile") -> Profile:
+        d = require_mapping(data, path)
+        ins = d.get("insurance")
+        return cls(
+            id=get_str(d, "id", path, max_len=100),
+            name=get_str(d, "name", path, max_len=200),
+            dob=opt_date(d, "dob", path),
+            phone=opt_str(d, "phone", path, max_len=40),
+            email=opt_str(d, "email", path, max_len=200),
+            insurance=Insurance() if ins is None else Insurance.from_dict(ins, f"{path}.insurance"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "dob": self.dob.isoformat() if self.dob else None,
+                "phone": self.phone, "email": self.email, "insurance": self.insurance.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment(Record):
+    record_kind: ClassVar[str] = "appointment"
+    id: str
+    start: datetime
+    minutes: int
+    visit_kind: str
+    status: str = "scheduled"
+    location: str | None = None
+    provider: str | None = None
+    what_to_bring: str | None = None
+    sensitive: bool = False
+    sequence: int = 0  # bumped by the server on every reschedule (iCalendar SEQUENCE)
+    checked_in_at: datetime | None = None
+    note: str | None = None
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(minutes=self.minutes)
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "appointment") -> Appointment:
+        d = require_mapping(data, path)
+        return cls(
+            id=get_str(d, "id", path, max_len=100),
+            start=get_datetime(d, "start", path),
+            minutes=get_int(d, "minutes", path, minimum=1, maximum=24 * 60),
+            visit_kind=get_str(d, "kind", path, max_len=200),
+            status=get_choice(d, "status", APPOINTMENT_STATUSES, path, default="scheduled"),
+            location=opt_str(d, "location", path, max_len=500),
+            provider=opt_str(d, "provider", path, max_len=200),
+            what_to_bring=opt_str(d, "what_to_bring", path, max_len=2000),
+            sensitive=get_bool(d, "sensitive", path, default=False),
+            sequence=get_int(d, "sequence", path, minimum=0, default=0),
+            checked_in_at=opt_datetime(d, "checked_in_at", path),
+            note=opt_str(d, "note", path, max_len=2000),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "start": iso(self.start), "minutes": self.minutes, "kind": self.visit_kind,
+                "status": self.status, "location": self.location, "provider": self.provider,
+                "what_to_bring": self.what_to_bring, "sensitive": self.sensitive, "sequence": self.sequence,
+                "checked_in_at": iso(self.checked_in_at), "note": self.note}
+
+
+@dataclass(frozen=True, slots=True)
+class PrepStep(Record):
+    record_kind: ClassVar[str] = "prep"
+    id: str
+    appointment_id: str
+    title: str
+    body: str
+    before_minutes: int  # the step starts this long before the appointment
+    done_at: datetime | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "prep") -> PrepStep:
+        d = require_mapping(data, path)
+        return cls(
+            id=get_str(d, "id", path, max_len=100),
+            appointment_id=get_str(d, "appointment_id", path, max_len=100),
+            title=get_str(d, "title", path, max_len=200),
+            body=get_str(d, "body", path, max_len=MAX_BODY, allow_empty=True),
+            before_minutes=get_int(d, "before_minutes", path, minimum=0, maximum=60 * 24 * 60),
+            done_at=opt_datetime(d, "done_at", path),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "appointment_id": self.appointment_id, "title": self.title, "body": self.body,
+                "before_minutes": self.before_minutes, "done_at": iso(self.done_at)}
+
+
+@dataclass(frozen=True, slots=True)
+class BillLine:
+    description: str
+    cents: int
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str) -> BillLine:
+        d = require_mapping(data, path)
+        return cls(description=get_str(d, "description", path, max_len=300),
+                   cents=get_int(d, "cents", path, minimum=0, maximum=10**9))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"description": self.description, "cents": self.cents}
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentPlan:
+    status: str  # requested | active | declined
+    installments: int
+    note: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "payment_plan") -> PaymentPlan:
+        d = require_mapping(data, path)
+        return cls(status=get_choice(d, "status", PLAN_STATUSES, path),
+                   installments=get_int(d, "installments", path, minimum=1, maximum=MAX_INSTALLMENTS),
+                   note=opt_str(d, "note", path, max_len=1000))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "installments": self.installments, "note": self.note}
+
+
+@dataclass(frozen=True, slots=True)
+class Bill(Record):
+    record_kind: ClassVar[str] = "bill"
+    id: str
+    description: str
+    total_cents: int  # charges before insurance
+    insurance_paid_cents: int
+    patient_cents: int  # the patient's responsibility
+    due: date
+    status: str = "open"
+    lines: tuple[BillLine, ...] = ()
+    payment_plan: PaymentPlan | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "bill") -> Bill:
+        d = require_mapping(data, path)
+        raw_lines = d.get("lines") or []
+        if not isinstance(raw_lines, list):
+            raise RecordError(f"{path}.lines", "expected a list")
+        plan = d.get("payment_plan")
+        return cls(
+            id=get_str(d, "id", path, max_len=100),
+            description=get_str(d, "description", path, max_len=500),
+            total_cents=get_int(d, "total_cents", path, minimum=0, maximum=10**9),
+            insurance_paid_cents=get_int(d, "insurance_paid_cents", path, minimum=0, maximum=10**9, default=0),
+            patient_cents=get_int(d, "patient_cents", path, minimum=0, maximum=10**9),
+            due=get_date(d, "due", path),
+            status=get_choice(d, "status", BILL_STATUSES, path, default="open"),
+            lines=tuple(BillLine.from_dict(x, f"{path}.lines[{i}]") for i, x in enumerate(raw_lines)),
+            payment_plan=None if plan is None else PaymentPlan.from_dict(plan, f"{path}.payment_plan"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "description": self.description, "total_cents": self.total_cents,
+                "insurance_paid_cents": self.insurance_paid_cents, "patient_cents": self.patient_cents,
+                "due": self.due.isoformat(), "status": self.status, "lines": [x.to_dict() for x in self.lines],
+                "payment_plan": self.payment_plan.to_dict() if self.payment_plan else None}
+
+
+@dataclass(frozen=True, slots=True)
+class Result(Record):
+    record_kind: ClassVar[str] = "result"
+    id: str
+    test: str
+    interpretation: str  # negative | positive | indeterminate
+    released_at: datetime
+    loinc: str | None = None
+    value: str | None = None
+    reference_range: str | None = None
+    note: str | None = None
+    sensitive: bool = False
+    appointment_id: str | None = None
+    acknowledged_at: datetime | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "result") -> Result:
+        d = require_mapping(data, path)
+        return cls(
+            id=get_str(d, "id", path, max_len=100),
+            test=get_str(d, "test", path, max_len=200),
+            interpretation=get_choice(d, "interpretation", INTERPRETATIONS, path),
+            released_at=get_datetime(d, "released_at", path),
+            loinc=opt_str(d, "loinc", path, max_len=20),
+            value=opt_str(d, "value", path, max_len=200),
+            reference_range=opt_str(d, "reference_range", path, max_len=200),
+            note=opt_str(d, "note", path, max_len=MAX_BODY),
+            sensitive=get_bool(d, "sensitive", path, default=False),
+            appointment_id=opt_str(d, "appointment_id", path, max_len=100),
+            acknowledged_at=opt_datetime(d, "acknowledged_at", path),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "test": self.test, "interpretation": self.interpretation,
+                "released_at": iso(self.released_at), "loinc": self.loinc, "value": self.value,
+                "reference_range": self.reference_range, "note": self.note, "sensitive": self.sensitive,
+                "appointment_id": self.appointment_id, "acknowledged_at": iso(self.acknowledged_at)}
+
+
+@dataclass(frozen=True, slots=True)
+class Message(Record):
+    record_kind: ClassVar[str] = "message"
+    id: str
+    thread: str  # e.g. "general", "billing", "results", "counselling"
+    author: str  # patient | clinic
+    body: str
+    sent_at: datetime
+    author_name: str | None = None  # staff display name, never the patient's
+    read_at: datetime | None = None
+    client_id: str | None = None  # the outbox id of a patient's message, echoed by the server
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "message") -> Message:
+        d = require_mapping(data, path)
+        return cls(
+            id=get_str(d, "id", path, max_len=100),
+            thread=get_str(d, "thread", path, max_len=50),
+            author=get_choice(d, "author", AUTHORS, path),
+            body=get_str(d, "body", path, max_len=MAX_BODY),
+            sent_at=get_datetime(d, "sent_at", path),
+            author_name=opt_str(d, "author_name", path, max_len=200),
+            read_at=opt_datetime(d, "read_at", path),
+            client_id=opt_str(d, "client_id", path, max_len=100),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "thread": self.thread, "author": self.author, "body": self.body,
+                "sent_at": iso(self.sent_at), "author_name": self.author_name, "read_at": iso(self.read_at),
+                "client_id": self.client_id}
+
+
+@dataclass(frozen=True, slots=True)
+class Article(Record):
+    record_kind: ClassVar[str] = "article"
+    id: str
+    title: str
+    body: str  # Markdown
+    published_at: datetime
+    tags: tuple[str, ...] = ()
+    appointment_kind: str | None = None  # ties "what to expect" to a visit kind
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "article") -> Article:
+        d = require_mapping(data, path)
+        return cls(
+            id=get_str(d, "id", path, max_len=100),
+            title=get_str(d, "title", path, max_len=200),
+            body=get_str(d, "body", path, max_len=100_000),
+            published_at=get_datetime(d, "published_at", path),
+            tags=get_str_list(d, "tags", path),
+            appointment_kind=opt_str(d, "appointment_kind", path, max_len=200),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "body": self.body, "published_at": iso(self.published_at),
+                "tags": list(self.tags), "appointment_kind": self.appointment_kind}
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry(Record):
+    """A command queued on the device until the server acknowledges it (``id`` is the client UUID)."""
+
+    record_kind: ClassVar[str] = "outbox"
+    id: str
+    type: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+    state: str = "pending"  # pending | rejected (kept to show the user why)
+    attempts: int = 0
+    last_error: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "outbox") -> OutboxEntry:
+        d = require_mapping(data, path)
+        payload = require_mapping(d.get("payload", {}), f"{path}.payload")
+        return cls(
+            id=get_str(d, "id", path, max_len=100),
+            type=get_str(d, "type", path, max_len=50),
+            payload=dict(payload),
+            created_at=get_datetime(d, "created_at", path),
+            state=get_choice(d, "state", OUTBOX_STATES, path, default="pending"),
+            attempts=get_int(d, "attempts", path, minimum=0, default=0),
+            last_error=opt_str(d, "last_error", path, max_len=1000),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "payload": dict(self.payload), "created_at": iso(self.created_at),
+                "state": self.state, "attempts": self.attempts, "last_error": self.last_error}
+
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    cls.record_kind: cls for cls in (Profile, Appointment, PrepStep, Bill, Result, Message, Article)
+}
+
+
+def parse_record(kind: str, data: Any, path: str = "") -> Record:
+    """Parse ``data`` as a record of wire kind ``kind`` (``appointment``, ``prep``, …)."""
+    cls = RECORD_TYPES.get(kind)
+    if cls is None:
+        raise RecordError(path or "kind", f"unknown record kind {kind[:40]!r}")
+    return cls.from_dict(data, path or kind)
