@@ -10,10 +10,12 @@
     companion message read ID | outbox discard ID
 
 Every action is queued in the vault (works offline), shown at once, and goes out
-at the next ``companion sync``; each prints one line saying what was queued, or
-with ``--json`` the outbox entry. Failures are one line on stderr (``main``
-prints every CompanionError); message bodies and tokens are never printed
-except a body in the patient's own ``--json`` output.
+at the next ``companion sync``; what a visit's state or a bill's plan does not allow
+(:mod:`companion.core.care_rules`) is refused at once, in the app's words, and not
+queued. Each prints one line saying what was queued, or with ``--json`` the outbox
+entry. Failures are one line on stderr (``main`` prints every CompanionError);
+message bodies and tokens are never printed except a body in the patient's own
+``--json`` output.
 """
 
 from __future__ import annotations
@@ -222,7 +224,8 @@ def _watch(vault: Vault, client: Any, *, as_json: bool) -> int:
 def _queue(args: argparse.Namespace, mutation_type: str, payload: dict[str, Any], what: str) -> int:
     payload = {k: v for k, v in payload.items() if v is not None}
     with _vault_for_sync(args) as vault:
-        entry: OutboxEntry = queue_mutation(vault, mutation_type, payload)
+        # the visit and bill rules as the app asks them: a refusal is one line, nothing queued
+        entry: OutboxEntry = queue_mutation(vault, mutation_type, payload, ask_rules=True)
     if args.json:
         print_json(entry.to_dict())
     else:

@@ -8,7 +8,8 @@ to these at the boundary where they happen.
     CompanionError
     ├── ConfigError                 flet.toml or a setting has a bad value (names the key)
     ├── RecordError                 a record or payload field is missing/invalid (names the field)
-    ├── NotAllowed                  a domain rule refuses the action (a visit's state, a bill's plan)
+    ├── NotAllowed                  a domain rule refuses the action (a visit's state, a bill's plan,
+    │                               a device's mutation naming a record outside its patient)
     ├── VaultError
     │   ├── VaultNotFound           no vault in that folder
     │   ├── VaultExists             init over an existing vault
@@ -24,15 +25,25 @@ to these at the boundary where they happen.
     │   ├── ServerFailed            5xx after retries
     │   ├── ProtocolError           the server's answer is malformed (names the path)
     │   ├── RequestRejected         4xx business error answered by the server
+    │   │   ├── Refused             any other 4xx; ``detail`` is the server's own line
+    │   │   └── CursorExpired       410: no changes since our cursor; resync from scratch
     │   ├── PairingFailed           pairing code wrong, expired or used up
     │   ├── RateLimited             429; ``retry_after`` seconds
     │   ├── DeviceRevoked           401 revoked: the vault's clinic data was removed
     │   ├── UpgradeRequired         426: this app is too old for the server
-    │   └── SyncInProgress          another sync holds this vault
+    │   ├── SyncInProgress          another sync holds this vault
+    │   └── Interrupted             a stop event ended a wait between retries (the live loop stops)
     ├── StaffApiError               the staff API refused (``status``, ``code``; companion.clinic.staff_api)
     │   ├── SignedOut               401: unknown or revoked token, sign-in ended, idled out or expired
     │   └── TooManyTries            429; ``retry_after`` seconds
-    └── NotifyError                 a notification backend failed
+    ├── NotifyError                 a notification backend failed
+    └── ApiError                    the clinic server answers a request with an error: HTTP ``status``,
+        │                           ``code``, ``headers`` (companion.clinic.server.errors, which also
+        │                           maps RecordError to 422 and NotAllowed to 409)
+        └── BodyTooLarge            413: a request body over MAX_REQUEST_BYTES (…server.middleware)
+
+``ApiError`` and ``BodyTooLarge`` are defined on the server side (they carry HTTP statuses, which
+the core does not know); every other class is defined here.
 """
 
 from __future__ import annotations
@@ -57,11 +68,14 @@ __all__ = [
     "ServerFailed",
     "ProtocolError",
     "RequestRejected",
+    "Refused",
+    "CursorExpired",
     "PairingFailed",
     "RateLimited",
     "DeviceRevoked",
     "UpgradeRequired",
     "SyncInProgress",
+    "Interrupted",
     "StaffApiError",
     "SignedOut",
     "TooManyTries",
@@ -87,9 +101,11 @@ class RecordError(CompanionError):
 
 
 class NotAllowed(CompanionError):
-    """A domain rule of :mod:`companion.core.care_rules` refuses the action; ``str()`` says which rule.
+    """A domain rule refuses the action; ``str()`` says which rule.
 
-    The server answers it as 409 to staff and as ``rejected`` to a device; the app shows it.
+    The rules of :mod:`companion.core.care_rules` (a visit's state, a bill's plan), and the
+    server's "a device acts on its own patient's records only" (``unknown appointment``). The
+    server answers it as 409 to staff and as ``rejected`` to a device; the app shows it.
     """
 
 
@@ -163,6 +179,18 @@ class RequestRejected(SyncError):
         super().__init__(message)
 
 
+class Refused(RequestRejected):
+    """A 4xx business refusal; ``detail`` is the server's own one-line message."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        self.detail = detail
+        super().__init__(status, code, f"the clinic's server refused the request: {detail}")
+
+
+class CursorExpired(RequestRejected):
+    """410 ``cursor_expired``: the server no longer serves changes since our cursor; resync from scratch."""
+
+
 class PairingFailed(SyncError):
     pass
 
@@ -183,6 +211,10 @@ class UpgradeRequired(SyncError):
 
 class SyncInProgress(SyncError):
     pass
+
+
+class Interrupted(SyncError):
+    """A stop event ended the wait between retries (the live loop is shutting down)."""
 
 
 class StaffApiError(CompanionError):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from ..core.care_rules import bill_after_plan, visit_after
@@ -43,6 +44,7 @@ __all__ = [
     "PROFILE_ID",
     "RecordKey",
     "apply_effect",
+    "check_device_rules",
     "is_local_id",
     "local_message",
     "local_message_id",
@@ -118,8 +120,7 @@ def apply_effect(record: Record, entry: OutboxEntry) -> Record:
         return record if record.read_at is not None else replace(record, read_at=when)
     if isinstance(record, Appointment) and t in _VISIT_ACTIONS:
         try:
-            status = visit_after(record.status, _VISIT_ACTIONS[t], "device", start=record.start,
-                                 minutes=record.minutes, now=when)
+            status = _visit_after(record, t, when)
         except NotAllowed:
             return record  # the clinic refuses it too: nothing to show until its answer arrives
         if t == "checkin.submit":
@@ -131,8 +132,7 @@ def apply_effect(record: Record, entry: OutboxEntry) -> Record:
         return record if record.acknowledged_at is not None else replace(record, acknowledged_at=when)
     if isinstance(record, Bill) and t == "bill.plan_request":
         try:
-            after = bill_after_plan(record.status, record.payment_plan.status if record.payment_plan else None,
-                                    "requested", "device", owed_cents=record.patient_cents)
+            after = _bill_after_request(record)
         except NotAllowed:
             return record
         plan = PaymentPlan(status="requested", installments=int(p["installments"]), note=p.get("note"))
@@ -150,6 +150,25 @@ def apply_effect(record: Record, entry: OutboxEntry) -> Record:
             )
         return replace(record, **fields)
     return record
+
+
+def check_device_rules(record: Record, mutation_type: str, now: datetime) -> None:
+    """Raise :class:`NotAllowed` (the rule's own words) when the clinic would refuse ``mutation_type``
+    on ``record`` as this device sees it at ``now``; other commands pass (the server checks them)."""
+    if isinstance(record, Appointment) and mutation_type in _VISIT_ACTIONS:
+        _visit_after(record, mutation_type, now)
+    elif isinstance(record, Bill) and mutation_type == "bill.plan_request":
+        _bill_after_request(record)
+
+
+def _visit_after(appointment: Appointment, mutation_type: str, now: datetime) -> str:
+    return visit_after(appointment.status, _VISIT_ACTIONS[mutation_type], "device", start=appointment.start,
+                       minutes=appointment.minutes, now=now)
+
+
+def _bill_after_request(bill: Bill) -> str:
+    return bill_after_plan(bill.status, bill.payment_plan.status if bill.payment_plan else None, "requested",
+                           "device", owed_cents=bill.patient_cents)
 
 
 def resolve_conflict(server: Record, pending: Sequence[OutboxEntry]) -> Record:

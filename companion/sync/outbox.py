@@ -27,7 +27,7 @@ from ..core.fields import iso, utcnow
 from ..core.models import OutboxEntry
 from ..core.protocol import validate_mutation
 from ..vault import Vault
-from .conflicts import apply_effect, local_message, local_message_id, targets
+from .conflicts import apply_effect, check_device_rules, local_message, local_message_id, targets
 from .store import get_base, get_record, put_record, set_base
 
 __all__ = ["discard_rejected", "pending_entries", "queue_mutation", "rejected_entries", "KIND_LABELS"]
@@ -43,11 +43,15 @@ def queue_mutation(
     *,
     now: datetime | None = None,
     mutation_id: str | None = None,
+    ask_rules: bool = False,
 ) -> OutboxEntry:
     """Validate and queue one command with its optimistic effect; returns the stored entry.
 
     Raises RecordError naming the bad field, or naming the target when that
     record is not on this device (an id typed by hand, or a record the clinic removed).
+    With ``ask_rules`` a command the visit or bill rules refuse on the record as this device
+    shows it is not queued: :class:`NotAllowed` says why, in the words the app shows
+    (:func:`companion.sync.conflicts.check_device_rules`).
     """
     created = now or utcnow()
     mid = mutation_id or str(uuid.uuid4())
@@ -64,6 +68,8 @@ def queue_mutation(
                 if key[0] == "profile":
                     continue  # no profile yet: the check-in still goes out; nothing to show
                 raise RecordError(f"payload.{key[0]}_id", f"no {KIND_LABELS[key[0]]} {key[1]!r} on this device")
+            if ask_rules:
+                check_device_rules(record, entry.type, created)
             found.append((key, record))
         with vault.batch():
             for key, record in found:

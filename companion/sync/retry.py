@@ -27,16 +27,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..core.errors import RateLimited, ServerFailed, ServerUnreachable, SyncError
+from ..core.errors import Interrupted, RateLimited, ServerFailed, ServerUnreachable, SyncError
 
 __all__ = ["RetryPolicy", "TRANSIENT", "backoff_delay", "with_retries", "Interrupted"]
 
 T = TypeVar("T")
 TRANSIENT: tuple[type[SyncError], ...] = (ServerUnreachable, ServerFailed, RateLimited)
-
-
-class Interrupted(SyncError):
-    """A stop event ended the wait between retries (the live loop is shutting down)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,10 +39,12 @@ from typing import Any
 import httpx
 
 from ..core.errors import (
+    CursorExpired,
     DeviceRevoked,
     InsecureServer,
     ProtocolError,
     RateLimited,
+    Refused,
     RequestRejected,
     ServerFailed,
     ServerUnreachable,
@@ -81,18 +83,6 @@ REVOKED_MESSAGE = (
     "Ask the clinic for a new pairing code."
 )
 UPGRADE_MESSAGE = "the clinic's server needs a newer version of this app: update the app"
-
-
-class CursorExpired(RequestRejected):
-    """410 ``cursor_expired``: the server no longer serves changes since our cursor; resync from scratch."""
-
-
-class Refused(RequestRejected):
-    """A 4xx business refusal; ``detail`` is the server's own one-line message."""
-
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        self.detail = detail
-        super().__init__(status, code, f"the clinic's server refused the request: {detail}")
 
 
 @dataclass(frozen=True, slots=True)

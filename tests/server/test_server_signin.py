@@ -3,20 +3,25 @@
 - Many wrong passwords at once: the backoff reserves each attempt before the slow hash, so only
   ``COMPANION_SIGNIN_FREE`` guesses are ever evaluated; every other one gets 429 (both backends).
 - An unknown name costs the same argon2 hash as a known one, so timing does not tell which names
-  have accounts.
+  have accounts (counted, not timed: ``bench/server.py`` prints the times).
 """
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
+from argon2 import PasswordHasher, extract_parameters
 
+from companion.clinic.server.app import create_app
+from companion.clinic.server.errors import ApiError
+from companion.clinic.server.passwords import find_account
+from companion.clinic.server.settings import Settings
+from companion.clinic.server.staff_sessions import sign_in
 from tests.fixtures.desk import PASSWORD, add_desk_user
 from tests.fixtures.server import BACKENDS
 from tests.support.server_harness import ServerProcess
@@ -80,25 +85,36 @@ def test_success_clears_the_reservation_and_the_count(server_factory: Any) -> No
     assert _sign_in(server, "Ria Right", "wrong password").status_code == 429
 
 
-def _median_seconds(server: ServerProcess, names: list[str]) -> float:
-    spent = []
-    for name in names:
-        began = time.perf_counter()
-        answer = _sign_in(server, name, "not the password at all")
-        spent.append(time.perf_counter() - began)
-        assert answer.status_code == 401, answer.text
-    return statistics.median(spent)
+def test_an_unknown_name_costs_the_same_slow_hash_as_a_known_one(server_factory: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Timing cannot tell which names have accounts: a wrong password for a known name and any
+    password for an unknown one each run exactly one argon2 verification, with the same cost
+    parameters (the unknown name's is the dummy hash). Counted through the real sign-in; the
+    time itself is measured by ``bench/server.py``, never asserted."""
+    server = server_factory()
+    add_desk_user(server, "Known Person", "psr")
+    server.stop()
+    app = create_app(Settings.from_env(server.db_url))
+    ctx = app.state.ctx
+    verified: list[str] = []
+    real_verify = PasswordHasher.verify
 
+    def counting_verify(self: PasswordHasher, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        verified.append(hash.decode() if isinstance(hash, bytes) else hash)
+        return real_verify(self, hash, password)
 
-def test_unknown_and_known_names_take_about_as_long(server_factory: Any) -> None:
-    server = server_factory(env={"COMPANION_SIGNIN_FREE": "1000"})
-    known = [f"Known Person {i}" for i in range(5)]
-    for name in known:
-        add_desk_user(server, name, "psr")
-    _median_seconds(server, ["Warm Up"])
-    unknown = _median_seconds(server, [f"Nobody Called {i}" for i in range(5)])
-    existing = _median_seconds(server, known)
-    ratio = max(unknown, existing) / min(unknown, existing)
-    print(f"sign-in median: unknown name {unknown * 1000:.0f} ms, known name {existing * 1000:.0f} ms, "
-          f"ratio {ratio:.2f}")
-    assert ratio < 2.0, (unknown, existing)
+    monkeypatch.setattr(PasswordHasher, "verify", counting_verify)
+    try:
+        for name in ("Known Person", "Nobody Called So"):
+            with pytest.raises(ApiError) as refused:
+                sign_in(ctx, name, "not the password at all", "127.0.0.1")
+            assert (refused.value.status, refused.value.code) == (401, "bad_credentials")
+        with ctx.db.read() as conn:
+            account = find_account(conn, "Known Person")
+    finally:
+        ctx.db.dispose()
+    assert account is not None
+    assert len(verified) == 2, verified  # one slow verification per attempt, known name or not
+    known, unknown = verified
+    assert known == account["password_hash"] and unknown != known
+    assert extract_parameters(unknown) == extract_parameters(known)

@@ -60,9 +60,11 @@ def test_pair_queue_every_action_and_sync(sqlite_server: object, tmp_path: Path)
         assert done.stdout.startswith("Queued:") and done.stdout.count("\n") == 1
         assert body not in done.stdout
         outputs.append(done.stdout)
-    entry = json.loads(cli(folder, "appointment", "cancel", clinic.appointment_id, "--reason", "ill", "--json",
-                           check=True).stdout)
-    assert entry["type"] == "appointment.cancel" and entry["state"] == "pending"
+    # checked in (as this device shows it): the visit rules refuse a cancel, in the app's words
+    refused = _one_line_error(cli(folder, "appointment", "cancel", clinic.appointment_id, "--reason", "ill"))
+    assert "the appointment already took place" in refused  # checked in: care_rules says so
+    entry = json.loads(cli(folder, "prep", "done", clinic.prep_id, "--undo", "--json", check=True).stdout)
+    assert entry["type"] == "prep.done" and entry["state"] == "pending"
     outbox = json.loads(cli(folder, "show", "outbox", "--json", check=True).stdout)
     assert len(outbox) == len(commands) + 1
     synced = cli(folder, "sync", "--json", check=True)

@@ -11,10 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from companion.core.errors import ProtocolError, RateLimited, RecordError, ServerFailed, ServerUnreachable
-from companion.core.models import Appointment, Message, OutboxEntry, PrepStep, parse_record
+from companion.core.errors import NotAllowed, ProtocolError, RateLimited, RecordError, ServerFailed, ServerUnreachable
+from companion.core.models import Appointment, Bill, Message, OutboxEntry, PaymentPlan, PrepStep, parse_record, replace
 from companion.sync.client import discard_rejected, queue_mutation, read_status
-from companion.sync.conflicts import apply_effect, local_message, pending_index, resolve_conflict, targets
+from companion.sync.conflicts import (
+    apply_effect,
+    check_device_rules,
+    local_message,
+    pending_index,
+    resolve_conflict,
+    targets,
+)
 from companion.sync.retry import RetryPolicy, backoff_delay, with_retries
 from companion.sync.status import record_status
 from tests.fixtures.sync import new_vault
@@ -84,6 +91,25 @@ def test_queueing_validates_like_the_server_and_needs_the_target(tmp_path: Path)
         assert vault.messages.get(f"local-{entry.id}") is not None
         assert not discard_rejected(vault, entry.id)  # pending entries are never discarded
         assert read_status(vault).pending == 1
+
+
+def test_asking_the_rules_refuses_before_queueing_in_the_apps_words(tmp_path: Path) -> None:
+    """``ask_rules`` (the CLI's way) asks companion.core.care_rules on the record as the device shows it."""
+    over = replace(Appointment.from_dict(RECORDS["appointment"]), status="scheduled", start=T0 - timedelta(hours=2),
+                   minutes=30)
+    owed = Bill.from_dict(RECORDS["bill"])
+    active = replace(owed, payment_plan=PaymentPlan(status="active", installments=3))
+    with new_vault(tmp_path / "v") as vault:
+        vault.appointments.upsert(over)
+        vault.bills.upsert(active)
+        with pytest.raises(NotAllowed, match="the appointment is over"):
+            queue_mutation(vault, "appointment.confirm", {"appointment_id": over.id}, now=T0, ask_rules=True)
+        with pytest.raises(NotAllowed, match="already active"):
+            queue_mutation(vault, "bill.plan_request", {"bill_id": active.id, "installments": 4}, ask_rules=True)
+        assert vault.outbox.all() == []
+        queue_mutation(vault, "appointment.confirm", {"appointment_id": over.id}, now=T0)  # the app's own path
+        assert len(vault.outbox.all()) == 1
+    check_device_rules(replace(over, start=T0 + timedelta(days=1)), "appointment.cancel", T0)  # allowed
 
 
 def _clock() -> tuple[list[float], Callable[[float], None]]:

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ...core.errors import NotAllowed, RecordError
+from ...core.errors import CompanionError, NotAllowed, RecordError
 
 log = logging.getLogger("companion.clinic.server")
 T = TypeVar("T")
@@ -32,8 +32,11 @@ _STATUS_CODES = {
 }
 
 
-class ApiError(Exception):
-    """An expected failure with its HTTP status, machine code and one-line message."""
+class ApiError(CompanionError):
+    """An expected failure with its HTTP status, machine code and one-line message.
+
+    Part of the one tree (:mod:`companion.core.errors`); the HTTP status lives here, on the server.
+    """
 
     def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
         self.status = status

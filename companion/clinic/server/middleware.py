@@ -26,7 +26,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ...core.protocol import MAX_REQUEST_BYTES, PROTOCOL_HEADER, PROTOCOL_VERSION
-from .errors import log_unexpected
+from .errors import ApiError, log_unexpected
 
 access_log = logging.getLogger("companion.clinic.server.access")
 
@@ -48,8 +48,14 @@ def secure_headers(headers: list[tuple[bytes, bytes]], path: str) -> list[tuple[
     return kept
 
 
-class BodyTooLarge(Exception):
-    pass
+_TOO_LARGE = (413, "too_large", f"request body larger than {MAX_REQUEST_BYTES} bytes")
+
+
+class BodyTooLarge(ApiError):
+    """The body grew past :data:`MAX_REQUEST_BYTES` while it was read (no or a false Content-Length)."""
+
+    def __init__(self) -> None:
+        super().__init__(*_TOO_LARGE)
 
 
 def _json_bytes(status: int, code: str, message: str) -> bytes:
@@ -128,7 +134,7 @@ class GuardMiddleware:
             if overflow:
                 # The framework turned our BodyTooLarge into its own 400: answer 413 instead, once.
                 if not status_holder["started"]:
-                    await plain(413, "too_large", f"request body larger than {MAX_REQUEST_BYTES} bytes")
+                    await plain(*_TOO_LARGE)
                 return
             await raw_send(message)
 
@@ -149,12 +155,12 @@ class GuardMiddleware:
             elif _unstorable_url(scope):
                 await plain(422, "invalid_request", "the URL contains a NUL character")
             elif _too_large(scope):
-                await plain(413, "too_large", f"request body larger than {MAX_REQUEST_BYTES} bytes")
+                await plain(*_TOO_LARGE)
             else:
                 await self.app(scope, limited_receive, app_send)
         except BodyTooLarge:
             if not status_holder["started"]:
-                await plain(413, "too_large", f"request body larger than {MAX_REQUEST_BYTES} bytes")
+                await plain(*_TOO_LARGE)
         except Exception as exc:
             log_unexpected(request_id, exc)
             if not status_holder["started"]:

@@ -14,7 +14,7 @@ data). What a visit's state or a bill's plan allows is not decided here but by t
 (:mod:`companion.core.care_rules`, through :mod:`.visits` and :mod:`.billing`), the same ones the staff
 routes and the app use; their refusal (:class:`~companion.core.errors.NotAllowed`) is the reason.
 An id that points outside the device's patient is rejected exactly like an id that does
-not exist: a device learns nothing about other patients.
+not exist (NotAllowed ``unknown appointment``): a device learns nothing about other patients.
 """
 
 from __future__ import annotations
@@ -35,17 +35,12 @@ from .principals import DevicePrincipal
 from .records import Row
 from .schema import mutations
 
-
-class Rejected(Exception):
-    """A business refusal; ``str()`` is the reason sent back to the app."""
-
-
 Effect = Callable[[Tx, ServerContext, DevicePrincipal, str, Mapping[str, Any]], str | None]
 
 
 def _own(row: Row | None, device: DevicePrincipal, what: str) -> Row:
     if row is None or row["patient_id"] != device.patient_id:
-        raise Rejected(f"unknown {what}")
+        raise NotAllowed(f"unknown {what}")  # not theirs or none: the same answer
     return row
 
 
@@ -200,7 +195,7 @@ def _apply_one(tx: Tx, ctx: ServerContext, device: DevicePrincipal, item: dict[s
         mtype = mutation["type"]
         with tx.conn.begin_nested():
             target = EFFECTS[mtype](tx, ctx, device, mid, mutation["payload"])
-    except (RecordError, NotAllowed, Rejected) as exc:
+    except (RecordError, NotAllowed) as exc:
         status, reason = "rejected", str(exc)[:300]
         tx.scopes.intersection_update(scopes_before)
     row = {"id": mid, "device_id": device.id, "patient_id": device.patient_id, "type": mtype, "status": status,
