@@ -1,23 +1,29 @@
 """UI-free application state and intents of the patient app (never imports Flet).
 
-Public facade: :class:`AppState` (what the views render and the intents they
-call), :class:`Services` (the seams the composition root fills in),
-:class:`SyncClinicLink` (the real clinic link), :class:`LearnLibrary` (the
-built-in offline articles) and the display formatting helpers.
+Public facade: :class:`AppState` (the composition root of one session's state: its parts are
+the observables the views subscribe to and the intents they call), :class:`Services` (the seams
+the composition root fills in), :class:`SyncClinicLink` (the real clinic link),
+:class:`LearnLibrary` (the built-in offline articles) and the display formatting helpers.
 """
 
 from __future__ import annotations
 
 from ..core.units import format_minutes as format_duration
 from ..reminders.settings import format_quiet_hours
-from .app_state import DESTINATIONS, PHONE_DESTINATIONS, AppState, Destination
-from .care import REQUEST_KINDS
+from .app_state import AppState
+from .banners import Banner, Banners
+from .care import REQUEST_KINDS, Bills, Messages, Prep, Results, Visits
 from .clinic_link import SyncClinicLink
-from .core import Banner, Route
+from .feedback import Feedback
 from .learn_library import LearnLibrary, LibraryArticle, assets_dir
+from .navigation import DESTINATIONS, PHONE_DESTINATIONS, Destination, Navigation, Route
+from .passcode import SensitiveResults, passcode_strength
+from .preferences import Preferences
+from .records import Records
 from .services import ClinicLink, LiveHandle, Services
-from .session import passcode_strength
+from .session import Session
 from .snapshot import MessageThread, Snapshot
+from .sync_state import SyncState
 from .vault_host import VaultHost
 
 __all__ = [
@@ -26,17 +32,30 @@ __all__ = [
     "REQUEST_KINDS",
     "AppState",
     "Banner",
+    "Banners",
+    "Bills",
     "ClinicLink",
     "Destination",
+    "Feedback",
     "LearnLibrary",
     "LibraryArticle",
     "LiveHandle",
     "MessageThread",
+    "Messages",
+    "Navigation",
+    "Prep",
+    "Preferences",
+    "Records",
+    "Results",
     "Route",
+    "SensitiveResults",
     "Services",
+    "Session",
     "Snapshot",
     "SyncClinicLink",
+    "SyncState",
     "VaultHost",
+    "Visits",
     "assets_dir",
     "format_duration",
     "format_quiet_hours",

@@ -1,63 +1,144 @@
-"""The application state the Flet views render: :class:`AppState` = session + care + settings intents.
+"""The composition root of one session's state: builds the small observables and intents, holds them.
 
-    state = AppState(services)
-    state.start()                      # onboarding on a fresh device, else the lock screen
-    state.subscribe(rerender)          # called after every change, from any thread
-    state.unlock("correct horse battery")
-    state.go("appointments")
-    state.confirm_appointment("apt_1")
+    state = AppState(services)            # one per session (a browser tab, the desktop window)
+    state.start()                         # onboarding on a fresh device, else the lock screen
+    state.session.unlock("correct horse 42")
+    state.nav.go("appointments")
+    state.visits.confirm("apt_1")
 
-Screens read ``state.phase``, ``state.route``, ``state.snapshot`` (records),
-``state.error``/``state.toast``/``state.busy`` (feedback) and call intents;
-nothing in here imports Flet, so all of it is tested with plain pytest.
+What each part is for, and who subscribes to it:
+
+==================  ===========================================  ==============================
+``session``         phase, passcode, unlock/lock, auto-lock,     the shell
+                    wipe (:mod:`.session`)
+``reveal``          sensitive results shown now (:mod:`.passcode`) the result screen
+``nav``             route, go/back, section, layout               the shell
+``feedback``        busy / error / toast (:mod:`.feedback`)       the feedback strip
+``sync``            sync status, live state, sync now             the sync chip, Home, Settings
+``banners``         in-app reminders                              the banner slot
+``records``         the open vault and its snapshot               the screens that list records
+``prefs``           settings intents (:mod:`.preferences`)        Settings, the shell (theme)
+``visits`` ``prep`` ``results`` ``bills`` ``messages``  each area's intents (:mod:`.care`)
+``drafts``          typed texts by field key (not observable)     the fields
+==================  ===========================================  ==============================
+
+Each notifies only for what it holds, so a live sync redraws the chip, a reminder the banner
+slot, a new message the screen that lists it. Nothing here imports Flet: all of it is tested
+with plain pytest. This object is also the session's :class:`~.vault_host.HostMember`: what the
+process's shared background work reports is passed to the part it concerns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import datetime
 
-from .care import CareIntents
-from .preferences import SettingsIntents
+from ..sync.status import SyncStatus
+from .banners import Banners
+from .care import Bills, Messages, Prep, Results, Visits
+from .context import IntentContext
+from .feedback import Feedback
+from .navigation import Navigation
+from .preferences import Preferences
+from .records import Records
+from .services import Services
+from .session import Session
+from .snapshot import Snapshot
+from .sync_state import SyncState
+from .vault_host import VaultHost
 
-__all__ = ["AppState", "DESTINATIONS", "Destination", "PHONE_DESTINATIONS"]
-
-
-@dataclass(frozen=True, slots=True)
-class Destination:
-    route: str
-    label: str
-    icon: str  # a Flet icon name; views look it up (state stays Flet-free)
-
-
-DESTINATIONS = (
-    Destination("home", "Home", "HOME_OUTLINED"),
-    Destination("appointments", "Visits", "EVENT_OUTLINED"),
-    Destination("prep", "Prep", "CHECKLIST"),
-    Destination("results", "Results", "ASSIGNMENT_OUTLINED"),
-    Destination("messages", "Messages", "CHAT_BUBBLE_OUTLINE"),
-    Destination("bills", "Bills", "RECEIPT_LONG_OUTLINED"),
-    Destination("learn", "Learn", "MENU_BOOK_OUTLINED"),
-    Destination("settings", "Settings", "SETTINGS_OUTLINED"),
-)
-# A phone's NavigationBar holds five; "More" lists the rest.
-PHONE_DESTINATIONS = (*DESTINATIONS[:2], DESTINATIONS[3], DESTINATIONS[4], Destination("more", "More", "MENU"))
-SECTION_OF = {
-    "appointment": "appointments", "request": "appointments", "checkin": "appointments",
-    "bill": "bills", "result": "results", "thread": "messages", "compose": "messages", "article": "learn",
-}
+__all__ = ["AppState"]
 
 
-class AppState(CareIntents, SettingsIntents):
-    """Everything the app shows and every intent the patient can fire (see module docstring)."""
+class AppState:
+    """One session's state (see the module docstring)."""
 
-    def section(self) -> str:
-        """The navigation destination the current route belongs to."""
-        return SECTION_OF.get(self.route.name, self.route.name)
+    def __init__(self, services: Services, host: VaultHost | None = None) -> None:
+        self.services = services
+        # The process's one open vault, shared with the other sessions that proved the passcode.
+        self.host = host or VaultHost(services)
+        self.feedback = Feedback()
+        self.sync = SyncState()
+        self.records = Records(services.clock, self._status_read)
+        self.nav = Navigation()
+        self.banners = Banners()
+        self.ctx = IntentContext(services, self.host, self.feedback, self.records, self.sync, self.nav,
+                                 self.banners)
+        self.ctx.member = self
+        self.sync.ctx = self.nav.ctx = self.ctx
+        self.drafts = self.ctx.drafts
+        self.prefs = Preferences(self.ctx)
+        self.session = Session(self.ctx, self.prefs)
+        self.reveal = self.session.reveal
+        self.visits = Visits(self.ctx)
+        self.prep = Prep(self.ctx)
+        self.results = Results(self.ctx)
+        self.bills = Bills(self.ctx)
+        self.messages = Messages(self.ctx)
 
-    def nav_index(self, phone: bool) -> int:
-        items = PHONE_DESTINATIONS if phone else DESTINATIONS
-        section = self.section()
-        for i, d in enumerate(items):
-            if d.route == section:
-                return i
-        return len(items) - 1 if phone else 0
+    def _status_read(self, status: SyncStatus) -> None:
+        self.sync.show(status)
+
+    # --- what the composition root (companion/app.py) drives --------------------------
+
+    def start(self) -> None:
+        self.session.start()
+
+    def tick(self) -> None:
+        self.session.tick()
+
+    def shutdown(self) -> None:
+        self.session.shutdown()
+
+    def now(self) -> datetime:
+        return self.services.clock()
+
+    # --- what the shared vault's background work reports (VaultHost's HostMember) ---------
+
+    def vault_synced(self) -> None:
+        self.records.refresh()
+
+    def vault_live_state(self, state: str, error: str | None) -> None:
+        self.sync.set_live(state, error)
+        if state == "revoked":
+            self.records.refresh()
+
+    def vault_banner(self, title: str, body: str) -> None:
+        self.banners.add(title, body)
+
+    def vault_closed(self, reason: str) -> None:
+        self.session.forget()
+        self.feedback.toast = reason
+        self.feedback.notify()
+
+    # --- the old flat names still used by tests/fixtures/app_state.py and tests/core/test_care_rules.py
+    # (owned elsewhere); new code uses the parts above. Remove once those tests moved.
+
+    @property
+    def phase(self) -> str:
+        return self.session.phase
+
+    @property
+    def error(self) -> str | None:
+        return self.feedback.error
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.records.snapshot
+
+    def create_passcode(self, passcode: str, confirm: str) -> None:
+        self.session.create_passcode(passcode, confirm)
+
+    def pair(self, server_url: str, code: str) -> None:
+        self.session.pair(server_url, code)
+
+    def unlock(self, passcode: str) -> None:
+        self.session.unlock(passcode)
+
+    def confirm_appointment(self, appointment_id: str) -> None:
+        self.visits.confirm(appointment_id)
+
+    def cancel_appointment(self, appointment_id: str, reason: str = "") -> None:
+        self.visits.cancel(appointment_id, reason)
+
+    def check_in(self, appointment_id: str, phone: str, email: str, payer: str, member_id: str) -> None:
+        self.visits.check_in(appointment_id, phone, email, payer, member_id)

@@ -1,146 +1,137 @@
-"""Settings intents: passcode, auto-lock, discreet mode, quiet hours, reminder leads, theme, sync, export, wipe.
+"""Settings: auto-lock, discreet mode, quiet hours, reminder leads, theme, and exports.
 
-Reminder settings go through :func:`companion.reminders.update_settings` (one
-validated JSON object in the vault); the auto-lock time and the theme are the
-app's own (``settings.privacy`` and ``settings.ui`` in vault meta).
+Reminder settings go through :func:`companion.reminders.update_settings` (one validated JSON
+object in the vault); the auto-lock time and the theme are the app's own (``settings.privacy``
+and ``settings.ui`` in vault meta). The auto-lock rule lives here once —
+:func:`auto_lock_minutes` — and the session's idle clock reads it through
+:meth:`Preferences.auto_lock_seconds`.
+
+The Settings screen and the shell (for the theme) subscribe; a change of a setting notifies.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.errors import ConfigError, RecordError, SyncError
+from ..config import ClinicProfile
+from ..core.errors import ConfigError, RecordError
+from ..core.observable import Observable
 from ..reminders import ReminderSettings, load_settings, update_settings
-from .core import Route, intent
+from ..vault import Vault
 from .exporting import export_records
-from .session import PRIVACY_KEY, SessionIntents, _Verifier
-from .snapshot import empty_snapshot
+from .feedback import intent
 
-__all__ = ["AUTO_LOCK_CHOICES", "SettingsIntents", "THEMES", "UI_KEY"]
+if TYPE_CHECKING:
+    from .context import IntentContext
 
+__all__ = ["AUTO_LOCK_CHOICES", "PRIVACY_KEY", "Preferences", "THEMES", "UI_KEY", "auto_lock_minutes"]
+
+PRIVACY_KEY = "settings.privacy"
 UI_KEY = "settings.ui"
 THEMES = ("system", "light", "dark")
 AUTO_LOCK_CHOICES = (1, 2, 5, 10, 15, 30, 60)
+MAX_AUTO_LOCK = 240
 
 
-class SettingsIntents(SessionIntents):
-    """Intents of the Settings screen (see module docstring)."""
+def auto_lock_minutes(vault: Vault | None, profile: ClinicProfile) -> int:
+    """The patient's auto-lock setting (0 = never); the clinic profile's default until they chose one."""
+    stored: Any = vault.meta.get(PRIVACY_KEY, {}) if vault is not None else {}
+    value = stored.get("auto_lock_minutes") if isinstance(stored, dict) else None
+    return value if isinstance(value, int) else profile.auto_lock_minutes
+
+
+class Preferences(Observable):
+    """The Settings screen's intents and what they read (see the module docstring)."""
+
+    def __init__(self, ctx: IntentContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+    def _vault(self) -> Vault | None:
+        return self.ctx.records.vault
 
     def reminder_settings(self) -> ReminderSettings:
-        if self.vault is None:
-            return ReminderSettings.defaults(self.services.profile)
+        profile = self.ctx.services.profile
+        vault = self._vault()
+        if vault is None:
+            return ReminderSettings.defaults(profile)
         try:
-            return load_settings(self.vault.meta, self.services.profile)
+            return load_settings(vault.meta, profile)
         except ConfigError:
-            return ReminderSettings.defaults(self.services.profile)
+            return ReminderSettings.defaults(profile)
 
     def theme(self) -> str:
-        if self.vault is None:
+        vault = self._vault()
+        if vault is None:
             return "system"
-        stored: Any = self.vault.meta.get(UI_KEY, {}) or {}
+        stored: Any = vault.meta.get(UI_KEY, {}) or {}
         value = stored.get("theme") if isinstance(stored, dict) else None
         return value if value in THEMES else "system"
 
-    @intent
-    def change_passcode(self, old: str, new: str, confirm: str) -> None:
-        if new != confirm:
-            raise RecordError("new passcode", "the two new passcodes are not the same")
-        self.busy = "Changing your passcode…"
+    def auto_lock_minutes(self) -> int:
+        return auto_lock_minutes(self._vault(), self.ctx.services.profile)
+
+    def auto_lock_seconds(self) -> float:
+        """Idle time before the app locks itself (0 = never); the services may override it (tests, demos)."""
+        if self.ctx.services.auto_lock_seconds is not None:
+            return self.ctx.services.auto_lock_seconds
+        return float(self.auto_lock_minutes()) * 60.0
+
+    def _changed(self, toast: str | None) -> None:
+        if toast is not None:
+            self.ctx.feedback.toast = toast
         self.notify()
-        try:
-            self.require_vault().change_passcode(old, new)
-        finally:
-            self.busy = None
-        self._verifier = _Verifier(new)  # the check for sensitive results follows the new passcode
-        for key in ("passcode.old", "passcode.new", "passcode.confirm"):
-            self.drafts.pop(key, None)
-        self.toast = "Passcode changed."
 
     @intent
     def set_auto_lock(self, minutes: int) -> None:
-        if not 0 <= minutes <= 240:
-            raise RecordError("auto-lock", "choose between 0 (never) and 240 minutes")
-        self.require_vault().meta.set(PRIVACY_KEY, {"auto_lock_minutes": int(minutes)})
-        self.toast = "Auto-lock updated." if minutes else "Auto-lock is off."
+        if not 0 <= minutes <= MAX_AUTO_LOCK:
+            raise RecordError("auto-lock", f"choose between 0 (never) and {MAX_AUTO_LOCK} minutes")
+        self.ctx.records.require_vault().meta.set(PRIVACY_KEY, {"auto_lock_minutes": int(minutes)})
+        self._changed("Auto-lock updated." if minutes else "Auto-lock is off.")
 
     @intent
     def set_theme(self, theme: str) -> None:
         if theme not in THEMES:
             raise RecordError("theme", f"choose one of {', '.join(THEMES)}")
-        self.require_vault().meta.set(UI_KEY, {"theme": theme})
+        self.ctx.records.require_vault().meta.set(UI_KEY, {"theme": theme})
+        self._changed(None)
+
+    def _update_reminders(self, change: dict[str, object]) -> None:
+        update_settings(self.ctx.records.require_vault().meta, self.ctx.services.profile, change)
 
     @intent
     def set_discreet(self, discreet: bool) -> None:
-        update_settings(self.require_vault().meta, self.services.profile, {"discreet": bool(discreet)})
-        self.toast = "Notifications are discreet." if discreet else "Notifications may name your visit type."
+        self._update_reminders({"discreet": bool(discreet)})
+        self._changed("Notifications are discreet." if discreet else "Notifications may name your visit type.")
 
     @intent
     def set_quiet_hours(self, text: str) -> None:
-        update_settings(self.require_vault().meta, self.services.profile, {"quiet_hours": text.strip() or "off"})
-        self.toast = "Quiet hours saved."
+        self._update_reminders({"quiet_hours": text.strip() or "off"})
+        self._changed("Quiet hours saved.")
 
     @intent
     def set_reminder_leads(self, text: str) -> None:
         """``"24h, 2h"`` -> appointment reminders 24 h and 2 h before."""
-        leads = [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
-        update_settings(self.require_vault().meta, self.services.profile, {"leads": leads})
-        self.toast = "Reminder times saved."
+        self._update_reminders({"leads": [part.strip() for part in text.replace(";", ",").split(",")
+                                          if part.strip()]})
+        self._changed("Reminder times saved.")
 
-    @intent
-    def sync_now(self) -> None:
-        """Sync at once (also pushes what is queued); reports the outcome in one line."""
-        vault = self.require_vault()
-        if self.host.live:
-            self.host.nudge()
-            self.toast = "Syncing with your clinic…"
-            return
-        self.busy = "Syncing…"
-        self.notify()
-        try:
-            self.services.link.sync_once(vault)
-            self.toast = "Up to date."
-        except SyncError as exc:
-            self.error = str(exc)
-        finally:
-            self.busy = None
-            self.refresh()
+    def _export_folder(self, vault: Vault) -> Path:
+        return self.ctx.services.export_dir or Path(vault.folder).parent / "exports"
 
     @intent
     def export(self, fmt: str) -> None:
         """Write a calendar (.ics) or FHIR (.json) file of the patient's records and say where."""
-        vault = self.require_vault()
-        folder = self.services.export_dir or Path(vault.folder).parent / "exports"
-        path = export_records(vault, fmt, folder, self.services.profile, now=self.now())
-        self.toast = f"Saved to {path}"
+        vault = self.ctx.records.require_vault()
+        path = export_records(vault, fmt, self._export_folder(vault), self.ctx.services.profile,
+                              now=self.ctx.now())
+        self.ctx.feedback.toast = f"Saved to {path}"
 
     @intent
     def export_appointment(self, appointment_id: str) -> None:
         """"Add to calendar": one appointment as an .ics file the patient opens with their calendar."""
-        vault = self.require_vault()
-        folder = self.services.export_dir or Path(vault.folder).parent / "exports"
-        path = export_records(vault, "ics", folder, self.services.profile, now=self.now(),
-                              appointment_id=appointment_id)
-        self.toast = f"Calendar file saved to {path}. Open it to add the visit to your calendar."
-
-    @intent
-    def start_pairing(self) -> None:
-        """Connect again (after the clinic disconnected this device): back to the pairing step."""
-        self.require_vault()
-        self.phase = "onboarding"
-        self.onboarding_step = "pair"
-
-    @intent
-    def unpair_and_wipe(self, confirm_text: str) -> None:
-        """Remove every record and the passcode from this device (typed confirmation required)."""
-        if confirm_text.strip().upper() != "WIPE":
-            raise RecordError("confirmation", 'type WIPE to confirm')
-        self.host.wipe(self)
-        self.vault = None
-        self.drafts.clear()
-        self.revealed.clear()
-        self.snapshot = empty_snapshot(self.now())
-        self.phase = "onboarding"
-        self.onboarding_step = "passcode"
-        self.route = Route()
-        self.toast = "This device no longer holds any of your records."
+        vault = self.ctx.records.require_vault()
+        path = export_records(vault, "ics", self._export_folder(vault), self.ctx.services.profile,
+                              now=self.ctx.now(), appointment_id=appointment_id)
+        self.ctx.feedback.toast = f"Calendar file saved to {path}. Open it to add the visit to your calendar."

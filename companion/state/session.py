@@ -1,150 +1,141 @@
-"""Session intents: create a passcode, pair, unlock, lock (on demand and after idle), re-ask the passcode.
+"""The session's life cycle: create a passcode, pair, unlock, lock (on demand and after idle), wipe.
 
-Each session (a browser tab of the local web app, or the desktop window) starts
-locked and unlocks on its own through the process's :class:`~.vault_host.VaultHost`:
-:meth:`SessionIntents.lock` drops everything this session read, and the host
-closes the vault (the keys are forgotten) and stops the background work (live
-sync, reminders) when no session holds it any more. Failed unlocks back off in
-the vault itself (``LockedOut.retry_after``), so the lock screen only shows the
-countdown; quitting the app cannot reset it.
+    session.start()                       # onboarding on a fresh device, else the lock screen
+    session.unlock("correct horse 42")    # phase "unlocked"; the records are read
+    session.tick()                        # once a second: auto-lock after idle, lock-screen countdown
+    session.lock()
 
-A sensitive result asks for the passcode again. The vault is already open then
-(and holds its file lock), so the passcode is checked against a verifier made
-at unlock — a salted scrypt hash kept in memory only, forgotten at lock. Five
-wrong answers lock the app, which puts the vault's own backoff in charge.
+Each session (a browser tab of the local web app, or the desktop window) starts locked and
+unlocks on its own through the process's :class:`~.vault_host.VaultHost`: :meth:`Session.lock`
+drops everything this session read, and the host closes the vault (the keys are forgotten) and
+stops the background work (live sync, reminders) when no session holds it any more. Failed
+unlocks back off in the vault itself (``LockedOut.retry_after``), so the lock screen only shows
+the countdown; quitting the app cannot reset it.
+
+The shell subscribes: a phase change swaps onboarding, the lock screen and the app.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ..core.errors import LockedOut, SyncError, VaultBusy, VaultExists, WeakPasscode
+from ..core.errors import LockedOut, RecordError, SyncError, VaultBusy, VaultExists
+from ..core.observable import Observable
 from ..vault import Vault
-from ..vault.passcode import check_new_passcode
-from .core import Route, StateCore, intent
-from .snapshot import empty_snapshot
+from .feedback import intent
+from .passcode import SensitiveResults
+from .preferences import Preferences
 
-__all__ = ["SessionIntents", "passcode_strength"]
+if TYPE_CHECKING:
+    from .context import IntentContext
 
-PRIVACY_KEY = "settings.privacy"
-MAX_REVEAL_FAILURES = 5
+__all__ = ["PHASES", "Session"]
 
-
-def passcode_strength(passcode: str) -> tuple[int, str, str | None]:
-    """``(score 0-4, label, problem)`` for the strength meter; ``problem`` is why the vault would refuse it."""
-    if not passcode:
-        return 0, "Enter a passcode", None
-    try:
-        check_new_passcode(passcode)
-    except WeakPasscode as exc:
-        return 0, "Too weak", str(exc)
-    classes = sum(any(f(c) for c in passcode) for f in (str.islower, str.isupper, str.isdigit,
-                                                      lambda c: not c.isalnum()))
-    score = 1 + (len(passcode) >= 10) + (len(passcode) >= 14) + (classes >= 3)
-    return min(score, 4), ("Fair", "Good", "Strong", "Very strong")[min(score, 4) - 1], None
+PHASES = ("onboarding", "locked", "unlocked")
 
 
-class _Verifier:
-    """A salted scrypt hash of the passcode, in memory only (see module docstring)."""
+class Session(Observable):
+    """Phase, onboarding step and lock-screen backoff of one session (see the module docstring)."""
 
-    def __init__(self, passcode: str) -> None:
-        self.salt = secrets.token_bytes(16)
-        self.digest = self._hash(passcode)
+    def __init__(self, ctx: IntentContext, prefs: Preferences) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._prefs = prefs  # the auto-lock setting (one rule: Preferences.auto_lock_seconds)
+        self.reveal = SensitiveResults(ctx, self.lock)
+        self.phase = "onboarding"
+        self.onboarding_step = "passcode"  # passcode | pair | syncing
+        self.retry_at: float | None = None  # monotonic time the lock screen may try again
 
-    def _hash(self, passcode: str) -> bytes:
-        return hashlib.scrypt(passcode.encode(), salt=self.salt, n=2**14, r=8, p=1, dklen=32)
+    def _vault_here(self) -> bool:
+        return Vault.exists(self.ctx.services.vault_dir)
 
-    def check(self, passcode: str) -> bool:
-        return hmac.compare_digest(self.digest, self._hash(passcode))
-
-
-class SessionIntents(StateCore):
-    """Life cycle of the unlocked session (see module docstring)."""
-
-    _verifier: _Verifier | None = None
-    _reveal_failures = 0
+    def _show(self, phase: str, step: str = "passcode") -> None:
+        self.phase, self.onboarding_step = phase, step
+        self.notify()
 
     def start(self) -> None:
         """Decide the first screen: onboarding on a fresh device, else the lock screen."""
-        self.phase = "locked" if Vault.exists(self.services.vault_dir) else "onboarding"
-        self.onboarding_step = "passcode"
-        self.notify()
+        self._show("locked" if self._vault_here() else "onboarding")
 
     # --- onboarding ------------------------------------------------------------------------
 
     @intent
     def create_passcode(self, passcode: str, confirm: str) -> None:
+        feedback = self.ctx.feedback
         if passcode != confirm:
-            self.error = "The two passcodes are not the same."
+            feedback.error = "The two passcodes are not the same."
             return
-        self.busy = "Creating your encrypted store…"
-        self.notify()
+        feedback.working("Creating your encrypted store…")
         try:
-            self.vault = self.host.create(self, passcode)
+            vault = self.ctx.host.create(self.ctx.member, passcode)
         except VaultExists:  # set up in another window (or tab) meanwhile: unlock it like any vault
-            self.phase = "locked"
-            self.error = "Your records were set up in another window. Type that passcode to unlock them."
+            feedback.error = "Your records were set up in another window. Type that passcode to unlock them."
+            self._show("locked")
             return
         finally:
-            self.busy = None
-        self._verifier = _Verifier(passcode)
-        self.drafts.clear()
-        self.onboarding_step = "pair"
+            feedback.busy = None
+        self.ctx.records.open(vault)
+        self.reveal.remember(passcode)
+        self.ctx.drafts.clear()
+        self._show("onboarding", "pair")
 
     @intent
     def pair(self, server_url: str, code: str) -> None:
-        vault = self.require_vault()
+        ctx, feedback = self.ctx, self.ctx.feedback
+        vault = ctx.records.require_vault()
         if not code.strip():
-            self.error = "Type the pairing code the clinic gave you."
+            feedback.error = "Type the pairing code the clinic gave you."
             return
-        self.busy = "Connecting to your clinic…"
-        self.notify()
+        feedback.working("Connecting to your clinic…")
         try:
-            self.services.link.pair(vault, server_url.strip(), code.strip(), self.services.device_name)
-            self.onboarding_step = "syncing"
-            self.busy = "Downloading your records…"
-            self.notify()
+            ctx.services.link.pair(vault, server_url.strip(), code.strip(), ctx.services.device_name)
+            self._show("onboarding", "syncing")
+            feedback.working("Downloading your records…")
             try:
-                self.services.link.sync_once(vault)
+                ctx.services.link.sync_once(vault)
             except SyncError as exc:
-                self.toast = f"Paired. The first download did not finish ({exc}); it retries by itself."
+                feedback.toast = f"Paired. The first download did not finish ({exc}); it retries by itself."
         finally:
-            self.busy = None
-        self.drafts.clear()
+            feedback.busy = None
+        ctx.drafts.clear()
         self._enter_unlocked()
+
+    @intent
+    def start_pairing(self) -> None:
+        """Connect again (after the clinic disconnected this device): back to the pairing step."""
+        self.ctx.records.require_vault()
+        self._show("onboarding", "pair")
 
     # --- lock and unlock -----------------------------------------------------------------
 
     @intent
     def unlock(self, passcode: str) -> None:
+        ctx, feedback = self.ctx, self.ctx.feedback
         if not passcode:  # never an attempt: wrong ones count toward the vault's lockout
-            self.error = "Type your passcode."
+            feedback.error = "Type your passcode."
             return
         if self.retry_at is not None and time.monotonic() < self.retry_at:
-            self.error = f"Too many wrong passcodes. Try again in {self.seconds_to_retry()} s."
+            feedback.error = f"Too many wrong passcodes. Try again in {self.seconds_to_retry()} s."
             return
-        self.busy = "Unlocking…"
-        self.notify()
+        feedback.working("Unlocking…")
         try:
-            self.vault = self.host.unlock(self, passcode)
+            vault = ctx.host.unlock(ctx.member, passcode)
         except LockedOut as exc:
             self.retry_at = time.monotonic() + exc.retry_after
+            self.notify()
             raise
         except VaultBusy:
-            self.error = "Your records are open in another Companion window or command. Close it and try again."
+            feedback.error = "Your records are open in another Companion window or command. Close it and try again."
             return
         finally:
-            self.busy = None
+            feedback.busy = None
         self.retry_at = None
-        self._verifier = _Verifier(passcode)
-        self._reveal_failures = 0
-        self.drafts.clear()
-        if self.vault.recovered:
-            self.toast = "Your records were repaired from their previous copy; the last change may be missing."
+        self.reveal.remember(passcode)
+        ctx.drafts.clear()
+        if vault.recovered:
+            feedback.toast = "Your records were repaired from their previous copy; the last change may be missing."
+        ctx.records.open(vault)
         self._enter_unlocked()
 
     def seconds_to_retry(self) -> int:
@@ -153,105 +144,79 @@ class SessionIntents(StateCore):
         return max(0, int(self.retry_at - time.monotonic() + 0.999))
 
     def _enter_unlocked(self) -> None:
-        self.refresh()
-        status = self.snapshot.status
+        ctx = self.ctx
+        ctx.records.refresh()
+        status = ctx.records.snapshot.status
         if not status.paired and status.state != "revoked":
-            self.phase = "onboarding"
-            self.onboarding_step = "pair"
+            self._show("onboarding", "pair")
             return
-        self.phase = "unlocked"
-        self.route = Route()
-        self.touch()
-        self.live_state, self.live_error = self.host.live_state, self.host.live_error
-        self.host.start_background(paired=status.paired)
-
-    # --- what the shared vault's background work reports (see VaultHost) -----------------
-
-    def vault_synced(self) -> None:
-        self.refresh()
-        self.notify()
-
-    def vault_live_state(self, state: str, error: str | None) -> None:
-        self.live_state, self.live_error = state, error
-        if state == "revoked":
-            self.refresh()
-        self.notify()
-
-    def vault_banner(self, title: str, body: str) -> None:
-        self.add_banner(title, body)
-
-    def vault_closed(self, reason: str) -> None:
-        self._forget()
-        self.toast = reason
-        self.notify()
+        ctx.nav.reset()
+        ctx.touch()
+        ctx.sync.set_live(ctx.host.live_state, ctx.host.live_error)
+        self._show("unlocked")
+        ctx.host.start_background(paired=status.paired)
 
     @intent
     def lock(self) -> None:
         """Lock this session now: forget what was read; the vault closes when no session holds it."""
-        if self.vault is not None:
-            self.host.release(self)
-        self._forget()
+        if self.ctx.records.vault is not None:
+            self.ctx.host.release(self.ctx.member)
+        self.forget()
 
-    def _forget(self) -> None:
-        self.vault = None
-        self._verifier = None
-        self.snapshot = empty_snapshot(self.now())
-        self.drafts.clear()
-        self.revealed.clear()
-        self.banners = []
-        self.live_state = self.live_error = None
-        self.route = Route()
-        self.phase = "locked" if Vault.exists(self.services.vault_dir) else "onboarding"
-        self.onboarding_step = "passcode"
-
-    def auto_lock_seconds(self) -> float:
-        """Idle time before the app locks itself (0 = never); tests may override it."""
-        if self.services.auto_lock_seconds is not None:
-            return self.services.auto_lock_seconds
-        return float(self.auto_lock_minutes()) * 60.0
-
-    def auto_lock_minutes(self) -> int:
-        """The patient's auto-lock setting (the clinic profile's default until they chose one)."""
-        stored: Any = self.vault.meta.get(PRIVACY_KEY, {}) if self.vault is not None else {}
-        value = stored.get("auto_lock_minutes") if isinstance(stored, dict) else None
-        return value if isinstance(value, int) else self.services.profile.auto_lock_minutes
+    def forget(self) -> None:
+        """Drop everything this session read or was typed into it; back to the lock screen (or onboarding)."""
+        ctx = self.ctx
+        ctx.records.forget()
+        self.reveal.forget()
+        ctx.drafts.clear()
+        ctx.banners.clear()
+        ctx.sync.set_live(None, None)
+        ctx.nav.reset()
+        self._show("locked" if self._vault_here() else "onboarding")
 
     def tick(self) -> None:
         """Called about once a second by the app: auto-lock after idle, lock-screen countdown."""
         if self.phase == "unlocked":
-            limit = self.auto_lock_seconds()
-            if limit > 0 and time.monotonic() - self.last_activity >= limit:
+            limit = self._prefs.auto_lock_seconds()
+            if limit > 0 and time.monotonic() - self.ctx.last_activity >= limit:
                 self.lock()
-                self.toast = "Locked after a period of no use."
-                self.notify()
+                self.ctx.feedback.toast = "Locked after a period of no use."
+                self.ctx.feedback.notify()
         elif self.phase == "locked" and self.retry_at is not None:
             if time.monotonic() >= self.retry_at:
                 self.retry_at = None
-                self.error = None
+                self.ctx.feedback.error = None
+                self.ctx.feedback.notify()
             self.notify()
 
     def shutdown(self) -> None:
         """This session ends (its tab closed, or the app quits): it no longer holds the vault."""
-        if self.vault is not None:
-            self.host.release(self)
-            self.vault = None
+        if self.ctx.records.vault is not None:
+            self.ctx.host.release(self.ctx.member)
+            self.ctx.records.vault = None
 
-    # --- sensitive results -------------------------------------------------------------
+    # --- the passcode and the device -----------------------------------------------------
 
     @intent
-    def reveal_result(self, result_id: str, passcode: str) -> None:
-        """Show a sensitive result once the passcode is typed again (until the patient leaves it)."""
-        if not passcode:  # an empty field is not a wrong try
-            self.error = "Type your passcode."
-            return
-        if self._verifier is None or not self._verifier.check(passcode):
-            self._reveal_failures += 1
-            if self._reveal_failures >= MAX_REVEAL_FAILURES:
-                self.lock()
-                self.error = "Too many wrong passcodes: the app locked itself."
-                return
-            self.error = "That passcode is not right."
-            return
-        self._reveal_failures = 0
-        self.drafts.pop("reveal", None)
-        self.revealed.add(result_id)
+    def change_passcode(self, old: str, new: str, confirm: str) -> None:
+        feedback = self.ctx.feedback
+        if new != confirm:
+            raise RecordError("new passcode", "the two new passcodes are not the same")
+        feedback.working("Changing your passcode…")
+        try:
+            self.ctx.records.require_vault().change_passcode(old, new)
+        finally:
+            feedback.busy = None
+        self.reveal.remember(new)  # the check for sensitive results follows the new passcode
+        self.ctx.drafts.pop("passcode.old", "passcode.new", "passcode.confirm")
+        feedback.toast = "Passcode changed."
+        self.notify()  # the settings screen clears its passcode fields
+
+    @intent
+    def unpair_and_wipe(self, confirm_text: str) -> None:
+        """Remove every record and the passcode from this device (typed confirmation required)."""
+        if confirm_text.strip().upper() != "WIPE":
+            raise RecordError("confirmation", "type WIPE to confirm")
+        self.ctx.host.wipe(self.ctx.member)
+        self.forget()
+        self.ctx.feedback.toast = "This device no longer holds any of your records."

@@ -20,7 +20,7 @@ from ..core.models import Appointment, Article, Bill, Message, OutboxEntry, Prep
 from ..sync.status import SyncStatus, read_status
 from ..vault import Vault
 
-__all__ = ["MessageThread", "Snapshot", "THREAD_TITLES", "build_snapshot", "empty_snapshot"]
+__all__ = ["MessageThread", "Snapshot", "THREAD_TITLES", "build_snapshot", "empty_snapshot", "empty_status"]
 
 THREAD_TITLES = {
     "general": "Clinic team",
@@ -47,7 +47,7 @@ class MessageThread:
         return self.messages[-1] if self.messages else None
 
 
-def _empty_status() -> SyncStatus:
+def empty_status() -> SyncStatus:
     return SyncStatus(paired=False, state=None, last_sync=None, last_attempt=None, last_error=None, pending=0,
                       rejected=0, device_id=None, clinic_name=None, server_url=None)
 
@@ -67,7 +67,7 @@ class Snapshot:
     threads: tuple[MessageThread, ...] = ()  # most recent first
     articles: tuple[Article, ...] = ()
     outbox: Mapping[str, OutboxEntry] = field(default_factory=lambda: MappingProxyType({}))
-    status: SyncStatus = field(default_factory=_empty_status)
+    status: SyncStatus = field(default_factory=empty_status)
 
     @property
     def next_appointment(self) -> Appointment | None:

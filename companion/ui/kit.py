@@ -21,15 +21,17 @@ import contextlib
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol
 
 import flet as ft
 
 from ..core.observable import Observable
 from .field_text import app_changes, note_typed, remember_field, render_text, shown_field_text
 
-__all__ = ["Drafts", "Feedback", "act", "button", "feedback", "field", "handler", "muted", "screen", "shown_text",
-           "tid", "title", "typed_text", "use_observable"]
+__all__ = ["Drafts", "Feedback", "act", "button", "feedback", "field", "handler", "memo", "muted", "screen",
+           "shown_text", "tid", "title", "typed_text", "use_observable"]
+
+P = ParamSpec("P")
 
 
 class Drafts(Protocol):
@@ -85,6 +87,14 @@ def use_observable(observable: Observable) -> int:
 
     ft.use_effect(subscribe, [])
     return int(version)
+
+
+def memo(component: Callable[P, ft.Control]) -> Callable[P, ft.Control]:
+    """``ft.memo`` with its type kept: the component renders again only when an argument changed
+    (compared with ``==``) or its own state or an observable it reads (:func:`use_observable`) did,
+    never merely because its parent rendered again."""
+    memoised: Callable[P, ft.Control] = ft.memo(component)  # type: ignore[no-untyped-call]
+    return memoised
 
 
 def act(fn: Callable[..., Any], *args: Any) -> None:

@@ -1,4 +1,4 @@
-"""The Flet UI: render :class:`~companion.state.AppState` and dispatch its intents (no tinydb/httpx/plyer).
+"""The Flet UI: components that render the parts of :class:`~companion.state.AppState` and dispatch its intents.
 
 ``App`` is the root component (see :mod:`.shell`); :func:`mount` attaches it to a page.
 """

@@ -6,21 +6,23 @@ from __future__ import annotations
 import flet as ft
 
 from ..core.care_rules import offers
-from ..state import REQUEST_KINDS, AppState
+from ..state import REQUEST_KINDS, AppState, Route
 from ..state.formatting import day_and_time, local_time, long_date
-from ..ui.kit import act, handler
+from ..ui.kit import act, handler, use_observable
 from .common import button, card, empty_note, feedback, field, header, muted, screen, tid
 from .widgets import STATUS_LABELS, appointment_summary, prep_row
 
-__all__ = ["appointment_screen", "appointments_screen", "checkin_screen", "request_screen"]
+__all__ = ["AppointmentScreen", "AppointmentsScreen", "CheckinScreen", "RequestScreen"]
 
 PAGE = 50  # past visits shown at once (a long history stays fast)
 
 
-def appointments_screen(state: AppState) -> ft.Control:
-    snap = state.snapshot
+@ft.component
+def AppointmentsScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    use_observable(state.records)
+    snap = state.records.snapshot
     items: list[ft.Control] = [
-        header(state, "Appointments", actions=[button("request-appointment", "Request", lambda: state.go("request"),
+        header(state, "Appointments", actions=[button("request-appointment", "Request", lambda: state.nav.go("request"),
                                                       kind="tonal", icon="ADD")]),
         *feedback(state),
         muted("Upcoming", 13),
@@ -36,7 +38,7 @@ def appointments_screen(state: AppState) -> ft.Control:
                 title=ft.Text(a.visit_kind),
                 subtitle=ft.Text(f"{long_date(a.start.astimezone(state.services.tz))}"
                                  f" · {STATUS_LABELS.get(a.status, a.status)}"),
-                on_click=lambda _e, i=a.id: state.go("appointment", i))))
+                on_click=lambda _e, i=a.id: state.nav.go("appointment", i))))
         if len(snap.past) > PAGE:
             items.append(muted(f"and {len(snap.past) - PAGE} earlier visits", 13))
     return screen(state, items)
@@ -49,8 +51,11 @@ def _detail_rows(state: AppState, label: str, value: str | None, glyph: ft.IconD
     return [ft.Row([ft.Icon(glyph, size=20), text], vertical_alignment=ft.CrossAxisAlignment.START)]
 
 
-def appointment_screen(state: AppState) -> ft.Control:
-    appt = state.snapshot.appointment(state.route.arg or "")
+@ft.component
+def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    use_observable(state.records)
+    confirming, set_confirming = ft.use_state("")  # the appointment whose "Cancel?" card is open
+    appt = state.records.snapshot.appointment(route.arg or "")
     if appt is None:
         return screen(state, [header(state, "Appointment", back=True), empty_note("This appointment is gone.")])
     tz, now = state.services.tz, state.now()
@@ -74,16 +79,16 @@ def appointment_screen(state: AppState) -> ft.Control:
         return offers(appt.status, action, "device", start=appt.start, minutes=appt.minutes, now=now)
 
     if offered("confirm"):
-        actions.append(button("confirm", "Confirm", handler(state.confirm_appointment, appt.id), icon="CHECK"))
+        actions.append(button("confirm", "Confirm", handler(state.visits.confirm, appt.id), icon="CHECK"))
     if offered("check_in"):
-        actions.append(button("checkin", "Check in", lambda: state.go("checkin", appt.id), kind="tonal",
+        actions.append(button("checkin", "Check in", lambda: state.nav.go("checkin", appt.id), kind="tonal",
                               icon="HOW_TO_REG"))
     if active:
-        actions.append(button("add-calendar", "Add to calendar", handler(state.export_appointment, appt.id),
+        actions.append(button("add-calendar", "Add to calendar", handler(state.prefs.export_appointment, appt.id),
                               kind="outlined", icon="EVENT_AVAILABLE"))
     if actions:
         items.append(ft.Row(actions, wrap=True, spacing=8, run_spacing=8))
-    steps = state.snapshot.prep_for(appt.id)
+    steps = state.records.snapshot.prep_for(appt.id)
     if steps:
         items.append(card([ft.Text("Preparation", weight=ft.FontWeight.W_600),
                            *[prep_row(state, s, appt) for s in steps]], identifier="appointment-prep"))
@@ -92,61 +97,51 @@ def appointment_screen(state: AppState) -> ft.Control:
         items.append(card([ft.Row([ft.Icon(ft.Icons.MENU_BOOK_OUTLINED), ft.Text("What to expect",
                                                                               weight=ft.FontWeight.W_600)]),
                            ft.Text(article.title), muted(article.summary)],
-                          identifier="what-to-expect", on_click=lambda: state.go("article", article.id), tone="info"))
+                          identifier="what-to-expect", on_click=lambda: state.nav.go("article", article.id),
+                          tone="info"))
     if offered("cancel"):
-        if state.draft("cancel.confirm") == appt.id:
+        if confirming == appt.id:
             items.append(card([ft.Text("Cancel this appointment?", weight=ft.FontWeight.W_600),
                                field(state, "cancel.reason", "Reason (optional)"),
                                ft.Row([button("cancel-yes", "Yes, cancel it",
-                                              lambda: act(state.cancel_appointment, appt.id,
-                                                          state.draft("cancel.reason")), kind="filled"),
-                                       button("cancel-no", "Keep it", lambda: _keep(state), kind="text")],
+                                              lambda: act(state.visits.cancel, appt.id,
+                                                          state.drafts.draft("cancel.reason")), kind="filled"),
+                                       button("cancel-no", "Keep it", lambda: set_confirming(""), kind="text")],
                                       wrap=True)], identifier="cancel-confirm", tone="warn"))
         else:
-            items.append(button("cancel", "Cancel appointment", lambda: _ask_cancel(state, appt.id), kind="text",
+            items.append(button("cancel", "Cancel appointment", lambda: set_confirming(appt.id), kind="text",
                                 icon="EVENT_BUSY"))
     return screen(state, items)
 
 
-def _ask_cancel(state: AppState, appointment_id: str) -> None:
-    state.set_draft("cancel.confirm", appointment_id)
-    state.notify()
-
-
-def _keep(state: AppState) -> None:
-    state.drafts.pop("cancel.confirm", None)
-    state.notify()
-
-
-def request_screen(state: AppState) -> ft.Control:
-    kind = state.draft("request.kind", REQUEST_KINDS[0])
+@ft.component
+def RequestScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    """Renders only for itself (the chosen kind is its own state); the feedback strip follows the intent."""
+    kind, set_kind = ft.use_state(REQUEST_KINDS[0])
     chips = [tid(f"kind-{k.lower().replace(' ', '-')}", ft.Chip(
-        label=ft.Text(k), selected=k == kind, on_select=lambda _e, k=k: _pick_kind(state, k))) for k in REQUEST_KINDS]
+        label=ft.Text(k), selected=k == kind, on_select=lambda _e, k=k: set_kind(k))) for k in REQUEST_KINDS]
     return screen(state, [
         header(state, "Ask for an appointment", back=True),
         muted("The clinic will offer you a time. You will see it under Appointments."),
         ft.Row(chips, wrap=True, spacing=8, run_spacing=8),
         field(state, "request.note", "Anything the clinic should know? (optional)", multiline=True),
         *feedback(state),
-        button("send-request", "Send request", lambda: act(state.request_appointment,
-                                                           state.draft("request.kind", REQUEST_KINDS[0]),
-                                                           state.draft("request.note")), icon="SEND"),
+        button("send-request", "Send request", lambda: act(state.visits.request, kind,
+                                                           state.drafts.draft("request.note")), icon="SEND"),
     ])
 
 
-def _pick_kind(state: AppState, kind: str) -> None:
-    state.set_draft("request.kind", kind)
-    state.notify()
-
-
-def checkin_screen(state: AppState) -> ft.Control:
-    appt_id = state.route.arg or ""
-    profile = state.snapshot.profile
+@ft.component
+def CheckinScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    use_observable(state.records)  # the profile's contact details are the fields' defaults
+    appt_id = route.arg or ""
+    profile = state.records.snapshot.profile
+    draft = state.drafts.draft
     ins = profile.insurance if profile else None
 
     def submit() -> None:
-        act(state.check_in, appt_id, state.draft("checkin.phone"), state.draft("checkin.email"),
-            state.draft("checkin.payer"), state.draft("checkin.member"))
+        act(state.visits.check_in, appt_id, draft("checkin.phone"), draft("checkin.email"), draft("checkin.payer"),
+            draft("checkin.member"))
 
     return screen(state, [
         header(state, "Check in", back=True),

@@ -1,7 +1,9 @@
 """The patient app's own blocks (headers, cards, empty states, the screen body) over the shared kit.
 
 Fields, buttons, ids, text and feedback come from :mod:`companion.ui.kit` (shared with the desk)
-and are re-exported here for the screens. Buttons are at least 48 px high.
+and are re-exported here for the screens; :func:`field` and :func:`shown_text` keep their text in
+the session's drafts (``state.drafts``). :func:`feedback` is the feedback strip, a component of
+its own that alone listens to ``state.feedback``. Buttons are at least 48 px high.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import flet as ft
 
 from ..state import AppState
 from ..ui import kit
-from ..ui.kit import button, feedback, field, muted, shown_text, tid, title, typed_text
+from ..ui.kit import button, muted, tid, title, typed_text, use_observable
 
 __all__ = [
     "button",
@@ -36,11 +38,36 @@ def icon(name: str) -> Any:
     return getattr(ft.Icons, name, ft.Icons.CIRCLE)
 
 
+def field(state: AppState, key: str, label: str, **options: Any) -> ft.Control:
+    """:func:`companion.ui.kit.field` over this session's drafts (same options)."""
+    return kit.field(state.drafts, key, label, **options)
+
+
+def shown_text(state: AppState, key: str) -> str:
+    """The text field ``key`` shows now (see :func:`companion.ui.kit.shown_text`)."""
+    return kit.shown_text(state.drafts, key)
+
+
+@ft.component
+def FeedbackStrip(state: AppState) -> ft.Control:
+    """The progress / error / good-news strip (:func:`companion.ui.kit.feedback`); renders on its own."""
+    use_observable(state.feedback)
+    return kit.feedback(state.feedback)[0]
+
+
+_feedback_strip = kit.memo(FeedbackStrip)
+
+
+def feedback(state: AppState) -> list[ft.Control]:
+    """The feedback strip's one slot, for a screen's list of controls."""
+    return [_feedback_strip(state)]
+
+
 def header(state: AppState, text: str, *, back: bool = False, actions: Sequence[ft.Control] = ()) -> ft.Control:
     """Screen title row; ``back`` adds a labelled back button to the parent list."""
     items: list[ft.Control] = []
     if back:
-        items.append(tid("back", ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back", on_click=lambda: state.back())))
+        items.append(tid("back", ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back", on_click=lambda: state.nav.back())))
     items.append(ft.Container(title(text), expand=True))
     items.extend(actions)
     return ft.Row(items, vertical_alignment=ft.CrossAxisAlignment.CENTER)
@@ -64,4 +91,5 @@ def empty_note(text: str, identifier: str = "empty") -> ft.Control:
 
 def screen(state: AppState, controls: Sequence[ft.Control], *, max_width: int = 760) -> ft.Control:
     """A scrolling screen body, centred and width-capped on desktops."""
-    return kit.screen(controls, width=min(float(max_width), state.page_width - 140) if state.wide else None)
+    nav = state.nav
+    return kit.screen(controls, width=min(float(max_width), nav.page_width - 140) if nav.wide else None)

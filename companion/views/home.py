@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import flet as ft
 
-from ..state import AppState
+from ..state import AppState, Route
 from ..state.formatting import money, short_date
+from ..ui.kit import memo, use_observable
 from .common import button, card, feedback, muted, screen, tid, title
 from .widgets import appointment_summary, clinic_contact, prep_row, urgent_help
 
-__all__ = ["home_screen"]
+__all__ = ["HomeScreen"]
 
 
 def _tile(identifier: str, glyph: ft.IconData, headline: str, detail: str, route: str, state: AppState,
@@ -18,19 +19,19 @@ def _tile(identifier: str, glyph: ft.IconData, headline: str, detail: str, route
     box = ft.Container(
         ft.Column([ft.Icon(glyph, color=ft.Colors.PRIMARY), ft.Text(headline, size=16, weight=ft.FontWeight.W_600),
                    ft.Text(detail, size=13, color=ft.Colors.ON_SURFACE_VARIANT)], spacing=4, tight=True),
-        padding=12, border_radius=16, expand=True, on_click=lambda: state.go(route), ink=True,
+        padding=12, border_radius=16, expand=True, on_click=lambda: state.nav.go(route), ink=True,
         bgcolor=ft.Colors.PRIMARY_CONTAINER if highlight else ft.Colors.SURFACE_CONTAINER_LOW,
     )
     return tid(identifier, box, label=f"{headline}, {detail}")
 
 
 def _next_appointment(state: AppState) -> list[ft.Control]:
-    snap = state.snapshot
+    snap = state.records.snapshot
     appt = snap.next_appointment
     if appt is None:
         return [card([ft.Text("No upcoming appointments", size=16, weight=ft.FontWeight.W_500),
                       muted("Need a test or a chat with the clinic? Ask for an appointment."),
-                      button("home-request", "Ask for an appointment", lambda: state.go("request"),
+                      button("home-request", "Ask for an appointment", lambda: state.nav.go("request"),
                              kind="tonal", icon="ADD")], identifier="next-appointment")]
     out = [muted("Next appointment", 13), appointment_summary(state, appt, identifier="next-appointment")]
     steps = snap.prep_for(appt.id)
@@ -39,24 +40,41 @@ def _next_appointment(state: AppState) -> list[ft.Control]:
         out.append(card([ft.Text("Before your visit" + (f" · {left} to do" if left else " · all done"),
                                  weight=ft.FontWeight.W_600),
                          *[prep_row(state, s, appt) for s in steps[:4]],
-                         *([button("home-all-prep", f"All {len(steps)} steps", lambda: state.go("prep"),
+                         *([button("home-all-prep", f"All {len(steps)} steps", lambda: state.nav.go("prep"),
                                    kind="text")] if len(steps) > 4 else [])],
                         identifier="home-prep"))
     return out
 
 
-def home_screen(state: AppState) -> ft.Control:
-    snap = state.snapshot
+@ft.component
+def RevokedNotice(state: AppState) -> ft.Control:
+    """The clinic disconnected this device: its own component, as it follows the sync status."""
+    use_observable(state.sync)
+    st = state.sync.status
+    if st.state != "revoked" or st.paired:
+        return ft.Container()
+    return ft.Container(card([ft.Text("This device was disconnected by the clinic.", weight=ft.FontWeight.W_600),
+                 muted("Your clinic records were removed from it. Ask the clinic for a new pairing "
+                       "code to connect again."),
+                 button("pair-again", "Connect again", lambda: state.nav.go("settings"), kind="tonal")],
+                identifier="revoked", tone="warn"), padding=ft.Padding.only(top=14))  # the screen's spacing
+
+
+_revoked_notice = memo(RevokedNotice)
+
+
+@ft.component
+def HomeScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    """Renders when the records change (or the route or layout: ``route`` and ``frame_width``)."""
+    use_observable(state.records)
+    snap = state.records.snapshot
     name = (snap.profile.name.split()[0] if snap.profile and snap.profile.name.strip() else "")
     unread, new = snap.unread, len(snap.new_results)
     due = snap.next_due
-    items: list[ft.Control] = [title(f"Hello{', ' + name if name else ''}", 26), *feedback(state)]
-    if snap.status.state == "revoked" and not snap.status.paired:
-        items.append(card([ft.Text("This device was disconnected by the clinic.", weight=ft.FontWeight.W_600),
-                           muted("Your clinic records were removed from it. Ask the clinic for a new pairing "
-                                 "code to connect again."),
-                           button("pair-again", "Connect again", lambda: state.go("settings"), kind="tonal")],
-                          identifier="revoked", tone="warn"))
+    # the notice shares the feedback strip's slot: an empty slot of its own would add a gap
+    items: list[ft.Control] = [title(f"Hello{', ' + name if name else ''}", 26),
+                               ft.Column([*feedback(state), _revoked_notice(state)], spacing=0, tight=True,
+                                         horizontal_alignment=ft.CrossAxisAlignment.STRETCH)]
     items.extend(_next_appointment(state))
     items.append(ft.Row([
         _tile("tile-messages", ft.Icons.CHAT_BUBBLE_OUTLINE, f"{unread} unread" if unread else "Messages",

@@ -4,30 +4,35 @@ from __future__ import annotations
 
 import flet as ft
 
-from ..state import AppState
+from ..state import AppState, Route
+from ..ui.kit import use_observable
 from .common import card, feedback, header, muted, screen
 
-__all__ = ["article_screen", "learn_screen"]
+__all__ = ["ArticleScreen", "LearnScreen"]
 
 
-def learn_screen(state: AppState) -> ft.Control:
+@ft.component
+def LearnScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    use_observable(state.records)
     items: list[ft.Control] = [header(state, "Learn"), *feedback(state)]
-    clinic = state.snapshot.articles
+    clinic = state.records.snapshot.articles
     if clinic:
         items.append(muted(f"From {state.services.profile.discreet_name}", 13))
         for a in clinic[:50]:
             items.append(card([ft.Text(a.title, weight=ft.FontWeight.W_600)], identifier=f"article-{a.id}",
-                              on_click=lambda _e, i=a.id: state.go("article", i)))
+                              on_click=lambda _e, i=a.id: state.nav.go("article", i)))
     items.append(muted("Good to know — works offline", 13))
     for b in state.services.library.articles:
         items.append(card([ft.Text(b.title, weight=ft.FontWeight.W_600), muted(b.summary, 13)],
-                          identifier=f"article-{b.id}", on_click=lambda _e, i=b.id: state.go("article", i)))
+                          identifier=f"article-{b.id}", on_click=lambda _e, i=b.id: state.nav.go("article", i)))
     return screen(state, items)
 
 
-def article_screen(state: AppState) -> ft.Control:
-    aid = state.route.arg or ""
-    clinic = state.snapshot.article(aid)
+@ft.component
+def ArticleScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    use_observable(state.records)
+    aid = route.arg or ""
+    clinic = state.records.snapshot.article(aid)
     builtin = state.services.library.get(aid)
     if clinic is not None:
         title, body = clinic.title, clinic.body

@@ -6,22 +6,25 @@ from __future__ import annotations
 import flet as ft
 
 from ..core.models import Message
-from ..state import AppState
+from ..state import AppState, Route
 from ..state.formatting import day_and_time
 from ..state.snapshot import THREAD_TITLES
-from ..ui.kit import act
+from ..ui.kit import act, use_observable
 from .common import button, card, empty_note, feedback, field, header, muted, screen, tid
 
-__all__ = ["messages_screen", "thread_screen"]
+__all__ = ["MessagesScreen", "ThreadScreen"]
 
 SHOWN = 60  # newest messages shown in a thread
 NOT_FOR_EMERGENCIES = "Messages are not for emergencies. The clinic replies in opening hours."
 
 
-def messages_screen(state: AppState) -> ft.Control:
-    snap = state.snapshot
+@ft.component
+def MessagesScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    """Renders when the records change (a message came or went out), never for the sync status alone."""
+    use_observable(state.records)
+    snap = state.records.snapshot
     items: list[ft.Control] = [
-        header(state, "Messages", actions=[button("new-message", "New", lambda: state.go("thread", "general"),
+        header(state, "Messages", actions=[button("new-message", "New", lambda: state.nav.go("thread", "general"),
                                                   kind="tonal", icon="EDIT")]),
         *feedback(state), muted(NOT_FOR_EMERGENCIES, 13)]
     if not snap.threads:
@@ -36,13 +39,14 @@ def messages_screen(state: AppState) -> ft.Control:
         items.append(card([ft.Row([ft.Text(t.title, weight=ft.FontWeight.W_700 if t.unread else ft.FontWeight.W_600,
                                            expand=True), muted(when, 12), *badge]),
                            ft.Text(preview, size=14, max_lines=2)],
-                          identifier=f"thread-{t.key}", on_click=lambda _e, k=t.key: act(state.open_thread, k)))
+                          identifier=f"thread-{t.key}",
+                          on_click=lambda _e, k=t.key: act(state.messages.open_thread, k)))
     return screen(state, items)
 
 
 def _bubble(state: AppState, m: Message) -> ft.Control:
     mine = m.author == "patient"
-    status = state.snapshot.message_state(m) if mine else None
+    status = state.records.snapshot.message_state(m) if mine else None
     meta = day_and_time(m.sent_at, state.services.tz, state.now())
     if not mine and m.author_name:
         meta = f"{m.author_name} · {meta}"
@@ -60,14 +64,17 @@ def _bubble(state: AppState, m: Message) -> ft.Control:
                                      ft.MainAxisAlignment.START), label=label)
 
 
-def thread_screen(state: AppState) -> ft.Control:
-    key = state.route.arg or "general"
-    thread = state.snapshot.thread(key)
+@ft.component
+def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    """Renders when the records change; the composer's field is its own component and keeps its text."""
+    use_observable(state.records)
+    key = route.arg or "general"
+    thread = state.records.snapshot.thread(key)
     title = THREAD_TITLES.get(key, key.title())
     draft_key = f"compose.{key}"
 
     def send() -> None:
-        act(state.send_message, state.draft(draft_key), key)
+        act(state.messages.send, state.drafts.draft(draft_key), key)
 
     items: list[ft.Control] = [header(state, title, back=True)]
     if thread is None or not thread.messages:

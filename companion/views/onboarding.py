@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import flet as ft
 
 from ..state import AppState, passcode_strength
-from ..ui.kit import act
+from ..ui.kit import act, use_observable
 from .common import button, feedback, field, muted, screen, shown_text, tid, title
 
-__all__ = ["onboarding_screen"]
+__all__ = ["OnboardingScreen"]
 
 STRENGTH_COLORS = (ft.Colors.ERROR, ft.Colors.ORANGE, ft.Colors.AMBER, ft.Colors.LIGHT_GREEN, ft.Colors.GREEN)
 
 
-def _strength(state: AppState) -> ft.Control:
-    score, label, problem = passcode_strength(state.draft("new.passcode"))
+def _strength(passcode: str) -> ft.Control:
+    score, label, problem = passcode_strength(passcode)
     return tid("passcode-strength", ft.Column([
         ft.ProgressBar(value=score / 4, color=STRENGTH_COLORS[score], bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST,
                        height=8, border_radius=4),
@@ -22,21 +25,20 @@ def _strength(state: AppState) -> ft.Control:
     ], spacing=4), label=f"Passcode strength: {label}")
 
 
-def _passcode_step(state: AppState) -> list[ft.Control]:
+def _passcode_step(state: AppState, typed: str, set_typed: Callable[[Any], None]) -> list[ft.Control]:
     def create() -> None:  # the texts on screen at the click (see shown_text)
-        act(state.create_passcode, shown_text(state, "new.passcode"),
-            shown_text(state, "new.confirm"))
+        act(state.session.create_passcode, shown_text(state, "new.passcode"), shown_text(state, "new.confirm"))
 
     strength_field = field(state, "new.passcode", "Choose a passcode", password=True,
                            helper="At least 8 characters. A short sentence is easy to remember.",
-                           on_typed=lambda _text: state.notify())  # the strength meter follows the typing
+                           on_typed=set_typed)  # the strength meter follows the typing
     confirm = field(state, "new.confirm", "Type it again", password=True, on_submit=lambda: create())
     return [
         title("Welcome", 28),
         muted("Your appointments, results and messages from the clinic are kept on this device, "
               "encrypted with a passcode only you know."),
         strength_field,
-        _strength(state),
+        _strength(typed),
         confirm,
         button("create-passcode", "Create passcode", create, icon="LOCK_OUTLINE"),
         muted("If you forget the passcode, nobody can recover the records on this device — "
@@ -46,10 +48,10 @@ def _passcode_step(state: AppState) -> list[ft.Control]:
 
 def _pair_step(state: AppState) -> list[ft.Control]:
     profile = state.services.profile
-    default_url = state.snapshot.status.server_url or profile.server_url or ""
+    default_url = state.sync.status.server_url or profile.server_url or ""
 
     def pair() -> None:  # the texts on screen at the click (see shown_text)
-        act(state.pair, shown_text(state, "pair.url"), shown_text(state, "pair.code"))
+        act(state.session.pair, shown_text(state, "pair.url"), shown_text(state, "pair.code"))
 
     url = field(state, "pair.url", "Clinic server address", default=default_url, keyboard=ft.KeyboardType.URL)
     code = field(state, "pair.code", "Pairing code", hint="e.g. K7Q-4MZ-9TD", on_submit=lambda: pair())
@@ -59,7 +61,7 @@ def _pair_step(state: AppState) -> list[ft.Control]:
               "It works once and only for a short time."),
         url,
         code,
-        button("pair", "Connect", pair, icon="LINK", disabled=state.busy is not None),
+        button("pair", "Connect", pair, icon="LINK", disabled=state.feedback.busy is not None),
     ]
 
 
@@ -71,8 +73,19 @@ def _syncing_step(state: AppState) -> list[ft.Control]:
     ]
 
 
-def onboarding_screen(state: AppState) -> ft.Control:
-    steps = {"passcode": _passcode_step, "pair": _pair_step, "syncing": _syncing_step}
-    body = steps.get(state.onboarding_step, _passcode_step)(state)
-    n = ("passcode", "pair", "syncing").index(state.onboarding_step) + 1 if state.onboarding_step in steps else 1
+@ft.component
+def OnboardingScreen(state: AppState) -> ft.Control:
+    """Renders for its step, its busy line and the passcode being chosen (its own state, for the meter)."""
+    use_observable(state.session)
+    use_observable(state.feedback)
+    typed: str
+    typed, set_typed = ft.use_state(state.drafts.draft("new.passcode"))
+    step = state.session.onboarding_step
+    if step == "pair":
+        body = _pair_step(state)
+    elif step == "syncing":
+        body = _syncing_step(state)
+    else:
+        body = _passcode_step(state, typed, set_typed)
+    n = ("passcode", "pair", "syncing").index(step) + 1 if step in ("passcode", "pair", "syncing") else 1
     return screen(state, [muted(f"Step {n} of 3", 13), *body, *feedback(state)], max_width=560)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import flet as ft
 
-from ..state import AppState
+from ..state import AppState, Route
 from ..state.formatting import day_and_time
+from ..ui.kit import use_observable
 from .common import card, empty_note, feedback, header, muted, screen
 from .widgets import prep_row
 
-__all__ = ["prep_screen"]
+__all__ = ["PrepScreen"]
 
 
-def prep_screen(state: AppState) -> ft.Control:
-    snap = state.snapshot
+@ft.component
+def PrepScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    use_observable(state.records)
+    snap = state.records.snapshot
     items: list[ft.Control] = [header(state, "Preparation"), *feedback(state),
                                muted("Tick each step when it is done. It is saved on this device straight away "
                                      "and shared with the clinic when you are online.")]

@@ -6,12 +6,12 @@ from __future__ import annotations
 import flet as ft
 
 from ..core.models import Result
-from ..state import AppState
+from ..state import AppState, Route
 from ..state.formatting import long_date
-from ..ui.kit import act, handler
+from ..ui.kit import act, handler, use_observable
 from .common import button, card, empty_note, feedback, field, header, muted, screen, shown_text, tid
 
-__all__ = ["result_screen", "results_screen"]
+__all__ = ["ResultScreen", "ResultsScreen"]
 
 MEANING = {
     "negative": ("Not found", "The test did not find this infection.", "calm"),
@@ -22,11 +22,13 @@ MEANING = {
 
 
 def _hidden(state: AppState, r: Result) -> bool:
-    return r.sensitive and r.id not in state.revealed
+    return r.sensitive and r.id not in state.reveal.revealed
 
 
-def results_screen(state: AppState) -> ft.Control:
-    snap = state.snapshot
+@ft.component
+def ResultsScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    use_observable(state.records)
+    snap = state.records.snapshot
     items: list[ft.Control] = [header(state, "Results"), *feedback(state),
                                muted("Only results a clinician has released appear here.")]
     if not snap.results:
@@ -45,15 +47,15 @@ def results_screen(state: AppState) -> ft.Control:
             *([ft.Container(ft.Text("New", size=12, color=ft.Colors.ON_PRIMARY), bgcolor=ft.Colors.PRIMARY,
                             border_radius=10, padding=ft.Padding.symmetric(horizontal=8, vertical=2))] if new else []),
         ])
-        items.append(card([row], identifier=f"result-{r.id}", on_click=lambda _e, i=r.id: state.go("result", i)))
+        items.append(card([row], identifier=f"result-{r.id}", on_click=lambda _e, i=r.id: state.nav.go("result", i)))
     return screen(state, items)
 
 
 def _ask_passcode(state: AppState, r: Result) -> list[ft.Control]:
     def reveal() -> None:
         code = shown_text(state, "reveal")
-        state.drafts.pop("reveal", None)
-        act(state.reveal_result, r.id, code)
+        state.drafts.pop("reveal")
+        act(state.reveal.reveal_result, r.id, code)
 
     passcode = field(state, "reveal", "Passcode", password=True, on_submit=lambda: reveal(),
                      identifier="reveal-passcode", autofocus=True)
@@ -70,20 +72,24 @@ def _next_steps(state: AppState, r: Result) -> ft.Control:
     rows: list[ft.Control] = [
         ft.Text("Next steps", size=18, weight=ft.FontWeight.W_600),
         muted("Most infections found at a screening are easy to treat. You don't have to sort this out alone."),
-        button("request-treatment", "Request a treatment appointment", handler(state.request_treatment, r.id),
+        button("request-treatment", "Request a treatment appointment", handler(state.results.request_treatment, r.id),
                icon="EVENT_AVAILABLE"),
-        button("message-counsellor", "Message a counsellor", lambda: state.go("thread", "counselling"),
+        button("message-counsellor", "Message a counsellor", lambda: state.nav.go("thread", "counselling"),
                kind="tonal", icon="SUPPORT_AGENT"),
         button("partner-notification", "How partner notification works",
-               lambda: state.go("article", "partner-notification"), kind="outlined", icon="GROUPS"),
+               lambda: state.nav.go("article", "partner-notification"), kind="outlined", icon="GROUPS"),
     ]
     if p.counselling_phone:
         rows.append(muted(f"Prefer to talk? Call the counselling team on {p.counselling_phone}."))
     return card(rows, identifier="next-steps", tone="info")
 
 
-def result_screen(state: AppState) -> ft.Control:
-    r = state.snapshot.result(state.route.arg or "")
+@ft.component
+def ResultScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    """Renders when the records change or the result is revealed (or hidden again)."""
+    use_observable(state.records)
+    use_observable(state.reveal)
+    r = state.records.snapshot.result(route.arg or "")
     if r is None:
         return screen(state, [header(state, "Result", back=True), empty_note("This result is gone.")])
     items: list[ft.Control] = [header(state, "Result", back=True), *feedback(state)]
@@ -105,14 +111,14 @@ def result_screen(state: AppState) -> ft.Control:
         items.append(_next_steps(state, r))
     elif r.interpretation == "negative":
         items.append(card([muted("Had a risk in the last few weeks? A test can miss a very recent infection."),
-                           button("window-periods", "About window periods", lambda: state.go("article",
-                                                                                             "window-periods"),
-                                  kind="text")], identifier="window-note"))
+                           button("window-periods", "About window periods",
+                                  lambda: state.nav.go("article", "window-periods"), kind="text")],
+                          identifier="window-note"))
     if r.acknowledged_at is None:
-        items.append(button("acknowledge", "I have read this", handler(state.acknowledge_result, r.id),
+        items.append(button("acknowledge", "I have read this", handler(state.results.acknowledge, r.id),
                             icon="DONE"))
     else:
         items.append(muted("You have read this result.", 13))
-    items.append(button("ask-results", "Ask the results team a question", lambda: state.go("thread", "results"),
+    items.append(button("ask-results", "Ask the results team a question", lambda: state.nav.go("thread", "results"),
                         kind="text", icon="CHAT_BUBBLE_OUTLINE"))
     return screen(state, items)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import flet as ft
 
-from ..state import AppState, format_duration, format_quiet_hours
+from ..state import AppState, Route, format_duration, format_quiet_hours
 from ..state.formatting import ago
 from ..state.preferences import AUTO_LOCK_CHOICES, THEMES
-from ..ui.kit import act, handler
+from ..ui.kit import act, handler, memo, use_observable
 from .common import button, card, feedback, field, header, muted, screen, tid
 
-__all__ = ["settings_screen"]
+__all__ = ["SettingsScreen"]
 
 
 def _section(title: str, identifier: str, rows: list[ft.Control]) -> ft.Control:
@@ -19,37 +19,38 @@ def _section(title: str, identifier: str, rows: list[ft.Control]) -> ft.Control:
 
 
 def _security(state: AppState) -> ft.Control:
-    current = state.auto_lock_minutes()
+    current = state.prefs.auto_lock_minutes()
+    draft = state.drafts.draft
     chips = [tid(f"autolock-{m}", ft.Chip(label=ft.Text("Never" if m == 0 else f"{m} min"), selected=m == current,
-                                          on_select=lambda _e, m=m: act(state.set_auto_lock, m)))
+                                          on_select=lambda _e, m=m: act(state.prefs.set_auto_lock, m)))
              for m in (*AUTO_LOCK_CHOICES, 0)]
     return _section("Passcode and locking", "settings-security", [
         field(state, "passcode.old", "Current passcode", password=True),
         field(state, "passcode.new", "New passcode", password=True),
         field(state, "passcode.confirm", "New passcode again", password=True),
         button("change-passcode", "Change passcode",
-               lambda: act(state.change_passcode, state.draft("passcode.old"), state.draft("passcode.new"),
-                           state.draft("passcode.confirm")), kind="tonal"),
+               lambda: act(state.session.change_passcode, draft("passcode.old"), draft("passcode.new"),
+                           draft("passcode.confirm")), kind="tonal"),
         muted("Lock automatically after", 13),
         ft.Row(chips, wrap=True, spacing=6, run_spacing=6),
-        button("settings-lock", "Lock now", handler(state.lock), kind="outlined", icon="LOCK_OUTLINE"),
+        button("settings-lock", "Lock now", handler(state.session.lock), kind="outlined", icon="LOCK_OUTLINE"),
     ])
 
 
 def _reminders(state: AppState) -> ft.Control:
-    rs = state.reminder_settings()
+    rs = state.prefs.reminder_settings()
     status = state.services.notifier.status()
     return _section("Reminders", "settings-reminders", [
         tid("discreet", ft.Switch(label="Discreet notifications (never name a test or visit type)",
                                   value=rs.discreet,
-                                  on_change=lambda e: act(state.set_discreet, bool(e.control.value)))),
+                                  on_change=lambda e: act(state.prefs.set_discreet, bool(e.control.value)))),
         field(state, "quiet", "Quiet hours (e.g. 22:00-07:00, or off)", default=format_quiet_hours(rs.quiet_hours)),
-        button("save-quiet", "Save quiet hours", lambda: act(state.set_quiet_hours, state.draft("quiet")),
+        button("save-quiet", "Save quiet hours", lambda: act(state.prefs.set_quiet_hours, state.drafts.draft("quiet")),
                kind="text"),
         field(state, "leads", "Remind me before appointments (e.g. 24h, 2h)",
               default=", ".join(format_duration(m) for m in rs.leads_minutes)),
-        button("save-leads", "Save reminder times", lambda: act(state.set_reminder_leads, state.draft("leads")),
-               kind="text"),
+        button("save-leads", "Save reminder times",
+               lambda: act(state.prefs.set_reminder_leads, state.drafts.draft("leads")), kind="text"),
         tid("notifier-status", ft.Row([
             ft.Icon(ft.Icons.NOTIFICATIONS_ACTIVE_OUTLINED if status.available
                     else ft.Icons.NOTIFICATIONS_OFF_OUTLINED),
@@ -58,14 +59,17 @@ def _reminders(state: AppState) -> ft.Control:
 
 
 def _appearance(state: AppState) -> ft.Control:
-    current = state.theme()
+    current = state.prefs.theme()
     chips = [tid(f"theme-{t}", ft.Chip(label=ft.Text(t.title()), selected=t == current,
-                                       on_select=lambda _e, t=t: act(state.set_theme, t))) for t in THEMES]
+                                       on_select=lambda _e, t=t: act(state.prefs.set_theme, t))) for t in THEMES]
     return _section("Appearance", "settings-appearance", [ft.Row(chips, wrap=True, spacing=6)])
 
 
-def _device(state: AppState) -> ft.Control:
-    st = state.snapshot.status
+@ft.component
+def DeviceSection(state: AppState) -> ft.Control:
+    """Sync and this device: its own component, as it follows the sync status (the screen does not)."""
+    use_observable(state.sync)
+    st = state.sync.status
     rows: list[ft.Control] = [
         muted(f"Clinic: {st.clinic_name or state.services.profile.name}", 13),
         muted(f"Server: {st.server_url or 'not connected'}", 13),
@@ -75,12 +79,13 @@ def _device(state: AppState) -> ft.Control:
     if st.last_error:
         rows.append(muted(f"Last problem: {st.last_error}", 13))
     if st.paired:
-        rows.append(button("sync-now", "Sync now", handler(state.sync_now), kind="tonal", icon="SYNC"))
+        rows.append(button("sync-now", "Sync now", handler(state.sync.sync_now), kind="tonal", icon="SYNC"))
     else:
-        rows.append(button("connect-again", "Connect to the clinic", handler(state.start_pairing), kind="tonal",
+        rows.append(button("connect-again", "Connect to the clinic", handler(state.session.start_pairing), kind="tonal",
                            icon="LINK"))
-    rows.append(ft.Row([button("export-ics", "Export calendar (.ics)", handler(state.export, "ics"), kind="outlined"),
-                        button("export-fhir", "Export records (FHIR)", handler(state.export, "fhir"),
+    rows.append(ft.Row([button("export-ics", "Export calendar (.ics)", handler(state.prefs.export, "ics"),
+                               kind="outlined"),
+                        button("export-fhir", "Export records (FHIR)", handler(state.prefs.export, "fhir"),
                                kind="outlined")], wrap=True, spacing=8, run_spacing=8))
     return _section("Sync and this device", "settings-device", rows)
 
@@ -90,10 +95,18 @@ def _wipe(state: AppState) -> ft.Control:
                  muted("Removes every record and your passcode from this device. Messages not yet sent are lost. "
                        "Type WIPE to confirm."),
                  field(state, "wipe", "Type WIPE", identifier="wipe-confirm"),
-                 button("wipe", "Unpair and wipe this device", lambda: act(state.unpair_and_wipe, state.draft("wipe")),
-                        kind="outlined", icon="DELETE_FOREVER")], identifier="settings-wipe", tone="warn")
+                 button("wipe", "Unpair and wipe this device",
+                        lambda: act(state.session.unpair_and_wipe, state.drafts.draft("wipe")), kind="outlined",
+                        icon="DELETE_FOREVER")], identifier="settings-wipe", tone="warn")
 
 
-def settings_screen(state: AppState) -> ft.Control:
+_device_section = memo(DeviceSection)
+
+
+@ft.component
+def SettingsScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    """Renders when a setting changes (or the passcode did: its fields empty themselves)."""
+    use_observable(state.prefs)
+    use_observable(state.session)
     return screen(state, [header(state, "Settings"), *feedback(state), _security(state), _reminders(state),
-                          _appearance(state), _device(state), _wipe(state)])
+                          _appearance(state), _device_section(state), _wipe(state)])

@@ -20,9 +20,9 @@ def mount(page: ft.Page, state: AppState) -> None:
     def resized(e: Any) -> None:
         width = getattr(e, "width", None) or page.width
         if width:
-            state.set_width(float(width))
+            state.nav.set_width(float(width))
 
     page.on_resize = resized
     if page.width:
-        state.set_width(float(page.width))
+        state.nav.set_width(float(page.width))
     page.render(App, state)

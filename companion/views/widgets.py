@@ -26,7 +26,7 @@ def prep_row(state: AppState, step: PrepStep, appt: Appointment | None) -> ft.Co
         starts = appt.start - timedelta(minutes=step.before_minutes)
         when += f" · from {day_and_time(starts, state.services.tz, state.now())}"
     done = step.done_at is not None
-    box = ft.Checkbox(value=done, on_change=handler(state.tick_prep, step.id, not done))
+    box = ft.Checkbox(value=done, on_change=handler(state.prep.tick, step.id, not done))
     text = ft.Column([
         ft.Text(step.title, size=16, weight=ft.FontWeight.W_500,
                 style=ft.TextStyle(decoration=ft.TextDecoration.LINE_THROUGH) if done else None),
@@ -48,7 +48,7 @@ def appointment_summary(state: AppState, appt: Appointment, *, identifier: str) 
     ]
     if appt.location:
         lines.append(muted(appt.location))
-    return card(lines, identifier=identifier, on_click=lambda: state.go("appointment", appt.id))
+    return card(lines, identifier=identifier, on_click=lambda: state.nav.go("appointment", appt.id))
 
 
 def urgent_help(state: AppState) -> ft.Control:

@@ -13,58 +13,58 @@ from tests.fixtures.app_state import PASSCODE
 
 def test_reminder_settings_round_trip_and_bad_values_are_named(populated_state: AppState) -> None:
     state = populated_state
-    state.set_discreet(False)
-    state.set_quiet_hours("23:00-06:30")
-    state.set_reminder_leads("48h, 1h")
-    rs = state.reminder_settings()
+    state.prefs.set_discreet(False)
+    state.prefs.set_quiet_hours("23:00-06:30")
+    state.prefs.set_reminder_leads("48h, 1h")
+    rs = state.prefs.reminder_settings()
     assert (rs.discreet, rs.leads_minutes) == (False, (2880, 60))
-    state.set_quiet_hours("late")
-    assert state.error and "quiet_hours" in state.error
+    state.prefs.set_quiet_hours("late")
+    assert state.feedback.error and "quiet_hours" in state.feedback.error
 
 
 def test_theme_setting(populated_state: AppState) -> None:
-    assert populated_state.theme() == "system"
-    populated_state.set_theme("dark")
-    assert populated_state.theme() == "dark"
-    populated_state.set_theme("purple")
-    assert populated_state.error
+    assert populated_state.prefs.theme() == "system"
+    populated_state.prefs.set_theme("dark")
+    assert populated_state.prefs.theme() == "dark"
+    populated_state.prefs.set_theme("purple")
+    assert populated_state.feedback.error
 
 
 def test_exports_are_private_files(populated_state: AppState) -> None:
     state = populated_state
-    state.export("ics")
+    state.prefs.export("ics")
     folder = state.services.export_dir
     assert folder is not None
     ics = folder / "appointments.ics"
     assert ics.read_bytes().startswith(b"BEGIN:VCALENDAR") and stat.S_IMODE(ics.stat().st_mode) == 0o600
-    state.export("fhir")
+    state.prefs.export("fhir")
     assert json.loads((folder / "records-fhir.json").read_text())["resourceType"] == "Bundle"
-    state.export_appointment("apt_next")
-    assert (folder / "appointment-apt_next.ics").exists() and "Calendar file saved" in (state.toast or "")
+    state.prefs.export_appointment("apt_next")
+    assert (folder / "appointment-apt_next.ics").exists() and "Calendar file saved" in (state.feedback.toast or "")
 
 
 def test_change_passcode_then_unlock_with_the_new_one(populated_state: AppState) -> None:
     state = populated_state
-    state.change_passcode(PASSCODE, "a brand new passcode", "a brand new passcode")
-    assert state.error is None and state.toast == "Passcode changed."
-    state.lock()
-    state.unlock(PASSCODE)
-    assert state.phase == "locked"
-    state.unlock("a brand new passcode")
-    assert state.phase == "unlocked"
+    state.session.change_passcode(PASSCODE, "a brand new passcode", "a brand new passcode")
+    assert state.feedback.error is None and state.feedback.toast == "Passcode changed."
+    state.session.lock()
+    state.session.unlock(PASSCODE)
+    assert state.session.phase == "locked"
+    state.session.unlock("a brand new passcode")
+    assert state.session.phase == "unlocked"
 
 
 def test_unpair_and_wipe_needs_the_word_and_removes_the_vault(populated_state: AppState) -> None:
     state = populated_state
-    state.unpair_and_wipe("yes")
-    assert state.error and Vault.exists(state.services.vault_dir)
-    state.unpair_and_wipe("WIPE")
-    assert state.phase == "onboarding" and not Vault.exists(state.services.vault_dir)
+    state.session.unpair_and_wipe("yes")
+    assert state.feedback.error and Vault.exists(state.services.vault_dir)
+    state.session.unpair_and_wipe("WIPE")
+    assert state.session.phase == "onboarding" and not Vault.exists(state.services.vault_dir)
 
 
 def test_sync_now_offline_reports_one_line(populated_state: AppState) -> None:
-    populated_state.sync_now()
-    assert populated_state.toast  # the live loop is nudged; the chip says offline
+    populated_state.sync.sync_now()
+    assert populated_state.feedback.toast  # the live loop is nudged; the chip says offline
     text, tone = sync_summary(True, "offline", "offline", None, 2, populated_state.now())
     assert (text, tone) == ("Offline · never synced · 2 waiting to send", "offline")
 

@@ -27,35 +27,35 @@ def test_home_prep_tick_and_navigation(populated_state: AppState) -> None:
         box = ui.by_id("prep-prep_food").controls[0]
         assert isinstance(box, ft.Checkbox) and not box.value
         await ui.fire(box, "change", True)
-        assert await ui.until(lambda: populated_state.snapshot.prep_for("apt_next")[0].done_at is not None)
-        assert populated_state.snapshot.status.pending == 1  # queued offline
+        assert await ui.until(lambda: populated_state.records.snapshot.prep_for("apt_next")[0].done_at is not None)
+        assert populated_state.records.snapshot.status.pending == 1  # queued offline
         nav = ui.by_id("nav-bar")
         ui.session.apply_patch(nav._i, {"selected_index": 3})  # the client changed the selection
         await ui.fire(nav, "change", None)
-        assert populated_state.route.name == "messages" and "thread-general" in ui.ids()
+        assert populated_state.nav.route.name == "messages" and "thread-general" in ui.ids()
 
     _drive(populated_state, scenario)
 
 
 def test_appointment_confirm_cancel_and_calendar(populated_state: AppState) -> None:
-    populated_state.go("appointment", "apt_next")
+    populated_state.nav.go("appointment", "apt_next")
 
     async def scenario(ui: ViewHarness) -> None:
         await ui.click("confirm")
-        assert await ui.until(lambda: populated_state.snapshot.appointment("apt_next").status == "confirmed")  # type: ignore[union-attr]
+        assert await ui.until(lambda: populated_state.records.snapshot.appointment("apt_next").status == "confirmed")  # type: ignore[union-attr]
         assert await ui.until(lambda: ui.has_text("Saved on this device"))  # offline: said plainly
         await ui.click("add-calendar")
         assert await ui.until(lambda: ui.has_text("Calendar file saved"))
         await ui.click("cancel")
         assert "cancel-confirm" in ui.ids()
         await ui.click("cancel-yes")
-        assert await ui.until(lambda: populated_state.snapshot.appointment("apt_next").status == "cancelled")  # type: ignore[union-attr]
+        assert await ui.until(lambda: populated_state.records.snapshot.appointment("apt_next").status == "cancelled")  # type: ignore[union-attr]
 
     _drive(populated_state, scenario)
 
 
 def test_compose_offline_shows_queued(populated_state: AppState) -> None:
-    populated_state.go("thread", "general")
+    populated_state.nav.go("thread", "general")
 
     async def scenario(ui: ViewHarness) -> None:
         await ui.type("compose", "Is the clinic open on Saturday?")
@@ -67,7 +67,7 @@ def test_compose_offline_shows_queued(populated_state: AppState) -> None:
 
 
 def test_sensitive_positive_result_asks_passcode_then_shows_next_steps(populated_state: AppState) -> None:
-    populated_state.go("result", "res_pos")
+    populated_state.nav.go("result", "res_pos")
 
     async def scenario(ui: ViewHarness) -> None:
         assert not ui.has_text("Chlamydia")
@@ -78,23 +78,23 @@ def test_sensitive_positive_result_asks_passcode_then_shows_next_steps(populated
         await ui.click("request-treatment")
         assert await ui.until(lambda: ui.has_text("Saved on this device"))
         await ui.click("acknowledge")
-        assert await ui.until(lambda: populated_state.snapshot.result("res_pos").acknowledged_at is not None)  # type: ignore[union-attr]
+        assert await ui.until(lambda: populated_state.records.snapshot.result("res_pos").acknowledged_at is not None)  # type: ignore[union-attr]
         await ui.click("partner-notification")
-        assert await ui.until(lambda: populated_state.route.name == "article")
-        assert not populated_state.revealed  # leaving the result hides it again
+        assert await ui.until(lambda: populated_state.nav.route.name == "article")
+        assert not populated_state.reveal.revealed  # leaving the result hides it again
 
     _drive(populated_state, scenario)
 
 
 def test_bill_plan_and_question(populated_state: AppState) -> None:
-    populated_state.go("bill", "bill_1")
+    populated_state.nav.go("bill", "bill_1")
 
     async def scenario(ui: ViewHarness) -> None:
         await ui.click("ask-plan")
-        assert await ui.until(lambda: populated_state.snapshot.bill("bill_1").payment_plan is not None)  # type: ignore[union-attr]
+        assert await ui.until(lambda: populated_state.records.snapshot.bill("bill_1").payment_plan is not None)  # type: ignore[union-attr]
         await ui.type("bill-question", "Does insurance cover the lab?")
         await ui.click("send-bill-question")
-        assert await ui.until(lambda: populated_state.snapshot.thread("billing") is not None)
+        assert await ui.until(lambda: populated_state.records.snapshot.thread("billing") is not None)
 
     _drive(populated_state, scenario)
 
@@ -119,8 +119,8 @@ def test_request_appointment_from_desktop_rail(populated_state: AppState) -> Non
         await ui.click("request-appointment")
         await ui.fire(ui.by_id("kind-hiv-test"), "select", True)
         await ui.click("send-request")
-        assert await ui.until(lambda: populated_state.snapshot.status.pending == 1)
-        assert populated_state.route.name == "appointments"
+        assert await ui.until(lambda: populated_state.records.snapshot.status.pending == 1)
+        assert populated_state.nav.route.name == "appointments"
 
     _drive(populated_state, scenario, width=1280)
 
@@ -145,7 +145,7 @@ def test_an_empty_passcode_is_never_an_attempt(populated_state: AppState) -> Non
         assert await ui.until(lambda: "unlock" in ui.ids())
         await ui.click("unlock")
         assert await ui.until(lambda: ui.has_text("Type your passcode."))
-        assert populated_state.retry_at is None and populated_state.vault is None
+        assert populated_state.session.retry_at is None and populated_state.records.vault is None
         await ui.type("passcode", PASSCODE)
         await ui.fire(ui.by_id("passcode"), "submit", PASSCODE)  # Enter
         assert await ui.until(lambda: "next-appointment" in ui.ids())
@@ -157,7 +157,7 @@ def test_rerender_between_edit_and_change_event_keeps_the_typed_text(populated_s
     """The browser patches ``value`` first and sends ``change`` later; a re-render in between (a live
     sync, a banner) used to send the older draft back and empty the field (the browser test's reveal
     passcode). The text the browser has wins, unless the app itself changed the draft (sent: cleared)."""
-    populated_state.go("thread", "general")
+    populated_state.nav.go("thread", "general")
 
     async def scenario(ui: ViewHarness) -> None:
         sent: list[str] = []
@@ -170,7 +170,7 @@ def test_rerender_between_edit_and_change_event_keeps_the_typed_text(populated_s
         ui.conn.send_message = recorder  # type: ignore[method-assign]
         compose = ui.by_id("compose")
         ui.session.apply_patch(compose._i, {"value": "typed, change event not handled yet"})
-        populated_state.notify()  # a background re-render before the change event
+        populated_state.records.notify()  # a background re-render of the screen before the change event
         await ui.settle()
         assert ui.by_id("compose").value == "typed, change event not handled yet"
         assert not any("'value', ''" in m for m in sent), sent

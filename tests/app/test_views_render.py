@@ -19,7 +19,7 @@ def _render_all(state: AppState, width: float) -> dict[str, set[str]]:
         seen: dict[str, set[str]] = {}
         try:
             for name, arg in ROUTES:
-                state.go(name, arg)
+                state.nav.go(name, arg)
                 await ui.settle()
                 ids = ui.ids()
                 assert "sync-chip" in ids, (name, arg)  # the status chip is on every screen
@@ -67,9 +67,9 @@ def test_onboarding_and_lock_screens(offline_services: object) -> None:
             await ui.type("field-new.passcode", "correct horse 42")
             await ui.type("field-new.confirm", "correct horse 42")
             await ui.click("create-passcode")
-            assert await ui.until(lambda: state.onboarding_step == "pair")
+            assert await ui.until(lambda: state.session.onboarding_step == "pair")
             assert await ui.until(lambda: "pair" in ui.ids())
-            state.lock()
+            state.session.lock()
             assert await ui.until(lambda: "unlock" in ui.ids())
             assert ui.session.page.title == "Companion"
         finally:
