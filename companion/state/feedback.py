@@ -1,0 +1,75 @@
+"""The one-line news of the current screen, and the wrapper every intent runs in.
+
+:class:`Feedback` is an observable of three lines — what runs (``busy``), what went wrong
+(``error``) and what went well (``toast``) — that the feedback strip above each screen renders.
+
+:func:`intent` wraps an intent method of any object with a ``ctx`` (an
+:class:`~companion.state.context.IntentContext`): it counts as activity for the auto-lock,
+clears the last error, turns a :class:`~companion.core.errors.CompanionError` into a one-line
+``error`` (never a traceback), and tells the feedback strip. What else an intent changed (the
+records, the route, the phase) is announced by the object that holds it, so only the screens
+that show it render again.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, Protocol, TypeVar
+
+from ..core.errors import CompanionError
+from ..core.observable import Observable
+
+if TYPE_CHECKING:
+    from .context import IntentContext
+
+__all__ = ["Feedback", "intent"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Feedback(Observable):
+    """``busy`` / ``error`` / ``toast`` of the current screen (see the module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy: str | None = None  # what is running ("Unlocking…"); the screen shows a progress indicator
+        self.error: str | None = None  # one line for the current screen
+        self.toast: str | None = None  # one line of good news ("Queued: goes out when you are online")
+
+    def working(self, what: str | None) -> None:
+        """Show (or, with ``None``, end) a progress line at once — intents block on the KDF or the network."""
+        self.busy = what
+        self.notify()
+
+    def clear_feedback(self) -> None:
+        self.error = None
+        self.toast = None
+        self.notify()
+
+
+class _HasContext(Protocol):
+    ctx: IntentContext
+
+
+S = TypeVar("S", bound=_HasContext)
+
+
+def intent(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R | None]:
+    """Wrap an intent: activity for auto-lock, expected failures become ``feedback.error``, then notify."""
+
+    def run(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R | None:
+        feedback = self.ctx.feedback
+        self.ctx.touch()
+        feedback.error = None
+        try:
+            return fn(self, *args, **kwargs)
+        except CompanionError as exc:
+            feedback.error = str(exc)
+            return None
+        finally:
+            feedback.notify()
+
+    functools.update_wrapper(run, fn)
+    return run

@@ -1,0 +1,110 @@
+"""Where the patient is: the route, going there and back, the destination it belongs to, the layout.
+
+    nav.go("appointment", "apt_1")
+    nav.back()                      # to the list the detail screen belongs to
+    nav.section()                   # "appointments": the navigation item to highlight
+    nav.set_width(1280)             # 840 px and more gets the desktop layout
+
+The shell subscribes to this object (and the session): a route change renders the next screen;
+nothing else here changes often. Each navigation counts as activity for the auto-lock and clears
+the last screen's news.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..core.observable import Observable
+
+if TYPE_CHECKING:
+    from .context import IntentContext
+
+__all__ = ["DESTINATIONS", "PHONE_DESTINATIONS", "Destination", "Navigation", "Route"]
+
+WIDE_FROM = 840.0
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A screen name and, for detail screens, the record id."""
+
+    name: str = "home"
+    arg: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    route: str
+    label: str
+    icon: str  # a Flet icon name; views look it up (state stays Flet-free)
+
+
+DESTINATIONS = (
+    Destination("home", "Home", "HOME_OUTLINED"),
+    Destination("appointments", "Visits", "EVENT_OUTLINED"),
+    Destination("prep", "Prep", "CHECKLIST"),
+    Destination("results", "Results", "ASSIGNMENT_OUTLINED"),
+    Destination("messages", "Messages", "CHAT_BUBBLE_OUTLINE"),
+    Destination("bills", "Bills", "RECEIPT_LONG_OUTLINED"),
+    Destination("learn", "Learn", "MENU_BOOK_OUTLINED"),
+    Destination("settings", "Settings", "SETTINGS_OUTLINED"),
+)
+# A phone's NavigationBar holds five; "More" lists the rest.
+PHONE_DESTINATIONS = (*DESTINATIONS[:2], DESTINATIONS[3], DESTINATIONS[4], Destination("more", "More", "MENU"))
+# detail screen -> the destination it belongs to
+SECTION_OF = {
+    "appointment": "appointments", "request": "appointments", "checkin": "appointments",
+    "bill": "bills", "result": "results", "thread": "messages", "compose": "messages", "article": "learn",
+}
+# detail screen -> the list it returns to
+PARENTS = {**SECTION_OF, "prep": "home"}
+
+
+class Navigation(Observable):
+    """The route and the layout of this session (see the module docstring)."""
+
+    ctx: IntentContext  # set by the composition root
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.route = Route()
+        self.wide = False  # desktop layout (NavigationRail) vs phone (NavigationBar)
+        self.page_width = 390.0
+
+    def go(self, name: str, arg: str | None = None) -> None:
+        """Show screen ``name`` (for ``arg``); the last screen's error and good news go with it."""
+        self.ctx.touch()
+        self.route = Route(name, arg)
+        feedback = self.ctx.feedback
+        if feedback.error or feedback.toast:
+            feedback.clear_feedback()
+        self.notify()
+
+    def back(self) -> None:
+        self.go(PARENTS.get(self.route.name, "home"))
+
+    def reset(self) -> None:
+        """Home again, without counting as activity (an unlock, a lock)."""
+        self.route = Route()
+        self.notify()
+
+    def section(self) -> str:
+        """The navigation destination the current route belongs to."""
+        return SECTION_OF.get(self.route.name, self.route.name)
+
+    def nav_index(self, phone: bool) -> int:
+        items = PHONE_DESTINATIONS if phone else DESTINATIONS
+        section = self.section()
+        for i, d in enumerate(items):
+            if d.route == section:
+                return i
+        return len(items) - 1 if phone else 0
+
+    def set_width(self, width: float) -> None:
+        """The window's width: 840 px and more gets the desktop layout."""
+        wide = width >= WIDE_FROM
+        changed = wide != self.wide or (wide and abs(width - self.page_width) > 1)
+        self.page_width, self.wide = width, wide
+        if changed:
+            self.notify()
