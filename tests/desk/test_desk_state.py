@@ -1,5 +1,6 @@
 """Desk state and intents without Flet, against a real server process: what a PSR and a clinician
-do all day goes through the staff API, roles hold, and an ended sign-in returns to the sign-in screen."""
+do all day goes through the staff API, roles hold, and an ended sign-in returns to the sign-in screen.
+Each concern is its own observable: a test subscribes plain functions and counts who was told."""
 
 from __future__ import annotations
 
@@ -29,12 +30,12 @@ def _api(server: ServerProcess) -> DeskApi:
 
 
 def _desk(server: ServerProcess, role: str = "psr") -> DeskState:
-    state = DeskState(_api(server), tz=UTC)
-    state.set_draft("signin.name", DESK_USERS[role])
-    state.set_draft("signin.password", PASSWORD)
-    state.sign_in()
-    assert state.signed_in, state.signin_note
-    return state
+    desk = DeskState(_api(server), tz=UTC)
+    desk.drafts.set_draft("signin.name", DESK_USERS[role])
+    desk.drafts.set_draft("signin.password", PASSWORD)
+    desk.session.sign_in()
+    assert desk.session.signed_in, desk.session.signin_note
+    return desk
 
 
 @pytest.fixture(scope="module")
@@ -50,86 +51,149 @@ def patient(desk_server: ServerProcess) -> dict[str, str]:
 
 def test_psr_day_today_search_book_with_template_reply_and_pair(desk_server: ServerProcess,
                                                                 patient: dict[str, str]) -> None:
-    state = _desk(desk_server)
-    assert [s.name for s in state.screens()] == ["today", "patients", "inbox", "articles"]
-    assert any(a["id"] == patient["appointment"] for a in state.today)
-    state.set_draft("search", "quinn")
-    state.search()
-    assert [p["id"] for p in state.search_results] == [patient["id"]]
-    state.open_patient(patient["id"])
-    assert state.patient is not None and state.route.name == "patient"
-    assert [r["state"] for r in state.patient.results] == ["held"]       # visible to the PSR…
-    state.release_result(patient["result"])                                 # …but not hers to release
-    assert state.error and "role may not" in state.error
-    state.set_draft("book.date", (datetime.now(UTC) + timedelta(days=3)).date().isoformat())
-    state.set_draft("book.time", "09:30")
-    state.set_draft("book.template", "sti-urine")
-    state.book_appointment()
-    assert state.error is None and state.toast and "booked" in state.toast
-    booked = [a for a in state.patient.appointments if a["start"].endswith("09:30:00Z")]
-    assert booked and [p["title"] for p in state.patient.prep_for(booked[0]["id"])] == [
-        "Don't urinate in the hour before"]
-    state.set_draft("reply", "Your kit is at the front desk.")
-    state.reply()
-    assert state.patient.messages[-1]["body"] == "Your kit is at the front desk."
-    state.new_pairing_code()
-    assert state.patient.pairing and len(state.patient.pairing["code"]) == 11
-    state.set_draft("insurance.note", "card seen")
-    state.verify_insurance("verified")
-    assert state.patient.profile["insurance"]["status"] == "verified"
-    state.set_draft("book.date", "3 March")
-    state.set_draft("book.time", "9")
-    state.book_appointment()
-    assert state.error == "Date: write it as YYYY-MM-DD, for example 2026-03-03."
+    desk = _desk(desk_server)
+    feedback, drafts = desk.feedback, desk.drafts
+    assert [s.name for s in desk.session.screens()] == ["today", "patients", "inbox", "articles"]
+    assert any(a["id"] == patient["appointment"] for a in desk.today.appointments)
+    drafts.set_draft("search", "quinn")
+    desk.search.search()
+    assert [p["id"] for p in desk.search.results] == [patient["id"]]
+    desk.patient.open(patient["id"])
+    page = desk.patient.page
+    assert page is not None and desk.navigation.route.name == "patient"
+    assert [r["state"] for r in page.results] == ["held"]                  # visible to the PSR…
+    desk.patient.release_result(patient["result"])                          # …but not hers to release
+    assert feedback.error and "role may not" in feedback.error
+    drafts.set_draft("book.date", (datetime.now(UTC) + timedelta(days=3)).date().isoformat())
+    drafts.set_draft("book.time", "09:30")
+    drafts.set_draft("book.template", "sti-urine")
+    desk.patient.book_appointment()
+    assert feedback.error is None and feedback.toast and "booked" in feedback.toast
+    page = desk.patient.page
+    assert page is not None and "book.time" not in drafts.drafts           # the form is empty again
+    booked = [a for a in page.appointments if a["start"].endswith("09:30:00Z")]
+    assert booked and [p["title"] for p in page.prep_for(booked[0]["id"])] == ["Don't urinate in the hour before"]
+    drafts.set_draft("reply", "Your kit is at the front desk.")
+    desk.patient.reply()
+    assert desk.patient.page is not None
+    assert desk.patient.page.messages[-1]["body"] == "Your kit is at the front desk."
+    desk.patient.new_pairing_code()
+    assert desk.patient.page.pairing and len(desk.patient.page.pairing["code"]) == 11
+    drafts.set_draft("insurance.note", "card seen")
+    desk.patient.verify_insurance("verified")
+    assert desk.patient.page.profile["insurance"]["status"] == "verified"
+    drafts.set_draft("book.date", "3 March")
+    drafts.set_draft("book.time", "9")
+    desk.patient.book_appointment()
+    assert feedback.error == "Date: write it as YYYY-MM-DD, for example 2026-03-03."
+
+
+def test_bills_money_through_the_core_and_the_plan_rule_decides(desk_server: ServerProcess,
+                                                                patient: dict[str, str]) -> None:
+    desk = _desk(desk_server)
+    desk.patient.open(patient["id"])
+    desk.drafts.set_draft("bill.amount", "45,00")                         # a decimal comma: refused, not 4500 cents
+    desk.patient.add_bill()
+    assert desk.feedback.error and "Amount" in desk.feedback.error and "45.00" in desk.feedback.error
+    desk.drafts.set_draft("bill.amount", "$1,234.50")
+    desk.drafts.set_draft("bill.description", "Lab work")
+    desk.patient.add_bill()
+    assert desk.feedback.error is None, desk.feedback.error
+    page = desk.patient.page
+    assert page is not None
+    bill = next(b for b in page.bills if b["description"] == "Lab work")
+    assert bill["patient_cents"] == 123450 and bill["status"] == "open"
+    desk.drafts.set_draft(f"plan.{bill['id']}", "40")
+    desk.patient.set_payment_plan(bill["id"], "active")
+    assert desk.feedback.error == "Instalments: type a number from 1 to 36."
+    desk.drafts.set_draft(f"plan.{bill['id']}", "4")
+    desk.patient.set_payment_plan(bill["id"], "active")
+    assert desk.feedback.toast == "Payment plan recorded.", desk.feedback.error
+    page = desk.patient.page
+    assert page is not None
+    bill = next(b for b in page.bills if b["id"] == bill["id"])
+    assert bill["status"] == "plan" and bill["payment_plan"]["installments"] == 4
+    # a paid bill takes no plan: the core's rule answers before the server is asked
+    paid = dict(bill, status="paid")
+    page.bills = [paid if b["id"] == bill["id"] else b for b in page.bills]
+    desk.patient.set_payment_plan(bill["id"], "active")
+    assert desk.feedback.error == "The bill is paid: no payment plan for it."
 
 
 def test_inbox_poll_accept_request_and_clinician_release(desk_server: ServerProcess,
                                                          patient: dict[str, str]) -> None:
-    state = _desk(desk_server)
+    desk = _desk(desk_server)
+    told: dict[str, int] = {"inbox": 0, "patient": 0, "navigation": 0}
+    for name in told:
+        getattr(desk, name).subscribe(lambda name=name: told.__setitem__(name, told[name] + 1))
     wish = (datetime.now(UTC) + timedelta(days=5)).replace(hour=14, minute=0, second=0, microsecond=0)
     with desk_server.device_client(patient["token"]) as http:
         pushed = http.post("/v1/sync", json={"mutations": [
             mutation("message.send", body="Can I bring a friend?", thread="general"),
             mutation("appointment.request", kind="PrEP review", preferred=[wish.isoformat()])]})
     assert pushed.status_code == 200, pushed.text
-    state.poll_inbox(background=True)
-    kinds = [i["kind"] for i in state.inbox_items[:2]]
-    assert kinds == ["appointment.request", "message.send"]                     # newest first
-    assert state.inbox_unread >= 2 and state.names[patient["id"]] == "Robin Quinn"
-    request = state.inbox_items[0]
-    state.set_inbox_filter("message.send")
-    assert all(i["kind"] == "message.send" for i in state.shown_inbox())
-    state.accept_request(request["id"])
-    assert state.toast and state.toast.startswith("Booked PrEP review")
+    desk.inbox.poll(background=True)
+    assert told == {"inbox": 1, "patient": 0, "navigation": 0}              # a poll tells the inbox only
+    desk.inbox.poll(background=True)
+    assert told["inbox"] == 1                                               # and only when something changed
+    kinds = [i["kind"] for i in desk.inbox.items[:2]]
+    assert kinds == ["appointment.request", "message.send"]                 # newest first
+    assert desk.inbox.unread >= 2 and desk.inbox.names[patient["id"]] == "Robin Quinn"
+    request = desk.inbox.items[0]
+    desk.inbox.set_filter("message.send")
+    assert all(i["kind"] == "message.send" for i in desk.inbox.shown())
+    desk.inbox.accept_request(request["id"])
+    assert desk.feedback.toast and desk.feedback.toast.startswith("Booked PrEP review")
     appointment = desk_server.staff.request("GET", f"/v1/staff/appointments/{request['ref_id']}").json()
     assert appointment["status"] == "scheduled"
-    assert next(i for i in state.inbox_items if i["id"] == request["id"])["handled"]
+    assert next(i for i in desk.inbox.items if i["id"] == request["id"])["handled"]
 
     clinician = _desk(desk_server, "clinician")
-    assert [s.name for s in clinician.screens()] == ["today", "patients", "articles"]
-    clinician.open_patient(patient["id"])
-    assert clinician.patient is not None and clinician.patient.devices == []  # devices are not a clinician's
-    clinician.release_result(patient["result"])
-    assert clinician.error is None and clinician.patient.results[0]["state"] == "released"
+    assert [s.name for s in clinician.session.screens()] == ["today", "patients", "articles"]
+    clinician.patient.open(patient["id"])
+    page = clinician.patient.page
+    assert page is not None and page.devices == []                          # devices are not a clinician's
+    clinician.patient.release_result(patient["result"])
+    assert clinician.feedback.error is None and clinician.patient.page is not None
+    assert clinician.patient.page.results[0]["state"] == "released"
+
+
+def test_the_poller_runs_only_while_signed_in(desk_server: ServerProcess) -> None:
+    desk = DeskState(_api(desk_server), tz=UTC)
+    desk.poll_when_signed_in(every=0.05)
+    assert not desk.inbox.polling                                           # nobody signed in: no thread
+    desk.drafts.set_draft("signin.name", DESK_USERS["psr"])
+    desk.drafts.set_draft("signin.password", PASSWORD)
+    desk.session.sign_in()
+    assert desk.inbox.polling
+    desk.session.sign_out()
+    for _ in range(100):
+        if not desk.inbox.polling:
+            break
+        desk.inbox._stop.wait(0.05)
+    assert not desk.inbox.polling and desk.session.signin_note == "You signed out."
+    desk.stop()
 
 
 def test_admin_audit_wrong_password_and_ended_session(desk_server: ServerProcess) -> None:
     admin = _desk(desk_server, "admin")
-    assert [s.name for s in admin.screens()] == ["audit"] and admin.route.name == "audit"
-    assert any(e["action"] == "staff.signin" for e in admin.audit_entries)
+    assert [s.name for s in admin.session.screens()] == ["audit"] and admin.navigation.route.name == "audit"
+    assert any(e["action"] == "staff.signin" for e in admin.audit.entries)
 
     wrong = DeskState(_api(desk_server), tz=UTC)
-    wrong.set_draft("signin.name", DESK_USERS["psr"])
-    wrong.set_draft("signin.password", "nope nope nope")
-    wrong.sign_in()
-    assert not wrong.signed_in and wrong.signin_note == "Wrong name or password."
-    assert "signin.password" not in wrong.drafts
+    wrong.drafts.set_draft("signin.name", DESK_USERS["psr"])
+    wrong.drafts.set_draft("signin.password", "nope nope nope")
+    wrong.session.sign_in()
+    assert not wrong.session.signed_in and wrong.session.signin_note == "Wrong name or password."
+    assert "signin.password" not in wrong.drafts.drafts
 
     psr = _desk(desk_server)
+    psr.drafts.set_draft("reply", "half a message about a patient")
     token = psr.api.token
     other = _api(desk_server)
     other.token = token
     other.sign_out()                          # the same session ended elsewhere
-    psr.go("patients")
-    assert not psr.signed_in and psr.signin_note == "You signed out: sign in again."
-    assert psr.search_results == [] and psr.patient is None
+    psr.navigation.go("patients")
+    assert not psr.session.signed_in and psr.session.signin_note == "You signed out: sign in again."
+    assert psr.search.results == [] and psr.patient.page is None and psr.today.appointments == []
+    assert psr.inbox.items == [] and psr.drafts.drafts == {"signin.name": DESK_USERS["psr"]}

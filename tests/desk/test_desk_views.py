@@ -54,16 +54,17 @@ async def _sign_in(ui: ViewHarness, name: str) -> None:
     await ui.type("signin-name", name)
     await ui.type("signin-password", PASSWORD)
     await ui.click("sign-in")
-    assert await ui.until(lambda: ui.state.signed_in and "nav-rail" in ui.ids(), WAIT), ui.state.signin_note
+    session = ui.state.session
+    assert await ui.until(lambda: session.signed_in and "nav-rail" in ui.ids(), WAIT), session.signin_note
 
 
 async def _open(ui: ViewHarness, screen: str) -> None:
     """Pick ``screen`` on the navigation rail the way the browser does (patch the selection, then change)."""
-    names = [s.name for s in ui.state.screens()]
+    names = [s.name for s in ui.state.session.screens()]
     rail = ui.by_id("nav-rail")
     ui.session.apply_patch(rail._i, {"selected_index": names.index(screen)})
     await ui.fire(rail, "change", None)
-    assert await ui.until(lambda: ui.state.route.name == screen and ui.state.busy is None, WAIT)
+    assert await ui.until(lambda: ui.state.navigation.route.name == screen and ui.state.feedback.busy is None, WAIT)
     await ui.settle()
 
 
@@ -94,17 +95,18 @@ def test_every_screen_with_data_and_the_psr_intents(desk_server: ServerProcess,
         assert await ui.until(lambda: ui.has_text("Robin Vale") and ui.has_text("Can I bring a friend?"), WAIT)
         assert {"today-list", "requests-waiting", "unread-messages"} <= ui.ids()
         assert f"today-{seeded['appointment']}" in ui.ids()
-        assert "audit" not in {s.name for s in ui.state.screens()}  # a PSR has no audit screen
+        assert "audit" not in {s.name for s in ui.state.session.screens()}  # a PSR has no audit screen
 
         # Inbox: accept the appointment request from its button
         await _open(ui, "inbox")
         assert "inbox-list" in ui.ids()
-        request = next(i for i in ui.state.inbox_items
+        request = next(i for i in ui.state.inbox.items
                        if i["kind"] == "appointment.request" and i["patient_id"] == seeded["patient"])
         assert await ui.until(lambda: f"accept-{request['id']}" in ui.ids(), WAIT)
         await ui.click(f"accept-{request['id']}")
-        assert await ui.until(lambda: ui.state.toast is not None and ui.state.busy is None, WAIT), ui.state.error
-        assert ui.state.error is None
+        feedback = ui.state.feedback
+        assert await ui.until(lambda: feedback.toast is not None and feedback.busy is None, WAIT), feedback.error
+        assert feedback.error is None
         appointments = ui.state.api.appointments(seeded["patient"])
         assert any(a["kind"] == "PrEP review" and a["status"] == "scheduled" for a in appointments), appointments
 
@@ -114,20 +116,20 @@ def test_every_screen_with_data_and_the_psr_intents(desk_server: ServerProcess,
         await ui.click("search")
         assert await ui.until(lambda: f"patient-{seeded['patient']}" in ui.ids(), WAIT)
         await ui.fire(ui.by_id(f"patient-{seeded['patient']}"), "click")
-        assert await ui.until(lambda: "profile" in ui.ids() and "reply" in ui.ids(), WAIT), ui.state.error
+        assert await ui.until(lambda: "profile" in ui.ids() and "reply" in ui.ids(), WAIT), ui.state.feedback.error
         assert ui.has_text("Acme Health") and ui.has_text("Syphilis EIA")
         assert f"release-{seeded['result']}" not in ui.ids()  # a PSR sees the result, no Release button
 
         # verify insurance from its button
         await ui.click("insurance-verify")
-        assert await ui.until(lambda: ui.state.toast == "Insurance marked verified.", WAIT), ui.state.error
+        assert await ui.until(lambda: feedback.toast == "Insurance marked verified.", WAIT), feedback.error
         patient = ui.state.api.get_patient(seeded["patient"])
         assert "verified" in str(patient), patient
 
         # send a reply from the composer
         await ui.type("reply", "Yes, a friend is welcome.")
         await ui.click("send-reply")
-        assert await ui.until(lambda: ui.has_text("Yes, a friend is welcome."), WAIT), ui.state.error
+        assert await ui.until(lambda: ui.has_text("Yes, a friend is welcome."), WAIT), ui.state.feedback.error
         messages = ui.state.api.messages(seeded["patient"])
         assert any(m["body"] == "Yes, a friend is welcome." for m in messages)
 
@@ -149,11 +151,11 @@ def test_a_clinician_releases_a_result_and_an_admin_reads_the_audit(
 
     async def clinician(ui: ViewHarness) -> None:
         await _sign_in(ui, DESK_USERS["clinician"])
-        ui.state.go("patient", seeded["patient"])  # the page a search row opens
-        assert await ui.until(lambda: f"release-{held}" in ui.ids(), WAIT), ui.state.error
+        ui.state.navigation.go("patient", seeded["patient"])  # the page a search row opens
+        assert await ui.until(lambda: f"release-{held}" in ui.ids(), WAIT), ui.state.feedback.error
         await ui.click(f"release-{held}")
-        assert await ui.until(lambda: ui.state.toast == "Result released to the patient's app.", WAIT), \
-            ui.state.error
+        assert await ui.until(lambda: ui.state.feedback.toast == "Result released to the patient's app.", WAIT), \
+            ui.state.feedback.error
         assert await ui.until(lambda: f"release-{held}" not in ui.ids(), WAIT)
 
         results = ui.state.api.results(seeded["patient"])
@@ -164,8 +166,8 @@ def test_a_clinician_releases_a_result_and_an_admin_reads_the_audit(
     async def admin(ui: ViewHarness) -> None:
         await _sign_in(ui, DESK_USERS["admin"])
         await _open(ui, "audit")
-        assert await ui.until(lambda: "audit-list" in ui.ids() and bool(ui.state.audit_entries), WAIT)
-        assert any("release" in str(e) for e in ui.state.audit_entries)
+        assert await ui.until(lambda: "audit-list" in ui.ids() and bool(ui.state.audit.entries), WAIT)
+        assert any("release" in str(e) for e in ui.state.audit.entries)
 
     _drive(desk_factory(desk_server), admin)
 
@@ -187,21 +189,21 @@ def test_every_screen_with_an_empty_clinic(server_factory: Any,
         assert await ui.until(lambda: ui.has_text("No patient matches."), WAIT)
         await _open(ui, "inbox")
         assert "inbox-list" in ui.ids() and ui.has_text("Nothing here.")
-        if "articles" in {s.name for s in ui.state.screens()}:
+        if "articles" in {s.name for s in ui.state.session.screens()}:
             await _open(ui, "articles")
             assert {"article-title", "article-body", "publish-article"} <= ui.ids() and ui.has_text("None yet.")
-        assert ui.state.error is None
+        assert ui.state.feedback.error is None
 
     async def admin(ui: ViewHarness) -> None:
         await _sign_in(ui, "Empty Admin")
-        screens = [s.name for s in ui.state.screens()]
+        screens = [s.name for s in ui.state.session.screens()]
         assert "audit" in screens
         for screen in screens:  # whatever an admin has, each renders on an empty clinic
             await _open(ui, screen)
-            assert ui.state.error is None, (screen, ui.state.error)
+            assert ui.state.feedback.error is None, (screen, ui.state.feedback.error)
         assert "audit-list" in ui.ids()
-        assert await ui.until(lambda: bool(ui.state.audit_entries), WAIT)  # at least this sign-in
-        assert ui.state.error is None
+        assert await ui.until(lambda: bool(ui.state.audit.entries), WAIT)  # at least this sign-in
+        assert ui.state.feedback.error is None
 
     _drive(desk_factory(server), psr)
     _drive(desk_factory(server), admin)

@@ -6,7 +6,8 @@ with the internet down) behind the web guard (:mod:`companion.web`: websockets f
 server's own origin or ``COMPANION_ALLOWED_ORIGINS`` only, sessions bound to the browser's
 cookie, security headers) at ``/desk``, redirects ``/`` there, runs
 Flet's session manager in the server's lifespan, and gives every browser session its own
-:class:`~.state.DeskState` talking to the staff API at ``own_base_url`` over loopback.
+:class:`~.state.DeskState` talking to the staff API at ``own_base_url`` over loopback. Its inbox
+poller runs only while someone is signed in; closing the tab stops it and ends the sign-in.
 
 The per-process ``desk_key`` lets the desk tell the server which browser address is signing in
 (see ``companion.clinic.server.routes_sessions``); it never leaves this process.
@@ -64,7 +65,7 @@ def mount_desk(app: FastAPI, own_base_url: str) -> None:
     def main(page: ft.Page) -> None:
         api = DeskApi(own_base_url, desk_key=key, client_address=getattr(page, "client_ip", None) or "unknown")
         state = DeskState(api)
-        state.poll_when_signed_in()
+        state.poll_when_signed_in()  # the poller thread starts at each sign-in, ends at its sign-out
 
         def closed(*_e: Any) -> None:
             state.stop()

@@ -1,12 +1,20 @@
-"""UI-free desk state and intents (no Flet): see :class:`~.desk_state.DeskState`."""
+"""UI-free desk state and intents (no Flet): :class:`~.desk_state.DeskState` composes one observable per concern."""
 
 from __future__ import annotations
 
-from .core import SCREENS, Route, Screen
-from .desk_state import POLL_SECONDS, DeskState
-from .desk_work import INBOX_KINDS, REQUEST_KINDS
-from .patient_page import PatientPage
+from .articles import Articles
+from .audit import Audit
+from .desk_state import DeskState
+from .feedback import Drafts, Feedback
+from .inbox import INBOX_KINDS, POLL_SECONDS, REQUEST_KINDS, Inbox
+from .navigation import Navigation, Route
+from .patient_page import OpenPatient, PatientPage, plan_changes
+from .patient_search import PatientSearch
+from .session import SCREENS, Screen, Session
 from .templates import TEMPLATES, PrepTemplate
+from .timefmt import DeskClock
+from .today import Today
 
-__all__ = ["INBOX_KINDS", "POLL_SECONDS", "REQUEST_KINDS", "SCREENS", "TEMPLATES", "DeskState", "PatientPage",
-           "PrepTemplate", "Route", "Screen"]
+__all__ = ["INBOX_KINDS", "POLL_SECONDS", "REQUEST_KINDS", "SCREENS", "TEMPLATES", "Articles", "Audit", "DeskClock",
+           "DeskState", "Drafts", "Feedback", "Inbox", "Navigation", "OpenPatient", "PatientPage", "PatientSearch",
+           "PrepTemplate", "Route", "Screen", "Session", "Today", "plan_changes"]

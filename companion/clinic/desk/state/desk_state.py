@@ -1,91 +1,92 @@
-"""``DeskState``: everything one signed-in desk shows, and every intent, in one object.
+"""``DeskState``: the composition root of one browser session's desk — small observables, one per concern.
 
-Made of :class:`~.core.DeskCore` (sign-in, screens, drafts, feedback), :class:`~.patient_page.PatientIntents`
-and :class:`~.desk_work.WorkIntents`; this module adds navigation (:meth:`DeskState.go` loads what a
-screen shows) and the inbox poller's loop. Build one per browser session::
+Each piece holds what one part of the desk shows and the intents that change it, and notifies
+on its own, so a screen subscribes only to what it renders (the inbox poll redraws the badge and
+the inbox, never the patient page where someone is typing)::
 
-    state = DeskState(DeskApi(base_url))
-    state.set_draft("signin.name", "Sam"); state.set_draft("signin.password", "…"); state.sign_in()
+    session      Session         who is signed in, sign-in notes, sign-out; the server-call rule
+    feedback     Feedback        busy / error / toast of the open screen
+    drafts       Drafts          what is typed in each field (not observable)
+    navigation   Navigation      the open screen, and loading what it shows
+    inbox        Inbox           items, unread count, filter, the poller (only while signed in)
+    today        Today           today's schedule (and what waits, from the inbox)
+    search       PatientSearch   patient search, adding a patient
+    patient      OpenPatient     the open patient page and its intents
+    articles     Articles        writing and publishing articles
+    audit        Audit           the audit trail (admins)
+
+This module wires them: how each screen loads, what a sign-in starts (the poller, the first
+screen) and what a sign-out drops (every patient record held in memory). Build one per browser
+session::
+
+    desk = DeskState(DeskApi(base_url))
+    desk.drafts.set_draft("signin.name", "Sam"); desk.drafts.set_draft("signin.password", "…")
+    desk.session.sign_in()
+    desk.navigation.go("inbox"); desk.inbox.items
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime, tzinfo
 
-from .core import Route
-from .desk_work import WorkIntents
-from .patient_page import PatientIntents, PatientPage
+from ....core.fields import utcnow
+from ..api import DeskApi
+from .articles import Articles
+from .audit import Audit
+from .feedback import Drafts, Feedback
+from .inbox import POLL_SECONDS, Inbox
+from .navigation import Navigation
+from .patient_page import OpenPatient
+from .patient_search import PatientSearch
+from .session import Session
+from .timefmt import DeskClock
+from .today import Today
 
-__all__ = ["POLL_SECONDS", "DeskState"]
-
-POLL_SECONDS = 2.0
+__all__ = ["DeskState"]
 
 
-class DeskState(PatientIntents, WorkIntents):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.forget_data()
-        self.inbox_filter = "all"
-        self._stop = threading.Event()
-        self._poll_every: float | None = None  # set by poll_when_signed_in
-        self._poller: threading.Thread | None = None
-        self._poller_lock = threading.Lock()
+class DeskState:
+    def __init__(self, api: DeskApi, *, tz: tzinfo | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+        self.api = api
+        self.clock = DeskClock.local(tz, clock)
+        self.drafts = Drafts()
+        self.feedback = Feedback()
+        self.session = Session(api, self.drafts, self.feedback)
+        self.navigation = Navigation(self.feedback)
+        names: dict[str, str] = {}  # patient id -> name, what Today and the inbox have learnt
+        self.patient = OpenPatient(self.session, self.drafts, self.clock, self.navigation)
+        self.inbox = Inbox(self.session, self.drafts, self.clock, names, self.patient)
+        self.today = Today(self.session, self.clock, self.inbox, names)
+        self.search = PatientSearch(self.session, self.drafts, self.patient)
+        self.articles = Articles(self.session, self.drafts)
+        self.audit = Audit(self.session)
 
-    def forget_data(self) -> None:
-        self.today: list[dict[str, Any]] = []
-        self.search_results: list[dict[str, Any]] = []
-        self.patient: PatientPage | None = None
-        self.inbox_items: list[dict[str, Any]] = []
-        self.inbox_unread = 0
-        self.names: dict[str, str] = {}
-        self.articles: list[dict[str, Any]] = []
-        self.audit_entries: list[dict[str, Any]] = []
+        go = self.navigation.loads
+        go("today", lambda _arg: self.today.refresh())
+        go("patients", lambda _arg: self.search.load())
+        go("patient", lambda arg: self.patient.open(arg) if arg else None)
+        go("inbox", lambda _arg: self.inbox.poll(background=False))
+        go("articles", lambda _arg: self.articles.refresh())
+        go("audit", lambda _arg: self.audit.refresh())
+        self.session.when_signed_in(self._signed_in)
+        self.session.when_forgotten(self._forget)
+        self._names = names
 
-    def after_sign_in(self) -> None:
-        self._ensure_poller()
-        self.go(self.route.name)
+    def _signed_in(self) -> None:
+        self.inbox.ensure_poller()
+        self.navigation.go(self.session.first_screen())
 
-    def go(self, name: str, arg: str | None = None) -> None:
-        """Open a screen and load what it shows."""
-        self.error = self.toast = None
-        if name == "patient" and arg:
-            self.open_patient(arg)
-            return
-        self.route = Route(name, arg)
-        self.notify()
-        if name == "today":
-            self.refresh_today()
-        elif name == "patients" and not self.search_results:
-            self.search()
-        elif name == "inbox":
-            self.poll_inbox(background=False)
-            self.notify()
-        elif name == "articles":
-            self.refresh_articles()
-        elif name == "audit":
-            self.refresh_audit()
+    def _forget(self) -> None:
+        self._names.clear()
+        for part in (self.inbox, self.today, self.search, self.patient, self.articles, self.audit, self.navigation):
+            part.forget()
 
-    # -- the inbox poller ------------------------------------------------------------------------------
-    def run_poller(self, every: float = POLL_SECONDS) -> None:
-        """Poll the inbox until :meth:`stop` or sign-out; a patient's message shows within ``every`` seconds."""
-        while not self._stop.wait(every) and self.signed_in:
-            if self.can("inbox"):
-                self.poll_inbox(background=True)
-
+    # -- the browser session's lifetime ----------------------------------------------------------------
     def poll_when_signed_in(self, every: float = POLL_SECONDS) -> None:
-        """Poll the inbox from each sign-in to its sign-out: a desk nobody signed in to runs no thread."""
-        self._poll_every = every
-        if self.signed_in:
-            self._ensure_poller()
-
-    def _ensure_poller(self) -> None:
-        with self._poller_lock:
-            if self._poll_every is None or (self._poller is not None and self._poller.is_alive()):
-                return
-            self._poller = threading.Thread(target=self.run_poller, args=(self._poll_every,),
-                                            name="desk-inbox-poll", daemon=True)
-            self._poller.start()
+        """Poll the inbox from each sign-in to its sign-out (see :class:`~.inbox.Inbox`)."""
+        self.inbox.poll_when_signed_in(every)
 
     def stop(self) -> None:
-        self._stop.set()
+        """The tab closed: the poller ends."""
+        self.inbox.stop()

@@ -1,23 +1,36 @@
-"""Patient search and the patient page: profile, insurance, devices, appointments, bills, results, messages.
+"""The open patient page and its intents: profile, insurance, phones, appointments, bills, results, messages.
 
-``PatientPage`` is what the page shows, loaded in one go by :meth:`PatientIntents.open_patient`
-(sections the role may not read — devices for a clinician — stay empty). Each intent changes one
-thing through the staff API, then reloads the page, so what the desk shows is what the server
-holds, and the patient's device receives the change through its feed.
+``OpenPatient.page`` is what the page shows (a :class:`PatientPage`), loaded in one go by
+:meth:`OpenPatient.open` (sections the role may not read — phones for a clinician — stay empty).
+Each intent changes one thing through the staff API, then reloads the page, so what the desk shows
+is what the server holds, and the patient's device receives the change through its feed.
+
+Rules are the core's, asked here as the server asks them: whether a payment plan may be recorded
+on a bill is :func:`companion.core.care_rules.bill_after_plan` (:func:`plan_changes`), and money
+typed at the desk is read by :func:`companion.core.units.parse_cents` only.
+
+Only the patient page subscribes to this observable: the inbox poll never redraws it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from ....core.care_rules import bill_after_plan
+from ....core.errors import NotAllowed
+from ....core.models import MAX_INSTALLMENTS
+from ....core.observable import Observable
 from ....core.units import parse_cents
-from .core import DeskCore, Route
+from .feedback import Drafts
+from .navigation import Navigation, Route
+from .session import Session
 from .templates import template
-from .timefmt import parse_local
+from .timefmt import DeskClock, parse_local
 
-__all__ = ["PatientIntents", "PatientPage"]
+__all__ = ["OpenPatient", "PatientPage", "plan_changes"]
 
 
 @dataclass
@@ -39,6 +52,16 @@ class PatientPage:
         return [p for p in self.prep if p.get("appointment_id") == appointment_id]
 
 
+def plan_changes(bill: dict[str, Any], plan: str) -> bool:
+    """Whether the clinic may record ``plan`` on ``bill`` and it would change something (the core's rule)."""
+    current = (bill.get("payment_plan") or {}).get("status")
+    try:
+        after = bill_after_plan(bill["status"], current, plan, "staff", owed_cents=int(bill["patient_cents"]))
+    except NotAllowed:
+        return False
+    return after != bill["status"] or current != plan
+
+
 def _whole(text: str, default: int) -> int:
     try:
         return int(text.strip())
@@ -46,113 +69,112 @@ def _whole(text: str, default: int) -> int:
         return default
 
 
-class PatientIntents(DeskCore):
-    search_results: list[dict[str, Any]]
-    patient: PatientPage | None
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
-    # -- search ------------------------------------------------------------------------------------
-    def search(self) -> None:
-        query = self.draft("search").strip()
-        found = self.attempt(lambda: self.api.list_patients(query, limit=30)["patients"])
-        if found is not None:
-            self.search_results = found
-            self.notify()
 
-    def add_patient(self) -> None:
-        name = self.draft("new.name").strip()
-        if not name:
-            self.error = "Name: type the patient's name."
-            self.notify()
-            return
-        fields: dict[str, Any] = {"name": name}
-        for key in ("phone", "email", "dob"):
-            if self.draft(f"new.{key}").strip():
-                fields[key] = self.draft(f"new.{key}").strip()
-        made = self.attempt(lambda: self.api.add_patient(**fields), done="Patient added.")
-        if made:
-            for key in ("name", "phone", "email", "dob"):
-                self.drafts.pop(f"new.{key}", None)
-            self.open_patient(made["id"], keep_toast=True)
+class OpenPatient(Observable):
+    def __init__(self, session: Session, drafts: Drafts, clock: DeskClock, navigation: Navigation) -> None:
+        super().__init__()
+        self.session, self.api, self.drafts = session, session.api, drafts
+        self.clock, self.navigation = clock, navigation
+        self.page: PatientPage | None = None
+
+    def forget(self) -> None:
+        self.page = None
+
+    def _error(self, text: str) -> None:
+        self.session.feedback.say(error=text)
 
     # -- the page ------------------------------------------------------------------------------------
-    def open_patient(self, patient_id: str, *, keep_toast: bool = False) -> None:
-        toast = self.toast if keep_toast else None
+    def open(self, patient_id: str, *, keep_toast: bool = False) -> None:
+        """Load the patient's page and show it (the pairing code stays if it is this patient's)."""
+        toast = self.session.feedback.toast if keep_toast else None
+        api = self.api
 
         def load() -> PatientPage:
-            page = PatientPage(profile=self.api.get_patient(patient_id))
-            page.appointments = sorted(self.api.appointments(patient_id), key=lambda a: a["start"], reverse=True)
-            page.prep = self.api.prep(patient_id)
-            page.bills = self.api.bills(patient_id)
-            page.results = self.api.results(patient_id)
-            page.messages = sorted(self.api.messages(patient_id, limit=200), key=lambda m: m["sent_at"])
-            if self.can("devices"):
-                page.devices = self.api.devices(patient_id)
-            if self.patient is not None and self.patient.id == patient_id:
-                page.pairing = self.patient.pairing
+            page = PatientPage(profile=api.get_patient(patient_id))
+            page.appointments = sorted(api.appointments(patient_id), key=lambda a: a["start"], reverse=True)
+            page.prep = api.prep(patient_id)
+            page.bills = api.bills(patient_id)
+            page.results = api.results(patient_id)
+            page.messages = sorted(api.messages(patient_id, limit=200), key=lambda m: m["sent_at"])
+            if self.session.can("devices"):
+                page.devices = api.devices(patient_id)
+            if self.page is not None and self.page.id == patient_id:
+                page.pairing = self.page.pairing
             return page
 
-        page = self.attempt(load)
+        page = self.session.attempt(load)
         if page is not None:
-            self.patient = page
-            self.route = Route("patient", patient_id)
-            self.toast = toast
+            self.page = page
             self.notify()
+            self.navigation.show(Route("patient", patient_id))
+            if toast:
+                self.session.feedback.say(toast=toast)
 
-    def _change(self, fn: Any, done: str) -> bool:
-        """Run one change for the open patient, then reload the page (see module docstring)."""
-        if self.patient is None:
+    def _change(self, fn: Callable[[], Any], done: str, *, clears: tuple[str, ...] = ()) -> bool:
+        """Run one change for the open patient, then reload the page (see module docstring).
+
+        Once the server took it, the drafts in ``clears`` go: the reloaded page shows those fields empty.
+        """
+        if self.page is None:
             return False
-        self.attempt(fn)
-        if self.error or not self.signed_in:
+        self.session.attempt(fn)
+        if self.session.feedback.error or not self.session.signed_in or self.page is None:
             return False
-        self.open_patient(self.patient.id)
-        self.toast = done
-        self.notify()
+        self.drafts.pop(*clears)
+        self.open(self.page.id)
+        self.session.feedback.say(toast=done)
         return True
 
-    # -- profile, insurance, devices ---------------------------------------------------------------
+    @property
+    def _pid(self) -> str:
+        return self.page.id if self.page else ""
+
+    # -- profile, insurance, phones ------------------------------------------------------------------
     def verify_insurance(self, status: str) -> None:
-        pid = self.patient.id if self.patient else ""
-        note = self.draft("insurance.note").strip() or None
-        if self._change(lambda: self.api.verify_insurance(pid, status, note),
-                        "Insurance marked verified." if status == "verified" else "Insurance marked rejected."):
-            self.drafts.pop("insurance.note", None)
+        pid, note = self._pid, self.drafts.text("insurance.note") or None
+        self._change(lambda: self.api.verify_insurance(pid, status, note),
+                     "Insurance marked verified." if status == "verified" else "Insurance marked rejected.",
+                     clears=("insurance.note",))
 
     def new_pairing_code(self) -> None:
-        if self.patient is None:
+        if self.page is None:
             return
-        code = self.attempt(lambda: self.api.pairing_code(self.patient.id if self.patient else ""))
-        if code is not None and self.patient is not None:
-            self.patient.pairing = code
-            self.toast = "Pairing code ready: the patient scans it or types it in the app."
+        pid = self.page.id
+        code = self.session.attempt(lambda: self.api.pairing_code(pid))
+        if code is not None and self.page is not None and self.page.id == pid:
+            self.page.pairing = code
             self.notify()
+            self.session.feedback.say(toast="Pairing code ready: the patient scans it or types it in the app.")
 
     def revoke_device(self, device_id: str) -> None:
         self._change(lambda: self.api.revoke_device(device_id), "Device revoked: it can no longer sync.")
 
     # -- appointments --------------------------------------------------------------------------------
     def book_appointment(self) -> None:
-        pid = self.patient.id if self.patient else ""
+        pid, text = self._pid, self.drafts.text
 
         def book() -> dict[str, Any]:
-            start = parse_local(self.draft("book.date"), self.draft("book.time"), self.tz)
-            minutes = _whole(self.draft("book.minutes", "30"), 30)
-            kind = self.draft("book.kind", "STI screening").strip() or "STI screening"
+            start = parse_local(self.drafts.draft("book.date"), self.drafts.draft("book.time"), self.clock.tz)
+            minutes = _whole(self.drafts.draft("book.minutes", "30"), 30)
+            kind = text("book.kind") or "STI screening"
             made = self.api.add_appointment(pid, start=start.isoformat(), minutes=minutes, kind=kind,
-                                            location=self.draft("book.location").strip() or None)
-            chosen = template(self.draft("book.template"))
+                                            location=text("book.location") or None)
+            chosen = template(self.drafts.draft("book.template"))
             if chosen is not None:
                 self.api.add_prep(made["id"], chosen.title, chosen.body, chosen.before_minutes)
             return made
 
-        if self._change(book, "Appointment booked. The patient's app gets it at the next sync."):
-            for key in ("book.date", "book.time", "book.template", "book.location"):
-                self.drafts.pop(key, None)
+        self._change(book, "Appointment booked. The patient's app gets it at the next sync.",
+                     clears=("book.date", "book.time", "book.template", "book.location"))
 
     def reschedule(self, appointment_id: str) -> None:
+        key = f"move.{appointment_id}"
+
         def move() -> dict[str, Any]:
-            start = parse_local(self.draft(f"move.{appointment_id}.date"), self.draft(f"move.{appointment_id}.time"),
-                                self.tz)
+            start = parse_local(self.drafts.draft(f"{key}.date"), self.drafts.draft(f"{key}.time"), self.clock.tz)
             return self.api.update_appointment(appointment_id, start=start.isoformat(), status="scheduled")
 
         self._change(move, "Appointment moved. The patient is told at the next sync.")
@@ -162,59 +184,57 @@ class PatientIntents(DeskCore):
 
     # -- bills ---------------------------------------------------------------------------------------
     def add_bill(self) -> None:
-        pid = self.patient.id if self.patient else ""
+        pid = self._pid
 
         def create() -> dict[str, Any]:
-            amount = parse_cents(self.draft("bill.amount"), "Amount")
-            due = self.draft("bill.due").strip() or (self.now().astimezone(self.tz).date()
-                                                     + timedelta(days=30)).isoformat()
-            what = self.draft("bill.description").strip() or "Clinic visit"
+            amount = parse_cents(self.drafts.draft("bill.amount"), "Amount")
+            due = self.drafts.text("bill.due") or (self.clock.today() + timedelta(days=30)).isoformat()
+            what = self.drafts.text("bill.description") or "Clinic visit"
             return self.api.add_bill(pid, amount_cents=amount, due=due, description=what)
 
-        if self._change(create, "Bill added."):
-            for key in ("bill.amount", "bill.due", "bill.description"):
-                self.drafts.pop(key, None)
+        self._change(create, "Bill added.", clears=("bill.amount", "bill.due", "bill.description"))
 
     def set_payment_plan(self, bill_id: str, status: str) -> None:
-        raw = self.draft(f"plan.{bill_id}", "3").strip() or "3"
+        """Record (``active``) or decline a payment plan: the core's rule decides first, as on the server."""
+        bill = next((b for b in self.page.bills if b["id"] == bill_id), None) if self.page else None
+        if bill is None:
+            return
+        current = (bill.get("payment_plan") or {}).get("status")
         try:
-            installments = int(raw)
-        except ValueError:
-            self.error = "Instalments: type a number from 1 to 36."
-            self.notify()
+            bill_after_plan(bill["status"], current, status, "staff", owed_cents=int(bill["patient_cents"]))
+        except NotAllowed as exc:
+            self._error(_sentence(str(exc)))
+            return
+        raw = self.drafts.text(f"plan.{bill_id}") or "3"
+        installments = _whole(raw, 0)
+        if not 1 <= installments <= MAX_INSTALLMENTS:
+            self._error(f"Instalments: type a number from 1 to {MAX_INSTALLMENTS}.")
             return
         word = {"active": "Payment plan recorded", "declined": "Payment plan declined"}.get(status, "Plan saved")
         self._change(lambda: self.api.set_payment_plan(bill_id, status, installments, None), f"{word}.")
 
     # -- results ---------------------------------------------------------------------------------------
     def add_result(self) -> None:
-        pid = self.patient.id if self.patient else ""
-        test = self.draft("result.test").strip()
+        pid, test = self._pid, self.drafts.text("result.test")
         if not test:
-            self.error = "Test: type the test's name."
-            self.notify()
+            self._error("Test: type the test's name.")
             return
-        interpretation = self.draft("result.interpretation", "negative") or "negative"
-        sensitive = self.draft("result.sensitive", "yes") == "yes"
-        note = self.draft("result.note").strip() or None
-        if self._change(lambda: self.api.add_result(pid, test=test, interpretation=interpretation, note=note,
-                                                    sensitive=sensitive),
-                        "Result saved and held: the patient sees it only after release."):
-            for key in ("result.test", "result.note"):
-                self.drafts.pop(key, None)
+        interpretation = self.drafts.draft("result.interpretation", "negative") or "negative"
+        sensitive = self.drafts.draft("result.sensitive", "yes") == "yes"
+        note = self.drafts.text("result.note") or None
+        self._change(lambda: self.api.add_result(pid, test=test, interpretation=interpretation, note=note,
+                                                 sensitive=sensitive),
+                     "Result saved and held: the patient sees it only after release.",
+                     clears=("result.test", "result.note"))
 
     def release_result(self, result_id: str) -> None:
         self._change(lambda: self.api.release_result(result_id), "Result released to the patient's app.")
 
     # -- messages --------------------------------------------------------------------------------------
     def reply(self) -> None:
-        body = self.draft("reply").strip()
-        if not body or self.patient is None:
-            self.error = "Type a message first."
-            self.notify()
+        body = self.drafts.text("reply")
+        if not body or self.page is None:
+            self._error("Type a message first.")
             return
-        pid = self.patient.id
-        if self._change(lambda: self.api.send_message(pid, body), "Message sent."):
-            self.drafts.pop("reply", None)
-            self.notify()
-
+        pid = self.page.id
+        self._change(lambda: self.api.send_message(pid, body), "Message sent.", clears=("reply",))

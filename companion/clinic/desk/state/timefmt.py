@@ -2,15 +2,19 @@
 
 The server speaks UTC ISO 8601; the desk shows local wall-clock time and names the zone once on
 each screen (``Times in CET``). Input is parsed the same way: ``2026-03-03`` + ``14:30`` local.
+:class:`DeskClock` is the zone and the clock one desk reads (both injected in tests).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, tzinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from ....core.errors import StaffApiError
+from ....core.fields import utcnow
 
-__all__ = ["clock", "day_bounds", "local", "parse_local", "when", "zone_name"]
+__all__ = ["DeskClock", "clock", "day_bounds", "local", "parse_local", "when", "zone_name"]
 
 
 def local(value: str | None, tz: tzinfo) -> datetime | None:
@@ -66,3 +70,23 @@ def parse_local(day_text: str, time_text: str, tz: tzinfo) -> datetime:
 
 def zone_name(tz: tzinfo, now: datetime) -> str:
     return now.astimezone(tz).tzname() or str(tz)
+
+
+@dataclass(frozen=True, slots=True)
+class DeskClock:
+    """The clinic's zone and the desk's clock (tests pass both): ``clock.now()``, ``clock.tz``."""
+
+    tz: tzinfo
+    clock: Callable[[], datetime] = utcnow
+
+    @classmethod
+    def local(cls, tz: tzinfo | None = None, clock: Callable[[], datetime] = utcnow) -> DeskClock:
+        """The given zone, or this computer's."""
+        zone = tz or datetime.now().astimezone().tzinfo or UTC
+        return cls(zone, clock)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return self.now().astimezone(self.tz).date()

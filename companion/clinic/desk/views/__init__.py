@@ -1,4 +1,6 @@
-"""The desk's Flet UI: render :class:`~companion.clinic.desk.state.DeskState`, dispatch its intents.
+"""The desk's Flet UI: one component per screen, each subscribed to the observables it renders.
+
+The observables are the pieces of :class:`~companion.clinic.desk.state.DeskState` (see :mod:`.shell`).
 
 No httpx here: views reach the server only through the state's intents.
 """

@@ -1,7 +1,13 @@
-"""The desk's sizes and its own blocks (pills, choices, sections) over the shared kit (:mod:`companion.ui.kit`).
+"""The desk's sizes and its own blocks (pills, choices, sections, the feedback strip) over the shared kit.
 
 Sized for a person who looks at it all day from arm's length: body text 16 px, titles 26 px,
-buttons 44 px high. Ids, fields, feedback and handlers have one meaning in both apps (the kit).
+buttons 44 px high. Ids, fields, feedback and handlers have one meaning in both apps
+(:mod:`companion.ui.kit`); what the kit lacks and only the desk needs is here:
+
+- :func:`FeedbackStrip` — the kit's feedback strip as a component of its own, subscribed to
+  :class:`~..state.Feedback` only: a spinner or a toast redraws the strip, not the screen.
+- :func:`Choice` — a row of buttons picking one value into a draft; picking redraws the row only
+  (``on_pick`` tells a screen that shows something else for each value).
 """
 
 from __future__ import annotations
@@ -12,22 +18,35 @@ from typing import Any
 import flet as ft
 
 from ....ui import kit
-from ....ui.kit import act, handler, muted, shown_text, tid, title
-from ..state import DeskState
+from ....ui.kit import act, handler, muted, shown_text, tid, title, use_observable
+from ..state import DeskClock, Drafts, Feedback
+from ..state.timefmt import zone_name
 
-__all__ = ["BODY", "act", "button", "choice", "feedback", "field", "handler", "heading", "muted", "pill", "screen",
-           "section", "shown_text", "tid"]
+__all__ = ["APPOINTMENT_STATUS", "BODY", "Choice", "FeedbackStrip", "act", "button", "field", "handler", "heading",
+           "muted", "pill", "screen", "section", "shown_text", "tid", "title_row"]
 
 BODY = 16
 BUTTON_HEIGHT = 44
+
+APPOINTMENT_STATUS = {
+    "checked_in": ("Checked in", "ok"), "confirmed": ("Confirmed", "info"), "scheduled": ("Booked", "plain"),
+    "requested": ("Requested", "warn"), "cancelled": ("Cancelled", "bad"), "completed": ("Seen", "plain"),
+    "no_show": ("No-show", "bad")}
 
 
 def heading(text: str, size: int = 26) -> ft.Text:
     return title(text, size, ft.FontWeight.W_700)
 
 
+def title_row(clock: DeskClock, text: str, *actions: ft.Control) -> ft.Control:
+    """A screen's heading, naming the zone its times are in."""
+    zone = muted(f"Times in {zone_name(clock.tz, clock.now())}", 14)
+    return ft.Row([heading(text), ft.Container(expand=True), zone, *actions],
+                  vertical_alignment=ft.CrossAxisAlignment.CENTER, spacing=16)
+
+
 def pill(text: str, tone: str = "plain") -> ft.Control:
-    """A short status word in a coloured capsule (``ok``, ``warn``, ``info``, ``plain``)."""
+    """A short status word in a coloured capsule (``ok``, ``warn``, ``info``, ``bad``, ``plain``)."""
     bg, fg = {"ok": (ft.Colors.GREEN_100, ft.Colors.GREEN_900), "warn": (ft.Colors.AMBER_100, ft.Colors.BROWN_900),
               "info": (ft.Colors.BLUE_100, ft.Colors.BLUE_900), "bad": (ft.Colors.RED_100, ft.Colors.RED_900)}.get(
         tone, (ft.Colors.SURFACE_CONTAINER_HIGHEST, ft.Colors.ON_SURFACE))
@@ -40,14 +59,19 @@ def button(identifier: str, text: str, on_click: Callable[..., Any] | None, *, k
     return kit.button(identifier, text, on_click, kind=kind, icon=icon, height=BUTTON_HEIGHT)
 
 
-def choice(state: DeskState, key: str, options: Sequence[tuple[str, str]], default: str, prefix: str) -> ft.Control:
-    """A row of buttons picking one value into ``state.drafts[key]`` (the picked one is filled)."""
-    picked = state.draft(key, default)
+@ft.component
+def Choice(drafts: Drafts, key: str, options: Sequence[tuple[str, str]], default: str, prefix: str,
+           on_pick: Callable[[str], None] | None = None) -> ft.Control:
+    """A row of buttons picking one value into ``drafts[key]`` (the picked one is filled)."""
+    _picks, set_picks = ft.use_state(0)
+    picked = drafts.draft(key, default)
 
     def pick(value: str) -> Callable[..., None]:
         def run(*_e: Any) -> None:
-            state.set_draft(key, value)
-            state.notify()
+            drafts.set_draft(key, value)
+            set_picks(lambda n: n + 1)
+            if on_pick is not None:
+                on_pick(value)
 
         return run
 
@@ -55,9 +79,9 @@ def choice(state: DeskState, key: str, options: Sequence[tuple[str, str]], defau
                    for value, label in options], wrap=True, spacing=8, run_spacing=8)
 
 
-def field(state: DeskState, key: str, label: str, **options: Any) -> ft.Control:
+def field(drafts: Drafts, key: str, label: str, **options: Any) -> ft.Control:
     """:func:`companion.ui.kit.field` at the desk's text size."""
-    return kit.field(state, key, label, text_size=BODY, max_lines=12, **options)
+    return kit.field(drafts, key, label, text_size=BODY, max_lines=12, **options)
 
 
 def section(title: str, controls: Sequence[ft.Control], *, identifier: str | None = None,
@@ -70,8 +94,11 @@ def section(title: str, controls: Sequence[ft.Control], *, identifier: str | Non
     return tid(identifier, box) if identifier else box
 
 
-def feedback(state: DeskState) -> list[ft.Control]:
-    return kit.feedback(state, text_size=BODY)
+@ft.component
+def FeedbackStrip(feedback: Feedback) -> ft.Control:
+    """The open screen's progress / error / good news: one slot, always there (:func:`companion.ui.kit.feedback`)."""
+    use_observable(feedback)
+    return kit.feedback(feedback, text_size=BODY)[0]
 
 
 def screen(controls: Sequence[ft.Control]) -> ft.Control:

@@ -1,5 +1,14 @@
 """The desk's root component: the sign-in screen, or the navigation rail and the open screen.
 
+Each piece subscribes to what it renders, so a change redraws only that piece::
+
+    DeskApp        session            sign-in screen  or  rail + body
+    NavRail        navigation, inbox  the selected screen, the inbox badge "Inbox (N)"
+    ScreenBody     navigation         which screen component is open
+    <Screen>       its own concern    TodayScreen (today, inbox), InboxScreen (inbox), PatientsScreen
+                                      (search), PatientScreen (the open patient), ArticlesScreen, AuditScreen
+    FeedbackStrip  feedback           busy / error / toast
+
 The page title is always "Clinic desk": a browser tab, a window list or a screen share never
 shows a patient's name or anything about their care. Alt+1…5 switch screens from the keyboard.
 """
@@ -13,40 +22,52 @@ import flet as ft
 
 from ....ui.kit import use_observable
 from ..state import DeskState
+from .articles import ArticlesScreen, AuditScreen
 from .common import act, button, handler, heading, muted, tid
-from .patient import patient_screen, patients_screen
-from .signin import signin_screen
-from .work import articles_screen, audit_screen, inbox_screen, today_screen
+from .inbox import InboxScreen
+from .patient import PatientScreen
+from .patients import PatientsScreen
+from .signin import SignInScreen
+from .today import TodayScreen
 
 __all__ = ["PAGE_TITLE", "DeskApp", "mount"]
 
 PAGE_TITLE = "Clinic desk"
 SCREENS: dict[str, Callable[[DeskState], ft.Control]] = {
-    "today": today_screen, "patients": patients_screen, "patient": patient_screen, "inbox": inbox_screen,
-    "articles": articles_screen, "audit": audit_screen,
+    "today": TodayScreen, "patients": PatientsScreen, "patient": PatientScreen, "inbox": InboxScreen,
+    "articles": ArticlesScreen, "audit": AuditScreen,
 }
+ROLES = {"psr": "Front desk", "clinician": "Clinician", "admin": "Admin"}
 
 
-def _rail(state: DeskState) -> ft.Control:
-    screens = state.screens()
-    current = "patients" if state.route.name == "patient" else state.route.name
+def _open_screen(desk: DeskState) -> str:
+    """The route's screen; before the first screen loads, the first the role has."""
+    return desk.navigation.route.name or desk.session.first_screen()
+
+
+@ft.component
+def NavRail(desk: DeskState) -> ft.Control:
+    session, inbox = desk.session, desk.inbox
+    use_observable(desk.navigation)
+    use_observable(inbox)
+    screens = session.screens()
+    current = "patients" if _open_screen(desk) == "patient" else _open_screen(desk)
     index = next((i for i, s in enumerate(screens) if s.name == current), None)
 
     def change(e: Any) -> None:
         picked = int(getattr(e.control, "selected_index", 0) or 0)
-        act(state.go, screens[picked].name)
+        act(desk.navigation.go, screens[picked].name)
 
     destinations = []
     for s in screens:
-        label = s.label + (f" ({state.inbox_unread})" if s.name == "inbox" and state.inbox_unread else "")
+        label = s.label + (f" ({inbox.unread})" if s.name == "inbox" and inbox.unread else "")
         destinations.append(ft.NavigationRailDestination(
-            icon=getattr(ft.Icons, s.icon), label=label,
-            selected_icon=getattr(ft.Icons, s.icon)))
-    me = state.me or {}
+            icon=getattr(ft.Icons, s.icon), label=label, selected_icon=getattr(ft.Icons, s.icon)))
+    me = session.me or {}
     footer = ft.Column([
         ft.Text(str(me.get("name", "")), size=14, weight=ft.FontWeight.W_600, text_align=ft.TextAlign.CENTER),
-        muted({"psr": "Front desk", "clinician": "Clinician", "admin": "Admin"}.get(str(me.get("role")), ""), 13),
-        button("sign-out", "Sign out", handler(state.sign_out), kind="text", icon=ft.Icons.LOGOUT),
+        muted(ROLES.get(str(me.get("role")), ""), 13),
+        button("sign-out", "Sign out", handler(session.sign_out), kind="text", icon=ft.Icons.LOGOUT),
     ], horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=2, tight=True)
     return tid("nav-rail", ft.NavigationRail(
         selected_index=index, label_type=ft.NavigationRailLabelType.ALL, on_change=change, min_width=110,
@@ -55,18 +76,22 @@ def _rail(state: DeskState) -> ft.Control:
 
 
 @ft.component
-def DeskApp(state: DeskState) -> ft.Control:
-    use_observable(state)
-    page = ft.context.page
-    page.title = PAGE_TITLE
-    if not state.signed_in:
-        return signin_screen(state)
-    body = SCREENS.get(state.route.name, today_screen)(state)
-    return ft.Row([_rail(state), ft.VerticalDivider(width=1), ft.Container(body, expand=True)], expand=True,
-                  spacing=0, vertical_alignment=ft.CrossAxisAlignment.STRETCH)
+def ScreenBody(desk: DeskState) -> ft.Control:
+    use_observable(desk.navigation)
+    return SCREENS.get(_open_screen(desk), TodayScreen)(desk)
 
 
-def mount(page: ft.Page, state: DeskState) -> None:
+@ft.component
+def DeskApp(desk: DeskState) -> ft.Control:
+    use_observable(desk.session)
+    ft.context.page.title = PAGE_TITLE
+    if not desk.session.signed_in:
+        return SignInScreen(desk)
+    return ft.Row([NavRail(desk), ft.VerticalDivider(width=1), ft.Container(ScreenBody(desk), expand=True)],
+                  expand=True, spacing=0, vertical_alignment=ft.CrossAxisAlignment.STRETCH)
+
+
+def mount(page: ft.Page, desk: DeskState) -> None:
     """Render the desk into ``page`` (one :class:`DeskState` per browser session)."""
     page.title = PAGE_TITLE
     page.padding = 0
@@ -74,11 +99,11 @@ def mount(page: ft.Page, state: DeskState) -> None:
     page.theme_mode = ft.ThemeMode.LIGHT
 
     def keys(e: Any) -> None:
-        if getattr(e, "alt", False) and str(getattr(e, "key", "")).isdigit() and state.signed_in:
-            screens = state.screens()
+        if getattr(e, "alt", False) and str(getattr(e, "key", "")).isdigit() and desk.session.signed_in:
+            screens = desk.session.screens()
             number = int(e.key) - 1
             if 0 <= number < len(screens):
-                page.run_thread(state.go, screens[number].name)
+                page.run_thread(desk.navigation.go, screens[number].name)
 
     page.on_keyboard_event = keys
-    page.render(DeskApp, state)
+    page.render(DeskApp, desk)

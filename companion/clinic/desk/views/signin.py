@@ -9,17 +9,21 @@ import flet as ft
 from ..state import DeskState
 from .common import act, button, field, heading, muted, shown_text, tid
 
-__all__ = ["signin_screen"]
+__all__ = ["SignInScreen"]
 
 
-def signin_screen(state: DeskState) -> ft.Control:
+@ft.component
+def SignInScreen(desk: DeskState) -> ft.Control:
+    """Rendered by the root while nobody is signed in; it re-renders with the session (the root's subscription)."""
+    session, drafts = desk.session, desk.drafts
+
     def submit(*_e: Any) -> None:
-        shown_text(state, "signin.name")
-        shown_text(state, "signin.password")
-        act(state.sign_in)
+        shown_text(drafts, "signin.name")
+        shown_text(drafts, "signin.password")
+        act(session.sign_in)
 
-    name = field(state, "signin.name", "Your name", identifier="signin-name", on_submit=submit, autofocus=True)
-    password = field(state, "signin.password", "Password", password=True, identifier="signin-password",
+    name = field(drafts, "signin.name", "Your name", identifier="signin-name", on_submit=submit, autofocus=True)
+    password = field(drafts, "signin.password", "Password", password=True, identifier="signin-password",
                      on_submit=submit)
     items: list[ft.Control] = [
         heading("Clinic desk", 30),
@@ -27,9 +31,9 @@ def signin_screen(state: DeskState) -> ft.Control:
         name,
         password,
     ]
-    if state.signin_note:
+    if session.signin_note:
         items.append(tid("signin-note", ft.Container(
-            ft.Text(state.signin_note, size=16, color=ft.Colors.RED_900), bgcolor=ft.Colors.RED_50, padding=12,
+            ft.Text(session.signin_note, size=16, color=ft.Colors.RED_900), bgcolor=ft.Colors.RED_50, padding=12,
             border_radius=10)))
     items.append(button("sign-in", "Sign in", submit, icon=ft.Icons.LOGIN))
     card = ft.Container(ft.Column(items, spacing=16, tight=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),

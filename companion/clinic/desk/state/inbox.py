@@ -1,0 +1,175 @@
+"""The inbox: everything patients sent, newest first, unread counted, filterable by kind — and its poller.
+
+:meth:`Inbox.poll` is what the background poller calls every :data:`POLL_SECONDS` (marked as
+background, so it never keeps an idle sign-in alive, and quiet: no spinner, no error flash). It
+notifies only when what it fetched differs from what the desk shows, and only what shows the
+inbox subscribes (the rail's badge, the inbox list, Today's waiting requests): a poll never
+redraws the patient page where someone is typing. The poller thread runs from each sign-in to its
+sign-out (:meth:`Inbox.poll_when_signed_in`): a desk nobody signed in to runs no thread.
+
+Accepting an appointment request is one step for the desk: schedule the requested appointment
+(or book it from the request) and mark the item handled.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ....core.errors import StaffApiError
+from ....core.observable import Observable
+from .feedback import Drafts
+from .patient_page import OpenPatient
+from .session import Session
+from .timefmt import DeskClock, local, parse_local
+
+__all__ = ["INBOX_KINDS", "POLL_SECONDS", "REQUEST_KINDS", "Inbox"]
+
+INBOX_KINDS: dict[str, str] = {
+    "message.send": "Message",
+    "appointment.request": "Appointment request",
+    "appointment.cancel": "Cancellation",
+    "checkin.submit": "Checked in",
+    "bill.plan_request": "Payment plan request",
+}
+REQUEST_KINDS = ("appointment.request", "appointment.cancel", "bill.plan_request")
+INBOX_WINDOW = 300  # newest items fetched per poll
+POLL_SECONDS = 2.0
+
+
+class Inbox(Observable):
+    def __init__(self, session: Session, drafts: Drafts, clock: DeskClock, names: dict[str, str],
+                 patient: OpenPatient) -> None:
+        super().__init__()
+        self.session, self.api, self.drafts, self.clock = session, session.api, drafts, clock
+        self.names = names           # patient id -> name, shared with Today
+        self.patient = patient
+        self.items: list[dict[str, Any]] = []
+        self.unread = 0
+        self.filter = "all"
+        self._stop = threading.Event()
+        self._poll_every: float | None = None  # set by poll_when_signed_in
+        self._poller: threading.Thread | None = None
+        self._poller_lock = threading.Lock()
+
+    def forget(self) -> None:
+        self.items, self.unread = [], 0
+
+    # -- reading -------------------------------------------------------------------------------------
+    def poll(self, background: bool = True) -> None:
+        """Fetch the newest items; quiet on success, and a signed-out answer ends the sign-in."""
+        if not self.session.can("inbox"):
+            return
+
+        def fetch() -> list[dict[str, Any]]:
+            items = list(self.api.inbox("all", background=background, limit=INBOX_WINDOW)["items"])  # newest first
+            unknown = {i["patient_id"] for i in items} - set(self.names)
+            self.names.update(self.api.patient_names(unknown, background=background))
+            return items
+
+        items = self.session.quietly(fetch) if background else self.session.attempt(fetch)
+        if items is None or not self.session.signed_in:
+            return
+        items.sort(key=lambda i: (i["created_at"], i["id"]), reverse=True)
+        unread = sum(1 for i in items if i["unread"])
+        if items != self.items or unread != self.unread:
+            self.items, self.unread = items, unread
+            self.notify()
+
+    def shown(self) -> list[dict[str, Any]]:
+        if self.filter == "all":
+            return self.items
+        return [i for i in self.items if i["kind"] == self.filter]
+
+    def set_filter(self, kind: str) -> None:
+        self.filter = kind if kind in INBOX_KINDS else "all"
+        self.notify()
+
+    def waiting_requests(self) -> list[dict[str, Any]]:
+        return [i for i in self.items if i["kind"] in REQUEST_KINDS and not i["handled"]]
+
+    def unread_messages(self) -> list[dict[str, Any]]:
+        return [i for i in self.items if i["kind"] == "message.send" and i["unread"]]
+
+    def checked_in_ids(self) -> set[str]:
+        """Appointments the patient checked in to from the app, not yet seen by the desk."""
+        return {i["ref_id"] for i in self.items if i["kind"] == "checkin.submit" and not i["handled"]}
+
+    def _item(self, item_id: str) -> dict[str, Any] | None:
+        return next((i for i in self.items if i["id"] == item_id), None)
+
+    # -- intents ---------------------------------------------------------------------------------------
+    def open_item(self, item_id: str) -> None:
+        item = self._item(item_id)
+        if item is None:
+            return
+        if item["unread"]:
+            self.session.attempt(lambda: self.api.mark_inbox(item_id, handled=False))
+            item["unread"] = False
+            self.unread = max(0, self.unread - 1)
+            self.notify()
+        self.patient.open(item["patient_id"])
+
+    def mark_handled(self, item_id: str) -> None:
+        if self.session.attempt(lambda: self.api.mark_inbox(item_id, handled=True)) is not None:
+            self.poll(background=False)
+            self.session.feedback.say(toast="Marked as done.")
+
+    def accept_request(self, item_id: str) -> None:
+        """One step: the requested appointment becomes scheduled (or is booked), the item is done."""
+        item = self._item(item_id)
+        if item is None or item["kind"] != "appointment.request":
+            return
+        tz = self.clock.tz
+
+        def accept() -> dict[str, Any]:
+            detail = item["detail"]
+            day, hour = self.drafts.draft(f"accept.{item_id}.date"), self.drafts.draft(f"accept.{item_id}.time")
+            start = parse_local(day, hour, tz).isoformat() if day and hour else None
+            if item.get("ref_id"):
+                fields: dict[str, Any] = {"status": "scheduled", **({"start": start} if start else {})}
+                made = self.api.update_appointment(item["ref_id"], **fields)
+            else:
+                wished = (detail.get("preferred") or [None])[0]
+                if not (start or wished):
+                    raise StaffApiError(422, "Pick a date and time for this request first.")
+                made = self.api.add_appointment(item["patient_id"], start=start or wished, minutes=30,
+                                                kind=str(detail.get("kind") or "Clinic visit")[:200])
+            self.api.mark_inbox(item_id, handled=True)
+            return made
+
+        made = self.session.attempt(accept)
+        if made is not None:
+            self.poll(background=False)
+            when = local(made["start"], tz)
+            self.session.feedback.say(toast=f"Booked {made['kind']} on {when:%a %d %b at %H:%M}." if when
+                                      else "Booked.")
+
+    # -- the poller ------------------------------------------------------------------------------------
+    def run_poller(self, every: float = POLL_SECONDS) -> None:
+        """Poll until :meth:`stop` or sign-out; a patient's message shows within ``every`` seconds."""
+        while not self._stop.wait(every) and self.session.signed_in:
+            if self.session.can("inbox"):
+                self.poll(background=True)
+
+    def poll_when_signed_in(self, every: float = POLL_SECONDS) -> None:
+        """Poll from each sign-in to its sign-out (started now if someone is signed in)."""
+        self._poll_every = every
+        if self.session.signed_in:
+            self.ensure_poller()
+
+    def ensure_poller(self) -> None:
+        """Start the poller thread if polling was asked for and none runs (called at each sign-in)."""
+        with self._poller_lock:
+            if self._poll_every is None or (self._poller is not None and self._poller.is_alive()):
+                return
+            self._poller = threading.Thread(target=self.run_poller, args=(self._poll_every,),
+                                            name="desk-inbox-poll", daemon=True)
+            self._poller.start()
+
+    @property
+    def polling(self) -> bool:
+        return self._poller is not None and self._poller.is_alive()
+
+    def stop(self) -> None:
+        self._stop.set()
