@@ -9,7 +9,7 @@ from ..core.care_rules import offers
 from ..state import REQUEST_KINDS, AppState, Route
 from ..state.formatting import day_and_time, local_time, long_date
 from ..ui.kit import act, handler, use_observable
-from .common import button, card, empty_note, feedback, field, header, muted, screen, tid
+from .common import button, card, empty_note, feedback, field, header, muted, screen, shown_text, tid
 from .widgets import STATUS_LABELS, appointment_summary, prep_row
 
 __all__ = ["AppointmentScreen", "AppointmentsScreen", "CheckinScreen", "RequestScreen"]
@@ -105,7 +105,7 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
                                field(state, "cancel.reason", "Reason (optional)"),
                                ft.Row([button("cancel-yes", "Yes, cancel it",
                                               lambda: act(state.visits.cancel, appt.id,
-                                                          state.drafts.draft("cancel.reason")), kind="filled"),
+                                                          shown_text(state, "cancel.reason")), kind="filled"),
                                        button("cancel-no", "Keep it", lambda: set_confirming(""), kind="text")],
                                       wrap=True)], identifier="cancel-confirm", tone="warn"))
         else:
@@ -127,7 +127,7 @@ def RequestScreen(state: AppState, route: Route, frame_width: float | None) -> f
         field(state, "request.note", "Anything the clinic should know? (optional)", multiline=True),
         *feedback(state),
         button("send-request", "Send request", lambda: act(state.visits.request, kind,
-                                                           state.drafts.draft("request.note")), icon="SEND"),
+                                                           shown_text(state, "request.note")), icon="SEND"),
     ])
 
 
@@ -136,7 +136,9 @@ def CheckinScreen(state: AppState, route: Route, frame_width: float | None) -> f
     use_observable(state.records)  # the profile's contact details are the fields' defaults
     appt_id = route.arg or ""
     profile = state.records.snapshot.profile
-    draft = state.drafts.draft
+    def draft(key: str) -> str:  # the text on screen at the click (see shown_text)
+        return shown_text(state, key)
+
     ins = profile.insurance if profile else None
 
     def submit() -> None:

@@ -10,7 +10,7 @@ from ..core.models import Bill
 from ..state import AppState, Route
 from ..state.formatting import long_date, money
 from ..ui.kit import act, use_observable
-from .common import button, card, empty_note, feedback, field, header, muted, screen, tid
+from .common import button, card, empty_note, feedback, field, header, muted, screen, shown_text, tid
 
 __all__ = ["BillScreen", "BillsScreen"]
 
@@ -79,7 +79,7 @@ def BillScreen(state: AppState, route: Route, frame_width: float | None) -> ft.C
     question = card([ft.Text("A question about this bill?", weight=ft.FontWeight.W_600),
                      field(state, key, "Your question", multiline=True, identifier="bill-question"),
                      button("send-bill-question", "Send to billing",
-                            lambda: act(state.bills.ask_question, bill.id, state.drafts.draft(key)), kind="outlined",
+                            lambda: act(state.bills.ask_question, bill.id, shown_text(state, key)), kind="outlined",
                             icon="SEND")], identifier="billing-question")
     items: list[ft.Control] = [header(state, "Bill", back=True), *feedback(state), summary]
     if bill.status in ("open", "plan") and bill.patient_cents > 0:

@@ -10,7 +10,7 @@ from ..state import AppState, Route
 from ..state.formatting import day_and_time
 from ..state.snapshot import THREAD_TITLES
 from ..ui.kit import act, use_observable
-from .common import button, card, empty_note, feedback, field, header, muted, screen, tid
+from .common import button, card, empty_note, feedback, field, header, muted, screen, shown_text, tid
 
 __all__ = ["MessagesScreen", "ThreadScreen"]
 
@@ -74,16 +74,20 @@ def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft
     draft_key = f"compose.{key}"
 
     def send() -> None:
-        act(state.messages.send, state.drafts.draft(draft_key), key)
+        act(state.messages.send, shown_text(state, draft_key), key)
 
-    items: list[ft.Control] = [header(state, title, back=True)]
+    said: list[ft.Control] = []
     if thread is None or not thread.messages:
-        items.append(empty_note("Write your first message below.", "thread-empty"))
+        said.append(empty_note("Write your first message below.", "thread-empty"))
     else:
         if len(thread.messages) > SHOWN:
-            items.append(muted(f"{len(thread.messages) - SHOWN} earlier messages not shown", 12))
-        items.extend(_bubble(state, m) for m in thread.messages[-SHOWN:])
-    items.extend(feedback(state))
+            said.append(muted(f"{len(thread.messages) - SHOWN} earlier messages not shown", 12))
+        said.extend(_bubble(state, m) for m in thread.messages[-SHOWN:])
+    # The conversation is one child of the screen, however long: a message that arrives never moves
+    # the composer to another place among the screen's children, where Flutter would build it anew.
+    items: list[ft.Control] = [header(state, title, back=True),
+                               ft.Column(said, spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
+                               *feedback(state)]
     items.append(card([field(state, draft_key, "Write a message", multiline=True, identifier="compose"),
                        muted(NOT_FOR_EMERGENCIES, 12),
                        button("send", "Send", send, icon="SEND")], identifier="composer"))

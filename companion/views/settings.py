@@ -9,7 +9,7 @@ from ..state import AppState, Route, format_duration, format_quiet_hours
 from ..state.formatting import ago
 from ..state.preferences import AUTO_LOCK_CHOICES, THEMES
 from ..ui.kit import act, handler, memo, use_observable
-from .common import button, card, feedback, field, header, muted, screen, tid
+from .common import button, card, feedback, field, header, muted, screen, shown_text, tid
 
 __all__ = ["SettingsScreen"]
 
@@ -20,7 +20,9 @@ def _section(title: str, identifier: str, rows: list[ft.Control]) -> ft.Control:
 
 def _security(state: AppState) -> ft.Control:
     current = state.prefs.auto_lock_minutes()
-    draft = state.drafts.draft
+    def draft(key: str) -> str:  # the text on screen at the click (see shown_text)
+        return shown_text(state, key)
+
     chips = [tid(f"autolock-{m}", ft.Chip(label=ft.Text("Never" if m == 0 else f"{m} min"), selected=m == current,
                                           on_select=lambda _e, m=m: act(state.prefs.set_auto_lock, m)))
              for m in (*AUTO_LOCK_CHOICES, 0)]
@@ -45,12 +47,12 @@ def _reminders(state: AppState) -> ft.Control:
                                   value=rs.discreet,
                                   on_change=lambda e: act(state.prefs.set_discreet, bool(e.control.value)))),
         field(state, "quiet", "Quiet hours (e.g. 22:00-07:00, or off)", default=format_quiet_hours(rs.quiet_hours)),
-        button("save-quiet", "Save quiet hours", lambda: act(state.prefs.set_quiet_hours, state.drafts.draft("quiet")),
+        button("save-quiet", "Save quiet hours", lambda: act(state.prefs.set_quiet_hours, shown_text(state, "quiet")),
                kind="text"),
         field(state, "leads", "Remind me before appointments (e.g. 24h, 2h)",
               default=", ".join(format_duration(m) for m in rs.leads_minutes)),
         button("save-leads", "Save reminder times",
-               lambda: act(state.prefs.set_reminder_leads, state.drafts.draft("leads")), kind="text"),
+               lambda: act(state.prefs.set_reminder_leads, shown_text(state, "leads")), kind="text"),
         tid("notifier-status", ft.Row([
             ft.Icon(ft.Icons.NOTIFICATIONS_ACTIVE_OUTLINED if status.available
                     else ft.Icons.NOTIFICATIONS_OFF_OUTLINED),
@@ -96,7 +98,7 @@ def _wipe(state: AppState) -> ft.Control:
                        "Type WIPE to confirm."),
                  field(state, "wipe", "Type WIPE", identifier="wipe-confirm"),
                  button("wipe", "Unpair and wipe this device",
-                        lambda: act(state.session.unpair_and_wipe, state.drafts.draft("wipe")), kind="outlined",
+                        lambda: act(state.session.unpair_and_wipe, shown_text(state, "wipe")), kind="outlined",
                         icon="DELETE_FOREVER")], identifier="settings-wipe", tone="warn")
 
 

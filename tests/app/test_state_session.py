@@ -16,7 +16,8 @@ def test_fresh_device_starts_onboarding_and_refuses_weak_or_mismatched_passcodes
     state.session.create_passcode(PASSCODE, PASSCODE + "x")
     assert state.feedback.error == "The two passcodes are not the same."
     state.session.create_passcode("12345678", "12345678")
-    assert (state.feedback.error and "12345678" not in state.feedback.error) or state.feedback.error  # the vault says why, in one line
+    error = state.feedback.error
+    assert (error and "12345678" not in error) or error  # the vault says why, in one line
     assert not Vault.exists(offline_services.vault_dir)
     state.session.create_passcode(PASSCODE, PASSCODE)
     assert state.feedback.error is None and state.session.onboarding_step == "pair"
@@ -220,6 +221,7 @@ def test_a_second_tab_cannot_set_up_a_vault_the_first_already_created(offline_se
     second.session.unlock("another passcode 99")  # its own passcode opens nothing
     assert second.session.phase == "locked"
     second.session.unlock(PASSCODE)
-    assert second.records.vault is first.records.vault and second.session.phase == "onboarding"  # not paired yet: the pairing step
+    assert second.records.vault is first.records.vault
+    assert second.session.phase == "onboarding"  # not paired yet: the pairing step
     first.shutdown()
     second.shutdown()

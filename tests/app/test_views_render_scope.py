@@ -1,0 +1,96 @@
+"""Each piece of the app renders for what it shows, and only then (real in-process Flet session, real vault).
+
+A live sync that changes only the sync status redraws the sync chip; a reminder only the banner
+slot; a new message the messages screen — and a field being typed in is never rebuilt by any of
+them, so its text survives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from companion.core.models import Message
+from companion.state import AppState
+from tests.fixtures.flet_session import ViewHarness, run_isolated
+
+
+def _drive(state: AppState, scenario: Callable[[ViewHarness], Awaitable[None]]) -> None:
+    async def run() -> None:
+        ui = await ViewHarness.start(state)
+        try:
+            await scenario(ui)
+        finally:
+            ui.close()
+
+    run_isolated(run())
+
+
+def _clinic_writes(state: AppState, body: str) -> None:
+    """What a sync page from the clinic does: a record lands in the vault, then the session is told."""
+    vault = state.records.require_vault()
+    vault.messages.upsert(Message(id=f"msg_{len(body)}", thread="general", author="clinic", body=body,
+                                  sent_at=datetime.now(UTC), author_name="Front desk"))
+    state.vault_synced()
+
+
+def test_a_sync_status_change_renders_the_chip_and_not_the_screen(populated_state: AppState) -> None:
+    state = populated_state
+    state.nav.go("messages")
+
+    async def scenario(ui: ViewHarness) -> None:
+        screen, chip, shell = ui.rendered("MessagesScreen"), ui.rendered("SyncChip"), ui.rendered("App")
+        banners = ui.rendered("BannerSlot")
+        state.vault_live_state("idle", None)  # the live loop connected: "Offline" becomes a sync time
+        assert await ui.until(lambda: ui.rendered("SyncChip") is not chip)
+        await ui.settle()
+        assert ui.rendered("MessagesScreen") is screen and ui.rendered("App") is shell
+        assert ui.rendered("BannerSlot") is banners
+
+        chip = ui.rendered("SyncChip")
+        state.vault_banner("Appointment tomorrow", "10:30 at Riverside Clinic")
+        assert await ui.until(lambda: "banner" in ui.ids())
+        await ui.settle()
+        assert ui.rendered("MessagesScreen") is screen and ui.rendered("SyncChip") is chip
+        assert ui.rendered("App") is shell
+
+        banners = ui.rendered("BannerSlot")
+        _clinic_writes(state, "Your results are ready to view.")
+        assert await ui.until(lambda: ui.rendered("MessagesScreen") is not screen)
+        assert ui.has_text("Your results are ready to view.")
+        assert ui.rendered("BannerSlot") is banners and ui.rendered("App") is shell
+
+    _drive(state, scenario)
+
+
+def test_typed_text_survives_live_updates(populated_state: AppState) -> None:
+    state = populated_state
+    state.nav.go("thread", "general")
+
+    async def scenario(ui: ViewHarness) -> None:
+        sent: list[str] = []
+        record = ui.conn.send_message
+
+        def recorder(message: object) -> None:
+            sent.append(repr(message))
+            record(message)  # type: ignore[arg-type]
+
+        ui.conn.send_message = recorder  # type: ignore[method-assign]
+        await ui.type("compose", "Can I come in earlier")
+        field = ui.by_id("compose")
+        ui.session.apply_patch(field._i, {"value": "Can I come in earlier on Friday?"})  # no change event yet
+        screen = ui.rendered("ThreadScreen")
+        state.vault_live_state("idle", None)  # a live sync: the status changed
+        state.vault_banner("Appointment tomorrow", "10:30")  # a reminder
+        _clinic_writes(state, "We open at 8 on Fridays.")  # a new message in this very thread
+        assert await ui.until(lambda: ui.has_text("We open at 8 on Fridays."))
+        assert ui.rendered("ThreadScreen") is not screen  # the thread rendered again around the field...
+        assert ui.by_id("compose") is field  # ...which was not rebuilt
+        assert field.value == "Can I come in earlier on Friday?"
+        assert not any("'value', ''" in m for m in sent), sent
+        await ui.click("send")
+        assert await ui.until(lambda: ui.by_id("compose").value == "")  # sent: the app cleared it
+        assert any(m.body == "Can I come in earlier on Friday?"
+                   for m in state.records.snapshot.thread("general").messages)  # type: ignore[union-attr]
+
+    _drive(state, scenario)
