@@ -107,29 +107,24 @@ def current_device(
     return device
 
 
+def any_staff(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(staff_bearer),  # noqa: B008
+) -> StaffPrincipal:
+    """A dependency admitting staff of any role (:func:`staff_with` adds the role's permission)."""
+    member = authenticate_staff(get_ctx(request), bearer_token(credentials, STAFF_TOKEN_PREFIX, "staff"),
+                                touch=not is_background(request))
+    request.scope[ACTOR_KEY] = member.id
+    return member
+
+
 def staff_with(permission: str) -> Callable[..., StaffPrincipal]:
     """A dependency admitting staff whose role holds ``permission``."""
 
-    def dependency(
-        request: Request,
-        credentials: HTTPAuthorizationCredentials | None = Depends(staff_bearer),  # noqa: B008
-    ) -> StaffPrincipal:
-        member = authenticate_staff(get_ctx(request), bearer_token(credentials, STAFF_TOKEN_PREFIX, "staff"),
-                                    touch=not is_background(request))
-        request.scope[ACTOR_KEY] = member.id
+    def dependency(member: StaffPrincipal = Depends(any_staff)) -> StaffPrincipal:  # noqa: B008
         if not member.can(permission):
             raise ApiError(403, "forbidden", f"the {member.role} role may not do this ({permission})")
         return member
 
     dependency.__name__ = f"staff_{permission.replace('.', '_')}"
     return dependency
-
-
-def any_staff(
-    request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Depends(staff_bearer),  # noqa: B008
-) -> StaffPrincipal:
-    member = authenticate_staff(get_ctx(request), bearer_token(credentials, STAFF_TOKEN_PREFIX, "staff"),
-                                touch=not is_background(request))
-    request.scope[ACTOR_KEY] = member.id
-    return member

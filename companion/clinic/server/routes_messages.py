@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -9,12 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from . import articles as article_store
 from . import messaging
 from . import patients as patient_store
+from .audited import no_patient, read_patient_page, read_record, write_record
 from .auth import staff_with
 from .context import client_address, get_ctx
+from .database import Tx
 from .errors import found
 from .pagination import Paging
 from .principals import StaffPrincipal
-from .records import article_view, inbox_view, message_view
+from .records import Row, article_view, inbox_view, message_view
 from .schemas import ArticleCreate, MessageCreate
 
 router = APIRouter(tags=["staff: messages"])
@@ -27,23 +30,17 @@ WriteArticles = Annotated[StaffPrincipal, Depends(staff_with("articles.write"))]
 
 @router.post("/v1/staff/patients/{patient_id}/messages", status_code=201, summary="Message a patient")
 def send_message(patient_id: str, body: MessageCreate, request: Request, member: SendMessages) -> dict[str, Any]:
-    ctx = get_ctx(request)
-    with ctx.db.write() as tx:
+    def send(tx: Tx, now: datetime) -> Row:
         found(patient_store.get_patient(tx, patient_id), "patient")
-        row = messaging.send_clinic_message(tx, patient_id, body.body, body.thread, member.id, member.name, ctx.now())
-        ctx.audit.record(tx, member, "message.send", patient_id=patient_id, target=f"message:{row['id']}",
-                         detail={"thread": body.thread}, address=client_address(request))
-    return message_view(row)
+        return messaging.send_clinic_message(tx, patient_id, body.body, body.thread, member.id, member.name, now)
+
+    return message_view(write_record(request, member, "message.send", send, detail={"thread": body.thread}))
 
 
 @router.get("/v1/staff/patients/{patient_id}/messages", summary="A patient's conversation, newest first (paged)")
 def list_messages(patient_id: str, request: Request, member: ReadPatients, page: Paging) -> dict[str, Any]:
-    ctx = get_ctx(request)
-    with ctx.db.read() as conn:
-        found(patient_store.get_patient(conn, patient_id), "patient")
-        rows, after = messaging.list_messages(conn, patient_id, page)
-    ctx.audit.record_later(member, "read.messages", patient_id=patient_id, address=client_address(request))
-    return {"messages": [message_view(r) for r in rows], "next": after}
+    return read_patient_page(request, member, patient_id, "messages", message_view,
+                             lambda conn, page: messaging.list_messages(conn, patient_id, page), page)
 
 
 @router.get("/v1/staff/inbox",
@@ -62,22 +59,16 @@ def list_inbox(request: Request, member: UseInbox, page: Paging,
 
 @router.get("/v1/staff/inbox/{item_id}", summary="One inbox item")
 def get_inbox_item(item_id: str, request: Request, member: UseInbox) -> dict[str, Any]:
-    ctx = get_ctx(request)
-    with ctx.db.read() as conn:
-        row = found(messaging.get_inbox_item(conn, item_id), "inbox item")
-    ctx.audit.record_later(member, "read.inbox_item", patient_id=row["patient_id"], target=f"inbox:{item_id}",
-                           address=client_address(request))
-    return inbox_view(row)
+    return inbox_view(read_record(request, member, "read.inbox_item", "inbox item",
+                                  lambda conn: messaging.get_inbox_item(conn, item_id), target="inbox"))
 
 
 def _mark(item_id: str, request: Request, member: StaffPrincipal, handled: bool) -> dict[str, Any]:
-    ctx = get_ctx(request)
-    with ctx.db.write() as tx:
+    def mark(tx: Tx, now: datetime) -> Row:
         row = found(messaging.get_inbox_item(tx, item_id), "inbox item")
-        row = messaging.mark_inbox_item(tx, row, member.id, handled=handled, now=ctx.now())
-        ctx.audit.record(tx, member, "inbox.handle" if handled else "inbox.read", patient_id=row["patient_id"],
-                         target=f"inbox:{item_id}", address=client_address(request))
-    return inbox_view(row)
+        return messaging.mark_inbox_item(tx, row, member.id, handled=handled, now=now)
+
+    return inbox_view(write_record(request, member, "inbox.handle" if handled else "inbox.read", mark))
 
 
 @router.post("/v1/staff/inbox/{item_id}/read", summary="Mark an inbox item read")
@@ -94,11 +85,9 @@ def mark_handled(item_id: str, request: Request, member: UseInbox) -> dict[str, 
 def add_article(body: ArticleCreate, request: Request, member: WriteArticles) -> dict[str, Any]:
     """Every device gets the article at its next sync. The body is Markdown of at most 20,000
     characters (a longer one gets 422 naming the limit), the title at most 200."""
-    ctx = get_ctx(request)
-    with ctx.db.write() as tx:
-        row = article_store.publish_article(tx, body.model_dump(), member.id, ctx.now())
-        ctx.audit.record(tx, member, "article.publish", target=f"article:{row['id']}", address=client_address(request))
-    return article_view(row)
+    return article_view(write_record(
+        request, member, "article.publish",
+        lambda tx, now: article_store.publish_article(tx, body.model_dump(), member.id, now), patient_of=no_patient))
 
 
 @router.get("/v1/staff/articles", summary="Published articles, newest first (paged)")
@@ -112,10 +101,10 @@ def list_articles(request: Request, member: ReadPatients, page: Paging,
 
 @router.delete("/v1/staff/articles/{article_id}", status_code=204, summary="Retract an article")
 def retract_article(article_id: str, request: Request, member: WriteArticles) -> Response:
-    ctx = get_ctx(request)
-    with ctx.db.write() as tx:
+    def retract(tx: Tx, now: datetime) -> Row:
         row = found(article_store.get_article(tx, article_id), "article")
-        article_store.retract_article(tx, row, ctx.now())
-        ctx.audit.record(tx, member, "article.retract", target=f"article:{article_id}",
-                         address=client_address(request))
+        article_store.retract_article(tx, row, now)
+        return row
+
+    write_record(request, member, "article.retract", retract, patient_of=no_patient)
     return Response(status_code=204)
