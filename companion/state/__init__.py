@@ -11,19 +11,17 @@ from __future__ import annotations
 from ..core.units import format_minutes as format_duration
 from ..reminders.settings import format_quiet_hours
 from .app_state import AppState
-from .banners import Banner, Banners
 from .care import REQUEST_KINDS, Bills, Messages, Prep, Results, Visits
 from .clinic_link import SyncClinicLink
-from .feedback import Feedback
 from .learn_library import LearnLibrary, LibraryArticle, assets_dir
 from .navigation import DESTINATIONS, PHONE_DESTINATIONS, Destination, Navigation, Route
+from .notices import Banner, Banners, Feedback
 from .passcode import SensitiveResults, passcode_strength
 from .preferences import Preferences
-from .records import Records
+from .records import Records, SyncState
 from .services import ClinicLink, LiveHandle, Services
 from .session import Session
 from .snapshot import MessageThread, Snapshot
-from .sync_state import SyncState
 from .vault_host import VaultHost
 
 __all__ = [

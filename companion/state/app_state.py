@@ -8,19 +8,22 @@
 
 What each part is for, and who subscribes to it:
 
-==================  ===========================================  ==============================
-``session``         phase, passcode, unlock/lock, auto-lock,     the shell
-                    wipe (:mod:`.session`)
-``reveal``          sensitive results shown now (:mod:`.passcode`) the result screen
-``nav``             route, go/back, section, layout               the shell
-``feedback``        busy / error / toast (:mod:`.feedback`)       the feedback strip
-``sync``            sync status, live state, sync now             the sync chip, Home, Settings
-``banners``         in-app reminders                              the banner slot
-``records``         the open vault and its snapshot               the screens that list records
-``prefs``           settings intents (:mod:`.preferences`)        Settings, the shell (theme)
-``visits`` ``prep`` ``results`` ``bills`` ``messages``  each area's intents (:mod:`.care`)
-``drafts``          typed texts by field key (not observable)     the fields
-==================  ===========================================  ==============================
+=============  ===================================================  ===========================
+part           what it holds (module)                               who subscribes
+=============  ===================================================  ===========================
+``session``    phase, unlock/lock, passcode, auto-lock, wipe        the shell, lock, onboarding
+               (:mod:`.session`)
+``reveal``     sensitive results shown now (:mod:`.passcode`)       the result screen
+``nav``        route, go/back, section, layout (:mod:`.navigation`)  the shell
+``feedback``   busy / error / toast (:mod:`.notices`)               the feedback strip
+``banners``    in-app reminders (:mod:`.notices`)                   the banner slot
+``records``    the open vault and its snapshot (:mod:`.records`)    the screens listing records
+``sync``       sync status, live state, sync now (:mod:`.records`)  the sync chip, Home, Settings
+``prefs``      settings and their intents (:mod:`.preferences`)     Settings, the shell (theme)
+``visits``     appointments, and ``prep``, ``results``, ``bills``,  (intents only: the records
+               ``messages``: each area's intents (:mod:`.care`)     they change notify)
+``drafts``     typed texts by field key (:mod:`.context`)           nobody: the fields keep them
+=============  ===================================================  ===========================
 
 Each notifies only for what it holds, so a live sync redraws the chip, a reminder the banner
 slot, a new message the screen that lists it. Nothing here imports Flet: all of it is tested
@@ -33,17 +36,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..sync.status import SyncStatus
-from .banners import Banners
 from .care import Bills, Messages, Prep, Results, Visits
 from .context import IntentContext
-from .feedback import Feedback
 from .navigation import Navigation
+from .notices import Banners, Feedback
 from .preferences import Preferences
-from .records import Records
+from .records import Records, SyncState
 from .services import Services
 from .session import Session
 from .snapshot import Snapshot
-from .sync_state import SyncState
 from .vault_host import VaultHost
 
 __all__ = ["AppState"]

@@ -19,7 +19,7 @@ from ..core.care_rules import bill_after_plan, visit_after
 from ..core.errors import RecordError
 from ..sync.outbox import queue_mutation
 from .context import IntentContext
-from .feedback import intent
+from .notices import intent
 
 __all__ = ["REQUEST_KINDS", "Bills", "Messages", "Prep", "Results", "Visits"]
 

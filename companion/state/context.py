@@ -4,7 +4,13 @@
     ctx.queue("prep.done", {...}, "Saved.")
     ctx.touch()                       # the patient did something: the auto-lock starts again
 
-The intents of each area (:mod:`.session`, :mod:`.care`, :mod:`.preferences`, :mod:`.sync_state`)
+:class:`Drafts` keeps what the patient is typing, by field key: a field
+(:func:`companion.ui.kit.field`) keeps its text in ``drafts.drafts[key]`` and reports each edit
+through :meth:`Drafts.set_draft`, which counts as activity for the auto-lock. Intents take the
+text they need and clear the drafts they used (a sent message); a lock clears them all. Nothing
+renders because a draft changed: the field already shows it.
+
+The intents of each area (:mod:`.session`, :mod:`.care`, :mod:`.preferences`, :mod:`.records`)
 hold this context rather than each other: they share the services, the process's vault host,
 the records, the drafts and the feedback strip, and announce their own changes on their own
 observable.
@@ -13,22 +19,59 @@ observable.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..sync.outbox import queue_mutation
-from .banners import Banners
-from .drafts import Drafts
-from .feedback import Feedback
 from .navigation import Navigation
-from .records import Records
+from .notices import Banners, Feedback
+from .records import Records, SyncState
 from .services import Services
-from .sync_state import SyncState
 from .vault_host import HostMember, VaultHost
 
-__all__ = ["IntentContext", "OFFLINE_NOTE"]
+__all__ = ["OFFLINE_NOTE", "Drafts", "IntentContext"]
 
 OFFLINE_NOTE = "Saved on this device. It goes to the clinic when you are back online."
+
+
+class Drafts:
+    """Typed texts by field key (see the module docstring)."""
+
+    def __init__(self, touch: Callable[[], None]) -> None:
+        self._touch = touch
+        self.drafts: dict[str, str] = {}
+
+    def draft(self, key: str, default: str = "") -> str:
+        return self.drafts.get(key, default)
+
+    def set_draft(self, key: str, text: str) -> None:
+        """Remember what is typed (no re-render: the field already shows it)."""
+        self._touch()
+        self.drafts[key] = text
+
+    def pop(self, *keys: str) -> None:
+        for key in keys:
+            self.drafts.pop(key, None)
+
+    def clear(self) -> None:
+        self.drafts.clear()
+
+    @contextmanager
+    def taken(self, key: str) -> Iterator[None]:
+        """Clear draft ``key`` for what the block sends; put it back if the block fails.
+
+        Cleared *before* the block runs, so the records' notify that the block causes renders
+        the field empty at once, rather than racing the clearing.
+        """
+        typed = self.drafts.pop(key, None)
+        try:
+            yield
+        except BaseException:
+            if typed is not None:
+                self.drafts.setdefault(key, typed)
+            raise
 
 
 @dataclass(eq=False)

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 from ..core.errors import WeakPasscode
 from ..core.observable import Observable
 from ..vault.passcode import check_new_passcode
-from .feedback import intent
 from .navigation import Navigation
+from .notices import intent
 
 if TYPE_CHECKING:
     from .context import IntentContext

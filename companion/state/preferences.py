@@ -20,7 +20,7 @@ from ..core.observable import Observable
 from ..reminders import ReminderSettings, load_settings, update_settings
 from ..vault import Vault
 from .exporting import export_records
-from .feedback import intent
+from .notices import intent
 
 if TYPE_CHECKING:
     from .context import IntentContext

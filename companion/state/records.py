@@ -5,23 +5,35 @@
     records.forget()        # at lock: nothing read stays in memory
 
 Subscribers (the screens that list records) hear of a change only when a record a screen shows
-changed: a sync that brought nothing new moves the sync status (:class:`~.sync_state.SyncState`,
-which :meth:`Records.refresh` keeps up to date) and leaves every list alone.
+changed: a sync that brought nothing new moves the sync status (:class:`SyncState`, which
+:meth:`Records.refresh` keeps up to date) and leaves every list alone.
+
+:class:`SyncState` is what the sync chip shows: the vault's sync status and what the live loop
+last said. Only a change of what the chip shows notifies, so a live sync that brought nothing new
+redraws the chip alone.
+
+    sync.show(status)                    # Records.refresh passes each new read here
+    sync.set_live("offline", "cannot reach the clinic server")
+    sync.sync_now()                      # the chip's tap, Settings' "Sync now"
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.errors import VaultError
+from ..core.errors import SyncError, VaultError
 from ..core.observable import Observable
 from ..sync.status import SyncStatus
 from ..vault import Vault
-from .snapshot import Snapshot, build_snapshot, empty_snapshot
+from .notices import intent
+from .snapshot import Snapshot, build_snapshot, empty_snapshot, empty_status
 
-__all__ = ["Records"]
+if TYPE_CHECKING:
+    from .context import IntentContext
+
+__all__ = ["Records", "SyncState"]
 
 
 def _content(snapshot: Snapshot) -> tuple[Any, ...]:
@@ -70,3 +82,52 @@ class Records(Observable):
         self.snapshot = empty_snapshot(self._clock())
         self._on_status(self.snapshot.status)
         self.notify()
+
+
+ONLINE = ("idle", "syncing")
+
+
+class SyncState(Observable):
+    """The sync status of this session (see the module docstring); ``ctx`` is set by the composition root."""
+
+    ctx: IntentContext
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.status: SyncStatus = empty_status()
+        self.live_state: str | None = None  # from the live loop: idle | syncing | offline | error | revoked
+        self.live_error: str | None = None
+
+    @property
+    def online(self) -> bool:
+        return self.live_state in ONLINE
+
+    def show(self, status: SyncStatus) -> None:
+        if status != self.status:
+            self.status = status
+            self.notify()
+
+    def set_live(self, state: str | None, error: str | None) -> None:
+        if (state, error) != (self.live_state, self.live_error):
+            self.live_state, self.live_error = state, error
+            self.notify()
+
+    @intent
+    def sync_now(self) -> None:
+        """Sync at once (also pushes what is queued); reports the outcome in one line."""
+        ctx = self.ctx
+        vault = ctx.records.require_vault()
+        if ctx.host.live:
+            ctx.host.nudge()
+            ctx.feedback.toast = "Syncing with your clinic…"
+            return
+        ctx.feedback.working("Syncing…")
+        try:
+            ctx.services.link.sync_once(vault)
+            ctx.feedback.toast = "Up to date."
+        except SyncError as exc:
+            ctx.feedback.error = str(exc)
+        finally:
+            ctx.feedback.busy = None
+            ctx.records.refresh()
+

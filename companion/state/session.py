@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from ..core.errors import LockedOut, RecordError, SyncError, VaultBusy, VaultExists
 from ..core.observable import Observable
 from ..vault import Vault
-from .feedback import intent
+from .notices import intent
 from .passcode import SensitiveResults
 from .preferences import Preferences
 

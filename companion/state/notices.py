@@ -1,7 +1,15 @@
-"""The one-line news of the current screen, and the wrapper every intent runs in.
+"""What the patient is told: the feedback strip of the current screen, the in-app banners, and the
+wrapper every intent runs in.
 
 :class:`Feedback` is an observable of three lines — what runs (``busy``), what went wrong
 (``error``) and what went well (``toast``) — that the feedback strip above each screen renders.
+
+:class:`Banners` are the in-app notices (the reminder fallback is never silent) of the banner slot
+below every screen: only that slot subscribes, so a reminder that arrives while the patient types
+redraws the slot and nothing else. The newest five are kept; a lock forgets them.
+
+    banners.add("Appointment tomorrow", "10:30 at Riverside Clinic")
+    banners.dismiss(0)
 
 :func:`intent` wraps an intent method of any object with a ``ctx`` (an
 :class:`~companion.state.context.IntentContext`): it counts as activity for the auto-lock,
@@ -14,7 +22,9 @@ that show it render again.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, Protocol, TypeVar
 
 from ..core.errors import CompanionError
@@ -23,7 +33,7 @@ from ..core.observable import Observable
 if TYPE_CHECKING:
     from .context import IntentContext
 
-__all__ = ["Feedback", "intent"]
+__all__ = ["KEPT", "Banner", "Banners", "Feedback", "intent"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -73,3 +83,40 @@ def intent(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R 
 
     functools.update_wrapper(run, fn)
     return run
+
+
+KEPT = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    """A notice shown inside the app (in-app reminders, sync news)."""
+
+    title: str
+    body: str
+
+
+class Banners(Observable):
+    """The notices waiting for the patient, oldest first (see the module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: tuple[Banner, ...] = ()
+        self._guard = threading.Lock()  # reminders arrive on their own thread, dismissals on Flet's
+
+    def add(self, title: str, body: str) -> None:
+        with self._guard:
+            self.items = (*self.items, Banner(title, body))[-KEPT:]
+        self.notify()
+
+    def dismiss(self, index: int) -> None:
+        with self._guard:
+            if 0 <= index < len(self.items):
+                self.items = self.items[:index] + self.items[index + 1:]
+        self.notify()
+
+    def clear(self) -> None:
+        with self._guard:
+            had, self.items = bool(self.items), ()
+        if had:
+            self.notify()
