@@ -1,16 +1,24 @@
-"""What a text field shows after a re-render: the browser's text, unless the app changed the draft.
+"""What a text field shows when it is built again: the browser's text, unless the app changed the draft.
 
 The browser reports an edit twice: a ``value`` patch, applied to the session's control as soon as it
 arrives, and a ``change`` event, handled later as its own task. A screen keeps a field's text in a
-draft (``drafts[key]``) that change events update. If anything re-renders in between — a live sync,
-a reminder banner, the idle clock — a field built from the draft carries the text as it was *before*
-the last edit, Flet sends that older value, and the browser replaces what was just typed (seen in the
-browser test: the result passcode field emptied itself right after it was typed, and stayed empty).
+draft (``drafts[key]``) that change events update.
 
-So a field is built with :func:`render_text`: as long as the draft is what the field's own events
-last reported (nobody else changed it), the text the mounted control holds now wins and becomes the
-draft; when the app changed the draft itself (cleared after sending, a default, a sign-out), the
-draft wins and the field shows it. Works for any owner with a ``drafts`` dict (the app, the desk).
+A live update (a sync, a reminder banner, the idle clock) no longer builds a field at all: screens
+are components that render for what they show, and a field is a memoised component of its own
+(:func:`companion.ui.kit.field`) that renders again only when :func:`app_changes` says the *app*
+changed its draft. What remains here is for the times a field is built anyway:
+
+- the app changed the draft (cleared after sending, a default, a sign-out): the draft wins, and
+  :func:`app_changes` gives the field a new key so the browser shows it;
+- the field is built anew for another reason (its look changed, or something above it came or
+  went and Flutter placed it anew): :func:`render_text` takes the text the mounted control holds
+  now, so a last edit whose change event is still on its way is not replaced by the older draft
+  (once seen in the browser test: the result passcode field emptied itself right after typing);
+- a click handled before the last change event: :func:`shown_field_text` reads the mounted text
+  (:func:`companion.ui.kit.shown_text`).
+
+Works for any owner with a ``drafts`` dict (the app's drafts, the desk's).
 """
 
 from __future__ import annotations

@@ -25,20 +25,20 @@ def _strength(passcode: str) -> ft.Control:
     ], spacing=4), label=f"Passcode strength: {label}")
 
 
-def _passcode_step(state: AppState, typed: str, set_typed: Callable[[Any], None]) -> list[ft.Control]:
+def _passcode_step(state: AppState, typing: Callable[[Any], None]) -> list[ft.Control]:
     def create() -> None:  # the texts on screen at the click (see shown_text)
         act(state.session.create_passcode, shown_text(state, "new.passcode"), shown_text(state, "new.confirm"))
 
     strength_field = field(state, "new.passcode", "Choose a passcode", password=True,
                            helper="At least 8 characters. A short sentence is easy to remember.",
-                           on_typed=set_typed)  # the strength meter follows the typing
+                           on_typed=typing)  # the strength meter follows the typing
     confirm = field(state, "new.confirm", "Type it again", password=True, on_submit=lambda: create())
     return [
         title("Welcome", 28),
         muted("Your appointments, results and messages from the clinic are kept on this device, "
               "encrypted with a passcode only you know."),
         strength_field,
-        _strength(typed),
+        _strength(state.drafts.draft("new.passcode")),
         confirm,
         button("create-passcode", "Create passcode", create, icon="LOCK_OUTLINE"),
         muted("If you forget the passcode, nobody can recover the records on this device — "
@@ -78,14 +78,13 @@ def OnboardingScreen(state: AppState) -> ft.Control:
     """Renders for its step, its busy line and the passcode being chosen (its own state, for the meter)."""
     use_observable(state.session)
     use_observable(state.feedback)
-    typed: str
-    typed, set_typed = ft.use_state(state.drafts.draft("new.passcode"))
+    _typed, typing = ft.use_state("")  # each edit renders the step again (the meter reads the draft)
     step = state.session.onboarding_step
     if step == "pair":
         body = _pair_step(state)
     elif step == "syncing":
         body = _syncing_step(state)
     else:
-        body = _passcode_step(state, typed, set_typed)
+        body = _passcode_step(state, typing)
     n = ("passcode", "pair", "syncing").index(step) + 1 if step in ("passcode", "pair", "syncing") else 1
     return screen(state, [muted(f"Step {n} of 3", 13), *body, *feedback(state)], max_width=560)

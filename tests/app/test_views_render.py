@@ -64,7 +64,9 @@ def test_onboarding_and_lock_screens(offline_services: object) -> None:
         ui = await ViewHarness.start(state)
         try:
             assert {"field-new.passcode", "passcode-strength", "create-passcode"} <= ui.ids()
+            assert ui.has_text("Strength: Enter a passcode")
             await ui.type("field-new.passcode", "correct horse 42")
+            assert await ui.until(lambda: ui.has_text("Strength: Very strong"))  # the meter follows the typing
             await ui.type("field-new.confirm", "correct horse 42")
             await ui.click("create-passcode")
             assert await ui.until(lambda: state.session.onboarding_step == "pair")
