@@ -39,26 +39,31 @@ def test_a_sync_status_change_renders_the_chip_and_not_the_screen(populated_stat
     state.nav.go("messages")
 
     async def scenario(ui: ViewHarness) -> None:
-        screen, chip, shell = ui.rendered("MessagesScreen"), ui.rendered("SyncChip"), ui.rendered("App")
-        banners = ui.rendered("BannerSlot")
-        state.vault_live_state("idle", None)  # the live loop connected: "Offline" becomes a sync time
-        assert await ui.until(lambda: ui.rendered("SyncChip") is not chip)
-        await ui.settle()
-        assert ui.rendered("MessagesScreen") is screen and ui.rendered("App") is shell
-        assert ui.rendered("BannerSlot") is banners
+        with ui.renders() as counts:  # a live sync: the loop connected, "Offline" becomes a sync time
+            state.vault_live_state("idle", None)
+            assert await ui.until(lambda: counts["SyncChip"] >= 1)
+            await ui.settle()
+        assert set(counts) == {"SyncChip"}, counts  # not the shell, the screen, the banner slot
 
-        chip = ui.rendered("SyncChip")
-        state.vault_banner("Appointment tomorrow", "10:30 at Riverside Clinic")
-        assert await ui.until(lambda: "banner" in ui.ids())
-        await ui.settle()
-        assert ui.rendered("MessagesScreen") is screen and ui.rendered("SyncChip") is chip
-        assert ui.rendered("App") is shell
+        with ui.renders() as counts:  # a reminder
+            state.vault_banner("Appointment tomorrow", "10:30 at Riverside Clinic")
+            assert await ui.until(lambda: "banner" in ui.ids())
+            await ui.settle()
+        assert set(counts) == {"BannerSlot"}, counts
 
-        banners = ui.rendered("BannerSlot")
-        _clinic_writes(state, "Your results are ready to view.")
-        assert await ui.until(lambda: ui.rendered("MessagesScreen") is not screen)
-        assert ui.has_text("Your results are ready to view.")
-        assert ui.rendered("BannerSlot") is banners and ui.rendered("App") is shell
+        with ui.renders() as counts:  # a sync page with a new message from the clinic
+            _clinic_writes(state, "Your results are ready to view.")
+            assert await ui.until(lambda: ui.has_text("Your results are ready to view."))
+            await ui.settle()
+        assert counts["MessagesScreen"] >= 1
+        assert not {"App", "SyncChip", "BannerSlot"} & set(counts), counts
+
+        screen = ui.rendered("MessagesScreen")
+        with ui.renders() as counts:  # the idle clock ticks every second
+            for _ in range(3):
+                state.tick()
+            await ui.settle()
+        assert not counts and ui.rendered("MessagesScreen") is screen, counts
 
     _drive(state, scenario)
 
@@ -79,13 +84,14 @@ def test_typed_text_survives_live_updates(populated_state: AppState) -> None:
         await ui.type("compose", "Can I come in earlier")
         field = ui.by_id("compose")
         ui.session.apply_patch(field._i, {"value": "Can I come in earlier on Friday?"})  # no change event yet
-        screen = ui.rendered("ThreadScreen")
-        state.vault_live_state("idle", None)  # a live sync: the status changed
-        state.vault_banner("Appointment tomorrow", "10:30")  # a reminder
-        _clinic_writes(state, "We open at 8 on Fridays.")  # a new message in this very thread
-        assert await ui.until(lambda: ui.has_text("We open at 8 on Fridays."))
-        assert ui.rendered("ThreadScreen") is not screen  # the thread rendered again around the field...
-        assert ui.by_id("compose") is field  # ...which was not rebuilt
+        with ui.renders() as counts:
+            state.vault_live_state("idle", None)  # a live sync: the status changed
+            state.vault_banner("Appointment tomorrow", "10:30")  # a reminder
+            _clinic_writes(state, "We open at 8 on Fridays.")  # a new message in this very thread
+            assert await ui.until(lambda: ui.has_text("We open at 8 on Fridays."))
+            await ui.settle()
+        assert counts["ThreadScreen"] >= 1  # the thread rendered again around the field...
+        assert counts["_TextInput"] == 0 and ui.by_id("compose") is field, counts  # ...which was not rebuilt
         assert field.value == "Can I come in earlier on Friday?"
         assert not any("'value', ''" in m for m in sent), sent
         await ui.click("send")
