@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from .articles import Articles
-from .audit import Audit
 from .desk_state import DeskState
 from .feedback import Drafts, Feedback
 from .inbox import INBOX_KINDS, POLL_SECONDS, REQUEST_KINDS, Inbox
 from .navigation import Navigation, Route
-from .patient_page import OpenPatient, PatientPage, plan_changes
-from .patient_search import PatientSearch
+from .patient_page import OpenPatient, PatientPage, PatientSearch, plan_changes
 from .session import SCREENS, Screen, Session
 from .templates import TEMPLATES, PrepTemplate
 from .timefmt import DeskClock
-from .today import Today
+from .work_lists import Articles, Audit, Today
 
 __all__ = ["INBOX_KINDS", "POLL_SECONDS", "REQUEST_KINDS", "SCREENS", "TEMPLATES", "Articles", "Audit", "DeskClock",
            "DeskState", "Drafts", "Feedback", "Inbox", "Navigation", "OpenPatient", "PatientPage", "PatientSearch",

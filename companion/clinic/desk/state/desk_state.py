@@ -32,16 +32,13 @@ from datetime import datetime, tzinfo
 
 from ....core.fields import utcnow
 from ..api import DeskApi
-from .articles import Articles
-from .audit import Audit
 from .feedback import Drafts, Feedback
 from .inbox import POLL_SECONDS, Inbox
 from .navigation import Navigation
-from .patient_page import OpenPatient
-from .patient_search import PatientSearch
+from .patient_page import OpenPatient, PatientSearch
 from .session import Session
 from .timefmt import DeskClock
-from .today import Today
+from .work_lists import Articles, Audit, Today
 
 __all__ = ["DeskState"]
 
@@ -54,7 +51,8 @@ class DeskState:
         self.feedback = Feedback()
         self.session = Session(api, self.drafts, self.feedback)
         self.navigation = Navigation(self.feedback)
-        names: dict[str, str] = {}  # patient id -> name, what Today and the inbox have learnt
+        self._names: dict[str, str] = {}  # patient id -> name, what Today and the inbox have learnt
+        names = self._names
         self.patient = OpenPatient(self.session, self.drafts, self.clock, self.navigation)
         self.inbox = Inbox(self.session, self.drafts, self.clock, names, self.patient)
         self.today = Today(self.session, self.clock, self.inbox, names)
@@ -71,7 +69,6 @@ class DeskState:
         go("audit", lambda _arg: self.audit.refresh())
         self.session.when_signed_in(self._signed_in)
         self.session.when_forgotten(self._forget)
-        self._names = names
 
     def _signed_in(self) -> None:
         self.inbox.ensure_poller()

@@ -1,4 +1,8 @@
-"""The open patient page and its intents: profile, insurance, phones, appointments, bills, results, messages.
+"""Patient search and the open patient page with its intents: profile, insurance, phones, appointments,
+bills, results, messages.
+
+``PatientSearch.results`` are the patients matching the ``search`` draft (name, phone, email or
+id; an empty query lists recent patients); adding a patient opens their page at once.
 
 ``OpenPatient.page`` is what the page shows (a :class:`PatientPage`), loaded in one go by
 :meth:`OpenPatient.open` (sections the role may not read — phones for a clinician — stay empty).
@@ -9,7 +13,7 @@ Rules are the core's, asked here as the server asks them: whether a payment plan
 on a bill is :func:`companion.core.care_rules.bill_after_plan` (:func:`plan_changes`), and money
 typed at the desk is read by :func:`companion.core.units.parse_cents` only.
 
-Only the patient page subscribes to this observable: the inbox poll never redraws it.
+Only the patient page subscribes to :class:`OpenPatient`: the inbox poll never redraws it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ from .session import Session
 from .templates import template
 from .timefmt import DeskClock, parse_local
 
-__all__ = ["OpenPatient", "PatientPage", "plan_changes"]
+__all__ = ["NEW_PATIENT_FIELDS", "OpenPatient", "PatientPage", "PatientSearch", "plan_changes"]
+
+NEW_PATIENT_FIELDS = ("name", "phone", "email", "dob")  # drafts new.<field>
 
 
 @dataclass
@@ -238,3 +244,38 @@ class OpenPatient(Observable):
             return
         pid = self.page.id
         self._change(lambda: self.api.send_message(pid, body), "Message sent.", clears=("reply",))
+
+
+class PatientSearch(Observable):
+    def __init__(self, session: Session, drafts: Drafts, patient: OpenPatient) -> None:
+        super().__init__()
+        self.session, self.drafts, self.patient = session, drafts, patient
+        self.results: list[dict[str, Any]] = []
+
+    def forget(self) -> None:
+        self.results = []
+
+    def search(self) -> None:
+        query = self.drafts.text("search")
+        found = self.session.attempt(lambda: self.session.api.list_patients(query, limit=30)["patients"])
+        if found is not None:
+            self.results = found
+            self.notify()
+
+    def load(self) -> None:
+        """What opening the screen does: list recent patients unless a search is already shown."""
+        if not self.results:
+            self.search()
+
+    def add_patient(self) -> None:
+        name = self.drafts.text("new.name")
+        if not name:
+            self.session.feedback.say(error="Name: type the patient's name.")
+            return
+        fields: dict[str, Any] = {key: self.drafts.text(f"new.{key}") for key in NEW_PATIENT_FIELDS
+                                  if self.drafts.text(f"new.{key}")}
+        made = self.session.attempt(lambda: self.session.api.add_patient(**fields), done="Patient added.")
+        if made:
+            self.drafts.pop(*(f"new.{key}" for key in NEW_PATIENT_FIELDS))
+            self.notify()
+            self.patient.open(made["id"], keep_toast=True)

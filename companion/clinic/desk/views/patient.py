@@ -1,4 +1,5 @@
-"""The patient page: profile, insurance, phones and the pairing code; care sections in :mod:`.care`.
+"""The Patients screen (search, add a patient) and the patient page: profile, insurance, phones and the
+pairing code; the page's care sections are in :mod:`.care`.
 
 The pairing code is shown large, in groups a patient can read out, next to a QR code the app
 scans; it is the only secret on screen and is gone once the page is left.
@@ -20,10 +21,47 @@ from .care import appointments_section, bills_section, messages_section, results
 from .common import BODY, FeedbackStrip, button, field, handler, heading, muted, pill, screen, section, tid
 from .qr import qr_png
 
-__all__ = ["PatientScreen"]
+__all__ = ["PatientScreen", "PatientsScreen"]
 
 INSURANCE = {"verified": ("Verified", "ok"), "rejected": ("Rejected", "bad"), "submitted": ("To check", "warn"),
              "none": ("None given", "plain")}
+
+
+def _found(desk: DeskState) -> list[ft.Control]:
+    rows: list[ft.Control] = []
+    for p in desk.search.results:
+        facts = " · ".join(x for x in (p.get("dob") and f"born {p['dob']}", p.get("phone"), p.get("email")) if x)
+        rows.append(tid(f"patient-{p['id']}", ft.Container(
+            ft.Row([ft.Text(p["name"], size=18, weight=ft.FontWeight.W_600, width=280), muted(facts, 15)]),
+            padding=ft.Padding.symmetric(horizontal=12, vertical=10), border_radius=10, ink=True,
+            on_click=handler(desk.patient.open, p["id"])), label=p["name"]))
+    return rows
+
+
+@ft.component
+def PatientsScreen(desk: DeskState) -> ft.Control:
+    search, drafts = desk.search, desk.drafts
+    use_observable(search)
+    run_search = handler(search.search)
+    rows = _found(desk)
+    items: list[ft.Control] = [
+        heading("Patients"),
+        ft.Row([field(drafts, "search", "Name, phone, email or id", identifier="patient-search",
+                      on_submit=run_search, expand=True, autofocus=True),
+                button("search", "Search", run_search, icon=ft.Icons.SEARCH)]),
+        FeedbackStrip(desk.feedback),
+        section(f"Found ({len(rows)})" if drafts.draft("search") else "Recent patients",
+                rows or [muted("No patient matches. Check the spelling, or add the patient below.", BODY)],
+                identifier="search-results")]
+    if desk.session.can("patients.write"):
+        items.append(section("Add a patient", [
+            ft.Row([field(drafts, "new.name", "Full name", width=300),
+                    field(drafts, "new.dob", "Born (YYYY-MM-DD)", width=200),
+                    field(drafts, "new.phone", "Phone", width=200), field(drafts, "new.email", "Email", width=260)],
+                   wrap=True),
+            ft.Row([button("add-patient", "Add patient", handler(search.add_patient), kind="tonal",
+                           icon=ft.Icons.PERSON_ADD)])]))
+    return screen(items)
 
 
 def _profile(desk: DeskState, p: dict[str, Any]) -> ft.Control:

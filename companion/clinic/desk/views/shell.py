@@ -22,13 +22,10 @@ import flet as ft
 
 from ....ui.kit import use_observable
 from ..state import DeskState
-from .articles import ArticlesScreen, AuditScreen
 from .common import act, button, handler, heading, muted, tid
-from .inbox import InboxScreen
-from .patient import PatientScreen
-from .patients import PatientsScreen
+from .patient import PatientScreen, PatientsScreen
 from .signin import SignInScreen
-from .today import TodayScreen
+from .work import ArticlesScreen, AuditScreen, InboxScreen, TodayScreen
 
 __all__ = ["PAGE_TITLE", "DeskApp", "mount"]
 

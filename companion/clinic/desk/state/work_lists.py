@@ -1,0 +1,101 @@
+"""Today, articles and the audit trail: the desk's lists that load when their screen opens.
+
+- :class:`Today` — the day's appointments by local time (local midnight to the next, DST days
+  included). :meth:`Today.refresh` also polls the inbox in the foreground, because the Today
+  screen shows who checked in from their phone and the requests still waiting (new appointment,
+  cancellation, payment plan); that screen subscribes to both, so a poll that brings a request
+  redraws Today too.
+- :class:`Articles` — write Markdown, preview it, publish it to every patient's app. The editor's
+  drafts are ``article.title`` and ``article.body`` (``article.preview`` is ``"yes"`` while the
+  preview shows); publishing clears them and reloads the list.
+- :class:`Audit` — who did what, when, from where (admins): newest first, the latest 200.
+
+Each is an observable of its own, told only when its list changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ....core.observable import Observable
+from .feedback import Drafts
+from .inbox import Inbox
+from .session import Session
+from .timefmt import DeskClock, day_bounds
+
+__all__ = ["AUDIT_WINDOW", "Articles", "Audit", "Today"]
+
+AUDIT_WINDOW = 200
+
+
+class Today(Observable):
+    def __init__(self, session: Session, clock: DeskClock, inbox: Inbox, names: dict[str, str]) -> None:
+        super().__init__()
+        self.session, self.clock, self.inbox, self.names = session, clock, inbox, names
+        self.appointments: list[dict[str, Any]] = []
+
+    def forget(self) -> None:
+        self.appointments = []
+
+    def refresh(self) -> None:
+        start, end = day_bounds(self.clock.today(), self.clock.tz)
+        rows = self.session.attempt(lambda: self.session.api.schedule(start, end))
+        if rows is None:
+            return
+        self.appointments = rows
+        for row in rows:
+            self.names[row["patient_id"]] = row["patient_name"]
+        self.notify()
+        if self.session.can("inbox"):
+            self.inbox.poll(background=False)
+
+    def remote_checkins(self) -> list[dict[str, Any]]:
+        """Today's appointments the patient checked in to from the app (not yet seen by the desk)."""
+        ids = self.inbox.checked_in_ids()
+        return [a for a in self.appointments if a["id"] in ids]
+
+
+class Articles(Observable):
+    def __init__(self, session: Session, drafts: Drafts) -> None:
+        super().__init__()
+        self.session, self.drafts = session, drafts
+        self.items: list[dict[str, Any]] = []
+
+    def forget(self) -> None:
+        self.items = []
+
+    def published(self) -> list[dict[str, Any]]:
+        return [a for a in self.items if not a.get("retracted_at")]
+
+    def refresh(self) -> None:
+        rows = self.session.attempt(self.session.api.articles)
+        if rows is not None:
+            self.items = rows
+            self.notify()
+
+    def publish(self) -> None:
+        title, body = self.drafts.text("article.title"), self.drafts.text("article.body")
+        if not title or not body:
+            self.session.feedback.say(error="Write a title and some text first.")
+            return
+        done = "Article published to patients' apps."
+        if self.session.attempt(lambda: self.session.api.add_article(title, body), done=done):
+            self.drafts.pop("article.title", "article.body")
+            self.refresh()
+            self.session.feedback.say(toast=done)
+
+
+class Audit(Observable):
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.entries: list[dict[str, Any]] = []
+
+    def forget(self) -> None:
+        self.entries = []
+
+    def refresh(self) -> None:
+        rows = self.session.attempt(lambda: self.session.api.audit(limit=AUDIT_WINDOW))
+        if rows is not None:
+            self.entries = rows
+            self.notify()

@@ -1,0 +1,214 @@
+"""Today, Inbox, Articles and Audit: the desk's work lists, newest or soonest first, scannable.
+
+Each screen is a component subscribed to what it renders, so the inbox poll redraws what shows
+the inbox and nothing else:
+
+- ``TodayScreen`` (today's schedule and the inbox): the day's appointments by local time with a
+  clear check-in state, patients who checked in from their phones, the requests waiting and
+  unread messages.
+- ``InboxScreen`` (the inbox): everything patients sent, newest first, unread in bold with a dot,
+  filterable by kind; an appointment request is accepted in one click.
+- ``ArticlesScreen`` (articles): write Markdown, preview, publish. Write/Preview is the editor's
+  own state (kept in the ``article.preview`` draft, so it survives a trip to another screen):
+  toggling it redraws the editor, not the list of published articles.
+- ``AuditScreen`` (the audit trail, admins): who did what, when.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flet as ft
+
+from ....ui.kit import use_observable
+from ..state import INBOX_KINDS, DeskState
+from ..state.timefmt import clock, when
+from .common import (
+    APPOINTMENT_STATUS,
+    BODY,
+    Choice,
+    FeedbackStrip,
+    button,
+    field,
+    handler,
+    muted,
+    pill,
+    screen,
+    section,
+    tid,
+    title_row,
+)
+
+__all__ = ["ArticlesScreen", "AuditScreen", "InboxScreen", "TodayScreen"]
+
+
+# -- the inbox ---------------------------------------------------------------------------------------
+def _item_title(desk: DeskState, item: dict[str, Any]) -> str:
+    d = item["detail"]
+    kind = item["kind"]
+    if kind == "message.send":
+        return str(d.get("body", ""))
+    if kind == "appointment.request":
+        wished = (d.get("preferred") or [None])[0]
+        return f"Wants: {d.get('kind', 'an appointment')}" + (f", {when(wished, desk.clock.tz, desk.clock.now())}"
+                                                             if wished else "")
+    if kind == "appointment.cancel":
+        return "Cancelled an appointment" + (f": {d['reason']}" if d.get("reason") else "")
+    if kind == "bill.plan_request":
+        return f"Asks to pay in {d.get('installments', '?')} instalments" + (f": {d['note']}" if d.get("note") else "")
+    if kind == "checkin.submit":
+        return "Checked in from the app"
+    return str(kind)
+
+
+def inbox_row(desk: DeskState, item: dict[str, Any]) -> ft.Control:
+    inbox = desk.inbox
+    unread = item["unread"]
+    name = inbox.names.get(item["patient_id"], "Patient")
+    weight = ft.FontWeight.W_700 if unread else ft.FontWeight.W_400
+    dot = ft.Container(width=10, height=10, border_radius=5, bgcolor=ft.Colors.BLUE_700 if unread else None)
+    actions: list[ft.Control] = []
+    if item["kind"] == "appointment.request" and not item["handled"]:
+        actions.append(button(f"accept-{item['id']}", "Accept", handler(inbox.accept_request, item["id"]),
+                              icon=ft.Icons.EVENT_AVAILABLE))
+    if not item["handled"]:
+        actions.append(button(f"done-{item['id']}", "Done", handler(inbox.mark_handled, item["id"]), kind="outlined"))
+    else:
+        actions.append(pill("Done", "ok"))
+    body = ft.Container(ft.Row([
+        dot,
+        ft.Column([ft.Row([ft.Text(name, size=17, weight=ft.FontWeight.W_700), pill(INBOX_KINDS.get(item["kind"],
+                                                                                                     item["kind"])),
+                           muted(when(item["created_at"], desk.clock.tz, desk.clock.now()), 14)],
+                          spacing=10, wrap=True),
+                   ft.Text(_item_title(desk, item), size=BODY, weight=weight, max_lines=2,
+                           overflow=ft.TextOverflow.ELLIPSIS)], spacing=4, expand=True),
+        *actions], vertical_alignment=ft.CrossAxisAlignment.CENTER, spacing=12),
+        padding=ft.Padding.symmetric(horizontal=12, vertical=10), border_radius=10,
+        bgcolor=ft.Colors.BLUE_50 if unread else None, on_click=handler(inbox.open_item, item["id"]), ink=True)
+    return tid(f"inbox-{item['id']}", body)
+
+
+def _filter(desk: DeskState) -> ft.Control:
+    inbox = desk.inbox
+    options = [("all", "All"), *INBOX_KINDS.items()]
+
+    def pick(kind: str) -> Any:
+        return lambda *_e: inbox.set_filter(kind)
+
+    return ft.Row([button(f"filter-{k.replace('.', '-')}", label, pick(k),
+                          kind="tonal" if inbox.filter == k else "outlined") for k, label in options],
+                  wrap=True, spacing=8, run_spacing=8)
+
+
+@ft.component
+def InboxScreen(desk: DeskState) -> ft.Control:
+    inbox = desk.inbox
+    use_observable(inbox)
+    shown = inbox.shown()
+    return screen([
+        title_row(desk.clock, f"Inbox ({inbox.unread} unread)"),
+        muted("Everything patients sent, newest first. New items appear by themselves.", 15),
+        _filter(desk), FeedbackStrip(desk.feedback),
+        tid("inbox-list", ft.Column([inbox_row(desk, i) for i in shown] or [muted("Nothing here.", BODY)], spacing=4))])
+
+
+# -- today -----------------------------------------------------------------------------------------
+def _appointment_row(desk: DeskState, a: dict[str, Any]) -> ft.Control:
+    tz = desk.clock.tz
+    label, tone = APPOINTMENT_STATUS.get(a["status"], (a["status"], "plain"))
+    name = desk.today.names.get(a["patient_id"], a.get("patient_name", ""))
+    row = ft.Container(ft.Row([
+        ft.Text(clock(a["start"], tz), size=22, weight=ft.FontWeight.W_700, width=80),
+        ft.Column([ft.Text(name, size=18, weight=ft.FontWeight.W_600),
+                   muted(f"{a['kind']} · {a['minutes']} min" + (f" · {a['provider']}" if a.get("provider")
+                                                                      else ""), 15)],
+                  spacing=2, expand=True),
+        pill(label + (f" {clock(a['checked_in_at'], tz)}" if a.get("checked_in_at") else ""), tone),
+    ], vertical_alignment=ft.CrossAxisAlignment.CENTER), padding=ft.Padding.symmetric(horizontal=12, vertical=10),
+        border_radius=10, on_click=handler(desk.patient.open, a["patient_id"]), ink=True)
+    return tid(f"today-{a['id']}", row)
+
+
+@ft.component
+def TodayScreen(desk: DeskState) -> ft.Control:
+    today, inbox = desk.today, desk.inbox
+    use_observable(today)
+    use_observable(inbox)
+    now_local = desk.clock.now().astimezone(desk.clock.tz)
+    items: list[ft.Control] = [
+        title_row(desk.clock, f"Today, {now_local:%A} {now_local.day} {now_local:%B}",
+                  button("refresh-today", "Refresh", handler(today.refresh), kind="outlined", icon=ft.Icons.REFRESH)),
+        FeedbackStrip(desk.feedback)]
+    checked = today.remote_checkins()
+    if checked:
+        items.append(section(f"Checked in from their phone ({len(checked)})",
+                             [_appointment_row(desk, a) for a in checked], identifier="remote-checkins", tone="info"))
+    if desk.session.can("inbox"):
+        waiting = inbox.waiting_requests()
+        items.append(section(f"Requests waiting ({len(waiting)})",
+                             [inbox_row(desk, i) for i in waiting[:8]] or [muted("Nothing waiting.", BODY)],
+                             identifier="requests-waiting", tone="warn" if waiting else None))
+    unread = inbox.unread_messages()
+    if unread:
+        items.append(section(f"Unread messages ({len(unread)})", [inbox_row(desk, i) for i in unread[:5]],
+                             identifier="unread-messages", tone="info"))
+    visible = [a for a in today.appointments if a["status"] != "cancelled"]
+    seen = sum(1 for a in visible if a["status"] in ("checked_in", "completed"))
+    items.append(section(f"Appointments ({len(visible)}, {seen} arrived)",
+                         [_appointment_row(desk, a) for a in today.appointments]
+                         or [muted("No appointments today.", BODY)], identifier="today-list"))
+    return screen(items)
+
+
+# -- articles and audit --------------------------------------------------------------------------------
+@ft.component
+def _Editor(desk: DeskState) -> ft.Control:
+    drafts = desk.drafts
+    preview, set_preview = ft.use_state(drafts.draft("article.preview", "no") == "yes")
+    editor: list[ft.Control] = [field(drafts, "article.title", "Title", identifier="article-title"),
+                                Choice(drafts, "article.preview", [("no", "Write"), ("yes", "Preview")], "no",
+                                       "article-mode", on_pick=lambda value: set_preview(value == "yes"))]
+    if preview:
+        editor.append(tid("article-preview", ft.Container(
+            ft.Markdown(drafts.draft("article.body") or "*Nothing written yet.*", selectable=True),
+            padding=16, border_radius=10, border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT))))
+    else:
+        editor.append(field(drafts, "article.body", "Text (Markdown: # heading, **bold**, - list)", multiline=True,
+                            identifier="article-body"))
+    editor.append(button("publish-article", "Publish to patients", handler(desk.articles.publish),
+                         icon=ft.Icons.SEND))
+    return section("New article", editor)
+
+
+@ft.component
+def ArticlesScreen(desk: DeskState) -> ft.Control:
+    articles = desk.articles
+    use_observable(articles)
+    tz, now = desk.clock.tz, desk.clock.now()
+    published = [ft.Row([ft.Text(a["title"], size=BODY, weight=ft.FontWeight.W_600, expand=True),
+                         muted(when(a["published_at"], tz, now), 14)]) for a in articles.published()]
+    return screen([title_row(desk.clock, "Articles"), FeedbackStrip(desk.feedback), _Editor(desk),
+                   section(f"Published ({len(published)})", published or [muted("None yet.", BODY)])])
+
+
+@ft.component
+def AuditScreen(desk: DeskState) -> ft.Control:
+    audit = desk.audit
+    use_observable(audit)
+    tz, now = desk.clock.tz, desk.clock.now()
+    header = ft.Row([ft.Text(t, size=14, weight=ft.FontWeight.W_700, width=w) for t, w in
+                     (("When", 170), ("Who", 160), ("Role", 90), ("Action", 220), ("What", 260), ("From", 120))])
+    rows: list[ft.Control] = [header]
+    for e in audit.entries:
+        who = e.get("actor_id") or "-"
+        rows.append(ft.Row([ft.Text(when(e["at"], tz, now), size=14, width=170),
+                            ft.Text(who, size=14, width=160),
+                            ft.Text(e.get("role") or e["actor_type"], size=14, width=90),
+                            ft.Text(e["action"], size=14, width=220, weight=ft.FontWeight.W_600),
+                            ft.Text(e.get("target") or "", size=14, width=260),
+                            ft.Text(e.get("address") or "", size=14, width=120)]))
+    return screen([title_row(desk.clock, "Audit", button("refresh-audit", "Refresh", handler(audit.refresh),
+                                                         kind="outlined", icon=ft.Icons.REFRESH)),
+                   muted("Who did what, when. Newest first.", 15), FeedbackStrip(desk.feedback),
+                   tid("audit-list", ft.Column(rows, spacing=6))])
