@@ -37,10 +37,11 @@ __all__ = ["Records", "SyncState"]
 
 
 def _content(snapshot: Snapshot) -> tuple[Any, ...]:
-    """What screens list: everything but when it was read and the sync status."""
+    """What screens show: everything but when it was read and the sync status; of the outbox, only
+    whether each command is waiting or was refused (a failed push counts attempts: nothing to redraw)."""
     s = snapshot
     return (s.profile, s.upcoming, s.past, s.appointments, s.prep, s.bills, s.results, s.threads, s.articles,
-            s.outbox)
+            {key: entry.state for key, entry in s.outbox.items()})
 
 
 class Records(Observable):

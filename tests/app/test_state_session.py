@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from companion.state import AppState, Services, passcode_strength
@@ -119,6 +120,12 @@ def test_each_part_notifies_only_for_what_it_holds(populated_state: AppState) ->
         heard.clear()
         state.prep.tick("prep_food")  # a record changed (and the sync status: one more waiting to send)
         assert set(heard) == {"records", "sync"}
+        heard.clear()
+        vault = state.records.require_vault()
+        entry = vault.outbox.all()[0]
+        vault.outbox.upsert(dataclasses.replace(entry, attempts=entry.attempts + 1, last_error="offline"))
+        state.vault_synced()  # a push failed: the command still waits, nothing on screen changed
+        assert "records" not in heard
         heard.clear()
         state.prefs.set_theme("dark")
         assert heard == ["prefs"]
