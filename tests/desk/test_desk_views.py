@@ -207,3 +207,32 @@ def test_every_screen_with_an_empty_clinic(server_factory: Any,
 
     _drive(desk_factory(server), psr)
     _drive(desk_factory(server), admin)
+
+
+def test_the_bill_card_offers_what_the_plan_rule_allows(desk_server: ServerProcess,
+                                                        desk_factory: Callable[[ServerProcess], DeskState]) -> None:
+    staff = desk_server.staff
+    pid = staff.add_patient("Ari Plan")["id"]
+    asked = staff.add_bill(pid, amount_cents=12000, description="Lab panel")["id"]
+    plain = staff.add_bill(pid, amount_cents=3000, description="Visit")["id"]
+    with desk_server.device_client(desk_server.pair_device(pid)["token"]) as http:
+        answer = http.post("/v1/sync", json={"mutations": [
+            mutation("bill.plan_request", bill_id=asked, installments=3, note="3 months please")]})
+        assert answer.status_code == 200, answer.text
+
+    async def psr(ui: ViewHarness) -> None:
+        await _sign_in(ui, DESK_USERS["psr"])
+        ui.state.navigation.go("patient", pid)
+        assert await ui.until(lambda: f"plan-{asked}" in ui.ids(), WAIT), ui.state.feedback.error
+        assert f"plan-decline-{asked}" in ui.ids()                           # an answer to the patient's request
+        assert f"plan-{plain}" in ui.ids() and f"plan-decline-{plain}" not in ui.ids()
+        await ui.type(f"plan-n-{asked}", "3")
+        await ui.click(f"plan-{asked}")
+        assert await ui.until(lambda: ui.state.feedback.toast == "Payment plan recorded.", WAIT), \
+            ui.state.feedback.error
+        # an active plan: the rule offers nothing more to record on that bill
+        assert await ui.until(lambda: f"plan-{asked}" not in ui.ids(), WAIT)
+        assert f"plan-decline-{asked}" not in ui.ids()
+        assert ui.has_text("120.00 due")                                    # money through format_cents
+
+    _drive(desk_factory(desk_server), psr)

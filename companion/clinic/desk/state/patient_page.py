@@ -75,10 +75,6 @@ def _whole(text: str, default: int) -> int:
         return default
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
-
-
 class OpenPatient(Observable):
     def __init__(self, session: Session, drafts: Drafts, clock: DeskClock, navigation: Navigation) -> None:
         super().__init__()
@@ -208,8 +204,8 @@ class OpenPatient(Observable):
         current = (bill.get("payment_plan") or {}).get("status")
         try:
             bill_after_plan(bill["status"], current, status, "staff", owed_cents=int(bill["patient_cents"]))
-        except NotAllowed as exc:
-            self._error(_sentence(str(exc)))
+        except NotAllowed as exc:  # worded as the server's 409 for the same rule would be
+            self._error(self.api.refused(409, "conflict", str(exc), 0))
             return
         raw = self.drafts.text(f"plan.{bill_id}") or "3"
         installments = _whole(raw, 0)
