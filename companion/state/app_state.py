@@ -35,13 +35,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..sync.status import SyncStatus
 from .care import Bills, Messages, Prep, Results, Visits
 from .context import IntentContext
-from .navigation import Navigation
-from .notices import Banners, Feedback
 from .preferences import Preferences
-from .records import Records, SyncState
 from .services import Services
 from .session import Session
 from .snapshot import Snapshot
@@ -57,16 +53,9 @@ class AppState:
         self.services = services
         # The process's one open vault, shared with the other sessions that proved the passcode.
         self.host = host or VaultHost(services)
-        self.feedback = Feedback()
-        self.sync = SyncState()
-        self.records = Records(services.clock, self._status_read)
-        self.nav = Navigation()
-        self.banners = Banners()
-        self.ctx = IntentContext(services, self.host, self.feedback, self.records, self.sync, self.nav,
-                                 self.banners)
-        self.ctx.member = self
-        self.sync.ctx = self.nav.ctx = self.ctx
-        self.drafts = self.ctx.drafts
+        self.ctx = ctx = IntentContext(services, self.host, member=self)
+        self.feedback, self.banners, self.sync, self.records, self.nav, self.drafts = (
+            ctx.feedback, ctx.banners, ctx.sync, ctx.records, ctx.nav, ctx.drafts)
         self.prefs = Preferences(self.ctx)
         self.session = Session(self.ctx, self.prefs)
         self.reveal = self.session.reveal
@@ -75,9 +64,6 @@ class AppState:
         self.results = Results(self.ctx)
         self.bills = Bills(self.ctx)
         self.messages = Messages(self.ctx)
-
-    def _status_read(self, status: SyncStatus) -> None:
-        self.sync.show(status)
 
     # --- what the composition root (companion/app.py) drives --------------------------
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..sync.outbox import queue_mutation
@@ -74,22 +73,23 @@ class Drafts:
             raise
 
 
-@dataclass(eq=False)
 class IntentContext:
-    """The shared parts of one session's state (see the module docstring)."""
+    """The shared parts of one session's state (see the module docstring); builds them.
 
-    services: Services
-    host: VaultHost
-    feedback: Feedback
-    records: Records
-    sync: SyncState
-    nav: Navigation
-    banners: Banners
-    drafts: Drafts = field(init=False)
-    member: HostMember = field(init=False)  # who holds the vault for this session (set by AppState)
-    last_activity: float = field(default_factory=time.monotonic)
+    ``member`` is who holds the vault for this session (its :class:`~.app_state.AppState`, told
+    what the shared background work reports).
+    """
 
-    def __post_init__(self) -> None:
+    def __init__(self, services: Services, host: VaultHost, member: HostMember) -> None:
+        self.services = services
+        self.host = host
+        self.member = member
+        self.last_activity = time.monotonic()
+        self.feedback = Feedback()
+        self.banners = Banners()
+        self.sync = SyncState(self)
+        self.records = Records(services.clock, self.sync.show)
+        self.nav = Navigation(self)
         self.drafts = Drafts(self.touch)
 
     def touch(self) -> None:

@@ -64,10 +64,9 @@ PARENTS = {**SECTION_OF, "prep": "home"}
 class Navigation(Observable):
     """The route and the layout of this session (see the module docstring)."""
 
-    ctx: IntentContext  # set by the composition root
-
-    def __init__(self) -> None:
+    def __init__(self, ctx: IntentContext) -> None:
         super().__init__()
+        self.ctx = ctx
         self.route = Route()
         self.wide = False  # desktop layout (NavigationRail) vs phone (NavigationBar)
         self.page_width = 390.0

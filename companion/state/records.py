@@ -89,12 +89,11 @@ ONLINE = ("idle", "syncing")
 
 
 class SyncState(Observable):
-    """The sync status of this session (see the module docstring); ``ctx`` is set by the composition root."""
+    """The sync status of this session (see the module docstring)."""
 
-    ctx: IntentContext
-
-    def __init__(self) -> None:
+    def __init__(self, ctx: IntentContext) -> None:
         super().__init__()
+        self.ctx = ctx
         self.status: SyncStatus = empty_status()
         self.live_state: str | None = None  # from the live loop: idle | syncing | offline | error | revoked
         self.live_error: str | None = None
