@@ -4,6 +4,7 @@ Each concern is its own observable: a test subscribes plain functions and counts
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -170,7 +171,7 @@ def test_the_poller_runs_only_while_signed_in(desk_server: ServerProcess) -> Non
     for _ in range(100):
         if not desk.inbox.polling:
             break
-        desk.inbox._stop.wait(0.05)
+        time.sleep(0.05)
     assert not desk.inbox.polling and desk.session.signin_note == "You signed out."
     desk.stop()
 

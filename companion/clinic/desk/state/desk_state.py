@@ -51,8 +51,8 @@ class DeskState:
         self.feedback = Feedback()
         self.session = Session(api, self.drafts, self.feedback)
         self.navigation = Navigation(self.feedback)
-        self._names: dict[str, str] = {}  # patient id -> name, what Today and the inbox have learnt
-        names = self._names
+        names: dict[str, str] = {}  # patient id -> name, what Today and the inbox have learnt
+        self._names = names
         self.patient = OpenPatient(self.session, self.drafts, self.clock, self.navigation)
         self.inbox = Inbox(self.session, self.drafts, self.clock, names, self.patient)
         self.today = Today(self.session, self.clock, self.inbox, names)
@@ -60,13 +60,13 @@ class DeskState:
         self.articles = Articles(self.session, self.drafts)
         self.audit = Audit(self.session)
 
-        go = self.navigation.loads
-        go("today", lambda _arg: self.today.refresh())
-        go("patients", lambda _arg: self.search.load())
-        go("patient", lambda arg: self.patient.open(arg) if arg else None)
-        go("inbox", lambda _arg: self.inbox.poll(background=False))
-        go("articles", lambda _arg: self.articles.refresh())
-        go("audit", lambda _arg: self.audit.refresh())
+        loads = self.navigation.loads  # what opening each screen loads
+        loads("today", lambda _arg: self.today.refresh())
+        loads("patients", lambda _arg: self.search.load())
+        loads("patient", lambda arg: self.patient.open(arg) if arg else None)
+        loads("inbox", lambda _arg: self.inbox.poll(background=False))
+        loads("articles", lambda _arg: self.articles.refresh())
+        loads("audit", lambda _arg: self.audit.refresh())
         self.session.when_signed_in(self._signed_in)
         self.session.when_forgotten(self._forget)
 
