@@ -136,14 +136,11 @@ def CheckinScreen(state: AppState, route: Route, frame_width: float | None) -> f
     use_observable(state.records)  # the profile's contact details are the fields' defaults
     appt_id = route.arg or ""
     profile = state.records.snapshot.profile
-    def draft(key: str) -> str:  # the text on screen at the click (see shown_text)
-        return shown_text(state, key)
-
     ins = profile.insurance if profile else None
 
-    def submit() -> None:
-        act(state.visits.check_in, appt_id, draft("checkin.phone"), draft("checkin.email"), draft("checkin.payer"),
-            draft("checkin.member"))
+    def submit() -> None:  # the texts on screen at the click (see shown_text)
+        act(state.visits.check_in, appt_id, *(shown_text(state, f"checkin.{k}") for k in ("phone", "email", "payer",
+                                                                                          "member")))
 
     return screen(state, [
         header(state, "Check in", back=True),

@@ -20,8 +20,10 @@ def _section(title: str, identifier: str, rows: list[ft.Control]) -> ft.Control:
 
 def _security(state: AppState) -> ft.Control:
     current = state.prefs.auto_lock_minutes()
-    def draft(key: str) -> str:  # the text on screen at the click (see shown_text)
-        return shown_text(state, key)
+
+    def change() -> None:  # the texts on screen at the click (see shown_text)
+        act(state.session.change_passcode, *(shown_text(state, k) for k in ("passcode.old", "passcode.new",
+                                                                            "passcode.confirm")))
 
     chips = [tid(f"autolock-{m}", ft.Chip(label=ft.Text("Never" if m == 0 else f"{m} min"), selected=m == current,
                                           on_select=lambda _e, m=m: act(state.prefs.set_auto_lock, m)))
@@ -30,9 +32,7 @@ def _security(state: AppState) -> ft.Control:
         field(state, "passcode.old", "Current passcode", password=True),
         field(state, "passcode.new", "New passcode", password=True),
         field(state, "passcode.confirm", "New passcode again", password=True),
-        button("change-passcode", "Change passcode",
-               lambda: act(state.session.change_passcode, draft("passcode.old"), draft("passcode.new"),
-                           draft("passcode.confirm")), kind="tonal"),
+        button("change-passcode", "Change passcode", change, kind="tonal"),
         muted("Lock automatically after", 13),
         ft.Row(chips, wrap=True, spacing=6, run_spacing=6),
         button("settings-lock", "Lock now", handler(state.session.lock), kind="outlined", icon="LOCK_OUTLINE"),

@@ -179,3 +179,25 @@ def test_rerender_between_edit_and_change_event_keeps_the_typed_text(populated_s
         assert await ui.until(lambda: ui.by_id("compose").value == "")  # the app cleared it: that is shown
 
     _drive(populated_state, scenario)
+
+
+def test_check_in_and_change_passcode_send_the_texts_on_screen(populated_state: AppState) -> None:
+    state = populated_state
+    state.nav.go("checkin", "apt_next")
+
+    async def scenario(ui: ViewHarness) -> None:
+        assert ui.by_id("field-checkin.phone").value == "+1 555 0142"  # the profile's details as defaults
+        ui.session.apply_patch(ui.by_id("field-checkin.payer")._i, {"value": "Acme Health"})  # no change event yet
+        await ui.click("submit-checkin")
+        assert await ui.until(lambda: state.records.snapshot.appointment("apt_next").status == "checked_in")  # type: ignore[union-attr]
+        entry = next(e for e in state.records.snapshot.outbox.values() if e.type == "checkin.submit")
+        assert entry.payload["insurance"] == {"payer": "Acme Health", "member_id": None}
+        state.nav.go("settings")
+        assert await ui.until(lambda: "change-passcode" in ui.ids())
+        for key, text in (("old", PASSCODE), ("new", "a brand new passcode"), ("confirm", "a brand new passcode")):
+            await ui.type(f"field-passcode.{key}", text)
+        await ui.click("change-passcode")
+        assert await ui.until(lambda: ui.has_text("Passcode changed."))
+        assert await ui.until(lambda: ui.by_id("field-passcode.new").value == "")  # the app cleared them
+
+    _drive(state, scenario)
