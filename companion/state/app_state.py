@@ -19,7 +19,7 @@ part           what it holds (module)                               who subscrib
 ``banners``    in-app reminders (:mod:`.notices`)                   the banner slot
 ``records``    the open vault and its snapshot (:mod:`.records`)    the screens listing records
 ``sync``       sync status, live state, sync now (:mod:`.records`)  the sync chip, Home, Settings
-``prefs``      settings and their intents (:mod:`.preferences`)     Settings, the shell (theme)
+``prefs``      settings and their intents (:mod:`.preferences`)     Settings; the shell its theme
 ``visits``     appointments, and ``prep``, ``results``, ``bills``,  (intents only: the records
                ``messages``: each area's intents (:mod:`.care`)     they change notify)
 ``drafts``     typed texts by field key (:mod:`.context`)           nobody: the fields keep them

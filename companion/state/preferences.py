@@ -6,7 +6,8 @@ and ``settings.ui`` in vault meta). The auto-lock rule lives here once —
 :func:`auto_lock_minutes` — and the session's idle clock reads it through
 :meth:`Preferences.auto_lock_seconds`.
 
-The Settings screen and the shell (for the theme) subscribe; a change of a setting notifies.
+The Settings screen subscribes; a change of a setting notifies. The shell listens to
+``prefs.appearance`` alone, which only a theme change notifies.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Preferences(Observable):
     def __init__(self, ctx: IntentContext) -> None:
         super().__init__()
         self.ctx = ctx
+        self.appearance = Observable()  # the theme alone (the shell applies it to the page)
 
     def _vault(self) -> Vault | None:
         return self.ctx.records.vault
@@ -96,6 +98,7 @@ class Preferences(Observable):
             raise RecordError("theme", f"choose one of {', '.join(THEMES)}")
         self.ctx.records.require_vault().meta.set(UI_KEY, {"theme": theme})
         self._changed(None)
+        self.appearance.notify()
 
     def _update_reminders(self, change: dict[str, object]) -> None:
         update_settings(self.ctx.records.require_vault().meta, self.ctx.services.profile, change)

@@ -4,7 +4,7 @@
 for what it shows, and only then (:func:`companion.ui.kit.use_observable`):
 
 - ``App`` (the shell) follows ``state.session`` (the phase), ``state.nav`` (route, layout) and
-  ``state.prefs`` (the theme);
+  ``state.prefs.appearance`` (the theme, which only Settings changes);
 - :func:`SyncChip` follows ``state.sync`` alone, so a live sync redraws the chip and nothing else;
 - :func:`BannerSlot` follows ``state.banners`` alone;
 - each screen (``companion/views/*.py``) is a memoised component of ``(state, route, frame_width)``
@@ -149,7 +149,7 @@ def App(state: AppState) -> ft.Control:
     """The shell: renders for the phase, the route, the layout and the theme (see the module docstring)."""
     use_observable(state.session)
     use_observable(state.nav)
-    use_observable(state.prefs)
+    use_observable(state.prefs.appearance)
     page = ft.context.page
     page.title = PAGE_TITLE
     apply_theme(page, state.services.profile.accent_color, state.prefs.theme())

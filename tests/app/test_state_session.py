@@ -103,7 +103,7 @@ def test_each_part_notifies_only_for_what_it_holds(populated_state: AppState) ->
     state = populated_state
     heard: list[str] = []
     parts = {"session": state.session, "nav": state.nav, "records": state.records, "sync": state.sync,
-             "banners": state.banners, "prefs": state.prefs}
+             "banners": state.banners, "prefs": state.prefs, "appearance": state.prefs.appearance}
     stops = [part.subscribe(lambda name=name: heard.append(name)) for name, part in parts.items()]
     try:
         state.vault_live_state("idle", None)  # what the live loop reports: the sync status alone
@@ -127,8 +127,11 @@ def test_each_part_notifies_only_for_what_it_holds(populated_state: AppState) ->
         state.vault_synced()  # a push failed: the command still waits, nothing on screen changed
         assert "records" not in heard
         heard.clear()
+        state.prefs.set_quiet_hours("22:00-07:00")
+        assert heard == ["prefs"]  # the shell does not hear it
+        heard.clear()
         state.prefs.set_theme("dark")
-        assert heard == ["prefs"]
+        assert heard == ["prefs", "appearance"]
     finally:
         for stop in stops:
             stop()

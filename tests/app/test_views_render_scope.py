@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+import flet as ft
+
 from companion.core.models import Message
 from companion.state import AppState
 from tests.fixtures.flet_session import ViewHarness, run_isolated
@@ -98,5 +100,24 @@ def test_typed_text_survives_live_updates(populated_state: AppState) -> None:
         assert await ui.until(lambda: ui.by_id("compose").value == "")  # sent: the app cleared it
         assert any(m.body == "Can I come in earlier on Friday?"
                    for m in state.records.snapshot.thread("general").messages)  # type: ignore[union-attr]
+
+    _drive(state, scenario)
+
+
+def test_a_setting_renders_settings_and_only_the_theme_renders_the_shell(populated_state: AppState) -> None:
+    state = populated_state
+    state.nav.go("settings")
+
+    async def scenario(ui: ViewHarness) -> None:
+        with ui.renders() as counts:
+            state.prefs.set_quiet_hours("22:00-07:00")
+            assert await ui.until(lambda: counts["SettingsScreen"] >= 1)
+            await ui.settle()
+        assert "App" not in counts and "SyncChip" not in counts, counts
+        with ui.renders() as counts:
+            state.prefs.set_theme("dark")
+            assert await ui.until(lambda: counts["App"] >= 1)
+            await ui.settle()
+        assert ui.session.page.theme_mode == ft.ThemeMode.DARK
 
     _drive(state, scenario)
