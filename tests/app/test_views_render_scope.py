@@ -7,6 +7,7 @@ them, so its text survives.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -119,5 +120,27 @@ def test_a_setting_renders_settings_and_only_the_theme_renders_the_shell(populat
             assert await ui.until(lambda: counts["App"] >= 1)
             await ui.settle()
         assert ui.session.page.theme_mode == ft.ThemeMode.DARK
+
+    _drive(state, scenario)
+
+
+def test_a_field_built_anew_keeps_the_text_the_browser_has(populated_state: AppState) -> None:
+    """A sync that removes a card above a field moves the field: Flutter builds it anew there, with
+    the text the browser held (companion/ui/field_text.py), not the older draft of the last change event."""
+    state = populated_state
+    state.nav.go("bill", "bill_1")
+
+    async def scenario(ui: ViewHarness) -> None:
+        await ui.type("bill-question", "Is the lab")
+        ui.session.apply_patch(ui.by_id("bill-question")._i, {"value": "Is the lab fee covered?"})  # no event yet
+        before = ui.by_id("bill-question")
+        vault = state.records.require_vault()
+        bill = vault.bills.get("bill_1")
+        assert bill is not None
+        vault.bills.upsert(dataclasses.replace(bill, status="paid"))  # paid at the desk: no plan card any more
+        state.vault_synced()
+        assert await ui.until(lambda: "plan" not in ui.ids())
+        assert ui.by_id("bill-question") is not before  # built anew in its new place...
+        assert ui.by_id("bill-question").value == "Is the lab fee covered?"  # ...with what was typed
 
     _drive(state, scenario)
