@@ -8,6 +8,7 @@ what gets sent."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,7 +55,7 @@ def test_a_poll_redraws_the_badge_not_the_patient_page_and_typing_survives(
         await ui.click("sign-in")
         assert await ui.until(lambda: "nav-rail" in ui.ids() and "today-list" in ui.ids(), WAIT)
         assert await ui.until(lambda: desk.inbox.polling, WAIT)  # started by the sign-in, after the desk shows
-        desk.navigation.go("patient", pid)
+        await asyncio.to_thread(desk.navigation.go, "patient", pid)
         assert await ui.until(lambda: "reply" in ui.ids() and "bill-amount" in ui.ids(), WAIT), desk.feedback.error
         await ui.type("reply", "Your results are back; could you")          # reported by a change event
         amount = ui.by_id("bill-amount")
@@ -104,7 +105,7 @@ def test_the_open_inbox_list_redraws_on_a_poll(desk_server: ServerProcess, desk:
         await ui.type("signin-password", PASSWORD)
         await ui.click("sign-in")
         assert await ui.until(lambda: "nav-rail" in ui.ids(), WAIT)
-        desk.navigation.go("inbox")
+        await asyncio.to_thread(desk.navigation.go, "inbox")
         assert await ui.until(lambda: "inbox-list" in ui.ids(), WAIT)
         with ui.renders() as counts:
             with desk_server.device_client(token) as http:
@@ -113,6 +114,18 @@ def test_the_open_inbox_list_redraws_on_a_poll(desk_server: ServerProcess, desk:
             assert await ui.until(lambda: ui.has_text("Is the clinic open on Saturday?"), WAIT)
         assert counts["InboxScreen"] >= 1 and counts["NavRail"] >= 1
         assert counts["ScreenBody"] == 0 and counts["DeskApp"] == 0
+
+        # a day of switching screens leaves no subscription behind (each would be woken by every poll):
+        # the inbox has the rail and the open screen, the feedback the open screen's strip
+        def listeners() -> tuple[int, int]:
+            return len(desk.inbox._listeners), len(desk.feedback._listeners)
+
+        for name in ("today", "patients", "inbox", "today", "articles", "inbox") * 3:
+            await asyncio.to_thread(desk.navigation.go, name)   # as a click does: off the UI loop
+            await ui.settle()
+        assert await ui.until(lambda: listeners() == (2, 1), WAIT), listeners()
+        await asyncio.to_thread(desk.navigation.go, "patients")
+        assert await ui.until(lambda: listeners() == (1, 1), WAIT), listeners()
 
     async def run() -> None:
         ui = await ViewHarness.start_desk(desk)

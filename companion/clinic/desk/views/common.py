@@ -8,22 +8,25 @@ buttons 44 px high. Ids, fields, feedback and handlers have one meaning in both 
   :class:`~..state.Feedback` only: a spinner or a toast redraws the strip, not the screen.
 - :func:`Choice` — a row of buttons picking one value into a draft; picking redraws the row only
   (``on_pick`` tells a screen that shows something else for each value).
+- :func:`use_observable` — the kit's state hook, with its unsubscribe kept (see its docstring).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import flet as ft
 
+from ....core.observable import Observable
 from ....ui import kit
-from ....ui.kit import act, handler, muted, shown_text, tid, title, use_observable
+from ....ui.kit import act, handler, muted, shown_text, tid, title
 from ..state import DeskClock, Drafts, Feedback
 from ..state.timefmt import zone_name
 
 __all__ = ["APPOINTMENT_STATUS", "BODY", "Choice", "FeedbackStrip", "act", "button", "field", "handler", "heading",
-           "muted", "pill", "screen", "section", "shown_text", "tid", "title_row"]
+           "muted", "pill", "screen", "section", "shown_text", "tid", "title_row", "use_observable"]
 
 BODY = 16
 BUTTON_HEIGHT = 44
@@ -32,6 +35,44 @@ APPOINTMENT_STATUS = {
     "checked_in": ("Checked in", "ok"), "confirmed": ("Confirmed", "info"), "scheduled": ("Booked", "plain"),
     "requested": ("Requested", "warn"), "cancelled": ("Cancelled", "bad"), "completed": ("Seen", "plain"),
     "no_show": ("No-show", "bad")}
+
+
+def use_observable(observable: Observable) -> int:
+    """Re-render the calling component when ``observable`` notifies (from any thread); returns the version rendered.
+
+    Why not :func:`companion.ui.kit.use_observable`: Flet's ``use_effect`` sets the hook's cleanup
+    from its ``cleanup`` argument on *every* render, so the unsubscribe the kit's effect returns on
+    mount is replaced by ``None`` at the first re-render, and a screen that re-rendered once stays
+    subscribed after it is gone (measured on the desk: one listener more on the inbox and on the
+    feedback per screen switch, each woken by every poll all day). This hook hands the cleanup to
+    ``use_effect`` on every render. Desk-local until the kit's hook does the same.
+    """
+    version, set_version = ft.use_state(observable.version)
+    unsubscribe: Any = ft.use_ref(None)  # .current: the function that unsubscribes, while subscribed
+
+    def subscribe() -> None:
+        page = ft.context.page
+
+        async def rerender() -> None:
+            set_version(observable.version)
+
+        def on_change() -> None:
+            connection = getattr(page.session, "connection", None)
+            loop = getattr(connection, "loop", None)
+            if loop is None or loop.is_closed():  # the tab closed: nothing to draw on (and no coroutine made)
+                return
+            with contextlib.suppress(RuntimeError):  # closed between the check and the call
+                page.run_task(rerender)
+
+        unsubscribe.current = observable.subscribe(on_change)
+
+    def cleanup() -> None:
+        if unsubscribe.current is not None:
+            unsubscribe.current()
+            unsubscribe.current = None
+
+    ft.use_effect(subscribe, [], cleanup=cleanup)
+    return int(version)
 
 
 def heading(text: str, size: int = 26) -> ft.Text:

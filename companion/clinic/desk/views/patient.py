@@ -14,11 +14,23 @@ from typing import Any
 
 import flet as ft
 
-from ....ui.kit import use_observable
 from ..state import DeskState, PatientPage
 from ..state.timefmt import when
 from .care import appointments_section, bills_section, messages_section, results_section
-from .common import BODY, FeedbackStrip, button, field, handler, heading, muted, pill, screen, section, tid
+from .common import (
+    BODY,
+    FeedbackStrip,
+    button,
+    field,
+    handler,
+    heading,
+    muted,
+    pill,
+    screen,
+    section,
+    tid,
+    use_observable,
+)
 from .qr import qr_png
 
 __all__ = ["PatientScreen", "PatientsScreen"]

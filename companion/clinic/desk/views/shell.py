@@ -20,9 +20,8 @@ from typing import Any
 
 import flet as ft
 
-from ....ui.kit import use_observable
 from ..state import DeskState
-from .common import act, button, handler, heading, muted, tid
+from .common import act, button, handler, heading, muted, tid, use_observable
 from .patient import PatientScreen, PatientsScreen
 from .signin import SignInScreen
 from .work import ArticlesScreen, AuditScreen, InboxScreen, TodayScreen

@@ -20,7 +20,6 @@ from typing import Any
 
 import flet as ft
 
-from ....ui.kit import use_observable
 from ..state import INBOX_KINDS, DeskState
 from ..state.timefmt import clock, when
 from .common import (
@@ -37,6 +36,7 @@ from .common import (
     section,
     tid,
     title_row,
+    use_observable,
 )
 
 __all__ = ["ArticlesScreen", "AuditScreen", "InboxScreen", "TodayScreen"]
