@@ -88,7 +88,7 @@ class IntentContext:
         self.feedback = Feedback()
         self.banners = Banners()
         self.sync = SyncState(self)
-        self.records = Records(services.clock, self.sync.show)
+        self.records = Records(services.clock, self.sync)
         self.nav = Navigation(self)
         self.drafts = Drafts(self.touch)
 

@@ -47,10 +47,10 @@ def _content(snapshot: Snapshot) -> tuple[Any, ...]:
 class Records(Observable):
     """The open vault (``None`` while locked) and what was read from it (see the module docstring)."""
 
-    def __init__(self, clock: Callable[[], datetime], on_status: Callable[[SyncStatus], None]) -> None:
+    def __init__(self, clock: Callable[[], datetime], sync: SyncState) -> None:
         super().__init__()
         self._clock = clock
-        self._on_status = on_status  # the sync status travels with every read, to its own observable
+        self._sync = sync  # the sync status travels with every read, to its own observable
         self.vault: Vault | None = None
         self.snapshot: Snapshot = empty_snapshot(clock())
 
@@ -65,15 +65,21 @@ class Records(Observable):
 
     def refresh(self) -> None:
         """Re-read the vault into a new snapshot (after a change or a sync)."""
-        if self.vault is None:
+        vault = self.vault
+        if vault is None:
             return
-        try:
-            snapshot = build_snapshot(self.vault, self._clock())
-        except VaultError:
-            return  # closed underneath us by a lock; the next unlock reads it again
-        changed = _content(snapshot) != _content(self.snapshot)
-        self.snapshot = snapshot
-        self._on_status(snapshot.status)
+        # Reads run on several threads (intents, the live loop): under the vault's lock, the read
+        # kept is always the newest; listeners are told outside it.
+        with vault.lock:
+            try:
+                snapshot = build_snapshot(vault, self._clock())
+            except VaultError:
+                return  # closed underneath us by a lock; the next unlock reads it again
+            changed = _content(snapshot) != _content(self.snapshot)
+            self.snapshot = snapshot
+            status_changed = self._sync.take(snapshot.status)
+        if status_changed:
+            self._sync.notify()
         if changed:
             self.notify()
 
@@ -81,7 +87,7 @@ class Records(Observable):
         """Drop the vault and everything read from it (the lock)."""
         self.vault = None
         self.snapshot = empty_snapshot(self._clock())
-        self._on_status(self.snapshot.status)
+        self._sync.show(self.snapshot.status)
         self.notify()
 
 
@@ -102,9 +108,15 @@ class SyncState(Observable):
     def online(self) -> bool:
         return self.live_state in ONLINE
 
+    def take(self, status: SyncStatus) -> bool:
+        """Keep ``status``; whether it differs from the last one (the caller notifies)."""
+        if status == self.status:
+            return False
+        self.status = status
+        return True
+
     def show(self, status: SyncStatus) -> None:
-        if status != self.status:
-            self.status = status
+        if self.take(status):
             self.notify()
 
     def set_live(self, state: str | None, error: str | None) -> None:
