@@ -90,8 +90,10 @@ def test_bill_plan_and_question(populated_state: AppState) -> None:
     populated_state.nav.go("bill", "bill_1")
 
     async def scenario(ui: ViewHarness) -> None:
+        await ui.fire(ui.by_id("plan-6"), "select", True)  # the screen's own choice, then the ask
         await ui.click("ask-plan")
         assert await ui.until(lambda: populated_state.records.snapshot.bill("bill_1").payment_plan is not None)  # type: ignore[union-attr]
+        assert populated_state.records.snapshot.bill("bill_1").payment_plan.installments == 6  # type: ignore[union-attr]
         await ui.type("bill-question", "Does insurance cover the lab?")
         await ui.click("send-bill-question")
         assert await ui.until(lambda: populated_state.records.snapshot.thread("billing") is not None)
@@ -121,6 +123,8 @@ def test_request_appointment_from_desktop_rail(populated_state: AppState) -> Non
         await ui.click("send-request")
         assert await ui.until(lambda: populated_state.records.snapshot.status.pending == 1)
         assert populated_state.nav.route.name == "appointments"
+        [entry] = populated_state.records.snapshot.outbox.values()
+        assert entry.payload["kind"] == "HIV test"  # the chip picked on the screen
 
     _drive(populated_state, scenario, width=1280)
 
