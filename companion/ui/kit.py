@@ -5,7 +5,9 @@ One meaning each, for the patient app and the desk alike:
 - :func:`act` runs an intent *now*, off the UI loop (intents may block on the KDF or HTTP);
   :func:`handler` returns an ``on_click`` that does that later, arguments fixed now.
 - :func:`use_observable` re-renders the calling component when an observable notifies, from
-  any thread (live sync, the desk's poll, the idle clock change state off the loop).
+  any thread (live sync, the desk's poll, the idle clock change state off the loop); a component
+  subscribes to the observables it renders and no others. :func:`memo` (``ft.memo``, typed)
+  keeps a parent's render from rendering it again with the same arguments.
 - :func:`field` keeps its text in ``owner.drafts[key]`` and never lets a re-render put back an
   older text over what the browser has (:mod:`.field_text`); a button reads it with
   :func:`shown_text`.
