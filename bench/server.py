@@ -1,7 +1,7 @@
 """Clinic server benchmark: ``.venv/bin/python bench/server.py [--quick] [--db URL]``.
 
-Starts the real server (``python -m companion.clinic.server.cli serve``) on 127.0.0.1 and prints a
-Markdown table of:
+Starts the real server (``python -m companion.clinic.server.cli serve``, through the tests'
+:class:`~tests.support.server_harness.ServerProcess`) on 127.0.0.1 and prints a Markdown table of:
 
 - no-op pull latency (a device already caught up asks for news), p50 / p95, one client;
 - pulls per second with a load generator in another process (raw asyncio HTTP/1.1 keep-alive
@@ -9,7 +9,9 @@ Markdown table of:
 - resident memory of the one server process with 1,000 devices long-polling at once, and how
   fast one of them is woken by a staff message;
 - pull latency with 1,000 vs 100,000 records in the database (the feed's cost should follow the
-  changes since the cursor, not the table size: a ratio near 1).
+  changes since the cursor, not the table size: a ratio near 1);
+- desk sign-in with a wrong password for a known and an unknown name (the same argon2 work, so
+  timing does not tell which names have accounts; measured here, never asserted in a test).
 
 Records for the size test are bulk-inserted straight into the tables (messages spread over 1,000
 other patients, each with its feed row), which is what the server's write path would leave.
@@ -25,9 +27,7 @@ import multiprocessing
 import os
 import re
 import resource
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,10 +45,12 @@ sys.path.insert(0, str(REPO))
 from companion.clinic.server.accounts import create_staff  # noqa: E402
 from companion.clinic.server.audit import AuditLog  # noqa: E402
 from companion.clinic.server.database import Database  # noqa: E402
+from companion.clinic.server.passwords import set_password  # noqa: E402
 from companion.clinic.server.principals import SystemPrincipal  # noqa: E402
 from companion.clinic.server.schema import changes, devices, messages, patients  # noqa: E402
 from companion.clinic.server.tokens import DEVICE_TOKEN_PREFIX, hash_secret, new_id, new_token  # noqa: E402
 from companion.core.fields import utcnow  # noqa: E402
+from tests.support.server_harness import ServerProcess  # noqa: E402
 
 
 def _raise_fd_limit() -> None:
@@ -56,51 +58,12 @@ def _raise_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
 
 
-class Server:
-    def __init__(self, db_url: str, workdir: Path) -> None:
-        self.db_url = db_url
-        self.log = workdir / "server.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.port = 0
-
-    def start(self) -> None:
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "companion.clinic.server.cli", "serve", "--db", self.db_url, "--port", "0"],
-                cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self.log.read_text(errors="replace"))
-            if found:
-                self.port = int(found.group(1))
-                try:
-                    if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.05)
-        raise RuntimeError("server did not start:\n" + self.log.read_text(errors="replace")[-2000:])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def rss_mib(self) -> float:
-        assert self.proc is not None
-        status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        kib = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
-        return kib / 1024
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+def rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    kib = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+    return kib / 1024
 
 
-# -- seeding ---------------------------------------------------------------------------------------
 def seed_devices(db: Database, count: int, messages_each: int = 0) -> list[tuple[str, str]]:
     """``count`` patients with one device each (and a few messages): ``[(patient_id, token)]``."""
     now = utcnow()
@@ -249,14 +212,14 @@ def run(quick: bool, db_url: str | None) -> list[tuple[str, str]]:
         fleet = seed_devices(db, 1000, messages_each=1)  # 1,000 records
         _, me_token = seed_devices(db, 1, messages_each=20)[0]
         tokens = [t for _, t in fleet]
-        server = Server(url, work)
-        server.start()
+        # the sign-in row guesses wrong on purpose: no backoff for it
+        server = ServerProcess(url, work / "server", env={"COMPANION_SIGNIN_FREE": "1000"}).start()
         try:
             n = 300 if quick else 2000
-            noop = pull_latencies(server.url, me_token, n)
+            noop = pull_latencies(server.base_url, me_token, n)
             rows.append(("No-op pull latency, p50 / p95 (1 client, keep-alive)",
                          f"{pct(noop, 50):.2f} / {pct(noop, 95):.2f} ms"))
-            first_small = pull_latencies(server.url, me_token, n // 2, from_start=True)
+            first_small = pull_latencies(server.base_url, me_token, n // 2, from_start=True)
 
             with ProcessPoolExecutor(1) as pool:
                 for in_flight in (1, 8, 64):
@@ -266,8 +229,8 @@ def run(quick: bool, db_url: str | None) -> list[tuple[str, str]]:
 
             big_total = 20_000 if quick else 100_000
             grow_records(db, [p for p, _ in fleet], big_total)
-            large = pull_latencies(server.url, me_token, n)
-            first_large = pull_latencies(server.url, me_token, n // 2, from_start=True)
+            large = pull_latencies(server.base_url, me_token, n)
+            first_large = pull_latencies(server.base_url, me_token, n // 2, from_start=True)
             ratio = pct(large, 50) / pct(noop, 50)
             rows.append((f"No-op pull p50 with 1,000 vs {big_total:,} records",
                          f"{pct(noop, 50):.2f} vs {pct(large, 50):.2f} ms (ratio {ratio:.2f})"))
@@ -275,16 +238,16 @@ def run(quick: bool, db_url: str | None) -> list[tuple[str, str]]:
                          f"{pct(first_small, 50):.2f} vs {pct(first_large, 50):.2f} ms "
                          f"(ratio {pct(first_large, 50) / pct(first_small, 50):.2f})"))
 
-            idle_rss = server.rss_mib()
+            idle_rss = rss_mib(server.pid)
             ctx = multiprocessing.get_context("spawn")
             ready, out = ctx.Queue(), ctx.Queue()
             pollers = ctx.Process(target=_long_pollers, args=(server.port, tokens, 25.0, ready, out))
             pollers.start()
             ready.get(timeout=120)
-            _until_idle(server.url, me_token)  # the server has worked through opening the 1,000 waits
-            busy_rss = server.rss_mib()
-            token = _psr_token(db)
-            with httpx.Client(base_url=server.url, timeout=10) as psr:
+            _until_idle(server.base_url, me_token)  # the server has worked through opening the 1,000 waits
+            busy_rss = rss_mib(server.pid)
+            token = server.tokens["psr"]
+            with httpx.Client(base_url=server.base_url, timeout=10) as psr:
                 sent = time.time()
                 psr.post(f"/v1/staff/patients/{fleet[0][0]}/messages", json={"body": "wake up"},
                          headers={"Authorization": f"Bearer {token}"}).raise_for_status()
@@ -296,6 +259,9 @@ def run(quick: bool, db_url: str | None) -> list[tuple[str, str]]:
             rows.append(("Staff message sent → that device's long-poll answered (1,000 waiting)",
                          f"{(outcome['first'] - sent) * 1000:.1f} ms (the write's own round trip included); "
                          f"all {outcome['answered']:.0f} answered"))
+            known, unknown = signin_medians(server.base_url, db, 5 if quick else 20)
+            rows.append(("Desk sign-in with a wrong password, median: known vs unknown name (same argon2 work)",
+                         f"{known:.0f} vs {unknown:.0f} ms (ratio {max(known, unknown) / min(known, unknown):.2f})"))
         finally:
             server.stop()
             db.dispose()
@@ -317,8 +283,27 @@ def _until_idle(url: str, token: str, limit: float = 30.0) -> None:
             time.sleep(0.2)
 
 
-def _psr_token(db: Database) -> str:
-    return str(create_staff(db, AuditLog(db, utcnow), SystemPrincipal(), "Bench waker", "psr")["token"])
+def signin_medians(url: str, db: Database, n: int) -> tuple[float, float]:
+    """Median ms of a wrong password for a known desk name and for an unknown one.
+
+    Printed, never asserted: the test suite checks the promise by counting the argon2
+    verifications instead (tests/server/test_server_signin.py)."""
+    audit = AuditLog(db, utcnow)
+    create_staff(db, audit, SystemPrincipal(), "Bench Desk", "psr")
+    set_password(db, audit, SystemPrincipal(), "Bench Desk", "bench desk password 1")
+
+    def median(name: str) -> float:
+        spent = []
+        with httpx.Client(base_url=url, timeout=30) as http:
+            for _ in range(n):
+                began = time.perf_counter()
+                answer = http.post("/v1/staff/sessions", json={"name": name, "password": "not the password at all"})
+                spent.append(time.perf_counter() - began)
+                assert answer.status_code == 401, answer.text
+        return statistics.median(spent) * 1000
+
+    median("Warm Up")
+    return median("Bench Desk"), median("Nobody Called So")
 
 
 def main() -> int:

@@ -26,7 +26,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..core.errors import RecordError, SyncError, SyncInProgress, VaultBusy
 from ..core.fields import iso, parse_datetime
@@ -45,6 +45,9 @@ from ..sync.client import (
 )
 from ..vault import Vault
 from .common import EXIT_OK, open_vault, print_json
+
+if TYPE_CHECKING:
+    Actions: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]  # generic in the stubs only
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,21 +69,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--thread", choices=THREADS, default="general")
     _json(p, cmd_send)
 
-    appt = sub.add_parser("appointment", help="request, confirm or cancel an appointment")
-    asub = appt.add_subparsers(dest="appointment_command", metavar="ACTION", required=True)
+    asub = _actions(sub, "appointment", "request, confirm or cancel an appointment")
     p = asub.add_parser("request", help="ask the clinic for an appointment")
     p.add_argument("--kind", required=True, help="what the visit is for")
     p.add_argument("--when", action="append", default=[], metavar="ISO", help="a preferred time (up to 5)")
     p.add_argument("--note", default=None)
     p.add_argument("--reason", default=None)
     _json(p, cmd_appointment_request)
-    p = asub.add_parser("confirm", help="confirm a scheduled appointment")
-    p.add_argument("id", metavar="ID")
-    _json(p, cmd_appointment_confirm)
-    p = asub.add_parser("cancel", help="cancel an appointment")
-    p.add_argument("id", metavar="ID")
-    p.add_argument("--reason", default=None)
-    _json(p, cmd_appointment_cancel)
+    _on_id(asub, "confirm", "confirm a scheduled appointment", cmd_appointment_confirm)
+    _on_id(asub, "cancel", "cancel an appointment", cmd_appointment_cancel).add_argument("--reason", default=None)
 
     p = sub.add_parser("checkin", help="check in for an appointment (optionally update contact/insurance)")
     p.add_argument("appointment_id", metavar="APPOINTMENT_ID")
@@ -88,38 +85,34 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument(flag, default=None)
     _json(p, cmd_checkin)
 
-    res = sub.add_parser("result", help="results")
-    rsub = res.add_subparsers(dest="result_command", metavar="ACTION", required=True)
-    p = rsub.add_parser("ack", help="acknowledge that you have read a result")
-    p.add_argument("id", metavar="ID")
-    _json(p, cmd_result_ack)
-
-    prep = sub.add_parser("prep", help="preparation steps")
-    psub = prep.add_subparsers(dest="prep_command", metavar="ACTION", required=True)
-    p = psub.add_parser("done", help="mark a preparation step done")
-    p.add_argument("id", metavar="ID")
+    _on_id(_actions(sub, "result", "results"), "ack", "acknowledge that you have read a result", cmd_result_ack)
+    p = _on_id(_actions(sub, "prep", "preparation steps"), "done", "mark a preparation step done", cmd_prep_done)
     p.add_argument("--undo", action="store_true", help="mark it not done")
-    _json(p, cmd_prep_done)
-
-    bill = sub.add_parser("bill", help="bills")
-    bsub = bill.add_subparsers(dest="bill_command", metavar="ACTION", required=True)
-    p = bsub.add_parser("plan", help="ask for a payment plan")
-    p.add_argument("bill_id", metavar="BILL_ID")
+    p = _on_id(_actions(sub, "bill", "bills"), "plan", "ask for a payment plan", cmd_bill_plan, metavar="BILL_ID")
     p.add_argument("--installments", type=int, required=True, metavar="N")
     p.add_argument("--note", default=None)
-    _json(p, cmd_bill_plan)
+    _on_id(_actions(sub, "message", "messages"), "read", "mark a clinic message read", cmd_message_read)
+    _on_id(_actions(sub, "outbox", "queued actions"), "discard", "dismiss an action the clinic refused",
+           cmd_outbox_discard, json=False)
 
-    msg = sub.add_parser("message", help="messages")
-    msub = msg.add_subparsers(dest="message_command", metavar="ACTION", required=True)
-    p = msub.add_parser("read", help="mark a clinic message read")
-    p.add_argument("id", metavar="ID")
-    _json(p, cmd_message_read)
 
-    out = sub.add_parser("outbox", help="queued actions")
-    osub = out.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
-    p = osub.add_parser("discard", help="dismiss an action the clinic refused")
-    p.add_argument("id", metavar="ID")
-    p.set_defaults(handler=cmd_outbox_discard)
+def _actions(sub: Actions, name: str, help: str) -> Actions:
+    """``companion NAME ACTION …``: the group's parser of actions."""
+    actions: Actions = sub.add_parser(name, help=help).add_subparsers(dest=f"{name}_command", metavar="ACTION",
+                                                                      required=True)
+    return actions
+
+
+def _on_id(actions: Actions, name: str, help: str, handler: Any, *, metavar: str = "ID",
+           json: bool = True) -> argparse.ArgumentParser:
+    """An action on one record named by its id (``BILL_ID`` reads as ``args.bill_id``)."""
+    p: argparse.ArgumentParser = actions.add_parser(name, help=help)
+    p.add_argument("id" if metavar == "ID" else metavar.lower(), metavar=metavar)
+    if json:
+        _json(p, handler)
+    else:
+        p.set_defaults(handler=handler)
+    return p
 
 
 def _json(p: argparse.ArgumentParser, handler: Any) -> None:

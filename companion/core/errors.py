@@ -80,11 +80,17 @@ __all__ = [
     "SignedOut",
     "TooManyTries",
     "NotifyError",
+    "exit_status",
 ]
 
 
 class CompanionError(Exception):
     """Base of every expected failure; ``str()`` is a one-line, user-facing message."""
+
+
+def exit_status(error: CompanionError) -> int:
+    """What a command line exits with after ``error``: 2 for bad input (:class:`RecordError`), else 1."""
+    return 2 if isinstance(error, RecordError) else 1
 
 
 class ConfigError(CompanionError):

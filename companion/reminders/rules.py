@@ -167,18 +167,19 @@ def bill_occasions(
         )
 
 
+def _news(kind: str, record_id: str, occasion_id: str, arrived: datetime,
+          word: Callable[[datetime], Wording]) -> Occasion:
+    """News (a clinic message, a released result): due when it arrived, useful for NEWS_WINDOW."""
+    return Occasion(id=occasion_id, kind=kind, record_id=record_id, due_at=arrived,
+                    expires_at=arrived + NEWS_WINDOW, word=word)
+
+
 def message_occasions(messages: Sequence[Message], clinic: ClinicProfile) -> Iterator[Occasion]:
     for msg in messages:
         if msg.author != "clinic" or msg.read_at is not None:
             continue
-        yield Occasion(
-            id=f"message:{msg.id}:new",
-            kind="message",
-            record_id=msg.id,
-            due_at=msg.sent_at,
-            expires_at=msg.sent_at + NEWS_WINDOW,
-            word=lambda _shown_at: message_text(1, clinic),
-        )
+        yield _news("message", msg.id, f"message:{msg.id}:new", msg.sent_at,
+                    lambda _shown_at: message_text(1, clinic))
 
 
 def result_occasions(
@@ -191,11 +192,4 @@ def result_occasions(
         def word(_shown_at: datetime, res: Result = res) -> Wording:
             return result_text(res, clinic, discreet=settings.discreet)
 
-        yield Occasion(
-            id=f"result:{res.id}:released:{_stamp(res.released_at)}",
-            kind="result",
-            record_id=res.id,
-            due_at=res.released_at,
-            expires_at=res.released_at + NEWS_WINDOW,
-            word=word,
-        )
+        yield _news("result", res.id, f"result:{res.id}:released:{_stamp(res.released_at)}", res.released_at, word)

@@ -97,6 +97,14 @@ class _TypedTable(Generic[R]):
             self._table.put_many(docs)
         cache.update(records)
 
+    def clear(self) -> None:
+        """Remove every record of this kind (no write when already empty)."""
+        with self._ctx.lock:
+            cache = self._records()
+            if self._table.raw():
+                self._table.truncate()
+            cache.clear()
+
 
 class Repo(_TypedTable[R]):
     """The records of one kind, by id. ``all()`` is in insertion order (an update keeps a record's place)."""
@@ -141,14 +149,6 @@ class Repo(_TypedTable[R]):
             cache.pop(id, None)
             return True
 
-    def clear(self) -> None:
-        """Remove every record of this kind (no write when already empty)."""
-        with self._ctx.lock:
-            cache = self._records()
-            if self._table.raw():
-                self._table.truncate()
-            cache.clear()
-
 
 class SingletonRepo(_TypedTable[R]):
     """A table holding at most one record (the patient's profile).
@@ -172,13 +172,6 @@ class SingletonRepo(_TypedTable[R]):
 
     def upsert(self, record: R) -> None:
         self.set(record)
-
-    def clear(self) -> None:
-        with self._ctx.lock:
-            cache = self._records()
-            if self._table.raw():
-                self._table.truncate()
-            cache.clear()
 
     def delete(self, id: str) -> bool:
         """Clear the record if it has this id; ``False`` otherwise."""

@@ -20,7 +20,6 @@ from companion.clinic.server.schema import SCHEMA_VERSION
 from companion.clinic.server.settings import normalise_db_url
 from companion.core.errors import ConfigError
 from tests.fixtures.server import ServerFactory
-from tests.support.server_harness import pull_all
 
 
 def server_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -130,10 +129,7 @@ def test_data_survives_a_kill_and_restart(server_factory: ServerFactory, backend
 
 def test_stopping_answers_waiting_long_polls_instead_of_cutting_them(server_factory: ServerFactory) -> None:
     server = server_factory("sqlite")
-    pid = server.staff.add_patient("Night Owl")["id"]
-    device = server.pair_device(pid)
-    with server.device_client(device["token"]) as http:
-        _, cursor = pull_all(http)
+    _, device, cursor = server.caught_up_device("Night Owl")
     out: dict[str, Any] = {}
 
     def wait() -> None:
@@ -155,10 +151,7 @@ def test_stopping_answers_waiting_long_polls_instead_of_cutting_them(server_fact
 def test_stopping_under_a_live_client_is_quick(server_factory: ServerFactory) -> None:
     """A live client re-polls as soon as it is answered: the process must still exit at once."""
     server = server_factory("sqlite")
-    pid = server.staff.add_patient("Always Online")["id"]
-    device = server.pair_device(pid)
-    with server.device_client(device["token"]) as http:
-        _, cursor = pull_all(http)
+    _, device, cursor = server.caught_up_device("Always Online")
     stop = threading.Event()
     answers: list[int] = []
 

@@ -148,15 +148,18 @@ def _long_poll(server: ServerProcess, token: str, cursor: str, wait: float, out:
         out["body"] = response.json()
 
 
-def _wake_latency(waiter: ServerProcess, writer: ServerProcess) -> tuple[float, dict[str, Any]]:
-    pid = writer.staff.add_patient("Waiting Patient")["id"]
-    device = waiter.pair_device(pid)
-    with waiter.device_client(device["token"]) as http:
-        _, cursor = pull_all(http)
+def _start_poll(server: ServerProcess, token: str, cursor: str) -> tuple[threading.Thread, dict[str, Any]]:
+    """A 20 s long-poll in a thread, settled into its wait; ``out`` fills in when it answers."""
     out: dict[str, Any] = {}
-    thread = threading.Thread(target=_long_poll, args=(waiter, device["token"], cursor, 20, out))
+    thread = threading.Thread(target=_long_poll, args=(server, token, cursor, 20, out))
     thread.start()
-    time.sleep(0.5)  # let the pull settle into its wait
+    time.sleep(0.5)
+    return thread, out
+
+
+def _wake_latency(waiter: ServerProcess, writer: ServerProcess) -> tuple[float, dict[str, Any]]:
+    pid, device, cursor = waiter.caught_up_device("Waiting Patient", writer=writer)
+    thread, out = _start_poll(waiter, device["token"], cursor)
     sent_at = time.monotonic()
     writer.staff.send_message(pid, "your results are ready to view")
     thread.join(timeout=25)
@@ -194,14 +197,8 @@ def test_long_poll_returns_empty_after_wait_and_ignores_other_patients(server: S
 
 
 def test_revoking_a_device_ends_its_long_poll_with_401_at_once(server: ServerProcess) -> None:
-    pid = server.staff.add_patient("Lost Phone")["id"]
-    device = server.pair_device(pid)
-    with server.device_client(device["token"]) as http:
-        _, cursor = pull_all(http)
-    out: dict[str, Any] = {}
-    thread = threading.Thread(target=_long_poll, args=(server, device["token"], cursor, 20, out))
-    thread.start()
-    time.sleep(0.4)
+    _, device, cursor = server.caught_up_device("Lost Phone")
+    thread, out = _start_poll(server, device["token"], cursor)
     revoked_at = time.monotonic()
     server.staff.revoke_device(device["device_id"])
     thread.join(timeout=25)
@@ -211,15 +208,9 @@ def test_revoking_a_device_ends_its_long_poll_with_401_at_once(server: ServerPro
 
 def test_a_poll_woken_by_a_write_after_its_revocation_gets_401_not_the_page(server: ServerProcess) -> None:
     """Revoke, then write for the patient at once: the waiting poll must not carry the new message."""
-    pid = server.staff.add_patient("Stolen Phone")["id"]
-    device = server.pair_device(pid)
-    with server.device_client(device["token"]) as http:
-        _, cursor = pull_all(http)
+    pid, device, cursor = server.caught_up_device("Stolen Phone")
     for _ in range(3):  # the two writes race the poll's wake-up differently each time
-        out: dict[str, Any] = {}
-        thread = threading.Thread(target=_long_poll, args=(server, device["token"], cursor, 20, out))
-        thread.start()
-        time.sleep(0.4)
+        thread, out = _start_poll(server, device["token"], cursor)
         server.staff.revoke_device(device["device_id"])
         server.staff.send_message(pid, "private: your results are in")
         thread.join(timeout=25)

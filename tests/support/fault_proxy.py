@@ -129,16 +129,6 @@ class FaultProxy:
             if self._thread is not None:
                 self._thread.join(5)
 
-    def _close_writers(self) -> None:
-        for writer in list(self._writers):
-            writer.close()
-
-    def cut_all(self) -> None:
-        """Close every open client connection now (e.g. a long poll in flight)."""
-        loop = self._loop
-        if loop is not None:
-            loop.call_soon_threadsafe(self._close_writers)
-
     # -- one client connection ---------------------------------------------------------------
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -17,6 +17,7 @@ process with its output captured to a file. Attributes: ``base_url``, ``port``, 
 made before the first start), ``staff`` (:class:`StaffApi`). Methods: ``start()``, ``stop()``
 (SIGTERM, then SIGKILL), ``kill()`` (SIGKILL: crash tests), ``restart()`` (same port and
 database), ``log_text()`` (everything the server printed), ``pair_device(patient_id)``,
+``caught_up_device(name)`` (a new patient's paired device and its cursor, for long-poll tests),
 ``device_client(token)`` (an ``httpx.Client`` with the protocol header), ``url(path)``.
 Device-side helpers: :func:`mutation` builds a push entry with a fresh UUID, :func:`pull_all`
 pulls until ``has_more`` is false and returns ``(changes, cursor)``.
@@ -199,6 +200,12 @@ class ServerProcess:
         return self.base_url + path
 
     @property
+    def pid(self) -> int:
+        """The running server's process id (benchmarks read its memory)."""
+        assert self._proc is not None, "the server is not running"
+        return self._proc.pid
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -284,6 +291,16 @@ class ServerProcess:
             raise AssertionError(f"pairing failed {response.status_code}: {response.text[:300]}")
         result: dict[str, Any] = response.json()
         return result
+
+    def caught_up_device(self, patient_name: str, *,
+                         writer: ServerProcess | None = None) -> tuple[str, dict[str, Any], str]:
+        """A new patient (added through ``writer``, default this process), a device paired here that
+        has pulled everything, and its cursor: ``(patient_id, device, cursor)``. Long-poll tests start here."""
+        patient_id: str = (writer or self).staff.add_patient(patient_name)["id"]
+        device = self.pair_device(patient_id)
+        with self.device_client(device["token"]) as http:
+            _, cursor = pull_all(http)
+        return patient_id, device, cursor
 
 
 def mutation(mtype: str, mutation_id: str | None = None, **payload: Any) -> dict[str, Any]:

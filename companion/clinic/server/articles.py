@@ -19,14 +19,13 @@ from sqlalchemy.engine import Connection
 from .changes import CLINIC_SCOPE, publish, retract
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
-from .records import Row, article_of
+from .records import Row, article_of, row_by_id
 from .schema import articles
 from .tokens import new_id
 
 
 def get_article(conn: Connection | Tx, article_id: str) -> Row | None:
-    row: Row | None = conn.execute(sa.select(articles).where(articles.c.id == article_id)).mappings().first()
-    return row
+    return row_by_id(conn, articles, article_id)
 
 
 ARTICLE_ORDER = Order.of("articles", (articles.c.published_at, True), articles.c.id)

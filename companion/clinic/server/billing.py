@@ -16,17 +16,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ...core.care_rules import Actor, bill_after_plan
-from .changes import publish
+from .changes import save_and_publish
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
-from .records import Row, bill_of
+from .records import Row, bill_of, row_by_id
 from .schema import bills
 from .tokens import new_id
 
 
 def get_bill(conn: Connection | Tx, bill_id: str) -> Row | None:
-    row: Row | None = conn.execute(sa.select(bills).where(bills.c.id == bill_id)).mappings().first()
-    return row
+    return row_by_id(conn, bills, bill_id)
 
 
 BILL_ORDER = Order.of("bills", bills.c.due, bills.c.id)
@@ -67,11 +66,5 @@ def set_plan(tx: Tx, bill: Row, status: str, installments: int, note: str | None
 
 
 def _save_bill(tx: Tx, bill_id: str, values: Mapping[str, Any], now: datetime) -> Row:
-    """The one write path for bills: apply and publish."""
-    if values:
-        tx.execute(sa.update(bills).where(bills.c.id == bill_id).values({**values, "updated_at": now}))
-    row = get_bill(tx, bill_id)
-    if row is None:
-        raise LookupError(bill_id)
-    publish(tx, row["patient_id"], bill_of(row))
-    return row
+    """The one write path for bills: apply (stamping ``updated_at``) and publish."""
+    return save_and_publish(tx, bills, bill_id, {**values, "updated_at": now} if values else {}, bill_of)

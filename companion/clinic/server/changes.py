@@ -1,11 +1,12 @@
 """Writing the sync feed: every change a device will see goes through :func:`_write_change`.
 
 Staff actions and pushed mutations call :func:`publish` (upsert) or :func:`retract` (tombstone)
-inside their :meth:`Database.write` transaction, so the clinic record and its feed entry commit
-together. ``_write_change`` replaces the record's previous feed row with a new one under a new
-sequence number (the table holds one row per record), checks that the upsert data parses as the
-app will parse it (``models.parse_record``: a record the app would refuse never enters the feed),
-notes the scope for the in-process wake-up and, on PostgreSQL, sends the cross-process NOTIFY.
+inside their :meth:`Database.write` transaction (the stores through :func:`save_and_publish`), so
+the clinic record and its feed entry commit together. ``_write_change`` replaces the record's
+previous feed row with a new one under a new sequence number (the table holds one row per
+record), checks that the upsert data parses as the app will parse it (``models.parse_record``:
+a record the app would refuse never enters the feed), notes the scope for the in-process
+wake-up and, on PostgreSQL, sends the cross-process NOTIFY.
 
 A record whose JSON as sent is larger than :data:`~companion.core.protocol.MAX_RECORD_BYTES`
 is refused (:class:`RecordError`, a 422 naming the limit; the transaction rolls back), so every
@@ -15,6 +16,8 @@ change fits in a pull page and every page within what the app accepts (see :mod:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -22,10 +25,11 @@ from ...core.errors import RecordError
 from ...core.models import Record, parse_record
 from ...core.protocol import MAX_RECORD_BYTES
 from .database import Tx
+from .records import Row, row_by_id
 from .schema import CLINIC_SCOPE, changes
 from .wakeups import notify_statement
 
-__all__ = ["CLINIC_SCOPE", "publish", "retract"]
+__all__ = ["CLINIC_SCOPE", "publish", "retract", "save_and_publish"]
 
 # Built once: a push writes a feed row per mutation, and building + cache-keying a statement
 # per call cost more than the SQLite work itself.
@@ -43,6 +47,20 @@ def publish(tx: Tx, scope: str, record: Record) -> None:
         raise RecordError(record.record_kind, f"too large to send to the app: {len(text)} bytes as sent, the limit "
                           f"is {MAX_RECORD_BYTES} bytes ({MAX_RECORD_BYTES // 1024} KiB)")
     _write_change(tx, scope, record.record_kind, record.id, text)
+
+
+def save_and_publish(tx: Tx, table: sa.Table, row_id: str, values: Mapping[str, Any],
+                     record_of: Callable[[Row], Record]) -> Row:
+    """The stores' one write path: apply ``values`` to the row (none: only read it), read it back and
+    publish ``record_of(row)`` to its patient's feed, so the row and what devices see never differ.
+    ``LookupError`` when there is no such row."""
+    if values:
+        tx.execute(sa.update(table).where(table.c.id == row_id).values(dict(values)))
+    row = row_by_id(tx, table, row_id)
+    if row is None:
+        raise LookupError(row_id)
+    publish(tx, row["patient_id"], record_of(row))
+    return row
 
 
 def retract(tx: Tx, scope: str, kind: str, record_id: str) -> None:

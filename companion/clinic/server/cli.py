@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 import sqlalchemy as sa
 
-from ...core.errors import CompanionError, ConfigError, RecordError
+from ...core.errors import CompanionError, ConfigError, exit_status
 from ...core.fields import utcnow
 from ...core.protocol import MAX_WAIT
 from .audit import AuditLog
@@ -209,12 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             db.dispose()
             return 0
         return _staff(args)
-    except RecordError as exc:
-        print(f"companion-server: error: {exc}", file=sys.stderr)
-        return 2
     except CompanionError as exc:
         print(f"companion-server: error: {exc}", file=sys.stderr)
-        return 1
+        return exit_status(exc)
     except sa.exc.SQLAlchemyError as exc:
         print(f"companion-server: error: database failure ({type(exc).__name__})", file=sys.stderr)
         return 1

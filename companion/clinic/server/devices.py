@@ -14,14 +14,13 @@ from sqlalchemy.engine import Connection
 
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
-from .records import Row
+from .records import Row, row_by_id
 from .schema import devices
 from .wakeups import notify_statement
 
 
 def get_device(conn: Connection | Tx, device_id: str) -> Row | None:
-    row: Row | None = conn.execute(sa.select(devices).where(devices.c.id == device_id)).mappings().first()
-    return row
+    return row_by_id(conn, devices, device_id)
 
 
 DEVICE_ORDER = Order.of("devices", devices.c.created_at, devices.c.id)

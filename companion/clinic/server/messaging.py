@@ -20,24 +20,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .changes import publish
+from .changes import save_and_publish
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
-from .records import Row, message_of
+from .records import Row, message_of, row_by_id
 from .schema import inbox, messages
 from .tokens import new_id
 
-INBOX_STATES = ("open", "handled", "all")
-
-
-_MESSAGE_BY_ID = sa.select(messages).where(messages.c.id == sa.bindparam("message_id"))  # built once: hot in pushes
 _ADD_MESSAGE = sa.insert(messages)
 _ADD_INBOX_ITEM = sa.insert(inbox)
 
 
 def get_message(conn: Connection | Tx, message_id: str) -> Row | None:
-    row: Row | None = conn.execute(_MESSAGE_BY_ID, {"message_id": message_id}).mappings().first()
-    return row
+    return row_by_id(conn, messages, message_id)
 
 
 MESSAGE_ORDER = Order.of("messages", (messages.c.sent_at, True), messages.c.id)
@@ -72,13 +67,7 @@ def mark_read_by_patient(tx: Tx, message: Row, now: datetime) -> Row:
 
 def _save_message(tx: Tx, message_id: str, values: Mapping[str, Any]) -> Row:
     """The one write path for messages: apply and publish."""
-    if values:
-        tx.execute(sa.update(messages).where(messages.c.id == message_id).values(dict(values)))
-    row = get_message(tx, message_id)
-    if row is None:
-        raise LookupError(message_id)
-    publish(tx, row["patient_id"], message_of(row))
-    return row
+    return save_and_publish(tx, messages, message_id, values, message_of)
 
 
 # -- inbox -----------------------------------------------------------------------------------------
@@ -92,8 +81,7 @@ def add_inbox_item(tx: Tx, patient_id: str, kind: str, *, ref_kind: str | None, 
 
 
 def get_inbox_item(conn: Connection | Tx, item_id: str) -> Row | None:
-    row: Row | None = conn.execute(sa.select(inbox).where(inbox.c.id == item_id)).mappings().first()
-    return row
+    return row_by_id(conn, inbox, item_id)
 
 
 def list_inbox(conn: Connection, page: PageRequest, *, state: str = "open",

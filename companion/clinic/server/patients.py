@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from .changes import publish
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
-from .records import Row, profile_of
+from .records import Row, profile_of, row_by_id
 from .schema import patients
 from .tokens import new_id
 
@@ -30,8 +30,7 @@ def _search_text(values: Mapping[str, Any]) -> str:
 
 
 def get_patient(conn: Connection | Tx, patient_id: str) -> Row | None:
-    row: Row | None = conn.execute(sa.select(patients).where(patients.c.id == patient_id)).mappings().first()
-    return row
+    return row_by_id(conn, patients, patient_id)
 
 
 def create_patient(tx: Tx, fields: Mapping[str, Any], now: datetime) -> Row:

@@ -2,13 +2,19 @@
 
 The feed carries exactly ``Record.to_dict()``; the staff API carries the same fields plus what
 only staff may see (``patient_id``, a result's release ``state``, who did what, when).
+:func:`row_by_id` is how every store reads one row by its id.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
+from functools import cache
 from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from ...core.fields import iso
 from ...core.models import (
@@ -21,10 +27,25 @@ from ...core.models import (
     PaymentPlan,
     PrepStep,
     Profile,
+    Record,
     Result,
 )
+from .database import Tx
 
 Row = Mapping[Any, Any]  # SQLAlchemy RowMapping keys may be columns too
+
+
+@cache
+def _by_id(table: sa.Table) -> sa.Select[Any]:
+    # built once per table: a push reads rows by id per mutation, and building a statement per
+    # call costs more than the SQLite work itself
+    return sa.select(table).where(table.c.id == sa.bindparam("row_id"))
+
+
+def row_by_id(conn: Connection | Tx, table: sa.Table, row_id: str) -> Row | None:
+    """The row of ``table`` whose ``id`` is ``row_id``, or ``None``."""
+    row: Row | None = conn.execute(_by_id(table), {"row_id": row_id}).mappings().first()
+    return row
 
 
 def profile_of(row: Row) -> Profile:
@@ -80,28 +101,27 @@ def article_of(row: Row) -> Article:
 
 
 # -- staff views ---------------------------------------------------------------------------------
-def patient_view(row: Row) -> dict[str, Any]:
-    out = profile_of(row).to_dict()
-    out.update(created_at=iso(row["created_at"]), updated_at=iso(row["updated_at"]))
+def _staff_view(record: Record, row: Row, *columns: str) -> dict[str, Any]:
+    """``record`` as the app sees it, plus the row's ``columns`` only staff see (times in ISO 8601)."""
+    out = record.to_dict()
+    out.update({key: iso(row[key]) if isinstance(row[key], datetime) else row[key] for key in columns})
     return out
+
+
+def patient_view(row: Row) -> dict[str, Any]:
+    return _staff_view(profile_of(row), row, "created_at", "updated_at")
 
 
 def appointment_view(row: Row) -> dict[str, Any]:
-    out = appointment_of(row).to_dict()
-    out.update(patient_id=row["patient_id"], created_at=iso(row["created_at"]), updated_at=iso(row["updated_at"]))
-    return out
+    return _staff_view(appointment_of(row), row, "patient_id", "created_at", "updated_at")
 
 
 def prep_view(row: Row) -> dict[str, Any]:
-    out = prep_of(row).to_dict()
-    out.update(patient_id=row["patient_id"])
-    return out
+    return _staff_view(prep_of(row), row, "patient_id")
 
 
 def bill_view(row: Row) -> dict[str, Any]:
-    out = bill_of(row).to_dict()
-    out.update(patient_id=row["patient_id"], created_at=iso(row["created_at"]), updated_at=iso(row["updated_at"]))
-    return out
+    return _staff_view(bill_of(row), row, "patient_id", "created_at", "updated_at")
 
 
 def result_view(row: Row) -> dict[str, Any]:
@@ -116,15 +136,11 @@ def result_view(row: Row) -> dict[str, Any]:
 
 
 def message_view(row: Row) -> dict[str, Any]:
-    out = message_of(row).to_dict()
-    out.update(patient_id=row["patient_id"], staff_id=row["staff_id"])
-    return out
+    return _staff_view(message_of(row), row, "patient_id", "staff_id")
 
 
 def article_view(row: Row) -> dict[str, Any]:
-    out = article_of(row).to_dict()
-    out.update(created_by=row["created_by"], retracted_at=iso(row["retracted_at"]))
-    return out
+    return _staff_view(article_of(row), row, "created_by", "retracted_at")
 
 
 def inbox_view(row: Row) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from .changes import publish, retract
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
-from .records import Row, result_of
+from .records import Row, result_of, row_by_id
 from .schema import results
 from .tokens import new_id
 
@@ -27,8 +27,7 @@ STATES = ("held", "released", "blocked")
 
 
 def get_result(conn: Connection | Tx, result_id: str) -> Row | None:
-    row: Row | None = conn.execute(sa.select(results).where(results.c.id == result_id)).mappings().first()
-    return row
+    return row_by_id(conn, results, result_id)
 
 
 RESULT_ORDER = Order.of("results", (results.c.created_at, True), results.c.id)

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ...core.care_rules import Actor, action_for_status, visit_after
-from .changes import publish, retract
+from .changes import retract, save_and_publish
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
-from .records import Row, appointment_of, prep_of
+from .records import Row, appointment_of, prep_of, row_by_id
 from .schema import appointments, prep_steps
 from .tokens import new_id
 
@@ -31,9 +31,7 @@ _EDITABLE = ("start", "minutes", "kind", "location", "provider", "what_to_bring"
 
 
 def get_appointment(conn: Connection | Tx, appointment_id: str) -> Row | None:
-    row: Row | None = conn.execute(
-        sa.select(appointments).where(appointments.c.id == appointment_id)).mappings().first()
-    return row
+    return row_by_id(conn, appointments, appointment_id)
 
 
 APPOINTMENT_ORDER = Order.of("appointments", appointments.c.start, appointments.c.id)
@@ -103,17 +101,12 @@ def _save_appointment(tx: Tx, appointment_id: str, values: Mapping[str, Any], no
         update["checked_in_at"] = now  # a desk check-in (status only) is a check-in too: stamp when
     if update:
         update["updated_at"] = now
-        tx.execute(sa.update(appointments).where(appointments.c.id == appointment_id).values(update))
-    row = get_appointment(tx, appointment_id)
-    assert row is not None
-    publish(tx, row["patient_id"], appointment_of(row))
-    return row
+    return save_and_publish(tx, appointments, appointment_id, update, appointment_of)
 
 
 # -- prep steps ----------------------------------------------------------------------------------
 def get_prep(conn: Connection | Tx, prep_id: str) -> Row | None:
-    row: Row | None = conn.execute(sa.select(prep_steps).where(prep_steps.c.id == prep_id)).mappings().first()
-    return row
+    return row_by_id(conn, prep_steps, prep_id)
 
 
 def list_prep(conn: Connection, page: PageRequest, *, patient_id: str | None = None,
@@ -145,10 +138,4 @@ def delete_prep(tx: Tx, prep: Row) -> None:
 
 
 def _save_prep(tx: Tx, prep_id: str, values: Mapping[str, Any]) -> Row:
-    if values:
-        tx.execute(sa.update(prep_steps).where(prep_steps.c.id == prep_id).values(dict(values)))
-    row = get_prep(tx, prep_id)
-    if row is None:
-        raise LookupError(prep_id)
-    publish(tx, row["patient_id"], prep_of(row))
-    return row
+    return save_and_publish(tx, prep_steps, prep_id, values, prep_of)
