@@ -27,11 +27,10 @@ from typing import Any, ParamSpec, Protocol
 
 import flet as ft
 
-from ..core.observable import Observable
 from .field_text import app_changes, note_typed, remember_field, render_text, shown_field_text
 
-__all__ = ["Drafts", "Feedback", "act", "button", "feedback", "field", "handler", "memo", "muted", "screen",
-           "shown_text", "tid", "title", "typed_text", "use_observable"]
+__all__ = ["Drafts", "Feedback", "FeedbackStrip", "Watchable", "act", "button", "feedback", "field", "handler", "memo",
+           "muted", "screen", "shown_text", "tid", "title", "typed_text", "use_observable"]
 
 P = ParamSpec("P")
 
@@ -44,8 +43,16 @@ class Drafts(Protocol):
     def draft(self, key: str, default: str = "") -> str: ...
 
 
-class Feedback(Protocol):
-    """The one-line news of a screen: what runs, what went wrong, what went well."""
+class Watchable(Protocol):
+    """What :func:`use_observable` follows: a :class:`~companion.core.observable.Observable` or alike."""
+
+    version: int
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]: ...
+
+
+class Feedback(Watchable, Protocol):
+    """The one-line news of a screen: what runs, what went wrong, what went well (it notifies on change)."""
 
     busy: str | None
     error: str | None
@@ -67,11 +74,19 @@ def muted(text: str, size: int = 14) -> ft.Text:
     return ft.Text(text, size=size, color=ft.Colors.ON_SURFACE_VARIANT)
 
 
-def use_observable(observable: Observable) -> int:
-    """Subscribe the calling component to ``observable``; returns the version it rendered."""
-    version, set_version = ft.use_state(observable.version)
+def use_observable(observable: Watchable) -> int:
+    """Re-render the calling component when ``observable`` notifies (from any thread); returns the version rendered.
 
-    def subscribe() -> Callable[[], None]:
+    The unsubscribe is handed to ``use_effect`` as ``cleanup=`` on *every* render: Flet's hook
+    sets its cleanup from that argument each time, so a cleanup only *returned* by the effect on
+    mount is replaced by ``None`` at the first re-render, and a component that re-rendered once
+    stays subscribed after it is gone (measured on the desk: one more listener on the inbox and
+    the feedback per screen switch, each woken by every poll all day).
+    """
+    version, set_version = ft.use_state(observable.version)
+    unsubscribe: Any = ft.use_ref(None)  # .current: the function that unsubscribes, while subscribed
+
+    def subscribe() -> None:
         page = ft.context.page
 
         async def rerender() -> None:
@@ -85,9 +100,14 @@ def use_observable(observable: Observable) -> int:
             with contextlib.suppress(RuntimeError):  # closed between the check and the call
                 page.run_task(rerender)
 
-        return observable.subscribe(on_change)
+        unsubscribe.current = observable.subscribe(on_change)
 
-    ft.use_effect(subscribe, [])
+    def cleanup() -> None:
+        if unsubscribe.current is not None:
+            unsubscribe.current()
+            unsubscribe.current = None
+
+    ft.use_effect(subscribe, [], cleanup=cleanup)
     return int(version)
 
 
@@ -257,6 +277,21 @@ def feedback(owner: Feedback, *, text_size: int | None = None) -> list[ft.Contro
         out.append(_notice("toast", ft.Icons.CHECK_CIRCLE_OUTLINE, owner.toast, ft.Colors.ON_SECONDARY_CONTAINER,
                            ft.Colors.SECONDARY_CONTAINER, text_size, owner.clear_feedback))
     return [ft.Column(out, spacing=8, tight=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)]
+
+
+@ft.component
+def _FeedbackStrip(owner: Feedback, text_size: int | None) -> ft.Control:
+    use_observable(owner)
+    return feedback(owner, text_size=text_size)[0]
+
+
+_feedback_strip: Callable[..., ft.Control] = ft.memo(_FeedbackStrip)  # type: ignore[no-untyped-call]
+
+
+def FeedbackStrip(owner: Feedback, *, text_size: int | None = None) -> ft.Control:
+    """The :func:`feedback` strip as a component of its own, subscribed to ``owner`` only: a spinner
+    or a toast redraws the strip, not the screen around it. One slot, always there."""
+    return _feedback_strip(owner, text_size)
 
 
 def screen(controls: Sequence[ft.Control], *, width: float | None = None, padding: int = 16, spacing: int = 14,

@@ -15,7 +15,7 @@ import flet as ft
 
 from ..state import AppState
 from ..ui import kit
-from ..ui.kit import button, muted, tid, title, typed_text, use_observable
+from ..ui.kit import button, muted, tid, title, typed_text
 
 __all__ = [
     "button",
@@ -48,19 +48,9 @@ def shown_text(state: AppState, key: str) -> str:
     return kit.shown_text(state.drafts, key)
 
 
-@ft.component
-def FeedbackStrip(state: AppState) -> ft.Control:
-    """The progress / error / good-news strip (:func:`companion.ui.kit.feedback`); renders on its own."""
-    use_observable(state.feedback)
-    return kit.feedback(state.feedback)[0]
-
-
-_feedback_strip = kit.memo(FeedbackStrip)
-
-
 def feedback(state: AppState) -> list[ft.Control]:
-    """The feedback strip's one slot, for a screen's list of controls."""
-    return [_feedback_strip(state)]
+    """The feedback strip's one slot (:func:`companion.ui.kit.FeedbackStrip`), for a screen's list of controls."""
+    return [kit.FeedbackStrip(state.feedback)]
 
 
 def header(state: AppState, text: str, *, back: bool = False, actions: Sequence[ft.Control] = ()) -> ft.Control:

@@ -4,24 +4,20 @@ Sized for a person who looks at it all day from arm's length: body text 16 px, t
 buttons 44 px high. Ids, fields, feedback and handlers have one meaning in both apps
 (:mod:`companion.ui.kit`); what the kit lacks and only the desk needs is here:
 
-- :func:`FeedbackStrip` — the kit's feedback strip as a component of its own, subscribed to
-  :class:`~..state.Feedback` only: a spinner or a toast redraws the strip, not the screen.
+- :func:`FeedbackStrip` — the kit's feedback strip at the desk's text size.
 - :func:`Choice` — a row of buttons picking one value into a draft; picking redraws the row only
   (``on_pick`` tells a screen that shows something else for each value).
-- :func:`use_observable` — the kit's state hook, with its unsubscribe kept (see its docstring).
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import flet as ft
 
-from ....core.observable import Observable
 from ....ui import kit
-from ....ui.kit import act, handler, muted, shown_text, tid, title
+from ....ui.kit import act, handler, muted, shown_text, tid, title, use_observable
 from ..state import DeskClock, Drafts, Feedback
 from ..state.timefmt import zone_name
 
@@ -35,44 +31,6 @@ APPOINTMENT_STATUS = {
     "checked_in": ("Checked in", "ok"), "confirmed": ("Confirmed", "info"), "scheduled": ("Booked", "plain"),
     "requested": ("Requested", "warn"), "cancelled": ("Cancelled", "bad"), "completed": ("Seen", "plain"),
     "no_show": ("No-show", "bad")}
-
-
-def use_observable(observable: Observable) -> int:
-    """Re-render the calling component when ``observable`` notifies (from any thread); returns the version rendered.
-
-    Why not :func:`companion.ui.kit.use_observable`: Flet's ``use_effect`` sets the hook's cleanup
-    from its ``cleanup`` argument on *every* render, so the unsubscribe the kit's effect returns on
-    mount is replaced by ``None`` at the first re-render, and a screen that re-rendered once stays
-    subscribed after it is gone (measured on the desk: one listener more on the inbox and on the
-    feedback per screen switch, each woken by every poll all day). This hook hands the cleanup to
-    ``use_effect`` on every render. Desk-local until the kit's hook does the same.
-    """
-    version, set_version = ft.use_state(observable.version)
-    unsubscribe: Any = ft.use_ref(None)  # .current: the function that unsubscribes, while subscribed
-
-    def subscribe() -> None:
-        page = ft.context.page
-
-        async def rerender() -> None:
-            set_version(observable.version)
-
-        def on_change() -> None:
-            connection = getattr(page.session, "connection", None)
-            loop = getattr(connection, "loop", None)
-            if loop is None or loop.is_closed():  # the tab closed: nothing to draw on (and no coroutine made)
-                return
-            with contextlib.suppress(RuntimeError):  # closed between the check and the call
-                page.run_task(rerender)
-
-        unsubscribe.current = observable.subscribe(on_change)
-
-    def cleanup() -> None:
-        if unsubscribe.current is not None:
-            unsubscribe.current()
-            unsubscribe.current = None
-
-    ft.use_effect(subscribe, [], cleanup=cleanup)
-    return int(version)
 
 
 def heading(text: str, size: int = 26) -> ft.Text:
@@ -135,11 +93,9 @@ def section(title: str, controls: Sequence[ft.Control], *, identifier: str | Non
     return tid(identifier, box) if identifier else box
 
 
-@ft.component
 def FeedbackStrip(feedback: Feedback) -> ft.Control:
-    """The open screen's progress / error / good news: one slot, always there (:func:`companion.ui.kit.feedback`)."""
-    use_observable(feedback)
-    return kit.feedback(feedback, text_size=BODY)[0]
+    """The open screen's progress / error / good news at the desk's size (:func:`companion.ui.kit.FeedbackStrip`)."""
+    return kit.FeedbackStrip(feedback, text_size=BODY)
 
 
 def screen(controls: Sequence[ft.Control]) -> ft.Control:
