@@ -40,7 +40,6 @@ from .context import IntentContext
 from .preferences import Preferences
 from .services import Services
 from .session import Session
-from .snapshot import Snapshot
 from .vault_host import VaultHost
 
 __all__ = ["AppState"]
@@ -96,36 +95,3 @@ class AppState:
         self.session.forget()
         self.feedback.toast = reason
         self.feedback.notify()
-
-    # --- the old flat names still used by tests/fixtures/app_state.py and tests/core/test_care_rules.py
-    # (owned elsewhere); new code uses the parts above. Remove once those tests moved.
-
-    @property
-    def phase(self) -> str:
-        return self.session.phase
-
-    @property
-    def error(self) -> str | None:
-        return self.feedback.error
-
-    @property
-    def snapshot(self) -> Snapshot:
-        return self.records.snapshot
-
-    def create_passcode(self, passcode: str, confirm: str) -> None:
-        self.session.create_passcode(passcode, confirm)
-
-    def pair(self, server_url: str, code: str) -> None:
-        self.session.pair(server_url, code)
-
-    def unlock(self, passcode: str) -> None:
-        self.session.unlock(passcode)
-
-    def confirm_appointment(self, appointment_id: str) -> None:
-        self.visits.confirm(appointment_id)
-
-    def cancel_appointment(self, appointment_id: str, reason: str = "") -> None:
-        self.visits.cancel(appointment_id, reason)
-
-    def check_in(self, appointment_id: str, phone: str, email: str, payer: str, member_id: str) -> None:
-        self.visits.check_in(appointment_id, phone, email, payer, member_id)
