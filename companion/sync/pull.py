@@ -35,7 +35,7 @@ from ..vault import Vault
 from .conflicts import PROFILE_ID, RecordKey, is_local_id, pending_index, resolve_conflict
 from .retry import RetryPolicy, with_retries
 from .store import CURSOR, PATIENT_ID, RESYNC, base_key, delete_record, repo_of, set_base
-from .transport import IO_TIMEOUT, CursorExpired, send_json
+from .transport import IO_TIMEOUT, CursorExpired, Traffic, send_json
 
 __all__ = ["PullStats", "apply_page", "fetch_page", "pull_changes", "LONG_POLL_MARGIN"]
 
@@ -43,13 +43,11 @@ LONG_POLL_MARGIN = 10.0  # seconds a long poll may take beyond its wait before w
 
 
 @dataclass(slots=True)
-class PullStats:
-    """What one pull phase did."""
+class PullStats(Traffic):
+    """What one pull phase did: pages and changes applied, a resync, and its traffic."""
 
     pages: int = 0
     changes: int = 0
-    requests: int = 0
-    bytes_down: int = 0
     resynced: bool = False
     removed: int = 0  # local records deleted by a full resync's sweep
 

@@ -36,7 +36,7 @@ from ..vault import Vault
 from .conflicts import RecordKey, pending_index, resolve_conflict, targets
 from .retry import RetryPolicy, with_retries
 from .store import get_base, put_record, set_base
-from .transport import CursorExpired, send_json
+from .transport import CursorExpired, Traffic, send_json
 
 __all__ = ["PushStats", "push_outbox", "settle", "wire_form"]
 
@@ -44,15 +44,13 @@ BATCH_BYTES = MAX_REQUEST_BYTES - 64 * 1024  # room for the envelope
 
 
 @dataclass(slots=True)
-class PushStats:
-    """What one push phase did (counts of mutations, HTTP requests and bytes received)."""
+class PushStats(Traffic):
+    """What one push phase did: mutations sent and how the server answered them, and its traffic."""
 
     sent: int = 0
     applied: int = 0
     duplicate: int = 0
     rejected: int = 0
-    requests: int = 0
-    bytes_down: int = 0
 
 
 def wire_form(entry: OutboxEntry) -> dict[str, object]:

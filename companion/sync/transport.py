@@ -63,6 +63,7 @@ from ..core.protocol import (
 __all__ = [
     "CursorExpired",
     "Refused",
+    "Traffic",
     "Answer",
     "build_client",
     "check_server_url",
@@ -83,6 +84,14 @@ REVOKED_MESSAGE = (
     "Ask the clinic for a new pairing code."
 )
 UPGRADE_MESSAGE = "the clinic's server needs a newer version of this app: update the app"
+
+
+@dataclass(slots=True)
+class Traffic:
+    """What a sync phase cost on the wire: HTTP requests made and bytes received (decoded)."""
+
+    requests: int = 0
+    bytes_down: int = 0
 
 
 @dataclass(frozen=True, slots=True)

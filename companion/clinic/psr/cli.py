@@ -16,7 +16,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ...core.errors import CompanionError, ConfigError, RecordError
+from ...core.errors import CompanionError, ConfigError, exit_status
+from ...core.models import INTERPRETATIONS, PLAN_STATUSES
+from ...core.protocol import THREADS
 from ..staff_api import StaffClient
 from . import commands as cmd
 
@@ -108,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     leaf(bill, "list", cmd.bill_list, "a patient's bills").add_argument("patient_id")
     p = leaf(bill, "plan", cmd.bill_plan, "record a payment plan")
     p.add_argument("bill_id")
-    p.add_argument("--status", required=True, choices=("requested", "active", "declined"))
+    p.add_argument("--status", required=True, choices=PLAN_STATUSES)
     p.add_argument("--installments", required=True, type=int)
     p.add_argument("--note")
     p = leaf(bill, "mark", cmd.bill_mark, "mark a bill open, paid or void")
@@ -119,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     p = leaf(result, "add", cmd.result_add, "record a result (held until released)")
     p.add_argument("patient_id")
     p.add_argument("--test", required=True)
-    p.add_argument("--interpretation", required=True, choices=("negative", "positive", "indeterminate"))
+    p.add_argument("--interpretation", required=True, choices=INTERPRETATIONS)
     p.add_argument("--value")
     p.add_argument("--note")
     p.add_argument("--sensitive", action="store_true")
@@ -131,8 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     p = leaf(message, "send", cmd.message_send, "message a patient")
     p.add_argument("patient_id")
     p.add_argument("text")
-    p.add_argument("--thread", default="general",
-                   choices=("general", "billing", "appointments", "results", "counselling"))
+    p.add_argument("--thread", default="general", choices=THREADS)
     leaf(message, "list", cmd.message_list, "a patient's conversation").add_argument("patient_id")
 
     p = top.add_parser("inbox", parents=[common], help="what patients sent (open items)")
@@ -184,12 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ConfigError("no staff token: set COMPANION_STAFF_TOKEN or pass --token")
         with StaffClient(server or "http://127.0.0.1:8765", token, user_agent=PROG) as api:
             obj, text = args.handler(args, api)
-    except RecordError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
     except CompanionError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
+        return exit_status(exc)
     except KeyboardInterrupt:
         return 130
     print(json.dumps(obj, indent=2, ensure_ascii=False) if as_json else text)

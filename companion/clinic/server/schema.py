@@ -52,6 +52,11 @@ def _id(name: str = "id") -> sa.Column[str]:
     return sa.Column(name, sa.String(40), primary_key=True)
 
 
+def _when(name: str) -> sa.Column[datetime]:
+    """A moment that is always recorded (``created_at``, ``expires_at``…), UTC."""
+    return sa.Column(name, UtcDateTime, nullable=False)
+
+
 def _ref(name: str, target: str, *, nullable: bool = False, index: bool = True) -> sa.Column[str]:
     return sa.Column(name, sa.String(40), sa.ForeignKey(target), nullable=nullable, index=index)
 
@@ -68,7 +73,7 @@ staff = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("created_at", UtcDateTime, nullable=False),
+    _when("created_at"),
     sa.Column("created_by", sa.String(40)),
     sa.Column("revoked_at", UtcDateTime),
     sa.Column("password_hash", sa.String(200)),  # argon2id, for desk sign-in; NULL: token only
@@ -80,9 +85,9 @@ staff_sessions = sa.Table(
     _id(),
     _ref("staff_id", "staff.id"),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.Column("last_used_at", UtcDateTime, nullable=False),
-    sa.Column("expires_at", UtcDateTime, nullable=False),
+    _when("created_at"),
+    _when("last_used_at"),
+    _when("expires_at"),
     sa.Column("ended_at", UtcDateTime),
     sa.Column("address", sa.String(64)),
 )
@@ -92,7 +97,7 @@ signin_failures = sa.Table(
     "signin_failures", metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("key", sa.String(100), nullable=False),
-    sa.Column("at", UtcDateTime, nullable=False),
+    _when("at"),
     sa.Index("ix_signin_failures_key_at", "key", "at"),
     sqlite_autoincrement=True,
 )
@@ -110,8 +115,8 @@ patients = sa.Table(
     sa.Column("ins_group", sa.String(200)),
     sa.Column("ins_status", sa.String(20), nullable=False, server_default="none"),
     sa.Column("ins_note", sa.Text),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.Column("updated_at", UtcDateTime, nullable=False),
+    _when("created_at"),
+    _when("updated_at"),
 )
 
 pairing_codes = sa.Table(
@@ -121,8 +126,8 @@ pairing_codes = sa.Table(
     sa.Column("code_hash", sa.String(64), nullable=False),
     _ref("patient_id", "patients.id"),
     sa.Column("created_by", sa.String(40), nullable=False),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.Column("expires_at", UtcDateTime, nullable=False),
+    _when("created_at"),
+    _when("expires_at"),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("used_at", UtcDateTime),
     sa.Column("device_id", sa.String(40)),
@@ -133,7 +138,7 @@ pairing_failures = sa.Table(
     "pairing_failures", metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("address", sa.String(64), nullable=False),
-    sa.Column("at", UtcDateTime, nullable=False),
+    _when("at"),
     sa.Index("ix_pairing_failures_address_at", "address", "at"),
 )
 
@@ -143,7 +148,7 @@ devices = sa.Table(
     _ref("patient_id", "patients.id"),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("created_at", UtcDateTime, nullable=False),
+    _when("created_at"),
     sa.Column("last_seen_at", UtcDateTime),
     sa.Column("revoked_at", UtcDateTime),
     sa.Column("revoked_by", sa.String(40)),
@@ -153,7 +158,7 @@ appointments = sa.Table(
     "appointments", metadata,
     _id(),
     _ref("patient_id", "patients.id"),
-    sa.Column("start", UtcDateTime, nullable=False),
+    _when("start"),
     sa.Column("minutes", sa.Integer, nullable=False),
     sa.Column("kind", sa.String(200), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
@@ -164,8 +169,8 @@ appointments = sa.Table(
     sa.Column("sequence", sa.Integer, nullable=False, server_default="0"),
     sa.Column("checked_in_at", UtcDateTime),
     sa.Column("note", sa.Text),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.Column("updated_at", UtcDateTime, nullable=False),
+    _when("created_at"),
+    _when("updated_at"),
 )
 
 prep_steps = sa.Table(
@@ -177,7 +182,7 @@ prep_steps = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("before_minutes", sa.Integer, nullable=False),
     sa.Column("done_at", UtcDateTime),
-    sa.Column("created_at", UtcDateTime, nullable=False),
+    _when("created_at"),
 )
 
 bills = sa.Table(
@@ -194,8 +199,8 @@ bills = sa.Table(
     sa.Column("plan_status", sa.String(20)),
     sa.Column("plan_installments", sa.Integer),
     sa.Column("plan_note", sa.Text),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.Column("updated_at", UtcDateTime, nullable=False),
+    _when("created_at"),
+    _when("updated_at"),
 )
 
 results = sa.Table(
@@ -215,7 +220,7 @@ results = sa.Table(
     sa.Column("released_by", sa.String(40)),
     sa.Column("acknowledged_at", UtcDateTime),
     sa.Column("created_by", sa.String(40), nullable=False),
-    sa.Column("created_at", UtcDateTime, nullable=False),
+    _when("created_at"),
 )
 
 messages = sa.Table(
@@ -225,7 +230,7 @@ messages = sa.Table(
     sa.Column("thread", sa.String(50), nullable=False),
     sa.Column("author", sa.String(20), nullable=False),  # patient | clinic
     sa.Column("body", sa.Text, nullable=False),
-    sa.Column("sent_at", UtcDateTime, nullable=False),
+    _when("sent_at"),
     sa.Column("staff_id", sa.String(40)),
     sa.Column("author_name", sa.String(200)),
     sa.Column("read_at", UtcDateTime),
@@ -241,7 +246,7 @@ inbox = sa.Table(
     sa.Column("ref_id", sa.String(40)),
     sa.Column("mutation_id", sa.String(100)),
     sa.Column("detail", sa.Text, nullable=False, server_default="{}"),
-    sa.Column("created_at", UtcDateTime, nullable=False),
+    _when("created_at"),
     sa.Column("read_at", UtcDateTime),
     sa.Column("read_by", sa.String(40)),
     sa.Column("handled_at", UtcDateTime),
@@ -256,7 +261,7 @@ articles = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("tags", sa.Text, nullable=False, server_default="[]"),
     sa.Column("appointment_kind", sa.String(200)),
-    sa.Column("published_at", UtcDateTime, nullable=False),
+    _when("published_at"),
     sa.Column("created_by", sa.String(40), nullable=False),
     sa.Column("retracted_at", UtcDateTime),
 )
@@ -269,7 +274,7 @@ mutations = sa.Table(
     sa.Column("type", sa.String(40), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("reason", sa.String(300)),
-    sa.Column("received_at", UtcDateTime, nullable=False),
+    _when("received_at"),
 )
 
 changes = sa.Table(
@@ -288,7 +293,7 @@ changes = sa.Table(
 audit = sa.Table(
     "audit", metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("at", UtcDateTime, nullable=False),
+    _when("at"),
     sa.Column("actor_type", sa.String(10), nullable=False),  # staff | device | system
     sa.Column("actor_id", sa.String(40)),
     sa.Column("role", sa.String(20)),

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 from pydantic import StringConstraints as Text
 
-from ...core.models import MAX_BODY, MAX_INSTALLMENTS
+from ...core.models import APPOINTMENT_STATUSES, INTERPRETATIONS, MAX_BODY, MAX_INSTALLMENTS, PLAN_STATUSES
 from ...core.protocol import MAX_MUTATIONS, THREADS
 
 
@@ -56,6 +56,12 @@ Thread = Literal["general", "billing", "appointments", "results", "counselling"]
 assert set(Thread.__args__) == set(THREADS)  # type: ignore[attr-defined]
 AppointmentStatus = Literal["requested", "scheduled", "confirmed", "checked_in", "completed", "cancelled", "no_show"]
 Interpretation = Literal["negative", "positive", "indeterminate"]
+PlanStatus = Literal["requested", "active", "declined"]
+# the wire's vocabulary is the core's (companion.core.models): one list, checked here
+assert AppointmentStatus.__args__ == APPOINTMENT_STATUSES  # type: ignore[attr-defined]
+assert Interpretation.__args__ == INTERPRETATIONS  # type: ignore[attr-defined]
+assert PlanStatus.__args__ == PLAN_STATUSES  # type: ignore[attr-defined]
+Minutes = Annotated[StrictInt, Field(ge=1, le=24 * 60)]
 Cents = Annotated[StrictInt, Field(ge=0, le=10**9)]
 
 
@@ -95,12 +101,10 @@ class PatientCreate(Strict):
     insurance: InsuranceFields | None = None
 
 
-class PatientUpdate(Strict):
-    name: T200 | None = None
-    dob: IsoDate | None = None
-    phone: T40 | None = None
-    email: T200 | None = None
-    insurance: InsuranceFields | None = None
+class PatientUpdate(PatientCreate):
+    """What a create takes, every field optional (PATCH: see :func:`present`)."""
+
+    name: T200 | None = None  # type: ignore[assignment]
 
 
 class InsuranceVerify(Strict):
@@ -111,7 +115,7 @@ class InsuranceVerify(Strict):
 # -- staff API: care -------------------------------------------------------------------------------
 class AppointmentCreate(Strict):
     start: IsoTime
-    minutes: Annotated[StrictInt, Field(ge=1, le=24 * 60)]
+    minutes: Minutes
     kind: T200
     location: T500 | None = None
     provider: T200 | None = None
@@ -121,16 +125,14 @@ class AppointmentCreate(Strict):
     status: Literal["scheduled", "confirmed"] = "scheduled"
 
 
-class AppointmentUpdate(Strict):
-    start: IsoTime | None = None
-    minutes: Annotated[StrictInt, Field(ge=1, le=24 * 60)] | None = None
-    kind: T200 | None = None
-    location: T500 | None = None
-    provider: T200 | None = None
-    what_to_bring: T2000 | None = None
-    sensitive: StrictBool | None = None
-    note: T2000 | None = None
-    status: AppointmentStatus | None = None
+class AppointmentUpdate(AppointmentCreate):
+    """What a booking takes, every field optional (PATCH); ``status`` may be any the visit rules allow."""
+
+    start: IsoTime | None = None  # type: ignore[assignment]
+    minutes: Minutes | None = None  # type: ignore[assignment]
+    kind: T200 | None = None  # type: ignore[assignment]
+    sensitive: StrictBool | None = None  # type: ignore[assignment]
+    status: AppointmentStatus | None = None  # type: ignore[assignment]
 
 
 class CancelRequest(Strict):
@@ -161,7 +163,7 @@ class BillUpdate(Strict):
 
 
 class PlanSet(Strict):
-    status: Literal["requested", "active", "declined"]
+    status: PlanStatus
     installments: Annotated[StrictInt, Field(ge=1, le=MAX_INSTALLMENTS)]
     note: T1000 | None = None
 
