@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from .shell import PAGE_TITLE, App
-from .startup import mount
+from .shell import PAGE_TITLE, App, mount
 
 __all__ = ["PAGE_TITLE", "App", "mount"]

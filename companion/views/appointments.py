@@ -9,8 +9,21 @@ from ..core.care_rules import offers
 from ..state import REQUEST_KINDS, AppState, Route
 from ..state.formatting import day_and_time, local_time, long_date
 from ..ui.kit import act, handler, use_observable
-from .common import button, card, empty_note, feedback, field, header, muted, screen, shown_text, tid
-from .widgets import STATUS_LABELS, appointment_summary, prep_row
+from .common import (
+    STATUS_LABELS,
+    appointment_summary,
+    button,
+    card,
+    empty_note,
+    feedback,
+    field,
+    header,
+    muted,
+    prep_row,
+    screen,
+    shown_text,
+    tid,
+)
 
 __all__ = ["AppointmentScreen", "AppointmentsScreen", "CheckinScreen", "RequestScreen"]
 

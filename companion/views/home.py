@@ -8,8 +8,19 @@ import flet as ft
 from ..state import AppState, Route
 from ..state.formatting import money, short_date
 from ..ui.kit import memo, use_observable
-from .common import button, card, feedback, muted, screen, tid, title
-from .widgets import appointment_summary, clinic_contact, prep_row, urgent_help
+from .common import (
+    appointment_summary,
+    button,
+    card,
+    clinic_contact,
+    feedback,
+    muted,
+    prep_row,
+    screen,
+    tid,
+    title,
+    urgent_help,
+)
 
 __all__ = ["HomeScreen"]
 

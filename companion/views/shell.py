@@ -26,21 +26,34 @@ from ..state.formatting import sync_summary
 from ..ui.kit import handler, memo, use_observable
 from .appointments import AppointmentScreen, AppointmentsScreen, CheckinScreen, RequestScreen
 from .bills import BillScreen, BillsScreen
-from .common import icon, tid
+from .common import header, icon, screen, tid
+from .entry import LockScreen, OnboardingScreen
+from .guidance import ArticleScreen, LearnScreen, PrepScreen
 from .home import HomeScreen
-from .learn import ArticleScreen, LearnScreen
-from .lock import LockScreen
 from .messages import MessagesScreen, ThreadScreen
-from .more import MoreScreen
-from .onboarding import OnboardingScreen
-from .prep import PrepScreen
 from .results import ResultScreen, ResultsScreen
 from .settings import SettingsScreen
-from .theme import apply_theme
 
-__all__ = ["App", "BannerSlot", "PAGE_TITLE", "SyncChip"]
+__all__ = ["App", "BannerSlot", "MoreScreen", "PAGE_TITLE", "SyncChip", "apply_theme", "mount"]
 
 PAGE_TITLE = "Companion"
+
+@ft.component
+def MoreScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    """More (phone only): the destinations that do not fit the navigation bar, and lock now.
+
+    Renders only when shown (nothing it lists changes)."""
+    on_bar = {d.route for d in PHONE_DESTINATIONS}
+    tiles: list[ft.Control] = [
+        tid(f"more-{d.route}", ft.ListTile(leading=ft.Icon(icon(d.icon)), title=ft.Text(d.label, size=17),
+                                           on_click=lambda _e, r=d.route: state.nav.go(r), min_height=56))
+        for d in DESTINATIONS if d.route not in on_bar
+    ]
+    tiles.append(tid("more-lock", ft.ListTile(leading=ft.Icon(ft.Icons.LOCK_OUTLINE),
+                                              title=ft.Text("Lock now", size=17),
+                                              on_click=handler(state.session.lock), min_height=56)))
+    return screen(state, [header(state, "More"), *tiles])
+
 
 Screen = Callable[[AppState, Route, float | None], ft.Control]
 SCREENS: dict[str, Screen] = {name: memo(component) for name, component in {
@@ -161,3 +174,30 @@ def App(state: AppState) -> ft.Control:
     else:
         body = _unlocked(state)
     return ft.SafeArea(body, expand=True)
+
+
+def _theme(accent: str) -> ft.Theme:
+    return ft.Theme(color_scheme_seed=accent, use_material3=True)
+
+
+def apply_theme(page: ft.Page, accent: str, mode: str) -> None:
+    """Light and dark themes from the clinic's accent colour; the mode is ``system``, ``light`` or ``dark``."""
+    page.theme = _theme(accent)
+    page.dark_theme = _theme(accent)
+    page.theme_mode = {"light": ft.ThemeMode.LIGHT, "dark": ft.ThemeMode.DARK}.get(mode, ft.ThemeMode.SYSTEM)
+
+
+def mount(page: ft.Page, state: AppState) -> None:
+    """Render ``App(state)`` into ``page``; the layout follows the window width."""
+    page.title = PAGE_TITLE
+    page.padding = 0
+
+    def resized(e: Any) -> None:
+        width = getattr(e, "width", None) or page.width
+        if width:
+            state.nav.set_width(float(width))
+
+    page.on_resize = resized
+    if page.width:
+        state.nav.set_width(float(page.width))
+    page.render(App, state)

@@ -1,4 +1,6 @@
-"""Onboarding: create a passcode (strength shown), pair with the clinic, first sync with progress."""
+"""Getting in: onboarding (a passcode with its strength shown, pairing, the first sync with progress)
+and the lock screen (passcode, a visible backoff countdown, nothing sensitive on it).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from ..state import AppState, passcode_strength
 from ..ui.kit import act, use_observable
 from .common import button, feedback, field, muted, screen, shown_text, tid, title
 
-__all__ = ["OnboardingScreen"]
+__all__ = ["LockScreen", "OnboardingScreen"]
 
 STRENGTH_COLORS = (ft.Colors.ERROR, ft.Colors.ORANGE, ft.Colors.AMBER, ft.Colors.LIGHT_GREEN, ft.Colors.GREEN)
 
@@ -88,3 +90,32 @@ def OnboardingScreen(state: AppState) -> ft.Control:
         body = _passcode_step(state, typing)
     n = ("passcode", "pair", "syncing").index(step) + 1 if step in ("passcode", "pair", "syncing") else 1
     return screen(state, [muted(f"Step {n} of 3", 13), *body, *feedback(state)], max_width=560)
+
+
+@ft.component
+def LockScreen(state: AppState) -> ft.Control:
+    """Renders for the countdown and each try (the busy line, a refusal: the field empties itself)."""
+    use_observable(state.session)
+    use_observable(state.feedback)
+
+    def unlock() -> None:
+        code = shown_text(state, "unlock")
+        state.drafts.pop("unlock")
+        act(state.session.unlock, code)
+
+    passcode = field(state, "unlock", "Passcode", password=True, on_submit=lambda: unlock(), identifier="passcode")
+
+    wait = state.session.seconds_to_retry()
+    items: list[ft.Control] = [
+        ft.Container(ft.Icon(ft.Icons.LOCK_OUTLINE, size=48, color=ft.Colors.PRIMARY), padding=8),
+        title("Companion is locked", 26),
+        muted(f"Enter your passcode to see your records from {state.services.profile.discreet_name}."),
+        passcode,
+    ]
+    # one slot each, shown or empty: what comes and goes never moves the controls around it
+    items.append(tid("lockout", ft.Text(f"Too many wrong tries. You can try again in {wait} s.",
+                                        color=ft.Colors.ERROR, size=15)) if wait > 0 else ft.Container())
+    items.extend(feedback(state) if wait <= 0 or state.feedback.busy else [ft.Container()])
+    items.append(button("unlock", "Unlock", unlock, icon="LOCK_OPEN", disabled=wait > 0 or bool(state.feedback.busy)))
+    return screen(state, [ft.Column(items, spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)],
+                  max_width=480)
