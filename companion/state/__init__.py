@@ -12,14 +12,13 @@ from ..core.units import format_minutes as format_duration
 from ..reminders.settings import format_quiet_hours
 from .app_state import AppState
 from .care import REQUEST_KINDS, Bills, Messages, Prep, Results, Visits
-from .clinic_link import SyncClinicLink
 from .learn_library import LearnLibrary, LibraryArticle, assets_dir
 from .navigation import DESTINATIONS, PHONE_DESTINATIONS, Destination, Navigation, Route
 from .notices import Banner, Banners, Feedback
 from .passcode import SensitiveResults, passcode_strength
 from .preferences import Preferences
 from .records import Records, SyncState
-from .services import ClinicLink, LiveHandle, Services
+from .services import ClinicLink, LiveHandle, Services, SyncClinicLink
 from .session import Session
 from .snapshot import MessageThread, Snapshot
 from .vault_host import VaultHost
