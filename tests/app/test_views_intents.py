@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import flet as ft
 
 from companion.state import AppState
 from tests.fixtures.app_state import PASSCODE
-from tests.fixtures.flet_session import ViewHarness, run_isolated
-
-
-def _drive(state: AppState, scenario: Callable[[ViewHarness], Awaitable[None]], width: float = 390) -> None:
-    async def run() -> None:
-        ui = await ViewHarness.start(state, width=width)
-        try:
-            await scenario(ui)
-        finally:
-            ui.close()
-
-    run_isolated(run())
+from tests.fixtures.flet_session import ViewHarness, drive
 
 
 def test_home_prep_tick_and_navigation(populated_state: AppState) -> None:
@@ -34,7 +21,7 @@ def test_home_prep_tick_and_navigation(populated_state: AppState) -> None:
         await ui.fire(nav, "change", None)
         assert populated_state.nav.route.name == "messages" and "thread-general" in ui.ids()
 
-    _drive(populated_state, scenario)
+    drive(populated_state, scenario)
 
 
 def test_appointment_confirm_cancel_and_calendar(populated_state: AppState) -> None:
@@ -51,7 +38,7 @@ def test_appointment_confirm_cancel_and_calendar(populated_state: AppState) -> N
         await ui.click("cancel-yes")
         assert await ui.until(lambda: populated_state.records.snapshot.appointment("apt_next").status == "cancelled")  # type: ignore[union-attr]
 
-    _drive(populated_state, scenario)
+    drive(populated_state, scenario)
 
 
 def test_compose_offline_shows_queued(populated_state: AppState) -> None:
@@ -63,7 +50,7 @@ def test_compose_offline_shows_queued(populated_state: AppState) -> None:
         assert await ui.until(lambda: ui.has_text("queued, sends when online"))
         assert ui.has_text("Is the clinic open on Saturday?")
 
-    _drive(populated_state, scenario)
+    drive(populated_state, scenario)
 
 
 def test_sensitive_positive_result_asks_passcode_then_shows_next_steps(populated_state: AppState) -> None:
@@ -83,7 +70,7 @@ def test_sensitive_positive_result_asks_passcode_then_shows_next_steps(populated
         assert await ui.until(lambda: populated_state.nav.route.name == "article")
         assert not populated_state.reveal.revealed  # leaving the result hides it again
 
-    _drive(populated_state, scenario)
+    drive(populated_state, scenario)
 
 
 def test_bill_plan_and_question(populated_state: AppState) -> None:
@@ -98,7 +85,7 @@ def test_bill_plan_and_question(populated_state: AppState) -> None:
         await ui.click("send-bill-question")
         assert await ui.until(lambda: populated_state.records.snapshot.thread("billing") is not None)
 
-    _drive(populated_state, scenario)
+    drive(populated_state, scenario)
 
 
 def test_lock_now_and_unlock_from_the_lock_screen(populated_state: AppState) -> None:
@@ -110,7 +97,7 @@ def test_lock_now_and_unlock_from_the_lock_screen(populated_state: AppState) -> 
         await ui.click("unlock")
         assert await ui.until(lambda: "next-appointment" in ui.ids())
 
-    _drive(populated_state, scenario)
+    drive(populated_state, scenario)
 
 
 def test_request_appointment_from_desktop_rail(populated_state: AppState) -> None:
@@ -126,7 +113,7 @@ def test_request_appointment_from_desktop_rail(populated_state: AppState) -> Non
         [entry] = populated_state.records.snapshot.outbox.values()
         assert entry.payload["kind"] == "HIV test"  # the chip picked on the screen
 
-    _drive(populated_state, scenario, width=1280)
+    drive(populated_state, scenario, width=1280)
 
 
 def test_unlock_uses_the_text_on_screen_even_before_its_change_event(populated_state: AppState) -> None:
@@ -140,7 +127,7 @@ def test_unlock_uses_the_text_on_screen_even_before_its_change_event(populated_s
             await ui.click("unlock")
             assert await ui.until(lambda: "next-appointment" in ui.ids()), ui.texts()
 
-    _drive(populated_state, scenario)
+    drive(populated_state, scenario)
 
 
 def test_an_empty_passcode_is_never_an_attempt(populated_state: AppState) -> None:
@@ -154,7 +141,7 @@ def test_an_empty_passcode_is_never_an_attempt(populated_state: AppState) -> Non
         await ui.fire(ui.by_id("passcode"), "submit", PASSCODE)  # Enter
         assert await ui.until(lambda: "next-appointment" in ui.ids())
 
-    _drive(populated_state, scenario)
+    drive(populated_state, scenario)
 
 
 def test_rerender_between_edit_and_change_event_keeps_the_typed_text(populated_state: AppState) -> None:
@@ -164,25 +151,19 @@ def test_rerender_between_edit_and_change_event_keeps_the_typed_text(populated_s
     populated_state.nav.go("thread", "general")
 
     async def scenario(ui: ViewHarness) -> None:
-        sent: list[str] = []
-        record = ui.conn.send_message
-
-        def recorder(message: object) -> None:
-            sent.append(repr(message))
-            record(message)  # type: ignore[arg-type]
-
-        ui.conn.send_message = recorder  # type: ignore[method-assign]
+        before = len(ui.conn.messages)
         compose = ui.by_id("compose")
         ui.session.apply_patch(compose._i, {"value": "typed, change event not handled yet"})
         populated_state.records.notify()  # a background re-render of the screen before the change event
         await ui.settle()
         assert ui.by_id("compose").value == "typed, change event not handled yet"
+        sent = ui.conn.messages[before:]
         assert not any("'value', ''" in m for m in sent), sent
         await ui.fire(ui.by_id("compose"), "change", "typed, change event not handled yet")
         await ui.click("send")
         assert await ui.until(lambda: ui.by_id("compose").value == "")  # the app cleared it: that is shown
 
-    _drive(populated_state, scenario)
+    drive(populated_state, scenario)
 
 
 def test_check_in_and_change_passcode_send_the_texts_on_screen(populated_state: AppState) -> None:
@@ -204,4 +185,4 @@ def test_check_in_and_change_passcode_send_the_texts_on_screen(populated_state: 
         assert await ui.until(lambda: ui.has_text("Passcode changed."))
         assert await ui.until(lambda: ui.by_id("field-passcode.new").value == "")  # the app cleared them
 
-    _drive(state, scenario)
+    drive(state, scenario)

@@ -8,25 +8,13 @@ them, so its text survives.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import flet as ft
 
 from companion.core.models import Message
 from companion.state import AppState
-from tests.fixtures.flet_session import ViewHarness, run_isolated
-
-
-def _drive(state: AppState, scenario: Callable[[ViewHarness], Awaitable[None]]) -> None:
-    async def run() -> None:
-        ui = await ViewHarness.start(state)
-        try:
-            await scenario(ui)
-        finally:
-            ui.close()
-
-    run_isolated(run())
+from tests.fixtures.flet_session import ViewHarness, drive
 
 
 def _clinic_writes(state: AppState, body: str) -> None:
@@ -68,7 +56,7 @@ def test_a_sync_status_change_renders_the_chip_and_not_the_screen(populated_stat
             await ui.settle()
         assert not counts and ui.rendered("MessagesScreen") is screen, counts
 
-    _drive(state, scenario)
+    drive(state, scenario)
 
 
 def test_typed_text_survives_live_updates(populated_state: AppState) -> None:
@@ -76,14 +64,7 @@ def test_typed_text_survives_live_updates(populated_state: AppState) -> None:
     state.nav.go("thread", "general")
 
     async def scenario(ui: ViewHarness) -> None:
-        sent: list[str] = []
-        record = ui.conn.send_message
-
-        def recorder(message: object) -> None:
-            sent.append(repr(message))
-            record(message)  # type: ignore[arg-type]
-
-        ui.conn.send_message = recorder  # type: ignore[method-assign]
+        before = len(ui.conn.messages)
         await ui.type("compose", "Can I come in earlier")
         field = ui.by_id("compose")
         ui.session.apply_patch(field._i, {"value": "Can I come in earlier on Friday?"})  # no change event yet
@@ -96,13 +77,14 @@ def test_typed_text_survives_live_updates(populated_state: AppState) -> None:
         assert counts["ThreadScreen"] >= 1  # the thread rendered again around the field...
         assert counts["_TextInput"] == 0 and ui.by_id("compose") is field, counts  # ...which was not rebuilt
         assert field.value == "Can I come in earlier on Friday?"
+        sent = ui.conn.messages[before:]
         assert not any("'value', ''" in m for m in sent), sent
         await ui.click("send")
         assert await ui.until(lambda: ui.by_id("compose").value == "")  # sent: the app cleared it
         assert any(m.body == "Can I come in earlier on Friday?"
                    for m in state.records.snapshot.thread("general").messages)  # type: ignore[union-attr]
 
-    _drive(state, scenario)
+    drive(state, scenario)
 
 
 def test_a_setting_renders_settings_and_only_the_theme_renders_the_shell(populated_state: AppState) -> None:
@@ -121,7 +103,7 @@ def test_a_setting_renders_settings_and_only_the_theme_renders_the_shell(populat
             await ui.settle()
         assert ui.session.page.theme_mode == ft.ThemeMode.DARK
 
-    _drive(state, scenario)
+    drive(state, scenario)
 
 
 def test_a_field_built_anew_keeps_the_text_the_browser_has(populated_state: AppState) -> None:
@@ -143,4 +125,4 @@ def test_a_field_built_anew_keeps_the_text_the_browser_has(populated_state: AppS
         assert ui.by_id("bill-question") is not before  # built anew in its new place...
         assert ui.by_id("bill-question").value == "Is the lab fee covered?"  # ...with what was typed
 
-    _drive(state, scenario)
+    drive(state, scenario)

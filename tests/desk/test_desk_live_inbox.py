@@ -18,7 +18,7 @@ import pytest
 from companion.clinic.desk.api import DeskApi
 from companion.clinic.desk.state import DeskState
 from tests.fixtures.desk import DESK_USERS, PASSWORD
-from tests.fixtures.flet_session import ViewHarness, run_isolated
+from tests.fixtures.flet_session import ViewHarness, drive
 from tests.support.server_harness import ServerProcess, mutation
 
 WAIT = 15.0
@@ -86,14 +86,7 @@ def test_a_poll_redraws_the_badge_not_the_patient_page_and_typing_survives(
         assert ui.by_id("bill-amount").value == "12.50"                      # the other field kept its text
         assert any(m["body"] == "Your results are back; could you call us?" for m in desk.api.messages(pid))
 
-    async def run() -> None:
-        ui = await ViewHarness.start_desk(desk)
-        try:
-            await scenario(ui)
-        finally:
-            ui.close()
-
-    run_isolated(run())
+    drive(desk, scenario, desk=True)
 
 
 def test_the_open_inbox_list_redraws_on_a_poll(desk_server: ServerProcess, desk: DeskState) -> None:
@@ -127,11 +120,4 @@ def test_the_open_inbox_list_redraws_on_a_poll(desk_server: ServerProcess, desk:
         await asyncio.to_thread(desk.navigation.go, "patients")
         assert await ui.until(lambda: listeners() == (1, 1), WAIT), listeners()
 
-    async def run() -> None:
-        ui = await ViewHarness.start_desk(desk)
-        try:
-            await scenario(ui)
-        finally:
-            ui.close()
-
-    run_isolated(run())
+    drive(desk, scenario, desk=True)

@@ -5,7 +5,7 @@ request, verify insurance, release a result (clinician only)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 from companion.clinic.desk.api import DeskApi
 from companion.clinic.desk.state import DeskState
 from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
-from tests.fixtures.flet_session import ViewHarness, run_isolated
+from tests.fixtures.flet_session import ViewHarness, drive
 from tests.support.server_harness import ServerProcess, mutation
 
 WAIT = 15.0  # intents run in Flet's thread pool and wait on HTTP
@@ -37,15 +37,6 @@ def desk_factory() -> Iterator[Callable[[ServerProcess], DeskState]]:
             state.api.close()
 
 
-def _drive(state: DeskState, scenario: Callable[[ViewHarness], Awaitable[None]]) -> None:
-    async def run() -> None:
-        ui = await ViewHarness.start_desk(state)
-        try:
-            await scenario(ui)
-        finally:
-            ui.close()
-
-    run_isolated(run())
 
 
 async def _sign_in(ui: ViewHarness, name: str) -> None:
@@ -140,7 +131,7 @@ def test_every_screen_with_data_and_the_psr_intents(desk_server: ServerProcess,
         await ui.click("article-mode-yes")
         assert await ui.until(lambda: "article-preview" in ui.ids(), WAIT)
 
-    _drive(state, scenario)
+    drive(state, scenario, desk=True)
 
 
 def test_a_clinician_releases_a_result_and_an_admin_reads_the_audit(
@@ -161,7 +152,7 @@ def test_a_clinician_releases_a_result_and_an_admin_reads_the_audit(
         results = ui.state.api.results(seeded["patient"])
         assert next(r for r in results if r["id"] == held)["released_at"]
 
-    _drive(desk_factory(desk_server), clinician)
+    drive(desk_factory(desk_server), clinician, desk=True)
 
     async def admin(ui: ViewHarness) -> None:
         await _sign_in(ui, DESK_USERS["admin"])
@@ -169,7 +160,7 @@ def test_a_clinician_releases_a_result_and_an_admin_reads_the_audit(
         assert await ui.until(lambda: "audit-list" in ui.ids() and bool(ui.state.audit.entries), WAIT)
         assert any("release" in str(e) for e in ui.state.audit.entries)
 
-    _drive(desk_factory(desk_server), admin)
+    drive(desk_factory(desk_server), admin, desk=True)
 
 
 def test_every_screen_with_an_empty_clinic(server_factory: Any,
@@ -205,8 +196,8 @@ def test_every_screen_with_an_empty_clinic(server_factory: Any,
         assert await ui.until(lambda: bool(ui.state.audit.entries), WAIT)  # at least this sign-in
         assert ui.state.feedback.error is None
 
-    _drive(desk_factory(server), psr)
-    _drive(desk_factory(server), admin)
+    drive(desk_factory(server), psr, desk=True)
+    drive(desk_factory(server), admin, desk=True)
 
 
 def test_the_bill_card_offers_what_the_plan_rule_allows(desk_server: ServerProcess,
@@ -235,4 +226,4 @@ def test_the_bill_card_offers_what_the_plan_rule_allows(desk_server: ServerProce
         assert f"plan-decline-{asked}" not in ui.ids()
         assert ui.has_text("120.00 due")                                    # money through format_cents
 
-    _drive(desk_factory(desk_server), psr)
+    drive(desk_factory(desk_server), psr, desk=True)
