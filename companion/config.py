@@ -20,12 +20,12 @@ from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from .core.errors import ConfigError, RecordError
-from .core.units import parse_minutes
+from .core.units import parse_cents, parse_minutes
 
-__all__ = ["ClinicProfile", "ReminderDefaults", "load_profile", "parse_quiet_hours"]
+__all__ = ["ClinicProfile", "PaymentOptions", "ReminderDefaults", "load_profile", "parse_quiet_hours"]
 
 _QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -53,6 +53,20 @@ class ReminderDefaults:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentOptions:
+    """How a patient can pay a bill ([billing]): a link (``{reference}`` becomes the bill's reference),
+    a phone line, at the front desk; and the smallest monthly instalment a plan may have."""
+
+    pay_url: str | None = None
+    phone: str | None = None
+    in_person: bool = True
+    min_instalment_cents: int = 2000
+
+    def link_for(self, reference: str) -> str | None:
+        return self.pay_url.replace("{reference}", quote(reference, safe="")) if self.pay_url else None
+
+
+@dataclass(frozen=True, slots=True)
 class ClinicProfile:
     name: str = "Your clinic"
     discreet_name: str = "Your clinic"
@@ -69,6 +83,8 @@ class ClinicProfile:
     counselling_phone: str | None = None
     reminders: ReminderDefaults = field(default_factory=ReminderDefaults)
     auto_lock_minutes: int = 5
+    checkin_opens_minutes: int = 24 * 60  # how long before a visit the patient may check in from the app
+    payment: PaymentOptions = field(default_factory=lambda: PaymentOptions())
     source: Path | None = None  # the file it came from, None for built-in defaults
 
 
@@ -111,7 +127,7 @@ class _Reader:
 
 
 def _parse(data: Mapping[str, Any], label: str, base: Path | None) -> ClinicProfile:
-    known = {"clinic", "server", "safety", "reminders", "privacy"}
+    known = {"clinic", "server", "safety", "reminders", "privacy", "visits", "billing"}
     extra = sorted(set(data) - known)
     if extra:
         raise ConfigError(f"{label}: [{extra[0]}]: unknown table (expected one of {', '.join(sorted(known))})")
@@ -164,6 +180,14 @@ def _parse(data: Mapping[str, Any], label: str, base: Path | None) -> ClinicProf
 
     privacy = _Reader(data, "privacy", label)
     privacy.unknown_keys({"auto_lock_minutes"})
+    visits = _Reader(data, "visits", label)
+    visits.unknown_keys({"checkin_opens"})
+    try:
+        opens = parse_minutes(visits.data.get("checkin_opens", "24h"), "checkin_opens")
+    except RecordError as exc:
+        raise visits.fail("checkin_opens", exc.problem) from None
+    if not 0 < opens <= 14 * 1440:
+        raise visits.fail("checkin_opens", "expected a duration between 1 minute and 14 days")
     return ClinicProfile(
         name=name,
         discreet_name=clinic.text("discreet_name", None) or d.discreet_name,
@@ -180,8 +204,24 @@ def _parse(data: Mapping[str, Any], label: str, base: Path | None) -> ClinicProf
         counselling_phone=safety.text("counselling_phone", None),
         reminders=reminders,
         auto_lock_minutes=privacy.integer("auto_lock_minutes", 5, 0, 240),
+        checkin_opens_minutes=opens,
+        payment=_payment(_Reader(data, "billing", label)),
         source=None,
     )
+
+
+def _payment(billing: _Reader) -> PaymentOptions:
+    billing.unknown_keys({"pay_url", "phone", "in_person", "min_instalment"})
+    url = billing.text("pay_url", None)
+    if url is not None and urlsplit(url).scheme != "https":
+        raise billing.fail("pay_url", f"expected an https:// address, got {url!r}")
+    raw = billing.data.get("min_instalment", "20.00")
+    try:
+        minimum = parse_cents(str(raw), "min_instalment")
+    except RecordError as exc:
+        raise billing.fail("min_instalment", exc.problem) from None
+    return PaymentOptions(pay_url=url, phone=billing.text("phone", None),
+                          in_person=billing.boolean("in_person", True), min_instalment_cents=max(minimum, 1))
 
 
 def default_profile_path() -> Path:

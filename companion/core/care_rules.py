@@ -92,11 +92,13 @@ _DONE: dict[Actor, dict[str, frozenset[str]]] = {
 }
 
 
-def visit_after(status: str, action: str, actor: Actor, *, start: datetime, minutes: int, now: datetime) -> str:
+def visit_after(status: str, action: str, actor: Actor, *, start: datetime, minutes: int, now: datetime,
+                checkin_opens: int | None = None) -> str:
     """The visit's status after ``actor`` does ``action`` at ``now``; :class:`NotAllowed` says why not.
 
     ``start`` and ``minutes`` place the visit in time (the device's time rules); see the table in
-    the module docstring.
+    the module docstring. ``checkin_opens`` (minutes, the clinic profile's window) keeps a device
+    from checking in earlier than that before the start; ``None`` sets no window.
     """
     if action not in TARGET:
         raise NotAllowed(f"unknown appointment action {action!r}")
@@ -114,7 +116,17 @@ def visit_after(status: str, action: str, actor: Actor, *, start: datetime, minu
             raise NotAllowed("the appointment already took place")
         if now >= start + timedelta(minutes=minutes):
             raise NotAllowed("the appointment is over")
+        if action == "check_in" and checkin_opens is not None and now < start - timedelta(minutes=checkin_opens):
+            raise NotAllowed(f"check-in opens {_window(checkin_opens)} before the appointment")
     return TARGET[action]
+
+
+def _window(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440 * 24} hours" if minutes <= 2880 else f"{minutes // 1440} days"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} hour{'s' if minutes != 60 else ''}"
+    return f"{minutes} minutes"
 
 
 _VERBS = {"schedule": "schedule", "confirm": "confirm", "check_in": "check in to", "complete": "complete",
@@ -122,11 +134,12 @@ _VERBS = {"schedule": "schedule", "confirm": "confirm", "check_in": "check in to
 
 
 def offers(status: str, action: str, actor: Actor, *, start: datetime, minutes: int, now: datetime,
-           to_change: bool = True) -> bool:
+           to_change: bool = True, checkin_opens: int | None = None) -> bool:
     """Whether a screen should offer ``action`` to ``actor`` now: allowed and, with ``to_change``, it
     would change the visit (no "Confirm" on a confirmed visit; a reschedule keeps the status)."""
     try:
-        after = visit_after(status, action, actor, start=start, minutes=minutes, now=now)
+        after = visit_after(status, action, actor, start=start, minutes=minutes, now=now,
+                            checkin_opens=checkin_opens)
     except NotAllowed:
         return False
     return after != status or not to_change

@@ -15,8 +15,12 @@ state of their own: the records they change notify the screens that list them.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from ..core.care_rules import bill_after_plan, visit_after
-from ..core.errors import RecordError
+from ..core.errors import NotAllowed, RecordError
+from ..core.units import format_cents
 from ..sync.outbox import queue_mutation
 from .context import IntentContext
 from .notices import intent
@@ -25,6 +29,8 @@ __all__ = ["REQUEST_KINDS", "Bills", "Messages", "Prep", "Results", "Visits"]
 
 REQUEST_KINDS = ("STI screening", "HIV test", "Treatment", "Counselling", "Follow-up", "Vaccination")
 TREATMENT_NOTE = "Requested from a result's next steps."
+TREATMENT_KEY = "results.treatment_requested"
+PLAN_LENGTHS = (2, 3, 4, 6, 12)  # months a plan may run; the profile's minimum instalment picks among them
 
 
 class Visits:
@@ -53,7 +59,8 @@ class Visits:
         """Raise NotAllowed when the visit rules refuse ``action`` on the appointment as this device sees it."""
         appt = self.ctx.records.snapshot.appointment(appointment_id)
         if appt is not None:  # not on the device: queue_mutation names the missing record
-            visit_after(appt.status, action, "device", start=appt.start, minutes=appt.minutes, now=self.ctx.now())
+            visit_after(appt.status, action, "device", start=appt.start, minutes=appt.minutes, now=self.ctx.now(),
+                        checkin_opens=self.ctx.services.profile.checkin_opens_minutes)
 
     @intent
     def confirm(self, appointment_id: str) -> None:
@@ -107,9 +114,32 @@ class Results:
 
     @intent
     def request_treatment(self, result_id: str) -> None:
-        """One tap from a result's next steps: ask for a treatment appointment."""
-        self.ctx.queue("appointment.request", {"kind": "Treatment", "note": TREATMENT_NOTE},
-                       "Treatment appointment requested. The clinic will offer you a time soon.")
+        """One tap from a result's next steps: ask for a treatment appointment (once per result).
+
+        When it was asked is kept on the device (vault meta ``results.treatment_requested``), so the
+        next steps say what was already done and a second tap sends nothing."""
+        if self.treatment_requested(result_id) is not None:
+            raise NotAllowed("treatment was already requested for this result")
+        vault = self.ctx.records.require_vault()
+        asked = dict(self._requested())
+        asked[result_id] = self.ctx.now().isoformat()
+        with vault.batch():  # the mark and the request in one vault write
+            vault.meta.set(TREATMENT_KEY, asked)
+            self.ctx.queue("appointment.request", {"kind": "Treatment", "note": TREATMENT_NOTE},
+                           "Treatment appointment requested. The clinic will offer you a time soon.")
+
+    def _requested(self) -> dict[str, str]:
+        vault = self.ctx.records.vault
+        stored: Any = vault.meta.get(TREATMENT_KEY, {}) if vault is not None else {}
+        return {k: v for k, v in stored.items() if isinstance(v, str)} if isinstance(stored, dict) else {}
+
+    def treatment_requested(self, result_id: str) -> datetime | None:
+        """When treatment was requested from this result's next steps on this device, if it was."""
+        when = self._requested().get(result_id)
+        try:
+            return datetime.fromisoformat(when) if when else None
+        except ValueError:
+            return None
 
 
 class Bills:
@@ -124,10 +154,19 @@ class Bills:
         if bill is not None:
             bill_after_plan(bill.status, bill.payment_plan.status if bill.payment_plan else None, "requested",
                             "device", owed_cents=bill.patient_cents)
+            if int(installments) not in self.plan_choices(bill.patient_cents):
+                least = format_cents(self.ctx.services.profile.payment.min_instalment_cents, "$")
+                raise NotAllowed(f"each instalment must be at least {least}: choose fewer months")
         payload: dict[str, object] = {"bill_id": bill_id, "installments": int(installments)}
         if note.strip():
             payload["note"] = note.strip()
         self.ctx.queue("bill.plan_request", payload, f"Payment plan of {installments} instalments requested.")
+
+    def plan_choices(self, owed_cents: int) -> tuple[int, ...]:
+        """The plan lengths (months) to offer for ``owed_cents``: each instalment at least the clinic
+        profile's minimum (``[billing] min_instalment``), so a $45 bill is never 12 × $3.75."""
+        least = self.ctx.services.profile.payment.min_instalment_cents
+        return tuple(n for n in PLAN_LENGTHS if -(-owed_cents // n) >= least)
 
     @intent
     def ask_question(self, bill_id: str, question: str) -> None:
@@ -157,8 +196,13 @@ class Messages:
     @intent
     def open_thread(self, thread: str) -> None:
         """Open a conversation and mark the clinic's unread messages in it as read."""
+        self.ctx.nav.go("thread", thread)
+        self.mark_read(thread)
+
+    def mark_read(self, thread: str) -> None:
+        """Mark the clinic's unread messages in ``thread`` read (the open thread calls it for those
+        that arrive while it is shown); nothing to do, nothing written."""
         ctx = self.ctx
-        ctx.nav.go("thread", thread)
         found = ctx.records.snapshot.thread(thread)
         if found is None:
             return

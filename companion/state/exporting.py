@@ -19,7 +19,7 @@ from ..exports import build_calendar, export_fhir, export_ics
 from ..reminders import load_settings
 from ..vault import Vault
 
-__all__ = ["FORMATS", "export_records"]
+__all__ = ["FORMATS", "export_file", "export_records"]
 
 FORMATS = {"ics": "appointments.ics", "fhir": "records-fhir.json"}
 
@@ -35,6 +35,16 @@ def _render(vault: Vault, fmt: str, profile: ClinicProfile, now: datetime, appoi
         cal = build_calendar(appts, prep, clinic=profile, settings=load_settings(vault.meta, profile), now=now)
         data: bytes = cal.to_ical()
         return data
+
+
+def export_file(vault: Vault, fmt: str, profile: ClinicProfile, *, now: datetime,
+                appointment_id: str | None = None) -> tuple[str, bytes]:
+    """The export as a file name and its bytes, for the app to hand to the browser's or the OS's
+    save dialog (the name says no more than the contents: "appointment.ics")."""
+    if fmt not in FORMATS:
+        raise CompanionError(f"unknown export format {fmt!r}: choose ics or fhir")
+    name = FORMATS[fmt] if appointment_id is None else "appointment.ics"
+    return name, _render(vault, fmt, profile, now, appointment_id)
 
 
 def export_records(vault: Vault, fmt: str, folder: Path, profile: ClinicProfile, *, now: datetime,

@@ -12,13 +12,16 @@ from datetime import date, datetime, timedelta, tzinfo
 from ..core.units import format_cents
 
 __all__ = [
+    "DEFAULT_CLINIC_NAME",
     "ago",
     "before_text",
+    "clinic_name",
     "countdown",
     "day_and_time",
     "local_time",
     "long_date",
     "money",
+    "notifications_text",
     "short_date",
     "sync_summary",
 ]
@@ -118,3 +121,20 @@ def sync_summary(paired: bool, stored_state: str | None, live_state: str | None,
         label = "Offline" if state in ("offline", None) else "Sync problem"
         return f"{label} · {when}{waiting}", "offline" if state != "error" else "problem"
     return f"Up to date · synced {ago(last_sync, now)}{waiting}", "ok"
+
+
+DEFAULT_CLINIC_NAME = "Your clinic"  # the profile's built-in name: a clinic that set none
+
+
+def clinic_name(profile_name: str, server_name: str | None) -> str:
+    """The clinic's own name: the profile's, else the one the clinic's server gave at pairing."""
+    if profile_name and profile_name != DEFAULT_CLINIC_NAME:
+        return profile_name
+    return server_name or profile_name
+
+
+def notifications_text(available: bool, backend: str) -> str:
+    """Whether reminders reach the patient outside the app, in plain words (no backend names)."""
+    if backend == "in-app" or not available:
+        return "Notifications from this device aren't available; reminders show inside the app."
+    return "Reminders show as notifications on this device, and inside the app."

@@ -1,7 +1,7 @@
 """Where the patient is: the route, going there and back, the destination it belongs to, the layout.
 
     nav.go("appointment", "apt_1")
-    nav.back()                      # to the list the detail screen belongs to
+    nav.back()                      # to where the patient came from (else the list the screen belongs to)
     nav.section()                   # "appointments": the navigation item to highlight
     nav.set_width(1280)             # 840 px and more gets the desktop layout
 
@@ -43,7 +43,7 @@ class Destination:
 DESTINATIONS = (
     Destination("home", "Home", "HOME_OUTLINED"),
     Destination("appointments", "Visits", "EVENT_OUTLINED"),
-    Destination("prep", "Prep", "CHECKLIST"),
+    Destination("prep", "Preparation", "CHECKLIST"),
     Destination("results", "Results", "ASSIGNMENT_OUTLINED"),
     Destination("messages", "Messages", "CHAT_BUBBLE_OUTLINE"),
     Destination("bills", "Bills", "RECEIPT_LONG_OUTLINED"),
@@ -59,6 +59,7 @@ SECTION_OF = {
 }
 # detail screen -> the list it returns to
 PARENTS = {**SECTION_OF, "prep": "home"}
+_TOP = frozenset({d.route for d in DESTINATIONS} | {"more"})
 
 
 class Navigation(Observable):
@@ -70,22 +71,44 @@ class Navigation(Observable):
         self.route = Route()
         self.wide = False  # desktop layout (NavigationRail) vs phone (NavigationBar)
         self.page_width = 390.0
+        self.trail: list[Route] = []  # where the patient came from, for back (see go)
 
     def go(self, name: str, arg: str | None = None) -> None:
-        """Show screen ``name`` (for ``arg``); the last screen's error and good news go with it."""
+        """Show screen ``name`` (for ``arg``); the last screen's error and good news go with it.
+
+        A destination of the navigation starts a new trail; a detail screen remembers the screen it
+        was opened from, so back from the counsellor thread returns to the result that opened it.
+        Going to a screen already on the trail goes back to it (a check-in that ends on its visit
+        does not leave the check-in form behind it)."""
         self.ctx.touch()
-        self.route = Route(name, arg)
+        target = Route(name, arg)
+        if name in _TOP:
+            self.trail = []
+        elif target in self.trail:
+            del self.trail[self.trail.index(target):]
+        elif target != self.route:
+            self.trail.append(self.route)
+        self._show(target)
+
+    def _show(self, target: Route) -> None:
+        self.route = target
         feedback = self.ctx.feedback
         if feedback.error or feedback.toast:
             feedback.clear_feedback()
         self.notify()
 
     def back(self) -> None:
-        self.go(PARENTS.get(self.route.name, "home"))
+        """To the screen this one was opened from, else the list it belongs to."""
+        if self.trail:
+            self.ctx.touch()
+            self._show(self.trail.pop())
+        else:
+            self.go(PARENTS.get(self.route.name, "home"))
 
     def reset(self) -> None:
         """Home again, without counting as activity (an unlock, a lock)."""
         self.route = Route()
+        self.trail = []
         self.notify()
 
     def section(self) -> str:

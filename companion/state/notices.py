@@ -33,7 +33,7 @@ from ..core.observable import Observable
 if TYPE_CHECKING:
     from .context import IntentContext
 
-__all__ = ["KEPT", "Banner", "Banners", "Feedback", "intent"]
+__all__ = ["KEPT", "Banner", "Banners", "Feedback", "inside_app", "intent", "sentence"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -59,6 +59,15 @@ class Feedback(Observable):
         self.notify()
 
 
+def sentence(text: str) -> str:
+    """A refusal as the patient reads it: capital first letter, a full stop ("wrong passcode" -> "Wrong passcode.")."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?…" else text + "."
+
+
 class _HasContext(Protocol):
     ctx: IntentContext
 
@@ -76,7 +85,7 @@ def intent(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R 
         try:
             return fn(self, *args, **kwargs)
         except CompanionError as exc:
-            feedback.error = str(exc)
+            feedback.error = sentence(str(exc))
             return None
         finally:
             feedback.notify()
@@ -90,10 +99,37 @@ KEPT = 5
 
 @dataclass(frozen=True, slots=True)
 class Banner:
-    """A notice shown inside the app (in-app reminders, sync news)."""
+    """A notice shown inside the app (in-app reminders, sync news); ``route`` is the screen it is
+    about (a tap goes there)."""
 
     title: str
     body: str
+    route: str = "home"
+
+
+# A reminder's words are written for a notification outside the app (discreet: they name no record).
+# Inside the app the patient is already there: "Open the app" becomes where to tap, and the tap goes
+# to the screen the reminder is about. (phrase in the notification, words inside, screen)
+_INSIDE = (
+    ("Open the app to read them.", "Tap to read them.", "messages"),
+    ("Open the app to read it.", "Tap to read it.", "messages"),
+    ("There is an update for you in the app.", "There is an update for you. Tap to see it.", "results"),
+    ("updates for you in the app.", "updates for you. Tap to see them.", "results"),
+    ("results are ready in the app.", "results are ready. Tap to see them.", "results"),
+    ("result is ready in the app.", "result is ready. Tap to see it.", "results"),
+    ("The app has the details.", "Tap for the details.", "bills"),
+    ("is due", "", "bills"),
+    ("appointment", "", "appointments"),
+    ("Appointment", "", "appointments"),
+)
+
+
+def inside_app(title: str, body: str) -> Banner:
+    """A reminder's notification text as a banner inside the app (see ``_INSIDE``)."""
+    for phrase, words, route in _INSIDE:
+        if phrase in body:
+            return Banner(title, body.replace(phrase, words) if words else body, route)
+    return Banner(title, body)
 
 
 class Banners(Observable):
@@ -105,8 +141,9 @@ class Banners(Observable):
         self._guard = threading.Lock()  # reminders arrive on their own thread, dismissals on Flet's
 
     def add(self, title: str, body: str) -> None:
+        """A reminder that could not (or need not) show outside the app, worded for inside it."""
         with self._guard:
-            self.items = (*self.items, Banner(title, body))[-KEPT:]
+            self.items = (*self.items, inside_app(title, body))[-KEPT:]
         self.notify()
 
     def dismiss(self, index: int) -> None:

@@ -20,7 +20,7 @@ from ..core.errors import ConfigError, RecordError
 from ..core.observable import Observable
 from ..reminders import ReminderSettings, load_settings, update_settings
 from ..vault import Vault
-from .exporting import export_records
+from .exporting import export_file, export_records
 from .notices import intent
 
 if TYPE_CHECKING:
@@ -130,6 +130,26 @@ class Preferences(Observable):
         path = export_records(vault, fmt, self._export_folder(vault), self.ctx.services.profile,
                               now=self.ctx.now())
         self.ctx.feedback.toast = f"Saved to {path}"
+
+    @intent
+    def export_file(self, fmt: str, appointment_id: str | None = None) -> tuple[str, bytes]:
+        """The export (``ics`` or ``fhir``; one appointment's .ics with ``appointment_id``) as a file
+        name and bytes for a save dialog (:meth:`export_saved` then says where it went)."""
+        return export_file(self.ctx.records.require_vault(), fmt, self.ctx.services.profile, now=self.ctx.now(),
+                           appointment_id=appointment_id)
+
+    def export_saved(self, name: str, where: str | None, *, browser: bool) -> None:
+        """Say where the save dialog put an export: the path the patient chose, or the browser's downloads."""
+        feedback = self.ctx.feedback
+        calendar = name.endswith(".ics")
+        then = " Open it to add the visit to your calendar." if calendar else ""
+        if browser:
+            feedback.toast = f"{name} is in your browser's downloads.{then}"
+        elif where:
+            feedback.toast = f"Saved to {where}.{then}"
+        else:
+            feedback.toast = "Not saved."
+        feedback.notify()
 
     @intent
     def export_appointment(self, appointment_id: str) -> None:

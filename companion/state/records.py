@@ -27,7 +27,7 @@ from ..core.errors import SyncError, VaultError
 from ..core.observable import Observable
 from ..sync.status import SyncStatus
 from ..vault import Vault
-from .notices import intent
+from .notices import intent, sentence
 from .snapshot import Snapshot, build_snapshot, empty_snapshot, empty_status
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class SyncState(Observable):
             ctx.services.link.sync_once(vault)
             ctx.feedback.toast = "Up to date."
         except SyncError as exc:
-            ctx.feedback.error = str(exc)
+            ctx.feedback.error = sentence(str(exc))
         finally:
             ctx.feedback.busy = None
             ctx.records.refresh()

@@ -10,7 +10,6 @@ from ..state import REQUEST_KINDS, AppState, Route
 from ..state.formatting import day_and_time, local_time, long_date
 from ..ui.kit import act, handler, use_observable
 from .common import (
-    STATUS_LABELS,
     appointment_summary,
     button,
     card,
@@ -18,11 +17,14 @@ from .common import (
     feedback,
     field,
     header,
+    is_past,
     muted,
     prep_row,
+    save_export,
     screen,
     shown_text,
     tid,
+    visit_status,
 )
 
 __all__ = ["AppointmentScreen", "AppointmentsScreen", "CheckinScreen", "RequestScreen"]
@@ -50,7 +52,7 @@ def AppointmentsScreen(state: AppState, route: Route, frame_width: float | None)
             items.append(tid(f"appt-{a.id}", ft.ListTile(
                 title=ft.Text(a.visit_kind),
                 subtitle=ft.Text(f"{long_date(a.start.astimezone(state.services.tz))}"
-                                 f" · {STATUS_LABELS.get(a.status, a.status)}"),
+                                 f" · {visit_status(a, state.now())}"),
                 on_click=lambda _e, i=a.id: state.nav.go("appointment", i))))
         if len(snap.past) > PAGE:
             items.append(muted(f"and {len(snap.past) - PAGE} earlier visits", 13))
@@ -76,7 +78,7 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
     when = f"{long_date(local.date())}, {local_time(appt.start, tz)}–{local_time(appt.end, tz)}"
     facts: list[ft.Control] = [
         ft.Text(appt.visit_kind, size=20, weight=ft.FontWeight.W_600),
-        muted(f"{STATUS_LABELS.get(appt.status, appt.status)} · {day_and_time(appt.start, tz, now)}"),
+        muted(f"{visit_status(appt, now)} · {day_and_time(appt.start, tz, now)}"),
         *_detail_rows(state, "When (your time)", when, ft.Icons.SCHEDULE),
         *_detail_rows(state, "Where", appt.location, ft.Icons.PLACE_OUTLINED),
         *_detail_rows(state, "With", appt.provider, ft.Icons.PERSON_OUTLINE),
@@ -86,10 +88,11 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
     items: list[ft.Control] = [header(state, "Appointment", back=True), *feedback(state),
                                card(facts, identifier="appointment-facts")]
     actions: list[ft.Control] = []
-    active = appt.status in ("scheduled", "confirmed", "checked_in", "requested")
+    active = appt.status in ("scheduled", "confirmed", "checked_in", "requested") and not is_past(appt, now)
 
     def offered(action: str) -> bool:  # the one visit rule (companion.core.care_rules), as the patient's device
-        return offers(appt.status, action, "device", start=appt.start, minutes=appt.minutes, now=now)
+        return offers(appt.status, action, "device", start=appt.start, minutes=appt.minutes, now=now,
+                      checkin_opens=state.services.profile.checkin_opens_minutes)
 
     if offered("confirm"):
         actions.append(button("confirm", "Confirm", handler(state.visits.confirm, appt.id), icon="CHECK"))
@@ -97,8 +100,11 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
         actions.append(button("checkin", "Check in", lambda: state.nav.go("checkin", appt.id), kind="tonal",
                               icon="HOW_TO_REG"))
     if active:
-        actions.append(button("add-calendar", "Add to calendar", handler(state.prefs.export_appointment, appt.id),
+        actions.append(button("add-calendar", "Add to calendar", save_export(state, "ics", appt.id),
                               kind="outlined", icon="EVENT_AVAILABLE"))
+    if appt.status == "cancelled":
+        actions.append(button("book-again", "Book again", lambda: state.nav.go("request"), kind="tonal",
+                              icon="EVENT_REPEAT"))
     if actions:
         items.append(ft.Row(actions, wrap=True, spacing=8, run_spacing=8))
     steps = state.records.snapshot.prep_for(appt.id)

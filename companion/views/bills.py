@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import flet as ft
 
@@ -15,7 +16,21 @@ from .common import button, card, empty_note, feedback, field, header, muted, sc
 __all__ = ["BillScreen", "BillsScreen"]
 
 STATUS = {"open": "To pay", "paid": "Paid", "plan": "On a payment plan", "void": "Cancelled"}
-PLAN_CHOICES = (3, 6, 12)
+
+
+def _instalment(bill: Bill, months: int) -> str:
+    return f"{months} × {money(-(-bill.patient_cents // months))}"
+
+
+def bill_status(bill: Bill) -> str:
+    """What the bill's line says: a requested or agreed plan, not "To pay" while one is asked for."""
+    plan = bill.payment_plan
+    if plan is not None and bill.status in ("open", "plan"):
+        if plan.status == "requested":
+            return f"Payment plan requested ({_instalment(bill, plan.installments)})"
+        if plan.status == "active":
+            return f"Payment plan: {_instalment(bill, plan.installments)} a month"
+    return STATUS.get(bill.status, bill.status)
 
 
 def _amount_row(label: str, cents: int, strong: bool = False) -> ft.Control:
@@ -37,40 +52,69 @@ def BillsScreen(state: AppState, route: Route, frame_width: float | None) -> ft.
     for b in snap.bills[:100]:
         items.append(card([ft.Row([ft.Text(b.description, weight=ft.FontWeight.W_600, expand=True),
                                    ft.Text(money(b.patient_cents), weight=ft.FontWeight.W_600)]),
-                           muted(f"{STATUS.get(b.status, b.status)} · due {long_date(b.due)}", 13)],
+                           muted(f"{bill_status(b)} · due {long_date(b.due)}", 13)],
                           identifier=f"bill-{b.id}", on_click=lambda _e, i=b.id: state.nav.go("bill", i)))
     return screen(state, items)
 
 
-def _plan(state: AppState, bill: Bill, choice: int, pick: Callable[[int], None]) -> ft.Control:
-    if bill.payment_plan is not None:
-        p = bill.payment_plan
+def _plan(state: AppState, bill: Bill, choice: int | None, pick: Callable[[int], None]) -> ft.Control:
+    p = bill.payment_plan
+    if p is not None and p.status != "declined":
         text = {"requested": "Payment plan requested — the clinic will confirm it.",
-                "active": "Payment plan active.", "declined": "The payment plan was declined."}.get(p.status, p.status)
-        return card([ft.Text(text, weight=ft.FontWeight.W_600), muted(f"{p.installments} instalments"
-                                                                     + (f" · {p.note}" if p.note else ""))],
+                "active": "Payment plan agreed."}.get(p.status, p.status)
+        return card([ft.Text(text, weight=ft.FontWeight.W_600),
+                     muted(f"{_instalment(bill, p.installments)} a month" + (f" · {p.note}" if p.note else ""))],
                     identifier="plan-status", tone="calm")
+    lengths = state.bills.plan_choices(bill.patient_cents)
+    least = money(state.services.profile.payment.min_instalment_cents)
+    declined = [muted("The clinic declined the last plan you asked for. You can ask for another, or message "
+                      "billing below.", 13)] if p is not None else []
+    if not lengths:
+        return card([ft.Text("Spread the cost", weight=ft.FontWeight.W_600), *declined,
+                     muted(f"Payment plans start at {least} a month, so this bill is paid in one go. "
+                           "Ask billing below if that is hard.")], identifier="plan")
+    choice = choice if choice in lengths else lengths[0]
     chips = [tid(f"plan-{n}", ft.Chip(label=ft.Text(f"{n} months · {money(-(-bill.patient_cents // n))}/month"),
                                       selected=n == choice,
-                                      on_select=lambda _e, n=n: pick(n))) for n in PLAN_CHOICES]
-    return card([ft.Text("Spread the cost", weight=ft.FontWeight.W_600),
-                 muted("Ask for a payment plan. The clinic confirms it; no phone call needed."),
+                                      on_select=lambda _e, n=n: pick(n))) for n in lengths]
+    return card([ft.Text("Spread the cost", weight=ft.FontWeight.W_600), *declined,
+                 muted(f"Ask for a payment plan (at least {least} a month). The clinic confirms it; "
+                       "no phone call needed."),
                  ft.Row(chips, wrap=True, spacing=8, run_spacing=8),
                  button("ask-plan", "Ask for a payment plan",
                         lambda: act(state.bills.ask_payment_plan, bill.id, choice),
                         kind="tonal", icon="CALENDAR_MONTH")], identifier="plan")
 
 
+def _how_to_pay(state: AppState, bill: Bill) -> ft.Control:
+    """How to pay, from the clinic profile ([billing]): a link carrying the bill's reference, a phone, the desk."""
+    pay = state.services.profile.payment
+    rows: list[ft.Control] = [ft.Text("How to pay", weight=ft.FontWeight.W_600),
+                              muted(f"Your reference: {bill.id}", 13)]
+    link = pay.link_for(bill.id)
+    if link:
+        rows.append(tid("pay-online", ft.FilledButton(f"Pay {money(bill.patient_cents)} online",
+                                                      icon=ft.Icons.OPEN_IN_NEW, url=link, height=48)))
+    phone = pay.phone or state.services.profile.phone
+    if phone:
+        rows.append(ft.Row([ft.Icon(ft.Icons.PHONE_OUTLINED, size=18),
+                            ft.Text(f"By phone: {phone} (have your reference ready)", expand=True)]))
+    if pay.in_person:
+        rows.append(ft.Row([ft.Icon(ft.Icons.STOREFRONT_OUTLINED, size=18),
+                            ft.Text("In person at the front desk", expand=True)]))
+    return card(rows, identifier="how-to-pay")
+
+
 @ft.component
 def BillScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
     use_observable(state.records)
-    choice, set_choice = ft.use_state(PLAN_CHOICES[0])  # the plan length picked, before it is asked for
+    choice, set_choice = ft.use_state(cast(int | None, None))  # the plan length picked, before it is asked for
     bill = state.records.snapshot.bill(route.arg or "")
     if bill is None:
         return screen(state, [header(state, "Bill", back=True), empty_note("This bill is gone.")])
     lines = [_amount_row(line.description, line.cents) for line in bill.lines]
     summary = card([ft.Text(bill.description, size=18, weight=ft.FontWeight.W_600),
-                    muted(f"{STATUS.get(bill.status, bill.status)} · due {long_date(bill.due)}"),
+                    muted(f"{bill_status(bill)} · due {long_date(bill.due)}"),
                     *lines, ft.Divider(),
                     _amount_row("Charges", bill.total_cents),
                     _amount_row("Insurance paid", bill.insurance_paid_cents),
@@ -83,6 +127,7 @@ def BillScreen(state: AppState, route: Route, frame_width: float | None) -> ft.C
                             icon="SEND")], identifier="billing-question")
     items: list[ft.Control] = [header(state, "Bill", back=True), *feedback(state), summary]
     if bill.status in ("open", "plan") and bill.patient_cents > 0:
+        items.append(_how_to_pay(state, bill))
         items.append(_plan(state, bill, choice, set_choice))
     items.append(question)
     return screen(state, items)

@@ -10,8 +10,9 @@ its own that alone listens to ``state.feedback``. Buttons are at least 48 px hig
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import flet as ft
@@ -33,14 +34,17 @@ __all__ = [
     "field",
     "header",
     "icon",
+    "is_past",
     "muted",
     "prep_row",
+    "save_export",
     "screen",
     "shown_text",
     "tid",
     "title",
     "typed_text",
     "urgent_help",
+    "visit_status",
 ]
 
 
@@ -96,8 +100,21 @@ def screen(state: AppState, controls: Sequence[ft.Control], *, max_width: int = 
 
 
 STATUS_LABELS = {"requested": "Requested", "scheduled": "Please confirm", "confirmed": "Confirmed",
-                 "checked_in": "Checked in", "completed": "Completed", "cancelled": "Cancelled",
+                 "checked_in": "Checked in", "completed": "Attended", "cancelled": "Cancelled",
                  "no_show": "Missed"}
+
+
+def is_past(appt: Appointment, now: datetime) -> bool:
+    """Over by the clock (a request has no time yet: never past)."""
+    return appt.status != "requested" and now >= appt.end
+
+
+def visit_status(appt: Appointment, now: datetime) -> str:
+    """What the patient reads about a visit: a visit that is over says "Attended", "Missed" or "Past",
+    never "Please confirm"."""
+    if is_past(appt, now) and appt.status in ("scheduled", "confirmed", "checked_in"):
+        return "Past"
+    return STATUS_LABELS.get(appt.status, appt.status)
 
 
 def prep_row(state: AppState, step: PrepStep, appt: Appointment | None) -> ft.Control:
@@ -122,14 +139,33 @@ def appointment_summary(state: AppState, appt: Appointment, *, identifier: str) 
     now = state.now()
     lines: list[ft.Control] = [
         ft.Row([ft.Text(appt.visit_kind, size=18, weight=ft.FontWeight.W_600, expand=True),
-                ft.Container(ft.Text(STATUS_LABELS.get(appt.status, appt.status), size=12),
+                ft.Container(ft.Text(visit_status(appt, now), size=12),
                              bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST, border_radius=10,
                              padding=ft.Padding.symmetric(horizontal=8, vertical=3))]),
-        ft.Text(f"{day_and_time(appt.start, state.services.tz, now)} · {countdown(appt.start, now)}", size=15),
+        ft.Text("Waiting for the clinic to offer you a time" if appt.status == "requested" else
+                f"{day_and_time(appt.start, state.services.tz, now)} · {countdown(appt.start, now)}", size=15),
     ]
     if appt.location:
         lines.append(muted(appt.location))
     return card(lines, identifier=identifier, on_click=lambda: state.nav.go("appointment", appt.id))
+
+
+def save_export(state: AppState, fmt: str, appointment_id: str | None = None) -> Callable[..., Any]:
+    """An ``on_click`` that hands an export to Flet's save dialog (the browser downloads it; a
+    desktop asks where) and says where it went — never a path on the app's own server."""
+
+    async def save(*_e: Any) -> None:
+        page = ft.context.page
+        made = await asyncio.to_thread(state.prefs.export_file, fmt, appointment_id)
+        if made is None:  # the intent said why on the feedback strip
+            return
+        name, data = made
+        where = await ft.FilePicker().save_file(
+            dialog_title="Save to calendar" if fmt == "ics" else "Save your records", file_name=name,
+            src_bytes=data, file_type=ft.FilePickerFileType.CUSTOM, allowed_extensions=[name.rsplit(".", 1)[-1]])
+        state.prefs.export_saved(name, where, browser=bool(page.web))
+
+    return save
 
 
 def urgent_help(state: AppState) -> ft.Control:

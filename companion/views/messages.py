@@ -57,21 +57,37 @@ def _bubble(state: AppState, m: Message) -> ft.Control:
     bubble = ft.Container(
         ft.Column([ft.Text(m.body, selectable=True, size=15), muted(meta, 12)], spacing=4, tight=True),
         bgcolor=ft.Colors.PRIMARY_CONTAINER if mine else ft.Colors.SURFACE_CONTAINER_HIGH,
-        padding=12, border_radius=16, margin=ft.Margin.only(left=48 if mine else 0, right=0 if mine else 48),
+        padding=12, border_radius=16,
     )
     label = f"{'You' if mine else 'Clinic'}: {m.body}" + (f" ({status})" if status and status != "sent" else "")
-    return tid(f"msg-{m.id}", ft.Row([bubble], alignment=ft.MainAxisAlignment.END if mine else
-                                     ft.MainAxisAlignment.START), label=label)
+    # A column, not a row: a row lets its child be as wide as its text (a long message ran off the
+    # right edge); a column hands the bubble the thread's width, so the text wraps inside it and a
+    # short message keeps a short bubble on its side.
+    return tid(f"msg-{m.id}", ft.Container(
+        ft.Column([bubble], horizontal_alignment=ft.CrossAxisAlignment.END if mine else ft.CrossAxisAlignment.START,
+                  tight=True),
+        padding=ft.Padding.only(left=48 if mine else 0, right=0 if mine else 48)), label=label)
 
 
 @ft.component
 def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
-    """Renders when the records change; the composer's field is its own component and keeps its text."""
+    """Renders when the records change; the composer's field is its own component and keeps its text.
+
+    The conversation scrolls between the title and the composer, which stays at the bottom; it opens
+    at the newest message and follows new ones (Flutter keeps the place of what is already shown).
+    A message from the clinic shown here is read: those that arrive while it is open too."""
     use_observable(state.records)
     key = route.arg or "general"
     thread = state.records.snapshot.thread(key)
     title = THREAD_TITLES.get(key, key.title())
     draft_key = f"compose.{key}"
+    unread = tuple(m.id for m in thread.messages if m.author == "clinic" and m.read_at is None) if thread else ()
+
+    def mark_read() -> None:
+        if unread:
+            act(state.messages.mark_read, key)
+
+    ft.use_effect(mark_read, [unread])
 
     def send() -> None:
         act(state.messages.send, shown_text(state, draft_key), key)
@@ -85,10 +101,17 @@ def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft
         said.extend(_bubble(state, m) for m in thread.messages[-SHOWN:])
     # The conversation is one child of the screen, however long: a message that arrives never moves
     # the composer to another place among the screen's children, where Flutter would build it anew.
-    items: list[ft.Control] = [header(state, title, back=True),
-                               ft.Column(said, spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
-                               *feedback(state)]
-    items.append(card([field(state, draft_key, "Write a message", multiline=True, identifier="compose"),
-                       muted(NOT_FOR_EMERGENCIES, 12),
-                       button("send", "Send", send, icon="SEND")], identifier="composer"))
-    return screen(state, items)
+    conversation = tid("thread-messages", ft.Column(
+        said, spacing=14, scroll=ft.ScrollMode.AUTO, auto_scroll=True, expand=True,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH))
+    composer = card([field(state, draft_key, "Write a message", multiline=True, identifier="compose", max_lines=4),
+                     ft.Row([ft.Container(muted(NOT_FOR_EMERGENCIES, 12), expand=True),
+                             button("send", "Send", send, icon="SEND")], wrap=True, spacing=8, run_spacing=8)],
+                    identifier="composer")
+    body = ft.Column([header(state, title, back=True), conversation, *feedback(state), composer], spacing=10,
+                     expand=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    nav = state.nav
+    width = min(760.0, nav.page_width - 140) if nav.wide else None
+    frame = ft.Container(body, width=width, padding=ft.Padding.all(16), expand=width is None)
+    return ft.Row([frame], alignment=ft.MainAxisAlignment.CENTER, vertical_alignment=ft.CrossAxisAlignment.STRETCH,
+                  expand=True)

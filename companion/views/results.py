@@ -3,11 +3,13 @@ next steps (treatment appointment, counsellor, partner notification); acknowledg
 
 from __future__ import annotations
 
+from datetime import date
+
 import flet as ft
 
 from ..core.models import Result
 from ..state import AppState, Route
-from ..state.formatting import long_date
+from ..state.formatting import day_and_time, long_date, short_date
 from ..ui.kit import act, handler, use_observable
 from .common import button, card, empty_note, feedback, field, header, muted, screen, shown_text, tid
 
@@ -33,22 +35,42 @@ def ResultsScreen(state: AppState, route: Route, frame_width: float | None) -> f
                                muted("Only results a clinician has released appear here.")]
     if not snap.results:
         items.append(empty_note("No results yet. When the clinic releases one, it appears here.", "no-results"))
+    seen: dict[str, int] = {}
     for r in snap.results[:100]:
         new = r.acknowledged_at is None
-        if r.sensitive:
-            headline, sub = "Protected result", "Tap and enter your passcode to view"
-        else:
-            headline, sub = r.test, MEANING.get(r.interpretation, ("", "", ""))[0]
+        headline = _row_title(state, r)
+        seen[headline] = seen.get(headline, 0) + 1
+        if seen[headline] > 1:  # two protected results of one day and visit still differ on screen
+            headline += f" ({seen[headline]})"
+        sub = "Tap and enter your passcode to view" if r.sensitive else MEANING.get(r.interpretation, ("", "", ""))[0]
         row = ft.Row([
             ft.Icon(ft.Icons.LOCK_OUTLINE if r.sensitive else ft.Icons.ASSIGNMENT_OUTLINED),
-            ft.Column([ft.Text(headline, weight=ft.FontWeight.W_600), muted(f"{sub} · released "
-                                                                            f"{long_date(r.released_at.date())}", 13)],
-                      spacing=2, expand=True),
+            ft.Column([ft.Text(headline, weight=ft.FontWeight.W_600), muted(sub, 13)], spacing=2, expand=True),
             *([ft.Container(ft.Text("New", size=12, color=ft.Colors.ON_PRIMARY), bgcolor=ft.Colors.PRIMARY,
                             border_radius=10, padding=ft.Padding.symmetric(horizontal=8, vertical=2))] if new else []),
         ])
         items.append(card([row], identifier=f"result-{r.id}", on_click=lambda _e, i=r.id: state.nav.go("result", i)))
     return screen(state, items)
+
+
+def sample_date(state: AppState, r: Result) -> date | None:
+    """The day the sample was taken: the day of the visit the result belongs to.
+
+    The wire's result carries no sample date of its own (``companion.core.models.Result``); the
+    visit it links to (``appointment_id``) is when the sample was taken."""
+    appt = state.records.snapshot.appointment(r.appointment_id) if r.appointment_id else None
+    return appt.start.astimezone(state.services.tz).date() if appt is not None else None
+
+
+def _row_title(state: AppState, r: Result) -> str:
+    """What a row says it is, naming no sensitive test before the passcode:
+    "Protected result · released 28 Nov · sample 21 Nov"."""
+    parts = ["Protected result" if r.sensitive else r.test,
+             f"released {short_date(r.released_at.astimezone(state.services.tz).date())}"]
+    sampled = sample_date(state, r)
+    if sampled is not None:
+        parts.append(f"sample {short_date(sampled)}")
+    return " · ".join(parts)
 
 
 def _ask_passcode(state: AppState, r: Result) -> list[ft.Control]:
@@ -67,13 +89,25 @@ def _ask_passcode(state: AppState, r: Result) -> list[ft.Control]:
                   button("reveal", "Show result", reveal, icon="VISIBILITY")], identifier="result-protected")]
 
 
+def _treatment(state: AppState, r: Result) -> ft.Control:
+    """The first next step, or what was already done about it."""
+    asked = state.results.treatment_requested(r.id)
+    if asked is None:
+        return button("request-treatment", "Request a treatment appointment",
+                      handler(state.results.request_treatment, r.id), icon="EVENT_AVAILABLE")
+    when = day_and_time(asked, state.services.tz, state.now())
+    return tid("treatment-requested", ft.Row([
+        ft.Icon(ft.Icons.CHECK_CIRCLE_OUTLINE, color=ft.Colors.PRIMARY),
+        ft.Column([ft.Text(f"Treatment requested · {when}", weight=ft.FontWeight.W_600),
+                   muted("The clinic will offer you a time under Visits.", 13)], spacing=2, expand=True)]))
+
+
 def _next_steps(state: AppState, r: Result) -> ft.Control:
     p = state.services.profile
     rows: list[ft.Control] = [
         ft.Text("Next steps", size=18, weight=ft.FontWeight.W_600),
         muted("Most infections found at a screening are easy to treat. You don't have to sort this out alone."),
-        button("request-treatment", "Request a treatment appointment", handler(state.results.request_treatment, r.id),
-               icon="EVENT_AVAILABLE"),
+        _treatment(state, r),
         button("message-counsellor", "Message a counsellor", lambda: state.nav.go("thread", "counselling"),
                kind="tonal", icon="SUPPORT_AGENT"),
         button("partner-notification", "How partner notification works",
@@ -105,7 +139,10 @@ def ResultScreen(state: AppState, route: Route, frame_width: float | None) -> ft
         facts.append(muted(f"Value: {r.value}" + (f" (reference: {r.reference_range})" if r.reference_range else "")))
     if r.note:
         facts.append(ft.Text(f"From your clinician: {r.note}"))
-    facts.append(muted(f"Released {long_date(r.released_at.date())}", 13))
+    sampled = sample_date(state, r)
+    if sampled is not None:
+        facts.append(muted(f"Sample taken {long_date(sampled)}", 13))
+    facts.append(muted(f"Released {long_date(r.released_at.astimezone(state.services.tz).date())}", 13))
     items.append(card(facts, identifier="result-facts", tone="calm" if tone == "calm" else None))
     if r.interpretation == "positive":
         items.append(_next_steps(state, r))

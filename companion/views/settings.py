@@ -6,10 +6,11 @@ from __future__ import annotations
 import flet as ft
 
 from ..state import AppState, Route, format_duration, format_quiet_hours
-from ..state.formatting import ago
+from ..state.formatting import ago, clinic_name, notifications_text
+from ..state.notices import sentence
 from ..state.preferences import AUTO_LOCK_CHOICES, THEMES
 from ..ui.kit import act, handler, memo, use_observable
-from .common import button, card, feedback, field, header, muted, screen, shown_text, tid
+from .common import button, card, feedback, field, header, muted, save_export, screen, shown_text, tid
 
 __all__ = ["SettingsScreen"]
 
@@ -56,7 +57,7 @@ def _reminders(state: AppState) -> ft.Control:
         tid("notifier-status", ft.Row([
             ft.Icon(ft.Icons.NOTIFICATIONS_ACTIVE_OUTLINED if status.available
                     else ft.Icons.NOTIFICATIONS_OFF_OUTLINED),
-            ft.Text(f"Notifications: {status.backend} — {status.detail}", size=13, expand=True)])),
+            ft.Text(notifications_text(status.available, status.backend), size=13, expand=True)])),
     ])
 
 
@@ -73,22 +74,22 @@ def DeviceSection(state: AppState) -> ft.Control:
     use_observable(state.sync)
     st = state.sync.status
     rows: list[ft.Control] = [
-        muted(f"Clinic: {st.clinic_name or state.services.profile.name}", 13),
-        muted(f"Server: {st.server_url or 'not connected'}", 13),
-        muted(f"Device: {st.device_id or '—'} · {state.services.device_name}", 13),
+        muted(f"Clinic: {clinic_name(state.services.profile.name, st.clinic_name)}", 13),
+        muted(f"This device: {state.services.device_name}"
+              + (", connected to the clinic" if st.paired else ", not connected to the clinic"), 13),
         muted(f"Last synced: {ago(st.last_sync, state.now())} · waiting to send: {st.pending}", 13),
     ]
     if st.last_error:
-        rows.append(muted(f"Last problem: {st.last_error}", 13))
+        rows.append(muted(f"Last problem: {sentence(st.last_error)}", 13))
     if st.paired:
         rows.append(button("sync-now", "Sync now", handler(state.sync.sync_now), kind="tonal", icon="SYNC"))
     else:
         rows.append(button("connect-again", "Connect to the clinic", handler(state.session.start_pairing), kind="tonal",
                            icon="LINK"))
-    rows.append(ft.Row([button("export-ics", "Export calendar (.ics)", handler(state.prefs.export, "ics"),
-                               kind="outlined"),
-                        button("export-fhir", "Export records (FHIR)", handler(state.prefs.export, "fhir"),
-                               kind="outlined")], wrap=True, spacing=8, run_spacing=8))
+    rows.append(muted("Exports are plain files outside the app's protection: keep them somewhere private.", 13))
+    rows.append(ft.Row([button("export-ics", "Export calendar (.ics)", save_export(state, "ics"), kind="outlined"),
+                        button("export-fhir", "Export records (FHIR)", save_export(state, "fhir"), kind="outlined")],
+                       wrap=True, spacing=8, run_spacing=8))
     return _section("Sync and this device", "settings-device", rows)
 
 

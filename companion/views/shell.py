@@ -102,6 +102,11 @@ def BannerSlot(state: AppState) -> ft.Control:
     last = len(banners) - 1
     b = banners[last]
     more = f"  (+{last} more)" if last else ""
+
+    def open_it() -> None:  # a tap goes to what the reminder is about, and the reminder is done
+        state.banners.dismiss(last)
+        state.nav.go(b.route)
+
     return tid("banner", ft.Container(
         ft.Row([ft.Icon(ft.Icons.NOTIFICATIONS_OUTLINED, size=20),
                 ft.Column([ft.Text(b.title + more, weight=ft.FontWeight.W_600, size=14), ft.Text(b.body, size=14)],
@@ -109,7 +114,8 @@ def BannerSlot(state: AppState) -> ft.Control:
                 ft.IconButton(ft.Icons.CLOSE, tooltip="Dismiss reminder",
                               on_click=lambda: state.banners.dismiss(last))]),
         bgcolor=ft.Colors.TERTIARY_CONTAINER, padding=ft.Padding.only(left=12, right=4, top=6, bottom=6),
-        border_radius=12, margin=ft.Margin.symmetric(horizontal=12, vertical=4)))
+        border_radius=12, margin=ft.Margin.symmetric(horizontal=12, vertical=4), on_click=open_it, ink=True),
+        label=f"{b.title}. {b.body}")
 
 
 _sync_chip = memo(SyncChip)

@@ -69,6 +69,6 @@ def test_opening_a_thread_marks_it_read(paired_state: AppState) -> None:
 
 def test_empty_input_is_refused_with_a_reason(paired_state: AppState) -> None:
     paired_state.messages.send("   ")
-    assert paired_state.feedback.error == "message: type a message first"
+    assert paired_state.feedback.error == "Message: type a message first."
     paired_state.bills.ask_question("bill_x", "")
     assert paired_state.feedback.error and "question" in paired_state.feedback.error

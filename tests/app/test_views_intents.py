@@ -31,8 +31,10 @@ def test_appointment_confirm_cancel_and_calendar(populated_state: AppState) -> N
         await ui.click("confirm")
         assert await ui.until(lambda: populated_state.records.snapshot.appointment("apt_next").status == "confirmed")  # type: ignore[union-attr]
         assert await ui.until(lambda: ui.has_text("Saved on this device"))  # offline: said plainly
-        await ui.click("add-calendar")
-        assert await ui.until(lambda: ui.has_text("Calendar file saved"))
+        await ui.click("add-calendar")  # through the save dialog: the patient's own folder, never the app's
+        assert await ui.until(lambda: ui.has_text("Saved to /home/patient/Downloads/appointment.ics"))
+        [(name, data)] = ui.conn.saved
+        assert name == "appointment.ics" and b"BEGIN:VEVENT" in data and b"STI" not in data
         await ui.click("cancel")
         assert "cancel-confirm" in ui.ids()
         await ui.click("cancel-yes")
@@ -77,10 +79,15 @@ def test_bill_plan_and_question(populated_state: AppState) -> None:
     populated_state.nav.go("bill", "bill_1")
 
     async def scenario(ui: ViewHarness) -> None:
-        await ui.fire(ui.by_id("plan-6"), "select", True)  # the screen's own choice, then the ask
+        # $45 with a $20 minimum instalment: 2 months only, never 12 × $3.75
+        assert "plan-2" in ui.ids() and "plan-3" not in ui.ids() and "plan-12" not in ui.ids()
+        assert ui.has_text("2 months · $22.50/month") and ui.has_text("Pay $45.00 online")
+        await ui.fire(ui.by_id("plan-2"), "select", True)  # the screen's own choice, then the ask
         await ui.click("ask-plan")
         assert await ui.until(lambda: populated_state.records.snapshot.bill("bill_1").payment_plan is not None)  # type: ignore[union-attr]
-        assert populated_state.records.snapshot.bill("bill_1").payment_plan.installments == 6  # type: ignore[union-attr]
+        assert populated_state.records.snapshot.bill("bill_1").payment_plan.installments == 2  # type: ignore[union-attr]
+        assert await ui.until(lambda: ui.has_text("Payment plan requested (2 × $22.50)"))
+        assert not ui.has_text("To pay")
         await ui.type("bill-question", "Does insurance cover the lab?")
         await ui.click("send-bill-question")
         assert await ui.until(lambda: populated_state.records.snapshot.thread("billing") is not None)
