@@ -64,7 +64,7 @@ def _bubble(state: AppState, m: Message) -> ft.Control:
     # right edge); a column hands the bubble the thread's width, so the text wraps inside it and a
     # short message keeps a short bubble on its side.
     return tid(f"msg-{m.id}", ft.Container(
-        ft.Column([bubble], horizontal_alignment=ft.CrossAxisAlignment.END if mine else ft.CrossAxisAlignment.START,
+        ft.Column([tid(f"msg-body-{m.id}", bubble)], horizontal_alignment=ft.CrossAxisAlignment.END if mine else ft.CrossAxisAlignment.START,
                   tight=True),
         padding=ft.Padding.only(left=48 if mine else 0, right=0 if mine else 48)), label=label)
 
@@ -101,12 +101,13 @@ def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft
         said.extend(_bubble(state, m) for m in thread.messages[-SHOWN:])
     # The conversation is one child of the screen, however long: a message that arrives never moves
     # the composer to another place among the screen's children, where Flutter would build it anew.
-    conversation = tid("thread-messages", ft.Column(
-        said, spacing=14, scroll=ft.ScrollMode.AUTO, auto_scroll=True, expand=True,
-        horizontal_alignment=ft.CrossAxisAlignment.STRETCH))
+    # The container takes the room the title and the composer leave (an expand inside Semantics would not).
+    conversation = ft.Container(tid("thread-messages", ft.Column(
+        said, spacing=14, scroll=ft.ScrollMode.AUTO, auto_scroll=True,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH)), expand=True)
     composer = card([field(state, draft_key, "Write a message", multiline=True, identifier="compose", max_lines=4),
                      ft.Row([ft.Container(muted(NOT_FOR_EMERGENCIES, 12), expand=True),
-                             button("send", "Send", send, icon="SEND")], wrap=True, spacing=8, run_spacing=8)],
+                             button("send", "Send", send, icon="SEND")], spacing=8)],
                     identifier="composer")
     body = ft.Column([header(state, title, back=True), conversation, *feedback(state), composer], spacing=10,
                      expand=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)

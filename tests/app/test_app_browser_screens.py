@@ -1,0 +1,130 @@
+"""The real app in headless Chromium, as a patient reads it: a 600-character message from either side
+fits the screen at phone and desktop width, a past visit asks for nothing, and every screen is
+photographed at both sizes into build/screenshots (SHOTS) to be looked at."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from companion.sync.engine import synchronize
+from companion.sync.pairing import client_for_vault, pair
+from companion.vault import Vault
+from tests.app.test_app_browser import SIZES, _go, _resize, _shoot
+from tests.fixtures.app_state import PASSCODE, Clinic
+from tests.fixtures.browser import SHOTS, by_id, fill, open_app, painted
+
+pytestmark = pytest.mark.browser
+LONG_CLINIC = ("Your results are ready and everything we tested for came back clear. " * 9)[:600]
+LONG_PATIENT = ("Thank you so much, could I also book a follow-up visit in three months time please? " * 8)[:600]
+
+
+def _paired_vault(folder: Path, clinic: Clinic) -> None:
+    vault = Vault.create(folder, PASSCODE)
+    try:
+        pair(vault, clinic.server.base_url, clinic.code(), device_name="Screens test")
+        with client_for_vault(vault) as client:
+            synchronize(vault, client)
+    finally:
+        vault.close()
+
+
+def _fits(page: Any, message_id: str) -> None:
+    """At each size the bubble of message ``message_id`` (the box its text wraps in) lies within the
+    viewport: nothing cut at the right edge, nothing below the bottom."""
+    for w, h in SIZES.values():
+        _resize(page, w, h)
+        box = by_id(page, f"msg-body-{message_id}")
+        box.wait_for(timeout=10_000)
+        rect = box.bounding_box()
+        assert rect is not None
+        assert rect["x"] >= 0 and rect["x"] + rect["width"] <= w + 0.5, (w, rect)
+        assert rect["y"] >= 0 and rect["y"] + rect["height"] <= h + 0.5, (h, rect)
+    _resize(page, *SIZES["phone"])
+
+
+def test_long_messages_fit_a_past_visit_asks_nothing_and_every_screen_is_shot(
+        new_page: Callable[..., Any], start_app: Callable[..., Any], clinic: Clinic, tmp_path: Path) -> None:
+    staff = clinic.server.staff
+    past = staff.add_appointment(clinic.patient_id, start=datetime.now(UTC) - timedelta(days=3),
+                                 kind="Follow-up", location="Riverside Clinic, Room 2")
+    folder = tmp_path / "vault"
+    _paired_vault(folder, clinic)
+    app = start_app(folder, COMPANION_SYNC_WAIT="5")
+    page = new_page(390, 844)
+    open_app(page, app.url)
+    for label, (w, h) in SIZES.items():  # no navigation on the lock screen: its field is its sign of life
+        page.set_viewport_size({"width": w, "height": h})
+        by_id(page, "passcode").wait_for()
+        painted(page, 3)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"lock-{label}.png"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    fill(page, "passcode", PASSCODE)
+    by_id(page, "unlock").click()
+    by_id(page, "next-appointment").wait_for(timeout=15_000)
+
+    # a past visit: no "Please confirm", nothing to do
+    _go(page, "Visits")
+    by_id(page, f"appt-{past['id']}").wait_for()
+    _shoot(page, "visits")
+    by_id(page, f"appt-{past['id']}").click()
+    by_id(page, "appointment-facts").wait_for()
+    assert page.get_by_text("Please confirm").count() == 0
+    assert by_id(page, "confirm").count() == 0 and by_id(page, "checkin").count() == 0
+    _shoot(page, "visit-past")
+    by_id(page, "back").click()
+    by_id(page, "request-appointment").click()
+    by_id(page, "send-request").wait_for()
+    _shoot(page, "request")
+
+    # 600 characters from the clinic, then from the patient: each fits, at both sizes
+    _go(page, "Messages")
+    by_id(page, "thread-general").click()
+    by_id(page, "composer").wait_for()
+    mine = page.locator("[flt-semantics-identifier^='msg-']:not([flt-semantics-identifier^='msg-body-'])")
+    shown = mine.count()
+    sent = staff.send_message(clinic.patient_id, LONG_CLINIC)
+    _fits(page, sent["id"])
+    fill(page, "compose", LONG_PATIENT)
+    by_id(page, "send").click()
+    page.wait_for_function("n => document.querySelectorAll(\"[flt-semantics-identifier^='msg-body-']\").length > n",
+                           arg=shown + 1)
+    newest = mine.last.get_attribute("flt-semantics-identifier")
+    assert newest is not None
+    _fits(page, newest.removeprefix("msg-"))
+    _shoot(page, "thread")
+    by_id(page, "back").click()
+    by_id(page, "thread-general").wait_for()
+    _shoot(page, "messages-list")
+
+    _go(page, "Results")
+    by_id(page, f"result-{clinic.result_id}").wait_for()
+    _shoot(page, "results-list")
+    by_id(page, f"result-{clinic.result_id}").click()
+    by_id(page, "result-protected").wait_for()
+    _shoot(page, "result-protected")
+
+    for route, ready, name in (("bills", "balance", "bills"), ("prep", "prep-card", "preparation"),
+                               ("learn", None, "learn"), ("settings", "settings-device", "settings")):
+        _go(page, "More")
+        by_id(page, f"more-{route}").click()
+        if ready == "prep-card":
+            page.locator("[flt-semantics-identifier^='prep-card-']").first.wait_for()
+        elif ready:
+            by_id(page, ready).wait_for()
+        else:
+            page.locator("[flt-semantics-identifier^='article-']").first.wait_for()
+        _shoot(page, name)
+        if route == "bills":
+            page.locator("[flt-semantics-identifier^='bill-']").first.click()
+            by_id(page, "how-to-pay").wait_for()
+            _shoot(page, "bill")
+    _go(page, "More")
+    by_id(page, "more-lock").wait_for()
+    _shoot(page, "more")
+    page.close()
