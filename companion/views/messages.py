@@ -64,8 +64,8 @@ def _bubble(state: AppState, m: Message) -> ft.Control:
     # right edge); a column hands the bubble the thread's width, so the text wraps inside it and a
     # short message keeps a short bubble on its side.
     return tid(f"msg-{m.id}", ft.Container(
-        ft.Column([tid(f"msg-body-{m.id}", bubble)], horizontal_alignment=ft.CrossAxisAlignment.END if mine else ft.CrossAxisAlignment.START,
-                  tight=True),
+        ft.Column([tid(f"msg-body-{m.id}", bubble)], tight=True,
+                  horizontal_alignment=ft.CrossAxisAlignment.END if mine else ft.CrossAxisAlignment.START),
         padding=ft.Padding.only(left=48 if mine else 0, right=0 if mine else 48)), label=label)
 
 
