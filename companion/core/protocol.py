@@ -63,6 +63,7 @@ from .models import (
     Record,
     parse_record,
 )
+from .requests import MAX_REQUEST_NOTE, check_preferences
 
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "Companion-Protocol"
@@ -83,7 +84,7 @@ THREADS = ("general", "billing", "appointments", "results", "counselling")
 MUTATION_TYPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "message.send": (frozenset({"body"}), frozenset({"thread"})),
     "message.read": (frozenset({"message_id"}), frozenset()),
-    "appointment.request": (frozenset({"kind"}), frozenset({"preferred", "note", "reason"})),
+    "appointment.request": (frozenset({"kind"}), frozenset({"preferred", "note", "reason", "days", "times"})),
     "appointment.confirm": (frozenset({"appointment_id"}), frozenset()),
     "appointment.cancel": (frozenset({"appointment_id"}), frozenset({"reason"})),
     "checkin.submit": (frozenset({"appointment_id"}), frozenset({"phone", "email", "insurance"})),
@@ -289,8 +290,14 @@ def validate_mutation(data: Any, path: str = "mutation") -> dict[str, Any]:
                 opt_str(ins, sub, f"{ppath}.insurance", max_len=200 if sub == "payer" else 100)
         elif key == "kind":
             get_str(payload, key, ppath, max_len=200)
+        elif key in ("days", "times"):
+            continue  # checked together below
+        elif key == "note" and mtype == "appointment.request":
+            get_str(payload, key, ppath, max_len=MAX_REQUEST_NOTE, allow_empty=True)
         else:
             get_str(payload, key, ppath, max_len=2000)
+    if mtype == "appointment.request":
+        check_preferences(payload.get("days"), payload.get("times"), ppath)
     out = {"id": mid, "type": mtype, "payload": dict(payload)}
     if d.get("created_at") is not None:
         out["created_at"] = get_str(d, "created_at", path, max_len=40)

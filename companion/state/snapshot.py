@@ -136,6 +136,8 @@ def _threads(messages: list[Message]) -> tuple[MessageThread, ...]:
 
 
 def _is_upcoming(appt: Appointment, now: datetime) -> bool:
+    if appt.status == "requested":  # waiting for the clinic's time: upcoming until answered
+        return True
     return appt.status in ACTIVE and appt.end > now - timedelta(minutes=30)
 
 
@@ -152,7 +154,7 @@ def build_snapshot(vault: Vault, now: datetime) -> Snapshot:
         articles: list[Article] = v.articles.all()
         outbox: list[OutboxEntry] = v.outbox.all()
         status = read_status(v)
-    upcoming = sorted((a for a in appts if _is_upcoming(a, now)), key=lambda a: a.start)
+    upcoming = sorted((a for a in appts if _is_upcoming(a, now)), key=lambda a: (a.status == "requested", a.start))
     past = sorted((a for a in appts if not _is_upcoming(a, now)), key=lambda a: a.start, reverse=True)
     prep: dict[str, list[PrepStep]] = {}
     for s in steps:

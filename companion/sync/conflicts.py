@@ -39,6 +39,7 @@ from ..core.models import (
     Record,
     Result,
 )
+from ..core.requests import request_appointment_id
 
 __all__ = [
     "PROFILE_ID",
@@ -109,6 +110,12 @@ def local_message(entry: OutboxEntry) -> Message:
         sent_at=entry.created_at,
         client_id=entry.id,
     )
+
+
+def local_request(entry: OutboxEntry) -> Appointment:
+    """A queued ``appointment.request`` as the patient sees it: ``requested``, under the id the server will use."""
+    return Appointment(id=request_appointment_id(entry.id), start=entry.created_at, minutes=30,
+                       visit_kind=str(entry.payload["kind"]), status="requested")
 
 
 def apply_effect(record: Record, entry: OutboxEntry) -> Record:

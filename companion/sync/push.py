@@ -32,10 +32,11 @@ from ..core.errors import RecordError, RequestRejected
 from ..core.fields import iso
 from ..core.models import OutboxEntry
 from ..core.protocol import MAX_MUTATIONS, MAX_REQUEST_BYTES, MutationResult, parse_push_response, validate_mutation
+from ..core.requests import request_appointment_id
 from ..vault import Vault
 from .conflicts import RecordKey, pending_index, resolve_conflict, targets
 from .retry import RetryPolicy, with_retries
-from .store import get_base, put_record, set_base
+from .store import delete_record, get_base, put_record, set_base
 from .transport import CursorExpired, Traffic, send_json
 
 __all__ = ["PushStats", "push_outbox", "settle", "wire_form"]
@@ -104,6 +105,8 @@ def settle(vault: Vault, sent: Sequence[OutboxEntry], results: Sequence[Mutation
                 vault.outbox.upsert(replace(current, state="rejected", last_error=reason,
                                             attempts=current.attempts + 1))
                 undo.update(targets(current))
+                if current.type == "appointment.request":  # its local "Requested" visit goes with it
+                    delete_record(vault, ("appointment", request_appointment_id(current.id)))
         if not touched:
             return
         remaining = pending_index(vault.outbox.all())

@@ -3,9 +3,12 @@ confirm, cancel, e-check-in (contact and insurance), add to calendar, "what to e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import flet as ft
 
 from ..core.care_rules import offers
+from ..core.requests import TIMES_OF_DAY, WEEKDAY_LABELS, WEEKDAYS
 from ..state import REQUEST_KINDS, AppState, Route
 from ..state.formatting import day_and_time, local_time, long_date
 from ..ui.kit import act, handler, use_observable
@@ -133,21 +136,46 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
     return screen(state, items)
 
 
+def _toggle(chosen: tuple[str, ...], value: str, order: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v for v in order if (v in chosen) != (v == value))
+
+
+def _choice_chips(prefix: str, order: tuple[str, ...], labels: dict[str, str], chosen: tuple[str, ...],
+                  choose: Callable[[tuple[str, ...]], None]) -> ft.Control:
+    return ft.Row([tid(f"{prefix}-{v}", ft.Chip(label=ft.Text(labels[v]), selected=v in chosen,
+                                                on_select=lambda _e, v=v: choose(_toggle(chosen, v, order))))
+                   for v in order], wrap=True, spacing=8, run_spacing=8)
+
+
 @ft.component
 def RequestScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
-    """Renders only for itself (the chosen kind is its own state); the feedback strip follows the intent."""
+    """Renders only for itself (the chosen kind, days and times are its own state); the feedback strip
+    follows the intent."""
     kind, set_kind = ft.use_state(REQUEST_KINDS[0])
+    none: tuple[str, ...] = ()
+    days, set_days = ft.use_state(none)
+    times, set_times = ft.use_state(none)
     chips = [tid(f"kind-{k.lower().replace(' ', '-')}", ft.Chip(
         label=ft.Text(k), selected=k == kind, on_select=lambda _e, k=k: set_kind(k))) for k in REQUEST_KINDS]
     return screen(state, [
         header(state, "Ask for an appointment", back=True),
         muted("The clinic will offer you a time. You will see it under Appointments."),
+        ft.Text("What is it for?", weight=ft.FontWeight.W_600),
         ft.Row(chips, wrap=True, spacing=8, run_spacing=8),
+        ft.Text("Which days suit you?", weight=ft.FontWeight.W_600),
+        muted("Choose any that work. None chosen means any day.", 13),
+        _choice_chips("day", WEEKDAYS, WEEKDAY_LABELS, days, set_days),
+        ft.Text("What time of day?", weight=ft.FontWeight.W_600),
+        _choice_chips("time", TIMES_OF_DAY, TIME_LABELS, times, set_times),
         field(state, "request.note", "Anything the clinic should know? (optional)", multiline=True),
         *feedback(state),
         button("send-request", "Send request", lambda: act(state.visits.request, kind,
-                                                           shown_text(state, "request.note")), icon="SEND"),
+                                                           shown_text(state, "request.note"), days, times),
+               icon="SEND"),
     ])
+
+
+TIME_LABELS = {"morning": "Morning (8–12)", "afternoon": "Afternoon (12–5)", "evening": "Evening (5–8)"}
 
 
 @ft.component

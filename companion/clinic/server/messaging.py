@@ -114,3 +114,22 @@ def mark_inbox_item(tx: Tx, item: Row, staff_id: str, *, handled: bool, now: dat
     row = get_inbox_item(tx, item["id"])
     assert row is not None
     return row
+
+
+def close_open_items(tx: Tx, patient_id: str, kind: str, staff_id: str, now: datetime, *,
+                     ref_id: str | None = None, thread: str | None = None) -> list[Row]:
+    """Mark done the patient's open items of ``kind`` that an answer settles; returns them as they were.
+
+    ``ref_id`` narrows to one record's items (a request's appointment); ``thread`` to one
+    conversation (a reply settles the messages of its thread only).
+    """
+    condition = [inbox.c.patient_id == patient_id, inbox.c.kind == kind, inbox.c.handled_at.is_(None)]
+    if ref_id is not None:
+        condition.append(inbox.c.ref_id == ref_id)
+    query = sa.select(inbox).where(*condition).order_by(inbox.c.created_at)
+    rows: list[Row] = [dict(r) for r in tx.execute(query).mappings()]
+    if thread is not None:
+        rows = [r for r in rows if (json.loads(r["detail"] or "{}").get("thread") or "general") == thread]
+    for row in rows:
+        mark_inbox_item(tx, row, staff_id, handled=True, now=now)
+    return rows

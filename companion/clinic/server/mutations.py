@@ -25,8 +25,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...core.errors import NotAllowed, RecordError
-from ...core.fields import parse_datetime
+from ...core.fields import iso, parse_datetime
 from ...core.protocol import validate_mutation
+from ...core.requests import check_preferences, request_appointment_id
 from . import billing, messaging, patients, results, visits
 from .audit import AuditLog
 from .context import ServerContext
@@ -60,18 +61,24 @@ def _message_read(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
 
 def _appointment_request(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
                          p: Mapping[str, Any]) -> str:
+    """The request becomes a ``requested`` appointment under the id the device already shows.
+
+    Its start is the patient's first concrete wish, else the time of asking (a placeholder the app
+    shows as "Requested"; the desk sets the real time when it accepts).
+    """
     preferred = [parse_datetime(t, f"payload.preferred[{i}]") for i, t in enumerate(p.get("preferred") or [])]
-    ref_id = None
-    if preferred:  # a concrete wish becomes a "requested" appointment the app can show right away
-        appt = visits.create_appointment(tx, device.patient_id, {
-            "start": preferred[0], "minutes": 30, "kind": p["kind"][:200], "status": "requested",
-            "note": (p.get("note") or None)}, ctx.now())
-        ref_id = appt["id"]
-    messaging.add_inbox_item(tx, device.patient_id, "appointment.request", ref_kind="appointment" if ref_id else None,
-                             ref_id=ref_id, mutation_id=mid, now=ctx.now(), detail={
+    days, times = check_preferences(p.get("days"), p.get("times"), "payload")
+    if visits.get_appointment(tx, request_appointment_id(mid)) is not None:  # the same UUID spelt another way
+        raise NotAllowed("this request was already received")
+    appt = visits.create_appointment(tx, device.patient_id, {
+        "start": preferred[0] if preferred else ctx.now(), "minutes": 30, "kind": p["kind"][:200],
+        "status": "requested"}, ctx.now(), appointment_id=request_appointment_id(mid))
+    messaging.add_inbox_item(tx, device.patient_id, "appointment.request", ref_kind="appointment",
+                             ref_id=appt["id"], mutation_id=mid, now=ctx.now(), detail={
                                  "kind": p["kind"], "preferred": list(p.get("preferred") or []),
-                                 "note": p.get("note"), "reason": p.get("reason")})
-    return f"appointment:{ref_id}" if ref_id else "appointment:-"
+                                 "days": list(days), "times": list(times),
+                                 "note": p.get("note") or None, "reason": p.get("reason")})
+    return f"appointment:{appt['id']}"
 
 
 def _appointment_confirm(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
@@ -87,7 +94,8 @@ def _appointment_cancel(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid
     if visits.act_on_appointment(tx, appt, "cancel", "device", ctx.now())["status"] != appt["status"]:
         messaging.add_inbox_item(tx, device.patient_id, "appointment.cancel", ref_kind="appointment",
                                  ref_id=appt["id"], mutation_id=mid, now=ctx.now(),
-                                 detail={"appointment_id": appt["id"], "reason": p.get("reason")})
+                                 detail={"appointment_id": appt["id"], "reason": p.get("reason"),
+                                         "kind": appt["kind"], "start": iso(appt["start"])})
     return f"appointment:{appt['id']}"
 
 

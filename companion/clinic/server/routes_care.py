@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from . import billing, results, visits
+from . import billing, messaging, results, visits
 from . import patients as patient_store
 from .audited import read_patient_page, read_record, write_record
 from .auth import staff_with
@@ -49,8 +49,15 @@ def _patient(tx: Tx, patient_id: str) -> Row:
 @router.post("/v1/staff/patients/{patient_id}/appointments", status_code=201, summary="Book an appointment")
 def add_appointment(patient_id: str, body: AppointmentCreate, request: Request,
                     member: WritePatients) -> dict[str, Any]:
+    """A patient with an open request gets it fulfilled: the requested visit becomes this booking
+    (the app's "Requested" turns into it) and the request's inbox item closes."""
+
     def book(tx: Tx, now: datetime) -> Row:
         _patient(tx, patient_id)
+        for item in messaging.close_open_items(tx, patient_id, "appointment.request", member.id, now):
+            wished = visits.get_appointment(tx, item["ref_id"]) if item["ref_id"] else None
+            if wished is not None and wished["status"] == "requested":
+                return visits.update_appointment(tx, wished["id"], body.model_dump(), now)
         return visits.create_appointment(tx, patient_id, body.model_dump(), now)
 
     return appointment_view(write_record(request, member, "appointment.create", book))
@@ -79,8 +86,12 @@ def update_appointment(appointment_id: str, body: AppointmentUpdate, request: Re
     fields = present(body)
 
     def change(tx: Tx, now: datetime) -> Row:
-        _appointment(tx, appointment_id)
-        return visits.update_appointment(tx, appointment_id, fields, now)
+        before = _appointment(tx, appointment_id)
+        after = visits.update_appointment(tx, appointment_id, fields, now)
+        if before["status"] == "requested" and after["status"] != "requested":  # the request is answered
+            messaging.close_open_items(tx, after["patient_id"], "appointment.request", member.id, now,
+                                       ref_id=appointment_id)
+        return after
 
     return appointment_view(write_record(request, member, "appointment.update", change,
                                          detail={"fields": sorted(fields)}))

@@ -32,7 +32,9 @@ WriteArticles = Annotated[StaffPrincipal, Depends(staff_with("articles.write"))]
 def send_message(patient_id: str, body: MessageCreate, request: Request, member: SendMessages) -> dict[str, Any]:
     def send(tx: Tx, now: datetime) -> Row:
         found(patient_store.get_patient(tx, patient_id), "patient")
-        return messaging.send_clinic_message(tx, patient_id, body.body, body.thread, member.id, member.name, now)
+        sent = messaging.send_clinic_message(tx, patient_id, body.body, body.thread, member.id, member.name, now)
+        messaging.close_open_items(tx, patient_id, "message.send", member.id, now, thread=body.thread)
+        return sent
 
     return message_view(write_record(request, member, "message.send", send, detail={"thread": body.thread}))
 

@@ -44,8 +44,10 @@ def list_appointments(conn: Connection, patient_id: str, page: PageRequest) -> t
                     APPOINTMENT_ORDER, page)
 
 
-def create_appointment(tx: Tx, patient_id: str, fields: Mapping[str, Any], now: datetime) -> Row:
-    appointment_id = new_id("apt")
+def create_appointment(tx: Tx, patient_id: str, fields: Mapping[str, Any], now: datetime, *,
+                       appointment_id: str | None = None) -> Row:
+    """A new appointment; ``appointment_id`` only for a device's request (see core.requests)."""
+    appointment_id = appointment_id or new_id("apt")
     values: dict[str, Any] = {key: fields.get(key) for key in _EDITABLE}
     values.update(id=appointment_id, patient_id=patient_id, sequence=0, created_at=now, updated_at=now,
                   status=fields.get("status") or "scheduled", sensitive=bool(fields.get("sensitive")))

@@ -30,12 +30,13 @@ those with a ``limit`` return the newest ``limit``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
 from ...core.errors import SignedOut, StaffApiError
+from ...core.fields import parse_datetime
 from .wire import MAX_RESPONSE_BYTES, check_server_url, exchange, protocol_headers
 
 __all__ = ["PAGE", "TIMEOUT_SECONDS", "StaffClient"]
@@ -188,6 +189,15 @@ class StaffClient:
     def schedule(self, start: datetime | str, end: datetime | str) -> list[dict[str, Any]]:
         """Every appointment starting in [start, end), with patient names, by time."""
         return self._all("/v1/staff/schedule", "appointments", start=_when(start), end=_when(end))
+
+    def booked_times(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """``(start, end)`` of every booking in [start, end) (requests and cancellations take no time)."""
+        out = []
+        for a in self.schedule(start, end):
+            if a["status"] not in ("requested", "cancelled"):
+                begin = parse_datetime(a["start"], "schedule.start")
+                out.append((begin, begin + timedelta(minutes=int(a["minutes"]))))
+        return out
 
     def appointments(self, patient_id: str) -> list[dict[str, Any]]:
         return self._all(f"/v1/staff/patients/{patient_id}/appointments", "appointments")

@@ -14,10 +14,12 @@ Accepting an appointment request is one step for the desk: schedule the requeste
 from __future__ import annotations
 
 import threading
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from ....core.errors import StaffApiError
 from ....core.observable import Observable
+from ....core.requests import free_slots
 from .feedback import Drafts
 from .patient_page import OpenPatient
 from .session import Session
@@ -35,6 +37,7 @@ INBOX_KINDS: dict[str, str] = {
 REQUEST_KINDS = ("appointment.request", "appointment.cancel", "bill.plan_request")
 INBOX_WINDOW = 300  # newest items fetched per poll
 POLL_SECONDS = 2.0
+HORIZON_DAYS = 21  # how far ahead free times are proposed
 
 
 class Inbox(Observable):
@@ -45,6 +48,7 @@ class Inbox(Observable):
         self.names = names           # patient id -> name, shared with Today
         self.patient = patient
         self.items: list[dict[str, Any]] = []
+        self.proposed: dict[str, list[datetime]] = {}  # open request item id -> free times that match it
         self.unread = 0
         self.filter = "all"
         self._stop = threading.Event()
@@ -65,6 +69,7 @@ class Inbox(Observable):
             items = list(self.api.inbox("all", background=background, limit=INBOX_WINDOW)["items"])  # newest first
             unknown = {i["patient_id"] for i in items} - set(self.names)
             self.names.update(self.api.patient_names(unknown, background=background))
+            self._propose(items)
             return items
 
         items = self.session.quietly(fetch) if background else self.session.attempt(fetch)
@@ -75,6 +80,46 @@ class Inbox(Observable):
         if items != self.items or unread != self.unread:
             self.items, self.unread = items, unread
             self.notify()
+
+    def _propose(self, items: list[dict[str, Any]]) -> None:
+        """Free times for requests not yet proposed for (one schedule read per poll that finds some)."""
+        open_ids = {i["id"] for i in items if i["kind"] == "appointment.request" and not i["handled"]}
+        fresh = [i for i in items if i["id"] in open_ids and i["id"] not in self.proposed]
+        self.proposed = {k: v for k, v in self.proposed.items() if k in open_ids}
+        if not fresh:
+            return
+        now = self.clock.now()
+        booked = self.api.booked_times(now, now + timedelta(days=HORIZON_DAYS))
+        for item in fresh:
+            d = item["detail"]
+            self.proposed[item["id"]] = free_slots(d.get("days") or (), d.get("times") or (), booked=booked,
+                                                   now=now, tz=self.clock.tz, horizon_days=HORIZON_DAYS)
+
+    def proposals(self, item_id: str) -> list[datetime]:
+        return self.proposed.get(item_id, [])
+
+    def pick_time(self, item_id: str, start: datetime) -> None:
+        """Choose the time to book (a proposed slot or the pickers' date and time)."""
+        moment = start.astimezone(self.clock.tz)
+        self.drafts.set_draft(f"accept.{item_id}.date", moment.date().isoformat())
+        self.drafts.set_draft(f"accept.{item_id}.time", f"{moment:%H:%M}")
+        self.notify()
+
+    def pick_date(self, item_id: str, day: date) -> None:
+        self.drafts.set_draft(f"accept.{item_id}.date", day.isoformat())
+        self.notify()
+
+    def pick_clock(self, item_id: str, moment: time) -> None:
+        self.drafts.set_draft(f"accept.{item_id}.time", f"{moment:%H:%M}")
+        self.notify()
+
+    def picked(self, item_id: str) -> datetime | None:
+        """The time chosen for a request so far, in the clinic's zone (None until both parts are set)."""
+        day, hour = self.drafts.draft(f"accept.{item_id}.date"), self.drafts.draft(f"accept.{item_id}.time")
+        try:
+            return parse_local(day, hour, self.clock.tz) if day and hour else None
+        except StaffApiError:
+            return None
 
     def shown(self) -> list[dict[str, Any]]:
         if self.filter == "all":
@@ -125,17 +170,16 @@ class Inbox(Observable):
         def accept() -> dict[str, Any]:
             detail = item["detail"]
             day, hour = self.drafts.draft(f"accept.{item_id}.date"), self.drafts.draft(f"accept.{item_id}.time")
-            start = parse_local(day, hour, tz).isoformat() if day and hour else None
-            if item.get("ref_id"):
-                fields: dict[str, Any] = {"status": "scheduled", **({"start": start} if start else {})}
-                made = self.api.update_appointment(item["ref_id"], **fields)
+            start = parse_local(day, hour, tz).isoformat() if day and hour else (detail.get("preferred") or [None])[0]
+            if not start:
+                raise StaffApiError(422, "Pick one of the free times, or a date and a time, first.")
+            if item.get("ref_id"):  # the server closes the request's item when its visit is scheduled
+                made = self.api.update_appointment(item["ref_id"], status="scheduled", start=start)
             else:
-                wished = (detail.get("preferred") or [None])[0]
-                if not (start or wished):
-                    raise StaffApiError(422, "Pick a date and time for this request first.")
-                made = self.api.add_appointment(item["patient_id"], start=start or wished, minutes=30,
+                made = self.api.add_appointment(item["patient_id"], start=start, minutes=30,
                                                 kind=str(detail.get("kind") or "Clinic visit")[:200])
             self.api.mark_inbox(item_id, handled=True)
+            self.drafts.pop(f"accept.{item_id}.date", f"accept.{item_id}.time")
             return made
 
         made = self.session.attempt(accept)

@@ -38,6 +38,7 @@ from .common import (
     title_row,
     use_observable,
 )
+from .requests import RequestAnswer, request_summary
 
 __all__ = ["ArticlesScreen", "AuditScreen", "InboxScreen", "TodayScreen"]
 
@@ -50,10 +51,11 @@ def _item_title(desk: DeskState, item: dict[str, Any]) -> str:
         return str(d.get("body", ""))
     if kind == "appointment.request":
         wished = (d.get("preferred") or [None])[0]
-        return f"Wants: {d.get('kind', 'an appointment')}" + (f", {when(wished, desk.clock.tz, desk.clock.now())}"
-                                                             if wished else "")
+        return request_summary(d) + (f", {when(wished, desk.clock.tz, desk.clock.now())}" if wished else "")
     if kind == "appointment.cancel":
-        return "Cancelled an appointment" + (f": {d['reason']}" if d.get("reason") else "")
+        visit = (f"{d['kind']}, {when(d['start'], desk.clock.tz, desk.clock.now())}" if d.get("kind") and d.get("start")
+                 else "an appointment")
+        return f"Cancelled {visit}" + (f" · reason: {d['reason']}" if d.get("reason") else "")
     if kind == "bill.plan_request":
         return f"Asks to pay in {d.get('installments', '?')} instalments" + (f": {d['note']}" if d.get("note") else "")
     if kind == "checkin.submit":
@@ -68,9 +70,6 @@ def inbox_row(desk: DeskState, item: dict[str, Any]) -> ft.Control:
     weight = ft.FontWeight.W_700 if unread else ft.FontWeight.W_400
     dot = ft.Container(width=10, height=10, border_radius=5, bgcolor=ft.Colors.BLUE_700 if unread else None)
     actions: list[ft.Control] = []
-    if item["kind"] == "appointment.request" and not item["handled"]:
-        actions.append(button(f"accept-{item['id']}", "Accept", handler(inbox.accept_request, item["id"]),
-                              icon=ft.Icons.EVENT_AVAILABLE))
     if not item["handled"]:
         actions.append(button(f"done-{item['id']}", "Done", handler(inbox.mark_handled, item["id"]), kind="outlined"))
     else:
@@ -86,6 +85,8 @@ def inbox_row(desk: DeskState, item: dict[str, Any]) -> ft.Control:
         *actions], vertical_alignment=ft.CrossAxisAlignment.CENTER, spacing=12),
         padding=ft.Padding.symmetric(horizontal=12, vertical=10), border_radius=10,
         bgcolor=ft.Colors.BLUE_50 if unread else None, on_click=handler(inbox.open_item, item["id"]), ink=True)
+    if item["kind"] == "appointment.request" and not item["handled"]:
+        return tid(f"inbox-{item['id']}", ft.Column([body, RequestAnswer(desk, item)], spacing=0))
     return tid(f"inbox-{item['id']}", body)
 
 

@@ -1,0 +1,82 @@
+"""An appointment request as the desk answers it: what the patient asked for, free times, Accept.
+
+``RequestAnswer`` sits under the request's inbox row: the patient's note and wishes (days, times
+of day), the clinic's free times that match them (from the schedule: no booking there, within
+opening hours) as chips, and Flet's own date and time pickers for any other time. Accept books the
+chosen time in one step (:meth:`~companion.clinic.desk.state.inbox.Inbox.accept_request`); the
+server closes the item and the patient sees the booking at the next sync.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import flet as ft
+
+from ....core.requests import describe_preferences
+from ..state import DeskState
+from .common import BODY, button, handler, muted, tid
+
+__all__ = ["RequestAnswer", "request_summary"]
+
+
+def request_summary(detail: dict[str, Any]) -> str:
+    """``Wants: STI screening · Mon, Wed · Morning``."""
+    return (f"Wants: {detail.get('kind') or 'an appointment'} · "
+            f"{describe_preferences(detail.get('days') or (), detail.get('times') or ())}")
+
+
+def _open_picker(picker: ft.DialogControl) -> None:
+    ft.context.page.show_dialog(picker)
+
+
+@ft.component
+def RequestAnswer(desk: DeskState, item: dict[str, Any]) -> ft.Control:
+    inbox, tz = desk.inbox, desk.clock.tz
+    item_id = item["id"]
+    chosen = inbox.picked(item_id)
+    note = (item["detail"].get("note") or "").strip()
+    parts: list[ft.Control] = []
+    if note:
+        parts.append(tid(f"request-note-{item_id}", ft.Text(f"Note from the patient: {note}", size=BODY,
+                                                            selectable=True)))
+    slots = inbox.proposals(item_id)
+    chips = [tid(f"slot-{item_id}-{i}", ft.Chip(
+        label=ft.Text(f"{s.astimezone(tz):%a %d %b %H:%M}"), selected=chosen == s,
+        on_select=lambda _e, s=s: inbox.pick_time(item_id, s))) for i, s in enumerate(slots)]
+    parts.append(muted("Free times that match:" if chips else "No free time matches these wishes in the next "
+                       "three weeks: pick a date and a time.", 14))
+    if chips:
+        parts.append(ft.Row(chips, wrap=True, spacing=8, run_spacing=8))
+    today = desk.clock.now().astimezone(tz).date()
+    day_picker = ft.DatePicker(first_date=datetime.combine(today, time()),
+                               last_date=datetime.combine(today + timedelta(days=365), time()),
+                               value=datetime.combine(chosen.date() if chosen else today, time()),
+                               on_change=lambda e: _picked_day(desk, item_id, e.control.value))
+    time_picker = ft.TimePicker(value=chosen.time() if chosen else time(9, 0),
+                                on_change=lambda e: _picked_time(desk, item_id, e.control.value))
+    parts.append(ft.Row([
+        button(f"pick-date-{item_id}", "Other date…", lambda: _open_picker(day_picker), kind="outlined",
+               icon=ft.Icons.CALENDAR_MONTH),
+        button(f"pick-time-{item_id}", "Time…", lambda: _open_picker(time_picker), kind="outlined",
+               icon=ft.Icons.SCHEDULE),
+        tid(f"chosen-{item_id}", ft.Text(f"Book {chosen:%a %d %b at %H:%M}" if chosen else "No time chosen yet",
+                                         size=BODY, weight=ft.FontWeight.W_600)),
+        button(f"accept-{item_id}", "Accept and book", handler(inbox.accept_request, item_id),
+               icon=ft.Icons.EVENT_AVAILABLE),
+    ], wrap=True, spacing=8, run_spacing=8, vertical_alignment=ft.CrossAxisAlignment.CENTER))
+    return tid(f"request-answer-{item_id}", ft.Container(
+        ft.Column(parts, spacing=8), padding=ft.Padding.only(left=34, right=12, bottom=10)))
+
+
+def _picked_day(desk: DeskState, item_id: str, value: Any) -> None:
+    if isinstance(value, datetime):
+        desk.inbox.pick_date(item_id, value.date())
+    elif isinstance(value, date):
+        desk.inbox.pick_date(item_id, value)
+
+
+def _picked_time(desk: DeskState, item_id: str, value: Any) -> None:
+    if isinstance(value, time):
+        desk.inbox.pick_clock(item_id, value)
