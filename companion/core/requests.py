@@ -53,7 +53,7 @@ def request_appointment_id(mutation_id: str) -> str:
     return f"{REQUEST_PREFIX}{uuid.UUID(mutation_id).hex}"
 
 
-def _choices(value: Any, allowed: tuple[str, ...], path: str, what: str) -> tuple[str, ...]:
+def _choices(value: Any, allowed: tuple[str, ...], path: str, what: str, one: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or len(value) > len(allowed):
@@ -61,16 +61,16 @@ def _choices(value: Any, allowed: tuple[str, ...], path: str, what: str) -> tupl
     unknown = [v for v in value if v not in allowed]
     if unknown:
         shown = str(unknown[0])[:20]
-        raise RecordError(path, f"unknown {what[:-1]} {shown!r} (allowed: {', '.join(allowed)})")
+        raise RecordError(path, f"unknown {one} {shown!r} (allowed: {', '.join(allowed)})")
     if len(set(value)) != len(value):
-        raise RecordError(path, f"names a {what[:-1]} twice")
+        raise RecordError(path, f"names a {one} twice")
     return tuple(v for v in allowed if v in value)  # in the week's / day's order
 
 
 def check_preferences(days: Any, times: Any, path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The request's preferred weekdays and times of day in order; RecordError names the bad one."""
-    return (_choices(days, WEEKDAYS, f"{path}.days", "weekdays"),
-            _choices(times, TIMES_OF_DAY, f"{path}.times", "times of day"))
+    return (_choices(days, WEEKDAYS, f"{path}.days", "weekdays", "weekday"),
+            _choices(times, TIMES_OF_DAY, f"{path}.times", "times of day", "time of day"))
 
 
 def describe_preferences(days: Sequence[str], times: Sequence[str]) -> str:
