@@ -54,10 +54,10 @@ class Visits:
         payload: dict[str, object] = {"kind": kind.strip()}
         if note.strip():
             payload["note"] = note.strip()
-        if days:
-            payload["days"] = [d for d in WEEKDAYS if d in days]
+        if days:  # in the week's order; anything else is left for the protocol's check to name
+            payload["days"] = sorted(days, key=lambda d: WEEKDAYS.index(d) if d in WEEKDAYS else len(WEEKDAYS))
         if times:
-            payload["times"] = [t for t in TIMES_OF_DAY if t in times]
+            payload["times"] = sorted(times, key=lambda t: TIMES_OF_DAY.index(t) if t in TIMES_OF_DAY else 9)
         with self.ctx.drafts.taken("request.note"):
             self.ctx.queue("appointment.request", payload, "Request sent to the clinic: they will offer you a time.")
         self._show("appointments")
@@ -160,6 +160,12 @@ class Bills:
     def __init__(self, ctx: IntentContext) -> None:
         self.ctx = ctx
 
+    def plan_choices(self, owed_cents: int) -> tuple[int, ...]:
+        """The plan lengths (months) to offer for ``owed_cents``: each instalment at least the clinic
+        profile's minimum (``[billing] min_instalment``), so a $45 bill is never 12 × $3.75."""
+        least = self.ctx.services.profile.payment.min_instalment_cents
+        return tuple(n for n in PLAN_LENGTHS if -(-owed_cents // n) >= least)
+
     @intent
     def ask_payment_plan(self, bill_id: str, installments: int, note: str = "") -> None:
         bill = self.ctx.records.snapshot.bill(bill_id)
@@ -173,12 +179,6 @@ class Bills:
         if note.strip():
             payload["note"] = note.strip()
         self.ctx.queue("bill.plan_request", payload, f"Payment plan of {installments} instalments requested.")
-
-    def plan_choices(self, owed_cents: int) -> tuple[int, ...]:
-        """The plan lengths (months) to offer for ``owed_cents``: each instalment at least the clinic
-        profile's minimum (``[billing] min_instalment``), so a $45 bill is never 12 × $3.75."""
-        least = self.ctx.services.profile.payment.min_instalment_cents
-        return tuple(n for n in PLAN_LENGTHS if -(-owed_cents // n) >= least)
 
     @intent
     def ask_question(self, bill_id: str, question: str) -> None:
@@ -204,6 +204,8 @@ class Messages:
             raise RecordError("message", "type a message first")
         with self.ctx.drafts.taken(f"compose.{thread}"):
             self.ctx.queue("message.send", {"body": body.strip(), "thread": thread}, "Sent.")
+        if self.ctx.sync.online:  # the bubble is the news (a toast would squeeze the thread it went into)
+            self.ctx.feedback.toast = None
 
     @intent
     def open_thread(self, thread: str) -> None:

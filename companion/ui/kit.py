@@ -165,6 +165,7 @@ class _FieldLook:
     keyboard: ft.KeyboardType
     text_size: int | None
     max_lines: int
+    min_lines: int
     width: float | None
     expand: bool
     autofocus: bool
@@ -184,7 +185,7 @@ def field(owner: Drafts, key: str, label: str, *, password: bool = False, multil
           hint: str | None = None, helper: str | None = None, default: str = "",
           on_submit: Callable[[], Any] | None = None, on_typed: Callable[[str], Any] | None = None,
           identifier: str | None = None, keyboard: ft.KeyboardType | None = None, text_size: int | None = None,
-          max_lines: int = 6, width: float | None = None, expand: bool = False,
+          max_lines: int = 6, min_lines: int = 3, width: float | None = None, expand: bool = False,
           autofocus: bool = False) -> ft.Control:
     """A text field whose text lives in ``owner.drafts[key]`` (see the module docstring).
 
@@ -201,8 +202,8 @@ def field(owner: Drafts, key: str, label: str, *, password: bool = False, multil
     look = _FieldLook(label=label, identifier=identifier or f"field-{key}", password=password, multiline=multiline,
                       hint=hint, helper=helper,
                       keyboard=keyboard or (ft.KeyboardType.MULTILINE if multiline else ft.KeyboardType.TEXT),
-                      text_size=text_size, max_lines=max_lines, width=width, expand=expand, autofocus=autofocus,
-                      submits=on_submit is not None)
+                      text_size=text_size, max_lines=max_lines, min_lines=min_lines, width=width, expand=expand,
+                      autofocus=autofocus, submits=on_submit is not None)
     return _memo_text_input(owner, key, look, app_changes(owner, key))
 
 
@@ -226,7 +227,7 @@ def _TextInput(owner: Drafts, key: str, look: _FieldLook, app_change: int) -> ft
         # text, where patching the old one's value could be skipped as "unchanged" by the diff.
         key=f"{key}#{app_change}", label=look.label, value=render_text(owner, key), password=look.password,
         can_reveal_password=look.password,
-        multiline=look.multiline, min_lines=3 if look.multiline else None,
+        multiline=look.multiline, min_lines=look.min_lines if look.multiline else None,
         max_lines=look.max_lines if look.multiline else 1, hint_text=look.hint, helper=look.helper,
         on_change=typed, on_submit=submitted if look.submits else None, text_size=look.text_size, width=look.width,
         expand=look.expand, autofocus=look.autofocus, shift_enter=look.multiline, keyboard_type=look.keyboard,

@@ -105,10 +105,11 @@ def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft
     conversation = ft.Container(tid("thread-messages", ft.Column(
         said, spacing=14, scroll=ft.ScrollMode.AUTO, auto_scroll=True,
         horizontal_alignment=ft.CrossAxisAlignment.STRETCH)), expand=True)
-    composer = card([field(state, draft_key, "Write a message", multiline=True, identifier="compose", max_lines=4),
-                     ft.Row([ft.Container(muted(NOT_FOR_EMERGENCIES, 12), expand=True),
-                             button("send", "Send", send, icon="SEND")], spacing=8)],
-                    identifier="composer")
+    composer = card([ft.Row([ft.Container(field(state, draft_key, "Write a message", multiline=True,
+                                                identifier="compose", min_lines=1, max_lines=4), expand=True),
+                             button("send", "Send", send, icon="SEND")], spacing=8,
+                            vertical_alignment=ft.CrossAxisAlignment.END),
+                     muted(NOT_FOR_EMERGENCIES, 12)], identifier="composer")
     body = ft.Column([header(state, title, back=True), conversation, *feedback(state), composer], spacing=10,
                      expand=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     nav = state.nav

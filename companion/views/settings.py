@@ -44,9 +44,10 @@ def _reminders(state: AppState) -> ft.Control:
     rs = state.prefs.reminder_settings()
     status = state.services.notifier.status()
     return _section("Reminders", "settings-reminders", [
-        tid("discreet", ft.Switch(label="Discreet notifications (never name a test or visit type)",
-                                  value=rs.discreet,
+        # A short label and the rule below it: a switch's label does not wrap (it ran off a phone's edge).
+        tid("discreet", ft.Switch(value=rs.discreet, label="Discreet notifications",
                                   on_change=lambda e: act(state.prefs.set_discreet, bool(e.control.value)))),
+        muted("Discreet notifications never name a test or a visit type.", 13),
         field(state, "quiet", "Quiet hours (e.g. 22:00-07:00, or off)", default=format_quiet_hours(rs.quiet_hours)),
         button("save-quiet", "Save quiet hours", lambda: act(state.prefs.set_quiet_hours, shown_text(state, "quiet")),
                kind="text"),

@@ -33,17 +33,20 @@ def _paired_vault(folder: Path, clinic: Clinic) -> None:
         vault.close()
 
 
-def _fits(page: Any, message_id: str) -> None:
-    """At each size the bubble of message ``message_id`` (the box its text wraps in) lies within the
-    viewport: nothing cut at the right edge, nothing below the bottom."""
+def _newest_fits(page: Any) -> None:
+    """At each size the newest message's bubble (the box its text wraps in) lies within the viewport
+    and the thread's visible part: nothing cut at the right edge, nothing under the composer."""
     for w, h in SIZES.values():
         _resize(page, w, h)
-        box = by_id(page, f"msg-body-{message_id}")
+        box = page.locator("[flt-semantics-identifier^='msg-body-']").last
         box.wait_for(timeout=10_000)
-        rect = box.bounding_box()
-        assert rect is not None
+        rect, room = box.bounding_box(), by_id(page, "thread-messages").bounding_box()
+        assert rect is not None and room is not None
         assert rect["x"] >= 0 and rect["x"] + rect["width"] <= w + 0.5, (w, rect)
         assert rect["y"] >= 0 and rect["y"] + rect["height"] <= h + 0.5, (h, rect)
+        # and in the thread's visible part: not under the composer, not under the title
+        assert room["y"] - 0.5 <= rect["y"] and rect["y"] + rect["height"] <= room["y"] + room["height"] + 0.5, \
+            (room, rect)
     _resize(page, *SIZES["phone"])
 
 
@@ -89,14 +92,14 @@ def test_long_messages_fit_a_past_visit_asks_nothing_and_every_screen_is_shot(
     mine = page.locator("[flt-semantics-identifier^='msg-']:not([flt-semantics-identifier^='msg-body-'])")
     shown = mine.count()
     sent = staff.send_message(clinic.patient_id, LONG_CLINIC)
-    _fits(page, sent["id"])
+    by_id(page, f"msg-body-{sent['id']}").wait_for(timeout=10_000)
+    _newest_fits(page)
     fill(page, "compose", LONG_PATIENT)
     by_id(page, "send").click()
     page.wait_for_function("n => document.querySelectorAll(\"[flt-semantics-identifier^='msg-body-']\").length > n",
                            arg=shown + 1)
-    newest = mine.last.get_attribute("flt-semantics-identifier")
-    assert newest is not None
-    _fits(page, newest.removeprefix("msg-"))
+    by_id(page, "sync-chip").get_by_text("Up to date", exact=False).first.wait_for(timeout=20_000)
+    _newest_fits(page)
     _shoot(page, "thread")
     by_id(page, "back").click()
     by_id(page, "thread-general").wait_for()
