@@ -1,0 +1,77 @@
+"""The desk answers a visit request: the note and wishes shown, free times that match them proposed
+from the schedule, a time picked, Accept books it in one step and the item closes by itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from companion.clinic.desk.api import DeskApi
+from companion.clinic.desk.state import DeskState
+from companion.core.requests import WEEKDAYS, request_appointment_id
+from tests.fixtures.desk import DESK_USERS, PASSWORD
+from tests.support.server_harness import ServerProcess, mutation, pull_all
+
+
+@pytest.fixture
+def desk(desk_server: ServerProcess) -> Iterator[DeskState]:
+    api = DeskApi(desk_server.base_url)
+    state = DeskState(api, tz=UTC)
+    state.drafts.set_draft("signin.name", DESK_USERS["psr"])
+    state.drafts.set_draft("signin.password", PASSWORD)
+    state.session.sign_in()
+    assert state.session.signed_in, state.session.signin_note
+    yield state
+    api.close()
+
+
+def test_accept_books_a_proposed_free_time_and_closes_the_item(desk_server: ServerProcess, desk: DeskState) -> None:
+    staff = desk_server.staff
+    pid = staff.add_patient("Jamie Park")["id"]
+    token = desk_server.pair_device(pid)["token"]
+    # the first Thursday morning slot is taken: it must not be proposed
+    now = datetime.now(UTC)
+    thursday = (now + timedelta(days=(3 - now.weekday()) % 7 or 7)).replace(hour=8, minute=0, second=0,
+                                                                             microsecond=0)
+    other = staff.add_patient("Someone Else")["id"]
+    staff.add_appointment(other, start=thursday, minutes=30, kind="STI screening")
+    m = mutation("appointment.request", kind="HIV test", days=["thu"], times=["morning"], note="Before work")
+    with desk_server.device_client(token) as http:
+        assert http.post("/v1/sync", json={"mutations": [m]}).json()["results"][0]["status"] == "applied"
+        desk.inbox.poll(background=False)
+        [item] = [i for i in desk.inbox.waiting_requests() if i["patient_id"] == pid]
+        assert item["detail"]["note"] == "Before work"
+        slots = desk.inbox.proposals(item["id"])
+        assert slots and thursday not in slots
+        assert all(WEEKDAYS[s.weekday()] == "thu" and 8 <= s.hour < 12 for s in slots)
+
+        desk.inbox.accept_request(item["id"])  # nothing picked yet
+        assert desk.feedback.error == "Pick one of the free times, or a date and a time, first."
+        desk.inbox.pick_time(item["id"], slots[0])
+        assert desk.inbox.picked(item["id"]) == slots[0]
+        desk.inbox.accept_request(item["id"])
+        assert desk.feedback.toast and desk.feedback.toast.startswith("Booked HIV test")
+        assert not [i for i in desk.inbox.waiting_requests() if i["patient_id"] == pid]
+        assert item["id"] not in desk.inbox.proposed
+        changes, _ = pull_all(http)
+    booked = [c["data"] for c in changes if c["kind"] == "appointment"][-1]
+    assert booked["id"] == request_appointment_id(m["id"]) and booked["status"] == "scheduled"
+    assert booked["start"] == slots[0].isoformat().replace("+00:00", "Z")
+
+
+def test_the_pickers_choose_any_date_and_time(desk_server: ServerProcess, desk: DeskState) -> None:
+    staff = desk_server.staff
+    pid = staff.add_patient("Sky Lee")["id"]
+    with desk_server.device_client(desk_server.pair_device(pid)["token"]) as http:
+        http.post("/v1/sync", json={"mutations": [mutation("appointment.request", kind="Counselling")]})
+    desk.inbox.poll(background=False)
+    [item] = [i for i in desk.inbox.waiting_requests() if i["patient_id"] == pid]
+    day = (datetime.now(UTC) + timedelta(days=40)).date()
+    desk.inbox.pick_date(item["id"], day)
+    assert desk.inbox.picked(item["id"]) is None  # a date alone is not a time
+    desk.inbox.pick_clock(item["id"], datetime(2000, 1, 1, 15, 45).time())
+    desk.inbox.accept_request(item["id"])
+    made = staff.request("GET", f"/v1/staff/appointments/{item['ref_id']}").json()
+    assert made["status"] == "scheduled" and made["start"] == f"{day.isoformat()}T15:45:00Z"
