@@ -159,7 +159,7 @@ def RequestScreen(state: AppState, route: Route, frame_width: float | None) -> f
         label=ft.Text(k), selected=k == kind, on_select=lambda _e, k=k: set_kind(k))) for k in REQUEST_KINDS]
     return screen(state, [
         header(state, "Ask for an appointment", back=True),
-        muted("The clinic will offer you a time. You will see it under Appointments."),
+        muted("The clinic will offer you a time. You will see it under Visits."),
         ft.Text("What is it for?", weight=ft.FontWeight.W_600),
         ft.Row(chips, wrap=True, spacing=8, run_spacing=8),
         ft.Text("Which days suit you?", weight=ft.FontWeight.W_600),

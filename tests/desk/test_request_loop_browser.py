@@ -1,0 +1,87 @@
+"""Request -> booking as two people do it, in headless Chromium against one real server: the patient
+asks for a visit in the app (days, time of day, a note) and sees "Requested" at once; the PSR sees
+the note and the wishes in the desk's inbox, picks a proposed free time and accepts; the patient's
+app shows the booking, and the inbox item is closed. Screenshots at 390x844 (app), 1280x800 (desk)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.fixtures.app_state import PASSCODE, seed_clinic
+from tests.fixtures.browser import SHOTS, by_id, enable_semantics, fill, open_app, painted
+from tests.fixtures.desk import DESK_USERS, PASSWORD
+from tests.support.server_harness import ServerProcess
+
+pytestmark = pytest.mark.browser
+NOTE = "Mornings before work, please. I may need a note for my employer."
+
+
+def _shoot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    painted(page, 3)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def _seen(page: Any, text: str, timeout: float = 15_000) -> None:
+    page.get_by_text(text, exact=False).or_(page.get_by_label(text, exact=False)).first.wait_for(timeout=timeout)
+
+
+def test_a_request_with_wishes_is_booked_from_the_inbox_and_reaches_the_patient(
+        new_page: Callable[..., Any], start_app: Callable[..., Any], desk_server: ServerProcess,
+        tmp_path: Path) -> None:
+    clinic = seed_clinic(desk_server)
+    app = start_app(tmp_path / "vault", COMPANION_SYNC_WAIT="5")
+    phone = new_page(390, 844)
+    open_app(phone, app.url)
+    fill(phone, "field-new.passcode", PASSCODE)
+    fill(phone, "field-new.confirm", PASSCODE)
+    by_id(phone, "create-passcode").click()
+    fill(phone, "field-pair.url", desk_server.base_url)
+    fill(phone, "field-pair.code", clinic.code())
+    by_id(phone, "pair").click()
+    by_id(phone, "home-prep").wait_for(timeout=20_000)
+
+    # the patient asks: what for, which days, what time of day, a note
+    phone.get_by_role("tab", name="Visits").first.click()
+    by_id(phone, "request-appointment").click()
+    by_id(phone, "kind-hiv-test").click()
+    by_id(phone, "day-tue").click()
+    by_id(phone, "day-thu").click()
+    by_id(phone, "time-morning").click()
+    fill(phone, "field-request.note", NOTE)
+    _shoot(phone, "request-app-asking")
+    by_id(phone, "send-request").click()
+    _seen(phone, "Waiting for the clinic to offer you a time")  # under Visits at once
+    _shoot(phone, "request-app-requested")
+
+    # the PSR sees the note and the wishes in the inbox and books a proposed free time
+    desk = new_page(1280, 800)
+    desk.goto(desk_server.url("/"))
+    enable_semantics(desk)
+    desk.wait_for_function("document.title === 'Clinic desk'", timeout=15_000)
+    fill(desk, "signin-name", DESK_USERS["psr"])
+    fill(desk, "signin-password", PASSWORD)
+    by_id(desk, "sign-in").click()
+    by_id(desk, "today-list").wait_for(timeout=15_000)
+    desk.get_by_role("button", name="Inbox").or_(desk.get_by_text("Inbox")).first.click()
+    [item] = [i for i in desk_server.staff.inbox(patient_id=clinic.patient_id) if i["kind"] == "appointment.request"]
+    by_id(desk, f"request-note-{item['id']}").wait_for(timeout=15_000)
+    _seen(desk, "Tue, Thu · Morning")
+    _shoot(desk, "desk-request")
+    by_id(desk, f"slot-{item['id']}-0").click()
+    _seen(desk, "Book ")
+    by_id(desk, f"accept-{item['id']}").click()
+    _seen(desk, "Booked HIV test")
+    _shoot(desk, "desk-request-booked")
+    assert not [i for i in desk_server.staff.inbox(patient_id=clinic.patient_id)
+                if i["kind"] == "appointment.request"]  # the item closed itself
+
+    # the patient's app shows the booking at its next sync: a time to confirm, no longer "Requested"
+    expect(phone.get_by_text("Waiting for the clinic to offer you a time")).to_have_count(0, timeout=30_000)
+    expect(by_id(phone, f"appt-{item['ref_id']}").get_by_text("Please confirm")).to_have_count(1)
+    _shoot(phone, "request-app-booked")
