@@ -86,11 +86,14 @@ def _overlaps(start: datetime, end: datetime, booked: Iterable[tuple[datetime, d
 
 def free_slots(days: Sequence[str], times: Sequence[str], *, booked: Sequence[tuple[datetime, datetime]],
                now: datetime, tz: tzinfo, limit: int = 6, horizon_days: int = 21,
-               hours: dict[str, tuple[int, int]] | None = None, minutes: int = SLOT_MINUTES) -> list[datetime]:
+               hours: dict[str, tuple[int, int]] | None = None, minutes: int = SLOT_MINUTES,
+               per_window: int = 1) -> list[datetime]:
     """Up to ``limit`` free starts (UTC), soonest first, within the clinic's hours and the wishes.
 
     A slot is free when no booked ``(start, end)`` overlaps it; no day or time chosen means any.
-    Slots start on the hour or half hour, at least an hour from ``now``.
+    Slots start on the hour or half hour, at least an hour from ``now``. At most ``per_window``
+    are taken from each day's time of day, so the proposals spread over the days the patient
+    named instead of filling one morning.
     """
     hours = CLINIC_HOURS if hours is None else hours
     wanted_days = set(days or WEEKDAYS)
@@ -108,10 +111,12 @@ def free_slots(days: Sequence[str], times: Sequence[str], *, booked: Sequence[tu
             start_h, end_h = max(lo, opens), min(hi, closes)
             slot = datetime.combine(day, time(start_h), tz)
             last = datetime.combine(day, time(end_h), tz) if end_h < 24 else slot
-            while start_h < end_h and slot + timedelta(minutes=minutes) <= last:
+            taken = 0
+            while start_h < end_h and taken < per_window and slot + timedelta(minutes=minutes) <= last:
                 utc = slot.astimezone(UTC)
                 if utc >= earliest and not _overlaps(utc, utc + timedelta(minutes=minutes), booked):
                     found.append(utc)
+                    taken += 1
                     if len(found) >= limit:
                         return sorted(found)
                 slot += timedelta(minutes=minutes)

@@ -34,7 +34,7 @@ def test_wishes_come_back_in_the_weeks_order_and_bad_ones_name_the_field() -> No
 
 def test_free_slots_match_the_wishes_skip_bookings_and_keep_to_opening_hours() -> None:
     booked = [(datetime(2026, 12, 2, 7, 0, tzinfo=UTC), datetime(2026, 12, 2, 7, 45, tzinfo=UTC))]  # Wed 8:00–8:45
-    slots = free_slots(("wed",), ("morning",), booked=booked, now=NOW, tz=BERLIN, limit=40)
+    slots = free_slots(("wed",), ("morning",), booked=booked, now=NOW, tz=BERLIN, limit=40, per_window=99)
     local = [s.astimezone(BERLIN) for s in slots]
     assert local[0] == datetime(2026, 12, 2, 9, 0, tzinfo=BERLIN)  # 8:00 and 8:30 overlap the booking
     assert all(t.weekday() == 2 and 8 <= t.hour < 12 and t.minute in (0, 30) for t in local)
@@ -43,6 +43,9 @@ def test_free_slots_match_the_wishes_skip_bookings_and_keep_to_opening_hours() -
     assert sunday == []  # the clinic is closed on Sundays
     saturday = free_slots(("sat",), ("evening",), booked=[], now=NOW, tz=BERLIN)
     assert saturday == []  # open 9–13 only
+    spread = free_slots(("tue", "thu"), ("morning",), booked=[], now=NOW, tz=BERLIN)
+    assert [s.astimezone(BERLIN).strftime("%a %d %H:%M") for s in spread] == [
+        "Thu 03 08:00", "Tue 08 08:00", "Thu 10 08:00", "Tue 15 08:00", "Thu 17 08:00"]  # today's morning is over
     soon = free_slots((), (), booked=[], now=NOW, tz=BERLIN, limit=1)
     assert soon[0] >= NOW + timedelta(hours=1) and set(CLINIC_HOURS) < set(WEEKDAYS)
 
