@@ -296,10 +296,15 @@ def FeedbackStrip(owner: Feedback, *, text_size: int | None = None) -> ft.Contro
 
 
 def screen(controls: Sequence[ft.Control], *, width: float | None = None, padding: int = 16, spacing: int = 14,
-           stretch: bool = True) -> ft.Control:
-    """A scrolling screen body; ``width`` caps it (centred) on wide windows; ``stretch`` widens its rows."""
+           stretch: bool = True, center: bool = False) -> ft.Control:
+    """A scrolling screen body; ``width`` caps it on wide windows; ``stretch`` widens its rows;
+    ``center`` puts the capped body in the middle of the window (a scrolling column is only as
+    wide as its widest child, so it is centred in a full-width row)."""
     body = ft.Column(list(controls), spacing=spacing,
                      horizontal_alignment=ft.CrossAxisAlignment.STRETCH if stretch else ft.CrossAxisAlignment.START)
-    return ft.Column([ft.Container(body, width=width, padding=ft.Padding.all(padding))], scroll=ft.ScrollMode.AUTO,
+    framed: ft.Control = ft.Container(body, width=width, padding=ft.Padding.all(padding))
+    if center and width:
+        framed = ft.Row([framed], alignment=ft.MainAxisAlignment.CENTER)
+    return ft.Column([framed], scroll=ft.ScrollMode.AUTO,
                      expand=True,
                      horizontal_alignment=ft.CrossAxisAlignment.CENTER if width else ft.CrossAxisAlignment.START)

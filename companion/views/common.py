@@ -96,7 +96,7 @@ def empty_note(text: str, identifier: str = "empty") -> ft.Control:
 def screen(state: AppState, controls: Sequence[ft.Control], *, max_width: int = 760) -> ft.Control:
     """A scrolling screen body, centred and width-capped on desktops."""
     nav = state.nav
-    return kit.screen(controls, width=min(float(max_width), nav.page_width - 140) if nav.wide else None)
+    return kit.screen(controls, width=min(float(max_width), nav.page_width - 140) if nav.wide else None, center=True)
 
 
 STATUS_LABELS = {"requested": "Requested", "scheduled": "Please confirm", "confirmed": "Confirmed",

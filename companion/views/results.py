@@ -147,7 +147,9 @@ def ResultScreen(state: AppState, route: Route, frame_width: float | None) -> ft
     if r.interpretation == "positive":
         items.append(_next_steps(state, r))
     elif r.interpretation == "negative":
-        items.append(card([muted("Had a risk in the last few weeks? A test can miss a very recent infection."),
+        risk = (f"Had a risk in the few weeks before {short_date(sampled)}, when the sample was taken?"
+                if sampled is not None else "Had a risk in the last few weeks?")
+        items.append(card([muted(f"{risk} A test can miss a very recent infection."),
                            button("window-periods", "About window periods",
                                   lambda: state.nav.go("article", "window-periods"), kind="text")],
                           identifier="window-note"))
