@@ -77,9 +77,11 @@ def _syncing_step(state: AppState) -> list[ft.Control]:
 
 @ft.component
 def OnboardingScreen(state: AppState) -> ft.Control:
-    """Renders for its step, its busy line and the passcode being chosen (its own state, for the meter)."""
+    """Renders for its step, its busy line, the passcode being chosen (its own state, for the meter) and
+    the layout (a desktop window caps and centres it)."""
     use_observable(state.session)
     use_observable(state.feedback)
+    use_observable(state.nav)
     _typed, typing = ft.use_state("")  # each edit renders the step again (the meter reads the draft)
     step = state.session.onboarding_step
     if step == "pair":
@@ -94,9 +96,11 @@ def OnboardingScreen(state: AppState) -> ft.Control:
 
 @ft.component
 def LockScreen(state: AppState) -> ft.Control:
-    """Renders for the countdown and each try (the busy line, a refusal: the field empties itself)."""
+    """Renders for the countdown, each try (the busy line, a refusal: the field empties itself) and the
+    layout (a desktop window caps and centres it)."""
     use_observable(state.session)
     use_observable(state.feedback)
+    use_observable(state.nav)
 
     def unlock() -> None:
         code = shown_text(state, "unlock")

@@ -123,6 +123,11 @@ def test_long_messages_fit_a_past_visit_asks_nothing_and_every_screen_is_shot(
         else:
             page.locator("[flt-semantics-identifier^='article-']").first.wait_for()
         _shoot(page, name)
+        if route == "settings":  # its lower half: this device, exports
+            page.mouse.move(195, 400)
+            page.mouse.wheel(0, 2000)
+            painted(page, 3)
+            page.screenshot(path=str(SHOTS / "settings-device-phone.png"))
         if route == "bills":
             page.locator("[flt-semantics-identifier^='bill-']").first.click()
             by_id(page, "how-to-pay").wait_for()
