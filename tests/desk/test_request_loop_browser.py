@@ -73,6 +73,13 @@ def test_a_request_with_wishes_is_booked_from_the_inbox_and_reaches_the_patient(
     by_id(desk, f"request-note-{item['id']}").wait_for(timeout=15_000)
     _seen(desk, "Tue, Thu · Morning")
     _shoot(desk, "desk-request")
+    # any other time: Flet's own date and time pickers (a dialog with a calendar, then a clock)
+    by_id(desk, f"pick-date-{item['id']}").click()
+    desk.get_by_role("button", name="OK", exact=True).first.wait_for(timeout=10_000)
+    _shoot(desk, "desk-request-date-picker")
+    desk.get_by_role("button", name="OK", exact=True).first.click()  # today's date, no time yet: nothing to book
+    expect(desk.get_by_role("button", name="OK", exact=True)).to_have_count(0, timeout=10_000)
+    _seen(desk, "No time chosen yet")
     by_id(desk, f"slot-{item['id']}-0").click()
     _seen(desk, "Book ")
     by_id(desk, f"accept-{item['id']}").click()

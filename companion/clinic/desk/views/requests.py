@@ -50,16 +50,21 @@ def RequestAnswer(desk: DeskState, item: dict[str, Any]) -> ft.Control:
     if chips:
         parts.append(ft.Row(chips, wrap=True, spacing=8, run_spacing=8))
     today = desk.clock.now().astimezone(tz).date()
-    day_picker = ft.DatePicker(first_date=datetime.combine(today, time()),
-                               last_date=datetime.combine(today + timedelta(days=365), time()),
-                               value=datetime.combine(chosen.date() if chosen else today, time()),
-                               on_change=lambda e: _picked_day(desk, item_id, e.control.value))
-    time_picker = ft.TimePicker(value=chosen.time() if chosen else time(9, 0),
-                                on_change=lambda e: _picked_time(desk, item_id, e.control.value))
+
+    def open_day_picker() -> None:  # made at the click: a dialog is the page's, not this component's
+        _open_picker(ft.DatePicker(first_date=datetime.combine(today, time()),
+                                   last_date=datetime.combine(today + timedelta(days=365), time()),
+                                   value=datetime.combine(chosen.date() if chosen else today, time()),
+                                   on_change=lambda e: _picked_day(desk, item_id, e.control.value)))
+
+    def open_time_picker() -> None:
+        _open_picker(ft.TimePicker(value=chosen.time() if chosen else time(9, 0),
+                                   on_change=lambda e: _picked_time(desk, item_id, e.control.value)))
+
     parts.append(ft.Row([
-        button(f"pick-date-{item_id}", "Other date…", lambda: _open_picker(day_picker), kind="outlined",
+        button(f"pick-date-{item_id}", "Other date…", open_day_picker, kind="outlined",
                icon=ft.Icons.CALENDAR_MONTH),
-        button(f"pick-time-{item_id}", "Time…", lambda: _open_picker(time_picker), kind="outlined",
+        button(f"pick-time-{item_id}", "Time…", open_time_picker, kind="outlined",
                icon=ft.Icons.SCHEDULE),
         tid(f"chosen-{item_id}", ft.Text(f"Book {chosen:%a %d %b at %H:%M}" if chosen else "No time chosen yet",
                                          size=BODY, weight=ft.FontWeight.W_600)),
