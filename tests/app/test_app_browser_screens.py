@@ -81,6 +81,16 @@ def test_long_messages_fit_a_past_visit_asks_nothing_and_every_screen_is_shot(
     assert by_id(page, "confirm").count() == 0 and by_id(page, "checkin").count() == 0
     _shoot(page, "visit-past")
     by_id(page, "back").click()
+
+    # add to calendar: the browser downloads the .ics (no path on the app's server), and the app says so
+    by_id(page, f"appt-{clinic.appointment_id}").click()
+    with page.expect_download(timeout=15_000) as download:
+        by_id(page, "add-calendar").click()
+    assert download.value.suggested_filename == "appointment.ics"
+    ics = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "BEGIN:VEVENT" in ics and "STI" not in ics  # discreet: no visit type in the file
+    page.get_by_label("appointment.ics is in your browser's downloads", exact=False).first.wait_for()
+    by_id(page, "back").click()
     by_id(page, "request-appointment").click()
     by_id(page, "send-request").wait_for()
     _shoot(page, "request")
