@@ -79,10 +79,12 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
     tz, now = state.services.tz, state.now()
     local = appt.start.astimezone(tz)
     when = f"{long_date(local.date())}, {local_time(appt.start, tz)}–{local_time(appt.end, tz)}"
+    waiting = appt.status == "requested"  # its start is only when it was asked for: no time to show yet
     facts: list[ft.Control] = [
         ft.Text(appt.visit_kind, size=20, weight=ft.FontWeight.W_600),
-        muted(f"{visit_status(appt, now)} · {day_and_time(appt.start, tz, now)}"),
-        *_detail_rows(state, "When (your time)", when, ft.Icons.SCHEDULE),
+        muted(f"{visit_status(appt, now)} · "
+              + ("waiting for the clinic to offer you a time" if waiting else day_and_time(appt.start, tz, now))),
+        *_detail_rows(state, "When (your time)", None if waiting else when, ft.Icons.SCHEDULE),
         *_detail_rows(state, "Where", appt.location, ft.Icons.PLACE_OUTLINED),
         *_detail_rows(state, "With", appt.provider, ft.Icons.PERSON_OUTLINE),
         *_detail_rows(state, "What to bring", appt.what_to_bring, ft.Icons.WORK_OUTLINE),
@@ -91,7 +93,7 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
     items: list[ft.Control] = [header(state, "Appointment", back=True), *feedback(state),
                                card(facts, identifier="appointment-facts")]
     actions: list[ft.Control] = []
-    active = appt.status in ("scheduled", "confirmed", "checked_in", "requested") and not is_past(appt, now)
+    active = appt.status in ("scheduled", "confirmed", "checked_in") and not is_past(appt, now)
 
     def offered(action: str) -> bool:  # the one visit rule (companion.core.care_rules), as the patient's device
         return offers(appt.status, action, "device", start=appt.start, minutes=appt.minutes, now=now,
@@ -123,16 +125,17 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
                           tone="info"))
     if offered("cancel"):
         if confirming == appt.id:
-            items.append(card([ft.Text("Cancel this appointment?", weight=ft.FontWeight.W_600),
+            items.append(card([ft.Text("Withdraw this request?" if waiting else "Cancel this appointment?",
+                                       weight=ft.FontWeight.W_600),
                                field(state, "cancel.reason", "Reason (optional)"),
-                               ft.Row([button("cancel-yes", "Yes, cancel it",
+                               ft.Row([button("cancel-yes", "Yes, withdraw it" if waiting else "Yes, cancel it",
                                               lambda: act(state.visits.cancel, appt.id,
                                                           shown_text(state, "cancel.reason")), kind="filled"),
                                        button("cancel-no", "Keep it", lambda: set_confirming(""), kind="text")],
                                       wrap=True)], identifier="cancel-confirm", tone="warn"))
         else:
-            items.append(button("cancel", "Cancel appointment", lambda: set_confirming(appt.id), kind="text",
-                                icon="EVENT_BUSY"))
+            items.append(button("cancel", "Withdraw request" if waiting else "Cancel appointment",
+                                lambda: set_confirming(appt.id), kind="text", icon="EVENT_BUSY"))
     return screen(state, items)
 
 

@@ -75,3 +75,25 @@ def test_the_pickers_choose_any_date_and_time(desk_server: ServerProcess, desk: 
     desk.inbox.accept_request(item["id"])
     made = staff.request("GET", f"/v1/staff/appointments/{item['ref_id']}").json()
     assert made["status"] == "scheduled" and made["start"] == f"{day.isoformat()}T15:45:00Z"
+
+
+def test_inbox_rows_say_what_was_asked_and_which_visit_was_cancelled(desk_server: ServerProcess,
+                                                                    desk: DeskState) -> None:
+    from companion.clinic.desk.views.work import _item_title
+
+    staff = desk_server.staff
+    pid = staff.add_patient("Ari Stone")["id"]
+    start = datetime(2031, 3, 4, 10, 30, tzinfo=UTC)
+    booked = staff.add_appointment(pid, start=start, kind="STI screening")
+    asked = mutation("appointment.request", kind="Counselling", days=["mon", "fri"], times=["evening"], note="Hi")
+    with desk_server.device_client(desk_server.pair_device(pid)["token"]) as http:
+        http.post("/v1/sync", json={"mutations": [
+            mutation("appointment.cancel", appointment_id=booked["id"], reason="away"), asked]})
+        http.post("/v1/sync", json={"mutations": [
+            mutation("appointment.cancel", appointment_id=request_appointment_id(asked["id"]))]})
+    desk.inbox.poll(background=False)
+    titles = [_item_title(desk, i) for i in desk.inbox.items if i["patient_id"] == pid]
+    assert "Withdrew the request for Counselling" in titles
+    assert "Wants: Counselling · Mon, Fri · Evening" in titles
+    assert any(t.startswith("Cancelled STI screening, ") and "10:30" in t and t.endswith("reason: away")
+               for t in titles), titles

@@ -5,6 +5,7 @@ app shows the booking, and the inbox item is closed. Screenshots at 390x844 (app
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,19 @@ def _shoot(page: Any, name: str) -> None:
 
 def _seen(page: Any, text: str, timeout: float = 15_000) -> None:
     page.get_by_text(text, exact=False).or_(page.get_by_label(text, exact=False)).first.wait_for(timeout=timeout)
+
+
+def _request_items(server: ServerProcess, patient_id: str) -> list[dict[str, Any]]:
+    return [i for i in server.staff.inbox(patient_id=patient_id) if i["kind"] == "appointment.request"]
+
+
+def _wait_until(cond: Callable[[], Any], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def test_a_request_with_wishes_is_booked_from_the_inbox_and_reaches_the_patient(
@@ -58,6 +72,14 @@ def test_a_request_with_wishes_is_booked_from_the_inbox_and_reaches_the_patient(
     by_id(phone, "send-request").click()
     _seen(phone, "Waiting for the clinic to offer you a time")  # under Visits at once
     _shoot(phone, "request-app-requested")
+    assert _wait_until(lambda: _request_items(desk_server, clinic.patient_id), 30)  # sent by the live loop
+    [item] = _request_items(desk_server, clinic.patient_id)
+    by_id(phone, f"appt-{item['ref_id']}").click()  # its page has no time yet, so nothing to add to a calendar
+    _seen(phone, "waiting for the clinic to offer you a time")
+    assert by_id(phone, "add-calendar").count() == 0
+    _shoot(phone, "request-app-requested-detail")
+    by_id(phone, "back").click()
+    by_id(phone, "request-appointment").wait_for(timeout=10_000)
 
     # the PSR sees the note and the wishes in the inbox and books a proposed free time
     desk = new_page(1280, 800)
@@ -69,7 +91,6 @@ def test_a_request_with_wishes_is_booked_from_the_inbox_and_reaches_the_patient(
     by_id(desk, "sign-in").click()
     by_id(desk, "today-list").wait_for(timeout=15_000)
     desk.get_by_role("button", name="Inbox").or_(desk.get_by_text("Inbox")).first.click()
-    [item] = [i for i in desk_server.staff.inbox(patient_id=clinic.patient_id) if i["kind"] == "appointment.request"]
     by_id(desk, f"request-note-{item['id']}").wait_for(timeout=15_000)
     _seen(desk, "Tue, Thu · Morning")
     _shoot(desk, "desk-request")

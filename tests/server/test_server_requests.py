@@ -125,4 +125,10 @@ def test_scheduling_a_requested_visit_closes_its_item_and_a_cancellation_names_t
     assert _push(http, mutation("appointment.cancel", appointment_id=aid))[0]["status"] == "applied"
     [item] = [i for i in server.staff.inbox(patient_id=pid) if i["kind"] == "appointment.cancel"]
     assert item["detail"]["kind"] == "Vaccination"
-    assert item["detail"]["start"] == start.isoformat().replace("+00:00", "Z")
+    assert item["detail"]["start"] == start.isoformat().replace("+00:00", "Z") and item["detail"]["was"] == "scheduled"
+    withdrawn = mutation("appointment.request", kind="HIV test")
+    assert _push(http, withdrawn)[0]["status"] == "applied"
+    assert _push(http, mutation("appointment.cancel", appointment_id=request_appointment_id(withdrawn["id"])))[0][
+        "status"] == "applied"
+    cancels = [i for i in server.staff.inbox(patient_id=pid) if i["kind"] == "appointment.cancel"]
+    assert cancels[0]["detail"]["was"] == "requested" and cancels[0]["detail"]["kind"] == "HIV test"

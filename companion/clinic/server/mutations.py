@@ -95,7 +95,7 @@ def _appointment_cancel(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid
         messaging.add_inbox_item(tx, device.patient_id, "appointment.cancel", ref_kind="appointment",
                                  ref_id=appt["id"], mutation_id=mid, now=ctx.now(),
                                  detail={"appointment_id": appt["id"], "reason": p.get("reason"),
-                                         "kind": appt["kind"], "start": iso(appt["start"])})
+                                         "kind": appt["kind"], "start": iso(appt["start"]), "was": appt["status"]})
     return f"appointment:{appt['id']}"
 
 

@@ -52,6 +52,9 @@ def _item_title(desk: DeskState, item: dict[str, Any]) -> str:
     if kind == "appointment.request":
         wished = (d.get("preferred") or [None])[0]
         return request_summary(d) + (f", {when(wished, desk.clock.tz, desk.clock.now())}" if wished else "")
+    if kind == "appointment.cancel" and d.get("was") == "requested":  # no time was ever set: name the request
+        return f"Withdrew the request for {d.get('kind') or 'an appointment'}" + (
+            f" · reason: {d['reason']}" if d.get("reason") else "")
     if kind == "appointment.cancel":
         visit = (f"{d['kind']}, {when(d['start'], desk.clock.tz, desk.clock.now())}" if d.get("kind") and d.get("start")
                  else "an appointment")
