@@ -166,12 +166,12 @@ def test_a_closed_bill_names_its_state() -> None:
 def test_the_app_refuses_at_once_what_the_clinic_would_refuse(populated_state: AppState) -> None:
     state = populated_state
     state.visits.cancel("apt_past")  # completed 20 days ago
-    assert state.feedback.error == "the appointment already took place"
+    assert state.feedback.error == "The appointment already took place."
     state.visits.confirm("apt_past")
-    assert state.feedback.error == "the appointment is completed: it cannot be confirmed"
+    assert state.feedback.error == "The appointment is completed: it cannot be confirmed."
     assert state.records.snapshot.status.pending == 0  # nothing was queued
     state.visits.check_in("apt_next", "", "", "", "")
     assert state.feedback.error is None and state.records.snapshot.appointment("apt_next").status == "checked_in"  # type: ignore[union-attr]
     state.visits.cancel("apt_next")
-    assert state.feedback.error == "the appointment already took place"
+    assert state.feedback.error == "The appointment already took place."
     assert state.records.snapshot.status.pending == 1
