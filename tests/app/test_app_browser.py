@@ -11,11 +11,9 @@ from typing import Any
 
 import pytest
 
-from companion.sync.engine import synchronize
-from companion.sync.pairing import client_for_vault, pair
-from companion.vault import Vault
-from tests.fixtures.app_state import PASSCODE, Clinic
+from tests.fixtures.app_state import PASSCODE, Clinic, paired_vault
 from tests.fixtures.browser import SHOTS, by_id, fill, open_app, painted
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
@@ -38,20 +36,25 @@ def _resize(page: Any, width: int, height: int) -> None:
 
 
 def _go(page: Any, label: str) -> None:
+    """Tap a destination once it is drawn: a phone's tab (until it shows as selected, as a person
+    taps again when nothing happened: a tab tapped the frame the screen appeared was lost once),
+    else the rail's or More's entry."""
+    painted(page)
     tab = page.get_by_role("tab", name=label)
-    if tab.count():
-        tab.first.click()
-    else:
+    if not tab.count():
         page.get_by_text(label, exact=True).first.click()
+        return
+    for tap in range(1, 4):
+        tab.first.click()
+        try:
+            tab.first.and_(page.locator("[aria-selected='true']")).wait_for(timeout=5_000)
+            return
+        except Exception:
+            print(f"tab {label!r}: not selected after tap {tap}", file=sys.stderr)
+            painted(page)
+    raise AssertionError(f"tab {label!r} was not selected after 3 taps")
 
 
-def _wait_until(cond: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_onboarding_live_messages_offline_compose_sensitive_result(
@@ -100,7 +103,7 @@ def test_onboarding_live_messages_offline_compose_sensitive_result(
     page.get_by_label("Can I come 10 minutes late? (queued)", exact=False).first.wait_for(timeout=5_000)
     _shoot(page, "messages")
     clinic.server.start()
-    assert _wait_until(lambda: any("Can I come 10 minutes late?" in str(i)
+    assert wait_until(lambda: any("Can I come 10 minutes late?" in str(i)
                                    for i in clinic.server.staff.inbox(patient_id=clinic.patient_id)), 40)
     # once the app says nothing waits to be sent, it can send nothing again: the clinic has it once
     by_id(page, "sync-chip").get_by_text("Up to date", exact=False).first.wait_for(timeout=20_000)
@@ -123,13 +126,7 @@ def test_onboarding_live_messages_offline_compose_sensitive_result(
 def test_app_locks_after_idle(new_page: Callable[..., Any], start_app: Callable[..., Any], clinic: Clinic,
                               tmp_path: Path) -> None:
     folder = tmp_path / "vault"
-    vault = Vault.create(folder, PASSCODE)
-    try:
-        pair(vault, clinic.server.base_url, clinic.code(), device_name="Idle test")
-        with client_for_vault(vault) as client:
-            synchronize(vault, client)
-    finally:
-        vault.close()
+    paired_vault(folder, clinic, device_name="Idle test")
     app = start_app(folder, COMPANION_AUTO_LOCK_SECONDS="4")
     page = new_page(390, 844)
     open_app(page, app.url)

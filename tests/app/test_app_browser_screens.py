@@ -11,11 +11,8 @@ from typing import Any
 
 import pytest
 
-from companion.sync.engine import synchronize
-from companion.sync.pairing import client_for_vault, pair
-from companion.vault import Vault
 from tests.app.test_app_browser import SIZES, _go, _resize, _shoot
-from tests.fixtures.app_state import PASSCODE, Clinic
+from tests.fixtures.app_state import PASSCODE, Clinic, paired_vault
 from tests.fixtures.browser import SHOTS, by_id, fill, open_app, painted
 
 pytestmark = pytest.mark.browser
@@ -23,14 +20,6 @@ LONG_CLINIC = ("Your results are ready and everything we tested for came back cl
 LONG_PATIENT = ("Thank you so much, could I also book a follow-up visit in three months time please? " * 8)[:600]
 
 
-def _paired_vault(folder: Path, clinic: Clinic) -> None:
-    vault = Vault.create(folder, PASSCODE)
-    try:
-        pair(vault, clinic.server.base_url, clinic.code(), device_name="Screens test")
-        with client_for_vault(vault) as client:
-            synchronize(vault, client)
-    finally:
-        vault.close()
 
 
 def _newest_fits(page: Any) -> None:
@@ -56,7 +45,7 @@ def test_long_messages_fit_a_past_visit_asks_nothing_and_every_screen_is_shot(
     past = staff.add_appointment(clinic.patient_id, start=datetime.now(UTC) - timedelta(days=3),
                                  kind="Follow-up", location="Riverside Clinic, Room 2")
     folder = tmp_path / "vault"
-    _paired_vault(folder, clinic)
+    paired_vault(folder, clinic, device_name="Screens test")
     app = start_app(folder, COMPANION_SYNC_WAIT="5")
     page = new_page(390, 844)
     open_app(page, app.url)

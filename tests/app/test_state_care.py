@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from companion.state import AppState
 from tests.fixtures.app_state import Clinic
+from tests.support.waiting import wait_until
 
 
 def _wait(cond: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
+    return wait_until(cond, timeout)
+
+
 
 
 def test_first_sync_brings_appointment_prep_bill_result_and_message(paired_state: AppState, clinic: Clinic) -> None:

@@ -3,22 +3,19 @@ before anything is queued, and the clinic's booking replaces the request in plac
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from companion.core.requests import MAX_REQUEST_NOTE, request_appointment_id
 from companion.state import AppState
 from tests.fixtures.app_state import Clinic
+from tests.support.waiting import wait_until
 
 
 def _wait(cond: Callable[[], bool], timeout: float = 8.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
+    return wait_until(cond, timeout)
+
+
 
 
 def test_a_request_shows_as_requested_at_once_offline(populated_state: AppState) -> None:

@@ -5,7 +5,6 @@ app shows the booking, and the inbox item is closed. Screenshots at 390x844 (app
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from tests.fixtures.app_state import PASSCODE, seed_clinic
 from tests.fixtures.browser import SHOTS, by_id, enable_semantics, fill, open_app, painted
 from tests.fixtures.desk import DESK_USERS, PASSWORD
 from tests.support.server_harness import ServerProcess
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 NOTE = "Mornings before work, please. I may need a note for my employer."
@@ -36,13 +36,6 @@ def _request_items(server: ServerProcess, patient_id: str) -> list[dict[str, Any
     return [i for i in server.staff.inbox(patient_id=patient_id) if i["kind"] == "appointment.request"]
 
 
-def _wait_until(cond: Callable[[], Any], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_a_request_with_wishes_is_booked_from_the_inbox_and_reaches_the_patient(
@@ -72,7 +65,7 @@ def test_a_request_with_wishes_is_booked_from_the_inbox_and_reaches_the_patient(
     by_id(phone, "send-request").click()
     _seen(phone, "Waiting for the clinic to offer you a time")  # under Visits at once
     _shoot(phone, "request-app-requested")
-    assert _wait_until(lambda: _request_items(desk_server, clinic.patient_id), 30)  # sent by the live loop
+    assert wait_until(lambda: _request_items(desk_server, clinic.patient_id), 30)  # sent by the live loop
     [item] = _request_items(desk_server, clinic.patient_id)
     by_id(phone, f"appt-{item['ref_id']}").click()  # its page has no time yet, so nothing to add to a calendar
     _seen(phone, "waiting for the clinic to offer you a time")
