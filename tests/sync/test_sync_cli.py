@@ -143,8 +143,11 @@ def test_watch_prints_changes_and_stops_on_ctrl_c(sqlite_server: object, tmp_pat
     cli(folder, "init", check=True)
     cli(folder, "pair", clinic.server.base_url, clinic.staff.pairing_code(clinic.patient_id)["code"], check=True)
     env = {**os.environ, "COMPANION_PASSCODE": PASSCODE, "PYTHONPATH": str(REPO)}
+    # Ctrl-C as at a terminal: a run started in the background by a non-interactive shell inherits
+    # SIGINT *ignored*, and Python then never turns it into KeyboardInterrupt (the watch never stopped)
     watch = subprocess.Popen([sys.executable, "-c", CLI_MAIN, "--vault", str(folder), "sync", "--watch"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert watch.stdout is not None
         first = watch.stdout.readline()  # the initial sync brings the records
