@@ -36,24 +36,24 @@ CHILD = REPO / "tests" / "support" / "sync_crash_child.py"
 def _run_child(folder: Path, tag: str, kill_after_pages: int | None, rng: random.Random) -> tuple[list[str], bool]:
     """Run the child; SIGKILL it after ``kill_after_pages`` applied pages. Returns (queued ids seen, finished)."""
     env = {**os.environ, "COMPANION_PASSCODE": PASSCODE}
-    child = subprocess.Popen([sys.executable, str(CHILD), str(folder), tag, "2", "40"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
-    queued: list[str] = []
-    finished = False
-    assert child.stdout is not None
-    try:
-        for line in child.stdout:
-            word, _, rest = line.strip().partition(" ")
-            if word == "queued":
-                queued.append(rest)
-            elif word == "page" and kill_after_pages is not None and int(rest) >= kill_after_pages:
-                time.sleep(rng.random() * 0.02)  # sometimes inside the next page's fetch or write
-                child.send_signal(signal.SIGKILL)
-                break
-            elif word == "done":
-                finished = True
-    finally:
-        _, err = child.communicate(timeout=60)
+    with subprocess.Popen([sys.executable, str(CHILD), str(folder), tag, "2", "40"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=env, cwd=REPO) as child:  # pipes closed on exit
+        queued: list[str] = []
+        finished = False
+        assert child.stdout is not None
+        try:
+            for line in child.stdout:
+                word, _, rest = line.strip().partition(" ")
+                if word == "queued":
+                    queued.append(rest)
+                elif word == "page" and kill_after_pages is not None and int(rest) >= kill_after_pages:
+                    time.sleep(rng.random() * 0.02)  # sometimes inside the next page's fetch or write
+                    child.send_signal(signal.SIGKILL)
+                    break
+                elif word == "done":
+                    finished = True
+        finally:
+            _, err = child.communicate(timeout=60)
     if kill_after_pages is None:
         assert child.returncode == 0, err
     else:
