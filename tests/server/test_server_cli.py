@@ -139,7 +139,7 @@ def test_stopping_answers_waiting_long_polls_instead_of_cutting_them(server_fact
 
     thread = threading.Thread(target=wait)
     thread.start()
-    time.sleep(0.5)
+    server.await_pulls(1)
     stopping = time.monotonic()
     server.stop()
     thread.join(timeout=30)
@@ -166,7 +166,7 @@ def test_stopping_under_a_live_client_is_quick(server_factory: ServerFactory) ->
     threads = [threading.Thread(target=live) for _ in range(3)]
     for thread in threads:
         thread.start()
-    time.sleep(0.8)
+    server.await_pulls(2)  # one device holds two; the third pull keeps answering the oldest
     started = time.monotonic()
     server.stop()
     took = time.monotonic() - started

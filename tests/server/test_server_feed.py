@@ -151,9 +151,10 @@ def _long_poll(server: ServerProcess, token: str, cursor: str, wait: float, out:
 def _start_poll(server: ServerProcess, token: str, cursor: str) -> tuple[threading.Thread, dict[str, Any]]:
     """A 20 s long-poll in a thread, settled into its wait; ``out`` fills in when it answers."""
     out: dict[str, Any] = {}
+    before = server.waiting_pulls()
     thread = threading.Thread(target=_long_poll, args=(server, token, cursor, 20, out))
     thread.start()
-    time.sleep(0.5)
+    server.await_pulls(before + 1)
     return thread, out
 
 
@@ -208,8 +209,8 @@ def test_revoking_a_device_ends_its_long_poll_with_401_at_once(server: ServerPro
 
 def test_a_poll_woken_by_a_write_after_its_revocation_gets_401_not_the_page(server: ServerProcess) -> None:
     """Revoke, then write for the patient at once: the waiting poll must not carry the new message."""
-    pid, device, cursor = server.caught_up_device("Stolen Phone")
-    for _ in range(3):  # the two writes race the poll's wake-up differently each time
+    for i in range(3):  # the two writes race the poll's wake-up differently each time
+        pid, device, cursor = server.caught_up_device(f"Stolen Phone {i}")  # each round a live device
         thread, out = _start_poll(server, device["token"], cursor)
         server.staff.revoke_device(device["device_id"])
         server.staff.send_message(pid, "private: your results are in")

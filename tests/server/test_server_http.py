@@ -220,9 +220,10 @@ def test_large_answers_are_gzipped_small_ones_and_waits_are_not_broken(sqlite_se
 
         thread = threading.Thread(target=waiting)
         thread.start()
-        time.sleep(0.4)
+        sqlite_server.await_pulls(1)
         st.send_message(pid, "woken: " + "a long message that is worth compressing " * 120)
         thread.join(timeout=25)
     answer = out["answer"]
     assert answer.status_code == 200 and answer.headers.get("content-encoding") == "gzip"
-    assert [c["kind"] for c in answer.json()["changes"]] == ["message"] and out["took"] < 2.0
+    assert [c["kind"] for c in answer.json()["changes"]] == ["message"]  # woken by it: a timeout answers empty
+    print(f"gzip long-poll woken in {out['took'] * 1000:.0f} ms")

@@ -53,6 +53,8 @@ import httpx
 from companion.clinic.staff_api import StaffClient
 from companion.core.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
+from .waiting import wait_until
+
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
 
@@ -291,6 +293,16 @@ class ServerProcess:
             raise AssertionError(f"pairing failed {response.status_code}: {response.text[:300]}")
         result: dict[str, Any] = response.json()
         return result
+
+    def waiting_pulls(self) -> int:
+        """Device long-polls this server holds right now (``GET /v1/staff/status``)."""
+        count: int = self.staff.request("GET", "/v1/staff/status", role="admin").json()["waiting_pulls"]
+        return count
+
+    def await_pulls(self, count: int = 1, timeout: float = 10) -> None:
+        """Until ``count`` long-polls are registered and waiting (from then on a commit wakes them)."""
+        if not wait_until(lambda: self.waiting_pulls() >= count, timeout):
+            raise AssertionError(f"{count} long-poll(s) not waiting after {timeout} s: {self.waiting_pulls()}")
 
     def caught_up_device(self, patient_name: str, *,
                          writer: ServerProcess | None = None) -> tuple[str, dict[str, Any], str]:

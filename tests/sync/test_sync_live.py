@@ -79,7 +79,7 @@ def test_a_psr_message_lands_in_the_vault_within_a_second(live: tuple[Clinic, Va
     clinic, vault, _, _ = live
     times = []
     for i in range(5):
-        time.sleep(0.05)  # let the loop settle into its long poll
+        clinic.server.await_pulls(1)  # the loop is in its long poll
         started = time.monotonic()
         msg_id = clinic.staff.send_message(clinic.patient_id, f"Your results are ready ({i})")["id"]
         def arrived(m: str = msg_id) -> bool:
@@ -91,7 +91,7 @@ def test_a_psr_message_lands_in_the_vault_within_a_second(live: tuple[Clinic, Va
 
 def test_a_nudge_pushes_what_was_queued_at_once(live: tuple[Clinic, Vault, LiveSync, Recorder]) -> None:
     clinic, vault, loop, _ = live
-    time.sleep(0.05)
+    clinic.server.await_pulls(1)
     entry = queue_mutation(vault, "message.send", {"body": "running late"})
     loop.nudge()
     _wait_until(lambda: vault.outbox.get(entry.id) is None, 2)
@@ -100,8 +100,8 @@ def test_a_nudge_pushes_what_was_queued_at_once(live: tuple[Clinic, Vault, LiveS
 
 
 def test_stop_does_not_wait_for_the_long_poll(live: tuple[Clinic, Vault, LiveSync, Recorder]) -> None:
-    _, _, loop, hooks = live
-    time.sleep(0.2)  # in the long poll now
+    clinic, _, loop, hooks = live
+    clinic.server.await_pulls(1)  # in the long poll now
     started = time.monotonic()
     loop.stop()
     assert time.monotonic() - started < 1.0 and not loop.running

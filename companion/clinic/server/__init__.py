@@ -36,6 +36,7 @@ Staff (bearer staff token)::
     POST|GET /v1/staff/articles   DELETE /v1/staff/articles/{id}          psr, clinician
     POST|GET /v1/staff/accounts   POST /v1/staff/accounts/{id}/revoke     admin
     GET    /v1/staff/audit?since&actor_id&patient_id&action  admin
+    GET    /v1/staff/status                                   admin (waiting long-polls now)
 
 Every ``GET`` above that returns a list is paged the same way: ``?limit&after`` ->
 ``{<items>: […], "next": cursor | null}`` (:mod:`.pagination`).

@@ -1,6 +1,12 @@
-"""Staff API for everyone (``/v1/staff/me``) and for admins: staff accounts and the audit log.
+"""Staff API for everyone (``/v1/staff/me``, ``/v1/staff/clinic``) and for admins: staff accounts and the audit log.
 
-Plus ``GET /healthz`` (no auth, no database write) for load balancers and the test harness.
+``GET /v1/staff/clinic`` is the clinic profile as the desk uses it (any signed-in staff member):
+its name, time zone (IANA), opening hours per weekday (``"08:00-18:00"``, closed days absent), the
+slot length of proposed free times, the default place and the providers (the first is the default).
+
+Plus ``GET /healthz`` (no auth, no database write) for load balancers and the test harness, and
+``GET /v1/staff/status`` (admins) for the clinic's IT person: how many devices' pulls are waiting
+for a change right now (a live count; it holds no patient data).
 """
 
 from __future__ import annotations
@@ -37,10 +43,25 @@ def healthz(request: Request) -> dict[str, Any]:
     return {"status": "ok", "database": "postgresql" if ctx.db.is_postgres else "sqlite"}
 
 
+@router.get("/v1/staff/status", tags=["staff: admin"], summary="Server load now: waiting long-polls")
+def status(request: Request, member: Admin) -> dict[str, Any]:
+    return {"waiting_pulls": get_ctx(request).hub.waiting_pulls}
+
+
 @router.get("/v1/staff/me", tags=["staff: admin"], summary="Who this token belongs to, and what it may do")
 def me(member: AnyStaff) -> dict[str, Any]:
     allowed = sorted(p for p, roles in PERMISSIONS.items() if member.role in roles)
     return {"id": member.id, "name": member.name, "role": member.role, "permissions": allowed}
+
+
+@router.get("/v1/staff/clinic", tags=["staff: admin"],
+            summary="The clinic profile: name, time zone, opening hours, default place and providers")
+def clinic(request: Request, member: AnyStaff) -> dict[str, Any]:
+    site = get_ctx(request).settings.site
+    plan = site.schedule
+    return {"name": get_ctx(request).settings.clinic_name, "timezone": site.timezone,
+            "opening": plan.opening_text(), "slot_minutes": plan.slot_minutes, "place": plan.place,
+            "providers": list(plan.providers), "provider": plan.provider}
 
 
 @router.post("/v1/staff/accounts", status_code=201, tags=["staff: admin"],

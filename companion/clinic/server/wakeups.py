@@ -72,6 +72,11 @@ class WakeupHub:
     def waiting(self) -> int:
         return sum(len(v) for v in self._waiters.values())
 
+    @property
+    def waiting_pulls(self) -> int:
+        """Device pulls registered and waiting: from registration on, a commit wakes them."""
+        return sum(len(v) for v in self._polls.values())
+
     def register(self, scope: str) -> asyncio.Event:
         """Call on the event loop; pair with :meth:`unregister` in a ``finally``."""
         event = asyncio.Event()
