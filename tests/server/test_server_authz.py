@@ -31,6 +31,7 @@ STAFF_ROUTES: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]
     ("GET", "/v1/staff/accounts"): (A, None),
     ("POST", "/v1/staff/accounts/{staff_id}/revoke"): (A, None),
     ("GET", "/v1/staff/audit"): (A, None),
+    ("GET", "/v1/staff/status"): (A, None),
     ("POST", "/v1/staff/patients"): (P, {"name": "Someone"}),
     ("GET", "/v1/staff/patients"): (PC, None),
     ("GET", "/v1/staff/patients/{patient_id}"): (PC, None),
