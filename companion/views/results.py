@@ -54,23 +54,21 @@ def ResultsScreen(state: AppState, route: Route, frame_width: float | None) -> f
 
 
 def sample_date(state: AppState, r: Result) -> date | None:
-    """The day the sample was taken: the day of the visit the result belongs to.
-
-    The wire's result carries no sample date of its own (``companion.core.models.Result``); the
-    visit it links to (``appointment_id``) is when the sample was taken."""
+    """The day the sample was taken: the clinic's own record of it (``Result.sample_taken``), else
+    the day of the visit the result belongs to; ``None`` for an older result with neither."""
+    if r.sample_taken is not None:
+        return r.sample_taken
     appt = state.records.snapshot.appointment(r.appointment_id) if r.appointment_id else None
     return appt.start.astimezone(state.services.tz).date() if appt is not None else None
 
 
 def _row_title(state: AppState, r: Result) -> str:
     """What a row says it is, naming no sensitive test before the passcode:
-    "Protected result · released 28 Nov · sample 21 Nov"."""
-    parts = ["Protected result" if r.sensitive else r.test,
-             f"released {short_date(r.released_at.astimezone(state.services.tz).date())}"]
+    "Protected result · sample taken Sat 28 Nov" (when the sample day is unknown: "· released …")."""
     sampled = sample_date(state, r)
-    if sampled is not None:
-        parts.append(f"sample {short_date(sampled)}")
-    return " · ".join(parts)
+    when = (f"sample taken {short_date(sampled)}" if sampled is not None
+            else f"released {short_date(r.released_at.astimezone(state.services.tz).date())}")
+    return " · ".join(["Protected result" if r.sensitive else r.test, when])
 
 
 def _ask_passcode(state: AppState, r: Result) -> list[ft.Control]:

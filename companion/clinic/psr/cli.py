@@ -125,6 +125,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--value")
     p.add_argument("--note")
     p.add_argument("--sensitive", action="store_true")
+    p.add_argument("--sample-taken", help="the day the sample was taken, YYYY-MM-DD")
+    p.add_argument("--appointment", help="the visit the sample was taken at (an appointment id)")
     leaf(result, "release", cmd.result_release, "release a result to the patient").add_argument("result_id")
     leaf(result, "block", cmd.result_block, "withdraw a result").add_argument("result_id")
     leaf(result, "list", cmd.result_list, "a patient's results").add_argument("patient_id")

@@ -43,7 +43,8 @@ def _bill_line(b: dict[str, Any]) -> str:
 
 
 def _result_line(r: dict[str, Any]) -> str:
-    return f"{r['id']}  {r['test']}: {r['interpretation']}  [{r['state']}]"
+    sampled = f"  sample taken {r['sample_taken']}" if r.get("sample_taken") else ""
+    return f"{r['id']}  {r['test']}: {r['interpretation']}{sampled}  [{r['state']}]"
 
 
 # -- patients ------------------------------------------------------------------------------------
@@ -145,9 +146,10 @@ def bill_mark(args: argparse.Namespace, api: StaffClient) -> Output:
 
 # -- results ---------------------------------------------------------------------------------------
 def result_add(args: argparse.Namespace, api: StaffClient) -> Output:
+    sampled = parse_day(args.sample_taken, "--sample-taken").isoformat() if args.sample_taken else None
     made = api.add_result(args.patient_id, **_drop_none(
         test=args.test, interpretation=args.interpretation, value=args.value, note=args.note,
-        sensitive=bool(args.sensitive)))
+        sensitive=bool(args.sensitive), sample_taken=sampled, appointment_id=args.appointment))
     return made, f"created result {made['id']} (held until released)"
 
 

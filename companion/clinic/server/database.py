@@ -45,8 +45,16 @@ def _add_staff_passwords(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE staff ADD COLUMN password_hash VARCHAR(200)"))
 
 
+def _add_result_sample_dates(conn: Connection) -> None:
+    """2 -> 3: the day a result's sample was taken (unknown, ``NULL``, for results recorded before).
+
+    A database older than the results table got it from ``create_all`` with the column already."""
+    if "sample_taken" not in {c["name"] for c in sa.inspect(conn).get_columns("results")}:
+        conn.execute(sa.text("ALTER TABLE results ADD COLUMN sample_taken DATE"))
+
+
 # Schema steps: version N -> N+1, run inside the init transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_staff_passwords}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_staff_passwords, 2: _add_result_sample_dates}
 
 
 class Tx:

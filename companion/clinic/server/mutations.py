@@ -92,6 +92,9 @@ def _appointment_cancel(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid
                         p: Mapping[str, Any]) -> str:
     appt = _own(visits.get_appointment(tx, p["appointment_id"]), device, "appointment")
     if visits.act_on_appointment(tx, appt, "cancel", "device", ctx.now())["status"] != appt["status"]:
+        if appt["status"] == "requested":  # withdrawn: the request's own item is settled, as a booking settles it
+            messaging.close_open_items(tx, device.patient_id, "appointment.request", device.id, ctx.now(),
+                                       ref_id=appt["id"])
         messaging.add_inbox_item(tx, device.patient_id, "appointment.cancel", ref_kind="appointment",
                                  ref_id=appt["id"], mutation_id=mid, now=ctx.now(),
                                  detail={"appointment_id": appt["id"], "reason": p.get("reason"),

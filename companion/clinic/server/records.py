@@ -87,7 +87,7 @@ def result_of(row: Row) -> Result:
     return Result(id=row["id"], test=row["test"], interpretation=row["interpretation"], released_at=row["released_at"],
                   loinc=row["loinc"], value=row["value"], reference_range=row["reference_range"], note=row["note"],
                   sensitive=bool(row["sensitive"]), appointment_id=row["appointment_id"],
-                  acknowledged_at=row["acknowledged_at"])
+                  acknowledged_at=row["acknowledged_at"], sample_taken=row["sample_taken"])
 
 
 def message_of(row: Row) -> Message:
@@ -129,7 +129,9 @@ def result_view(row: Row) -> dict[str, Any]:
         "id": row["id"], "patient_id": row["patient_id"], "test": row["test"],
         "interpretation": row["interpretation"], "value": row["value"], "loinc": row["loinc"],
         "reference_range": row["reference_range"], "note": row["note"], "sensitive": bool(row["sensitive"]),
-        "appointment_id": row["appointment_id"], "state": row["state"], "released_at": iso(row["released_at"]),
+        "appointment_id": row["appointment_id"],
+        "sample_taken": row["sample_taken"].isoformat() if row["sample_taken"] else None,
+        "state": row["state"], "released_at": iso(row["released_at"]),
         "released_by": row["released_by"], "acknowledged_at": iso(row["acknowledged_at"]),
         "created_by": row["created_by"], "created_at": iso(row["created_at"]),
     }

@@ -39,7 +39,7 @@ def list_results(conn: Connection, patient_id: str, page: PageRequest) -> tuple[
 
 
 def create_result(tx: Tx, patient_id: str, fields: Mapping[str, Any], staff_id: str, now: datetime) -> Row:
-    keys = ("test", "interpretation", "value", "loinc", "reference_range", "note", "appointment_id")
+    keys = ("test", "interpretation", "value", "loinc", "reference_range", "note", "appointment_id", "sample_taken")
     values: dict[str, Any] = {key: fields.get(key) for key in keys}
     result_id = new_id("res")
     values.update(id=result_id, patient_id=patient_id, sensitive=bool(fields.get("sensitive")), state="held",

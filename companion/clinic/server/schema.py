@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 2  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in)
+SCHEMA_VERSION = 3  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken
 CLINIC_SCOPE = "*"
 
 metadata = sa.MetaData()
@@ -219,6 +219,7 @@ results = sa.Table(
     sa.Column("released_at", UtcDateTime),
     sa.Column("released_by", sa.String(40)),
     sa.Column("acknowledged_at", UtcDateTime),
+    sa.Column("sample_taken", sa.Date),  # NULL for results recorded before schema 3 (and when not given)
     sa.Column("created_by", sa.String(40), nullable=False),
     _when("created_at"),
 )

@@ -177,6 +177,7 @@ class ResultCreate(Strict):
     loinc: T20 | None = None
     reference_range: T200 | None = None
     appointment_id: T40 | None = None
+    sample_taken: IsoDate | None = None  # the day the sample was taken (the window-period advice counts from it)
 
 
 # -- staff API: messages, inbox, articles, staff ---------------------------------------------------
