@@ -155,11 +155,11 @@ def deliver_due(
     failed: list[Notice] = []
     for notice in notices:
         try:
-            notifier.notify(notice.title, notice.body)
+            notifier.notify(notice.title, notice.body, notice.kind)
         except NotifyError:
             outcome = "failed"
             if fallback is not None:
-                fallback.notify(notice.title, notice.body)
+                fallback.notify(notice.title, notice.body, notice.kind)
                 outcome = "in_app"
             (fallback_used if fallback is not None else failed).append(notice)
             _mark(vault, notice, outcome)

@@ -49,7 +49,9 @@ class NotifierStatus:
 class Notifier(Protocol):
     """Shows notifications; see the module docstring for the contract."""
 
-    def notify(self, title: str, body: str) -> None: ...
+    def notify(self, title: str, body: str, about: str = "") -> None:
+        """Show ``title`` and ``body``. ``about`` is the kind of record it is about (``appointment``,
+        ``prep``, ``bill``, ``message``, ``result``): never shown, it tells an in-app banner where a tap goes."""
 
     def status(self) -> NotifierStatus: ...
 
@@ -59,6 +61,7 @@ class Banner:
     title: str
     body: str
     shown_at: datetime
+    about: str = ""  # the kind of record (see Notifier.notify)
 
 
 class InAppNotifier:
@@ -76,8 +79,8 @@ class InAppNotifier:
         self._listeners: list[Callable[[Banner], None]] = []
         self._lock = threading.Lock()
 
-    def notify(self, title: str, body: str) -> None:
-        banner = Banner(title, body, datetime.now(UTC))
+    def notify(self, title: str, body: str, about: str = "") -> None:
+        banner = Banner(title, body, datetime.now(UTC), about)
         with self._lock:
             self._banners.append(banner)
             listeners = list(self._listeners)
@@ -119,7 +122,7 @@ class RecordingNotifier:
         self.shown: list[tuple[str, str]] = []
         self._lock = threading.Lock()
 
-    def notify(self, title: str, body: str) -> None:
+    def notify(self, title: str, body: str, about: str = "") -> None:
         if self.fail:
             raise NotifyError("recording notifier set to fail")
         with self._lock:

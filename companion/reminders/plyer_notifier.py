@@ -109,7 +109,7 @@ class PlyerNotifier:
             self._status, self._checked_at = detect_plyer_backend(), now
         return self._status
 
-    def notify(self, title: str, body: str) -> None:
+    def notify(self, title: str, body: str, about: str = "") -> None:
         state = self.status()
         if not state.available:
             raise NotifyError(f"system notifications are not available: {state.detail}")

@@ -108,28 +108,28 @@ class Banner:
 
 
 # A reminder's words are written for a notification outside the app (discreet: they name no record).
-# Inside the app the patient is already there: "Open the app" becomes where to tap, and the tap goes
-# to the screen the reminder is about. (phrase in the notification, words inside, screen)
+# Inside the app the patient is already there: "Open the app" becomes where to tap.
+# (phrase in the notification, words inside)
 _INSIDE = (
-    ("Open the app to read them.", "Tap to read them.", "messages"),
-    ("Open the app to read it.", "Tap to read it.", "messages"),
-    ("There is an update for you in the app.", "There is an update for you. Tap to see it.", "results"),
-    ("updates for you in the app.", "updates for you. Tap to see them.", "results"),
-    ("results are ready in the app.", "results are ready. Tap to see them.", "results"),
-    ("result is ready in the app.", "result is ready. Tap to see it.", "results"),
-    ("The app has the details.", "Tap for the details.", "bills"),
-    ("is due", "", "bills"),
-    ("appointment", "", "appointments"),
-    ("Appointment", "", "appointments"),
+    ("Open the app to read them.", "Tap to read them."),
+    ("Open the app to read it.", "Tap to read it."),
+    ("There is an update for you in the app.", "There is an update for you. Tap to see it."),
+    ("updates for you in the app.", "updates for you. Tap to see them."),
+    ("results are ready in the app.", "results are ready. Tap to see them."),
+    ("result is ready in the app.", "result is ready. Tap to see it."),
+    ("The app has the details.", "Tap for the details."),
 )
+# The tap goes to the screen of the record the reminder is about (the reminder's kind).
+SCREEN_OF = {"appointment": "appointments", "prep": "prep", "bill": "bills", "message": "messages",
+             "result": "results"}
 
 
-def inside_app(title: str, body: str) -> Banner:
-    """A reminder's notification text as a banner inside the app (see ``_INSIDE``)."""
-    for phrase, words, route in _INSIDE:
-        if phrase in body:
-            return Banner(title, body.replace(phrase, words) if words else body, route)
-    return Banner(title, body)
+def inside_app(title: str, body: str, about: str = "") -> Banner:
+    """A reminder's notification text as a banner inside the app (see ``_INSIDE``); a tap goes to
+    the screen of ``about`` (the kind of record), or home when it names none."""
+    for phrase, words in _INSIDE:
+        body = body.replace(phrase, words)
+    return Banner(title, body, SCREEN_OF.get(about, "home"))
 
 
 class Banners(Observable):
@@ -140,10 +140,10 @@ class Banners(Observable):
         self.items: tuple[Banner, ...] = ()
         self._guard = threading.Lock()  # reminders arrive on their own thread, dismissals on Flet's
 
-    def add(self, title: str, body: str) -> None:
+    def add(self, title: str, body: str, about: str = "") -> None:
         """A reminder that could not (or need not) show outside the app, worded for inside it."""
         with self._guard:
-            self.items = (*self.items, inside_app(title, body))[-KEPT:]
+            self.items = (*self.items, inside_app(title, body, about))[-KEPT:]
         self.notify()
 
     def dismiss(self, index: int) -> None:

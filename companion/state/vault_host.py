@@ -36,7 +36,7 @@ class HostMember(Protocol):
 
     def vault_live_state(self, state: str, error: str | None) -> None: ...
 
-    def vault_banner(self, title: str, body: str) -> None: ...
+    def vault_banner(self, title: str, body: str, about: str = "") -> None: ...
 
     def vault_closed(self, reason: str) -> None:
         """The vault was closed underneath this session (wiped from another window)."""
@@ -149,7 +149,7 @@ class VaultHost:
     def _reminder_loop(self, vault: Vault) -> ReminderLoop:
         notifier = self.services.notifier
         fallback = notifier if isinstance(notifier, InAppNotifier) else InAppNotifier("the system notification failed")
-        fallback.subscribe(lambda banner: self._each(lambda m: m.vault_banner(banner.title, banner.body)))
+        fallback.subscribe(lambda banner: self._each(lambda m: m.vault_banner(banner.title, banner.body, banner.about)))
         return ReminderLoop(vault, notifier, self.services.profile, tz=self.services.tz, fallback=fallback,
                             clock=self.services.clock)
 

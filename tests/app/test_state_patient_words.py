@@ -65,7 +65,11 @@ def test_words_a_patient_reads() -> None:
     assert clinic_name("Riverside Sexual Health Clinic", "Riverside Clinic") == "Riverside Sexual Health Clinic"
     assert "plyer" not in notifications_text(False, "plyer/notify-send")
     assert notifications_text(False, "plyer/notify-send").startswith("Notifications from this device aren't")
-    banner = inside_app("Riverside Clinic", "You have a new message. Open the app to read it.")
+    banner = inside_app("Riverside Clinic", "You have a new message. Open the app to read it.", "message")
     assert banner.body == "You have a new message. Tap to read it." and banner.route == "messages"
-    assert inside_app("Riverside Clinic", "A bill is due tomorrow. The app has the details.").route == "bills"
+    # the tap goes by what the reminder is about, not by its words
+    assert inside_app("Riverside Clinic", "A bill is due tomorrow. The app has the details.", "bill").route == "bills"
+    assert inside_app("Riverside Clinic", "Your appointment is tomorrow.", "prep").route == "prep"
+    assert inside_app("Riverside Clinic", "There is an update for you in the app.", "appointment").route \
+        == "appointments"
     assert inside_app("Reminder", "Something else").route == "home"

@@ -123,8 +123,11 @@ def test_a_reminder_banner_is_worded_for_inside_the_app_and_opens_what_it_is_abo
         populated_state: AppState) -> None:
     async def scenario(ui: ViewHarness) -> None:
         await ui.until(lambda: len(populated_state.banners.items) >= 3)  # the start's own reminders first
+        # each reminder from the loop opens the screen of what it is about (its kind), never home
+        assert {b.route for b in populated_state.banners.items} <= {"appointments", "prep", "bills", "messages",
+                                                                   "results"}
         populated_state.banners.clear()
-        populated_state.banners.add("Riverside Clinic", "There is an update for you in the app.")
+        populated_state.banners.add("Riverside Clinic", "There is an update for you in the app.", "result")
         assert await ui.until(lambda: "banner" in ui.ids())
         assert ui.has_text("There is an update for you. Tap to see it.") and not ui.has_text("in the app")
         await ui.fire(ui.by_id("banner"), "click")

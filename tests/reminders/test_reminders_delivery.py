@@ -129,7 +129,7 @@ def test_a_crash_after_recording_never_shows_twice(folder: Path) -> None:
         pass
 
     class CrashingNotifier(RecordingNotifier):
-        def notify(self, title: str, body: str) -> None:
+        def notify(self, title: str, body: str, about: str = "") -> None:
             raise Crash("power cut")
 
     with Vault.open(folder, VAULT_PASSCODE) as vault, pytest.raises(Crash):
@@ -225,7 +225,7 @@ def test_loop_runs_in_a_thread_until_stopped(folder: Path) -> None:
 
 def test_loop_outlives_a_failing_tick(folder: Path) -> None:
     class Broken(RecordingNotifier):
-        def notify(self, title: str, body: str) -> None:
+        def notify(self, title: str, body: str, about: str = "") -> None:
             raise RuntimeError("a bug in a backend")
 
     with Vault.open(folder, VAULT_PASSCODE) as vault:
