@@ -97,7 +97,8 @@ def test_stale_temp_files_are_removed_at_open_and_others_are_left_alone(new_vaul
     assert {p.name for p in folder.iterdir()} == FILES | {"notes.txt"}
 
 
-def test_default_kdf_parameters_unlock_within_target(tmp_path: Path) -> None:
+def test_a_new_vault_is_sealed_with_the_default_kdf_parameters(tmp_path: Path) -> None:
+    """scrypt 2^17, r=8, p=1 (the unlock time they cost is a bench figure: ``make bench``, bench/vault.py)."""
     default = ScryptParams.default()
     assert (default.log2_n, default.r, default.p) == (17, 8, 1)
     Vault.create(tmp_path / "v", VAULT_PASSCODE, kdf=default).close()
@@ -105,7 +106,7 @@ def test_default_kdf_parameters_unlock_within_target(tmp_path: Path) -> None:
     assert slot.params == default
     started = time.perf_counter()
     Vault.open(tmp_path / "v", VAULT_PASSCODE).close()
-    assert time.perf_counter() - started < 3.0  # target 0.6 s; generous for loaded CI machines (see bench)
+    print(f"unlock with the default KDF: {time.perf_counter() - started:.2f} s")
 
 
 def test_kdf_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
