@@ -2,8 +2,9 @@
 
 1. start ``companion-server serve`` on SQLite in a data folder (a temp folder unless ``--data``);
 2. create staff accounts (psr, clinician) with the server CLI and fill the clinic through the staff API:
-   a sexual-health screening tomorrow with prep steps, a past visit, a bill with insurance, a released
-   negative result, a held result, a welcome message from the front desk and two clinic articles;
+   a sexual-health screening tomorrow with prep steps, a past HIV test, a bill with insurance, a released
+   negative result and a held one (both dated by that visit's sample), a welcome message from the front
+   desk and two clinic articles (the built-in Learn library has "what to expect" for each visit kind);
 3. create the demo vault, pair it with a pairing code and sync it once;
 4. print the passcode, the URLs and ready-to-paste ``companion-psr`` commands, then run the app
    (a desktop window where possible, else the web app on http://127.0.0.1:PORT with no CDN).
@@ -97,6 +98,7 @@ def seed_clinic(psr: StaffClient, clinician: StaffClient) -> dict[str, str]:
         psr.add_prep(visit["id"], title, body, minutes)
     past = psr.add_appointment(pid, start=_local(-21, 15, 0).isoformat(), minutes=20, kind="HIV test",
                                location="Riverside Clinic", provider="Dr. Priya Nair")
+    sampled = _local(-21, 15, 0).astimezone(local_zone()).date().isoformat()  # the samples of that visit
     psr.add_bill(pid, amount_cents=4500, insurance_paid_cents=14000,
                  due=(datetime.now(UTC).date() + timedelta(days=12)).isoformat(),
                  description="Clinic visit and lab tests",
@@ -105,11 +107,11 @@ def seed_clinic(psr: StaffClient, clinician: StaffClient) -> dict[str, str]:
     negative = clinician.add_result(
         pid, test="HIV-1/2 antigen/antibody (4th generation)", interpretation="negative", sensitive=True,
         note="No HIV found. If you had a risk in the 6 weeks before the test, test again after that window.",
-        appointment_id=past["id"])
+        appointment_id=past["id"], sample_taken=sampled)
     clinician.release_result(negative["id"])
     held = clinician.add_result(pid, test="Chlamydia and gonorrhoea (NAAT, urine)", interpretation="negative",
                                 note="Nothing found. See you at your next routine screening.",
-                                appointment_id=past["id"])
+                                appointment_id=past["id"], sample_taken=sampled)
     psr.send_message(pid, "Welcome to Companion, Alex! This is the Riverside front desk. You can message us here "
                           "any time during opening hours — for emergencies please call 911.")
     psr.add_article("Our opening hours over the holidays",

@@ -32,7 +32,7 @@ from .feedback import Drafts
 from .navigation import Navigation, Route
 from .session import Session
 from .templates import template
-from .timefmt import DeskClock, parse_local
+from .timefmt import DeskClock, local, parse_local
 
 __all__ = ["NEW_PATIENT_FIELDS", "OpenPatient", "PatientPage", "PatientSearch", "plan_changes"]
 
@@ -224,8 +224,12 @@ class OpenPatient(Observable):
         interpretation = self.drafts.draft("result.interpretation", "negative") or "negative"
         sensitive = self.drafts.draft("result.sensitive", "yes") == "yes"
         note = self.drafts.text("result.note") or None
+        visit_id = self.drafts.draft(f"result.visit.{pid}", "")  # the visit the sample was taken at, dating it
+        visit = next((a for a in self.page.appointments if a["id"] == visit_id), None) if self.page else None
+        start = local(visit["start"], self.clock.tz) if visit else None
+        sampled = {"appointment_id": visit_id, "sample_taken": start.date().isoformat()} if start else {}
         self._change(lambda: self.api.add_result(pid, test=test, interpretation=interpretation, note=note,
-                                                 sensitive=sensitive),
+                                                 sensitive=sensitive, **sampled),
                      "Result saved and held: the patient sees it only after release.",
                      clears=("result.test", "result.note"))
 

@@ -99,11 +99,20 @@ def bills_section(desk: DeskState, page: PatientPage) -> ft.Control:
     return section("Bills", rows, identifier="bills")
 
 
+def _sample_visits(desk: DeskState, page: PatientPage) -> list[tuple[str, str]]:
+    """The visits a result's sample may come from (begun, not cancelled), newest first, as choices."""
+    tz, now = desk.clock.tz, desk.clock.now()
+    begun = [a for a in page.appointments if a["status"] not in ("requested", "cancelled")
+             and (start := local(a["start"], tz)) is not None and start <= now]
+    return [(a["id"], f"{a['kind']}, {when(a['start'], tz, now)}") for a in begun[:4]]
+
+
 def results_section(desk: DeskState, page: PatientPage) -> ft.Control:
     rows: list[ft.Control] = []
     for r in page.results:
         label, tone = RESULT_STATE.get(r["state"], (r["state"], "plain"))
-        line: list[ft.Control] = [ft.Text(r["test"], size=BODY, weight=ft.FontWeight.W_600, expand=True),
+        sampled = f" · sample taken {r['sample_taken']}" if r.get("sample_taken") else ""
+        line: list[ft.Control] = [ft.Text(r["test"] + sampled, size=BODY, weight=ft.FontWeight.W_600, expand=True),
                                   pill(label, tone)]
         if desk.session.can("results.write") and r["state"] == "held":
             line.append(button(f"release-{r['id']}", "Release", handler(desk.patient.release_result, r["id"]),
@@ -114,9 +123,14 @@ def results_section(desk: DeskState, page: PatientPage) -> ft.Control:
         rows.append(muted("No results.", BODY))
     if desk.session.can("results.write"):
         drafts = desk.drafts
+        visits = _sample_visits(desk, page)  # the sample's day is its visit's (the newest one unless picked)
+        visit_key = f"result.visit.{page.id}"
+        drafts.drafts.setdefault(visit_key, visits[0][0] if visits else "")
         rows += [field(drafts, "result.test", "Test", identifier="result-test"),
                  Choice(drafts, "result.interpretation", [("negative", "Negative"), ("positive", "Positive"),
                                                           ("indeterminate", "Unclear")], "negative", "interp"),
+                 muted("Sample taken at:", 14),
+                 Choice(drafts, visit_key, [*visits, ("", "Not at a visit here")], "", "sample"),
                  field(drafts, "result.note", "Note for the patient (optional)", identifier="result-note"),
                  ft.Row([button("add-result", "Save (held)", handler(desk.patient.add_result), kind="tonal")])]
     return section("Results", rows, identifier="results")
