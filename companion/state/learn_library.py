@@ -82,9 +82,13 @@ class LearnLibrary:
         return next((a for a in self.articles if a.id == article_id), None)
 
     def for_visit(self, visit_kind: str) -> LibraryArticle | None:
-        """The "what to expect" article for a visit kind, if one matches."""
+        """The "what to expect" article for a visit kind, if one matches: the one whose matching word
+        is the longest (the most specific), so an "HIV test" gets the HIV-test article, not the one
+        about which test is which (``test``); ties go to the first file."""
         kind = visit_kind.lower()
+        best: tuple[int, LibraryArticle] | None = None
         for article in self.articles:
-            if any(word in kind for word in article.visit_kinds):
-                return article
-        return None
+            longest = max((len(word) for word in article.visit_kinds if word in kind), default=0)
+            if longest and (best is None or longest > best[0]):
+                best = (longest, article)
+        return best[1] if best else None

@@ -1,5 +1,6 @@
-"""Appointments: upcoming and past, detail (local time, place, provider, what to bring, prep), request,
-confirm, cancel, e-check-in (contact and insurance), add to calendar, "what to expect" from Learn."""
+"""Visits (the patient's word for appointments, as on the navigation): upcoming and past, detail (local
+time, place, provider, what to bring, prep), request, confirm, cancel, book again, e-check-in (contact
+and insurance), add to calendar, "what to expect" from Learn."""
 
 from __future__ import annotations
 
@@ -39,8 +40,9 @@ PAGE = 50  # past visits shown at once (a long history stays fast)
 def AppointmentsScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
     use_observable(state.records)
     snap = state.records.snapshot
+    _settle_request_note(state, tuple(a.id for a in snap.upcoming if a.status == "requested"))
     items: list[ft.Control] = [
-        header(state, "Appointments", actions=[button("request-appointment", "Request", lambda: state.nav.go("request"),
+        header(state, "Visits", actions=[button("request-appointment", "Request", lambda: state.nav.go("request"),
                                                       kind="tonal", icon="ADD")]),
         *feedback(state),
         muted("Upcoming", 13),
@@ -48,7 +50,7 @@ def AppointmentsScreen(state: AppState, route: Route, frame_width: float | None)
     if snap.upcoming:
         items.extend(appointment_summary(state, a, identifier=f"appt-{a.id}") for a in snap.upcoming)
     else:
-        items.append(empty_note("No upcoming appointments.", "no-upcoming"))
+        items.append(empty_note("No upcoming visits.", "no-upcoming"))
     if snap.past:
         items.append(muted("Past", 13))
         for a in snap.past[:PAGE]:
@@ -60,6 +62,22 @@ def AppointmentsScreen(state: AppState, route: Route, frame_width: float | None)
         if len(snap.past) > PAGE:
             items.append(muted(f"and {len(snap.past) - PAGE} earlier visits", 13))
     return screen(state, items)
+
+
+def _settle_request_note(state: AppState, waiting: tuple[str, ...]) -> None:
+    """The "Request sent…" note (the strip's good news) goes once the clinic answered a request (booked,
+    declined or cancelled it: the visit is no longer "requested"), not only at the next screen change."""
+    before = ft.use_ref(waiting)
+
+    def settle() -> None:
+        answered = set(before.current or ()) - set(waiting)
+        before.current = waiting
+        feedback = state.feedback
+        if answered and feedback.toast:
+            feedback.toast = None
+            feedback.notify()
+
+    ft.use_effect(settle, [waiting])
 
 
 def _detail_rows(state: AppState, label: str, value: str | None, glyph: ft.IconData) -> list[ft.Control]:
@@ -75,7 +93,7 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
     confirming, set_confirming = ft.use_state("")  # the appointment whose "Cancel?" card is open
     appt = state.records.snapshot.appointment(route.arg or "")
     if appt is None:
-        return screen(state, [header(state, "Appointment", back=True), empty_note("This appointment is gone.")])
+        return screen(state, [header(state, "Visit", back=True), empty_note("This visit is gone.")])
     tz, now = state.services.tz, state.now()
     local = appt.start.astimezone(tz)
     when = f"{long_date(local.date())}, {local_time(appt.start, tz)}–{local_time(appt.end, tz)}"
@@ -90,7 +108,7 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
         *_detail_rows(state, "What to bring", appt.what_to_bring, ft.Icons.WORK_OUTLINE),
         *_detail_rows(state, "Note from the clinic", appt.note, ft.Icons.INFO_OUTLINE),
     ]
-    items: list[ft.Control] = [header(state, "Appointment", back=True), *feedback(state),
+    items: list[ft.Control] = [header(state, "Visit", back=True), *feedback(state),
                                card(facts, identifier="appointment-facts")]
     actions: list[ft.Control] = []
     active = appt.status in ("scheduled", "confirmed", "checked_in") and not is_past(appt, now)
@@ -108,8 +126,9 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
         actions.append(button("add-calendar", "Add to calendar", save_export(state, "ics", appt.id),
                               kind="outlined", icon="EVENT_AVAILABLE"))
     if appt.status == "cancelled":
-        actions.append(button("book-again", "Book again", lambda: state.nav.go("request"), kind="tonal",
-                              icon="EVENT_REPEAT"))
+        # the request form opens with this visit's kind chosen (the route's argument)
+        actions.append(button("book-again", "Book again", lambda: state.nav.go("request", appt.visit_kind),
+                              kind="tonal", icon="EVENT_REPEAT"))
     if actions:
         items.append(ft.Row(actions, wrap=True, spacing=8, run_spacing=8))
     steps = state.records.snapshot.prep_for(appt.id)
@@ -125,7 +144,7 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
                           tone="info"))
     if offered("cancel"):
         if confirming == appt.id:
-            items.append(card([ft.Text("Withdraw this request?" if waiting else "Cancel this appointment?",
+            items.append(card([ft.Text("Withdraw this request?" if waiting else "Cancel this visit?",
                                        weight=ft.FontWeight.W_600),
                                field(state, "cancel.reason", "Reason (optional)"),
                                ft.Row([button("cancel-yes", "Yes, withdraw it" if waiting else "Yes, cancel it",
@@ -134,7 +153,7 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
                                        button("cancel-no", "Keep it", lambda: set_confirming(""), kind="text")],
                                       wrap=True)], identifier="cancel-confirm", tone="warn"))
         else:
-            items.append(button("cancel", "Withdraw request" if waiting else "Cancel appointment",
+            items.append(button("cancel", "Withdraw request" if waiting else "Cancel visit",
                                 lambda: set_confirming(appt.id), kind="text", icon="EVENT_BUSY"))
     return screen(state, items)
 
@@ -153,15 +172,18 @@ def _choice_chips(prefix: str, order: tuple[str, ...], labels: dict[str, str], c
 @ft.component
 def RequestScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
     """Renders only for itself (the chosen kind, days and times are its own state); the feedback strip
-    follows the intent."""
-    kind, set_kind = ft.use_state(REQUEST_KINDS[0])
+    follows the intent. ``route.arg`` is a kind to start with ("Book again" passes the cancelled
+    visit's kind; one the list lacks gets a chip of its own)."""
+    again = (route.arg or "").strip()
+    kinds = REQUEST_KINDS if not again or again in REQUEST_KINDS else (again, *REQUEST_KINDS)
+    kind, set_kind = ft.use_state(again or REQUEST_KINDS[0])
     none: tuple[str, ...] = ()
     days, set_days = ft.use_state(none)
     times, set_times = ft.use_state(none)
     chips = [tid(f"kind-{k.lower().replace(' ', '-')}", ft.Chip(
-        label=ft.Text(k), selected=k == kind, on_select=lambda _e, k=k: set_kind(k))) for k in REQUEST_KINDS]
+        label=ft.Text(k), selected=k == kind, on_select=lambda _e, k=k: set_kind(k))) for k in kinds]
     return screen(state, [
-        header(state, "Ask for an appointment", back=True),
+        header(state, "Ask for a visit", back=True),
         muted("The clinic will offer you a time. You will see it under Visits."),
         ft.Text("What is it for?", weight=ft.FontWeight.W_600),
         ft.Row(chips, wrap=True, spacing=8, run_spacing=8),

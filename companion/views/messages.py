@@ -3,6 +3,8 @@ and messages from the front desk appearing live."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import flet as ft
 
 from ..core.models import Message
@@ -15,6 +17,7 @@ from .common import button, card, empty_note, feedback, field, header, muted, sc
 __all__ = ["MessagesScreen", "ThreadScreen"]
 
 SHOWN = 60  # newest messages shown in a thread
+AT_NEWEST = 48.0  # px from the end of the thread that still count as "reading the newest message"
 NOT_FOR_EMERGENCIES = "Messages are not for emergencies. The clinic replies in opening hours."
 
 
@@ -69,12 +72,30 @@ def _bubble(state: AppState, m: Message) -> ft.Control:
         padding=ft.Padding.only(left=48 if mine else 0, right=0 if mine else 48)), label=label)
 
 
+def _follows_newest(thread: str) -> tuple[bool, Callable[[ft.OnScrollEvent], None]]:
+    """Whether the thread should follow new messages, and the scroll handler that keeps it known.
+
+    ``auto_scroll`` moves a scrolling column to its end whenever its content changes. It is on only
+    while the patient is within :data:`AT_NEWEST` of the end (as when a thread opens); their
+    scrolling up turns it off for the next render, so a live message leaves their place alone and
+    Flutter keeps what is shown where it was. Kept in a ref (scrolling renders nothing), per thread."""
+    at_end = ft.use_ref((thread, True))
+    if at_end.current is None or at_end.current[0] != thread:  # another thread opens at its newest
+        at_end.current = (thread, True)
+
+    def scrolled(e: ft.OnScrollEvent) -> None:
+        at_end.current = (thread, e.pixels >= e.max_scroll_extent - AT_NEWEST)
+
+    return at_end.current[1], scrolled
+
+
 @ft.component
 def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
     """Renders when the records change; the composer's field is its own component and keeps its text.
 
     The conversation scrolls between the title and the composer, which stays at the bottom; it opens
-    at the newest message and follows new ones (Flutter keeps the place of what is already shown).
+    at the newest message and follows new ones while the patient is at the newest; scrolled up to
+    read earlier ones, a message that arrives moves nothing (see :func:`_follows_newest`).
     A message from the clinic shown here is read: those that arrive while it is open too."""
     use_observable(state.records)
     key = route.arg or "general"
@@ -102,8 +123,9 @@ def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft
     # The conversation is one child of the screen, however long: a message that arrives never moves
     # the composer to another place among the screen's children, where Flutter would build it anew.
     # The container takes the room the title and the composer leave (an expand inside Semantics would not).
+    following, scrolled = _follows_newest(key)
     conversation = ft.Container(tid("thread-messages", ft.Column(
-        said, spacing=14, scroll=ft.ScrollMode.AUTO, auto_scroll=True,
+        said, spacing=14, scroll=ft.ScrollMode.AUTO, auto_scroll=following, on_scroll=scrolled, scroll_interval=150,
         horizontal_alignment=ft.CrossAxisAlignment.STRETCH)), expand=True)
     composer = card([ft.Row([ft.Container(field(state, draft_key, "Write a message", multiline=True,
                                                 identifier="compose", min_lines=1, max_lines=4), expand=True),
