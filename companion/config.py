@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from .core.clinic_profile import Schedule, TableReader, parse_schedule, parse_timezone, read_toml
 from .core.errors import ConfigError, RecordError
 from .core.units import parse_cents, parse_minutes
 
@@ -85,61 +85,26 @@ class ClinicProfile:
     auto_lock_minutes: int = 5
     checkin_opens_minutes: int = 24 * 60  # how long before a visit the patient may check in from the app
     payment: PaymentOptions = field(default_factory=lambda: PaymentOptions())
+    timezone: str = "UTC"  # [clinic] timezone: the clinic's, for the server and the desk
+    schedule: Schedule = field(default_factory=Schedule)  # [schedule]: read by companion.core.clinic_profile
     source: Path | None = None  # the file it came from, None for built-in defaults
 
 
-class _Reader:
-    """Reads typed values out of one TOML table, naming ``file: table.key`` on failure."""
-
-    def __init__(self, data: Mapping[str, Any], table: str, label: str) -> None:
-        raw = data.get(table, {})
-        if not isinstance(raw, Mapping):
-            raise ConfigError(f"{label}: [{table}] must be a table")
-        self.data, self.table, self.label = raw, table, label
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.label}: {self.table}.{key}: {problem}")
-
-    def text(self, key: str, default: str | None) -> str | None:
-        value = self.data.get(key, default)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise self.fail(key, f"expected text, got {type(value).__name__}")
-        return value.strip() or default
-
-    def integer(self, key: str, default: int, lo: int, hi: int) -> int:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise self.fail(key, f"expected a whole number from {lo} to {hi}, got {value!r}")
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {value!r}")
-        return value
-
-    def unknown_keys(self, allowed: set[str]) -> None:
-        extra = sorted(set(self.data) - allowed)
-        if extra:
-            raise self.fail(extra[0], "unknown key (misspelt?)")
-
-
 def _parse(data: Mapping[str, Any], label: str, base: Path | None) -> ClinicProfile:
-    known = {"clinic", "server", "safety", "reminders", "privacy", "visits", "billing"}
+    known = {"clinic", "server", "safety", "reminders", "privacy", "visits", "billing", "schedule"}
     extra = sorted(set(data) - known)
     if extra:
         raise ConfigError(f"{label}: [{extra[0]}]: unknown table (expected one of {', '.join(sorted(known))})")
     d = ClinicProfile()
-    clinic = _Reader(data, "clinic", label)
-    clinic.unknown_keys({"name", "discreet_name", "phone", "email", "address", "hours", "website", "accent_color"})
+    clinic = TableReader(data, "clinic", label)
+    clinic.unknown_keys({"name", "discreet_name", "phone", "email", "address", "hours", "website", "accent_color",
+                         "timezone"})
     accent = clinic.text("accent_color", d.accent_color) or d.accent_color
     if not _COLOR.match(accent):
         raise clinic.fail("accent_color", f'expected a colour like "#00695C", got {accent!r}')
     name = clinic.text("name", d.name) or d.name
 
-    server = _Reader(data, "server", label)
+    server = TableReader(data, "server", label)
     server.unknown_keys({"url", "ca_file"})
     url = server.text("url", None)
     if url is not None:
@@ -153,10 +118,10 @@ def _parse(data: Mapping[str, Any], label: str, base: Path | None) -> ClinicProf
         if not ca_file.is_file():
             raise server.fail("ca_file", f"no such file: {ca_file}")
 
-    safety = _Reader(data, "safety", label)
+    safety = TableReader(data, "safety", label)
     safety.unknown_keys({"emergency_number", "crisis_line", "counselling_phone"})
 
-    rem = _Reader(data, "reminders", label)
+    rem = TableReader(data, "reminders", label)
     rem.unknown_keys({"appointment_leads", "bill_days_before", "quiet_hours", "discreet"})
     leads_raw = rem.data.get("appointment_leads", ["24h", "2h"])
     if not isinstance(leads_raw, list) or not leads_raw or len(leads_raw) > 5:
@@ -178,9 +143,9 @@ def _parse(data: Mapping[str, Any], label: str, base: Path | None) -> ClinicProf
         discreet=rem.boolean("discreet", True),
     )
 
-    privacy = _Reader(data, "privacy", label)
+    privacy = TableReader(data, "privacy", label)
     privacy.unknown_keys({"auto_lock_minutes"})
-    visits = _Reader(data, "visits", label)
+    visits = TableReader(data, "visits", label)
     visits.unknown_keys({"checkin_opens"})
     try:
         opens = parse_minutes(visits.data.get("checkin_opens", "24h"), "checkin_opens")
@@ -205,12 +170,14 @@ def _parse(data: Mapping[str, Any], label: str, base: Path | None) -> ClinicProf
         reminders=reminders,
         auto_lock_minutes=privacy.integer("auto_lock_minutes", 5, 0, 240),
         checkin_opens_minutes=opens,
-        payment=_payment(_Reader(data, "billing", label)),
+        payment=_payment(TableReader(data, "billing", label)),
+        timezone=parse_timezone(clinic),
+        schedule=parse_schedule(data, label),
         source=None,
     )
 
 
-def _payment(billing: _Reader) -> PaymentOptions:
+def _payment(billing: TableReader) -> PaymentOptions:
     billing.unknown_keys({"pay_url", "phone", "in_person", "min_instalment"})
     url = billing.text("pay_url", None)
     if url is not None and urlsplit(url).scheme != "https":
@@ -236,12 +203,5 @@ def load_profile(path: str | Path | None = None) -> ClinicProfile:
         if explicit:
             raise ConfigError(f"clinic profile not found: {target}")
         return ClinicProfile()
-    label = target.name
-    try:
-        data = tomllib.loads(target.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{label}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{label}: not valid TOML: {exc}") from None
-    profile = _parse(data, label, target.parent)
+    profile = _parse(read_toml(target), target.name, target.parent)
     return replace(profile, source=target)

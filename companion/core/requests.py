@@ -6,6 +6,10 @@ applying), and the desk asks :func:`free_slots` for times to propose::
 
     check_preferences(["mon", "wed"], ["morning"], "payload")   # -> (("mon", "wed"), ("morning",))
     free_slots(("mon",), ("morning",), booked=[], now=now, tz=tz)  # -> [datetime, …] (UTC, soonest first)
+    free_slots((), (), booked=[], now=now, tz=site.tz, schedule=site.schedule)  # the clinic profile's hours
+
+Opening hours and the slot length are the clinic profile's ``[schedule]``
+(:class:`companion.core.clinic_profile.Schedule`); without one, its defaults.
 
 A request is shown at once on the device as a ``requested`` appointment whose id is
 :func:`request_appointment_id` of the mutation's UUID; the server creates the appointment under
@@ -15,10 +19,11 @@ the same id, so its copy replaces the device's at the next pull.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from .clinic_profile import DEFAULT_OPENING, WEEKDAYS, Schedule
 from .errors import RecordError
 
 __all__ = [
@@ -35,14 +40,13 @@ __all__ = [
     "request_appointment_id",
 ]
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_LABELS = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
 TIMES_OF_DAY = ("morning", "afternoon", "evening")
 TIME_OF_DAY_LABELS = {"morning": "Morning", "afternoon": "Afternoon", "evening": "Evening"}
 _TIME_OF_DAY_HOURS = {"morning": (8, 12), "afternoon": (12, 17), "evening": (17, 20)}
-# the clinic's opening hours in its own time zone: weekday -> (opens, closes) hour; closed days absent
-CLINIC_HOURS: dict[str, tuple[int, int]] = {d: (8, 20) for d in WEEKDAYS[:5]} | {"sat": (9, 13)}
-SLOT_MINUTES = 30
+# the clinic's opening hours in its own time zone without a profile: weekday -> (opens, closes); closed days absent
+CLINIC_HOURS = DEFAULT_OPENING
+SLOT_MINUTES = Schedule().slot_minutes
 MAX_REQUEST_NOTE = 1000
 REQUEST_PREFIX = "apt_r"
 
@@ -86,16 +90,20 @@ def _overlaps(start: datetime, end: datetime, booked: Iterable[tuple[datetime, d
 
 def free_slots(days: Sequence[str], times: Sequence[str], *, booked: Sequence[tuple[datetime, datetime]],
                now: datetime, tz: tzinfo, limit: int = 6, horizon_days: int = 21,
-               hours: dict[str, tuple[int, int]] | None = None, minutes: int = SLOT_MINUTES,
-               per_window: int = 1) -> list[datetime]:
+               hours: Mapping[str, tuple[time, time]] | None = None, minutes: int | None = None,
+               per_window: int = 1, schedule: Schedule | None = None) -> list[datetime]:
     """Up to ``limit`` free starts (UTC), soonest first, within the clinic's hours and the wishes.
 
-    A slot is free when no booked ``(start, end)`` overlaps it; no day or time chosen means any.
-    Slots start on the hour or half hour, at least an hour from ``now``. At most ``per_window``
-    are taken from each day's time of day, so the proposals spread over the days the patient
-    named instead of filling one morning.
+    The hours and the slot length are ``hours``/``minutes`` if given, else ``schedule``'s (the
+    clinic profile's), else the defaults. A slot is free when no booked ``(start, end)`` overlaps
+    it; no day or time chosen means any. Slots start at opening time and every slot length after
+    (on the hour or half hour with 30-minute slots), at least an hour from ``now``. At most
+    ``per_window`` are taken from each day's time of day, so the proposals spread over the days
+    the patient named instead of filling one morning.
     """
-    hours = CLINIC_HOURS if hours is None else hours
+    plan = schedule or Schedule()
+    hours = plan.opening if hours is None else hours
+    step = timedelta(minutes=minutes or plan.slot_minutes)
     wanted_days = set(days or WEEKDAYS)
     windows = [_TIME_OF_DAY_HOURS[t] for t in (times or TIMES_OF_DAY)]
     earliest = now + timedelta(hours=1)
@@ -106,18 +114,19 @@ def free_slots(days: Sequence[str], times: Sequence[str], *, booked: Sequence[tu
         name = WEEKDAYS[day.weekday()]
         if name not in wanted_days or name not in hours:
             continue
-        opens, closes = hours[name]
+        opens, closes = (datetime.combine(day, t, tz) for t in hours[name])
         for lo, hi in windows:
-            start_h, end_h = max(lo, opens), min(hi, closes)
-            slot = datetime.combine(day, time(start_h), tz)
-            last = datetime.combine(day, time(end_h), tz) if end_h < 24 else slot
+            window_end = min(closes, datetime.combine(day, time(hi), tz) if hi < 24 else closes)
+            slot = opens
+            while slot < datetime.combine(day, time(lo), tz):  # the first slot of the grid in this window
+                slot += step
             taken = 0
-            while start_h < end_h and taken < per_window and slot + timedelta(minutes=minutes) <= last:
+            while taken < per_window and slot + step <= window_end:
                 utc = slot.astimezone(UTC)
-                if utc >= earliest and not _overlaps(utc, utc + timedelta(minutes=minutes), booked):
+                if utc >= earliest and not _overlaps(utc, utc + step, booked):
                     found.append(utc)
                     taken += 1
                     if len(found) >= limit:
                         return sorted(found)
-                slot += timedelta(minutes=minutes)
+                slot += step
     return sorted(found)

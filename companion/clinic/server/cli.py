@@ -2,7 +2,7 @@
 
 ::
 
-    companion-server serve [--db URL] [--host 127.0.0.1] [--port 8765]
+    companion-server serve [--db URL] [--host 127.0.0.1] [--port 8765] [--profile flet.toml]
     companion-server init [--db URL]                       create or upgrade the schema, then exit
     companion-server staff add NAME --role psr|clinician|admin [--password] [--db URL] [--json]
     companion-server staff passwd NAME_OR_ID [--db URL] [--json]
@@ -14,7 +14,9 @@ set the password for signing in to the desk at ``/desk``: asked twice without ec
 ``COMPANION_STAFF_PASSWORD`` for scripts; stored as an argon2id hash. ``serve`` also serves the
 desk (the front desk's web console) at ``/desk`` when Flet is installed, in the same process.
 ``--port 0`` picks a free port; the chosen address is logged as ``listening on http://HOST:PORT``.
-Expected failures print one line on stderr and exit non-zero.
+``--profile`` (or ``COMPANION_CLINIC_PROFILE``) names the clinic profile: time zone, opening hours,
+default place and providers (see :mod:`.settings`). Expected failures print one line on stderr and
+exit non-zero.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help="database URL (sqlite:///file.db or postgresql://…)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--profile", 
+                       help="clinic profile (TOML like flet.toml): time zone, hours, place, providers")
     init = sub.add_parser("init", help="create or upgrade the database schema and exit")
     init.add_argument("--db")
     staff = sub.add_parser("staff", help="staff accounts").add_subparsers(dest="action", required=True,
@@ -162,7 +166,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
 
-    settings = Settings.from_env(args.db)
+    settings = Settings.from_env(args.db, profile=args.profile)
     configure_logging(settings.log_level)
     app = create_app(settings)  # opens and checks the database first: its errors say more than a port clash
     sock = _bind(args.host, args.port)

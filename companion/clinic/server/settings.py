@@ -6,7 +6,16 @@ share one configuration, and so tests can start a real server with, say, a 1-sec
 ==============================  =========================================================
 ``COMPANION_DATABASE_URL``      SQLAlchemy URL; ``--db`` wins. Default: SQLite file in the data folder
 ``COMPANION_SERVER_DATA``       data folder (default: the platform's user data folder)
-``COMPANION_CLINIC_NAME``       shown to the app at pairing (default "Your clinic")
+``COMPANION_CLINIC_NAME``       shown to the app at pairing (default: the profile's ``[clinic] name``,
+                                else "Your clinic")
+``COMPANION_CLINIC_PROFILE``    path to the clinic profile, a TOML file in ``flet.toml``'s format
+                                (``serve --profile`` wins). The server reads ``[clinic] name`` and
+                                ``timezone`` (IANA, default UTC) and ``[schedule]``: ``opening``
+                                hours per weekday, ``slot_minutes``, the default ``place`` and
+                                ``providers`` (first = default); see
+                                :mod:`companion.core.clinic_profile`. The desk shows times in that
+                                zone and proposes free times within those hours. A bad value stops
+                                the server with an error naming the key
 ``COMPANION_PAIRING_TTL``       seconds a pairing code lives (default 600)
 ``COMPANION_PAIRING_ATTEMPTS``  wrong tries that kill a code (default 5)
 ``COMPANION_PAIRING_RATE``      failed pairings per address per window: ``"10/600"``
@@ -33,9 +42,10 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...core.clinic_profile import ClinicSite, load_clinic_site
 from ...core.errors import ConfigError
 
 APP_DIR_NAME = "patient-companion-server"
@@ -153,17 +163,23 @@ class Settings:
     signin_free: int = 5
     trusted_proxies: Networks = ()
     allowed_origins: tuple[str, ...] = ()
+    site: ClinicSite = field(default_factory=ClinicSite)  # the clinic profile's name, time zone and schedule
 
     @classmethod
-    def from_env(cls, db_url: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, db_url: str | None = None, env: Mapping[str, str] | None = None,
+                 profile: str | None = None) -> Settings:
+        """The settings of ``env`` (default the process's); ``profile`` (``--profile``) over
+        ``COMPANION_CLINIC_PROFILE``."""
         env = os.environ if env is None else env
+        profile = profile or env.get("COMPANION_CLINIC_PROFILE") or None
+        site = load_clinic_site(profile) if profile else ClinicSite()
         count, window = _rate(env, "COMPANION_PAIRING_RATE", (10, 600))
         level = (env.get("COMPANION_LOG_LEVEL") or "info").lower()
         if level not in ("debug", "info", "warning", "error"):
             raise ConfigError("COMPANION_LOG_LEVEL: must be debug, info, warning or error")
         return cls(
             db_url=resolve_db_url(db_url, env),
-            clinic_name=(env.get("COMPANION_CLINIC_NAME") or "Your clinic")[:200],
+            clinic_name=(env.get("COMPANION_CLINIC_NAME") or site.name)[:200],
             pairing_ttl=_int(env, "COMPANION_PAIRING_TTL", 600, 1),
             pairing_attempts=_int(env, "COMPANION_PAIRING_ATTEMPTS", 5, 1),
             pairing_rate_count=count,
@@ -174,4 +190,5 @@ class Settings:
             signin_free=_int(env, "COMPANION_SIGNIN_FREE", 5, 1),
             trusted_proxies=_networks(env, "COMPANION_TRUSTED_PROXIES"),
             allowed_origins=_origins(env, "COMPANION_ALLOWED_ORIGINS"),
+            site=site,
         )

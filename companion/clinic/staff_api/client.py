@@ -35,7 +35,8 @@ from typing import Any
 
 import httpx
 
-from ...core.errors import SignedOut, StaffApiError
+from ...core.clinic_profile import ClinicSite, parse_clinic_site
+from ...core.errors import ConfigError, ProtocolError, SignedOut, StaffApiError
 from ...core.fields import parse_datetime
 from .wire import MAX_RESPONSE_BYTES, check_server_url, exchange, protocol_headers
 
@@ -144,6 +145,18 @@ class StaffClient:
     def me(self) -> dict[str, Any]:
         return self._one("GET", "/v1/staff/me")
 
+    def clinic(self) -> ClinicSite:
+        """The clinic profile the server runs with (time zone, opening hours, place, providers),
+        read back through the core's parser: what the server sends is checked as a file would be."""
+        answer = self._one("GET", "/v1/staff/clinic")
+        schedule = {key: answer[key] for key in ("opening", "slot_minutes", "place", "providers")
+                    if answer.get(key) is not None}
+        try:
+            return parse_clinic_site({"clinic": {"name": answer.get("name"), "timezone": answer.get("timezone")},
+                                      "schedule": schedule}, "the server's clinic profile")
+        except ConfigError as exc:
+            raise ProtocolError(str(exc)) from None
+
     # -- patients ----------------------------------------------------------------------------------------
     def add_patient(self, **fields: Any) -> dict[str, Any]:
         return self._one("POST", "/v1/staff/patients", fields)
@@ -201,6 +214,9 @@ class StaffClient:
 
     def appointments(self, patient_id: str) -> list[dict[str, Any]]:
         return self._all(f"/v1/staff/patients/{patient_id}/appointments", "appointments")
+
+    def get_appointment(self, appointment_id: str) -> dict[str, Any]:
+        return self._one("GET", f"/v1/staff/appointments/{appointment_id}")
 
     def add_appointment(self, patient_id: str, **fields: Any) -> dict[str, Any]:
         return self._one("POST", f"/v1/staff/patients/{patient_id}/appointments", fields)

@@ -15,8 +15,9 @@ the inbox, never the patient page where someone is typing)::
     articles     Articles        writing and publishing articles
     audit        Audit           the audit trail (admins)
 
-This module wires them: how each screen loads, what a sign-in starts (the poller, the first
-screen) and what a sign-out drops (every patient record held in memory). Build one per browser
+This module wires them: how each screen loads, what a sign-in starts (the clinic's profile from
+the server — its time zone, hours, place and providers go to ``clock``, which every list shares —
+the poller, the first screen) and what a sign-out drops (every patient record held in memory). Build one per browser
 session::
 
     desk = DeskState(DeskApi(base_url))
@@ -71,6 +72,9 @@ class DeskState:
         self.session.when_forgotten(self._forget)
 
     def _signed_in(self) -> None:
+        site = self.session.attempt(self.api.clinic)
+        if site is not None:
+            self.clock.use_site(site)
         self.inbox.ensure_poller()
         self.navigation.go(self.session.first_screen())
 

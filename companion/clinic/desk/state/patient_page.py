@@ -10,21 +10,31 @@ Each intent changes one thing through the staff API, then reloads the page, so w
 is what the server holds, and the patient's device receives the change through its feed.
 
 Rules are the core's, asked here as the server asks them: whether a payment plan may be recorded
-on a bill is :func:`companion.core.care_rules.bill_after_plan` (:func:`plan_changes`), and money
-typed at the desk is read by :func:`companion.core.units.parse_cents` only.
+on a bill is :func:`companion.core.care_rules.bill_after_plan` (:func:`plan_changes`), whether a
+past visit may be marked attended or missed is :func:`companion.core.care_rules.offers`
+(:func:`past_marks`), and money typed at the desk is read by
+:func:`companion.core.units.parse_cents` only.
+
+Booking (drafts ``book.*``) starts from the clinic profile the server holds: the place and the
+default provider are prefilled (``DeskClock.site``); the length is one of
+:data:`~companion.core.clinic_profile.MINUTE_CHOICES` or a number typed, checked by
+:func:`visit_minutes` (``"45"`` and ``"45 min"`` book 45; ``"soon"`` is refused in one line,
+never booked as 30). Cancelling a visit takes two taps: the first asks (``confirming``), the
+second cancels.
 
 Only the patient page subscribes to :class:`OpenPatient`: the inbox poll never redraws it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ....core.care_rules import bill_after_plan
-from ....core.errors import NotAllowed
+from ....core.care_rules import bill_after_plan, offers
+from ....core.errors import NotAllowed, StaffApiError
 from ....core.models import MAX_INSTALLMENTS
 from ....core.observable import Observable
 from ....core.units import parse_cents
@@ -34,9 +44,31 @@ from .session import Session
 from .templates import template
 from .timefmt import DeskClock, local, parse_local
 
-__all__ = ["NEW_PATIENT_FIELDS", "OpenPatient", "PatientPage", "PatientSearch", "plan_changes"]
+__all__ = ["NEW_PATIENT_FIELDS", "PAST_MARKS", "OpenPatient", "PatientPage", "PatientSearch", "past_marks",
+           "plan_changes", "visit_minutes"]
 
 NEW_PATIENT_FIELDS = ("name", "phone", "email", "dob")  # drafts new.<field>
+PAST_MARKS = {"completed": ("complete", "Attended"), "no_show": ("no_show", "Missed")}  # status -> action, button
+_MINUTES = re.compile(r"^(\d{1,3})\s*(m|min|mins|minutes)?\.?$", re.IGNORECASE)
+
+
+def visit_minutes(text: str) -> int:
+    """How long a visit takes, typed at the desk: ``"45"`` or ``"45 min"``; one-line error otherwise."""
+    match = _MINUTES.match(text.strip())
+    minutes = int(match.group(1)) if match else 0
+    if not 5 <= minutes <= 480:
+        raise StaffApiError(422, "Minutes: type how long the visit takes, from 5 to 480, for example 45.")
+    return minutes
+
+
+def past_marks(appointment: dict[str, Any], now: datetime) -> list[str]:
+    """What a visit that has begun may be marked now (``completed``, ``no_show``): the core's rule."""
+    start = local(appointment.get("start"), UTC)
+    if start is None or now < start:
+        return []
+    return [status for status, (action, _label) in PAST_MARKS.items()
+            if offers(appointment["status"], action, "staff", start=start, minutes=int(appointment["minutes"]),
+                      now=now)]
 
 
 @dataclass
@@ -81,9 +113,10 @@ class OpenPatient(Observable):
         self.session, self.api, self.drafts = session, session.api, drafts
         self.clock, self.navigation = clock, navigation
         self.page: PatientPage | None = None
+        self.confirming: str | None = None  # the visit whose "Cancel this visit?" is showing
 
     def forget(self) -> None:
-        self.page = None
+        self.page, self.confirming = None, None
 
     def _error(self, text: str) -> None:
         self.session.feedback.say(error=text)
@@ -155,22 +188,32 @@ class OpenPatient(Observable):
         self._change(lambda: self.api.revoke_device(device_id), "Device revoked: it can no longer sync.")
 
     # -- appointments --------------------------------------------------------------------------------
+    def booking_defaults(self) -> None:
+        """Prefill the booking form from the clinic profile (a field the PSR changed stays as typed)."""
+        plan, drafts = self.clock.site.schedule, self.drafts.drafts
+        drafts.setdefault("book.date", self.clock.today().isoformat())
+        drafts.setdefault("book.minutes", str(plan.slot_minutes))
+        drafts.setdefault("book.location", plan.place or "")
+        drafts.setdefault("book.provider", plan.provider or "")
+
     def book_appointment(self) -> None:
         pid, text = self._pid, self.drafts.text
 
         def book() -> dict[str, Any]:
             start = parse_local(self.drafts.draft("book.date"), self.drafts.draft("book.time"), self.clock.tz)
-            minutes = _whole(self.drafts.draft("book.minutes", "30"), 30)
+            minutes = visit_minutes(self.drafts.draft("book.minutes", str(self.clock.site.schedule.slot_minutes)))
             kind = text("book.kind") or "STI screening"
             made = self.api.add_appointment(pid, start=start.isoformat(), minutes=minutes, kind=kind,
-                                            location=text("book.location") or None)
+                                            location=text("book.location") or None,
+                                            provider=text("book.provider") or None)
             chosen = template(self.drafts.draft("book.template"))
             if chosen is not None:
                 self.api.add_prep(made["id"], chosen.title, chosen.body, chosen.before_minutes)
             return made
 
         self._change(book, "Appointment booked. The patient's app gets it at the next sync.",
-                     clears=("book.date", "book.time", "book.template", "book.location"))
+                     clears=("book.date", "book.time", "book.template", "book.location", "book.provider",
+                             "book.minutes"))
 
     def reschedule(self, appointment_id: str) -> None:
         key = f"move.{appointment_id}"
@@ -179,10 +222,29 @@ class OpenPatient(Observable):
             start = parse_local(self.drafts.draft(f"{key}.date"), self.drafts.draft(f"{key}.time"), self.clock.tz)
             return self.api.update_appointment(appointment_id, start=start.isoformat(), status="scheduled")
 
-        self._change(move, "Appointment moved. The patient is told at the next sync.")
+        self._change(move, "Appointment moved. The patient is told at the next sync.",
+                     clears=(f"{key}.date", f"{key}.time"))
 
     def cancel_appointment(self, appointment_id: str) -> None:
+        """The first tap asks "Cancel this visit?" (``confirming``); the second, on the same visit, cancels."""
+        if self.confirming != appointment_id:
+            self.confirming = appointment_id
+            self.notify()
+            return
+        self.confirming = None
         self._change(lambda: self.api.cancel_appointment(appointment_id, None), "Appointment cancelled.")
+
+    def keep_appointment(self) -> None:
+        """The PSR answered "Keep it": nothing is cancelled."""
+        if self.confirming is not None:
+            self.confirming = None
+            self.notify()
+
+    def mark_visit(self, appointment_id: str, status: str) -> None:
+        """A visit that has begun was attended (``completed``) or missed (``no_show``); audited on the server."""
+        word = PAST_MARKS[status][1] if status in PAST_MARKS else status
+        self._change(lambda: self.api.update_appointment(appointment_id, status=status),
+                     f"Marked {word.lower()}. The patient's app shows it at the next sync.")
 
     # -- bills ---------------------------------------------------------------------------------------
     def add_bill(self) -> None:

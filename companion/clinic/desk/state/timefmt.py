@@ -1,16 +1,18 @@
 """Times as the front desk reads them: the clinic's local zone, short and unambiguous.
 
 The server speaks UTC ISO 8601; the desk shows local wall-clock time and names the zone once on
-each screen (``Times in CET``). Input is parsed the same way: ``2026-03-03`` + ``14:30`` local.
-:class:`DeskClock` is the zone and the clock one desk reads (both injected in tests).
+each screen (``Times in EST``). Input is parsed the same way: ``2026-03-03`` + ``14:30`` local.
+:class:`DeskClock` is the zone and the clock one desk reads (both injected in tests). The zone is
+the clinic's — its profile's ``[clinic] timezone``, which the desk learns from the server at
+sign-in (:meth:`DeskClock.use_site`) — not the zone of the machine the server happens to run on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from ....core.clinic_profile import ClinicSite
 from ....core.errors import StaffApiError
 from ....core.fields import utcnow
 
@@ -72,18 +74,29 @@ def zone_name(tz: tzinfo, now: datetime) -> str:
     return now.astimezone(tz).tzname() or str(tz)
 
 
-@dataclass(frozen=True, slots=True)
 class DeskClock:
-    """The clinic's zone and the desk's clock (tests pass both): ``clock.now()``, ``clock.tz``."""
+    """The clinic's zone, its profile and the desk's clock (tests pass both): ``clock.now()``, ``clock.tz``.
 
-    tz: tzinfo
-    clock: Callable[[], datetime] = utcnow
+    One object per desk, shared by every list that shows times, so the zone the server names at
+    sign-in reaches all of them at once. A zone given here (tests) stays fixed.
+    """
+
+    def __init__(self, tz: tzinfo | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+        self.tz: tzinfo = tz or UTC
+        self.clock = clock
+        self.site = ClinicSite()  # the defaults until the server's profile arrives
+        self._fixed = tz is not None
 
     @classmethod
     def local(cls, tz: tzinfo | None = None, clock: Callable[[], datetime] = utcnow) -> DeskClock:
-        """The given zone, or this computer's."""
-        zone = tz or datetime.now().astimezone().tzinfo or UTC
-        return cls(zone, clock)
+        """The given zone (kept), or UTC until :meth:`use_site` names the clinic's."""
+        return cls(tz, clock)
+
+    def use_site(self, site: ClinicSite) -> None:
+        """The clinic profile the server holds: its zone for every time shown and typed, its schedule."""
+        self.site = site
+        if not self._fixed:
+            self.tz = site.tz
 
     def now(self) -> datetime:
         return self.clock()

@@ -1,7 +1,9 @@
 """Today, articles and the audit trail: the desk's lists that load when their screen opens.
 
-- :class:`Today` — the day's appointments by local time (local midnight to the next, DST days
-  included). :meth:`Today.refresh` also polls the inbox in the foreground, because the Today
+- :class:`Today` — one day's appointments by the clinic's local time (local midnight to the next,
+  DST days included): today unless :meth:`Today.show_day` picked another (tomorrow, any date);
+  :meth:`Today.title` names it ("Tomorrow, Wednesday 2 December").
+  :meth:`Today.refresh` also polls the inbox in the foreground, because the Today
   screen shows who checked in from their phone and the requests still waiting (new appointment,
   cancellation, payment plan); that screen subscribes to both, so a poll that brings a request
   redraws Today too.
@@ -15,6 +17,7 @@ Each is an observable of its own, told only when its list changed.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from ....core.observable import Observable
@@ -33,12 +36,32 @@ class Today(Observable):
         super().__init__()
         self.session, self.clock, self.inbox, self.names = session, clock, inbox, names
         self.appointments: list[dict[str, Any]] = []
+        self.picked: date | None = None  # None: whatever day it is today
 
     def forget(self) -> None:
-        self.appointments = []
+        self.appointments, self.picked = [], None
+
+    @property
+    def day(self) -> date:
+        return self.picked or self.clock.today()
+
+    def show_day(self, day: date | None) -> None:
+        """Show ``day``'s appointments (``None``: today's, and it stays today past midnight)."""
+        self.picked = None if day is None or day == self.clock.today() else day
+        self.refresh()
+
+    def show_tomorrow(self) -> None:
+        self.show_day(self.clock.today() + timedelta(days=1))
+
+    def title(self) -> str:
+        """``Today, Tuesday 1 December``, ``Tomorrow, …``, ``Yesterday, …`` or ``Friday 4 December 2026``."""
+        day, today = self.day, self.clock.today()
+        named = {today: "Today", today + timedelta(days=1): "Tomorrow", today - timedelta(days=1): "Yesterday"}
+        text = f"{day:%A} {day.day} {day:%B}" + ("" if day.year == today.year else f" {day.year}")
+        return f"{named[day]}, {text}" if day in named else text
 
     def refresh(self) -> None:
-        start, end = day_bounds(self.clock.today(), self.clock.tz)
+        start, end = day_bounds(self.day, self.clock.tz)
         rows = self.session.attempt(lambda: self.session.api.schedule(start, end))
         if rows is None:
             return
@@ -49,8 +72,16 @@ class Today(Observable):
         if self.session.can("inbox"):
             self.inbox.poll(background=False)
 
+    def mark_visit(self, appointment_id: str, status: str) -> None:
+        """From the day's list: a visit that has begun was attended (``completed``) or missed (``no_show``)."""
+        word = {"completed": "attended", "no_show": "missed"}.get(status, status)
+        done = f"Marked {word}. The patient's app shows it at the next sync."
+        if self.session.attempt(lambda: self.session.api.update_appointment(appointment_id, status=status)):
+            self.refresh()
+            self.session.feedback.say(toast=done)
+
     def remote_checkins(self) -> list[dict[str, Any]]:
-        """Today's appointments the patient checked in to from the app (not yet seen by the desk)."""
+        """The day's appointments the patient checked in to from the app (not yet seen by the desk)."""
         ids = self.inbox.checked_in_ids()
         return [a for a in self.appointments if a["id"] in ids]
 

@@ -8,15 +8,19 @@ server and in the patient's app; money shows through :func:`companion.core.units
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Any
 
 import flet as ft
 
 from ....core.care_rules import offers
+from ....core.clinic_profile import MINUTE_CHOICES
 from ....core.units import format_cents
 from ..state import TEMPLATES, DeskState, PatientPage, plan_changes
+from ..state.patient_page import PAST_MARKS, past_marks
 from ..state.timefmt import local, when
 from .common import APPOINTMENT_STATUS, BODY, Choice, button, field, handler, muted, pill, section, tid
+from .pickers import date_button, time_button
 
 __all__ = ["appointments_section", "bills_section", "messages_section", "results_section"]
 
@@ -24,50 +28,127 @@ RESULT_STATE = {"held": ("Held: not released", "warn"), "released": ("Released t
                 "blocked": ("Withdrawn", "bad")}
 
 
+def _move_row(desk: DeskState, a: dict[str, Any], start: datetime) -> ft.Control:
+    """Move (date and time pickers, then Move) and Cancel visit, which asks before it cancels."""
+    drafts, intents, key = desk.drafts, desk.patient, f"move.{a['id']}"
+    day = _draft_day(drafts.draft(f"{key}.date")) or start.date()
+    moment = _draft_time(drafts.draft(f"{key}.time")) or start.time()
+
+    def set_part(part: str, value: str) -> None:
+        drafts.set_draft(f"{key}.{part}", value)
+        intents.notify()
+
+    controls: list[ft.Control] = [
+        date_button(f"move-date-{a['id']}", f"{day:%a %d %b}", day, lambda d: set_part("date", d.isoformat())),
+        time_button(f"move-time-{a['id']}", f"{moment:%H:%M}", moment, lambda t: set_part("time", f"{t:%H:%M}")),
+        button(f"reschedule-{a['id']}", "Move", handler(_move, desk, a["id"], day, moment), kind="outlined")]
+    if intents.confirming == a["id"]:
+        controls += [tid(f"cancel-ask-{a['id']}", ft.Text("Cancel this visit?", size=BODY, weight=ft.FontWeight.W_700,
+                                                           color=ft.Colors.RED_900)),
+                     button(f"cancel-yes-{a['id']}", "Yes, cancel it", handler(intents.cancel_appointment, a["id"]),
+                            kind="tonal"),
+                     button(f"cancel-keep-{a['id']}", "Keep it", handler(intents.keep_appointment), kind="text")]
+    else:
+        controls.append(button(f"cancel-{a['id']}", "Cancel visit", handler(intents.cancel_appointment, a["id"]),
+                               kind="text"))
+    return ft.Row(controls, wrap=True, spacing=8, run_spacing=8, vertical_alignment=ft.CrossAxisAlignment.CENTER)
+
+
+def _move(desk: DeskState, appointment_id: str, day: date, moment: time) -> None:
+    desk.drafts.set_draft(f"move.{appointment_id}.date", day.isoformat())
+    desk.drafts.set_draft(f"move.{appointment_id}.time", f"{moment:%H:%M}")
+    desk.patient.reschedule(appointment_id)
+
+
+def past_visit_marks(desk: DeskState, a: dict[str, Any], prefix: str = "") -> list[ft.Control]:
+    """"Attended" / "Missed" for a visit that has begun and is still open (the core's rule decides)."""
+    if not desk.session.can("patients.write"):
+        return []
+    return [button(f"{prefix}mark-{status}-{a['id']}", PAST_MARKS[status][1],
+                   handler(desk.patient.mark_visit, a["id"], status),
+                   kind="tonal" if status == "completed" else "outlined")
+            for status in past_marks(a, desk.clock.now())]
+
+
 def _appointment(desk: DeskState, page: PatientPage, a: dict[str, Any]) -> ft.Control:
-    tz, now, drafts, intents = desk.clock.tz, desk.clock.now(), desk.drafts, desk.patient
+    tz, now = desk.clock.tz, desk.clock.now()
     label, tone = APPOINTMENT_STATUS.get(a["status"], (a["status"], "plain"))
     start = local(a["start"], tz)
     steps = page.prep_for(a["id"])
+    where = " · ".join(x for x in (a.get("location"), a.get("provider")) if x)
     lines: list[ft.Control] = [ft.Row([
         ft.Text(when(a["start"], tz, now), size=17, weight=ft.FontWeight.W_700, width=190),
-        ft.Text(f"{a['kind']} · {a['minutes']} min", size=BODY, expand=True), pill(label, tone)])]
+        ft.Text(f"{a['kind']} · {a['minutes']} min" + (f" · {where}" if where else ""), size=BODY, expand=True),
+        pill(label, tone)])]
     if steps:
         lines.append(muted("Prep: " + "; ".join(s["title"] for s in steps), 14))
+    marks = past_visit_marks(desk, a)
+    if marks:
+        lines.append(ft.Row([muted("This visit has begun:", 14), *marks], wrap=True, spacing=8))
     movable = start is not None and offers(a["status"], "schedule", "staff", start=start, minutes=a["minutes"],
                                            now=now, to_change=False)  # the one visit rule
     if desk.session.can("patients.write") and movable and start:
-        key = f"move.{a['id']}"
-        drafts.drafts.setdefault(f"{key}.date", start.date().isoformat())
-        drafts.drafts.setdefault(f"{key}.time", start.strftime("%H:%M"))
-        lines.append(ft.Row([
-            field(drafts, f"{key}.date", "Date", width=150, identifier=f"move-date-{a['id']}"),
-            field(drafts, f"{key}.time", "Time", width=100, identifier=f"move-time-{a['id']}"),
-            button(f"reschedule-{a['id']}", "Move", handler(intents.reschedule, a["id"]), kind="outlined"),
-            button(f"cancel-{a['id']}", "Cancel visit", handler(intents.cancel_appointment, a["id"]), kind="text")],
-            wrap=True))
+        lines.append(_move_row(desk, a, start))
     return tid(f"appointment-{a['id']}", ft.Container(ft.Column(lines, spacing=6), padding=10, border_radius=10,
                                                      border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT)))
 
 
+def _draft_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _draft_time(text: str) -> time | None:
+    try:
+        return time.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _booking_form(desk: DeskState) -> ft.Control:
+    """Date and time from the pickers, a length to click, place and provider from the clinic profile."""
+    drafts, intents, plan = desk.drafts, desk.patient, desk.clock.site.schedule
+    intents.booking_defaults()
+    today = desk.clock.today()
+    day = _draft_day(drafts.draft("book.date")) or today
+    moment = _draft_time(drafts.draft("book.time"))
+
+    def set_part(part: str, value: str) -> None:
+        drafts.set_draft(f"book.{part}", value)
+        intents.notify()
+
+    lengths = dict.fromkeys((*MINUTE_CHOICES, plan.slot_minutes))
+    providers = [(p, p) for p in plan.providers]
+    return ft.Container(ft.Column([
+        ft.Text("Book an appointment", size=17, weight=ft.FontWeight.W_700),
+        ft.Row([date_button("book-date", f"{day:%a %d %b %Y}", day, lambda d: set_part("date", d.isoformat()),
+                            first=today),
+                time_button("book-time", f"{moment:%H:%M}" if moment else "Pick a time…", moment or time(9, 0),
+                            lambda t: set_part("time", f"{t:%H:%M}"), kind="outlined" if moment else "tonal"),
+                muted("Length:", 14),
+                Choice(drafts, "book.minutes", [(str(m), f"{m} min") for m in sorted(lengths)],
+                       str(plan.slot_minutes), "book-minutes")],
+               wrap=True, spacing=8, run_spacing=8, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        ft.Row([field(drafts, "book.kind", "Visit type", width=220, identifier="book-kind", hint="STI screening"),
+                field(drafts, "book.location", "Where", width=260, identifier="book-location"),
+                *([] if len(providers) > 1 else
+                  [field(drafts, "book.provider", "With", width=220, identifier="book-provider")])], wrap=True),
+        *([ft.Row([muted("With:", 14), Choice(drafts, "book.provider", providers, plan.provider or "",
+                                              "book-provider")], wrap=True)] if len(providers) > 1 else []),
+        muted("Prep step for the patient (optional):", 14),
+        Choice(drafts, "book.template", [("", "None"), *((t.key, t.label) for t in TEMPLATES)], "", "template"),
+        ft.Row([button("book", "Book appointment", handler(intents.book_appointment), icon=ft.Icons.EVENT)])],
+        spacing=10), padding=ft.Padding.only(top=8))
+
+
 def appointments_section(desk: DeskState, page: PatientPage) -> ft.Control:
-    drafts = desk.drafts
     rows: list[ft.Control] = [_appointment(desk, page, a) for a in page.appointments[:12]]
     if not rows:
         rows.append(muted("No appointments.", BODY))
     if desk.session.can("patients.write"):
-        drafts.drafts.setdefault("book.date", desk.clock.today().isoformat())
-        rows.append(ft.Container(ft.Column([
-            ft.Text("Book an appointment", size=17, weight=ft.FontWeight.W_700),
-            ft.Row([field(drafts, "book.date", "Date (YYYY-MM-DD)", width=180, identifier="book-date"),
-                    field(drafts, "book.time", "Time (HH:MM)", width=140, identifier="book-time"),
-                    field(drafts, "book.minutes", "Minutes", width=110, identifier="book-minutes"),
-                    field(drafts, "book.kind", "Visit type", width=220, identifier="book-kind",
-                          hint="STI screening")], wrap=True),
-            muted("Prep step for the patient (optional):", 14),
-            Choice(drafts, "book.template", [("", "None"), *((t.key, t.label) for t in TEMPLATES)], "", "template"),
-            ft.Row([button("book", "Book appointment", handler(desk.patient.book_appointment), icon=ft.Icons.EVENT)])],
-            spacing=10), padding=ft.Padding.only(top=8)))
+        rows.append(_booking_form(desk))
     return section("Appointments", rows, identifier="appointments")
 
 

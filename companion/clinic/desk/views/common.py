@@ -29,8 +29,8 @@ BUTTON_HEIGHT = 44
 
 APPOINTMENT_STATUS = {
     "checked_in": ("Checked in", "ok"), "confirmed": ("Confirmed", "info"), "scheduled": ("Booked", "plain"),
-    "requested": ("Requested", "warn"), "cancelled": ("Cancelled", "bad"), "completed": ("Seen", "plain"),
-    "no_show": ("No-show", "bad")}
+    "requested": ("Requested", "warn"), "cancelled": ("Cancelled", "bad"), "completed": ("Attended", "ok"),
+    "no_show": ("Missed", "bad")}
 
 
 def heading(text: str, size: int = 26) -> ft.Text:

@@ -2,14 +2,15 @@
 
 ``RequestAnswer`` sits under the request's inbox row: the patient's note and wishes (days, times
 of day), the clinic's free times that match them (from the schedule: no booking there, within
-opening hours) as chips, and Flet's own date and time pickers for any other time. Accept books the
-chosen time in one step (:meth:`~companion.clinic.desk.state.inbox.Inbox.accept_request`); the
-server closes the item and the patient sees the booking at the next sync.
+opening hours) as chips, and the desk's date and time pickers (:mod:`.pickers`) for any other
+time. Accept books the chosen time in one step
+(:meth:`~companion.clinic.desk.state.inbox.Inbox.accept_request`); the server closes the item and
+the patient sees the booking at the next sync.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import flet as ft
@@ -17,6 +18,7 @@ import flet as ft
 from ....core.requests import describe_preferences
 from ..state import DeskState
 from .common import BODY, button, handler, muted, tid
+from .pickers import date_button, time_button
 
 __all__ = ["RequestAnswer", "request_summary"]
 
@@ -25,10 +27,6 @@ def request_summary(detail: dict[str, Any]) -> str:
     """``Wants: STI screening · Mon, Wed · Morning``."""
     return (f"Wants: {detail.get('kind') or 'an appointment'} · "
             f"{describe_preferences(detail.get('days') or (), detail.get('times') or ())}")
-
-
-def _open_picker(picker: ft.DialogControl) -> None:
-    ft.context.page.show_dialog(picker)
 
 
 @ft.component
@@ -49,23 +47,12 @@ def RequestAnswer(desk: DeskState, item: dict[str, Any]) -> ft.Control:
                        "three weeks: pick a date and a time.", 14))
     if chips:
         parts.append(ft.Row(chips, wrap=True, spacing=8, run_spacing=8))
-    today = desk.clock.now().astimezone(tz).date()
-
-    def open_day_picker() -> None:  # made at the click: a dialog is the page's, not this component's
-        _open_picker(ft.DatePicker(first_date=datetime.combine(today, time()),
-                                   last_date=datetime.combine(today + timedelta(days=365), time()),
-                                   value=datetime.combine(chosen.date() if chosen else today, time()),
-                                   on_change=lambda e: _picked_day(desk, item_id, e.control.value)))
-
-    def open_time_picker() -> None:
-        _open_picker(ft.TimePicker(value=chosen.time() if chosen else time(9, 0),
-                                   on_change=lambda e: _picked_time(desk, item_id, e.control.value)))
-
+    today = desk.clock.today()
     parts.append(ft.Row([
-        button(f"pick-date-{item_id}", "Other date…", open_day_picker, kind="outlined",
-               icon=ft.Icons.CALENDAR_MONTH),
-        button(f"pick-time-{item_id}", "Time…", open_time_picker, kind="outlined",
-               icon=ft.Icons.SCHEDULE),
+        date_button(f"pick-date-{item_id}", "Other date…", chosen.date() if chosen else today,
+                    lambda day: inbox.pick_date(item_id, day), first=today, last=today + timedelta(days=365)),
+        time_button(f"pick-time-{item_id}", "Time…", chosen.time() if chosen else time(9, 0),
+                    lambda moment: inbox.pick_clock(item_id, moment)),
         tid(f"chosen-{item_id}", ft.Text(f"Book {chosen:%a %d %b at %H:%M}" if chosen else "No time chosen yet",
                                          size=BODY, weight=ft.FontWeight.W_600)),
         button(f"accept-{item_id}", "Accept and book", handler(inbox.accept_request, item_id),
@@ -74,14 +61,3 @@ def RequestAnswer(desk: DeskState, item: dict[str, Any]) -> ft.Control:
     return tid(f"request-answer-{item_id}", ft.Container(
         ft.Column(parts, spacing=8), padding=ft.Padding.only(left=34, right=12, bottom=10)))
 
-
-def _picked_day(desk: DeskState, item_id: str, value: Any) -> None:
-    if isinstance(value, datetime):
-        desk.inbox.pick_date(item_id, value.date())
-    elif isinstance(value, date):
-        desk.inbox.pick_date(item_id, value)
-
-
-def _picked_time(desk: DeskState, item_id: str, value: Any) -> None:
-    if isinstance(value, time):
-        desk.inbox.pick_clock(item_id, value)

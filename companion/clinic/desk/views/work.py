@@ -3,9 +3,10 @@
 Each screen is a component subscribed to what it renders, so the inbox poll redraws what shows
 the inbox and nothing else:
 
-- ``TodayScreen`` (today's schedule and the inbox): the day's appointments by local time with a
-  clear check-in state, patients who checked in from their phones, the requests waiting and
-  unread messages.
+- ``TodayScreen`` (a day's schedule and the inbox): Today / Tomorrow / any date picked, the day's
+  appointments by the clinic's local time with a clear check-in state (and Attended / Missed once
+  a visit has begun), patients who checked in from their phones, the requests waiting and unread
+  messages.
 - ``InboxScreen`` (the inbox): everything patients sent, newest first, unread in bold with a dot,
   filterable by kind; an appointment request is accepted in one click.
 - ``ArticlesScreen`` (articles): write Markdown, preview, publish. Write/Preview is the editor's
@@ -16,17 +17,20 @@ the inbox and nothing else:
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import flet as ft
 
 from ..state import INBOX_KINDS, DeskState
+from ..state.patient_page import PAST_MARKS, past_marks
 from ..state.timefmt import clock, when
 from .common import (
     APPOINTMENT_STATUS,
     BODY,
     Choice,
     FeedbackStrip,
+    act,
     button,
     field,
     handler,
@@ -38,6 +42,7 @@ from .common import (
     title_row,
     use_observable,
 )
+from .pickers import date_button
 from .requests import RequestAnswer, request_summary
 
 __all__ = ["ArticlesScreen", "AuditScreen", "InboxScreen", "TodayScreen"]
@@ -118,20 +123,38 @@ def InboxScreen(desk: DeskState) -> ft.Control:
 
 
 # -- today -----------------------------------------------------------------------------------------
-def _appointment_row(desk: DeskState, a: dict[str, Any]) -> ft.Control:
+def _appointment_row(desk: DeskState, a: dict[str, Any], prefix: str = "today") -> ft.Control:
     tz = desk.clock.tz
     label, tone = APPOINTMENT_STATUS.get(a["status"], (a["status"], "plain"))
     name = desk.today.names.get(a["patient_id"], a.get("patient_name", ""))
+    marks = [button(f"{prefix}-mark-{status}-{a['id']}", PAST_MARKS[status][1],
+                    handler(desk.today.mark_visit, a["id"], status), kind="outlined")
+             for status in past_marks(a, desk.clock.now())] if desk.session.can("patients.write") else []
     row = ft.Container(ft.Row([
         ft.Text(clock(a["start"], tz), size=22, weight=ft.FontWeight.W_700, width=80),
         ft.Column([ft.Text(name, size=18, weight=ft.FontWeight.W_600),
                    muted(f"{a['kind']} · {a['minutes']} min" + (f" · {a['provider']}" if a.get("provider")
                                                                       else ""), 15)],
                   spacing=2, expand=True),
+        *marks,
         pill(label + (f" {clock(a['checked_in_at'], tz)}" if a.get("checked_in_at") else ""), tone),
     ], vertical_alignment=ft.CrossAxisAlignment.CENTER), padding=ft.Padding.symmetric(horizontal=12, vertical=10),
         border_radius=10, on_click=handler(desk.patient.open, a["patient_id"]), ink=True)
-    return tid(f"today-{a['id']}", row)
+    return tid(f"{prefix}-{a['id']}", row)
+
+
+def _day_switcher(desk: DeskState) -> ft.Control:
+    """Today / Tomorrow / any date (the date picker); the day shown is filled."""
+    today, day = desk.clock.today(), desk.today.day
+    tomorrow = today + timedelta(days=1)
+    return ft.Row([
+        button("day-today", "Today", handler(desk.today.show_day, None), kind="tonal" if day == today else "outlined"),
+        button("day-tomorrow", "Tomorrow", handler(desk.today.show_tomorrow),
+               kind="tonal" if day == tomorrow else "outlined"),
+        date_button("day-pick", "Pick a date…" if day in (today, tomorrow) else f"{day:%a %d %b}", day,
+                    lambda picked: act(desk.today.show_day, picked),
+                    kind="outlined" if day in (today, tomorrow) else "tonal"),
+    ], wrap=True, spacing=8, run_spacing=8)
 
 
 @ft.component
@@ -139,15 +162,16 @@ def TodayScreen(desk: DeskState) -> ft.Control:
     today, inbox = desk.today, desk.inbox
     use_observable(today)
     use_observable(inbox)
-    now_local = desk.clock.now().astimezone(desk.clock.tz)
+    is_today = today.day == desk.clock.today()
     items: list[ft.Control] = [
-        title_row(desk.clock, f"Today, {now_local:%A} {now_local.day} {now_local:%B}",
+        title_row(desk.clock, today.title(),
                   button("refresh-today", "Refresh", handler(today.refresh), kind="outlined", icon=ft.Icons.REFRESH)),
-        FeedbackStrip(desk.feedback)]
+        _day_switcher(desk), FeedbackStrip(desk.feedback)]
     checked = today.remote_checkins()
     if checked:
         items.append(section(f"Checked in from their phone ({len(checked)})",
-                             [_appointment_row(desk, a) for a in checked], identifier="remote-checkins", tone="info"))
+                             [_appointment_row(desk, a, "checkin") for a in checked], identifier="remote-checkins",
+                             tone="info"))
     if desk.session.can("inbox"):
         waiting = inbox.waiting_requests()
         items.append(section(f"Requests waiting ({len(waiting)})",
@@ -159,9 +183,10 @@ def TodayScreen(desk: DeskState) -> ft.Control:
                              identifier="unread-messages", tone="info"))
     visible = [a for a in today.appointments if a["status"] != "cancelled"]
     seen = sum(1 for a in visible if a["status"] in ("checked_in", "completed"))
+    empty = "No appointments today." if is_today else "No appointments on this day."
     items.append(section(f"Appointments ({len(visible)}, {seen} arrived)",
                          [_appointment_row(desk, a) for a in today.appointments]
-                         or [muted("No appointments today.", BODY)], identifier="today-list"))
+                         or [muted(empty, BODY)], identifier="today-list"))
     return screen(items)
 
 
