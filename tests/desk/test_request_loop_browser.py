@@ -1,7 +1,9 @@
 """Request -> booking as two people do it, in headless Chromium against one real server: the patient
 asks for a visit in the app (days, time of day, a note) and sees "Requested" at once; the PSR sees
 the note and the wishes in the desk's inbox, picks a proposed free time and accepts; the patient's
-app shows the booking, and the inbox item is closed. Screenshots at 390x844 (app), 1280x800 (desk)."""
+app shows the booking, and the inbox item is closed. On the patient's page the PSR books with the
+same time picker and a 45-minute length, and "Cancel visit" asks before it cancels. Screenshots at
+390x844 (app), 1280x800 (desk)."""
 
 from __future__ import annotations
 
@@ -106,3 +108,24 @@ def test_a_request_with_wishes_is_booked_from_the_inbox_and_reaches_the_patient(
     expect(phone.get_by_text("Waiting for the clinic to offer you a time")).to_have_count(0, timeout=30_000)
     expect(by_id(phone, f"appt-{item['ref_id']}").get_by_text("Please confirm")).to_have_count(1)
     _shoot(phone, "request-app-booked")
+
+    # the PSR books another visit from the patient's page with the same pickers, then cancels the
+    # accepted one: Cancel visit asks first
+    desk.get_by_text("Wants: HIV test", exact=False).first.click()  # the item opens the patient's page
+    by_id(desk, "book-time").wait_for(timeout=15_000)
+    by_id(desk, "book-time").click()
+    desk.get_by_role("button", name="OK", exact=True).first.wait_for(timeout=10_000)
+    desk.get_by_role("button", name="OK", exact=True).first.click()  # the picker's own time
+    expect(desk.get_by_role("button", name="OK", exact=True)).to_have_count(0, timeout=10_000)
+    by_id(desk, "book-minutes-45").click()
+    by_id(desk, "book").click()
+    _seen(desk, "Appointment booked")
+    booked = [a for a in desk_server.staff.as_role("psr").appointments(clinic.patient_id) if a["minutes"] == 45]
+    assert len(booked) == 1, booked
+    by_id(desk, f"cancel-{item['ref_id']}").click()
+    _seen(desk, "Cancel this visit?")
+    _shoot(desk, "desk-cancel-asks")
+    assert desk_server.staff.request("GET", f"/v1/staff/appointments/{item['ref_id']}").json()["status"] == "scheduled"
+    by_id(desk, f"cancel-yes-{item['ref_id']}").click()
+    _seen(desk, "Appointment cancelled.")
+    assert desk_server.staff.request("GET", f"/v1/staff/appointments/{item['ref_id']}").json()["status"] == "cancelled"
