@@ -72,21 +72,41 @@ def _bubble(state: AppState, m: Message) -> ft.Control:
         padding=ft.Padding.only(left=48 if mine else 0, right=0 if mine else 48)), label=label)
 
 
-def _follows_newest(thread: str) -> tuple[bool, Callable[[ft.OnScrollEvent], None]]:
-    """Whether the thread should follow new messages, and the scroll handler that keeps it known.
+class _Place:
+    """Where the patient is in one thread's scroll: at the newest message or reading back.
 
-    ``auto_scroll`` moves a scrolling column to its end whenever its content changes. It is on only
-    while the patient is within :data:`AT_NEWEST` of the end (as when a thread opens); their
-    scrolling up turns it off for the next render, so a live message leaves their place alone and
-    Flutter keeps what is shown where it was. Kept in a ref (scrolling renders nothing), per thread."""
-    at_end = ft.use_ref((thread, True))
-    if at_end.current is None or at_end.current[0] != thread:  # another thread opens at its newest
-        at_end.current = (thread, True)
+    Only the patient's own scrolling (between Flutter's user-scroll notifications: a drag, a fling,
+    the wheel) can take them away from the newest; any scroll that ends near the end (theirs, or
+    ``auto_scroll`` moving there) brings them back. A resize or a message growing the thread moves
+    no one. Their own new message always brings them to the newest."""
 
-    def scrolled(e: ft.OnScrollEvent) -> None:
-        at_end.current = (thread, e.pixels >= e.max_scroll_extent - AT_NEWEST)
+    def __init__(self, thread: str) -> None:
+        self.thread, self.at_end, self.scrolling, self.newest = thread, True, False, ""
 
-    return at_end.current[1], scrolled
+    def scrolled(self, e: ft.OnScrollEvent) -> None:
+        near_end = e.pixels >= e.max_scroll_extent - AT_NEWEST
+        if e.event_type == ft.ScrollType.USER:
+            self.scrolling = e.direction not in (None, ft.ScrollDirection.IDLE)
+            self.at_end = near_end
+        elif near_end:
+            self.at_end = True
+        elif self.scrolling:
+            self.at_end = False
+
+
+def _follows_newest(thread: str, newest: Message | None) -> tuple[bool, Callable[[ft.OnScrollEvent], None]]:
+    """Whether the conversation should follow new messages (``auto_scroll``, which moves a scrolling
+    column to its end whenever its content changes), and its scroll handler (see :class:`_Place`).
+    Kept in a ref: scrolling renders nothing; another thread opens at its newest."""
+    place: ft.MutableRef[_Place] = ft.use_ref(_Place(thread))
+    if place.current is None or place.current.thread != thread:
+        place.current = _Place(thread)
+    here = place.current
+    if newest is not None and newest.id != here.newest:
+        if here.newest and newest.author == "patient":  # what they just sent is shown
+            here.at_end = True
+        here.newest = newest.id
+    return here.at_end, here.scrolled
 
 
 @ft.component
@@ -123,9 +143,9 @@ def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft
     # The conversation is one child of the screen, however long: a message that arrives never moves
     # the composer to another place among the screen's children, where Flutter would build it anew.
     # The container takes the room the title and the composer leave (an expand inside Semantics would not).
-    following, scrolled = _follows_newest(key)
+    following, scrolled = _follows_newest(key, thread.messages[-1] if thread and thread.messages else None)
     conversation = ft.Container(tid("thread-messages", ft.Column(
-        said, spacing=14, scroll=ft.ScrollMode.AUTO, auto_scroll=following, on_scroll=scrolled, scroll_interval=150,
+        said, spacing=14, scroll=ft.ScrollMode.AUTO, auto_scroll=following, on_scroll=scrolled,
         horizontal_alignment=ft.CrossAxisAlignment.STRETCH)), expand=True)
     composer = card([ft.Row([ft.Container(field(state, draft_key, "Write a message", multiline=True,
                                                 identifier="compose", min_lines=1, max_lines=4), expand=True),

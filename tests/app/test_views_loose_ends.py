@@ -5,6 +5,7 @@ clinic answered, and the thread keeps its place while the patient reads back."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -144,31 +145,54 @@ def test_the_request_note_goes_once_the_clinic_books_the_request(paired_state: A
     drive(paired_state, scenario)
 
 
-def _scroll(pixels: float, end: float = 1000.0) -> dict[str, Any]:
-    return {"event_type": "update", "pixels": pixels, "min_scroll_extent": 0.0, "max_scroll_extent": end,
-            "viewport_dimension": 500.0, "scroll_delta": 10.0}
+def _scroll(pixels: float, kind: str = "update", direction: str | None = None, end: float = 1000.0) -> dict[str, Any]:
+    """A scroll notification as Flutter reports it (``user``: the patient's own scrolling starts or stops)."""
+    event: dict[str, Any] = {"event_type": kind, "pixels": pixels, "min_scroll_extent": 0.0,
+                             "max_scroll_extent": end, "viewport_dimension": 500.0}
+    if kind == "user":
+        event["direction"] = direction
+    else:
+        event["scroll_delta"] = 10.0
+    return event
 
 
 def test_the_thread_keeps_its_place_when_scrolled_up_and_follows_at_the_newest(populated_state: AppState) -> None:
     populated_state.messages.open_thread("general")
     now = populated_state.now()
 
+    sent = itertools.count(1)
+
+    def arrives(message_id: str, author: str = "clinic") -> Message:  # each newer than the last
+        return Message(id=message_id, thread="general", author=author, body=f"Message {message_id}",
+                       sent_at=now + timedelta(seconds=next(sent)), author_name="Front desk")
+
     async def scenario(ui: ViewHarness) -> None:
-        assert ui.by_id("thread-messages").auto_scroll  # opens at the newest and follows
-        await ui.fire(ui.by_id("thread-messages"), "scroll", _scroll(120.0))  # reading back
-        _add(populated_state, Message(id="msg_up", thread="general", author="clinic", body="While you read back",
-                                      sent_at=now, author_name="Front desk"))
+        thread = lambda: ui.by_id("thread-messages")  # noqa: E731 - drawn anew on every render
+        assert thread().auto_scroll  # opens at the newest and follows
+        await ui.fire(thread(), "scroll", _scroll(600.0, end=2000.0))  # the window grew: nobody scrolled
+        _add(populated_state, arrives("msg_grown"))
+        assert await ui.until(lambda: "msg-msg_grown" in ui.ids())
+        assert thread().auto_scroll
+        await ui.fire(thread(), "scroll", _scroll(990.0, "user", "forward"))  # the patient reads back
+        await ui.fire(thread(), "scroll", _scroll(120.0))
+        await ui.fire(thread(), "scroll", _scroll(120.0, "user", "idle"))
+        _add(populated_state, arrives("msg_up"))
         assert await ui.until(lambda: "msg-msg_up" in ui.ids())
-        assert not ui.by_id("thread-messages").auto_scroll  # the new message moved nothing
-        await ui.fire(ui.by_id("thread-messages"), "scroll", _scroll(990.0))  # back at the newest
-        _add(populated_state, Message(id="msg_end", thread="general", author="clinic", body="At the end",
-                                      sent_at=now + timedelta(seconds=1), author_name="Front desk"))
+        assert not thread().auto_scroll  # the clinic's new message moved nothing
+        _add(populated_state, arrives("msg_mine", "patient"))  # what they send themselves is shown
+        assert await ui.until(lambda: "msg-msg_mine" in ui.ids())
+        assert thread().auto_scroll
+        await ui.fire(thread(), "scroll", _scroll(990.0, "user", "forward"))
+        await ui.fire(thread(), "scroll", _scroll(300.0, "user", "idle"))
+        await ui.fire(thread(), "scroll", _scroll(995.0, "user", "reverse"))  # and back down to the newest
+        await ui.fire(thread(), "scroll", _scroll(1000.0, "end"))
+        _add(populated_state, arrives("msg_end"))
         assert await ui.until(lambda: "msg-msg_end" in ui.ids())
-        assert ui.by_id("thread-messages").auto_scroll  # it follows
-        await ui.fire(ui.by_id("thread-messages"), "scroll", _scroll(0.0))
+        assert thread().auto_scroll  # it follows
+        await ui.fire(thread(), "scroll", _scroll(0.0, "user", "forward"))
         populated_state.messages.open_thread("counselling")  # another thread opens at its newest
         assert await ui.until(lambda: populated_state.nav.route.arg == "counselling" and "thread-empty" in ui.ids())
-        assert ui.by_id("thread-messages").auto_scroll
+        assert thread().auto_scroll
 
     drive(populated_state, scenario)
 
