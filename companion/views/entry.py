@@ -37,7 +37,7 @@ def _passcode_step(state: AppState, typing: Callable[[Any], None]) -> list[ft.Co
     confirm = field(state, "new.confirm", "Type it again", password=True, on_submit=lambda: create())
     return [
         title("Welcome", 28),
-        muted("Your appointments, results and messages from the clinic are kept on this device, "
+        muted("Your visits, results and messages from the clinic are kept on this device, "
               "encrypted with a passcode only you know."),
         strength_field,
         _strength(state.drafts.draft("new.passcode")),
@@ -71,7 +71,7 @@ def _syncing_step(state: AppState) -> list[ft.Control]:
     return [
         title("Getting your records", 26),
         tid("first-sync", ft.ProgressBar(height=6, border_radius=3)),
-        muted("Downloading appointments, preparation steps, bills and messages. This takes a few seconds."),
+        muted("Downloading visits, preparation steps, bills and messages. This takes a few seconds."),
     ]
 
 

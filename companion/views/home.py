@@ -40,11 +40,11 @@ def _next_appointment(state: AppState) -> list[ft.Control]:
     snap = state.records.snapshot
     appt = snap.next_appointment
     if appt is None:
-        return [card([ft.Text("No upcoming appointments", size=16, weight=ft.FontWeight.W_500),
-                      muted("Need a test or a chat with the clinic? Ask for an appointment."),
-                      button("home-request", "Ask for an appointment", lambda: state.nav.go("request"),
+        return [card([ft.Text("No upcoming visits", size=16, weight=ft.FontWeight.W_500),
+                      muted("Need a test or a chat with the clinic? Ask for a visit."),
+                      button("home-request", "Ask for a visit", lambda: state.nav.go("request"),
                              kind="tonal", icon="ADD")], identifier="next-appointment")]
-    out = [muted("Next appointment", 13), appointment_summary(state, appt, identifier="next-appointment")]
+    out = [muted("Next visit", 13), appointment_summary(state, appt, identifier="next-appointment")]
     steps = snap.prep_for(appt.id)
     if steps:
         left = sum(1 for s in steps if s.done_at is None)

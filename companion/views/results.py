@@ -91,7 +91,7 @@ def _treatment(state: AppState, r: Result) -> ft.Control:
     """The first next step, or what was already done about it."""
     asked = state.results.treatment_requested(r.id)
     if asked is None:
-        return button("request-treatment", "Request a treatment appointment",
+        return button("request-treatment", "Ask for a treatment visit",
                       handler(state.results.request_treatment, r.id), icon="EVENT_AVAILABLE")
     when = day_and_time(asked, state.services.tz, state.now())
     return tid("treatment-requested", ft.Row([

@@ -51,7 +51,7 @@ def _reminders(state: AppState) -> ft.Control:
         field(state, "quiet", "Quiet hours (e.g. 22:00-07:00, or off)", default=format_quiet_hours(rs.quiet_hours)),
         button("save-quiet", "Save quiet hours", lambda: act(state.prefs.set_quiet_hours, shown_text(state, "quiet")),
                kind="text"),
-        field(state, "leads", "Remind me before appointments (e.g. 24h, 2h)",
+        field(state, "leads", "Remind me before visits (e.g. 24h, 2h)",
               default=", ".join(format_duration(m) for m in rs.leads_minutes)),
         button("save-leads", "Save reminder times",
                lambda: act(state.prefs.set_reminder_leads, shown_text(state, "leads")), kind="text"),
