@@ -27,6 +27,10 @@ Push — ``POST /v1/sync`` (bearer device token)::
     request  {"mutations": [{"id": UUID, "type": "message.send", "payload": {…}, "created_at": ISO}, …]}
     answer   {"results": [{"id": UUID, "status": "applied"|"duplicate"|"rejected", "reason": null|"…"}, …]}
 
+A ``message.send`` whose ``thread`` is ``billing:<bill id>`` (:func:`bill_thread`) is a question about
+that bill: the server refuses it (``unknown bill``) unless the bill is the device's patient's, and
+the desk sees it as a billing item.
+
 Errors everywhere: ``{"error": {"code": "…", "message": "…"}}`` with 401 (unknown or
 revoked token: code ``device_revoked`` for a revoked device), 403, 404, 409/422,
 426 (``upgrade_required``), 429 (``Retry-After`` header).
@@ -79,6 +83,7 @@ assert MAX_RECORD_BYTES < PAGE_BYTES < MAX_RESPONSE_BYTES // 2
 
 RECORD_KINDS: tuple[str, ...] = tuple(RECORD_TYPES)
 THREADS = ("general", "billing", "appointments", "results", "counselling")
+BILL_THREAD_PREFIX = "billing:"  # a question about one bill: ``billing:<bill id>`` (see bill_thread)
 
 # mutation type -> (required payload keys, optional payload keys)
 MUTATION_TYPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -250,6 +255,32 @@ def error_of(data: Any) -> tuple[str, str]:
     return "unknown", "the server gave an unexpected answer"
 
 
+def bill_thread(bill_id: str) -> str:
+    """The conversation about one bill: its messages carry the bill's id in their ``thread``.
+
+    A ``message.send`` into it is a question about that bill (the server checks the bill is the
+    patient's and files it as a billing item); sending again continues the same conversation.
+    """
+    return f"{BILL_THREAD_PREFIX}{bill_id}"
+
+
+def bill_of_thread(thread: str) -> str | None:
+    """The bill a thread is about (``billing:bil_…`` -> ``bil_…``), or ``None`` for the other threads."""
+    if thread.startswith(BILL_THREAD_PREFIX):
+        return thread[len(BILL_THREAD_PREFIX):] or None
+    return None
+
+
+def check_thread(value: Any, path: str) -> str:
+    """One of :data:`THREADS`, or a bill's thread (:func:`bill_thread`); RecordError otherwise."""
+    if isinstance(value, str) and value in THREADS:
+        return value
+    bill_id = bill_of_thread(value) if isinstance(value, str) else None
+    if bill_id is not None and len(bill_id) <= 40 and all(c.isascii() and (c.isalnum() or c == "_") for c in bill_id):
+        return str(value)
+    raise RecordError(path, f"must be one of {', '.join(THREADS)} or {BILL_THREAD_PREFIX}<bill id>")
+
+
 def validate_mutation(data: Any, path: str = "mutation") -> dict[str, Any]:
     """Check one outgoing/incoming mutation's envelope and payload; returns it as a plain dict.
 
@@ -275,7 +306,7 @@ def validate_mutation(data: Any, path: str = "mutation") -> dict[str, Any]:
         if key == "body":
             get_str(payload, key, ppath, max_len=MAX_BODY)
         elif key == "thread":
-            get_choice(payload, key, THREADS, ppath)
+            check_thread(value, f"{ppath}.thread")
         elif key == "installments":
             get_int(payload, key, ppath, minimum=MIN_REQUESTED_INSTALLMENTS, maximum=MAX_INSTALLMENTS)
         elif key == "done":

@@ -16,18 +16,21 @@ state of their own: the records they change notify the screens that list them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ..core.care_rules import bill_after_plan, visit_after
 from ..core.errors import NotAllowed, RecordError
+from ..core.protocol import bill_of_thread, bill_thread
+from ..core.references import bill_reference
 from ..core.requests import MAX_REQUEST_NOTE, TIMES_OF_DAY, WEEKDAYS
 from ..core.units import format_cents
 from ..sync.outbox import queue_mutation
 from .context import IntentContext
 from .notices import intent
 
-__all__ = ["REQUEST_KINDS", "Bills", "Messages", "Prep", "Results", "Visits"]
+__all__ = ["REQUEST_KINDS", "BillQuestion", "Bills", "Messages", "Prep", "Results", "Visits"]
 
 REQUEST_KINDS = ("STI screening", "HIV test", "Treatment", "Counselling", "Follow-up", "Vaccination")
 TREATMENT_NOTE = "Requested from a result's next steps."
@@ -155,7 +158,7 @@ class Results:
 
 
 class Bills:
-    """Bills: ask for a payment plan, ask the billing team a question."""
+    """Bills: ask for a payment plan, ask the billing team a question about one bill."""
 
     def __init__(self, ctx: IntentContext) -> None:
         self.ctx = ctx
@@ -180,16 +183,59 @@ class Bills:
             payload["note"] = note.strip()
         self.ctx.queue("bill.plan_request", payload, f"Payment plan of {installments} instalments requested.")
 
-    @intent
-    def ask_question(self, bill_id: str, question: str) -> None:
-        """A billing question becomes a message in the Billing thread."""
-        if not question.strip():
-            raise RecordError("question", "type your question first")
+    def question_subject(self, bill_id: str) -> str:
+        """The first line of a question about the bill: its payment reference, amount and due date —
+        never what it was for (a bill's description can name a test)."""
         bill = self.ctx.records.snapshot.bill(bill_id)
-        about = f"About my bill “{bill.description}” due {bill.due:%d %b %Y}: " if bill else ""
-        with self.ctx.drafts.taken(f"bill.question.{bill_id}"):
-            self.ctx.queue("message.send", {"body": about + question.strip(), "thread": "billing"},
-                           "Question sent to the billing team.")
+        if bill is None:
+            return f"About bill {bill_reference(bill_id)}: "
+        return (f"About bill {bill_reference(bill.id)} ({format_cents(bill.patient_cents, '$')}, "
+                f"due {bill.due.day} {bill.due:%b %Y}): ")
+
+    @intent
+    def ask_question(self, bill_id: str, question: str | None = None) -> None:
+        """Open the bill's conversation with the composer started on the subject line; with
+        ``question``, send it there at once (the subject line first).
+
+        The question is a message in the bill's thread (:func:`companion.core.protocol.bill_thread`),
+        sent like any other (queued offline); asking again continues the same conversation."""
+        if question is not None and not question.strip():
+            raise RecordError("question", "type your question first")
+        if self.ctx.records.snapshot.bill(bill_id) is None:
+            raise RecordError("bill", "this bill is not on this device any more")
+        key, draft = bill_thread(bill_id), f"compose.{bill_thread(bill_id)}"
+        subject = self.question_subject(bill_id)
+        if question is not None:
+            body = question.strip() if question.strip().startswith(subject.strip()) else subject + question.strip()
+            with self.ctx.drafts.taken(draft):
+                self.ctx.queue("message.send", {"body": body, "thread": key}, "Question sent to the billing team.")
+            return
+        if not self.ctx.drafts.draft(draft).strip():
+            self.ctx.drafts.set_draft(draft, subject)
+        self.ctx.nav.go("thread", key)
+
+    def question(self, bill_id: str) -> BillQuestion | None:
+        """Where the patient's question about the bill stands, if they asked one."""
+        snap = self.ctx.records.snapshot
+        thread = snap.thread(bill_thread(bill_id))
+        asked = [m for m in thread.messages if m.author == "patient"] if thread else []
+        if thread is None or not asked:
+            return None
+        last = asked[-1]
+        answers = [m for m in thread.messages if m.author == "clinic" and m.sent_at >= asked[0].sent_at]
+        return BillQuestion(thread=thread.key, asked_at=last.sent_at, state=snap.message_state(last),
+                            answered_at=answers[-1].sent_at if answers else None)
+
+
+@dataclass(frozen=True, slots=True)
+class BillQuestion:
+    """The patient's question about a bill: its thread, when last asked, ``sent | queued | not sent``,
+    and when the clinic last answered (``None`` while waiting)."""
+
+    thread: str
+    asked_at: datetime
+    state: str
+    answered_at: datetime | None
 
 
 class Messages:
@@ -202,6 +248,9 @@ class Messages:
     def send(self, body: str, thread: str = "general") -> None:
         if not body.strip():
             raise RecordError("message", "type a message first")
+        about = bill_of_thread(thread)
+        if about is not None and body.strip() == Bills(self.ctx).question_subject(about).strip():
+            raise RecordError("question", "type your question after the bill's details")
         with self.ctx.drafts.taken(f"compose.{thread}"):
             self.ctx.queue("message.send", {"body": body.strip(), "thread": thread}, "Sent.")
         if self.ctx.sync.online:  # the bubble is the news (a toast would squeeze the thread it went into)

@@ -17,10 +17,13 @@ from datetime import date, datetime, timedelta
 from types import MappingProxyType
 
 from ..core.models import Appointment, Article, Bill, Message, OutboxEntry, PrepStep, Profile, Result
+from ..core.protocol import bill_of_thread
+from ..core.references import bill_reference
 from ..sync.status import SyncStatus, read_status
 from ..vault import Vault
 
-__all__ = ["MessageThread", "Snapshot", "THREAD_TITLES", "build_snapshot", "empty_snapshot", "empty_status"]
+__all__ = ["MessageThread", "Snapshot", "THREAD_TITLES", "build_snapshot", "empty_snapshot", "empty_status",
+           "thread_title"]
 
 THREAD_TITLES = {
     "general": "Clinic team",
@@ -29,6 +32,16 @@ THREAD_TITLES = {
     "results": "Results",
     "counselling": "Counselling",
 }
+
+
+def thread_title(key: str) -> str:
+    """A thread's title; a bill's names its payment reference only (never what the bill was for)."""
+    bill_id = bill_of_thread(key)
+    if bill_id is not None:
+        return f"Billing · {bill_reference(bill_id)}"
+    return THREAD_TITLES.get(key, key.title())
+
+
 ACTIVE = ("requested", "scheduled", "confirmed", "checked_in")
 LOCAL_PREFIX = "local-"
 
@@ -130,7 +143,7 @@ def _threads(messages: list[Message]) -> tuple[MessageThread, ...]:
     for key, items in grouped.items():
         items.sort(key=lambda m: m.sent_at)
         unread = sum(1 for m in items if m.author == "clinic" and m.read_at is None)
-        threads.append(MessageThread(key, THREAD_TITLES.get(key, key.title()), tuple(items), unread))
+        threads.append(MessageThread(key, thread_title(key), tuple(items), unread))
     threads.sort(key=lambda t: t.messages[-1].sent_at, reverse=True)
     return tuple(threads)
 

@@ -8,10 +8,11 @@ from typing import cast
 import flet as ft
 
 from ..core.models import Bill
+from ..core.references import bill_reference
 from ..state import AppState, Route
-from ..state.formatting import long_date, money
+from ..state.formatting import day_and_time, long_date, money
 from ..ui.kit import act, use_observable
-from .common import button, card, empty_note, feedback, field, header, muted, screen, shown_text, tid
+from .common import button, card, empty_note, feedback, header, muted, screen, tid
 
 __all__ = ["BillScreen", "BillsScreen"]
 
@@ -38,6 +39,15 @@ def _amount_row(label: str, cents: int, strong: bool = False) -> ft.Control:
     return ft.Row([ft.Text(label, expand=True, weight=weight), ft.Text(money(cents), weight=weight)])
 
 
+def _open(state: AppState, bill_id: str) -> None:
+    """Open a bill from the list, only while the list is the screen shown. In the browser a tap that
+    changed the screen was seen to arrive a second time on another control (Flutter web's late
+    click, sent to a semantics node that now belongs to someone else): Send in the bill's
+    conversation then opened the bill from the list beneath. A covered list must not move the patient."""
+    if state.nav.route.name == "bills":
+        state.nav.go("bill", bill_id)
+
+
 @ft.component
 def BillsScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
     use_observable(state.records)
@@ -53,7 +63,7 @@ def BillsScreen(state: AppState, route: Route, frame_width: float | None) -> ft.
         items.append(card([ft.Row([ft.Text(b.description, weight=ft.FontWeight.W_600, expand=True),
                                    ft.Text(money(b.patient_cents), weight=ft.FontWeight.W_600)]),
                            muted(f"{bill_status(b)} · due {long_date(b.due)}", 13)],
-                          identifier=f"bill-{b.id}", on_click=lambda _e, i=b.id: state.nav.go("bill", i)))
+                          identifier=f"bill-{b.id}", on_click=lambda _e, i=b.id: _open(state, i)))
     return screen(state, items)
 
 
@@ -89,9 +99,10 @@ def _plan(state: AppState, bill: Bill, choice: int | None, pick: Callable[[int],
 def _how_to_pay(state: AppState, bill: Bill) -> ft.Control:
     """How to pay, from the clinic profile ([billing]): a link carrying the bill's reference, a phone, the desk."""
     pay = state.services.profile.payment
+    reference = bill_reference(bill.id)
     rows: list[ft.Control] = [ft.Text("How to pay", weight=ft.FontWeight.W_600),
-                              muted(f"Your reference: {bill.id}", 13)]
-    link = pay.link_for(bill.id)
+                              tid("pay-reference", ft.Text(f"Your reference: {reference}", size=15))]
+    link = pay.link_for(reference)
     if link:
         rows.append(tid("pay-online", ft.FilledButton(f"Pay {money(bill.patient_cents)} online",
                                                       icon=ft.Icons.OPEN_IN_NEW, url=link, height=48)))
@@ -105,6 +116,30 @@ def _how_to_pay(state: AppState, bill: Bill) -> ft.Control:
     return card(rows, identifier="how-to-pay")
 
 
+def _question(state: AppState, bill: Bill) -> ft.Control:
+    """Ask billing about this bill (in the bill's own conversation), or where the question stands."""
+    asked = state.bills.question(bill.id)
+    ask = button("ask-bill-question", "Question about this bill", lambda: act(state.bills.ask_question, bill.id),
+                 kind="outlined", icon="HELP_OUTLINE")
+    if asked is None:
+        return card([ft.Text("Something not right?", weight=ft.FontWeight.W_600),
+                     muted("Ask the billing team about this bill, or dispute a charge. They answer in Messages.", 13),
+                     ask], identifier="billing-question")
+    tz, now = state.services.tz, state.now()
+    status = {"queued": "Question saved · sending… (goes out when you are online)",
+              "not sent": "Question not sent: open the conversation to see why"}.get(
+        asked.state, f"Question sent · {day_and_time(asked.asked_at, tz, now)}")
+    lines: list[ft.Control] = [tid("bill-question-status", ft.Text(status, weight=ft.FontWeight.W_600))]
+    if asked.answered_at is not None:
+        lines.append(tid("bill-question-answered", muted(
+            f"Billing answered · {day_and_time(asked.answered_at, tz, now)}", 13)))
+    elif asked.state == "sent":
+        lines.append(muted("The billing team will answer in Messages.", 13))
+    lines.append(button("open-bill-thread", "Open the conversation",
+                        lambda: act(state.messages.open_thread, asked.thread), kind="tonal", icon="FORUM"))
+    return card(lines, identifier="billing-question", tone="calm")
+
+
 @ft.component
 def BillScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
     use_observable(state.records)
@@ -115,16 +150,12 @@ def BillScreen(state: AppState, route: Route, frame_width: float | None) -> ft.C
     lines = [_amount_row(line.description, line.cents) for line in bill.lines]
     summary = card([ft.Text(bill.description, size=18, weight=ft.FontWeight.W_600),
                     muted(f"{bill_status(bill)} · due {long_date(bill.due)}"),
+                    muted(f"Reference {bill_reference(bill.id)}", 13),
                     *lines, ft.Divider(),
                     _amount_row("Charges", bill.total_cents),
                     _amount_row("Insurance paid", bill.insurance_paid_cents),
                     _amount_row("Your part", bill.patient_cents, strong=True)], identifier="bill-summary")
-    key = f"bill.question.{bill.id}"
-    question = card([ft.Text("A question about this bill?", weight=ft.FontWeight.W_600),
-                     field(state, key, "Your question", multiline=True, identifier="bill-question"),
-                     button("send-bill-question", "Send to billing",
-                            lambda: act(state.bills.ask_question, bill.id, shown_text(state, key)), kind="outlined",
-                            icon="SEND")], identifier="billing-question")
+    question = _question(state, bill)
     items: list[ft.Control] = [header(state, "Bill", back=True), *feedback(state), summary]
     if bill.status in ("open", "plan") and bill.patient_cents > 0:
         items.append(_how_to_pay(state, bill))

@@ -8,9 +8,11 @@ from collections.abc import Callable
 import flet as ft
 
 from ..core.models import Message
+from ..core.protocol import bill_of_thread
+from ..core.references import bill_reference
 from ..state import AppState, Route
-from ..state.formatting import day_and_time
-from ..state.snapshot import THREAD_TITLES
+from ..state.formatting import day_and_time, long_date, money
+from ..state.snapshot import thread_title
 from ..ui.kit import act, use_observable
 from .common import button, card, empty_note, feedback, field, header, muted, screen, shown_text, tid
 
@@ -120,7 +122,7 @@ def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft
     use_observable(state.records)
     key = route.arg or "general"
     thread = state.records.snapshot.thread(key)
-    title = THREAD_TITLES.get(key, key.title())
+    title = thread_title(key)
     draft_key = f"compose.{key}"
     unread = tuple(m.id for m in thread.messages if m.author == "clinic" and m.read_at is None) if thread else ()
 
@@ -134,6 +136,11 @@ def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft
         act(state.messages.send, shown_text(state, draft_key), key)
 
     said: list[ft.Control] = []
+    about = bill_of_thread(key)
+    bill = state.records.snapshot.bill(about) if about else None
+    if bill is not None:  # a bill's conversation starts with the bill it is about
+        said.append(tid("thread-about-bill", muted(
+            f"About bill {bill_reference(bill.id)} · {money(bill.patient_cents)} · due {long_date(bill.due)}", 13)))
     if thread is None or not thread.messages:
         said.append(empty_note("Write your first message below.", "thread-empty"))
     else:

@@ -88,9 +88,12 @@ def test_bill_plan_and_question(populated_state: AppState) -> None:
         assert populated_state.records.snapshot.bill("bill_1").payment_plan.installments == 2  # type: ignore[union-attr]
         assert await ui.until(lambda: ui.has_text("Payment plan requested (2 × $22.50)"))
         assert not ui.has_text("To pay")
-        await ui.type("bill-question", "Does insurance cover the lab?")
-        await ui.click("send-bill-question")
-        assert await ui.until(lambda: populated_state.records.snapshot.thread("billing") is not None)
+        await ui.click("ask-bill-question")  # the bill's own conversation, the composer started on its subject
+        assert await ui.until(lambda: populated_state.nav.route.name == "thread")
+        key = populated_state.nav.route.arg or ""
+        await ui.type("compose", populated_state.drafts.draft(f"compose.{key}") + "Does insurance cover the lab?")
+        await ui.click("send")
+        assert await ui.until(lambda: populated_state.records.snapshot.thread(key) is not None)
 
     drive(populated_state, scenario)
 

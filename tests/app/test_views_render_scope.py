@@ -7,7 +7,6 @@ them, so its text survives.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 
 import flet as ft
@@ -110,19 +109,21 @@ def test_a_field_built_anew_keeps_the_text_the_browser_has(populated_state: AppS
     """A sync that removes a card above a field moves the field: Flutter builds it anew there, with
     the text the browser held (companion/ui/field_text.py), not the older draft of the last change event."""
     state = populated_state
-    state.nav.go("bill", "bill_1")
+    state.nav.go("appointment", "apt_next")
 
     async def scenario(ui: ViewHarness) -> None:
-        await ui.type("bill-question", "Is the lab")
-        ui.session.apply_patch(ui.by_id("bill-question")._i, {"value": "Is the lab fee covered?"})  # no event yet
-        before = ui.by_id("bill-question")
+        await ui.click("cancel")
+        assert await ui.until(lambda: "field-cancel.reason" in ui.ids())
+        await ui.type("field-cancel.reason", "I have")
+        ui.session.apply_patch(ui.by_id("field-cancel.reason")._i, {"value": "I have a cold"})  # no event yet
+        before = ui.by_id("field-cancel.reason")
         vault = state.records.require_vault()
-        bill = vault.bills.get("bill_1")
-        assert bill is not None
-        vault.bills.upsert(dataclasses.replace(bill, status="paid"))  # paid at the desk: no plan card any more
+        with vault.batch():  # the clinic dropped the prep steps: no prep card above any more
+            for step in state.records.snapshot.prep_for("apt_next"):
+                vault.prep.delete(step.id)
         state.vault_synced()
-        assert await ui.until(lambda: "plan" not in ui.ids())
-        assert ui.by_id("bill-question") is not before  # built anew in its new place...
-        assert ui.by_id("bill-question").value == "Is the lab fee covered?"  # ...with what was typed
+        assert await ui.until(lambda: "appointment-prep" not in ui.ids())
+        assert ui.by_id("field-cancel.reason") is not before  # built anew in its new place...
+        assert ui.by_id("field-cancel.reason").value == "I have a cold"  # ...with what was typed
 
     drive(state, scenario)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from companion.core.references import bill_reference
 from tests.support.server_harness import ServerProcess, mutation, pull_all
 
 SENTINEL = "Zanzibar-Authz-Sentinel"
@@ -67,6 +68,8 @@ STAFF_ROUTES: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]
     ("GET", "/v1/staff/inbox/{item_id}"): (P, None),
     ("POST", "/v1/staff/inbox/{item_id}/read"): (P, None),
     ("POST", "/v1/staff/inbox/{item_id}/handle"): (P, None),
+    ("POST", "/v1/staff/inbox/{item_id}/reply"): (P, {"body": "Thanks, noted."}),
+    ("GET", "/v1/staff/bill-references/{reference}"): (PC, None),
     ("POST", "/v1/staff/articles"): (PC, {"title": "t", "body": "b"}),
     ("GET", "/v1/staff/articles"): (PC, None),
     ("DELETE", "/v1/staff/articles/{article_id}"): (PC, None),
@@ -109,9 +112,9 @@ def world(server: ServerProcess) -> Iterator[World]:
     extra_staff = st.request("POST", "/v1/staff/accounts", "admin", json={"name": "Temp", "role": "psr"}).json()
     ids = {"patient_id": pid, "appointment_id": appt["id"], "prep_id": prep["id"], "bill_id": bill["id"],
            "result_id": result["id"], "article_id": article["id"], "device_id": active["device_id"],
-           "item_id": item["id"], "staff_id": extra_staff["id"]}
+           "item_id": item["id"], "staff_id": extra_staff["id"], "reference": bill_reference(bill["id"])}
     secrets = [SENTINEL, "Sentinel", "sentinel@example.org", "555 0199",
-               *(v for k, v in ids.items() if k != "staff_id")]
+               *(v for k, v in ids.items() if k not in ("staff_id", "reference"))]
     yield World(ids=ids, secrets=secrets, other_device=other["token"], revoked_device=revoked["token"])
 
 

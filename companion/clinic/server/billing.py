@@ -3,6 +3,9 @@
 ``amount_cents`` is what the patient owes; ``total_cents`` = amount + what insurance paid.
 Every change goes through :func:`_save_bill`, which publishes the bill to the patient's feed; whether
 a payment plan may be recorded is the core's rule (:func:`companion.core.care_rules.bill_after_plan`).
+A bill's payment reference (``BIL-4K7Q-2MXR``) is derived from its id by
+:func:`companion.core.references.bill_reference`, the app's own function; :func:`find_by_reference`
+maps one back for the clinic's payment system.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ...core.care_rules import Actor, bill_after_plan
+from ...core.references import bill_reference, normalise_reference
 from .changes import save_and_publish
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
@@ -34,6 +38,22 @@ BILL_ORDER = Order.of("bills", bills.c.due, bills.c.id)
 def list_bills(conn: Connection, patient_id: str, page: PageRequest) -> tuple[list[Row], str | None]:
     """One page of the patient's bills, earliest due date first."""
     return paginate(conn, sa.select(bills).where(bills.c.patient_id == patient_id), BILL_ORDER, page)
+
+
+def find_by_reference(conn: Connection, reference: str) -> list[Row]:
+    """The bills whose payment reference is ``reference`` (as typed: any case, dashes optional).
+
+    Nothing is stored: each bill id is hashed again (a few hundred thousand per second), which
+    keeps the reference the app shows and the one found here one function. A clash shows as two
+    bills, never the wrong one.
+    """
+    wanted = normalise_reference(reference)
+    if wanted is None:
+        return []
+    ids = [bid for (bid,) in conn.execute(sa.select(bills.c.id)) if bill_reference(bid) == wanted]
+    if not ids:
+        return []
+    return [dict(r) for r in conn.execute(sa.select(bills).where(bills.c.id.in_(ids)).order_by(bills.c.id)).mappings()]
 
 
 def create_bill(tx: Tx, patient_id: str, fields: Mapping[str, Any], now: datetime) -> Row:

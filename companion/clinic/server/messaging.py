@@ -6,8 +6,13 @@ back in its feed to the outbox entry it sent. Every message change is published 
 :func:`_save_message`.
 
 Inbox: one item per thing a patient asked for (message, appointment request or cancellation,
-check-in, payment-plan request), with what staff need to act on it in ``detail``. Items start
-unread; staff mark them read and handled.
+check-in, payment-plan request, question about a bill), with what staff need to act on it in
+``detail``. Items start unread; staff mark them read and handled, or answer them
+(:func:`answer_item`: the reply goes into the item's thread and settles it).
+
+A question about a bill is a patient message in the bill's thread (``billing:<bill id>``,
+:func:`companion.core.protocol.bill_thread`); :func:`file_bill_question` keeps one open
+``bill.question`` item per bill, so a second question before the answer continues the first item.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ...core.errors import NotAllowed
+from ...core.references import bill_reference
 from .changes import save_and_publish
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
@@ -78,6 +85,39 @@ def add_inbox_item(tx: Tx, patient_id: str, kind: str, *, ref_kind: str | None, 
         "id": item_id, "patient_id": patient_id, "kind": kind, "ref_kind": ref_kind, "ref_id": ref_id,
         "mutation_id": mutation_id, "detail": json.dumps(dict(detail)), "created_at": now})
     return item_id
+
+
+def file_bill_question(tx: Tx, patient_id: str, bill: Row, message: Row, mutation_id: str, now: datetime) -> str:
+    """The billing item for a patient's question about ``bill``: a new one, or the bill's open one
+    continued (the newest question shown, unread again for the desk)."""
+    detail = {"thread": message["thread"], "body": message["body"], "bill_id": bill["id"],
+              "reference": bill_reference(bill["id"]), "amount_cents": bill["patient_cents"],
+              "due": bill["due"].isoformat(), "description": bill["description"], "questions": 1}
+    query = sa.select(inbox).where(inbox.c.patient_id == patient_id, inbox.c.kind == "bill.question",
+                                   inbox.c.ref_id == bill["id"], inbox.c.handled_at.is_(None))
+    open_item = tx.execute(query.order_by(inbox.c.created_at)).mappings().first()
+    if open_item is None:
+        return add_inbox_item(tx, patient_id, "bill.question", ref_kind="bill", ref_id=bill["id"],
+                              mutation_id=mutation_id, detail=detail, now=now)
+    detail["questions"] = int(json.loads(open_item["detail"] or "{}").get("questions") or 1) + 1
+    tx.execute(sa.update(inbox).where(inbox.c.id == open_item["id"]).values(
+        detail=json.dumps(detail), read_at=None, read_by=None))
+    return str(open_item["id"])
+
+
+ANSWERABLE = ("message.send", "bill.question")  # items a reply answers
+
+
+def answer_item(tx: Tx, item: Row, body: str, staff_id: str, staff_name: str, now: datetime) -> Row:
+    """Reply to the patient in the item's thread; the reply settles the thread's open items."""
+    if item["kind"] not in ANSWERABLE:
+        raise NotAllowed("only a message or a billing question is answered with a reply")
+    thread = str(json.loads(item["detail"] or "{}").get("thread") or "general")
+    sent = send_clinic_message(tx, item["patient_id"], body, thread, staff_id, staff_name, now)
+    close_open_items(tx, item["patient_id"], "message.send", staff_id, now, thread=thread)
+    if item["kind"] == "bill.question":
+        close_open_items(tx, item["patient_id"], "bill.question", staff_id, now, ref_id=item["ref_id"])
+    return sent
 
 
 def get_inbox_item(conn: Connection | Tx, item_id: str) -> Row | None:

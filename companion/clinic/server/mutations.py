@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from ...core.errors import NotAllowed, RecordError
 from ...core.fields import iso, parse_datetime
-from ...core.protocol import validate_mutation
+from ...core.protocol import bill_of_thread, validate_mutation
 from ...core.requests import check_preferences, request_appointment_id
 from . import billing, messaging, patients, results, visits
 from .audit import AuditLog
@@ -46,8 +46,15 @@ def _own(row: Row | None, device: DevicePrincipal, what: str) -> Row:
 
 
 def _message_send(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    """A message; in a bill's thread (``billing:<bill id>``) a question about that bill, which must be
+    the patient's own (``unknown bill`` otherwise) and becomes the bill's billing item."""
     thread = p.get("thread") or "general"
+    bill_id = bill_of_thread(thread)
+    bill = _own(billing.get_bill(tx, bill_id), device, "bill") if bill_id else None
     msg = messaging.receive_patient_message(tx, device.patient_id, p["body"], thread, mid, ctx.now())
+    if bill is not None:
+        messaging.file_bill_question(tx, device.patient_id, bill, msg, mid, ctx.now())
+        return f"message:{msg['id']}"
     messaging.add_inbox_item(tx, device.patient_id, "message.send", ref_kind="message", ref_id=msg["id"],
                              mutation_id=mid, detail={"thread": thread, "body": p["body"]}, now=ctx.now())
     return f"message:{msg['id']}"

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
+from ...core.references import bill_reference, normalise_reference
 from . import billing, messaging, results, visits
 from . import patients as patient_store
 from .audited import read_patient_page, read_record, write_record
@@ -157,6 +158,24 @@ def add_bill(patient_id: str, body: BillCreate, request: Request, member: WriteP
 def list_bills(patient_id: str, request: Request, member: ReadPatients, page: Paging) -> dict[str, Any]:
     return read_patient_page(request, member, patient_id, "bills", bill_view,
                              lambda conn, page: billing.list_bills(conn, patient_id, page), page)
+
+
+@router.get("/v1/staff/bill-references/{reference}",
+            summary="The bills with a payment reference (what a payment system received)")
+def bills_by_reference(reference: Annotated[str, Path(min_length=1, max_length=40)], request: Request,
+                       member: ReadPatients) -> dict[str, Any]:
+    """``reference`` as the patient gave it (``BIL-4K7Q-2MXR``; any case, dashes optional): usually one
+    bill (404 when none has it). Answers ``{"reference": its canonical spelling, "bills": […]}``."""
+    ctx = get_ctx(request)
+    with ctx.db.read() as conn:
+        rows = billing.find_by_reference(conn, reference)
+    if not rows:
+        found(None, "bill")  # no bill has it: 404, as for any unknown id
+    for row in rows:
+        ctx.audit.record_later(member, "read.bill", patient_id=row["patient_id"], target=f"bill:{row['id']}",
+                               address=client_address(request))
+    return {"reference": normalise_reference(reference),
+            "bills": [{**bill_view(r), "reference": bill_reference(r["id"])} for r in rows]}
 
 
 @router.get("/v1/staff/bills/{bill_id}", summary="One bill")

@@ -18,7 +18,7 @@ from .errors import found
 from .pagination import Paging
 from .principals import StaffPrincipal
 from .records import Row, article_view, inbox_view, message_view
-from .schemas import ArticleCreate, MessageCreate
+from .schemas import ArticleCreate, MessageCreate, Strict, TBody
 
 router = APIRouter(tags=["staff: messages"])
 
@@ -71,6 +71,23 @@ def _mark(item_id: str, request: Request, member: StaffPrincipal, handled: bool)
         return messaging.mark_inbox_item(tx, row, member.id, handled=handled, now=now)
 
     return inbox_view(write_record(request, member, "inbox.handle" if handled else "inbox.read", mark))
+
+
+class ItemReply(Strict):
+    body: TBody
+
+
+@router.post("/v1/staff/inbox/{item_id}/reply", status_code=201,
+             summary="Answer a message or billing question in its thread (settles the thread's items)")
+def reply_to_item(item_id: str, body: ItemReply, request: Request, member: UseInbox) -> dict[str, Any]:
+    """The reply goes into the item's thread (a billing question's: the bill's), so the patient's
+    bill links to it; the item and the thread's other open items are done. 409 for other items.
+    For those who work the inbox (it answers an item they see there)."""
+    def reply(tx: Tx, now: datetime) -> Row:
+        item = found(messaging.get_inbox_item(tx, item_id), "inbox item")
+        return messaging.answer_item(tx, item, body.body, member.id, member.name, now)
+
+    return message_view(write_record(request, member, "message.send", reply, detail={"inbox_item": item_id}))
 
 
 @router.post("/v1/staff/inbox/{item_id}/read", summary="Mark an inbox item read")

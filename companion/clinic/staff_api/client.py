@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -238,6 +239,10 @@ class StaffClient:
     def bills(self, patient_id: str) -> list[dict[str, Any]]:
         return self._all(f"/v1/staff/patients/{patient_id}/bills", "bills")
 
+    def bills_by_reference(self, reference: str) -> list[dict[str, Any]]:
+        """The bills with this payment reference (``BIL-4K7Q-2MXR``): usually one."""
+        return list(self.call("GET", f"/v1/staff/bill-references/{quote(reference, safe='')}")["bills"])
+
     def add_bill(self, patient_id: str, **fields: Any) -> dict[str, Any]:
         return self._one("POST", f"/v1/staff/patients/{patient_id}/bills", fields)
 
@@ -275,6 +280,10 @@ class StaffClient:
         params: dict[str, Any] = {"state": state, **({"patient_id": patient_id} if patient_id else {})}
         items, last = self.collect("/v1/staff/inbox", "items", params, most=limit, background=background)
         return {"items": items, "next": last.get("next"), "total": last["total"], "unread": last["unread"]}
+
+    def reply_to_item(self, item_id: str, body: str) -> dict[str, Any]:
+        """Answer a message or billing question in its thread; the server marks the item done."""
+        return self._one("POST", f"/v1/staff/inbox/{item_id}/reply", {"body": body})
 
     def mark_inbox(self, item_id: str, handled: bool) -> dict[str, Any]:
         return self._one("POST", f"/v1/staff/inbox/{item_id}/{'handle' if handled else 'read'}")

@@ -8,7 +8,9 @@ redraws the patient page where someone is typing. The poller thread runs from ea
 sign-out (:meth:`Inbox.poll_when_signed_in`): a desk nobody signed in to runs no thread.
 
 Accepting an appointment request is one step for the desk: schedule the requested appointment
-(or book it from the request) and mark the item handled.
+(or book it from the request) and mark the item handled. A billing question (``bill.question``) is
+answered from its item: the reply goes into the bill's conversation and the server closes the item
+(:meth:`Inbox.answer`); :meth:`Inbox.open_bill` shows the patient's page at the bill.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from .patient_page import OpenPatient
 from .session import Session
 from .timefmt import DeskClock, local, parse_local
 
-__all__ = ["INBOX_KINDS", "POLL_SECONDS", "REQUEST_KINDS", "Inbox"]
+__all__ = ["FOCUS_BILL", "INBOX_KINDS", "POLL_SECONDS", "REQUEST_KINDS", "Inbox"]
 
 INBOX_KINDS: dict[str, str] = {
     "message.send": "Message",
@@ -33,8 +35,10 @@ INBOX_KINDS: dict[str, str] = {
     "appointment.cancel": "Cancellation",
     "checkin.submit": "Checked in",
     "bill.plan_request": "Payment plan request",
+    "bill.question": "Billing question",
 }
-REQUEST_KINDS = ("appointment.request", "appointment.cancel", "bill.plan_request")
+REQUEST_KINDS = ("appointment.request", "appointment.cancel", "bill.plan_request", "bill.question")
+FOCUS_BILL = "patient.focus_bill"  # draft: the bill the patient page shows highlighted
 INBOX_WINDOW = 300  # newest items fetched per poll
 POLL_SECONDS = 2.0
 HORIZON_DAYS = 21  # how far ahead free times are proposed
@@ -188,6 +192,31 @@ class Inbox(Observable):
             when = local(made["start"], tz)
             self.session.feedback.say(toast=f"Booked {made['kind']} on {when:%a %d %b at %H:%M}." if when
                                       else "Booked.")
+
+    def answer(self, item_id: str) -> None:
+        """Reply to a billing question (or a message) from its item: the answer goes into its thread
+        (the patient's bill links to it at their next sync) and the server marks the item done."""
+        item = self._item(item_id)
+        key = f"answer.{item_id}"
+        body = self.drafts.text(key)
+        if item is None:
+            return
+        if not body:
+            self.session.feedback.say(error="Type the answer first.")
+            return
+        if self.session.attempt(lambda: self.api.reply_to_item(item_id, body)) is not None:
+            self.drafts.pop(key)
+            self.poll(background=False)
+            name = self.names.get(item["patient_id"], "the patient")
+            self.session.feedback.say(toast=f"Answer sent to {name}. It reaches their app at the next sync.")
+
+    def open_bill(self, item_id: str) -> None:
+        """The patient's page, with the bill the item is about highlighted."""
+        item = self._item(item_id)
+        if item is None or not item.get("ref_id"):
+            return
+        self.drafts.set_draft(FOCUS_BILL, str(item["ref_id"]))
+        self.open_item(item_id)
 
     # -- the poller ------------------------------------------------------------------------------------
     def run_poller(self, every: float = POLL_SECONDS) -> None:

@@ -15,8 +15,10 @@ import flet as ft
 
 from ....core.care_rules import offers
 from ....core.clinic_profile import MINUTE_CHOICES
+from ....core.references import bill_reference
 from ....core.units import format_cents
 from ..state import TEMPLATES, DeskState, PatientPage, plan_changes
+from ..state.inbox import FOCUS_BILL
 from ..state.patient_page import PAST_MARKS, past_marks
 from ..state.timefmt import local, when
 from .common import APPOINTMENT_STATUS, BODY, Choice, button, field, handler, muted, pill, section, tid
@@ -153,11 +155,14 @@ def appointments_section(desk: DeskState, page: PatientPage) -> ft.Control:
 
 
 def _bill(desk: DeskState, b: dict[str, Any]) -> ft.Control:
+    """One bill: what for, the patient's part with its due date, its payment reference (the one the
+    patient's app and pay link show), status and plan; highlighted when opened from its billing item."""
     plan = b.get("payment_plan") or {}
     plan_text = f"plan: {plan['status']}, {plan['installments']} instalments" if plan else ""
     line: list[ft.Control] = [
         ft.Text(b["description"], size=BODY, weight=ft.FontWeight.W_600, width=200),
-        ft.Text(f"{format_cents(b['patient_cents'])} due {b['due']}", size=BODY, width=180),
+        ft.Text(f"{format_cents(b['patient_cents'], '$')} due {b['due']}", size=BODY, width=180),
+        tid(f"bill-ref-{b['id']}", ft.Text(bill_reference(b["id"]), size=BODY, selectable=True, width=150)),
         pill(b["status"].capitalize(), "ok" if b["status"] == "paid" else "plain"), muted(plan_text, 14)]
     set_plan = desk.patient.set_payment_plan
     if desk.session.can("patients.write") and plan_changes(b, "active"):
@@ -166,7 +171,11 @@ def _bill(desk: DeskState, b: dict[str, Any]) -> ft.Control:
         if plan.get("status") == "requested" and plan_changes(b, "declined"):  # an answer to the patient's request
             line.append(button(f"plan-decline-{b['id']}", "Decline", handler(set_plan, b["id"], "declined"),
                                kind="text"))
-    return tid(f"bill-{b['id']}", ft.Row(line, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER))
+    row = ft.Row(line, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER)
+    if desk.drafts.draft(FOCUS_BILL) == b["id"]:  # opened from its billing question
+        return tid(f"bill-{b['id']}", ft.Container(row, bgcolor=ft.Colors.AMBER_50, padding=8, border_radius=8,
+                                                  border=ft.Border.all(2, ft.Colors.AMBER_700)))
+    return tid(f"bill-{b['id']}", row)
 
 
 def bills_section(desk: DeskState, page: PatientPage) -> ft.Control:

@@ -25,6 +25,7 @@ import flet as ft
 from ..state import INBOX_KINDS, DeskState
 from ..state.patient_page import PAST_MARKS, past_marks
 from ..state.timefmt import clock, when
+from .billing import BillingAnswer, bill_summary
 from .common import (
     APPOINTMENT_STATUS,
     BODY,
@@ -68,6 +69,8 @@ def _item_title(desk: DeskState, item: dict[str, Any]) -> str:
         return f"Asks to pay in {d.get('installments', '?')} instalments" + (f": {d['note']}" if d.get("note") else "")
     if kind == "checkin.submit":
         return "Checked in from the app"
+    if kind == "bill.question":
+        return f"Billing question · {desk.inbox.names.get(item['patient_id'], 'Patient')} · {bill_summary(d)}"
     return str(kind)
 
 
@@ -95,6 +98,8 @@ def inbox_row(desk: DeskState, item: dict[str, Any]) -> ft.Control:
         bgcolor=ft.Colors.BLUE_50 if unread else None, on_click=handler(inbox.open_item, item["id"]), ink=True)
     if item["kind"] == "appointment.request" and not item["handled"]:
         return tid(f"inbox-{item['id']}", ft.Column([body, RequestAnswer(desk, item)], spacing=0))
+    if item["kind"] == "bill.question" and not item["handled"]:
+        return tid(f"inbox-{item['id']}", ft.Column([body, BillingAnswer(desk, item)], spacing=0))
     return tid(f"inbox-{item['id']}", body)
 
 

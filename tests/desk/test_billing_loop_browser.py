@@ -1,0 +1,112 @@
+"""A question about a bill as two people do it, in headless Chromium against one real server: the
+patient opens the bill (its payment reference shown), taps "Question about this bill", finds the
+composer started on the bill's reference, amount and date, adds the question and sends; the bill says
+"Question sent". The PSR sees a billing item in the desk's inbox naming the patient, the reference
+and the amount, answers from the item, and the item closes. The patient's app shows the answer in
+the bill's conversation, and the bill says it was answered. Screenshots at 390x844 (app), 1280x800
+(desk)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from companion.core.references import bill_reference
+from tests.fixtures.app_state import PASSCODE, seed_clinic
+from tests.fixtures.browser import SHOTS, by_id, enable_semantics, fill, open_app, painted
+from tests.fixtures.desk import DESK_USERS, PASSWORD
+from tests.support.server_harness import ServerProcess
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.browser
+QUESTION = "I thought insurance covered the whole visit. Why do I owe this?"
+ANSWER = "Your plan covers the lab work; the $45.00 is your visit co-pay."
+
+
+def _shoot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    painted(page, 3)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def _seen(page: Any, text: str, timeout: float = 15_000) -> None:
+    page.get_by_text(text, exact=False).or_(page.get_by_label(text, exact=False)).first.wait_for(timeout=timeout)
+
+
+def _questions(server: ServerProcess, patient_id: str, state: str = "open") -> list[dict[str, Any]]:
+    return [i for i in server.staff.inbox(state, patient_id=patient_id) if i["kind"] == "bill.question"]
+
+
+def test_a_bill_question_reaches_the_desk_and_the_answer_reaches_the_patient(
+        new_page: Callable[..., Any], start_app: Callable[..., Any], desk_server: ServerProcess,
+        tmp_path: Path) -> None:
+    clinic = seed_clinic(desk_server)
+    [bill] = desk_server.staff.as_role().bills(clinic.patient_id)
+    reference = bill_reference(bill["id"])
+    app = start_app(tmp_path / "vault", COMPANION_SYNC_WAIT="5")
+    phone = new_page(390, 844)
+    open_app(phone, app.url)
+    fill(phone, "field-new.passcode", PASSCODE)
+    fill(phone, "field-new.confirm", PASSCODE)
+    by_id(phone, "create-passcode").click()
+    fill(phone, "field-pair.url", desk_server.base_url)
+    fill(phone, "field-pair.code", clinic.code())
+    by_id(phone, "pair").click()
+    by_id(phone, "home-prep").wait_for(timeout=20_000)
+
+    # the patient opens the bill: how to pay carries the friendly reference
+    by_id(phone, "tile-bills").click()
+    by_id(phone, f"bill-{bill['id']}").click()
+    _seen(phone, f"Your reference: {reference}")
+    expect(by_id(phone, f"bill-{bill['id']}")).to_have_count(0)
+    painted(phone, 3)
+    by_id(phone, "ask-bill-question").click()
+    composer = by_id(phone, "compose").locator("input, textarea").first
+    subject = f"About bill {reference} ($45.00, due "
+    composer.click()  # Flutter puts a field's text into its DOM input once the field has focus
+    expect(composer).to_have_value(re.compile("^" + re.escape(subject)), timeout=10_000)
+    started = composer.input_value()
+    assert "Clinic visit" not in started  # the subject names the bill's reference, never what it was for
+    fill(phone, "compose", started + QUESTION)
+    _shoot(phone, "bill-question-app-writing")
+    by_id(phone, "thread-about-bill").click()  # the patient looks over the question before sending it
+    painted(phone)
+    by_id(phone, "send").click()
+    _seen(phone, QUESTION)
+    assert wait_until(lambda: _questions(desk_server, clinic.patient_id), 30)  # sent by the live loop
+    [item] = _questions(desk_server, clinic.patient_id)
+    by_id(phone, "back").click()  # back to the bill the question was asked from
+    _seen(phone, "Question sent · ")
+    _shoot(phone, "bill-question-app-sent")
+
+    # the PSR sees the billing item in the inbox and answers from it
+    desk = new_page(1280, 800)
+    desk.goto(desk_server.url("/"))
+    enable_semantics(desk)
+    desk.wait_for_function("document.title === 'Clinic desk'", timeout=15_000)
+    fill(desk, "signin-name", DESK_USERS["psr"])
+    fill(desk, "signin-password", PASSWORD)
+    by_id(desk, "sign-in").click()
+    by_id(desk, "today-list").wait_for(timeout=15_000)
+    desk.get_by_role("button", name="Inbox").or_(desk.get_by_text("Inbox")).first.click()
+    by_id(desk, f"billing-answer-{item['id']}").wait_for(timeout=15_000)
+    _seen(desk, f"Billing question · Alex Rivera · {reference} $45.00")
+    _seen(desk, QUESTION)
+    fill(desk, f"answer-{item['id']}", ANSWER)
+    _shoot(desk, "desk-billing-question")
+    by_id(desk, f"send-answer-{item['id']}").click()
+    _seen(desk, "Answer sent to Alex Rivera")
+    expect(by_id(desk, f"billing-answer-{item['id']}")).to_have_count(0, timeout=10_000)  # the item is done
+    assert _questions(desk_server, clinic.patient_id) == []
+    _shoot(desk, "desk-billing-answered")
+
+    # the patient's bill says it was answered, and its conversation has the answer
+    by_id(phone, "bill-question-answered").wait_for(timeout=30_000)
+    by_id(phone, "open-bill-thread").click()
+    _seen(phone, ANSWER)
+    _shoot(phone, "bill-question-app-answered")
