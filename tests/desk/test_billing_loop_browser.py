@@ -74,8 +74,10 @@ def test_a_bill_question_reaches_the_desk_and_the_answer_reaches_the_patient(
     _shoot(phone, "bill-question-app-writing")
     # Tap outside the field first, as a person finishing typing does. Tapped straight from the focused
     # multi-line field, Send's click reached a second control a moment later in every run (the list card
-    # tapped earlier, else the Back button): the message went out and the app left the thread. Not
-    # understood yet; reported, and the covered bills list now ignores such a click (views/bills.py).
+    # tapped earlier, else the Back button): the message went out and the app left the thread. Seen only
+    # for the first message of an empty thread (a second one sent straight from the field stays; so does
+    # a long first message in the welcomed Clinic team thread). Not understood yet; reported, and the
+    # covered bills list now ignores such a click (views/bills.py).
     by_id(phone, "thread-about-bill").click()
     painted(phone)
     by_id(phone, "send").click()
