@@ -33,6 +33,7 @@ STAFF_ROUTES: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]
     ("POST", "/v1/staff/accounts/{staff_id}/revoke"): (A, None),
     ("GET", "/v1/staff/audit"): (A, None),
     ("GET", "/v1/staff/status"): (A, None),
+    ("GET", "/v1/staff/clinic"): (ALL, None),
     ("POST", "/v1/staff/patients"): (P, {"name": "Someone"}),
     ("GET", "/v1/staff/patients"): (PC, None),
     ("GET", "/v1/staff/patients/{patient_id}"): (PC, None),
