@@ -20,7 +20,7 @@ from companion.core.errors import StaffApiError
 from companion.core.models import Appointment
 from companion.views.common import visit_status
 from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
-from tests.support.server_harness import ServerProcess, pull_all
+from tests.support.server_harness import ServerProcess, mutation, pull_all
 
 NEW_YORK = ZoneInfo("America/New_York")
 PROFILE = """
@@ -95,6 +95,27 @@ def test_booking_is_in_the_clinics_zone_with_place_and_provider_in_the_patients_
     # the next booking form starts from the profile again
     desk.patient.booking_defaults()
     assert drafts.draft("book.provider") == "Nurse Alex Kim" and drafts.draft("book.time") == ""
+
+
+def test_a_request_is_proposed_in_the_profiles_hours_and_booked_with_its_place_and_provider(
+        clinic_server: ServerProcess, desk: DeskState) -> None:
+    """The profile's opening hours (weekdays only, in New York) shape the free times proposed for a
+    patient's request, and Accept books the visit where and with whom the profile says."""
+    pid = clinic_server.staff.add_patient("Robin Request")["id"]
+    token = clinic_server.pair_device(pid)["token"]
+    wish = mutation("appointment.request", kind="HIV test", days=["sat", "mon"], times=["morning", "evening"])
+    with clinic_server.device_client(token) as http:
+        assert http.post("/v1/sync", json={"mutations": [wish]}).json()["results"][0]["status"] == "applied"
+    desk.inbox.poll(background=False)
+    [item] = [i for i in desk.inbox.waiting_requests() if i["patient_id"] == pid]
+    slots = [s.astimezone(NEW_YORK) for s in desk.inbox.proposals(item["id"])]
+    assert slots  # Saturday is closed in this profile, and evenings end at 18:00
+    assert all(s.weekday() == 0 and time(8) <= s.time() < time(18) for s in slots), slots
+    desk.inbox.pick_time(item["id"], slots[0])
+    desk.inbox.accept_request(item["id"])
+    assert desk.feedback.toast and desk.feedback.toast.startswith("Booked HIV test"), desk.feedback.error
+    booked = [a for a in _feed(clinic_server, token).values() if a["status"] == "scheduled"]
+    assert [(a["location"], a["provider"]) for a in booked] == [("12 River Street, Suite 3", "Nurse Alex Kim")]
 
 
 def test_the_length_is_booked_as_typed_or_refused_never_a_silent_30(clinic_server: ServerProcess,

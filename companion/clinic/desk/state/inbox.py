@@ -97,7 +97,8 @@ class Inbox(Observable):
         for item in fresh:
             d = item["detail"]
             self.proposed[item["id"]] = free_slots(d.get("days") or (), d.get("times") or (), booked=booked,
-                                                   now=now, tz=self.clock.tz, horizon_days=HORIZON_DAYS)
+                                                   now=now, tz=self.clock.tz, horizon_days=HORIZON_DAYS,
+                                                   schedule=self.clock.site.schedule)
 
     def proposals(self, item_id: str) -> list[datetime]:
         return self.proposed.get(item_id, [])
@@ -177,11 +178,13 @@ class Inbox(Observable):
             start = parse_local(day, hour, tz).isoformat() if day and hour else (detail.get("preferred") or [None])[0]
             if not start:
                 raise StaffApiError(422, "Pick one of the free times, or a date and a time, first.")
+            schedule = self.clock.site.schedule  # where and with whom, from the clinic's profile
+            place = {k: v for k, v in (("location", schedule.place), ("provider", schedule.provider)) if v}
             if item.get("ref_id"):  # the server closes the request's item when its visit is scheduled
-                made = self.api.update_appointment(item["ref_id"], status="scheduled", start=start)
+                made = self.api.update_appointment(item["ref_id"], status="scheduled", start=start, **place)
             else:
-                made = self.api.add_appointment(item["patient_id"], start=start, minutes=30,
-                                                kind=str(detail.get("kind") or "Clinic visit")[:200])
+                made = self.api.add_appointment(item["patient_id"], start=start, minutes=schedule.slot_minutes,
+                                                kind=str(detail.get("kind") or "Clinic visit")[:200], **place)
             self.api.mark_inbox(item_id, handled=True)
             self.drafts.pop(f"accept.{item_id}.date", f"accept.{item_id}.time")
             return made
