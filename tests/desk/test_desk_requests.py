@@ -97,3 +97,23 @@ def test_inbox_rows_say_what_was_asked_and_which_visit_was_cancelled(desk_server
     assert "Wants: Counselling · Mon, Fri · Evening" in titles
     assert any(t.startswith("Cancelled STI screening, ") and "10:30" in t and t.endswith("reason: away")
                for t in titles), titles
+
+
+def test_two_patients_of_one_name_are_told_apart_by_their_birth_date(desk_server: ServerProcess,
+                                                                      desk: DeskState) -> None:
+    """In the inbox and on Today, every name carries its date of birth (when the clinic has it)."""
+    staff = desk_server.staff
+    born = {"1990-04-02": "Sam Lee · born 2 Apr 1990", "2001-11-30": "Sam Lee · born 30 Nov 2001"}
+    pids = {dob: staff.add_patient("Sam Lee", dob=dob)["id"] for dob in born}
+    soon = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    for pid in pids.values():
+        token = desk_server.pair_device(pid)["token"]
+        with desk_server.device_client(token) as http:
+            wish = mutation("appointment.request", kind="STI screening", days=["mon"], times=["morning"])
+            assert http.post("/v1/sync", json={"mutations": [wish]}).json()["results"][0]["status"] == "applied"
+        staff.add_appointment(pid, start=soon, minutes=30, kind="Check-up")
+    desk.inbox.poll(background=False)
+    assert {desk.inbox.names[pid] for pid in pids.values()} == set(born.values())
+    desk.today.names.clear()
+    desk.today.show_day(soon.date())
+    assert {desk.today.names[pid] for pid in pids.values()} == set(born.values())

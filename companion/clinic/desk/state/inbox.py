@@ -25,7 +25,7 @@ from ....core.requests import free_slots
 from .feedback import Drafts
 from .patient_page import OpenPatient
 from .session import Session
-from .timefmt import DeskClock, local, parse_local
+from .timefmt import DeskClock, local, parse_local, patient_label
 
 __all__ = ["FOCUS_BILL", "INBOX_KINDS", "POLL_SECONDS", "REQUEST_KINDS", "Inbox"]
 
@@ -72,7 +72,8 @@ class Inbox(Observable):
         def fetch() -> list[dict[str, Any]]:
             items = list(self.api.inbox("all", background=background, limit=INBOX_WINDOW)["items"])  # newest first
             unknown = {i["patient_id"] for i in items} - set(self.names)
-            self.names.update(self.api.patient_names(unknown, background=background))
+            found = self.api.patient_names(unknown, background=background)
+            self.names.update({pid: patient_label(name, dob) for pid, (name, dob) in found.items()})
             self._propose(items)
             return items
 

@@ -16,7 +16,24 @@ from ....core.clinic_profile import ClinicSite
 from ....core.errors import StaffApiError
 from ....core.fields import utcnow
 
-__all__ = ["DeskClock", "clock", "day_bounds", "local", "parse_local", "when", "zone_name"]
+__all__ = ["DeskClock", "born", "clock", "day_bounds", "local", "parse_local", "patient_label", "when", "zone_name"]
+
+
+def born(dob: str | None) -> str:
+    """``"born 2 Apr 1990"`` (a date of birth as a person reads it), ``""`` when not given."""
+    if not dob:
+        return ""
+    try:
+        day = date.fromisoformat(dob)
+    except ValueError:
+        return f"born {dob}"
+    return f"born {day.day} {day:%b %Y}"
+
+
+def patient_label(name: str, dob: str | None) -> str:
+    """How the desk names a patient in every list: ``"Alex Rivera · born 2 Apr 1990"`` — two
+    patients with one name are told apart by the date of birth."""
+    return f"{name} · {born(dob)}" if dob else name
 
 
 def local(value: str | None, tz: tzinfo) -> datetime | None:

@@ -24,7 +24,7 @@ from ....core.observable import Observable
 from .feedback import Drafts
 from .inbox import Inbox
 from .session import Session
-from .timefmt import DeskClock, day_bounds
+from .timefmt import DeskClock, day_bounds, patient_label
 
 __all__ = ["AUDIT_WINDOW", "Articles", "Audit", "Today"]
 
@@ -67,7 +67,7 @@ class Today(Observable):
             return
         self.appointments = rows
         for row in rows:
-            self.names[row["patient_id"]] = row["patient_name"]
+            self.names[row["patient_id"]] = patient_label(row["patient_name"], row.get("patient_dob"))
         self.notify()
         if self.session.can("inbox"):
             self.inbox.poll(background=False)

@@ -15,7 +15,7 @@ from typing import Any
 import flet as ft
 
 from ..state import DeskState, PatientPage
-from ..state.timefmt import when
+from ..state.timefmt import born, when
 from .care import appointments_section, bills_section, messages_section, results_section
 from .common import (
     BODY,
@@ -42,7 +42,7 @@ INSURANCE = {"verified": ("Verified", "ok"), "rejected": ("Rejected", "bad"), "s
 def _found(desk: DeskState) -> list[ft.Control]:
     rows: list[ft.Control] = []
     for p in desk.search.results:
-        facts = " · ".join(x for x in (p.get("dob") and f"born {p['dob']}", p.get("phone"), p.get("email")) if x)
+        facts = " · ".join(x for x in (born(p.get("dob")), p.get("phone"), p.get("email")) if x)
         rows.append(tid(f"patient-{p['id']}", ft.Container(
             ft.Row([ft.Text(p["name"], size=18, weight=ft.FontWeight.W_600, width=280), muted(facts, 15)]),
             padding=ft.Padding.symmetric(horizontal=12, vertical=10), border_radius=10, ink=True,
@@ -79,7 +79,8 @@ def PatientsScreen(desk: DeskState) -> ft.Control:
 def _profile(desk: DeskState, p: dict[str, Any]) -> ft.Control:
     ins = p.get("insurance") or {}
     label, tone = INSURANCE.get(str(ins.get("status") or "none"), (str(ins.get("status")), "plain"))
-    facts: list[ft.Control] = [ft.Text(f"Born {p['dob']}" if p.get("dob") else "Date of birth not given", size=BODY),
+    birth = "B" + born(p["dob"])[1:] if p.get("dob") else "Date of birth not given"
+    facts: list[ft.Control] = [ft.Text(birth, size=BODY),
                                ft.Text(p.get("phone") or "No phone", size=BODY),
                                ft.Text(p.get("email") or "No email", size=BODY)]
     insurance: list[ft.Control] = [
