@@ -1,10 +1,12 @@
-"""Byte layout of a vault file, and sealing/opening its encrypted document.
+"""Byte layout of a vault base file, and sealing/opening its encrypted document.
 
-One vault file (``vault.pcv``, and its previous generation ``vault.pcv.bak``) is::
+A base file (``vault.pcv``, and the previous generation ``vault.pcv.bak``) holds
+the whole document as of one generation; the journal (:mod:`.journal`) holds the
+changes made since. Format version 2::
 
     offset  size  field
     0       7     magic  b"PCVAULT"
-    7       1     format version (1)
+    7       1     format version (2; version 1 files are read for migration)
     8       1     KDF algorithm id (1 = scrypt)
     9       1     scrypt log2(N)                 bounds-checked on read
     10      1     scrypt r                       bounds-checked on read
@@ -12,20 +14,24 @@ One vault file (``vault.pcv``, and its previous generation ``vault.pcv.bak``) is
     12      16    KDF salt
     28      12    wrap nonce (AES-GCM)
     40      48    wrapped DEK: AES-256-GCM(KEK, DEK) = 32-byte key + 16-byte tag
-    88      12    data nonce (AES-GCM, fresh random for every write)
-    100     n+16  AES-256-GCM(DEK, JSON document) = ciphertext + 16-byte tag
+    88      8     generation: the number of the last journal frame this base includes
+    96      16    chain tag: the GCM tag of that frame (random for a new vault); the
+                  next frame binds it as associated data
+    112     12    data nonce (AES-GCM, fresh random for every base)
+    124     n+16  AES-256-GCM(DEK, JSON document) = ciphertext + 16-byte tag
 
-Bytes 0..39 (everything that determines the KEK, plus the wrap nonce) are the
-associated data of the key wrap; bytes 0..99 (the whole header, including the
-wrapped DEK and the data nonce) are the associated data of the document
-encryption. So every header byte is authenticated: a change to bytes 0..39
-fails the unwrap, a change to 40..99 or the body fails the document tag.
+Version 1 (today's vaults before v2) had no generation and chain tag: the data
+nonce sits at 88 and the ciphertext at 100. Bytes 0..39 are the associated data
+of the key wrap; the whole header is the associated data of the document, so
+every header byte is authenticated: a change to bytes 0..39 fails the unwrap, a
+change to anything after fails the document tag.
 
 The plaintext is the TinyDB document (``{table: {id: record}}``) as compact
 JSON in UTF-8. It exists only in memory.
 
 Nonce budget: random 96-bit nonces stay safe for 2^32 encryptions under one
-DEK; a vault writes once per user action or sync page, so that is centuries.
+DEK; a base is sealed once per compaction, a frame once per commit, and every
+passcode change draws a new DEK.
 """
 
 from __future__ import annotations
@@ -42,12 +48,15 @@ from ..core.errors import VaultCorrupted
 from .keys import DEK_BYTES, NONCE_BYTES, ScryptParams, new_nonce, unwrap_data_key, wrap_data_key
 
 __all__ = [
+    "CHAIN_BYTES",
+    "FORMAT_VERSION",
     "HEADER_SIZE",
+    "KEY_SLOT_SIZE",
     "MAGIC",
     "MIN_FILE_SIZE",
     "SALT_BYTES",
     "KeySlot",
-    "SealedFile",
+    "SealedBase",
     "decode_document",
     "encode_document",
     "parse_file",
@@ -55,15 +64,19 @@ __all__ = [
 ]
 
 MAGIC = b"PCVAULT"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+LEGACY_VERSION = 1
 KDF_SCRYPT = 1
 SALT_BYTES = 16
 TAG_BYTES = 16
+CHAIN_BYTES = 16
 
 _PREFIX = struct.Struct(f">{len(MAGIC)}sBBBBB{SALT_BYTES}s{NONCE_BYTES}s")  # bytes 0..39
+_CHAIN = struct.Struct(f">Q{CHAIN_BYTES}s")  # generation + chain tag
 WRAPPED_BYTES = DEK_BYTES + TAG_BYTES
 KEY_SLOT_SIZE = _PREFIX.size + WRAPPED_BYTES  # 88
-HEADER_SIZE = KEY_SLOT_SIZE + NONCE_BYTES  # 100
+HEADER_SIZE = KEY_SLOT_SIZE + _CHAIN.size + NONCE_BYTES  # 124
+LEGACY_HEADER_SIZE = KEY_SLOT_SIZE + NONCE_BYTES  # 100
 MIN_FILE_SIZE = HEADER_SIZE + TAG_BYTES  # an empty plaintext still carries its tag
 
 
@@ -71,17 +84,19 @@ MIN_FILE_SIZE = HEADER_SIZE + TAG_BYTES  # an empty plaintext still carries its 
 class KeySlot:
     """The passcode-dependent part of the header: KDF parameters, salt and the wrapped DEK.
 
-    It stays the same from write to write and changes only with the passcode.
+    It stays the same from base to base and changes only with the passcode (and
+    once, at the migration from format version 1, whose wrap authenticated version 1).
     """
 
     params: ScryptParams
     salt: bytes
     wrap_nonce: bytes
     wrapped_dek: bytes
+    version: int = FORMAT_VERSION
 
     @staticmethod
-    def wrap_aad(params: ScryptParams, salt: bytes, wrap_nonce: bytes) -> bytes:
-        return _PREFIX.pack(MAGIC, FORMAT_VERSION, KDF_SCRYPT, params.log2_n, params.r, params.p, salt, wrap_nonce)
+    def wrap_aad(params: ScryptParams, salt: bytes, wrap_nonce: bytes, version: int = FORMAT_VERSION) -> bytes:
+        return _PREFIX.pack(MAGIC, version, KDF_SCRYPT, params.log2_n, params.r, params.p, salt, wrap_nonce)
 
     @classmethod
     def create(cls, kek: bytes, dek: bytes, params: ScryptParams, salt: bytes) -> KeySlot:
@@ -91,22 +106,28 @@ class KeySlot:
         return cls(params, salt, nonce, wrapped)
 
     def to_bytes(self) -> bytes:
-        return self.wrap_aad(self.params, self.salt, self.wrap_nonce) + self.wrapped_dek
+        return self.wrap_aad(self.params, self.salt, self.wrap_nonce, self.version) + self.wrapped_dek
 
     def unwrap(self, kek: bytes) -> bytes:
         """The DEK; :class:`~companion.core.errors.WrongPasscode` when ``kek`` or this slot is not the right one."""
         return unwrap_data_key(kek, self.wrapped_dek, self.wrap_nonce,
-                               self.wrap_aad(self.params, self.salt, self.wrap_nonce))
+                               self.wrap_aad(self.params, self.salt, self.wrap_nonce, self.version))
 
 
 @dataclass(frozen=True, slots=True)
-class SealedFile:
-    """A parsed but not yet decrypted vault file."""
+class SealedBase:
+    """A parsed but not yet decrypted base file (either format version)."""
 
     slot: KeySlot
-    header: bytes  # bytes 0..99, the document's associated data
+    header: bytes  # the document's associated data
     data_nonce: bytes
     body: bytes  # ciphertext + tag
+    generation: int  # 0 for a version-1 file
+    chain_tag: bytes  # b"" for a version-1 file
+
+    @property
+    def legacy(self) -> bool:
+        return self.slot.version == LEGACY_VERSION
 
     def open(self, dek: bytes) -> bytes:
         """The plaintext document; :class:`VaultCorrupted` when the body or header was changed."""
@@ -116,31 +137,39 @@ class SealedFile:
             raise VaultCorrupted("the vault file is damaged or was tampered with (authentication failed)") from None
 
 
-def parse_file(blob: bytes) -> SealedFile:
-    """Split a file into its parts, refusing anything that is not a well-formed version-1 vault file.
+def parse_file(blob: bytes) -> SealedBase:
+    """Split a base file into its parts, refusing anything that is not a well-formed vault file.
 
     Raises :class:`VaultCorrupted` naming what is wrong (length, magic, version,
     KDF id, or the out-of-bounds KDF parameter).
     """
-    if len(blob) < MIN_FILE_SIZE:
+    if len(blob) < LEGACY_HEADER_SIZE + TAG_BYTES:
         raise VaultCorrupted(f"the vault file is damaged: {len(blob)} bytes is shorter than any vault file")
     magic, version, kdf_id, log2_n, r, p, salt, wrap_nonce = _PREFIX.unpack_from(blob, 0)
     if magic != MAGIC:
         raise VaultCorrupted("the vault file is damaged: it does not start with the vault magic bytes")
-    if version != FORMAT_VERSION:
+    if version not in (FORMAT_VERSION, LEGACY_VERSION):
         raise VaultCorrupted(f"the vault file is damaged or newer than this app: format version {version}")
     if kdf_id != KDF_SCRYPT:
         raise VaultCorrupted(f"the vault file is damaged: unknown KDF algorithm id {kdf_id}")
     params = ScryptParams.from_header(log2_n, r, p)
-    wrapped = blob[_PREFIX.size:KEY_SLOT_SIZE]
-    slot = KeySlot(params, salt, wrap_nonce, wrapped)
-    return SealedFile(slot, blob[:HEADER_SIZE], blob[KEY_SLOT_SIZE:HEADER_SIZE], blob[HEADER_SIZE:])
+    slot = KeySlot(params, salt, wrap_nonce, blob[_PREFIX.size:KEY_SLOT_SIZE], version)
+    if version == LEGACY_VERSION:
+        return SealedBase(slot, blob[:LEGACY_HEADER_SIZE], blob[KEY_SLOT_SIZE:LEGACY_HEADER_SIZE],
+                          blob[LEGACY_HEADER_SIZE:], 0, b"")
+    if len(blob) < MIN_FILE_SIZE:
+        raise VaultCorrupted(f"the vault file is damaged: {len(blob)} bytes is shorter than any vault file")
+    generation, chain_tag = _CHAIN.unpack_from(blob, KEY_SLOT_SIZE)
+    return SealedBase(slot, blob[:HEADER_SIZE], blob[HEADER_SIZE - NONCE_BYTES:HEADER_SIZE], blob[HEADER_SIZE:],
+                      generation, chain_tag)
 
 
-def seal(slot: KeySlot, dek: bytes, plaintext: bytes) -> bytes:
-    """A complete vault file: header + AES-256-GCM(DEK, plaintext) under a fresh nonce."""
+def seal(slot: KeySlot, dek: bytes, plaintext: bytes, generation: int, chain_tag: bytes) -> bytes:
+    """A complete version-2 base file: header + AES-256-GCM(DEK, plaintext) under a fresh nonce."""
+    if slot.version != FORMAT_VERSION or len(chain_tag) != CHAIN_BYTES:
+        raise ValueError("a base is sealed with a version-2 key slot and a 16-byte chain tag")
     nonce = new_nonce()
-    header = slot.to_bytes() + nonce
+    header = slot.to_bytes() + _CHAIN.pack(generation, chain_tag) + nonce
     return header + AESGCM(dek).encrypt(nonce, plaintext, header)
 
 

@@ -2,18 +2,22 @@
 
 Files in a vault folder (folder 0700 when we create it, every file 0600)::
 
-    vault.pcv            the current generation (see fileformat)
-    vault.pcv.bak        the previous generation
+    vault.pcv            the current base: the whole document as of one generation (see fileformat)
+    vault.pcj            the journal: one sealed frame per commit since that base (see journal)
+    vault.pcv.bak        the previous base, and
+    vault.pcj.bak        its journal: together they are the state the current base was made from
     unlock-failures.json failed-unlock counter (no secrets; must be readable before unlocking)
     vault.lock           empty; holds the exclusive flock of the process that has the vault open
     .<name>.<hex>.tmp    temp files of an interrupted write; removed at the next open
 
-Crash safety (``kill -9`` and power loss): a new generation is written to a temp
-file and fsynced before anything is renamed; the current main file then becomes
-the previous generation through a hard link renamed over ``.bak``; only then is
-the temp renamed over the main file, and the folder fsynced. Every rename is
-atomic, so at every instant ``vault.pcv`` is the last or the new generation and
-``vault.pcv.bak`` the one before or the last (see :meth:`VaultFolder._install`).
+Crash safety (``kill -9`` and power loss): a commit is one append to the journal
+and one fsync (:class:`JournalFile`); a crash mid-append leaves a torn last frame,
+which the next open drops. A new base (compaction, repair, passcode change,
+migration) is written to a temp file and fsynced before anything is renamed;
+the current base and journal become the previous generation through hard links
+renamed over the ``.bak`` names; the new base is renamed in and the folder
+fsynced before the new journal is renamed in (see :meth:`VaultFolder.install_base`),
+so a base is never paired on disk with a journal newer than itself.
 On macOS/iOS F_FULLFSYNC is used, since plain fsync stops at the drive cache there.
 
 POSIX only (Linux, macOS, Android, iOS): the writer lock is ``fcntl.flock``.
@@ -31,13 +35,15 @@ from pathlib import Path
 
 from ..core.errors import VaultBusy
 
-__all__ = ["BAK", "LOCK", "LOCKOUT", "MAIN", "VaultFolder", "WriterLock"]
+__all__ = ["BAK", "JOURNAL", "JOURNAL_BAK", "LOCK", "LOCKOUT", "MAIN", "JournalFile", "VaultFolder", "WriterLock"]
 
 MAIN = "vault.pcv"
 BAK = "vault.pcv.bak"
+JOURNAL = "vault.pcj"
+JOURNAL_BAK = "vault.pcj.bak"
 LOCK = "vault.lock"
 LOCKOUT = "unlock-failures.json"
-_TEMP = re.compile(r"^\.(vault\.pcv|vault\.pcv\.bak|unlock-failures\.json)\.[0-9a-f]{12}\.tmp$")
+_TEMP = re.compile(r"^\.(vault\.pc[vj]|vault\.pc[vj]\.bak|unlock-failures\.json)\.[0-9a-f]{12}\.tmp$")
 # os.link is refused by a few file systems (FAT/exFAT SD cards, some FUSE mounts):
 # there the previous generation is written out from memory instead.
 _NO_LINK = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV, errno.EMLINK}
@@ -84,6 +90,23 @@ class VaultFolder:
     def has_vault(self) -> bool:
         return (self.path / MAIN).exists() or (self.path / BAK).exists()
 
+    def is_journaled(self) -> bool:
+        """Whether this is a format-2 vault (a journal, or a format-2 base): it always has a failure counter."""
+        if (self.path / JOURNAL).exists() or (self.path / JOURNAL_BAK).exists():
+            return True
+        for name in (MAIN, BAK):
+            head = self.read_head(name)
+            if head is not None and len(head) > 7 and head.startswith(b"PCVAULT") and head[7] >= 2:
+                return True
+        return False
+
+    def read_head(self, name: str, size: int = 8) -> bytes | None:
+        try:
+            with open(self.path / name, "rb") as file:
+                return file.read(size)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
     def read(self, name: str) -> bytes | None:
         """The bytes of ``name``, or ``None`` when it does not exist (or is not a readable file)."""
         try:
@@ -116,26 +139,82 @@ class VaultFolder:
         levelling keeps old blocks); the data is encrypted anyway.
         """
         self.remove_stale_temps()
-        for name in (MAIN, BAK, LOCKOUT, LOCK):
+        for name in (MAIN, JOURNAL, BAK, JOURNAL_BAK, LOCKOUT, LOCK):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path / name)
         self._fsync_folder()
 
     # --- writing -----------------------------------------------------------------
 
-    def commit(self, blob: bytes, *, rotate: bool, previous: bytes) -> None:
-        """Install ``blob`` as the new main file.
+    def open_journal(self) -> JournalFile:
+        return JournalFile(self.path / JOURNAL)
 
-        ``rotate``: the current main file becomes the previous generation (normal
-        writes). ``rotate=False`` keeps ``.bak`` as it is (the write that repairs a
-        damaged main file must not push the damage into ``.bak``). ``previous`` is
-        the current main file's content, used only where hard links are refused.
+    def install_base(self, base: Path, journal: bytes, *, rotate: bool) -> None:
+        """Install a new base (a fsynced temp file from :meth:`write_temp`) and its journal.
+
+        The order of steps is the crash-safety argument:
+
+        1. the new journal goes to a fsynced temp file: nothing visible has changed;
+        2. ``rotate``: hard links make the current base and journal the ``.bak`` pair
+           (``rotate=False`` keeps the ``.bak`` pair, e.g. when the current files are
+           damaged and must not replace it);
+        3. the new base is renamed over ``vault.pcv`` and the folder fsynced: the old
+           journal now holds frames the base already includes, which an open skips;
+        4. the new journal is renamed over ``vault.pcj``, and the folder fsynced.
+
+        At every instant each name holds a complete fsynced file, and the base on
+        disk is never older than the journal next to it.
         """
-        self._install(blob, bak=None, rotate=rotate, previous=previous)
+        temps = [base]
+        try:
+            temps.append(self._write_temp(JOURNAL, journal))
+            if rotate:
+                for name, previous in ((MAIN, BAK), (JOURNAL, JOURNAL_BAK)):
+                    if (self.path / name).exists():
+                        temps.append(self._link_or_copy(name, previous))
+                        os.replace(temps[-1], self.path / previous)
+            os.replace(base, self.path / MAIN)
+            self._fsync_folder()
+            os.replace(temps[1], self.path / JOURNAL)
+        except BaseException:
+            for tmp in temps:
+                _unlink_quietly(tmp)
+            raise
+        self._fsync_folder()
 
-    def commit_both(self, main: bytes, bak: bytes) -> None:
-        """Replace both generations (new vault, passcode change); ``.bak`` is replaced first."""
-        self._install(main, bak=bak, rotate=False, previous=b"")
+    def install_fresh(self, base: bytes, journal: bytes, *, journal_first: bool) -> None:
+        """Make ``base`` + ``journal`` both generations (new vault, migration, passcode change).
+
+        The ``.bak`` pair is replaced first, then the current pair. ``journal_first``
+        (new vault, migration from format 1, whose base ignores any journal) puts
+        the journal in before the base; otherwise (passcode change) the base goes
+        first, so the old journal is only ever next to a base that includes it.
+        """
+        temps: list[Path] = []
+        try:
+            for name, data in ((BAK, base), (JOURNAL_BAK, journal), (MAIN, base), (JOURNAL, journal)):
+                temps.append(self._write_temp(name, data))
+            tmp_bak, tmp_jbak, tmp_main, tmp_journal = temps
+            os.replace(tmp_bak, self.path / BAK)
+            os.replace(tmp_jbak, self.path / JOURNAL_BAK)
+            order = ((tmp_journal, JOURNAL), (tmp_main, MAIN)) if journal_first else ((tmp_main, MAIN),
+                                                                                      (tmp_journal, JOURNAL))
+            for tmp, name in order:
+                self._fsync_folder()
+                os.replace(tmp, self.path / name)
+        except BaseException:
+            for tmp in temps:
+                _unlink_quietly(tmp)
+            raise
+        self._fsync_folder()
+
+    def write_temp(self, target: str, data: bytes) -> Path:
+        """A fsynced temp file holding ``data``, to be installed (or unlinked by :meth:`discard`)."""
+        return self._write_temp(target, data)
+
+    @staticmethod
+    def discard(tmp: Path) -> None:
+        _unlink_quietly(tmp)
 
     def write_small(self, name: str, data: bytes) -> None:
         """Atomically replace a small side file (the unlock-failure counter): temp, fsync, rename, fsync."""
@@ -152,48 +231,15 @@ class VaultFolder:
             os.unlink(self.path / name)
         self._fsync_folder()
 
-    def _install(self, blob: bytes, *, bak: bytes | None, rotate: bool, previous: bytes) -> None:
-        """The one way a vault generation reaches disk; the order of steps is the crash-safety argument.
-
-        1. The new generation goes to a fresh temp file (O_EXCL, 0600) and is fsynced:
-           nothing visible has changed yet.
-        2. ``.bak`` is replaced atomically: by a hard link to the current main file
-           (rotation: main and ``.bak`` are now both the last generation), or by a
-           fsynced temp holding given bytes (passcode change, new vault).
-        3. The temp is renamed over the main file: main is the new generation,
-           ``.bak`` the last one.
-        4. The folder is fsynced so that both renames survive a power cut.
-
-        A crash between any two steps leaves a complete main file and a complete
-        ``.bak`` holding the last or the new generation; temps are removed at the
-        next open. Whatever subset of the renames survives a power cut, each name
-        points at a complete generation that was fsynced before it was renamed.
-        """
-        tmp_main = self._write_temp(MAIN, blob)
-        temps = [tmp_main]
+    def _link_or_copy(self, name: str, target: str) -> Path:
+        """A new name for ``name``'s inode (no data copied), or a fsynced copy where links are refused."""
+        tmp = self._temp_name(target)
         try:
-            if rotate and (self.path / MAIN).exists():
-                temps.append(self._link_or_copy_main(previous))
-                os.replace(temps[-1], self.path / BAK)
-            elif bak is not None:
-                temps.append(self._write_temp(BAK, bak))
-                os.replace(temps[-1], self.path / BAK)
-            os.replace(tmp_main, self.path / MAIN)
-        except BaseException:
-            for tmp in temps:
-                _unlink_quietly(tmp)
-            raise
-        self._fsync_folder()
-
-    def _link_or_copy_main(self, previous: bytes) -> Path:
-        """A new name for the current main file's inode (no data copied, nothing to fsync)."""
-        tmp = self._temp_name(BAK)
-        try:
-            os.link(self.path / MAIN, tmp)
+            os.link(self.path / name, tmp)
         except OSError as error:
             if error.errno not in _NO_LINK:
                 raise
-            return self._write_temp(BAK, previous)
+            return self._write_temp(target, (self.path / name).read_bytes())
         return tmp
 
     def _temp_name(self, target: str) -> Path:
@@ -220,6 +266,49 @@ class VaultFolder:
         try:
             _sync(fd)
         finally:
+            os.close(fd)
+
+
+class JournalFile:
+    """The journal open for appending: one ``write`` and one fsync per commit.
+
+    An append that fails part-way is cut back off, so the next frame never
+    follows garbage; if even that fails, :attr:`broken` is set and the storage
+    writes a new base instead of appending again.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
+        self.size = os.fstat(self._fd).st_size
+        self.broken = False
+
+    def append(self, frame: bytes) -> None:
+        start = self.size
+        try:
+            view = memoryview(frame)
+            while view:
+                view = view[os.write(self._fd, view):]
+            _sync(self._fd)
+        except BaseException:
+            try:
+                os.ftruncate(self._fd, start)
+            except OSError:
+                self.broken = True
+            raise
+        self.size = start + len(frame)
+
+    def truncate(self, size: int) -> None:
+        """Cut a torn tail off (at open, before the first append)."""
+        os.ftruncate(self._fd, size)
+        _sync(self._fd)
+        self.size = size
+
+    def read_from(self, offset: int) -> bytes:
+        return os.pread(self._fd, self.size - offset, offset) if self.size > offset else b""
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
             os.close(fd)
 
 

@@ -5,10 +5,15 @@ written crash-safely *before* a wrong passcode is reported, so quitting or
 killing the app cannot reset it; a successful unlock resets it. While a wait is
 running, :meth:`UnlockThrottle.check` refuses the attempt before the KDF runs.
 
+The counter cannot be reset by deleting its file: a successful unlock writes a
+zero count instead of removing it, so a format-2 vault (``vault.pcj`` present,
+or a format-2 base) always has one, and a missing counter there is treated like
+the longest wait, starting now. A vault in the format before the journal had
+no counter file until its first failure, so there a missing file means zero.
+
 What this protects against: guessing through the app (a lost phone, a curious
-partner). An attacker who copies the vault file is slowed by the KDF cost
-alone; the file is not secret (it holds a count and a time) and deleting it only
-resets the count, which someone with file access gains nothing from.
+partner). An attacker who copies the vault files is slowed by the KDF cost
+alone; the counter file is not secret (it holds a count and a time).
 
 Clock handling: times come from an injected ``clock`` (tests use a fake one).
 If the clock moves backwards past the last failure, the wait restarts from the
@@ -49,6 +54,7 @@ class UnlockThrottle:
     def __init__(self, folder: VaultFolder, clock: Callable[[], float]) -> None:
         self._folder = folder
         self._clock = clock
+        self._required = folder.is_journaled()  # decided once, before anything is written
 
     def check(self) -> None:
         """Raise :class:`LockedOut` if an attempt now is too early; otherwise return."""
@@ -72,9 +78,9 @@ class UnlockThrottle:
         return failures
 
     def reset(self) -> None:
-        """Forget past failures after a successful unlock (no write when there were none)."""
-        if self._folder.read(LOCKOUT) is not None:
-            self._folder.unlink(LOCKOUT)
+        """Forget past failures after a successful unlock (no write when the count is already zero)."""
+        if self._folder.read(LOCKOUT) != _ZERO:
+            self._folder.write_small(LOCKOUT, _ZERO)
 
     @staticmethod
     def describe_failure(failures: int) -> str:
@@ -87,7 +93,11 @@ class UnlockThrottle:
     def _load(self) -> _State:
         raw = self._folder.read(LOCKOUT)
         if raw is None:
-            return _State()
+            if not self._required:
+                return _State()
+            state = _State(FREE_FAILURES + len(DELAYS) - 1, self._clock())  # deleted: the longest wait, from now
+            self._save(state)
+            return state
         try:
             data = json.loads(raw)
             failures, last = data["failures"], data["last_failure"]
@@ -102,5 +112,11 @@ class UnlockThrottle:
             return _State(FREE_FAILURES, 0.0)
 
     def _save(self, state: _State) -> None:
-        data = {"failures": state.failures, "last_failure": state.last_failure}
-        self._folder.write_small(LOCKOUT, json.dumps(data).encode("ascii"))
+        self._folder.write_small(LOCKOUT, _encode(state))
+
+
+def _encode(state: _State) -> bytes:
+    return json.dumps({"failures": state.failures, "last_failure": state.last_failure}).encode("ascii")
+
+
+_ZERO = _encode(_State())

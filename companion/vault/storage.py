@@ -1,43 +1,49 @@
-"""The TinyDB storage of the vault: the document in memory, sealed into a file on every commit.
+"""The TinyDB storage of the vault: the document in memory, each commit one journal frame.
 
 A TinyDB middleware only sees dicts, so encryption has to be the storage itself:
-:class:`EncryptedStorage` owns serialisation (document -> compact JSON ->
-AES-256-GCM -> :class:`~companion.vault.files.VaultFolder`). Because the vault
-holds the exclusive writer lock for its whole life, nobody else can change the
-file, so ``read()`` returns the decrypted document kept in memory instead of
-parsing a file each time (stock ``JSONStorage`` re-reads and re-parses).
+:class:`EncryptedStorage` owns serialisation. The document lives in memory (the
+vault holds the exclusive writer lock for its whole life, so nobody else can
+change the files and ``read()`` returns it without parsing anything). On disk
+it is a base (the whole document, :mod:`.fileformat`) plus a journal of sealed
+frames (:mod:`.journal`), so **a write costs what changed**: a commit seals the
+records it changed into one frame, appends it and fsyncs once; when the journal
+outgrows a share of the base, :mod:`.compaction` writes a new base off the
+writer's path.
 
 Batches: between :meth:`EncryptedStorage.begin` and :meth:`EncryptedStorage.end`,
-TinyDB's writes only update the in-memory document; the outermost ``end`` seals
-it once. A failed batch restores the document from the last committed file
-bytes (kept in memory, encrypted), so nothing half-applied stays visible.
+TinyDB's writes only change the in-memory document; the outermost ``end``
+commits once. A failed batch or a refused append puts the document back from
+the undo kept by :class:`~companion.vault.changes.ChangeSet`, so nothing
+half-applied stays visible.
 
 :class:`RecordTable` keys TinyDB documents by the records' own string ids (no
-separate id index) and adds ``put_many`` so that N upserts cost one write
-instead of N. Its writes change the in-memory document in place (the vault owns
-the only writer lock, so nobody else reads it meanwhile) instead of TinyDB's
-copy-the-whole-table ``_update_table``, and tell the storage which ids changed.
-
-Encoding cost: the storage's :class:`~companion.vault.encoder.DocumentEncoder`
-keeps each record's compact JSON from commit to commit, so a commit re-encodes
-only the records that changed, then joins strings. The sealed bytes are exactly
-``encode_document(document)``; encryption still covers the whole document in
-one fresh AES-GCM seal per generation, so nothing about the file changes.
+separate id index) and adds ``put_many`` so that N upserts cost one commit
+instead of N. Its writes change the in-memory document in place instead of
+TinyDB's copy-the-whole-table ``_update_table``, and tell the storage which ids
+are about to change — that is what a frame holds.
 """
 
 from __future__ import annotations
 
+import contextlib
+import secrets
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
 from ..core.errors import VaultError
+from .changes import ChangeSet
+from .compaction import CompactionReport, Compactor
 from .encoder import DocumentEncoder
-from .fileformat import KeySlot, decode_document, encode_document, parse_file, seal
-from .files import VaultFolder
+from .fileformat import CHAIN_BYTES, KeySlot, seal
+from .files import MAIN, JournalFile, VaultFolder
+from .journal import JOURNAL_HEADER, seal_frame
+from .unlock import Unlocked
 
 __all__ = ["EncryptedStorage", "RecordTable", "open_database"]
 
@@ -48,7 +54,7 @@ class RecordTable(Table):
     """A TinyDB table whose document ids are the records' string ids.
 
     TinyDB's own annotations assume integer ids, so the id-taking operations are
-    re-declared here over ``Table._update_table``, TinyDB's single write path.
+    re-declared here over our write path.
     """
 
     # str ids: TinyDB never generates an id here because every insert names one.
@@ -67,6 +73,10 @@ class RecordTable(Table):
 
         self._rewrite(updater, None)
 
+    def truncate(self) -> None:
+        """Remove every document (records are dropped, never changed: no deep copy for the undo)."""
+        self._rewrite(lambda table: table.clear(), None)
+
     def remove_ids(self, ids: Iterable[str]) -> None:
         """Remove the documents with these ids (absent ones are skipped) in one write."""
         ids = list(ids)
@@ -83,22 +93,21 @@ class RecordTable(Table):
 
     def _rewrite(self, updater: Callable[[dict[str, dict[str, Any]]], None], changed: Iterable[str] | None,
                  *, removed: bool = False) -> None:
-        """Our write path: change the table in place, name what changed (``None``: anything), commit."""
+        """Our write path: name what is about to change (``None``: anything), change in place, commit."""
         storage = self._storage
         if not isinstance(storage, EncryptedStorage):
             self._update_table(cast(Any, updater))
             return
         document = storage.read()
-        table = document.setdefault(self.name, {})
         storage.forget(self.name, changed, removed=removed)
-        updater(table)
+        updater(document.setdefault(self.name, {}))
         storage.write(document)
         self.clear_cache()
 
     def _update_table(self, updater: Callable[[dict[int, Mapping[Any, Any]]], None]) -> None:
-        """TinyDB's own write path (``truncate``, query updates): it may change any document."""
+        """TinyDB's own write path (query updates): it may change any document, even in place."""
         if isinstance(self._storage, EncryptedStorage):
-            self._storage.forget(self.name, None)
+            self._storage.forget(self.name, None, deep=True)
         super()._update_table(updater)
 
 
@@ -106,7 +115,7 @@ class _VaultDatabase(TinyDB):
     table_class = RecordTable
 
     def drop_table(self, name: str) -> None:
-        """Dropping rewrites the document in place without naming ids: the encoder must forget the table."""
+        """Dropping removes the table from the document in place: the storage must be told first."""
         if isinstance(self.storage, EncryptedStorage):
             self.storage.forget(name, None)
         super().drop_table(name)
@@ -118,40 +127,62 @@ def open_database(storage: EncryptedStorage) -> TinyDB:
 
 
 class EncryptedStorage(Storage):
-    """TinyDB storage: cached document in memory, one sealed vault generation per commit."""
+    """TinyDB storage: the document in memory, one sealed journal frame per commit."""
 
-    def __init__(self, folder: VaultFolder, slot: KeySlot, dek: bytes, document: Document,
-                 committed: bytes, *, main_is_good: bool) -> None:
+    def __init__(self, folder: VaultFolder, unlocked: Unlocked) -> None:
+        self.lock = threading.RLock()  # the vault's lock: repos, batches and the compactor share it
         self._folder = folder
-        self._slot = slot
-        self._dek = dek
-        self._doc = document
-        # The file bytes of the last committed generation; a failed batch or write
-        # is rolled back from these, and they are the previous generation's
-        # content where the file system refuses hard links.
-        self._committed = committed
-        # After a recovery the main file is damaged: the next write must replace it
-        # without rotating it into .bak.
-        self._rotate = main_is_good
+        self._slot = unlocked.slot
+        self._set_key(unlocked.dek)
+        self._doc: Document = unlocked.document
+        self.generation = unlocked.generation  # the number of the last committed frame
+        self._tag = unlocked.tag
+        self.base_size = unlocked.base_size
+        self.epoch = 0  # bumped whenever the key or the base is replaced under a running compaction
+        self._journal: JournalFile | None = None
+        self._changes = ChangeSet()
+        self._encoder = DocumentEncoder()  # JSON of unchanged records is kept from base to base
         self._depth = 0
-        self._dirty = False
-        self._doomed = False
-        self._closed = False
-        self.writes = 0  # vault generations written through this object
-        self.reloads = 0  # times the document was replaced from the committed state
-        self._encoder = DocumentEncoder()  # JSON of unchanged records is kept from commit to commit
+        self._dirty = self._doomed = self._closed = False
+        self.writes = 0  # commits written through this object
+        self.reloads = 0  # times the document was put back to its committed state
+        self.compactor = Compactor(self)
 
     @classmethod
     def create_new(cls, folder: VaultFolder, slot: KeySlot, dek: bytes) -> EncryptedStorage:
-        """Write an empty vault as both generations, so a ``.bak`` exists from the start."""
-        document: Document = {}
-        plaintext = encode_document(document)
-        main = seal(slot, dek, plaintext)
+        """Write an empty vault (base + empty journal) as both generations."""
+        tag = secrets.token_bytes(CHAIN_BYTES)
+        base = seal(slot, dek, b"{}", 0, tag)
         try:
-            folder.commit_both(main, seal(slot, dek, plaintext))
+            folder.install_fresh(base, JOURNAL_HEADER, journal_first=True)
+            storage = cls(folder, Unlocked(slot, dek, {}, 0, tag, len(base), len(JOURNAL_HEADER),
+                                           len(JOURNAL_HEADER), recovered=False))
+            storage._journal = folder.open_journal()
         except OSError as error:
             raise VaultError(f"could not create the vault: {error.strerror or error}") from None
-        return cls(folder, slot, dek, document, main, main_is_good=True)
+        return storage
+
+    @classmethod
+    def open_unlocked(cls, folder: VaultFolder, unlocked: Unlocked) -> EncryptedStorage:
+        """The storage of an unlocked state; migrates, repairs or cuts a torn tail first (raises OSError)."""
+        storage = cls(folder, unlocked)
+        with storage.lock:
+            if unlocked.legacy:
+                storage.rewrite_both()  # format 1 -> 2, under the same data key
+            elif unlocked.repair:
+                # Never push damage into the .bak pair. If the disk refuses, the data
+                # is still readable and the first commit writes the new base instead.
+                with contextlib.suppress(OSError):
+                    storage.compactor.run_now(rotate=False)
+            else:
+                journal = storage._journal = folder.open_journal()
+                if journal.size != unlocked.journal_end:  # a torn append: cut it off before appending
+                    try:
+                        journal.truncate(unlocked.journal_end)
+                    except OSError:
+                        journal.broken = True
+                storage.compactor.schedule_if_due()
+        return storage
 
     # --- the TinyDB Storage interface ------------------------------------------
 
@@ -161,26 +192,32 @@ class EncryptedStorage(Storage):
 
     def write(self, data: Document) -> None:
         self.require_open()
-        if data is not self._doc:  # a whole new document: nothing cached describes it
+        if data is not self._doc:  # a whole new document (TinyDB's drop_tables): every table changed
+            for name in set(self._doc) | set(data):
+                self.forget(name, None)
             self._encoder.reset()
-        self._doc = data
+            self._doc = data
         if self._doomed:
             self._restore()
             raise VaultError("this batch was discarded because a nested batch failed; nothing can be written in it")
         if self._depth:
             self._dirty = True
             return
-        self._persist()
+        self._commit()
 
     def close(self) -> None:
-        self._closed = True
-        self._encoder.reset()
-        self._doc = {}
-        self._dek = b""
-        self._committed = b""
+        with self.lock:
+            self._closed = True
+            self._encoder.reset()
+            self._changes.clear()
+            self._doc = {}
+            self._set_key(b"\0" * 32)
+            if self._journal is not None:
+                self._journal.close()
 
-    def forget(self, table: str, ids: Iterable[str] | None, *, removed: bool = False) -> None:
-        """Call before changing documents of ``table`` in place: their cached JSON is re-made at the commit."""
+    def forget(self, table: str, ids: Iterable[str] | None, *, removed: bool = False, deep: bool = False) -> None:
+        """Call BEFORE changing documents of ``table`` in place: the next commit writes them."""
+        self._changes.changed(self._doc, table, ids, removed=removed, deep=deep)
         self._encoder.changed(table, ids, removed=removed)
 
     # --- state -------------------------------------------------------------------
@@ -190,12 +227,24 @@ class EncryptedStorage(Storage):
             raise VaultError("the vault is closed")
 
     @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
     def slot(self) -> KeySlot:
         return self._slot
 
     @property
     def in_batch(self) -> bool:
         return self._depth > 0
+
+    @property
+    def journal_size(self) -> int:
+        return self._journal.size if self._journal is not None else 0
+
+    @property
+    def last_compaction(self) -> CompactionReport | None:
+        return self.compactor.last
 
     # --- batches -----------------------------------------------------------------
 
@@ -207,10 +256,10 @@ class EncryptedStorage(Storage):
         self._depth += 1
 
     def end(self, ok: bool) -> None:
-        """Leave a batch: the outermost successful ``end`` writes once; any failure discards the whole batch."""
+        """Leave a batch: the outermost successful ``end`` commits once; any failure discards the whole batch."""
         self._depth -= 1
         if not ok and not self._doomed:
-            if self._dirty:
+            if self._dirty or self._changes:
                 self._restore()
             self._doomed = True
         if self._depth:
@@ -222,64 +271,105 @@ class EncryptedStorage(Storage):
                 raise VaultError("a nested batch failed, so the whole batch was discarded; nothing was written")
             return
         if dirty:
-            self._persist()
+            self._commit()
 
     # --- writing -------------------------------------------------------------------
 
-    def rekey(self, slot: KeySlot) -> None:
-        """Re-wrap: write the current document under a new key slot as BOTH generations.
+    def _commit(self) -> None:
+        """The one place where changes become durable, and why it is the only one.
 
-        Both files are replaced (``.bak`` first) so that afterwards the old passcode
-        unlocks neither; a crash in between leaves one file under each slot with
-        the same data, so either passcode unlocks.
+        Sealing and appending a frame is all-or-nothing: on any failure the
+        in-memory document is put back to the last committed state, so what the
+        app shows never differs from what a restart would read. Callers reach
+        this through TinyDB's write path -> :meth:`write`, or the end of a batch.
+        """
+        if not self._changes:
+            return
+        try:
+            payload = self._changes.payload(self._doc)
+        except (TypeError, ValueError) as error:
+            self._restore()
+            raise VaultError(f"could not save the vault: a value is not storable as JSON ({error})") from None
+        journal = self._journal
+        try:
+            if journal is None or journal.broken:  # the journal refused to be cut back: start a new base
+                committed = self.generation, self._tag
+                self.generation, self._tag = self.generation + 1, secrets.token_bytes(CHAIN_BYTES)
+                try:
+                    self.compactor.run_now(rotate=False)
+                except BaseException:
+                    self.generation, self._tag = committed
+                    raise
+                self._changes.clear()
+            else:
+                frame = seal_frame(self._aead, self.generation + 1, self._tag, payload)
+                journal.append(frame)
+                self._changes.clear()
+                self.generation += 1
+                self._tag = frame[-16:]
+        except OSError as error:
+            if self._changes:
+                self._restore()
+            raise VaultError(f"could not save the vault: {error.strerror or error}") from None
+        self.writes += 1
+        self.compactor.schedule_if_due()
+
+    def _restore(self) -> None:
+        """Put the document back to its last committed state (after a failed batch or write)."""
+        for name in self._changes.undo(self._doc):
+            self._encoder.changed(name, None)
+        self.reloads += 1
+
+    # --- new bases (called by the compactor and the vault, with ``lock`` held) ------
+
+    def snapshot(self) -> tuple[bytes, int, bytes, int, int]:
+        """The committed document as JSON, its generation and chain tag, the journal size, and the epoch."""
+        return self._encoder.encode(self._doc), self.generation, self._tag, self.journal_size, self.epoch
+
+    def seal_base(self, plaintext: bytes, generation: int, tag: bytes) -> bytes:
+        return seal(self._slot, self._dek, plaintext, generation, tag)
+
+    def install_base(self, tmp: Any, size: int, journal_from: int, *, rotate: bool) -> None:
+        """Swap in a new base (fsynced temp ``tmp``) and a journal of the frames written after ``journal_from``."""
+        tail = self._journal.read_from(journal_from) if self._journal is not None else b""
+        self._folder.install_base(tmp, JOURNAL_HEADER + tail, rotate=rotate)
+        if self._journal is not None:
+            self._journal.close()
+        self._journal = self._folder.open_journal()
+        self.base_size = size
+        self.epoch += 1
+
+    def write_temp_base(self, blob: bytes) -> Any:
+        return self._folder.write_temp(MAIN, blob)
+
+    def discard_temp(self, tmp: Any) -> None:
+        self._folder.discard(tmp)
+
+    def rewrite_both(self, slot: KeySlot | None = None, dek: bytes | None = None) -> None:
+        """Write the document as a new base for BOTH generations (migration; passcode change with a new key).
+
+        With a new key, afterwards the old passcode unlocks neither generation, and
+        an old copy of the files opens nothing written after the change; a crash
+        in between leaves the old pair under the old key or the new under the new.
         """
         self.require_open()
         if self._depth:
             raise VaultError("the passcode cannot be changed inside a batch")
+        slot, dek = slot or self._slot, dek or self._dek
         try:
             plaintext = self._encoder.encode(self._doc)
         except (TypeError, ValueError) as error:
-            self._restore()
             raise VaultError(f"could not save the vault: a value is not storable as JSON ({error})") from None
-        main = seal(slot, self._dek, plaintext)
-        try:
-            self._folder.commit_both(main, seal(slot, self._dek, plaintext))
-        except OSError as error:
-            raise VaultError(f"could not save the vault: {error.strerror or error}") from None
-        self._slot, self._committed, self._rotate = slot, main, True
-        self.writes += 1
+        base = seal(slot, dek, plaintext, self.generation, self._tag)
+        first_time = self._journal is None  # a migration: no format-2 journal exists yet
+        self._folder.install_fresh(base, JOURNAL_HEADER, journal_first=first_time)
+        if self._journal is not None:
+            self._journal.close()
+        self._journal = self._folder.open_journal()
+        self._slot, self.base_size = slot, len(base)
+        self._set_key(dek)
+        self.epoch += 1
 
-    def save_now(self) -> None:
-        """Write the current document as a new generation now (repairs a damaged main file after a recovery)."""
-        self.require_open()
-        self._persist()
-
-    def _persist(self) -> None:
-        """The one place where the document becomes a vault file, and why it is the only one.
-
-        Sealing and installing a generation is all-or-nothing: on any failure the
-        in-memory document is rolled back to the last committed state, so what
-        the app shows never differs from what a restart would read. Callers reach
-        this through TinyDB's ``Table._update_table`` -> :meth:`write`, or through
-        the end of a batch.
-        """
-        try:
-            plaintext = self._encoder.encode(self._doc)
-        except (TypeError, ValueError) as error:
-            self._restore()
-            raise VaultError(f"could not save the vault: a value is not storable as JSON ({error})") from None
-        blob = seal(self._slot, self._dek, plaintext)
-        try:
-            self._folder.commit(blob, rotate=self._rotate, previous=self._committed)
-        except OSError as error:
-            self._restore()
-            raise VaultError(f"could not save the vault: {error.strerror or error}") from None
-        self._committed, self._rotate = blob, True
-        self.writes += 1
-
-    def _restore(self) -> None:
-        """Replace the in-memory document with the last committed one (after a failed batch or write)."""
-        self._encoder.reset()
-        self._doc = decode_document(parse_file(self._committed).open(self._dek))
-        self.reloads += 1
-
+    def _set_key(self, dek: bytes) -> None:
+        self._dek = dek
+        self._aead = AESGCM(dek)

@@ -11,14 +11,17 @@ Usage::
 ``Vault.create``/``Vault.open`` take the folder's exclusive writer lock and
 keep it until :meth:`Vault.close`, so a second process gets
 :class:`~companion.core.errors.VaultBusy`; within the process, ``vault.lock`` (an
-``RLock``) serialises threads. Every record change is one crash-safe file write
-(see :mod:`companion.vault.files`) unless it happens inside :meth:`Vault.batch`.
+``RLock``) serialises threads. Every record change is one commit — one sealed
+frame appended to the journal and one fsync (see :mod:`companion.vault.storage`)
+— unless it happens inside :meth:`Vault.batch`, whose changes are one frame.
+The journal is folded into a new base in the background (:mod:`.compaction`).
 
 Unlocking runs the KDF from the file header (default scrypt 2^17); new vaults use
 ``COMPANION_KDF_LOG2N`` when set (tests and benchmarks: 14) — see
 :func:`companion.vault.keys.kdf_from_env`. Failed unlocks back off
-(:mod:`companion.vault.lockout`); a damaged main file falls back to the previous
-generation and sets ``recovered`` (:mod:`companion.vault.unlock`).
+(:mod:`companion.vault.lockout`); damage falls back to the last state the vault
+can prove and sets ``recovered`` and ``recovery`` (:mod:`companion.vault.unlock`).
+A vault in the format before the journal is migrated at its first open.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import Any
 
 from ..core.errors import RecordError, VaultError, VaultExists, VaultNotFound, WrongPasscode
 from ..core.models import Appointment, Article, Bill, Message, OutboxEntry, PrepStep, Profile, Result
+from .compaction import CompactionReport
 from .fileformat import SALT_BYTES, KeySlot
 from .files import VaultFolder, WriterLock
 from .keys import KeyProvider, PasscodeKeyProvider, ScryptParams, derive_checked, kdf_from_env, new_data_key
@@ -64,10 +68,11 @@ class Vault:
     """An open, unlocked vault. Build it with :meth:`create` or :meth:`open`, never directly."""
 
     def __init__(self, folder: VaultFolder, storage: EncryptedStorage, writer: WriterLock,
-                 provider: KeyProvider, clock: Callable[[], float], *, recovered: bool) -> None:
+                 provider: KeyProvider, clock: Callable[[], float], *, recovered: bool, recovery: str = "") -> None:
         self.folder: Path = folder.path
         self.recovered = recovered
-        self.lock = threading.RLock()
+        self.recovery = recovery  # why ``recovered``, in words ('' when not)
+        self.lock: threading.RLock = storage.lock
         self._storage = storage
         self._writer = writer
         self._provider = provider
@@ -118,8 +123,8 @@ class Vault:
                 salt = secrets.token_bytes(SALT_BYTES)
                 kek = derive_checked(provider, normalise(passcode), salt, params)
                 dek = new_data_key()
+                UnlockThrottle(files, time.time).reset()  # a zero count, before any vault file exists
                 storage = EncryptedStorage.create_new(files, KeySlot.create(kek, dek, params, salt), dek)
-                UnlockThrottle(files, time.time).reset()  # a counter left by a wiped vault must not carry over
                 return cls(files, storage, writer, provider, time.time, recovered=False)
             except BaseException:
                 writer.release()
@@ -132,9 +137,11 @@ class Vault:
 
         Raises :class:`VaultNotFound`, :class:`VaultBusy`, :class:`LockedOut` (before
         any KDF work), :class:`WrongPasscode` (counted, durably, before it is raised)
-        or :class:`VaultCorrupted`. When the main file is damaged and the previous
-        generation is good, opens that one, repairs the main file and sets
-        ``recovered``.
+        or :class:`VaultCorrupted`. When the files are damaged, opens the last state
+        it can prove (the previous generation if need be), writes it as a new base
+        and sets ``recovered`` (``recovery`` says why). A torn last frame (a crash
+        mid-append; never acknowledged) is dropped silently. A vault in the
+        format before the journal is migrated here, crash-safely.
         """
         provider = key_provider or PasscodeKeyProvider()
         files = VaultFolder(Path(folder))
@@ -152,15 +159,9 @@ class Vault:
                     failures = throttle.record_failure()
                     raise WrongPasscode(throttle.describe_failure(failures)) from None
                 throttle.reset()
-                storage = EncryptedStorage(files, unlocked.slot, unlocked.dek, unlocked.document, unlocked.blob,
-                                           main_is_good=not unlocked.recovered)
-                if unlocked.recovered:
-                    # Rewrite the main file now, so the next start does not report a
-                    # recovery again. If the disk refuses, the data is still readable
-                    # and the next write repairs it (.bak is never overwritten by damage).
-                    with contextlib.suppress(VaultError):
-                        storage.save_now()
-                return cls(files, storage, writer, provider, clock, recovered=unlocked.recovered)
+                storage = EncryptedStorage.open_unlocked(files, unlocked)
+                return cls(files, storage, writer, provider, clock, recovered=unlocked.recovered,
+                           recovery=unlocked.problem)
             except BaseException:
                 writer.release()
                 raise
@@ -184,6 +185,7 @@ class Vault:
 
     def close(self) -> None:
         """Forget the keys and the document and release the writer lock (idempotent)."""
+        self._storage.compactor.stop()  # a compaction in flight gives up (its temp file is removed)
         with self.lock:
             if not self._writer.held:
                 return
@@ -222,19 +224,21 @@ class Vault:
                 self._storage.end(ok)
 
     def change_passcode(self, old: str, new: str) -> None:
-        """Re-wrap the data key under ``new`` (the data is not re-encrypted with another key).
+        """Rotate the data key: everything is sealed under a new key wrapped for ``new``.
 
         :class:`WrongPasscode` if ``old`` is wrong (counted like a failed unlock),
-        :class:`WeakPasscode` if ``new`` is refused. Both generations are rewritten,
-        so afterwards ``old`` unlocks neither; a crash midway leaves a vault that
-        ``old`` or ``new`` unlocks. The KDF parameters stay those of the vault.
-        The two KDF runs happen outside ``lock``, so other threads can keep reading.
+        :class:`WeakPasscode` if ``new`` is refused. It is a compaction under the
+        new key written as both generations, so afterwards ``old`` unlocks
+        neither, and an old copy of the files opens nothing written after the
+        change; a crash midway leaves a vault that ``old`` or ``new`` unlocks.
+        The KDF parameters stay those of the vault. The two KDF runs happen
+        outside ``lock``, so other threads can keep reading.
         """
         check_new_passcode(new)
         with self.lock, _disk_errors("could not change the passcode"):
             self._check_can_rekey()
-        slot, dek = self._prove(old, "could not change the passcode")
-        salt = secrets.token_bytes(SALT_BYTES)
+        slot, _ = self._prove(old, "could not change the passcode")
+        salt, dek = secrets.token_bytes(SALT_BYTES), new_data_key()
         new_slot = KeySlot.create(derive_checked(self._provider, normalise(new), salt, slot.params), dek,
                                   slot.params, salt)
         with self.lock, _disk_errors("could not change the passcode"):
@@ -242,7 +246,7 @@ class Vault:
             if self._storage.slot != slot:
                 raise VaultError("the passcode was changed by another task meanwhile; try again")
             self._throttle.reset()
-            self._storage.rekey(new_slot)
+            self._storage.rewrite_both(new_slot, dek)
 
     def verify_passcode(self, passcode: str) -> None:
         """Check ``passcode`` against this open vault (another window unlocking the same vault).
@@ -292,7 +296,20 @@ class Vault:
         except KeyError:
             raise RecordError("kind", f"unknown record kind {kind[:40]!r}") from None
 
+    def compact(self) -> CompactionReport:
+        """Fold the journal into a new base now (normally done in the background when it is due)."""
+        with self.lock, _disk_errors("could not compact the vault"):
+            self._storage.require_open()
+            if self._storage.in_batch:
+                raise VaultError("the vault cannot be compacted inside a batch")
+            return self._storage.compactor.run_now()
+
     @property
     def file_writes(self) -> int:
-        """Vault generations written since this object was opened (diagnostics and benchmarks)."""
+        """Commits (journal frames or new bases holding a change) written since this object was opened."""
         return self._storage.writes
+
+    @property
+    def generation(self) -> int:
+        """The number of the last committed change; it only grows (an older copy of the files has a lower one)."""
+        return self._storage.generation

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
+import resource
+import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from companion.core.errors import VaultBusy, VaultError
 from companion.core.models import Message
 from companion.vault import Vault
 from companion.vault.fileformat import encode_document
+from companion.vault.journal import scan
 from tests.fixtures.vault import T0, VAULT_PASSCODE
 
 
@@ -25,23 +29,23 @@ def _msg(i: int | str, body: str = "hello") -> Message:
     return Message(id=f"m{i}", thread="general", author="clinic", body=body, sent_at=T0)
 
 
-def _inode(path: Path) -> int:
-    return os.stat(path).st_ino
+def _frames(folder: Path) -> list[int]:
+    """The generations of the frames in the journal on disk."""
+    return [frame.generation for frame in scan((folder / "vault.pcj").read_bytes()).frames]
 
 
 def test_500_upserts_in_a_batch_are_one_file_write(new_vault: Vault) -> None:
-    main, bak = new_vault.folder / "vault.pcv", new_vault.folder / "vault.pcv.bak"
+    main = new_vault.folder / "vault.pcv"
     new_vault.meta.set("sync.cursor", "c0")
-    writes, main_before = new_vault.file_writes, _inode(main)
+    writes, main_before, frames = new_vault.file_writes, main.read_bytes(), _frames(new_vault.folder)
     with new_vault.batch():
         for i in range(500):
             new_vault.messages.upsert(_msg(i))
         new_vault.meta.set("sync.cursor", "c1")
-        assert new_vault.file_writes == writes and _inode(main) == main_before  # nothing on disk yet
+        assert new_vault.file_writes == writes and _frames(new_vault.folder) == frames  # nothing on disk yet
     assert new_vault.file_writes == writes + 1
-    # Seen from the disk: the main file before the batch became .bak in one step.
-    # A second write would have rotated the in-between generation into .bak.
-    assert _inode(bak) == main_before and _inode(main) != main_before
+    # Seen from the disk: one more frame in the journal, the base untouched.
+    assert _frames(new_vault.folder) == [*frames, new_vault.generation] and main.read_bytes() == main_before
     new_vault.close()
     with Vault.open(new_vault.folder, VAULT_PASSCODE) as vault:
         assert vault.messages.count() == 500 and vault.meta.get("sync.cursor") == "c1"
@@ -195,24 +199,55 @@ def test_updates_keep_cached_records_fresh(new_vault: Vault) -> None:
     assert new_vault.messages.get("m1") == _msg(1, "v2") and new_vault.messages.all() == [_msg(1, "v2")]
 
 
-def test_a_failed_file_write_changes_nothing_in_memory_or_on_disk(new_vault: Vault) -> None:
+@contextlib.contextmanager
+def _file_size_limit(limit: int) -> Iterator[None]:
+    """Real write failures: beyond ``limit`` bytes every write fails with EFBIG (SIGXFSZ ignored)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+
+
+def test_a_failed_append_changes_nothing_in_memory_or_on_disk(new_vault: Vault) -> None:
     new_vault.messages.upsert(_msg(1, "committed"))
     folder = new_vault.folder
-    main_before = (folder / "vault.pcv").read_bytes()
-    (folder / "vault.pcv.bak").unlink()
-    (folder / "vault.pcv.bak").mkdir()  # rotating the generation now fails (EISDIR), even as root
-    with pytest.raises(VaultError, match="could not save the vault"):
-        new_vault.messages.upsert(_msg(1, "lost"))
-    with pytest.raises(VaultError, match="could not save the vault"), new_vault.batch():
-        new_vault.messages.upsert(_msg(2))
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    journal = len(files["vault.pcj"])
+    with _file_size_limit(journal + 100):  # room for part of a frame: the torn part must be cut back off
+        with pytest.raises(VaultError, match="could not save the vault"):
+            new_vault.messages.upsert(_msg(1, "lost " * 100))
+        with pytest.raises(VaultError, match="could not save the vault"), new_vault.batch():
+            new_vault.messages.upsert(_msg(2, "x" * 500))
     assert new_vault.messages.all() == [_msg(1, "committed")]
-    assert (folder / "vault.pcv").read_bytes() == main_before
-    assert sorted(p.name for p in folder.iterdir()) == ["vault.lock", "vault.pcv", "vault.pcv.bak"]  # no temps
-    (folder / "vault.pcv.bak").rmdir()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files  # no temps, no half frame
     new_vault.messages.upsert(_msg(3))
     new_vault.close()
     with Vault.open(folder, VAULT_PASSCODE) as vault:
-        assert [m.id for m in vault.messages.all()] == ["m1", "m3"]
+        assert [m.id for m in vault.messages.all()] == ["m1", "m3"] and not vault.recovered
+
+
+def test_a_failed_compaction_leaves_the_vault_as_it_was(new_vault: Vault) -> None:
+    for i in range(20):
+        new_vault.messages.upsert(_msg(i, "y" * 300))
+    folder = new_vault.folder
+    (folder / "vault.pcv.bak").unlink()
+    (folder / "vault.pcv.bak").mkdir()  # rotating the generation now fails (EISDIR), even as root
+    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    with pytest.raises(VaultError, match="could not compact the vault"):
+        new_vault.compact()
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == files  # no temps left
+    (folder / "vault.pcv.bak").rmdir()
+    new_vault.messages.upsert(_msg("after"))
+    report = new_vault.compact()
+    assert report.base_bytes == (folder / "vault.pcv").stat().st_size
+    assert (folder / "vault.pcj").read_bytes() == b"PCJOURN\x01"
+    new_vault.close()
+    with Vault.open(folder, VAULT_PASSCODE) as vault:
+        assert vault.messages.count() == 21 and not vault.recovered
 
 
 def _encoded_chars(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -237,6 +272,7 @@ def test_a_single_record_write_encodes_that_record_not_the_whole_vault(
         for i in range(2000):
             new_vault.messages.upsert(_msg(i, "x" * 400))
         new_vault.meta.set("sync.cursor", "c0")
+    new_vault.compact()  # so that no compaction due after the big batch runs while we count
     whole = len(encode_document(new_vault._storage.read()))
     sizes = _encoded_chars(monkeypatch)
     new_vault.messages.upsert(_msg(7, "edited"))

@@ -17,7 +17,7 @@ from companion.vault.fileformat import parse_file
 from companion.vault.keys import KDF_ENV, kdf_from_env
 from tests.fixtures.vault import VAULT_PASSCODE, sample_records
 
-FILES = {"vault.pcv", "vault.pcv.bak", "vault.lock"}
+FILES = {"vault.pcv", "vault.pcj", "vault.pcv.bak", "vault.pcj.bak", "vault.lock", "unlock-failures.json"}
 
 
 def test_create_makes_a_private_folder_and_private_files(tmp_path: Path) -> None:
