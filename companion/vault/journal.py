@@ -28,7 +28,8 @@ What a scan tells apart:
 
 Frames at or below the base's generation are skipped without decryption: they
 are already in the base (a crash between installing a new base and its
-journal, or a passcode change, leaves such a stale prefix).
+journal, or a passcode change, leaves such a stale prefix). Such a prefix must
+come first and be in order; an old frame after a newer one is a replay: damage.
 """
 
 from __future__ import annotations
@@ -143,12 +144,16 @@ def replay(journal: Scan, document: dict[str, dict[str, Any]], aead: AESGCM, gen
     (``problem`` says why); the document then holds the last provable state.
     """
     result = Replay(generation, tag, end=journal.end if not journal.frames else len(JOURNAL_HEADER))
+    stale = 0  # the highest generation of the stale prefix: it must only grow, and only before the base's
     for frame in journal.frames:
         if frame.generation <= result.generation:
+            if result.applied or frame.generation <= stale:
+                result.problem = f"journal frame {frame.generation} is a replay of an earlier one"
+                return result
             if frame.generation == result.generation and frame.tag != result.tag:
                 result.problem = f"journal frame {frame.generation} is not the one the base continues from"
                 return result
-            result.end = frame.end
+            stale, result.end = frame.generation, frame.end
             continue
         if frame.generation != result.generation + 1:
             result.problem = (f"journal frame {frame.generation} follows {result.generation}: "

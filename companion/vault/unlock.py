@@ -75,7 +75,7 @@ class Unlocked:
     journal_size: int  # bytes of vault.pcj as found
     recovered: bool  # the vault opened at an earlier or previous state than its newest files claim
     problem: str = ""  # why, in words
-    torn: bool = False  # an interrupted append was dropped
+    torn: bool = False  # an interrupted append (never acknowledged) was dropped
     legacy: bool = False  # the base is format 1: migrate before writing
     repair: bool = False  # the current pair must be replaced by a new base before the next commit
 

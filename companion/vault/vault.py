@@ -72,6 +72,10 @@ class Vault:
         self.folder: Path = folder.path
         self.recovered = recovered
         self.recovery = recovery  # why ``recovered``, in words ('' when not)
+        # An append interrupted by a crash was dropped at this open. It was never
+        # acknowledged, so nothing committed was lost; a journal cut short by
+        # someone looks the same, and is caught as a rollback at the next sync.
+        self.dropped_torn_frame = False
         self.lock: threading.RLock = storage.lock
         self._storage = storage
         self._writer = writer
@@ -160,8 +164,10 @@ class Vault:
                     raise WrongPasscode(throttle.describe_failure(failures)) from None
                 throttle.reset()
                 storage = EncryptedStorage.open_unlocked(files, unlocked)
-                return cls(files, storage, writer, provider, clock, recovered=unlocked.recovered,
-                           recovery=unlocked.problem)
+                vault = cls(files, storage, writer, provider, clock, recovered=unlocked.recovered,
+                            recovery=unlocked.problem)
+                vault.dropped_torn_frame = unlocked.torn
+                return vault
             except BaseException:
                 writer.release()
                 raise
