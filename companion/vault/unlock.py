@@ -38,6 +38,7 @@ A format-1 base (before the journal existed) is opened as it is and marked
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -45,7 +46,7 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..core.errors import VaultCorrupted, VaultNotFound, WrongPasscode
-from .fileformat import KeySlot, SealedBase, decode_document, parse_file
+from .fileformat import CHAIN_BYTES, KeySlot, SealedBase, decode_document, parse_file
 from .files import BAK, JOURNAL, JOURNAL_BAK, MAIN, VaultFolder
 from .journal import replay, scan
 from .keys import KeyProvider, ScryptParams, derive_checked
@@ -134,7 +135,8 @@ def _with_journals(folder: VaultFolder, base: _Attempt, names: tuple[str, ...], 
     sealed, document = base.sealed, base.document
     journal_size = len(folder.read(JOURNAL) or b"")
     if sealed.legacy:
-        return Unlocked(base.slot, base.dek, document, 0, b"", base.size, 0, journal_size, recovered=previous,
+        tag = secrets.token_bytes(CHAIN_BYTES)  # format 1 had no chain: the migrated base starts one
+        return Unlocked(base.slot, base.dek, document, 0, tag, base.size, 0, journal_size, recovered=previous,
                         problem=why, legacy=True, repair=previous)
     aead = AESGCM(base.dek)
     generation, tag, end, torn, problem = sealed.generation, sealed.chain_tag, 0, False, ""
@@ -150,7 +152,8 @@ def _with_journals(folder: VaultFolder, base: _Attempt, names: tuple[str, ...], 
             problem = f"{problem}: the vault opened at change {generation}, the last one it can prove"
             break
     recovered = previous or bool(problem)
-    reasons = "; ".join(p for p in (why and f"{why} (the previous copy was used)", problem) if p)
+    reasons = "; ".join(p for p in (previous and f"{why or 'the vault file is unusable'} (the previous copy was used)",
+                                    problem) if p)
     return Unlocked(base.slot, base.dek, document, generation, tag, base.size, end, journal_size,
                     recovered=recovered, problem=reasons, torn=torn, repair=recovered)
 
@@ -166,7 +169,7 @@ def _attempt(blob: bytes | None, keks: _KekCache) -> _Attempt:
         kek = keks.get(sealed.slot)
         dek = sealed.slot.unwrap(kek)
     except WrongPasscode:
-        return _Attempt(Outcome.KEY_REJECTED)
+        return _Attempt(Outcome.KEY_REJECTED, "the vault file's key did not unwrap with this passcode")
     try:
         document = decode_document(sealed.open(dek))
     except VaultCorrupted as error:

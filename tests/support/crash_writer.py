@@ -13,15 +13,19 @@ Line protocol (every line is one ``write(2)`` < PIPE_BUF, so lines never tear)::
     parent -> server   run writes|passcode|stock FOLDER SEED PASSCODE_INDEX
     server -> parent   pid PID
     worker -> parent   ready N T          opened at monotonic time T; the vault's counter is N
-    worker -> parent   ok N               the write that set the counter to N returned
+    worker -> parent   ok N C             the write that set the counter to N returned; C compactions so far
     worker -> parent   pass I T           change_passcode to PASSCODES[I] returned at time T
     worker -> parent   error MESSAGE      the worker failed (a bug), exit status 3
     parent -> server   reap PID
     server -> parent   reaped PID SIGNAL  (or -EXIT_STATUS)
 
-Writes mode mixes single upserts, single meta sets and batches of 1–40 records;
-every write sets a counter, and a batch also records which burst records it
-wrote with which counter, so the check can prove a batch is all-or-nothing.
+Writes mode mixes single upserts, single meta sets and batches of 1–40 records
+(up to ~80 KB each, so the journal is compacted in the background every few
+writes and kills land in appends and in compactions alike); every write sets a
+counter, and a batch also records which burst records it wrote with which
+counter, so the check can prove a batch is all-or-nothing. Each check also
+opens the previous generation's chain (the vault without its current base):
+it must hold the same state.
 Stock mode runs similar upserts through stock TinyDB ``JSONStorage`` so the
 benchmark can show what the vault's write path is compared with.
 """
@@ -32,6 +36,7 @@ import json
 import os
 import random
 import select
+import shutil
 import signal
 import statistics
 import subprocess
@@ -45,7 +50,7 @@ from typing import Any
 from companion.core.errors import CompanionError, WrongPasscode
 from companion.core.models import Message
 from companion.vault import ScryptParams, Vault
-from companion.vault.fileformat import decode_document, parse_file
+from companion.vault.fileformat import parse_file
 from companion.vault.files import BAK, MAIN
 from companion.vault.keys import PasscodeKeyProvider
 
@@ -95,7 +100,7 @@ def _write_loop(vault: Vault, rng: random.Random, n: int) -> None:
                 vault.meta.set("burst", {"seq": n, "k": k})
                 vault.meta.set("seq", n)
                 vault.messages.upsert(_message("counter", str(n)))
-        _emit(f"ok {n}")
+        _emit(f"ok {n} {vault._storage.compactor.count}")
 
 
 def _passcode_loop(vault: Vault, index: int, n: int) -> None:
@@ -168,6 +173,9 @@ class CrashReport:
     problems: list[str] = field(default_factory=list)
     writes_seen: int = 0  # committed writes reported by workers over all trials
     killed_mid_write: int = 0  # trials that left a temp file behind
+    killed_mid_compaction: int = 0  # trials that left a new base's temp file behind
+    compactions: int = 0  # compactions completed by workers over all trials
+    torn_frames: int = 0  # opens that dropped a torn last frame
     split_key_slots: int = 0  # passcode mode: main and .bak wrapped for different passcodes
     seconds: float = 0.0
 
@@ -250,16 +258,20 @@ def prepare(folder: Path) -> None:
         vault.messages.upsert(_message("counter", "0"))
 
 
-_keks: dict[tuple[str, bytes, ScryptParams], bytes] = {}
+class _RememberedKek(PasscodeKeyProvider):
+    """The checks open every trial's vault twice: one KDF run per salt, not per open."""
+
+    def __init__(self) -> None:
+        self._keks: dict[tuple[str, bytes, ScryptParams], bytes] = {}
+
+    def derive_kek(self, passcode: str, salt: bytes, params: ScryptParams) -> bytes:
+        key = (passcode, salt, params)
+        if key not in self._keks:
+            self._keks[key] = super().derive_kek(passcode, salt, params)
+        return self._keks[key]
 
 
-def _raw_state(folder: Path, name: str, passcode: str) -> tuple[int, str]:
-    """Decrypt one generation directly (bypassing Vault.open's fallback) to check ``.bak`` too."""
-    sealed = parse_file((folder / name).read_bytes())
-    key = (passcode, sealed.slot.salt, sealed.slot.params)
-    if key not in _keks:  # the salt only changes with the passcode: one KDF run per test, not per trial
-        _keks[key] = PasscodeKeyProvider().derive_kek(passcode, sealed.slot.salt, sealed.slot.params)
-    return _state_of(decode_document(sealed.open(sealed.slot.unwrap(_keks[key]))))
+_KEKS = _RememberedKek()
 
 
 def run_trials(folder: Path, mode: str, trials: int, seed: int = 1) -> CrashReport:
@@ -291,9 +303,13 @@ def run_trials(folder: Path, mode: str, trials: int, seed: int = 1) -> CrashRepo
             oks = [int(line.split()[1]) for line in lines if line.startswith(("ok ", "ready "))]
             passes = [int(line.split()[1]) for line in lines if line.startswith("pass ")]
             report.writes_seen += len(oks) - 1
+            report.compactions += max((int(line.split()[2]) for line in lines
+                                       if line.startswith("ok ") and len(line.split()) > 2), default=0)
             last = oks[-1] if oks else last
             expected_index = passes[-1] if passes else index
             report.killed_mid_write += any(p.name.endswith(".tmp") for p in folder.iterdir())
+            report.killed_mid_compaction += any(p.name.startswith(".vault.pcv.") and p.name.endswith(".tmp")
+                                                for p in folder.iterdir())
             index, problem = _check(folder, mode, last, expected_index, report)
             if problem:
                 report.problems.append(f"trial {trial}: {problem}")
@@ -329,7 +345,7 @@ def _check(folder: Path, mode: str, last: int, index: int, report: CrashReport) 
     report.split_key_slots += main_slot != bak_slot
     for candidate in (index, 1 - index):
         try:
-            vault = Vault.open(folder, PASSCODES[candidate])
+            vault = Vault.open(folder, PASSCODES[candidate], key_provider=_KEKS)
         except WrongPasscode:
             continue
         except CompanionError as error:
@@ -337,20 +353,40 @@ def _check(folder: Path, mode: str, last: int, index: int, report: CrashReport) 
         with vault:
             counter = vault.messages.get("counter")
             n = max(int(counter.body) if counter else 0, int(vault.meta.get("seq", 0)))
-            if mode == "writes" and vault.recovered:
-                return candidate, "a kill -9 left a main file that needed the previous generation"
+            report.torn_frames += vault.dropped_torn_frame
+            if vault.recovered and (mode == "writes" or "previous copy" not in vault.recovery):
+                return candidate, f"a kill -9 left files that needed a recovery: {vault.recovery}"
+            _, partial = _state_of(vault._storage.read())
         if n not in (last, last + 1):
             return candidate, f"counter {n} after the last committed write {last}"
+        if partial:
+            return candidate, partial
         if mode == "writes":
-            main_state = _raw_state(folder, MAIN, PASSCODES[candidate])
-            bak_state = _raw_state(folder, BAK, PASSCODES[candidate])
-            for name, (_, partial) in (("main", main_state), ("bak", bak_state)):
-                if partial:
-                    return candidate, f"{name}: {partial}"
-            if bak_state[0] not in (main_state[0] - 1, main_state[0]):
-                return candidate, f".bak holds counter {bak_state[0]} next to main {main_state[0]}"
+            problem = _check_previous_generation(folder, PASSCODES[candidate], n)
+            if problem:
+                return candidate, problem
         return candidate, ""
     return index, "unreadable: neither the old nor the new passcode unlocks"
+
+
+def _check_previous_generation(folder: Path, passcode: str, n: int) -> str:
+    """Without its current base, the vault must still open at the same state (previous base + both journals)."""
+    spare = folder.parent / f"{folder.name}-previous"
+    shutil.rmtree(spare, ignore_errors=True)
+    shutil.copytree(folder, spare)
+    (spare / MAIN).unlink()
+    try:
+        with Vault.open(spare, passcode, key_provider=_KEKS) as vault:
+            counter = vault.messages.get("counter")
+            held = max(int(counter.body) if counter else 0, int(vault.meta.get("seq", 0)))
+            _, partial = _state_of(vault._storage.read())
+    except CompanionError as error:
+        return f"the previous generation does not open: {type(error).__name__}: {error}"
+    finally:
+        shutil.rmtree(spare, ignore_errors=True)
+    if held != n:
+        return f"the previous generation holds counter {held}, the vault {n}"
+    return f"previous generation: {partial}" if partial else ""
 
 
 if __name__ == "__main__":

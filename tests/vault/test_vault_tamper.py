@@ -258,8 +258,8 @@ def test_without_the_previous_generation_a_damaged_base_is_refused(files: Files,
 
 def test_damage_in_both_generations_is_vault_corrupted(files: Files, place: Place) -> None:
     main, bak = files.blobs["vault.pcv"], files.blobs["vault.pcv.bak"]
-    error = _refused(place(files.with_(vault_pcv=_flip(main, HEADER_SIZE + 1), vault_pcv_bak=_flip(bak, -1 % len(bak)))),
-                     "both damaged")
+    both = files.with_(vault_pcv=_flip(main, HEADER_SIZE + 1), vault_pcv_bak=_flip(bak, len(bak) - 1))
+    error = _refused(place(both), "both damaged")
     assert isinstance(error, VaultCorrupted) and "previous copy" in str(error)
     for blobs in ((os.urandom(300), os.urandom(300)), (b"", b""), (b"PCVAULT", None)):
         error = _refused(place({"vault.pcv": blobs[0], "vault.pcv.bak": blobs[1]}), "garbage")
