@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["MIN_JOURNAL_BYTES", "SHARE", "CompactionReport", "Compactor"]
 
 SHARE = 0.25  # compact when the journal is larger than this share of the base …
-MIN_JOURNAL_BYTES = 256 * 1024  # … and larger than this
+MIN_JOURNAL_BYTES = 1 << 20  # … and larger than this (1 MiB)
 _log = logging.getLogger("companion.vault")
 
 
