@@ -61,6 +61,7 @@ class Compactor:
         self.last: CompactionReport | None = None
         self.count = 0
         self.error = ""  # the last background failure, in words
+        self._retry_at = 0  # journal size before which a failed compaction is not retried
 
     def due(self) -> bool:
         journal = self._storage.journal_size - len(JOURNAL_HEADER)
@@ -71,8 +72,15 @@ class Compactor:
         return self._thread is not None and self._thread.is_alive()
 
     def schedule_if_due(self) -> None:
-        """Start a background compaction when one is due and none is running (call with the lock held)."""
+        """Start a background compaction when one is due and none is running (call with the lock held).
+
+        After a failure (a full disk, say) the next try waits until the journal has
+        grown by another :data:`MIN_JOURNAL_BYTES`, so a failing disk is not hit
+        with a whole-vault write at every commit.
+        """
         if self.running or self._stop.is_set() or not self.due():
+            return
+        if self.error and self._storage.journal_size < self._retry_at:
             return
         self._thread = threading.Thread(target=self._background, name="vault-compaction", daemon=True)
         self._thread.start()
@@ -131,6 +139,7 @@ class Compactor:
                                         background=True))
         except Exception as error:  # a thread must not die with a traceback; the next commit retries
             self.error = f"{type(error).__name__}: {error}"
+            self._retry_at = storage.journal_size + MIN_JOURNAL_BYTES
             _log.warning("vault compaction failed: %s", self.error)
 
     def _acquire(self) -> bool:

@@ -64,6 +64,11 @@ def _disk_errors(action: str) -> Iterator[None]:
         raise VaultError(f"{action}: {error.strerror or error}{where}") from None
 
 
+def _abandon(storage: EncryptedStorage, writer: WriterLock) -> None:
+    storage.compactor.stop()
+    writer.release()
+
+
 class Vault:
     """An open, unlocked vault. Build it with :meth:`create` or :meth:`open`, never directly."""
 
@@ -83,8 +88,9 @@ class Vault:
         self._throttle = UnlockThrottle(folder, clock)
         self._db = open_database(storage)
         # A vault dropped without close() must not keep its folder locked for the
-        # rest of the process (the next open would say VaultBusy).
-        self._release_on_gc = weakref.finalize(self, writer.release)
+        # rest of the process (the next open would say VaultBusy), nor leave a
+        # compaction running that could swap files under the next owner.
+        self._release_on_gc = weakref.finalize(self, _abandon, storage, writer)
         ctx = RepoContext(self._db, storage, self.lock)
         self.profile: SingletonRepo[Profile] = SingletonRepo(ctx, "profile", Profile)
         self.appointments: Repo[Appointment] = Repo(ctx, "appointment", Appointment)

@@ -20,7 +20,7 @@ Line protocol (every line is one ``write(2)`` < PIPE_BUF, so lines never tear)::
     server -> parent   reaped PID SIGNAL  (or -EXIT_STATUS)
 
 Writes mode mixes single upserts, single meta sets and batches of 1–40 records
-(up to ~80 KB each, so the journal is compacted in the background every few
+(up to ~200 KB each, so the journal is compacted in the background every few
 writes and kills land in appends and in compactions alike); every write sets a
 counter, and a batch also records which burst records it wrote with which
 counter, so the check can prove a batch is all-or-nothing. Each check also
@@ -94,7 +94,7 @@ def _write_loop(vault: Vault, rng: random.Random, n: int) -> None:
             vault.meta.set("seq", n)
         else:
             k = rng.randint(1, 40)
-            filler = "x" * rng.choice((0, 50, 2000))
+            filler = "x" * rng.choice((0, 50, 2000, 4900))
             with vault.batch():
                 vault.messages.upsert_many(_message(f"b{i}", f"{n}:{filler}") for i in range(k))
                 vault.meta.set("burst", {"seq": n, "k": k})

@@ -8,6 +8,7 @@ committed.
 
 from __future__ import annotations
 
+import gc
 import json
 import secrets
 import shutil
@@ -213,3 +214,39 @@ def test_the_generation_only_grows(new_vault: Vault) -> None:
     new_vault.close()
     with Vault.open(new_vault.folder, NEW) as vault:
         assert vault.generation == 3
+
+
+def test_a_failing_background_compaction_never_fails_a_write(new_vault: Vault) -> None:
+    folder, storage = new_vault.folder, new_vault._storage
+    (folder / "vault.pcv.bak").unlink()
+    (folder / "vault.pcv.bak").mkdir()  # rotating the generation fails (EISDIR), even as root
+    i = 0
+    while not storage.compactor.error:
+        new_vault.messages.upsert(_msg(i % 40, f"{i}:" + "z" * 3000))
+        i += 1
+        assert i < 3000, "no compaction was attempted"
+    _wait_for(lambda: not storage.compactor.running)
+    assert storage.compactor.count == 0 and "IsADirectoryError" in storage.compactor.error
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]  # its temp files were removed
+    (folder / "vault.pcv.bak").rmdir()
+    while storage.compactor.count == 0:  # retried once the journal grew by another MIN_JOURNAL_BYTES
+        new_vault.messages.upsert(_msg(i % 40, f"{i}:" + "z" * 3000))
+        i += 1
+        assert i < 6000, "the compaction was never retried"
+    expected = {m.id: m.body for m in new_vault.messages.all()}
+    new_vault.close()
+    with Vault.open(folder, VAULT_PASSCODE) as vault:
+        assert {m.id: m.body for m in vault.messages.all()} == expected and not vault.recovered
+
+
+def test_a_dropped_vault_stops_its_compaction(vault_folder: Path) -> None:
+    vault = Vault.create(vault_folder, VAULT_PASSCODE, kdf=ScryptParams.fast())
+    with vault.batch():
+        vault.messages.upsert_many(_msg(i, "w" * 3000) for i in range(600))  # ~2 MB: a compaction is due
+    thread = vault._storage.compactor._thread
+    assert thread is not None
+    del vault  # never closed
+    gc.collect()
+    assert not thread.is_alive()
+    with Vault.open(vault_folder, VAULT_PASSCODE) as reopened:
+        assert reopened.messages.count() == 600
