@@ -7,8 +7,8 @@ Meta keys (read by ``companion show status`` and the UI's status chip):
     status.last_error   one line, never a message body or a token
     status.last_attempt ISO time of the last attempt
 
-Every vault write re-encrypts and fsyncs the whole store, so a sync that
-changed nothing does not write just to move a timestamp: the status is written
+Every vault write is a durable commit (a journal frame and an fsync), so a
+sync that changed nothing does not write just to move a timestamp: the status is written
 when the state or the error changes, or when the stored time is more than
 :data:`REFRESH_SECONDS` old (so ``last_sync`` is at most that stale). The exact
 times of the last sync are in the :class:`~companion.sync.engine.SyncReport`

@@ -78,8 +78,10 @@ class Vault:
         self.recovered = recovered
         self.recovery = recovery  # why ``recovered``, in words ('' when not)
         # An append interrupted by a crash was dropped at this open. It was never
-        # acknowledged, so nothing committed was lost; a journal cut short by
-        # someone looks the same, and is caught as a rollback at the next sync.
+        # acknowledged, so nothing committed was lost. A journal cut short by
+        # someone looks the same, and one cut at a frame boundary is simply an
+        # older copy (a lower ``generation``): only comparing the generation with
+        # what the clinic's server saw from this device can tell (not built yet).
         self.dropped_torn_frame = False
         self.lock: threading.RLock = storage.lock
         self._storage = storage
