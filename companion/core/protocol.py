@@ -22,6 +22,12 @@ the :data:`MAX_RESPONSE_BYTES` the app accepts. ``wait`` ≤
 :data:`MAX_WAIT` seconds long-polls when nothing is new. A cursor the server no
 longer accepts gets 410 ``{"error": {"code": "cursor_expired", …}}``: resync from scratch.
 
+Rollback check: a pull may carry ``Companion-Vault-Generation: N`` (the device's vault
+generation, which only grows). The server keeps the highest it has seen from the
+device (refreshed at most every few minutes, so it costs no extra write) and answers
+``Companion-Vault-Generation-Seen: M`` with it. ``M > N`` means the vault was put back
+to an older copy: the app says so and resyncs from scratch.
+
 Push — ``POST /v1/sync`` (bearer device token)::
 
     request  {"mutations": [{"id": UUID, "type": "message.send", "payload": {…}, "created_at": ISO}, …]}
@@ -71,6 +77,9 @@ from .requests import MAX_REQUEST_NOTE, check_preferences
 
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "Companion-Protocol"
+GENERATION_HEADER = "Companion-Vault-Generation"
+GENERATION_SEEN_HEADER = "Companion-Vault-Generation-Seen"
+MAX_GENERATION = 2**62
 MAX_PAGE = 500
 DEFAULT_PAGE = 200
 MAX_WAIT = 30

@@ -23,6 +23,7 @@ from typing import Protocol
 
 from ..core.errors import VaultExists
 from ..reminders import InAppNotifier, ReminderLoop
+from ..sync.status import take_restored_copy_notice
 from ..vault import Vault
 from .services import LiveHandle, Services
 
@@ -164,6 +165,10 @@ class VaultHost:
 
     def _synced(self) -> None:
         self._each(lambda m: m.vault_synced())
+        vault = self.vault
+        notice = take_restored_copy_notice(vault) if vault is not None else None
+        if notice is not None:  # the sync found an older copy of the vault and resynced it
+            self._each(lambda m: m.vault_banner(*notice))
 
     def _state_changed(self, state: str, error: str | None) -> None:
         self.live_state, self.live_error = state, error

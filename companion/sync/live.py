@@ -225,7 +225,8 @@ class LiveSync:
 
         def fetch() -> None:
             try:
-                poll.page, _ = fetch_page(self.client, token, cursor, limit=MAX_PAGE, wait=self.wait, timeout=10.0)
+                poll.page, _ = fetch_page(self.client, token, cursor, limit=MAX_PAGE, wait=self.wait, timeout=10.0,
+                                          generation=lambda: self.vault.generation)
             except BaseException as exc:  # handed to the loop thread, which raises or drops it
                 poll.error = exc
             finally:

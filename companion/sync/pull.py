@@ -18,26 +18,41 @@ beginning with ``sync.resync`` set; the last page also deletes every local
 record the server did not send (except the patient's own queued messages), and
 only then stores the new cursor. The outbox is never touched. A resync
 interrupted by a crash restarts from the beginning.
+
+Rollback check: every pull reports the vault's generation; when the server
+answers that it has already seen a higher one from this device, the vault was
+put back to an older copy (:class:`OlderVaultCopy`). The vault's generation is
+advanced past what the server saw, ``sync.restored_copy`` records it for the
+app to say, and a full resync brings back what the copy was missing.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
 
 from ..core.errors import ProtocolError
+from ..core.fields import iso, utcnow
 from ..core.models import RECORD_TYPES, Message, Profile, Record
-from ..core.protocol import MAX_PAGE, Change, PullPage, parse_pull_response
+from ..core.protocol import (
+    GENERATION_HEADER,
+    GENERATION_SEEN_HEADER,
+    MAX_PAGE,
+    Change,
+    PullPage,
+    parse_pull_response,
+)
 from ..vault import Vault
 from .conflicts import PROFILE_ID, RecordKey, is_local_id, pending_index, resolve_conflict
 from .retry import RetryPolicy, with_retries
-from .store import CURSOR, PATIENT_ID, RESYNC, base_key, delete_record, repo_of, set_base
+from .store import CURSOR, PATIENT_ID, RESTORED_COPY, RESYNC, base_key, delete_record, repo_of, set_base
 from .transport import IO_TIMEOUT, CursorExpired, Traffic, send_json
 
-__all__ = ["PullStats", "apply_page", "fetch_page", "pull_changes", "LONG_POLL_MARGIN"]
+__all__ = ["LONG_POLL_MARGIN", "OlderVaultCopy", "PullStats", "apply_page", "fetch_page", "pull_changes"]
 
 LONG_POLL_MARGIN = 10.0  # seconds a long poll may take beyond its wait before we call it lost
 
@@ -50,20 +65,46 @@ class PullStats(Traffic):
     changes: int = 0
     resynced: bool = False
     removed: int = 0  # local records deleted by a full resync's sweep
+    restored_copy: bool = False  # the vault was found to be an older copy (then resynced)
+
+
+class OlderVaultCopy(CursorExpired):
+    """The server has seen a higher vault generation from this device: the vault is an older copy.
+
+    A :class:`CursorExpired`, so every caller that resyncs on an expired cursor resyncs here too.
+    """
+
+    def __init__(self, seen: int, generation: int) -> None:
+        self.seen, self.generation = seen, generation
+        super().__init__(409, "older_vault_copy",
+                         f"this device's data came from an older copy (change {generation}; the clinic saw {seen})")
 
 
 def fetch_page(
-    client: httpx.Client, token: str, cursor: str | None, *, limit: int, wait: float, timeout: float
+    client: httpx.Client, token: str, cursor: str | None, *, limit: int, wait: float, timeout: float,
+    generation: Callable[[], int] | None = None,
 ) -> tuple[PullPage, int]:
-    """One validated page and its size in bytes (network only: the vault is not touched)."""
+    """One validated page and its size in bytes (network only: the vault is not touched).
+
+    ``generation`` (the vault's, read when sending and again when the answer is in):
+    reported to the server; :class:`OlderVaultCopy` when the server saw a higher one.
+    Generations only grow in a running vault, so a request overtaken by a later one is
+    never mistaken for a rollback.
+    """
     params: dict[str, str | int] = {"limit": limit}
     if cursor is not None:
         params["cursor"] = cursor
     if wait > 0:
         params["wait"] = int(wait)
         timeout = max(timeout, wait + LONG_POLL_MARGIN)
-    answer = send_json(client, "GET", "/v1/sync", token=token, params=params, timeout=timeout)
-    return parse_pull_response(answer.data), answer.size
+    headers = {GENERATION_HEADER: str(generation())} if generation is not None else None
+    answer = send_json(client, "GET", "/v1/sync", token=token, params=params, timeout=timeout,
+                       extra_headers=headers)
+    page = parse_pull_response(answer.data)
+    seen = answer.headers.get(GENERATION_SEEN_HEADER, "")
+    if generation is not None and seen.isdigit() and len(seen) <= 19 and int(seen) > (now := generation()):
+        raise OlderVaultCopy(int(seen), now)
+    return page, answer.size
 
 
 def _key(change: Change) -> RecordKey:
@@ -186,7 +227,8 @@ def pull_changes(
     def fetch(cursor: str | None, page_wait: float) -> tuple[PullPage, int]:
         def attempt(budget: float) -> tuple[PullPage, int]:
             stats.requests += 1
-            return fetch_page(client, token, cursor, limit=limit, wait=page_wait, timeout=min(budget, IO_TIMEOUT))
+            return fetch_page(client, token, cursor, limit=limit, wait=page_wait, timeout=min(budget, IO_TIMEOUT),
+                              generation=lambda: vault.generation)
 
         return with_retries(attempt, policy, stop=stop)
 
@@ -197,6 +239,12 @@ def pull_changes(
         while True:
             try:
                 page, size = ahead.result() if ahead is not None else fetch(cursor, wait if first else 0)
+            except OlderVaultCopy as older:
+                _note_older_copy(vault, older)
+                stats.restored_copy = True
+                _start_resync(vault)
+                resync, cursor, seen, stats.resynced, ahead = True, None, set(), True, None
+                continue
             except CursorExpired:
                 if resync:
                     raise ProtocolError("the server refused to send changes from the beginning") from None
@@ -214,6 +262,13 @@ def pull_changes(
                 return stats
     finally:
         prefetch.shutdown(wait=False, cancel_futures=True)  # a failed apply never waits for a fetch
+
+
+def _note_older_copy(vault: Vault, older: OlderVaultCopy) -> None:
+    """Move the vault's generation past what the server saw (so the check passes from now on) and say so."""
+    with vault.lock:
+        vault.advance_generation(older.seen + 1)
+        vault.meta.set(RESTORED_COPY, {"at": iso(utcnow()), "generation": older.generation, "seen": older.seen})
 
 
 def _start_resync(vault: Vault) -> None:

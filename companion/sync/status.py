@@ -25,10 +25,16 @@ from datetime import datetime
 from ..core.fields import iso, parse_datetime
 from ..core.models import OutboxEntry
 from ..vault import Vault
-from .store import CLINIC_NAME, DEVICE_ID, SERVER_URL, TOKEN
+from .store import CLINIC_NAME, DEVICE_ID, RESTORED_COPY, SERVER_URL, TOKEN
 from .transport import one_line
 
-__all__ = ["REFRESH_SECONDS", "STATES", "SyncStatus", "one_line", "read_status", "record_status"]
+__all__ = ["REFRESH_SECONDS", "STATES", "SyncStatus", "one_line", "read_status", "record_status",
+           "take_restored_copy_notice"]
+
+RESTORED_COPY_TITLE = "Your records were brought up to date"
+RESTORED_COPY_BODY = ("This device's data came from an older copy, so it was synced again from the clinic. "
+                      "Anything you did on the older copy after it was made and that had not reached the clinic "
+                      "is not on this device.")
 
 STATES = ("idle", "syncing", "offline", "error", "revoked")
 STATE = "status.state"
@@ -110,3 +116,12 @@ def record_status(
             else:
                 meta.set(LAST_ERROR, error)
     return True
+
+
+def take_restored_copy_notice(vault: Vault) -> tuple[str, str] | None:
+    """The (title, body) to show once after a sync found the vault to be an older copy (see ``pull``)."""
+    with vault.lock:
+        if vault.meta.get(RESTORED_COPY) is None:
+            return None
+        vault.meta.delete(RESTORED_COPY)
+    return RESTORED_COPY_TITLE, RESTORED_COPY_BODY

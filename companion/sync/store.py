@@ -48,6 +48,7 @@ PATIENT_ID = "sync.patient_id"
 CLINIC_NAME = "sync.clinic_name"
 CURSOR = "sync.cursor"
 RESYNC = "sync.resync"
+RESTORED_COPY = "sync.restored_copy"  # {"at": ISO, "generation": N, "seen": M}: the last rollback noticed
 BASE_PREFIX = "sync.base."
 
 

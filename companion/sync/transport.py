@@ -32,7 +32,7 @@ import json
 import ssl
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,7 @@ class Answer:
     status: int
     data: Any
     size: int
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def load_ca_pem(ca_file: str | Path) -> str:
@@ -268,6 +269,7 @@ def send_json(
     body: Any = None,
     timeout: float | None = None,
     max_bytes: int = MAX_RESPONSE_BYTES,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> Answer:
     """Send one request and return its decoded 2xx JSON body; anything else raises (see module docstring).
 
@@ -275,6 +277,7 @@ def send_json(
     Message bodies and tokens never appear in an exception message.
     """
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers.update(extra_headers or {})
     content: bytes | None = None
     if body is not None:
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -305,4 +308,4 @@ def send_json(
         raise ServerUnreachable(f"cannot reach the clinic's server ({type(exc).__name__})") from None
     if not 200 <= status < 300:
         _raise_for_status(status, raw, response.headers)
-    return Answer(status=status, data=_decode(raw), size=len(raw))
+    return Answer(status=status, data=_decode(raw), size=len(raw), headers=response.headers)

@@ -314,6 +314,18 @@ class EncryptedStorage(Storage):
         self.writes += 1
         self.compactor.schedule_if_due()
 
+    def advance_generation(self, at_least: int) -> None:
+        """A new base at generation ``at_least`` (with a new chain tag); raises OSError when the disk refuses."""
+        if at_least <= self.generation:
+            return
+        committed = self.generation, self._tag
+        self.generation, self._tag = at_least, secrets.token_bytes(CHAIN_BYTES)
+        try:
+            self.compactor.run_now()
+        except BaseException:
+            self.generation, self._tag = committed
+            raise
+
     def _restore(self) -> None:
         """Put the document back to its last committed state (after a failed batch or write)."""
         for name in self._changes.undo(self._doc):

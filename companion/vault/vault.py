@@ -323,6 +323,20 @@ class Vault:
         """Commits (journal frames or new bases holding a change) written since this object was opened."""
         return self._storage.writes
 
+    def advance_generation(self, at_least: int) -> None:
+        """Move :attr:`generation` up to ``at_least`` (a new base; no record changes).
+
+        For the rollback check at sync: once the clinic's server has seen a higher
+        generation from this device than the vault holds, the vault is an older
+        copy; moving past what the server saw lets the check pass again after the
+        resync, and a yet older copy is still caught.
+        """
+        with self.lock, _disk_errors("could not save the vault"):
+            self._storage.require_open()
+            if self._storage.in_batch:
+                raise VaultError("the generation cannot be advanced inside a batch")
+            self._storage.advance_generation(at_least)
+
     @property
     def generation(self) -> int:
         """The number of the last committed change; it only grows (an older copy of the files has a lower one)."""

@@ -51,10 +51,17 @@ def bearer_token(credentials: HTTPAuthorizationCredentials | None, prefix: str, 
     return token
 
 
-def authenticate_device(ctx: ServerContext, token: str, conn: Connection | None = None) -> DevicePrincipal:
-    """The device holding ``token``; reads through ``conn`` when given (one snapshot with the feed read)."""
+def authenticate_device(ctx: ServerContext, token: str, conn: Connection | None = None, *,
+                        generation: int | None = None) -> DevicePrincipal:
+    """The device holding ``token``; reads through ``conn`` when given (one snapshot with the feed read).
+
+    ``generation``: the vault generation the device reports (pulls). It is stored with
+    ``last_seen_at`` (at most every :data:`LAST_SEEN_EVERY`, and at once the first time), so the
+    rollback check costs no extra write; the principal carries what was stored before.
+    """
     query = (sa.select(devices.c.id, devices.c.patient_id, devices.c.name, devices.c.revoked_at,
-                       devices.c.last_seen_at).where(devices.c.token_hash == hash_secret(token)))
+                       devices.c.last_seen_at, devices.c.vault_generation)
+             .where(devices.c.token_hash == hash_secret(token)))
     if conn is None:
         with ctx.db.read() as own:
             row = own.execute(query).mappings().first()
@@ -65,10 +72,15 @@ def authenticate_device(ctx: ServerContext, token: str, conn: Connection | None 
     if row["revoked_at"] is not None:
         raise _unauthorized("device_revoked", "this device was revoked by the clinic; pair it again to continue")
     now = ctx.now()
-    if row["last_seen_at"] is None or now - row["last_seen_at"] > LAST_SEEN_EVERY:
+    stored = row["vault_generation"]
+    first_report = generation is not None and stored is None
+    if first_report or row["last_seen_at"] is None or now - row["last_seen_at"] > LAST_SEEN_EVERY:
+        values: dict[str, object] = {"last_seen_at": now}
+        if generation is not None:
+            values["vault_generation"] = max(generation, stored or 0)
         with ctx.db.append() as writer:
-            writer.execute(sa.update(devices).where(devices.c.id == row["id"]).values(last_seen_at=now))
-    return DevicePrincipal(id=row["id"], patient_id=row["patient_id"], name=row["name"])
+            writer.execute(sa.update(devices).where(devices.c.id == row["id"]).values(**values))
+    return DevicePrincipal(id=row["id"], patient_id=row["patient_id"], name=row["name"], vault_generation=stored)
 
 
 def device_still_valid(ctx: ServerContext, device_id: str) -> bool:

@@ -53,8 +53,15 @@ def _add_result_sample_dates(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE results ADD COLUMN sample_taken DATE"))
 
 
+def _add_device_vault_generations(conn: Connection) -> None:
+    """3 -> 4: the highest vault generation each device reported (unknown, ``NULL``, until its next pull)."""
+    if "vault_generation" not in {c["name"] for c in sa.inspect(conn).get_columns("devices")}:
+        conn.execute(sa.text("ALTER TABLE devices ADD COLUMN vault_generation BIGINT"))
+
+
 # Schema steps: version N -> N+1, run inside the init transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_staff_passwords, 2: _add_result_sample_dates}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_staff_passwords, 2: _add_result_sample_dates,
+                                                       3: _add_device_vault_generations}
 
 
 class Tx:

@@ -60,6 +60,7 @@ class DevicePrincipal:
     id: str
     patient_id: str
     name: str
+    vault_generation: int | None = None  # the highest the device had reported before this request
 
     @property
     def actor_type(self) -> str:

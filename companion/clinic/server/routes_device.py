@@ -16,7 +16,14 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from ...core.protocol import DEFAULT_PAGE, MAX_PAGE, MAX_WAIT
+from ...core.protocol import (
+    DEFAULT_PAGE,
+    GENERATION_HEADER,
+    GENERATION_SEEN_HEADER,
+    MAX_GENERATION,
+    MAX_PAGE,
+    MAX_WAIT,
+)
 from . import devices as device_store
 from .auth import authenticate_device, bearer_token, current_device, device_bearer, device_still_valid
 from .context import ServerContext, client_address, get_ctx
@@ -93,11 +100,12 @@ def unpair(request: Request, device: DevicePrincipal = Depends(current_device)) 
     return Response(status_code=204)
 
 
-def _first_read(ctx: ServerContext, token: str, cursor: str | None, limit: int) -> tuple[DevicePrincipal, int, Page]:
+def _first_read(ctx: ServerContext, token: str, cursor: str | None, limit: int,
+                generation: int | None) -> tuple[DevicePrincipal, int, Page]:
     """Authenticate and read in one trip to the thread pool (the common no-op pull)."""
     after = decode_cursor(ctx.db.epoch, cursor)
     with ctx.db.read() as conn:
-        device = authenticate_device(ctx, token, conn)
+        device = authenticate_device(ctx, token, conn, generation=generation)
         return device, after, read_page(conn, device.patient_id, after, limit, ctx.seen)
 
 
@@ -119,14 +127,27 @@ async def pull(
 ) -> Response:
     ctx = get_ctx(request)
     token = bearer_token(credentials, DEVICE_TOKEN_PREFIX, "device")
-    device, after, page = await run_in_threadpool(_first_read, ctx, token, cursor, limit)
+    generation = _reported_generation(request)
+    device, after, page = await run_in_threadpool(_first_read, ctx, token, cursor, limit, generation)
     request.scope[ACTOR_KEY] = device.id
     if not page.rows and wait > 0:
         page = await _wait_for_changes(ctx, device, after, limit, wait)
     ctx.audit.record_later(device, "feed.read", patient_id=device.patient_id, detail={
         "after": after, "to": page.last_seq, "count": len(page.rows),
         "records": [f"{kind}:{rid}" for _, kind, rid, _, _ in page.rows]}, address=client_address(request))
-    return Response(render_page(page, encode_cursor(ctx.db.epoch, page.last_seq)), media_type="application/json")
+    headers = {} if device.vault_generation is None else {GENERATION_SEEN_HEADER: str(device.vault_generation)}
+    return Response(render_page(page, encode_cursor(ctx.db.epoch, page.last_seq)), media_type="application/json",
+                    headers=headers)
+
+
+def _reported_generation(request: Request) -> int | None:
+    """The ``Companion-Vault-Generation`` a pull reports (rollback check); 422 when it is not a count."""
+    raw = request.headers.get(GENERATION_HEADER)
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_GENERATION:
+        raise ApiError(422, "invalid_request", f"{GENERATION_HEADER} must be a whole number")
+    return int(raw)
 
 
 async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int,

@@ -20,7 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 3  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken
+SCHEMA_VERSION = 4  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken;
+# 4: devices.vault_generation (the rollback check)
 CLINIC_SCOPE = "*"
 
 metadata = sa.MetaData()
@@ -152,6 +153,9 @@ devices = sa.Table(
     sa.Column("last_seen_at", UtcDateTime),
     sa.Column("revoked_at", UtcDateTime),
     sa.Column("revoked_by", sa.String(40)),
+    # The highest vault generation the device reported (written with last_seen_at): a device
+    # reporting less was put back to an older copy (see core.protocol, rollback check).
+    sa.Column("vault_generation", sa.BigInteger),
 )
 
 appointments = sa.Table(
