@@ -80,8 +80,8 @@ class Vault:
         # An append interrupted by a crash was dropped at this open. It was never
         # acknowledged, so nothing committed was lost. A journal cut short by
         # someone looks the same, and one cut at a frame boundary is simply an
-        # older copy (a lower ``generation``): only comparing the generation with
-        # what the clinic's server saw from this device can tell (not built yet).
+        # older copy (a lower ``generation``): the sync's rollback check compares
+        # the generation with what the clinic's server saw (companion.sync.pull).
         self.dropped_torn_frame = False
         self.lock: threading.RLock = storage.lock
         self._storage = storage

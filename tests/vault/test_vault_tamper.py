@@ -14,7 +14,8 @@ flipped in turn, and both are truncated at every length:
 - a journal cut inside a frame: the torn frame is dropped (what a crash mid-append
   leaves: it was never acknowledged) and the open says ``dropped_torn_frame``;
   cut at a frame boundary it is an older copy of the file: the generation is
-  lower than the one the vault reached (what a rollback check at sync would compare).
+  lower than the one the vault reached, which the rollback check at sync compares
+  (``tests/sync/test_sync_rollback.py``).
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ def test_every_truncation_of_the_journal_is_a_torn_frame_or_an_older_copy(files:
             older = max(gen for end, gen in boundaries.items() if end <= length)
             assert _state(vault) == STATES[older] and vault.generation == older and not vault.recovered, length
             assert vault.dropped_torn_frame is (length not in boundaries), length
-            assert vault.generation < 3 or length == len(journal)  # what a rollback check would see
+            assert vault.generation < 3 or length == len(journal)  # what the rollback check sees
 
 
 def test_every_truncation_of_the_base_falls_back_with_nothing_lost(files: Files, place: Place) -> None:
