@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import httpx
@@ -28,9 +28,13 @@ import httpx
 from .app import desktop_available, run_app
 from .clinic.staff_api import StaffClient
 from .config import load_profile
+from .core.clinic_profile import load_clinic_site
 from .core.errors import CompanionError
+from .core.protocol import bill_thread
 from .reminders import local_zone
+from .state.care import question_subject
 from .sync.engine import synchronize
+from .sync.outbox import queue_mutation
 from .sync.pairing import client_for_vault, pair
 from .vault import Vault
 
@@ -42,10 +46,12 @@ DESK_NAME = "Front desk (demo)"
 DESK_PASSWORD = "demo-desk-2026"  # a demo only: real desk passwords are set by `companion-server staff passwd`
 
 
-def _start_server(db_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def _start_server(db_url: str, port: int, log_path: Path, profile: Path | None) -> subprocess.Popen[bytes]:
+    """The clinic server, reading the same clinic profile as the app (its zone, hours, place, providers)."""
     log = open(log_path, "ab")  # noqa: SIM115 - the child owns it while it runs
     proc = subprocess.Popen([sys.executable, "-m", "companion.clinic.server.cli", "serve", "--db", db_url,
-                             "--host", "127.0.0.1", "--port", str(port)],
+                             "--host", "127.0.0.1", "--port", str(port),
+                             *(["--profile", str(profile)] if profile else [])],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     log.close()
     deadline = time.monotonic() + 30
@@ -75,17 +81,19 @@ def _staff_token(db_url: str, name: str, role: str, desk_password: str | None = 
     return token
 
 
-def _local(day_offset: int, hour: int, minute: int = 0) -> datetime:
-    tz = local_zone()
-    day = datetime.now(tz).date() + timedelta(days=day_offset)
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).astimezone(UTC)
+def _local(day_offset: int, hour: int, minute: int = 0, tz: tzinfo | None = None) -> datetime:
+    """A wall-clock time ``day_offset`` days from today in ``tz`` (default: this computer's), as UTC."""
+    zone = tz or local_zone()
+    day = datetime.now(zone).date() + timedelta(days=day_offset)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone).astimezone(UTC)
 
 
-def seed_clinic(psr: StaffClient, clinician: StaffClient) -> dict[str, str]:
-    """Fill the clinic with one demo patient's records; returns the ids the printed commands use."""
-    pid = psr.add_patient(name="Alex Rivera", phone="+1 555 0142", email="alex@example.org")["id"]
+def seed_clinic(psr: StaffClient, clinician: StaffClient, tz: tzinfo | None = None) -> dict[str, str]:
+    """Fill the clinic with one demo patient's records (times on the clinic's clock ``tz``); returns
+    the ids the printed commands use."""
+    pid = psr.add_patient(name="Alex Rivera", phone="+1 555 0142", email="alex@example.org", dob="1994-06-18")["id"]
     visit = psr.add_appointment(
-        pid, start=_local(1, 10, 30).isoformat(), minutes=30, kind="Sexual health screening",
+        pid, start=_local(1, 10, 30, tz).isoformat(), minutes=30, kind="Sexual health screening",
         location="Riverside Clinic, 12 River Street, Suite 3 (2nd floor)", provider="Nurse Sam Okafor",
         what_to_bring="Photo ID, insurance card, a list of medicines you take", sensitive=True)
     for title, body, minutes in (
@@ -96,10 +104,10 @@ def seed_clinic(psr: StaffClient, clinician: StaffClient) -> dict[str, str]:
         ("Bring your insurance card", "And a photo ID. The front desk will scan them.", 0),
     ):
         psr.add_prep(visit["id"], title, body, minutes)
-    past = psr.add_appointment(pid, start=_local(-21, 15, 0).isoformat(), minutes=20, kind="HIV test",
+    past = psr.add_appointment(pid, start=_local(-21, 15, 0, tz).isoformat(), minutes=20, kind="HIV test",
                                location="Riverside Clinic", provider="Dr. Priya Nair")
-    sampled = _local(-21, 15, 0).astimezone(local_zone()).date().isoformat()  # the samples of that visit
-    psr.add_bill(pid, amount_cents=4500, insurance_paid_cents=14000,
+    sampled = _local(-21, 15, 0, tz).astimezone(tz or local_zone()).date().isoformat()  # that visit's samples
+    bill = psr.add_bill(pid, amount_cents=4500, insurance_paid_cents=14000,
                  due=(datetime.now(UTC).date() + timedelta(days=12)).isoformat(),
                  description="Clinic visit and lab tests",
                  lines=[{"description": "Clinic visit", "cents": 9500},
@@ -121,10 +129,12 @@ def seed_clinic(psr: StaffClient, clinician: StaffClient) -> dict[str, str]:
                     "# Hepatitis B vaccination\n\nAsk at your next visit: it takes a minute and protects you "
                     "for life.", tags=["vaccines"], appointment_kind="Sexual health screening")
     code = psr.pairing_code(pid)["code"]
-    return {"patient_id": pid, "held_result_id": held["id"], "visit_id": visit["id"], "code": code}
+    return {"patient_id": pid, "held_result_id": held["id"], "visit_id": visit["id"], "code": code,
+            "bill_id": bill["id"]}
 
 
-def _prepare_vault(folder: Path, server: str, code: str) -> None:
+def _prepare_vault(folder: Path, server: str, code: str, bill_id: str) -> None:
+    """The demo patient's paired device, synced, having asked about the bill (a billing item waits on the desk)."""
     if Vault.exists(folder):
         Vault.wipe(folder)
     vault = Vault.create(folder, DEMO_PASSCODE)
@@ -132,6 +142,11 @@ def _prepare_vault(folder: Path, server: str, code: str) -> None:
         pair(vault, server, code, device_name="Demo device")
         with client_for_vault(vault) as client:
             synchronize(vault, client)
+            bill = vault.bills.get(bill_id)
+            if bill is not None:
+                question = question_subject(bill) + "Why is the lab fee not covered by my insurance?"
+                queue_mutation(vault, "message.send", {"body": question, "thread": bill_thread(bill_id)})
+                synchronize(vault, client)
     finally:
         vault.close()
 
@@ -162,21 +177,23 @@ def run_demo(*, web: bool, port: int, data: str | None) -> int:
     folder = Path(data) if data else Path(tempfile.mkdtemp(prefix="companion-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{folder / 'clinic.db'}"
+    profile = load_profile()
+    site = load_clinic_site(profile.source) if profile.source else None
     psr_token = _staff_token(db_url, DESK_NAME, "psr", DESK_PASSWORD)
     clinician_token = _staff_token(db_url, "Dr. Demo", "clinician")
     server = f"http://127.0.0.1:{SERVER_PORT}"
-    proc = _start_server(db_url, SERVER_PORT, folder / "server.log")
+    proc = _start_server(db_url, SERVER_PORT, folder / "server.log", profile.source)
     try:
         with (StaffClient(server, psr_token, user_agent="companion-demo") as psr,
               StaffClient(server, clinician_token, user_agent="companion-demo") as clinician):
-            ids = seed_clinic(psr, clinician)
+            ids = seed_clinic(psr, clinician, site.tz if site else None)
         ids["clinician_token"] = clinician_token
         vault_dir = folder / "vault"
-        _prepare_vault(vault_dir, server, ids["code"])
+        _prepare_vault(vault_dir, server, ids["code"], ids["bill_id"])
         use_web = web or not desktop_available()
         key = secrets.token_urlsafe(32)
         _print_intro(f"http://127.0.0.1:{port}/?key={key}", server, psr_token, ids, use_web)
-        run_app(vault_dir, load_profile(), web=use_web, port=port, key=key)
+        run_app(vault_dir, profile, web=use_web, port=port, key=key)
     finally:
         proc.terminate()
         try:

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..core.care_rules import bill_after_plan, visit_after
 from ..core.errors import NotAllowed, RecordError
+from ..core.models import Bill
 from ..core.protocol import bill_of_thread, bill_thread
 from ..core.references import bill_reference
 from ..core.requests import MAX_REQUEST_NOTE, TIMES_OF_DAY, WEEKDAYS
@@ -30,7 +31,7 @@ from ..sync.outbox import queue_mutation
 from .context import IntentContext
 from .notices import intent
 
-__all__ = ["REQUEST_KINDS", "BillQuestion", "Bills", "Messages", "Prep", "Results", "Visits"]
+__all__ = ["REQUEST_KINDS", "BillQuestion", "Bills", "Messages", "Prep", "Results", "Visits", "question_subject"]
 
 REQUEST_KINDS = ("STI screening", "HIV test", "Treatment", "Counselling", "Follow-up", "Vaccination")
 TREATMENT_NOTE = "Requested from a result's next steps."
@@ -184,13 +185,9 @@ class Bills:
         self.ctx.queue("bill.plan_request", payload, f"Payment plan of {installments} instalments requested.")
 
     def question_subject(self, bill_id: str) -> str:
-        """The first line of a question about the bill: its payment reference, amount and due date —
-        never what it was for (a bill's description can name a test)."""
+        """The first line of a question about the bill (see :func:`question_subject`)."""
         bill = self.ctx.records.snapshot.bill(bill_id)
-        if bill is None:
-            return f"About bill {bill_reference(bill_id)}: "
-        return (f"About bill {bill_reference(bill.id)} ({format_cents(bill.patient_cents, '$')}, "
-                f"due {bill.due.day} {bill.due:%b %Y}): ")
+        return question_subject(bill) if bill is not None else f"About bill {bill_reference(bill_id)}: "
 
     @intent
     def ask_question(self, bill_id: str, question: str | None = None) -> None:
@@ -225,6 +222,13 @@ class Bills:
         answers = [m for m in thread.messages if m.author == "clinic" and m.sent_at >= asked[0].sent_at]
         return BillQuestion(thread=thread.key, asked_at=last.sent_at, state=snap.message_state(last),
                             answered_at=answers[-1].sent_at if answers else None)
+
+
+def question_subject(bill: Bill) -> str:
+    """The first line of a question about ``bill``: its payment reference, amount and due date —
+    never what it was for (a bill's description can name a test)."""
+    return (f"About bill {bill_reference(bill.id)} ({format_cents(bill.patient_cents, '$')}, "
+            f"due {bill.due.day} {bill.due:%b %Y}): ")
 
 
 @dataclass(frozen=True, slots=True)
