@@ -27,6 +27,7 @@ to these at the boundary where they happen.
     │   ├── RequestRejected         4xx business error answered by the server
     │   │   ├── Refused             any other 4xx; ``detail`` is the server's own line
     │   │   └── CursorExpired       410: no changes since our cursor; resync from scratch
+    │   │       └── OlderVaultCopy  the server saw a newer copy of this vault: it was put back; resync
     │   ├── PairingFailed           pairing code wrong, expired or used up
     │   ├── RateLimited             429; ``retry_after`` seconds
     │   ├── DeviceRevoked           401 revoked: the vault's clinic data was removed
@@ -70,6 +71,7 @@ __all__ = [
     "RequestRejected",
     "Refused",
     "CursorExpired",
+    "OlderVaultCopy",
     "PairingFailed",
     "RateLimited",
     "DeviceRevoked",
@@ -195,6 +197,18 @@ class Refused(RequestRejected):
 
 class CursorExpired(RequestRejected):
     """410 ``cursor_expired``: the server no longer serves changes since our cursor; resync from scratch."""
+
+
+class OlderVaultCopy(CursorExpired):
+    """The server has seen a higher vault generation from this device: the vault is an older copy.
+
+    A :class:`CursorExpired`, so every caller that resyncs on an expired cursor resyncs here too.
+    """
+
+    def __init__(self, seen: int, generation: int) -> None:
+        self.seen, self.generation = seen, generation
+        super().__init__(409, "older_vault_copy",
+                         f"this device's data came from an older copy (change {generation}; the clinic saw {seen})")
 
 
 class PairingFailed(SyncError):

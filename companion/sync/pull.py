@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from ..core.errors import ProtocolError
+from ..core.errors import OlderVaultCopy, ProtocolError
 from ..core.fields import iso, utcnow
 from ..core.models import RECORD_TYPES, Message, Profile, Record
 from ..core.protocol import (
@@ -66,18 +66,6 @@ class PullStats(Traffic):
     resynced: bool = False
     removed: int = 0  # local records deleted by a full resync's sweep
     restored_copy: bool = False  # the vault was found to be an older copy (then resynced)
-
-
-class OlderVaultCopy(CursorExpired):
-    """The server has seen a higher vault generation from this device: the vault is an older copy.
-
-    A :class:`CursorExpired`, so every caller that resyncs on an expired cursor resyncs here too.
-    """
-
-    def __init__(self, seen: int, generation: int) -> None:
-        self.seen, self.generation = seen, generation
-        super().__init__(409, "older_vault_copy",
-                         f"this device's data came from an older copy (change {generation}; the clinic saw {seen})")
 
 
 def fetch_page(
