@@ -273,3 +273,21 @@ def test_the_patient_page_books_with_the_pickers_and_cancels_after_asking(clinic
     finally:
         state.stop()
         api.close()
+
+
+def test_the_desk_shows_itself_signed_in_only_once_it_knows_the_clinic(clinic_server: ServerProcess) -> None:
+    """When the desk first says it is signed in, the clinic's zone is known and the first screen is
+    open: a screen the PSR opens at once is never replaced by the first one (nor is a time shown in UTC)."""
+    api = DeskApi(clinic_server.base_url)
+    state = DeskState(api)
+    seen: list[tuple[object, str]] = []
+    state.session.subscribe(lambda: seen.append((state.clock.tz, state.navigation.route.name))
+                            if state.session.signed_in and not seen else None)
+    state.drafts.set_draft("signin.name", DESK_USERS["psr"])
+    state.drafts.set_draft("signin.password", PASSWORD)
+    try:
+        state.session.sign_in()
+        assert seen == [(NEW_YORK, state.session.first_screen())]
+    finally:
+        state.stop()
+        api.close()

@@ -139,10 +139,10 @@ class Session(Observable):
             self.signin_note = str(exc)
         else:
             self.me, self.signin_note, self.retry_after = dict(answer["staff"]), None, 0
-        self.notify()
-        if self.signed_in:
-            for hook in self._signed_in_hooks:
+        if self.signed_in:  # the clinic's profile and the first screen before the desk shows:
+            for hook in self._signed_in_hooks:  # a screen opened at once is never replaced by the first one
                 hook()
+        self.notify()
 
     def sign_out(self) -> None:
         with contextlib.suppress(CompanionError):  # the session is gone either way on this desk
