@@ -16,18 +16,24 @@ from ....core.clinic_profile import ClinicSite
 from ....core.errors import StaffApiError
 from ....core.fields import utcnow
 
-__all__ = ["DeskClock", "born", "clock", "day_bounds", "local", "parse_local", "patient_label", "when", "zone_name"]
+__all__ = ["DeskClock", "born", "clock", "day_bounds", "day_text", "local", "parse_local", "patient_label", "when",
+           "zone_name"]
+
+
+def day_text(value: str | None) -> str:
+    """A calendar day as a person reads it: ``"2 Apr 1990"`` (the text itself if it is no ISO date)."""
+    if not value:
+        return ""
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return f"{day.day} {day:%b %Y}"
 
 
 def born(dob: str | None) -> str:
     """``"born 2 Apr 1990"`` (a date of birth as a person reads it), ``""`` when not given."""
-    if not dob:
-        return ""
-    try:
-        day = date.fromisoformat(dob)
-    except ValueError:
-        return f"born {dob}"
-    return f"born {day.day} {day:%b %Y}"
+    return f"born {day_text(dob)}" if dob else ""
 
 
 def patient_label(name: str, dob: str | None) -> str:

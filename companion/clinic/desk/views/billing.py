@@ -16,6 +16,7 @@ import flet as ft
 from ....core.references import bill_reference
 from ....core.units import format_cents
 from ..state import DeskState
+from ..state.timefmt import day_text
 from .common import BODY, button, field, handler, tid
 
 __all__ = ["BillingAnswer", "bill_summary"]
@@ -36,7 +37,7 @@ def BillingAnswer(desk: DeskState, item: dict[str, Any]) -> ft.Control:
     lead = f"Latest of {asked} questions: " if asked > 1 else "Question: "
     parts: list[ft.Control] = [
         tid(f"billing-bill-{item_id}", ft.Text(
-            f"Bill {bill_summary(d)} · due {d.get('due') or '?'} · {d.get('description') or ''}", size=BODY,
+            f"Bill {bill_summary(d)} · due {day_text(d.get('due')) or '?'} · {d.get('description') or ''}", size=BODY,
             weight=ft.FontWeight.W_600)),
         tid(f"billing-question-{item_id}", ft.Text(lead + str(d.get("body", "")), size=BODY)),
         field(desk.drafts, f"answer.{item_id}", "Answer the patient", multiline=True, width=640,

@@ -20,7 +20,7 @@ from ....core.units import format_cents
 from ..state import TEMPLATES, DeskState, PatientPage, plan_changes
 from ..state.inbox import FOCUS_BILL
 from ..state.patient_page import PAST_MARKS, past_marks
-from ..state.timefmt import local, when
+from ..state.timefmt import day_text, local, when
 from .common import APPOINTMENT_STATUS, BODY, Choice, button, field, handler, muted, pill, section, tid
 from .pickers import date_button, time_button
 
@@ -161,7 +161,7 @@ def _bill(desk: DeskState, b: dict[str, Any]) -> ft.Control:
     plan_text = f"plan: {plan['status']}, {plan['installments']} instalments" if plan else ""
     line: list[ft.Control] = [
         ft.Text(b["description"], size=BODY, weight=ft.FontWeight.W_600, width=200),
-        ft.Text(f"{format_cents(b['patient_cents'], '$')} due {b['due']}", size=BODY, width=180),
+        ft.Text(f"{format_cents(b['patient_cents'], '$')} due {day_text(b['due'])}", size=BODY, width=180),
         tid(f"bill-ref-{b['id']}", ft.Text(bill_reference(b["id"]), size=BODY, selectable=True, width=150)),
         pill(b["status"].capitalize(), "ok" if b["status"] == "paid" else "plain"), muted(plan_text, 14)]
     set_plan = desk.patient.set_payment_plan

@@ -70,7 +70,7 @@ def _item_title(desk: DeskState, item: dict[str, Any]) -> str:
     if kind == "checkin.submit":
         return "Checked in from the app"
     if kind == "bill.question":
-        return f"Billing question · {desk.inbox.names.get(item['patient_id'], 'Patient')} · {bill_summary(d)}"
+        return f"About bill {bill_summary(d)}"  # the row names the patient and the kind already
     return str(kind)
 
 
