@@ -57,8 +57,12 @@ def _open_patient(page: Any, patient_id: str) -> None:
     The list is re-rendered when the search answers; a click that lands while Flutter swaps the
     row's semantics node is lost (the page never opens), so the click is repeated until it opens.
     """
+    # the search field and its button are drawn side by side on the screen (an unbounded row once drew neither)
+    field, button = by_id(page, "patient-search").bounding_box(), by_id(page, "search").bounding_box()
+    assert field and button and field["width"] > 300 and button["x"] >= field["x"] + field["width"], (field, button)
+    assert button["x"] + button["width"] <= page.viewport_size["width"]
     fill(page, "patient-search", "rivera")
-    page.keyboard.press("Enter")
+    by_id(page, "search").click()
     for _ in range(4):
         by_id(page, f"patient-{patient_id}").click()
         try:

@@ -58,9 +58,12 @@ def PatientsScreen(desk: DeskState) -> ft.Control:
     rows = _found(desk)
     items: list[ft.Control] = [
         heading("Patients"),
-        ft.Row([field(drafts, "search", "Name, phone, email or id", identifier="patient-search",
-                      on_submit=run_search, expand=True, autofocus=True),
-                button("search", "Search", run_search, icon=ft.Icons.SEARCH)]),
+        # The field is a component: the room it takes is its container's (an expand on the component's
+        # own field left the row unbounded, and Flutter drew neither the outline nor the button).
+        ft.Row([ft.Container(field(drafts, "search", "Name, phone, email or id", identifier="patient-search",
+                                   on_submit=run_search, autofocus=True), expand=True),
+                button("search", "Search", run_search, icon=ft.Icons.SEARCH)],
+               vertical_alignment=ft.CrossAxisAlignment.CENTER),
         FeedbackStrip(desk.feedback),
         section(f"Found ({len(rows)})" if drafts.draft("search") else "Recent patients",
                 rows or [muted("No patient matches. Check the spelling, or add the patient below.", BODY)],
