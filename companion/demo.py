@@ -16,6 +16,8 @@ import json
 import os
 import secrets
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -46,8 +48,25 @@ DESK_NAME = "Front desk (demo)"
 DESK_PASSWORD = "demo-desk-2026"  # a demo only: real desk passwords are set by `companion-server staff passwd`
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a port just freed is free
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _ended_by_signal(signum: int, _frame: object) -> None:
+    """A closed terminal (SIGHUP) or ``kill`` (SIGTERM) ends the demo like Ctrl+C: its server stops too."""
+    raise SystemExit(128 + signum)
+
+
 def _start_server(db_url: str, port: int, log_path: Path, profile: Path | None) -> subprocess.Popen[bytes]:
     """The clinic server, reading the same clinic profile as the app (its zone, hours, place, providers)."""
+    if not _port_free(port):  # never seed someone else's server (an earlier demo still running, say)
+        raise CompanionError(f"port {port} on 127.0.0.1 is in use: is another demo still running? Stop it first")
     log = open(log_path, "ab")  # noqa: SIM115 - the child owns it while it runs
     proc = subprocess.Popen([sys.executable, "-m", "companion.clinic.server.cli", "serve", "--db", db_url,
                              "--host", "127.0.0.1", "--port", str(port),
@@ -179,6 +198,8 @@ def run_demo(*, web: bool, port: int, data: str | None) -> int:
     db_url = f"sqlite:///{folder / 'clinic.db'}"
     profile = load_profile()
     site = load_clinic_site(profile.source) if profile.source else None
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _ended_by_signal)
     psr_token = _staff_token(db_url, DESK_NAME, "psr", DESK_PASSWORD)
     clinician_token = _staff_token(db_url, "Dr. Demo", "clinician")
     server = f"http://127.0.0.1:{SERVER_PORT}"
