@@ -16,6 +16,7 @@ Device (bearer device token; wire format in :mod:`companion.core.protocol`)::
 Staff (bearer staff token)::
 
     GET    /v1/staff/me                                       any role
+    GET    /v1/staff/clinic                                   any role (the clinic profile: zone, hours, place)
     POST   /v1/staff/sessions   DELETE /v1/staff/sessions/current   desk sign-in/out (routes_sessions)
     GET    /v1/staff/schedule?start&end                       psr, clinician
     POST   /v1/staff/patients            GET ?q               psr | psr, clinician
@@ -33,6 +34,8 @@ Staff (bearer staff token)::
     POST   /v1/staff/results/{id}/release   POST …/block      clinician
     POST|GET /v1/staff/patients/{id}/messages                 psr, clinician
     GET    /v1/staff/inbox?state&patient_id   GET /v1/staff/inbox/{id}   POST …/read   POST …/handle   psr
+    POST   /v1/staff/inbox/{id}/reply   (answers a message or billing item in its thread, closes it)   psr
+    GET    /v1/staff/bill-references/{reference}   (a payment reference BIL-XXXX-XXXX -> its bill)   psr, clinician
     POST|GET /v1/staff/articles   DELETE /v1/staff/articles/{id}          psr, clinician
     POST|GET /v1/staff/accounts   POST /v1/staff/accounts/{id}/revoke     admin
     GET    /v1/staff/audit?since&actor_id&patient_id&action  admin
