@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from companion.core.references import bill_reference
 from tests.fixtures.app_state import PASSCODE, seed_clinic
-from tests.fixtures.browser import SHOTS, by_id, enable_semantics, fill, open_app, painted
+from tests.fixtures.browser import by_id, enable_semantics, fill, open_app, seen, shoot
 from tests.fixtures.desk import DESK_USERS, PASSWORD
 from tests.support.server_harness import ServerProcess
 from tests.support.waiting import wait_until
@@ -26,16 +26,6 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.browser
 QUESTION = "I thought insurance covered the whole visit. Why do I owe this?"
 ANSWER = "Your plan covers the lab work; the $45.00 is your visit co-pay."
-
-
-def _shoot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    painted(page, 3)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-
-def _seen(page: Any, text: str, timeout: float = 15_000) -> None:
-    page.get_by_text(text, exact=False).or_(page.get_by_label(text, exact=False)).first.wait_for(timeout=timeout)
 
 
 def _questions(server: ServerProcess, patient_id: str, state: str = "open") -> list[dict[str, Any]]:
@@ -62,7 +52,7 @@ def test_a_bill_question_reaches_the_desk_and_the_answer_reaches_the_patient(
     # the patient opens the bill: how to pay carries the friendly reference
     by_id(phone, "tile-bills").click()
     by_id(phone, f"bill-{bill['id']}").click()
-    _seen(phone, f"Your reference: {reference}")
+    seen(phone, f"Your reference: {reference}")
     by_id(phone, "ask-bill-question").click()
     composer = by_id(phone, "compose").locator("input, textarea").first
     subject = f"About bill {reference} ($45.00, due "
@@ -71,17 +61,17 @@ def test_a_bill_question_reaches_the_desk_and_the_answer_reaches_the_patient(
     started = composer.input_value()
     assert "Clinic visit" not in started  # the subject names the bill's reference, never what it was for
     fill(phone, "compose", started + QUESTION)
-    _shoot(phone, "bill-question-app-writing")
+    shoot(phone, "bill-question-app-writing")
     # Send straight from the focused field, as a person does. (A late second click once reached the
     # bills list beneath and opened the bill; the list now opens a bill only while it is shown, and
     # in ten runs here since, Send from the field stayed in the conversation.)
     by_id(phone, "send").click()
-    _seen(phone, QUESTION)
+    seen(phone, QUESTION)
     assert wait_until(lambda: _questions(desk_server, clinic.patient_id), 30)  # sent by the live loop
     [item] = _questions(desk_server, clinic.patient_id)
     by_id(phone, "back").click()  # back to the bill the question was asked from
-    _seen(phone, "Question sent · ")
-    _shoot(phone, "bill-question-app-sent")
+    seen(phone, "Question sent · ")
+    shoot(phone, "bill-question-app-sent")
 
     # the PSR sees the billing item in the inbox and answers from it
     desk = new_page(1280, 800)
@@ -94,18 +84,18 @@ def test_a_bill_question_reaches_the_desk_and_the_answer_reaches_the_patient(
     by_id(desk, "today-list").wait_for(timeout=15_000)
     desk.get_by_role("button", name="Inbox").or_(desk.get_by_text("Inbox")).first.click()
     by_id(desk, f"billing-answer-{item['id']}").wait_for(timeout=15_000)
-    _seen(desk, f"About bill {reference} $45.00")
-    _seen(desk, QUESTION)
+    seen(desk, f"About bill {reference} $45.00")
+    seen(desk, QUESTION)
     fill(desk, f"answer-{item['id']}", ANSWER)
-    _shoot(desk, "desk-billing-question")
+    shoot(desk, "desk-billing-question")
     by_id(desk, f"send-answer-{item['id']}").click()
-    _seen(desk, "Answer sent to Alex Rivera")
+    seen(desk, "Answer sent to Alex Rivera")
     expect(by_id(desk, f"billing-answer-{item['id']}")).to_have_count(0, timeout=10_000)  # the item is done
     assert _questions(desk_server, clinic.patient_id) == []
-    _shoot(desk, "desk-billing-answered")
+    shoot(desk, "desk-billing-answered")
 
     # the patient's bill says it was answered, and its conversation has the answer
     by_id(phone, "bill-question-answered").wait_for(timeout=30_000)
     by_id(phone, "open-bill-thread").click()
-    _seen(phone, ANSWER)
-    _shoot(phone, "bill-question-app-answered")
+    seen(phone, ANSWER)
+    shoot(phone, "bill-question-app-answered")

@@ -19,7 +19,7 @@ from companion.clinic.desk.state.patient_page import past_marks, visit_minutes
 from companion.core.errors import StaffApiError
 from companion.core.models import Appointment
 from companion.views.common import visit_status
-from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
+from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user, signed_in
 from tests.support.server_harness import ServerProcess, mutation, pull_all
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -50,15 +50,8 @@ def clinic_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
 
 @pytest.fixture
 def desk(clinic_server: ServerProcess) -> Iterator[DeskState]:
-    api = DeskApi(clinic_server.base_url)
-    state = DeskState(api)  # no zone given: the clinic's, from the server at sign-in
-    state.drafts.set_draft("signin.name", DESK_USERS["psr"])
-    state.drafts.set_draft("signin.password", PASSWORD)
-    state.session.sign_in()
-    assert state.session.signed_in, state.session.signin_note
-    yield state
-    state.stop()
-    api.close()
+    with signed_in(clinic_server, tz=None) as state:  # no zone given: the clinic's, from the server at sign-in
+        yield state
 
 
 def _winter_day() -> date:

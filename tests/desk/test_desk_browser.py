@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.fixtures.browser import SHOTS, by_id, enable_semantics, fill, painted
+from tests.fixtures.browser import by_id, enable_semantics, fill, seen, shoot
 from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
 from tests.fixtures.sync import cli
 from tests.support.server_harness import ServerProcess, mutation
@@ -37,11 +37,6 @@ def _sign_in(page: Any, name: str, password: str = PASSWORD) -> None:
     fill(page, "signin-name", name)
     fill(page, "signin-password", password)
     by_id(page, "sign-in").click()
-
-
-def _seen(page: Any, text: str, timeout: float = 10_000) -> None:
-    """Wait for ``text`` as visible text or inside a spoken label (a clickable row merges its texts)."""
-    page.get_by_text(text, exact=False).or_(page.get_by_label(text, exact=False)).first.wait_for(timeout=timeout)
 
 
 def _go(page: Any, label: str) -> None:
@@ -74,9 +69,7 @@ def _open_patient(page: Any, patient_id: str) -> None:
 
 
 def _shoot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    painted(page, 3)
-    page.screenshot(path=str(SHOTS / f"desk-{name}.png"))
+    shoot(page, f"desk-{name}")
 
 
 def _seed(server: ServerProcess) -> dict[str, str]:
@@ -105,7 +98,7 @@ def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
     page = _open_desk(new_page, desk_server)
     _sign_in(page, DESK_USERS["psr"])
     by_id(page, "today-list").wait_for(timeout=15_000)
-    _seen(page, "Alex Rivera", 10_000)
+    seen(page, "Alex Rivera", 10_000)
 
     # the patient writes and asks for an appointment from the app: Today shows both without a reload
     cli(vault, "send", "Could I come in earlier tomorrow?", check=True)
@@ -114,8 +107,8 @@ def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
     with desk_server.device_client(desk_server.pair_device(patient["id"])["token"]) as http:
         assert http.post("/v1/sync", json={"mutations": [
             mutation("appointment.request", kind="PrEP review", preferred=[wish.isoformat()])]}).status_code == 200
-    _seen(page, "Could I come in earlier tomorrow?")
-    _seen(page, "Wants: PrEP review", 10_000)
+    seen(page, "Could I come in earlier tomorrow?")
+    seen(page, "Wants: PrEP review", 10_000)
     _shoot(page, "today")
 
     # find the patient, send a message; the patient's vault has it after a sync
@@ -123,7 +116,7 @@ def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
     _open_patient(page, patient["id"])
     by_id(page, "reply").wait_for(timeout=10_000)
     assert by_id(page, f"release-{patient['result']}").count() == 0       # a PSR sees the state, no Release
-    _seen(page, "Held: not released")
+    seen(page, "Held: not released")
     fill(page, "reply", "Your test kit is ready at the front desk.")
     by_id(page, "send-reply").click()
     by_id(page, "toast").wait_for(timeout=10_000)
@@ -142,7 +135,7 @@ def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
     cli(vault, "send", "Thanks, I'll pick it up at 4.", check=True)
     cli(vault, "sync", check=True)
     started = time.monotonic()
-    _seen(page, "Thanks, I'll pick it up at 4.", 10_000)  # the inbox polls every 2 s
+    seen(page, "Thanks, I'll pick it up at 4.", 10_000)  # the inbox polls every 2 s
     print(f"a patient's message reached the open inbox in {time.monotonic() - started:.2f} s", file=sys.stderr)
     _shoot(page, "inbox")
     assert page.title() == "Clinic desk"
@@ -155,7 +148,7 @@ def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
     _go(doctor, "Patients")
     _open_patient(doctor, patient["id"])
     by_id(doctor, f"release-{patient['result']}").click()
-    _seen(doctor, "Released to patient", 10_000)
+    seen(doctor, "Released to patient", 10_000)
     doctor.close()
     assert "Alex Rivera" not in desk_server.log_text() and "test kit" not in desk_server.log_text()
 
@@ -166,12 +159,12 @@ def test_wrong_password_backoff_and_idle_expiry(new_page: Callable[..., Any], se
     page = _open_desk(new_page, server)
     for _ in range(2):
         _sign_in(page, "Quinn Desk", "wrong password!")
-        _seen(page, "Wrong name or password.", 20_000)
+        seen(page, "Wrong name or password.", 20_000)
         # the attempt has landed once the desk cleared the password it took (each click runs in a thread
         # of its own: typing the next one earlier would have it cleared by this one)
         expect(by_id(page, "signin-password").locator("input").first).to_have_value("", timeout=20_000)
     _sign_in(page, "Quinn Desk")                        # even the right password must wait now
-    _seen(page, "Too many wrong passwords. Try again in", 20_000)
+    seen(page, "Too many wrong passwords. Try again in", 20_000)
 
     other = server_factory(env={"COMPANION_SESSION_IDLE": "3"})
     add_desk_user(other, "Idle Desk", "psr")
@@ -179,7 +172,7 @@ def test_wrong_password_backoff_and_idle_expiry(new_page: Callable[..., Any], se
     _sign_in(page2, "Idle Desk")
     by_id(page2, "today-list").wait_for(timeout=15_000)
     # nobody touches the desk; the background inbox poll does not keep it signed in
-    _seen(page2, "without activity", 30_000)
+    seen(page2, "without activity", 30_000)
     by_id(page2, "sign-in").wait_for()
     page.close()
     page2.close()

@@ -8,23 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from companion.clinic.desk.api import DeskApi
 from companion.clinic.desk.state import DeskState
 from companion.core.requests import WEEKDAYS, request_appointment_id
-from tests.fixtures.desk import DESK_USERS, PASSWORD
+from tests.fixtures.desk import signed_in
 from tests.support.server_harness import ServerProcess, mutation, pull_all
 
 
 @pytest.fixture
 def desk(desk_server: ServerProcess) -> Iterator[DeskState]:
-    api = DeskApi(desk_server.base_url)
-    state = DeskState(api, tz=UTC)
-    state.drafts.set_draft("signin.name", DESK_USERS["psr"])
-    state.drafts.set_draft("signin.password", PASSWORD)
-    state.session.sign_in()
-    assert state.session.signed_in, state.session.signin_note
-    yield state
-    api.close()
+    with signed_in(desk_server) as state:
+        yield state
 
 
 def test_accept_books_a_proposed_free_time_and_closes_the_item(desk_server: ServerProcess, desk: DeskState) -> None:

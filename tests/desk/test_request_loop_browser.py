@@ -15,23 +15,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.fixtures.app_state import PASSCODE, seed_clinic
-from tests.fixtures.browser import SHOTS, by_id, enable_semantics, fill, open_app, painted
+from tests.fixtures.browser import by_id, enable_semantics, fill, open_app, seen, shoot
 from tests.fixtures.desk import DESK_USERS, PASSWORD
 from tests.support.server_harness import ServerProcess
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 NOTE = "Mornings before work, please. I may need a note for my employer."
-
-
-def _shoot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    painted(page, 3)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-
-def _seen(page: Any, text: str, timeout: float = 15_000) -> None:
-    page.get_by_text(text, exact=False).or_(page.get_by_label(text, exact=False)).first.wait_for(timeout=timeout)
 
 
 def _request_items(server: ServerProcess, patient_id: str) -> list[dict[str, Any]]:
@@ -63,16 +53,16 @@ def test_a_request_with_wishes_is_booked_from_the_inbox_and_reaches_the_patient(
     by_id(phone, "day-thu").click()
     by_id(phone, "time-morning").click()
     fill(phone, "field-request.note", NOTE)
-    _shoot(phone, "request-app-asking")
+    shoot(phone, "request-app-asking")
     by_id(phone, "send-request").click()
-    _seen(phone, "Waiting for the clinic to offer you a time")  # under Visits at once
-    _shoot(phone, "request-app-requested")
+    seen(phone, "Waiting for the clinic to offer you a time")  # under Visits at once
+    shoot(phone, "request-app-requested")
     assert wait_until(lambda: _request_items(desk_server, clinic.patient_id), 30)  # sent by the live loop
     [item] = _request_items(desk_server, clinic.patient_id)
     by_id(phone, f"appt-{item['ref_id']}").click()  # its page has no time yet, so nothing to add to a calendar
-    _seen(phone, "waiting for the clinic to offer you a time")
+    seen(phone, "waiting for the clinic to offer you a time")
     assert by_id(phone, "add-calendar").count() == 0
-    _shoot(phone, "request-app-requested-detail")
+    shoot(phone, "request-app-requested-detail")
     by_id(phone, "back").click()
     by_id(phone, "request-appointment").wait_for(timeout=10_000)
 
@@ -87,27 +77,27 @@ def test_a_request_with_wishes_is_booked_from_the_inbox_and_reaches_the_patient(
     by_id(desk, "today-list").wait_for(timeout=15_000)
     desk.get_by_role("button", name="Inbox").or_(desk.get_by_text("Inbox")).first.click()
     by_id(desk, f"request-note-{item['id']}").wait_for(timeout=15_000)
-    _seen(desk, "Tue, Thu · Morning")
-    _shoot(desk, "desk-request")
+    seen(desk, "Tue, Thu · Morning")
+    shoot(desk, "desk-request")
     # any other time: Flet's own date and time pickers (a dialog with a calendar, then a clock)
     by_id(desk, f"pick-date-{item['id']}").click()
     desk.get_by_role("button", name="OK", exact=True).first.wait_for(timeout=10_000)
-    _shoot(desk, "desk-request-date-picker")
+    shoot(desk, "desk-request-date-picker")
     desk.get_by_role("button", name="OK", exact=True).first.click()  # today's date, no time yet: nothing to book
     expect(desk.get_by_role("button", name="OK", exact=True)).to_have_count(0, timeout=10_000)
-    _seen(desk, "No time chosen yet")
+    seen(desk, "No time chosen yet")
     by_id(desk, f"slot-{item['id']}-0").click()
-    _seen(desk, "Book ")
+    seen(desk, "Book ")
     by_id(desk, f"accept-{item['id']}").click()
-    _seen(desk, "Booked HIV test")
-    _shoot(desk, "desk-request-booked")
+    seen(desk, "Booked HIV test")
+    shoot(desk, "desk-request-booked")
     assert not [i for i in desk_server.staff.inbox(patient_id=clinic.patient_id)
                 if i["kind"] == "appointment.request"]  # the item closed itself
 
     # the patient's app shows the booking at its next sync: a time to confirm, no longer "Requested"
     expect(phone.get_by_text("Waiting for the clinic to offer you a time")).to_have_count(0, timeout=30_000)
     expect(by_id(phone, f"appt-{item['ref_id']}").get_by_text("Please confirm")).to_have_count(1)
-    _shoot(phone, "request-app-booked")
+    shoot(phone, "request-app-booked")
 
     # the PSR books another visit from the patient's page with the same pickers, then cancels the
     # accepted one: Cancel visit asks first
@@ -119,13 +109,13 @@ def test_a_request_with_wishes_is_booked_from_the_inbox_and_reaches_the_patient(
     expect(desk.get_by_role("button", name="OK", exact=True)).to_have_count(0, timeout=10_000)
     by_id(desk, "book-minutes-45").click()
     by_id(desk, "book").click()
-    _seen(desk, "Appointment booked")
+    seen(desk, "Appointment booked")
     booked = [a for a in desk_server.staff.as_role("psr").appointments(clinic.patient_id) if a["minutes"] == 45]
     assert len(booked) == 1, booked
     by_id(desk, f"cancel-{item['ref_id']}").click()
-    _seen(desk, "Cancel this visit?")
-    _shoot(desk, "desk-cancel-asks")
+    seen(desk, "Cancel this visit?")
+    shoot(desk, "desk-cancel-asks")
     assert desk_server.staff.request("GET", f"/v1/staff/appointments/{item['ref_id']}").json()["status"] == "scheduled"
     by_id(desk, f"cancel-yes-{item['ref_id']}").click()
-    _seen(desk, "Appointment cancelled.")
+    seen(desk, "Appointment cancelled.")
     assert desk_server.staff.request("GET", f"/v1/staff/appointments/{item['ref_id']}").json()["status"] == "cancelled"

@@ -52,7 +52,7 @@ from companion.core.models import Message
 from companion.vault import ScryptParams, Vault
 from companion.vault.fileformat import parse_file
 from companion.vault.files import BAK, MAIN
-from companion.vault.keys import PasscodeKeyProvider
+from tests.support.remembered_keys import REMEMBERED
 
 PASSCODES = ("first crash passcode", "second crash passcode")
 REPO = Path(__file__).resolve().parents[2]
@@ -258,22 +258,6 @@ def prepare(folder: Path) -> None:
         vault.messages.upsert(_message("counter", "0"))
 
 
-class _RememberedKek(PasscodeKeyProvider):
-    """The checks open every trial's vault twice: one KDF run per salt, not per open."""
-
-    def __init__(self) -> None:
-        self._keks: dict[tuple[str, bytes, ScryptParams], bytes] = {}
-
-    def derive_kek(self, passcode: str, salt: bytes, params: ScryptParams) -> bytes:
-        key = (passcode, salt, params)
-        if key not in self._keks:
-            self._keks[key] = super().derive_kek(passcode, salt, params)
-        return self._keks[key]
-
-
-_KEKS = _RememberedKek()
-
-
 def run_trials(folder: Path, mode: str, trials: int, seed: int = 1) -> CrashReport:
     """``trials`` kill -9 trials against the vault in ``folder`` (created when missing)."""
     if not Vault.exists(folder):
@@ -345,7 +329,7 @@ def _check(folder: Path, mode: str, last: int, index: int, report: CrashReport) 
     report.split_key_slots += main_slot != bak_slot
     for candidate in (index, 1 - index):
         try:
-            vault = Vault.open(folder, PASSCODES[candidate], key_provider=_KEKS)
+            vault = Vault.open(folder, PASSCODES[candidate], key_provider=REMEMBERED)
         except WrongPasscode:
             continue
         except CompanionError as error:
@@ -376,7 +360,7 @@ def _check_previous_generation(folder: Path, passcode: str, n: int) -> str:
     shutil.copytree(folder, spare)
     (spare / MAIN).unlink()
     try:
-        with Vault.open(spare, passcode, key_provider=_KEKS) as vault:
+        with Vault.open(spare, passcode, key_provider=REMEMBERED) as vault:
             counter = vault.messages.get("counter")
             held = max(int(counter.body) if counter else 0, int(vault.meta.get("seq", 0)))
             _, partial = _state_of(vault._storage.read())

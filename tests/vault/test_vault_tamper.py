@@ -31,10 +31,11 @@ import pytest
 
 from companion.core.errors import CompanionError, LockedOut, VaultCorrupted, WrongPasscode
 from companion.core.models import Message
-from companion.vault import PasscodeKeyProvider, ScryptParams, Vault
+from companion.vault import ScryptParams, Vault
 from companion.vault.fileformat import HEADER_SIZE, KEY_SLOT_SIZE
 from companion.vault.journal import FRAME_PREFIX, JOURNAL_HEADER, scan
 from tests.fixtures.vault import T0, VAULT_PASSCODE, sample_records
+from tests.support.remembered_keys import REMEMBERED
 
 NAMES = ("vault.pcv", "vault.pcj", "vault.pcv.bak", "vault.pcj.bak", "unlock-failures.json")
 Place = Callable[..., Path]
@@ -45,22 +46,6 @@ def _msg(body: str) -> Message:
 
 
 STATES = {0: (None, ()), 1: (1, (_msg("first"),)), 2: (2, (_msg("first"),)), 3: (3, (_msg("third"),))}
-
-
-class _RememberedKek(PasscodeKeyProvider):
-    """Derives once per salt: hundreds of opens here test the files, not scrypt."""
-
-    def __init__(self) -> None:
-        self._keks: dict[tuple[str, bytes, ScryptParams], bytes] = {}
-
-    def derive_kek(self, passcode: str, salt: bytes, params: ScryptParams) -> bytes:
-        key = (passcode, salt, params)
-        if key not in self._keks:
-            self._keks[key] = super().derive_kek(passcode, salt, params)
-        return self._keks[key]
-
-
-KEKS = _RememberedKek()
 
 
 def _state(vault: Vault) -> tuple[object, ...]:
@@ -122,7 +107,7 @@ def _flip(blob: bytes, position: int, mask: int = 0x01) -> bytes:
 
 def _open(folder: Path, what: str) -> Vault:
     try:
-        return Vault.open(folder, VAULT_PASSCODE, key_provider=KEKS)
+        return Vault.open(folder, VAULT_PASSCODE, key_provider=REMEMBERED)
     except CompanionError as error:
         pytest.fail(f"{what}: did not open at a provable state: {type(error).__name__}: {error}")
 
@@ -138,7 +123,7 @@ def _expect(folder: Path, what: str, state: int, *, recovered: bool) -> None:
 
 def _refused(folder: Path, what: str) -> CompanionError:
     try:
-        vault = Vault.open(folder, VAULT_PASSCODE, key_provider=KEKS)
+        vault = Vault.open(folder, VAULT_PASSCODE, key_provider=REMEMBERED)
     except CompanionError as error:
         return error
     vault.close()
