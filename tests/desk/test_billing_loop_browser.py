@@ -64,7 +64,7 @@ def test_a_bill_question_reaches_the_desk_and_the_answer_reaches_the_patient(
     shoot(phone, "bill-question-app-writing")
     # Send straight from the focused field, as a person does. (A late second click once reached the
     # bills list beneath and opened the bill; the list now opens a bill only while it is shown, and
-    # in ten runs here since, Send from the field stayed in the conversation.)
+    # in the nine runs here since, Send from the field stayed in the conversation.)
     by_id(phone, "send").click()
     seen(phone, QUESTION)
     assert wait_until(lambda: _questions(desk_server, clinic.patient_id), 30)  # sent by the live loop
