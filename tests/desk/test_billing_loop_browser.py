@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from companion.core.references import bill_reference
 from tests.fixtures.app_state import PASSCODE, seed_clinic
-from tests.fixtures.browser import by_id, enable_semantics, fill, open_app, seen, shoot
+from tests.fixtures.browser import by_id, enable_semantics, fill, onboard, seen, shoot
 from tests.fixtures.desk import DESK_USERS, PASSWORD
 from tests.support.server_harness import ServerProcess
 from tests.support.waiting import wait_until
@@ -40,14 +40,7 @@ def test_a_bill_question_reaches_the_desk_and_the_answer_reaches_the_patient(
     reference = bill_reference(bill["id"])
     app = start_app(tmp_path / "vault", COMPANION_SYNC_WAIT="5")
     phone = new_page(390, 844)
-    open_app(phone, app.url)
-    fill(phone, "field-new.passcode", PASSCODE)
-    fill(phone, "field-new.confirm", PASSCODE)
-    by_id(phone, "create-passcode").click()
-    fill(phone, "field-pair.url", desk_server.base_url)
-    fill(phone, "field-pair.code", clinic.code())
-    by_id(phone, "pair").click()
-    by_id(phone, "home-prep").wait_for(timeout=20_000)
+    onboard(phone, app.url, PASSCODE, desk_server.base_url, clinic.code())
 
     # the patient opens the bill: how to pay carries the friendly reference
     by_id(phone, "tile-bills").click()

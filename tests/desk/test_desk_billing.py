@@ -4,23 +4,12 @@ conversation; the patient page opens at the bill."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from companion.clinic.desk.state import INBOX_KINDS, DeskState
 from companion.clinic.desk.state.inbox import FOCUS_BILL
 from companion.clinic.desk.views.billing import bill_summary
 from companion.core.protocol import bill_thread
 from companion.core.references import bill_reference
-from tests.fixtures.desk import signed_in
 from tests.support.server_harness import ServerProcess, mutation, pull_all
-
-
-@pytest.fixture
-def desk(desk_server: ServerProcess) -> Iterator[DeskState]:
-    with signed_in(desk_server) as state:
-        yield state
 
 
 def test_a_billing_question_is_answered_from_its_item(desk_server: ServerProcess, desk: DeskState) -> None:

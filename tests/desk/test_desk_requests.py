@@ -3,21 +3,11 @@ from the schedule, a time picked, Accept books it in one step and the item close
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from companion.clinic.desk.state import DeskState
 from companion.core.requests import WEEKDAYS, request_appointment_id
-from tests.fixtures.desk import signed_in
 from tests.support.server_harness import ServerProcess, mutation, pull_all
-
-
-@pytest.fixture
-def desk(desk_server: ServerProcess) -> Iterator[DeskState]:
-    with signed_in(desk_server) as state:
-        yield state
 
 
 def test_accept_books_a_proposed_free_time_and_closes_the_item(desk_server: ServerProcess, desk: DeskState) -> None:

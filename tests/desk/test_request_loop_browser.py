@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.fixtures.app_state import PASSCODE, seed_clinic
-from tests.fixtures.browser import by_id, enable_semantics, fill, open_app, seen, shoot
+from tests.fixtures.browser import by_id, enable_semantics, fill, onboard, seen, shoot
 from tests.fixtures.desk import DESK_USERS, PASSWORD
 from tests.support.server_harness import ServerProcess
 from tests.support.waiting import wait_until
@@ -36,14 +36,7 @@ def test_a_request_with_wishes_is_booked_from_the_inbox_and_reaches_the_patient(
     clinic = seed_clinic(desk_server)
     app = start_app(tmp_path / "vault", COMPANION_SYNC_WAIT="5")
     phone = new_page(390, 844)
-    open_app(phone, app.url)
-    fill(phone, "field-new.passcode", PASSCODE)
-    fill(phone, "field-new.confirm", PASSCODE)
-    by_id(phone, "create-passcode").click()
-    fill(phone, "field-pair.url", desk_server.base_url)
-    fill(phone, "field-pair.code", clinic.code())
-    by_id(phone, "pair").click()
-    by_id(phone, "home-prep").wait_for(timeout=20_000)
+    onboard(phone, app.url, PASSCODE, desk_server.base_url, clinic.code())
 
     # the patient asks: what for, which days, what time of day, a note
     phone.get_by_role("tab", name="Visits").first.click()
