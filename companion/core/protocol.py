@@ -273,6 +273,13 @@ def bill_thread(bill_id: str) -> str:
     return f"{BILL_THREAD_PREFIX}{bill_id}"
 
 
+def parse_generation(raw: str | None) -> int | None:
+    """A vault generation as a header carries it (ASCII digits, at most :data:`MAX_GENERATION`), else ``None``."""
+    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_GENERATION:
+        return None
+    return int(raw)
+
+
 def bill_of_thread(thread: str) -> str | None:
     """The bill a thread is about (``billing:bil_…`` -> ``bil_…``), or ``None`` for the other threads."""
     if thread.startswith(BILL_THREAD_PREFIX):

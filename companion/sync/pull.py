@@ -44,6 +44,7 @@ from ..core.protocol import (
     MAX_PAGE,
     Change,
     PullPage,
+    parse_generation,
     parse_pull_response,
 )
 from ..vault import Vault
@@ -89,9 +90,9 @@ def fetch_page(
     answer = send_json(client, "GET", "/v1/sync", token=token, params=params, timeout=timeout,
                        extra_headers=headers)
     page = parse_pull_response(answer.data)
-    seen = answer.headers.get(GENERATION_SEEN_HEADER, "")
-    if generation is not None and seen.isdigit() and len(seen) <= 19 and int(seen) > (now := generation()):
-        raise OlderVaultCopy(int(seen), now)
+    seen = parse_generation(answer.headers.get(GENERATION_SEEN_HEADER))
+    if generation is not None and seen is not None and seen > (now := generation()):
+        raise OlderVaultCopy(seen, now)
     return page, answer.size
 
 

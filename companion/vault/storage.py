@@ -156,7 +156,7 @@ class EncryptedStorage(Storage):
         try:
             folder.install_fresh(base, JOURNAL_HEADER, journal_first=True)
             storage = cls(folder, Unlocked(slot, dek, {}, 0, tag, len(base), len(JOURNAL_HEADER),
-                                           len(JOURNAL_HEADER), recovered=False))
+                                           recovered=False))
             storage._journal = folder.open_journal()
         except OSError as error:
             raise VaultError(f"could not create the vault: {error.strerror or error}") from None

@@ -73,7 +73,6 @@ class Unlocked:
     tag: bytes  # the chain tag the next frame binds
     base_size: int
     journal_end: int  # where the next frame goes in vault.pcj (when not ``repair``)
-    journal_size: int  # bytes of vault.pcj as found
     recovered: bool  # the vault opened at an earlier or previous state than its newest files claim
     problem: str = ""  # why, in words
     torn: bool = False  # an interrupted append (never acknowledged) was dropped
@@ -133,10 +132,9 @@ def _with_journals(folder: VaultFolder, base: _Attempt, names: tuple[str, ...], 
                    why: str = "") -> Unlocked:
     assert base.sealed is not None and base.slot is not None and base.document is not None
     sealed, document = base.sealed, base.document
-    journal_size = len(folder.read(JOURNAL) or b"")
     if sealed.legacy:
         tag = secrets.token_bytes(CHAIN_BYTES)  # format 1 had no chain: the migrated base starts one
-        return Unlocked(base.slot, base.dek, document, 0, tag, base.size, 0, journal_size, recovered=previous,
+        return Unlocked(base.slot, base.dek, document, 0, tag, base.size, 0, recovered=previous,
                         problem=why, legacy=True, repair=previous)
     aead = AESGCM(base.dek)
     generation, tag, end, torn, problem = sealed.generation, sealed.chain_tag, 0, False, ""
@@ -154,7 +152,7 @@ def _with_journals(folder: VaultFolder, base: _Attempt, names: tuple[str, ...], 
     recovered = previous or bool(problem)
     reasons = "; ".join(p for p in (previous and f"{why or 'the vault file is unusable'} (the previous copy was used)",
                                     problem) if p)
-    return Unlocked(base.slot, base.dek, document, generation, tag, base.size, end, journal_size,
+    return Unlocked(base.slot, base.dek, document, generation, tag, base.size, end,
                     recovered=recovered, problem=reasons, torn=torn, repair=recovered)
 
 

@@ -20,9 +20,9 @@ from ...core.protocol import (
     DEFAULT_PAGE,
     GENERATION_HEADER,
     GENERATION_SEEN_HEADER,
-    MAX_GENERATION,
     MAX_PAGE,
     MAX_WAIT,
+    parse_generation,
 )
 from . import devices as device_store
 from .auth import authenticate_device, bearer_token, current_device, device_bearer, device_still_valid
@@ -143,11 +143,10 @@ async def pull(
 def _reported_generation(request: Request) -> int | None:
     """The ``Companion-Vault-Generation`` a pull reports (rollback check); 422 when it is not a count."""
     raw = request.headers.get(GENERATION_HEADER)
-    if raw is None:
-        return None
-    if not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_GENERATION:
+    generation = parse_generation(raw)
+    if raw is not None and generation is None:
         raise ApiError(422, "invalid_request", f"{GENERATION_HEADER} must be a whole number")
-    return int(raw)
+    return generation
 
 
 async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int,
