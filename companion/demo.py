@@ -123,10 +123,11 @@ def seed_clinic(psr: StaffClient, clinician: StaffClient, tz: tzinfo | None = No
         ("Bring your insurance card", "And a photo ID. The front desk will scan them.", 0),
     ):
         psr.add_prep(visit["id"], title, body, minutes)
-    past = psr.add_appointment(pid, start=_local(-21, 15, 0, tz).isoformat(), minutes=20, kind="HIV test",
+    past_start = _local(-21, 15, 0, tz)
+    past = psr.add_appointment(pid, start=past_start.isoformat(), minutes=20, kind="HIV test",
                                location="Riverside Clinic", provider="Dr. Priya Nair")
     psr.update_appointment(past["id"], status="completed")  # the desk marked it attended
-    sampled = _local(-21, 15, 0, tz).astimezone(tz or local_zone()).date().isoformat()  # that visit's samples
+    sampled = past_start.astimezone(tz or local_zone()).date().isoformat()  # that visit's samples
     bill = psr.add_bill(pid, amount_cents=4500, insurance_paid_cents=14000,
                  due=(datetime.now(UTC).date() + timedelta(days=12)).isoformat(),
                  description="Clinic visit and lab tests",

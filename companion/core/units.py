@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 
 from .errors import RecordError
 
-__all__ = ["MAX_CENTS", "format_cents", "format_minutes", "parse_cents", "parse_minutes"]
+__all__ = ["MAX_CENTS", "format_cents", "format_minutes", "instalment_cents", "parse_cents", "parse_minutes"]
 
 MAX_CENTS = 10**9  # what a bill may say (the records' own bound)
 _SYMBOLS = ("$", "€", "£")
@@ -60,6 +60,11 @@ def parse_cents(text: str, field: str, *, maximum: int = MAX_CENTS) -> int:
     if cents > maximum:
         raise RecordError(field, f"must be at most {format_cents(maximum)}")
     return cents
+
+
+def instalment_cents(owed_cents: int, months: int) -> int:
+    """Each month's part of ``owed_cents`` paid over ``months``, rounded up (the months never pay less)."""
+    return -(-owed_cents // months)
 
 
 def format_cents(cents: int, symbol: str = "") -> str:

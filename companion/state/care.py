@@ -26,7 +26,7 @@ from ..core.models import Bill
 from ..core.protocol import bill_of_thread, bill_thread
 from ..core.references import bill_reference
 from ..core.requests import MAX_REQUEST_NOTE, TIMES_OF_DAY, WEEKDAYS
-from ..core.units import format_cents
+from ..core.units import format_cents, instalment_cents
 from ..sync.outbox import queue_mutation
 from .context import IntentContext
 from .notices import intent
@@ -168,7 +168,7 @@ class Bills:
         """The plan lengths (months) to offer for ``owed_cents``: each instalment at least the clinic
         profile's minimum (``[billing] min_instalment``), so a $45 bill is never 12 × $3.75."""
         least = self.ctx.services.profile.payment.min_instalment_cents
-        return tuple(n for n in PLAN_LENGTHS if -(-owed_cents // n) >= least)
+        return tuple(n for n in PLAN_LENGTHS if instalment_cents(owed_cents, n) >= least)
 
     @intent
     def ask_payment_plan(self, bill_id: str, installments: int, note: str = "") -> None:
@@ -198,10 +198,11 @@ class Bills:
         sent like any other (queued offline); asking again continues the same conversation."""
         if question is not None and not question.strip():
             raise RecordError("question", "type your question first")
-        if self.ctx.records.snapshot.bill(bill_id) is None:
+        bill = self.ctx.records.snapshot.bill(bill_id)
+        if bill is None:
             raise RecordError("bill", "this bill is not on this device any more")
-        key, draft = bill_thread(bill_id), f"compose.{bill_thread(bill_id)}"
-        subject = self.question_subject(bill_id)
+        key = bill_thread(bill_id)
+        draft, subject = f"compose.{key}", question_subject(bill)
         if question is not None:
             body = question.strip() if question.strip().startswith(subject.strip()) else subject + question.strip()
             with self.ctx.drafts.taken(draft):

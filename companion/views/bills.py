@@ -9,6 +9,7 @@ import flet as ft
 
 from ..core.models import Bill
 from ..core.references import bill_reference
+from ..core.units import instalment_cents
 from ..state import AppState, Route
 from ..state.formatting import day_and_time, long_date, money
 from ..ui.kit import act, use_observable
@@ -20,7 +21,7 @@ STATUS = {"open": "To pay", "paid": "Paid", "plan": "On a payment plan", "void":
 
 
 def _instalment(bill: Bill, months: int) -> str:
-    return f"{months} × {money(-(-bill.patient_cents // months))}"
+    return f"{months} × {money(instalment_cents(bill.patient_cents, months))}"
 
 
 def bill_status(bill: Bill) -> str:
@@ -84,7 +85,8 @@ def _plan(state: AppState, bill: Bill, choice: int | None, pick: Callable[[int],
                      muted(f"Payment plans start at {least} a month, so this bill is paid in one go. "
                            "Ask billing below if that is hard.")], identifier="plan")
     choice = choice if choice in lengths else lengths[0]
-    chips = [tid(f"plan-{n}", ft.Chip(label=ft.Text(f"{n} months · {money(-(-bill.patient_cents // n))}/month"),
+    chips = [tid(f"plan-{n}", ft.Chip(label=ft.Text(f"{n} months · {money(instalment_cents(bill.patient_cents, n))}"
+                                                    "/month"),
                                       selected=n == choice,
                                       on_select=lambda _e, n=n: pick(n))) for n in lengths]
     return card([ft.Text("Spread the cost", weight=ft.FontWeight.W_600), *declined,

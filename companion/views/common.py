@@ -26,6 +26,7 @@ from ..ui.kit import button, handler, muted, tid, title, typed_text
 __all__ = [
     "STATUS_LABELS",
     "appointment_summary",
+    "body_width",
     "button",
     "clinic_contact",
     "card",
@@ -93,10 +94,15 @@ def empty_note(text: str, identifier: str = "empty") -> ft.Control:
     return tid(identifier, ft.Container(muted(text, 15), padding=ft.Padding.symmetric(vertical=24, horizontal=4)))
 
 
+def body_width(state: AppState, max_width: int = 760) -> float | None:
+    """A screen body's width on desktops (capped, beside the rail); ``None`` on a phone (the full width)."""
+    nav = state.nav
+    return min(float(max_width), nav.page_width - 140) if nav.wide else None
+
+
 def screen(state: AppState, controls: Sequence[ft.Control], *, max_width: int = 760) -> ft.Control:
     """A scrolling screen body, centred and width-capped on desktops."""
-    nav = state.nav
-    return kit.screen(controls, width=min(float(max_width), nav.page_width - 140) if nav.wide else None, center=True)
+    return kit.screen(controls, width=body_width(state, max_width), center=True)
 
 
 STATUS_LABELS = {"requested": "Requested", "scheduled": "Please confirm", "confirmed": "Confirmed",

@@ -14,7 +14,7 @@ from ..state import AppState, Route
 from ..state.formatting import day_and_time, long_date, money
 from ..state.snapshot import thread_title
 from ..ui.kit import act, use_observable
-from .common import button, card, empty_note, feedback, field, header, muted, screen, shown_text, tid
+from .common import body_width, button, card, empty_note, feedback, field, header, muted, screen, shown_text, tid
 
 __all__ = ["MessagesScreen", "ThreadScreen"]
 
@@ -161,8 +161,7 @@ def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft
                      muted(NOT_FOR_EMERGENCIES, 12)], identifier="composer")
     body = ft.Column([header(state, title, back=True), conversation, *feedback(state), composer], spacing=10,
                      expand=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    nav = state.nav
-    width = min(760.0, nav.page_width - 140) if nav.wide else None
+    width = body_width(state)
     frame = ft.Container(body, width=width, padding=ft.Padding.all(16), expand=width is None)
     return ft.Row([frame], alignment=ft.MainAxisAlignment.CENTER, vertical_alignment=ft.CrossAxisAlignment.STRETCH,
                   expand=True)

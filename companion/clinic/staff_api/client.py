@@ -203,14 +203,17 @@ class StaffClient:
         return self._one("POST", f"/v1/staff/devices/{device_id}/revoke")
 
     # -- appointments and prep ---------------------------------------------------------------------------
-    def schedule(self, start: datetime | str, end: datetime | str) -> list[dict[str, Any]]:
+    def schedule(self, start: datetime | str, end: datetime | str, *, background: bool = False
+                 ) -> list[dict[str, Any]]:
         """Every appointment starting in [start, end), with patient names, by time."""
-        return self._all("/v1/staff/schedule", "appointments", start=_when(start), end=_when(end))
+        return self.collect("/v1/staff/schedule", "appointments", {"start": _when(start), "end": _when(end)},
+                            background=background)[0]
 
-    def booked_times(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    def booked_times(self, start: datetime, end: datetime, *, background: bool = False
+                     ) -> list[tuple[datetime, datetime]]:
         """``(start, end)`` of every booking in [start, end) (requests and cancellations take no time)."""
         out = []
-        for a in self.schedule(start, end):
+        for a in self.schedule(start, end, background=background):
             if a["status"] not in ("requested", "cancelled"):
                 begin = parse_datetime(a["start"], "schedule.start")
                 out.append((begin, begin + timedelta(minutes=int(a["minutes"]))))

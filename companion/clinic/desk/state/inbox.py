@@ -74,7 +74,7 @@ class Inbox(Observable):
             unknown = {i["patient_id"] for i in items} - set(self.names)
             found = self.api.patient_names(unknown, background=background)
             self.names.update({pid: patient_label(name, dob) for pid, (name, dob) in found.items()})
-            self._propose(items)
+            self._propose(items, background)
             return items
 
         items = self.session.quietly(fetch) if background else self.session.attempt(fetch)
@@ -86,7 +86,7 @@ class Inbox(Observable):
             self.items, self.unread = items, unread
             self.notify()
 
-    def _propose(self, items: list[dict[str, Any]]) -> None:
+    def _propose(self, items: list[dict[str, Any]], background: bool) -> None:
         """Free times for requests not yet proposed for (one schedule read per poll that finds some)."""
         open_ids = {i["id"] for i in items if i["kind"] == "appointment.request" and not i["handled"]}
         fresh = [i for i in items if i["id"] in open_ids and i["id"] not in self.proposed]
@@ -94,7 +94,7 @@ class Inbox(Observable):
         if not fresh:
             return
         now = self.clock.now()
-        booked = self.api.booked_times(now, now + timedelta(days=HORIZON_DAYS))
+        booked = self.api.booked_times(now, now + timedelta(days=HORIZON_DAYS), background=background)
         for item in fresh:
             d = item["detail"]
             self.proposed[item["id"]] = free_slots(d.get("days") or (), d.get("times") or (), booked=booked,

@@ -23,6 +23,7 @@ from typing import Any
 from ....core.observable import Observable
 from .feedback import Drafts
 from .inbox import Inbox
+from .patient_page import PAST_MARKS
 from .session import Session
 from .timefmt import DeskClock, day_bounds, patient_label
 
@@ -74,7 +75,7 @@ class Today(Observable):
 
     def mark_visit(self, appointment_id: str, status: str) -> None:
         """From the day's list: a visit that has begun was attended (``completed``) or missed (``no_show``)."""
-        word = {"completed": "attended", "no_show": "missed"}.get(status, status)
+        word = PAST_MARKS[status][1].lower() if status in PAST_MARKS else status
         done = f"Marked {word}. The patient's app shows it at the next sync."
         if self.session.attempt(lambda: self.session.api.update_appointment(appointment_id, status=status)):
             self.refresh()

@@ -15,7 +15,7 @@ from typing import Any
 import flet as ft
 
 from ..state import DeskState, PatientPage
-from ..state.timefmt import born, when
+from ..state.timefmt import born, day_text, when
 from .care import appointments_section, bills_section, messages_section, results_section
 from .common import (
     BODY,
@@ -82,7 +82,7 @@ def PatientsScreen(desk: DeskState) -> ft.Control:
 def _profile(desk: DeskState, p: dict[str, Any]) -> ft.Control:
     ins = p.get("insurance") or {}
     label, tone = INSURANCE.get(str(ins.get("status") or "none"), (str(ins.get("status")), "plain"))
-    birth = "B" + born(p["dob"])[1:] if p.get("dob") else "Date of birth not given"
+    birth = f"Born {day_text(p['dob'])}" if p.get("dob") else "Date of birth not given"
     facts: list[ft.Control] = [ft.Text(birth, size=BODY),
                                ft.Text(p.get("phone") or "No phone", size=BODY),
                                ft.Text(p.get("email") or "No email", size=BODY)]
