@@ -46,7 +46,7 @@ def get_str(
         raise RecordError(_where(path, key), "is required")
     if not isinstance(value, str):
         raise RecordError(_where(path, key), f"expected text, got {type(value).__name__}")
-    if not allow_empty and not value.strip():
+    if not allow_empty and (not value or value.isspace()):  # isspace: what strip() strips, without a copy
         raise RecordError(_where(path, key), "must not be empty")
     if len(value) > max_len:
         raise RecordError(_where(path, key), f"longer than {max_len} characters")
@@ -110,9 +110,11 @@ def parse_datetime(text: str, where: str) -> datetime:
     if not isinstance(text, str):
         raise RecordError(where, f"expected an ISO 8601 time, got {type(text).__name__}")
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        value = datetime.fromisoformat(text)  # Python 3.11 reads a trailing "Z" itself
     except ValueError:
         raise RecordError(where, f"not an ISO 8601 time: {text[:40]!r}") from None
+    if value.tzinfo is UTC:  # what iso() writes: the common case, already normal
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise RecordError(where, "time must carry a UTC offset (e.g. 2026-01-02T10:00:00Z)")
     return value.astimezone(UTC)

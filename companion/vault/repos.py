@@ -34,6 +34,8 @@ __all__ = ["Meta", "Repo", "RepoContext", "SingletonRepo"]
 R = TypeVar("R", bound=Record)
 
 _SINGLETON_KEY = "current"
+# One encoder for every record: json.dumps with options builds a new encoder at each call.
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 MAX_META_KEY = 200
 
 
@@ -74,18 +76,35 @@ class _TypedTable(Generic[R]):
             self._cache, self._cache_reloads = cache, storage.reloads
         return self._cache
 
-    def _validated(self, record: R) -> tuple[dict[str, Any], R]:
-        """The document to store and the record as it will read back; refuses what could not be read back."""
-        if not isinstance(record, self.record_type):
-            raise RecordError(self.kind, f"expected a {self.record_type.__name__}, got {type(record).__name__}")
+    def _validated(self, records: Iterable[R]) -> tuple[dict[str, dict[str, Any]], dict[str, R]]:
+        """The documents to store and the records as they will read back, by id (the last of an id wins).
+
+        Refuses (before anything changes) what could not be read back. A JSON round
+        trip gives private deep copies (later changes to nested values of the
+        caller's records cannot leak in) and refuses values that cannot be stored;
+        it is done for the whole batch at once, the cost of a batch being mostly
+        per call, and record by record only to name the record that failed.
+        """
+        records = list(records)
+        for record in records:
+            if not isinstance(record, self.record_type):
+                raise RecordError(self.kind, f"expected a {self.record_type.__name__}, got {type(record).__name__}")
         try:
-            # A JSON round trip gives a private deep copy (later changes to nested
-            # values of the caller's record cannot leak in) and refuses values
-            # that cannot be stored, here rather than at the commit.
-            doc = json.loads(json.dumps(record.to_dict(), allow_nan=False))
-        except (TypeError, ValueError) as error:
-            raise RecordError(self.kind, f"cannot be stored: {error}") from None
-        return doc, self.record_type.from_dict(doc, self.kind)
+            copies = json.loads(_ENCODER.encode([record.to_dict() for record in records]))
+        except (TypeError, ValueError):
+            for record in records:
+                try:
+                    _ENCODER.encode(record.to_dict())
+                except (TypeError, ValueError) as error:
+                    raise RecordError(self.kind, f"{record.id!r} cannot be stored: {error}") from None
+            raise
+        docs: dict[str, dict[str, Any]] = {}
+        parsed: dict[str, R] = {}
+        for doc in copies:
+            canonical = self.record_type.from_dict(doc, self.kind)
+            docs[canonical.id] = doc
+            parsed[canonical.id] = canonical
+        return docs, parsed
 
     def _put(self, docs: dict[str, dict[str, Any]], records: dict[str, R], *, replace: bool = False) -> None:
         """Write documents (one file write, or part of the current batch) and keep the cache in step."""
@@ -128,12 +147,7 @@ class Repo(_TypedTable[R]):
 
     def upsert_many(self, records: Iterable[R]) -> None:
         """Insert or replace many records in one file write; all are validated before anything changes."""
-        docs: dict[str, dict[str, Any]] = {}
-        parsed: dict[str, R] = {}
-        for record in records:
-            doc, canonical = self._validated(record)
-            docs[canonical.id] = doc
-            parsed[canonical.id] = canonical
+        docs, parsed = self._validated(records)
         if not docs:
             return
         with self._ctx.lock:
@@ -166,7 +180,8 @@ class SingletonRepo(_TypedTable[R]):
         return record
 
     def set(self, record: R) -> None:
-        doc, canonical = self._validated(record)
+        docs, parsed = self._validated((record,))
+        (doc,), (canonical,) = docs.values(), parsed.values()
         with self._ctx.lock:
             self._put({_SINGLETON_KEY: doc}, {_SINGLETON_KEY: canonical}, replace=True)
 
@@ -213,7 +228,7 @@ class Meta:
     def set(self, key: str, value: Any) -> None:
         _check_key(key)
         try:
-            stored = json.loads(json.dumps(value, allow_nan=False))
+            stored = json.loads(_ENCODER.encode(value))
         except (TypeError, ValueError) as error:
             raise RecordError(f"meta.{key}", f"cannot be stored: {error}") from None
         with self._ctx.lock:
