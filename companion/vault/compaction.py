@@ -1,8 +1,8 @@
 """Compaction: folding the journal into a new base, off the writer's path where it can be.
 
-When the journal outgrows :data:`SHARE` of the base (and at least
-:data:`MIN_JOURNAL_BYTES`), the commit that crossed the line schedules a
-compaction on a background thread. It takes the vault's lock three times,
+When the journal outgrows :data:`SHARE` of the document (its JSON, before the
+base is compressed) and :data:`MIN_JOURNAL_BYTES`, the commit that crossed the
+line schedules a compaction on a background thread. It takes the vault's lock three times,
 briefly each time:
 
 1. *snapshot*: the committed document as JSON (the incremental encoder re-encodes
@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MIN_JOURNAL_BYTES", "SHARE", "CompactionReport", "Compactor"]
 
-SHARE = 0.25  # compact when the journal is larger than this share of the base …
-MIN_JOURNAL_BYTES = 1 << 20  # … and larger than this (1 MiB)
+SHARE = 0.25  # compact when the journal is larger than this share of the document (its JSON) …
+MIN_JOURNAL_BYTES = 1 << 18  # … and larger than this (256 KiB: the previous journal is kept for recovery)
 _log = logging.getLogger("companion.vault")
 
 
@@ -65,7 +65,7 @@ class Compactor:
 
     def due(self) -> bool:
         journal = self._storage.journal_size - len(JOURNAL_HEADER)
-        return journal > max(MIN_JOURNAL_BYTES, SHARE * self._storage.base_size)
+        return journal > max(MIN_JOURNAL_BYTES, SHARE * self._storage.document_size)
 
     @property
     def running(self) -> bool:
@@ -99,9 +99,10 @@ class Compactor:
         journal_bytes = storage.journal_size
         plaintext, generation, tag, journal_from, _ = storage.snapshot()
         blob = storage.seal_base(plaintext, generation, tag)
+        document_size = len(plaintext)
         del plaintext
         tmp = storage.write_temp_base(blob)
-        storage.install_base(tmp, len(blob), journal_from, rotate=rotate)
+        storage.install_base(tmp, document_size, journal_from, rotate=rotate)
         seconds = time.perf_counter() - started
         return self._done(CompactionReport(seconds, seconds, len(blob), journal_bytes, background=False))
 
@@ -121,6 +122,7 @@ class Compactor:
                 storage.lock.release()
             locked = time.perf_counter() - started
             blob = storage.seal_base(plaintext, generation, tag)
+            document_size = len(plaintext)
             del plaintext
             tmp = storage.write_temp_base(blob)
             if not self._acquire():
@@ -131,7 +133,7 @@ class Compactor:
                 if storage.closed or storage.epoch != epoch or storage.slot != slot:
                     storage.discard_temp(tmp)
                     return
-                storage.install_base(tmp, len(blob), journal_from, rotate=True)
+                storage.install_base(tmp, document_size, journal_from, rotate=True)
                 locked += time.perf_counter() - held
             finally:
                 storage.lock.release()

@@ -137,7 +137,7 @@ class EncryptedStorage(Storage):
         self._doc: Document = unlocked.document
         self.generation = unlocked.generation  # the number of the last committed frame
         self._tag = unlocked.tag
-        self.base_size = unlocked.base_size
+        self.document_size = unlocked.document_size  # the base's JSON, before compression
         self.epoch = 0  # bumped whenever the key or the base is replaced under a running compaction
         self._journal: JournalFile | None = None
         self._changes = ChangeSet()
@@ -341,14 +341,15 @@ class EncryptedStorage(Storage):
     def seal_base(self, plaintext: bytes, generation: int, tag: bytes) -> bytes:
         return seal(self._slot, self._dek, plaintext, generation, tag)
 
-    def install_base(self, tmp: Any, size: int, journal_from: int, *, rotate: bool) -> None:
-        """Swap in a new base (fsynced temp ``tmp``) and a journal of the frames written after ``journal_from``."""
+    def install_base(self, tmp: Any, document_size: int, journal_from: int, *, rotate: bool) -> None:
+        """Swap in a new base (fsynced temp ``tmp``, of a ``document_size``-byte JSON document) and a journal
+        of the frames written after ``journal_from``."""
         tail = self._journal.read_from(journal_from) if self._journal is not None else b""
         self._folder.install_base(tmp, JOURNAL_HEADER + tail, rotate=rotate)
         if self._journal is not None:
             self._journal.close()
         self._journal = self._folder.open_journal()
-        self.base_size = size
+        self.document_size = document_size
         self.epoch += 1
 
     def write_temp_base(self, blob: bytes) -> Any:
@@ -378,7 +379,7 @@ class EncryptedStorage(Storage):
         if self._journal is not None:
             self._journal.close()
         self._journal = self._folder.open_journal()
-        self._slot, self.base_size = slot, len(base)
+        self._slot, self.document_size = slot, len(plaintext)
         self._set_key(dek)
         self.epoch += 1
 

@@ -71,7 +71,7 @@ class Unlocked:
     document: dict[str, dict[str, Any]]
     generation: int
     tag: bytes  # the chain tag the next frame binds
-    base_size: int
+    document_size: int  # bytes of the base's document as JSON: what the journal is weighed against
     journal_end: int  # where the next frame goes in vault.pcj (when not ``repair``)
     recovered: bool  # the vault opened at an earlier or previous state than its newest files claim
     problem: str = ""  # why, in words
@@ -169,9 +169,10 @@ def _attempt(blob: bytes | None, keks: _KekCache) -> _Attempt:
     except WrongPasscode:
         return _Attempt(Outcome.KEY_REJECTED, "the vault file's key did not unwrap with this passcode")
     try:
-        document = decode_document(sealed.open(dek))
+        plaintext = sealed.open(dek)
+        document = decode_document(plaintext)
     except VaultCorrupted as error:
         return _Attempt(Outcome.DATA_REJECTED, str(error))
     # A format-1 key wrap authenticates version 1; the migrated base needs a format-2 wrap.
     slot = KeySlot.create(kek, dek, sealed.slot.params, sealed.slot.salt) if sealed.legacy else sealed.slot
-    return _Attempt(Outcome.GOOD, sealed=sealed, slot=slot, dek=dek, document=document, size=len(blob))
+    return _Attempt(Outcome.GOOD, sealed=sealed, slot=slot, dek=dek, document=document, size=len(plaintext))
