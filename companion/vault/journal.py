@@ -167,6 +167,4 @@ def replay(journal: Scan, document: dict[str, dict[str, Any]], aead: AESGCM, gen
         result.generation, result.tag, result.end = frame.generation, frame.tag, frame.end
         result.applied += 1
     result.torn, result.problem = journal.torn, journal.problem
-    if not journal.frames:
-        result.end = journal.end
     return result
