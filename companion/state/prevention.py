@@ -93,6 +93,9 @@ class Prevention(Observable):
     def __init__(self, ctx: IntentContext) -> None:
         super().__init__()
         self.ctx = ctx
+        # The card ("prep" or "doxy") whose button the patient pressed last: the screen repeats the
+        # feedback strip's line there, beside the button (the strip may be scrolled out of sight).
+        self.last_section: str | None = None
 
     # --- reading ---------------------------------------------------------------------
 
@@ -130,29 +133,35 @@ class Prevention(Observable):
     @intent
     def set_daily(self, dose_time: str) -> None:
         """A daily reminder at ``dose_time`` (local ``HH:MM``), from now on."""
+        self.last_section = "prep"
         at = parse_dose_time(dose_time, "time")
         plan = self._plan().with_prep(mode="daily", dose_time=at, paused=False, since=self.ctx.now())
         self._save(plan, words.daily_saved(at))
 
     @intent
     def set_event_based(self) -> None:
+        self.last_section = "prep"
         self._save(self._plan().with_prep(mode="event", paused=False, since=self.ctx.now()), words.EVENT_SAVED)
 
     @intent
     def turn_off(self) -> None:
+        self.last_section = "prep"
         self._save(self._plan().with_prep(mode="off", paused=False), words.PREP_OFF)
 
     @intent
     def pause(self) -> None:
+        self.last_section = "prep"
         self._save(self._plan().with_prep(paused=True), words.PAUSED)
 
     @intent
     def resume(self) -> None:
+        self.last_section = "prep"
         self._save(self._plan().with_prep(paused=False, since=self.ctx.now()), words.RESUMED)
 
     @intent
     def plan_event(self, when: str) -> None:
         """2-1-1: sex the patient expects at ``when``; the doses follow from it."""
+        self.last_section = "prep"
         now = self.ctx.now()
         sex_at = parse_when(when, now, self.ctx.services.tz, "when")
         if sex_at < now - timedelta(hours=24):
@@ -166,11 +175,13 @@ class Prevention(Observable):
 
     @intent
     def remove_event(self, event_id: str) -> None:
+        self.last_section = "prep"
         plan = self._plan()
         self._save(plan.with_prep(events=tuple(e for e in plan.prep.events if e.id != event_id)), words.REMOVED)
 
     @intent
     def record_supply(self, pills: str) -> None:
+        self.last_section = "prep"
         text = pills.strip()
         if not text.isdigit() or not 0 <= int(text) <= 1000:
             raise RecordError("pills", words.PILLS_FORMAT)
@@ -181,6 +192,7 @@ class Prevention(Observable):
 
     @intent
     def log_doxy_sex(self, when: str) -> None:
+        self.last_section = "doxy"
         now = self.ctx.now()
         sex_at = parse_when(when, now, self.ctx.services.tz, "when")
         if sex_at > now + timedelta(minutes=5):
@@ -193,6 +205,7 @@ class Prevention(Observable):
     @intent
     def log_doxy_dose(self, when: str) -> None:
         """A dose taken at ``when`` (empty: now); refused with the rule's words (72 h, 24 h, not ahead)."""
+        self.last_section = "doxy"
         now = self.ctx.now()
         taken_at = parse_when(when, now, self.ctx.services.tz, "when")
         plan = self._plan()
@@ -205,6 +218,7 @@ class Prevention(Observable):
 
     @intent
     def remove_doxy_entry(self, entry_id: str) -> None:
+        self.last_section = "doxy"
         plan = self._plan()
         self._save(plan.with_doxy(events=tuple(e for e in plan.doxy.events if e.id != entry_id),
                                   doses=tuple(d for d in plan.doxy.doses if d.id != entry_id)), words.REMOVED)

@@ -14,10 +14,25 @@ from ..state import AppState, Route
 from ..state import prevention_words as w
 from ..state.formatting import day_and_time
 from ..state.prevention import PreventionView
-from ..ui.kit import act, handler, use_observable
+from ..ui import kit
+from ..ui.kit import act, handler, memo, use_observable
 from .common import button, card, feedback, field, header, muted, screen, shown_text, tid
 
 __all__ = ["PreventionScreen"]
+
+
+@ft.component
+def CardNote(state: AppState, section: str) -> ft.Control:
+    """The feedback strip's line again inside the card whose button was pressed, beside it: on a
+    phone the strip at the top is scrolled out of sight when the doxy-PEP log says no. One slot,
+    always there (see :func:`companion.ui.kit.feedback`); renders for the feedback alone."""
+    use_observable(state.feedback)
+    if state.prevention.last_section != section or state.feedback.busy:
+        return ft.Column([])
+    return kit.feedback(state.feedback, text_size=14)[0]
+
+
+_card_note = memo(CardNote)
 
 
 def _section_title(text: str) -> ft.Control:
@@ -61,8 +76,9 @@ def _daily(state: AppState, view: PreventionView) -> list[ft.Control]:
     if view.runs_out is not None:
         rows.append(tid("prep-supply", muted(w.supply_line(view.runs_out, now.astimezone(tz).date()), 14)))
     rows += [field(state, "prevention.pills", w.SUPPLY_LABEL, keyboard=ft.KeyboardType.NUMBER),
-             button("prep-save-supply", w.SAVE_SUPPLY,
-                    lambda: act(state.prevention.record_supply, shown_text(state, "prevention.pills")), kind="text")]
+             ft.Row([button("prep-save-supply", w.SAVE_SUPPLY,
+                            lambda: act(state.prevention.record_supply, shown_text(state, "prevention.pills")),
+                            kind="outlined")])]
     return rows
 
 
@@ -95,6 +111,7 @@ def _prep(state: AppState, view: PreventionView) -> ft.Control:
         rows.append(button("prep-pause" if not prep.paused else "prep-resume", w.RESUME if prep.paused else w.PAUSE,
                            handler(state.prevention.resume if prep.paused else state.prevention.pause),
                            kind="outlined"))
+    rows.append(_card_note(state, "prep"))
     today = state.now().astimezone(state.services.tz).date()
     rows.append(tid("prep-check-up", muted(w.check_up_line(view.test_due, today) if view.test_due else w.CHECK_UP_NONE,
                                           14)))
@@ -117,7 +134,8 @@ def _doxy(state: AppState, view: PreventionView) -> ft.Control:
                     lambda: act(state.prevention.log_doxy_sex, shown_text(state, "doxy.sex")), kind="tonal"),
              muted(w.DOSE_LABEL, 14), field(state, "doxy.dose", "When", hint="now"),
              button("doxy-log-dose", w.LOG_DOSE,
-                    lambda: act(state.prevention.log_doxy_dose, shown_text(state, "doxy.dose")), kind="tonal")]
+                    lambda: act(state.prevention.log_doxy_dose, shown_text(state, "doxy.dose")), kind="tonal"),
+             _card_note(state, "doxy")]
     entries = sorted([(e.sex_at, e.id, w.sex_entry(e.sex_at, tz, now)) for e in doxy.events]
                      + [(d.taken_at, d.id, w.dose_entry(d.taken_at, tz, now)) for d in doxy.doses], reverse=True)
     if not entries:
