@@ -85,8 +85,7 @@ def save_plan(meta: MetaStore, plan: PreventionPlan) -> None:
 def test_due_of(vault: Vault) -> date | None:
     """The clinic's next test date for this patient (profile ``prep_test_due``), if it set one."""
     profile = vault.profile.get()
-    due: Any = getattr(profile, "prep_test_due", None)
-    return due if isinstance(due, date) else None
+    return profile.prep_test_due if profile is not None else None
 
 
 def _at(day: date, moment: time, tz: tzinfo) -> datetime:

@@ -102,8 +102,7 @@ class Prevention(Observable):
     def view(self) -> PreventionView:
         vault = self.ctx.records.vault
         profile = self.ctx.records.snapshot.profile
-        due = getattr(profile, "prep_test_due", None)
-        test_due = due if isinstance(due, date) else None
+        test_due = profile.prep_test_due if profile is not None else None
         damaged = None
         plan = PreventionPlan()
         if vault is not None:
