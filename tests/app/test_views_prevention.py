@@ -44,3 +44,23 @@ def test_prevention_screen_modes_and_intents(empty_state: AppState, width: float
     run_isolated(run())
     plan = load_plan(state.records.require_vault().meta)
     assert (plan.prep.mode, f"{plan.prep.dose_time:%H:%M}") == ("event", "20:15")
+
+
+def test_a_daily_time_inside_quiet_hours_says_when_it_will_show(empty_state: AppState) -> None:
+    state = empty_state
+    state.prefs.set_quiet_hours("22:00-07:00")
+    state.prevention.set_daily("23:00")
+
+    async def run() -> None:
+        ui = await ViewHarness.start(state, width=390)
+        try:
+            state.nav.go("prevention")
+            await ui.settle()
+            assert ui.has_text("Every day at 23:00. That is inside your quiet hours, so the reminder waits until 07:00.")
+            state.prevention.set_daily("21:00")
+            assert await ui.until(lambda: ui.has_text("Every day at 21:00."))
+            assert not ui.has_text("quiet hours, so")
+        finally:
+            ui.close()
+
+    run_isolated(run())
