@@ -16,12 +16,14 @@ notifies it alone. Words the patient reads come from :mod:`.prevention_words`.
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Concatenate, ParamSpec
 
-from ..core.errors import RecordError, VaultError
+from ..core.errors import CompanionError, RecordError, VaultError
 from ..core.observable import Observable
 from ..core.prevention import (
     MAX_ENTRIES,
@@ -38,7 +40,7 @@ from ..core.prevention import (
 )
 from ..reminders.prevention import load_plan, save_plan
 from . import prevention_words as words
-from .notices import intent
+from .notices import intent, sentence
 
 if TYPE_CHECKING:
     from .context import IntentContext
@@ -83,6 +85,30 @@ class PreventionView:
     damaged: str | None = None
 
 
+P = ParamSpec("P")
+
+
+def _in_card(section: str) -> Callable[[Callable[Concatenate[Prevention, P], None]],
+                                       Callable[Concatenate[Prevention, P], None]]:
+    """Remember which card an intent belongs to and the line it said (see ``Prevention.note_in``);
+    goes under :func:`~.notices.intent`, which turns the error into that line."""
+
+    def wrap(fn: Callable[Concatenate[Prevention, P], None]) -> Callable[Concatenate[Prevention, P], None]:
+        @functools.wraps(fn)
+        def run(self: Prevention, /, *args: P.args, **kwargs: P.kwargs) -> None:
+            self.last_section, self.said = section, None
+            try:
+                fn(self, *args, **kwargs)
+            except CompanionError as exc:
+                self.said = sentence(str(exc))
+                raise
+            self.said = self.ctx.feedback.toast
+
+        return run
+
+    return wrap
+
+
 def _new_id() -> str:
     return secrets.token_hex(6)
 
@@ -93,9 +119,17 @@ class Prevention(Observable):
     def __init__(self, ctx: IntentContext) -> None:
         super().__init__()
         self.ctx = ctx
-        # The card ("prep" or "doxy") whose button the patient pressed last: the screen repeats the
-        # feedback strip's line there, beside the button (the strip may be scrolled out of sight).
+        # The card ("prep" or "doxy") whose button the patient pressed last, and the line its intent
+        # said: the screen shows that line in the card, beside the button, rather than in the strip
+        # at the top (scrolled out of sight on a phone when the doxy-PEP log says no).
         self.last_section: str | None = None
+        self.said: str | None = None
+
+    def note_in(self, section: str) -> bool:
+        """Whether the feedback line now is what an intent of card ``section`` said (it shows there)."""
+        feedback = self.ctx.feedback
+        shown = feedback.error or feedback.toast
+        return shown is not None and self.last_section == section and shown == self.said
 
     # --- reading ---------------------------------------------------------------------
 
@@ -130,37 +164,37 @@ class Prevention(Observable):
         self.notify()
 
     @intent
+    @_in_card("prep")
     def set_daily(self, dose_time: str) -> None:
         """A daily reminder at ``dose_time`` (local ``HH:MM``), from now on."""
-        self.last_section = "prep"
         at = parse_dose_time(dose_time, "time")
         plan = self._plan().with_prep(mode="daily", dose_time=at, paused=False, since=self.ctx.now())
         self._save(plan, words.daily_saved(at))
 
     @intent
+    @_in_card("prep")
     def set_event_based(self) -> None:
-        self.last_section = "prep"
         self._save(self._plan().with_prep(mode="event", paused=False, since=self.ctx.now()), words.EVENT_SAVED)
 
     @intent
+    @_in_card("prep")
     def turn_off(self) -> None:
-        self.last_section = "prep"
         self._save(self._plan().with_prep(mode="off", paused=False), words.PREP_OFF)
 
     @intent
+    @_in_card("prep")
     def pause(self) -> None:
-        self.last_section = "prep"
         self._save(self._plan().with_prep(paused=True), words.PAUSED)
 
     @intent
+    @_in_card("prep")
     def resume(self) -> None:
-        self.last_section = "prep"
         self._save(self._plan().with_prep(paused=False, since=self.ctx.now()), words.RESUMED)
 
     @intent
+    @_in_card("prep")
     def plan_event(self, when: str) -> None:
         """2-1-1: sex the patient expects at ``when``; the doses follow from it."""
-        self.last_section = "prep"
         now = self.ctx.now()
         sex_at = parse_when(when, now, self.ctx.services.tz, "when")
         if sex_at < now - timedelta(hours=24):
@@ -173,14 +207,14 @@ class Prevention(Observable):
             self._save(plan.with_prep(events=events), words.event_planned(sex_at - now))
 
     @intent
+    @_in_card("prep")
     def remove_event(self, event_id: str) -> None:
-        self.last_section = "prep"
         plan = self._plan()
         self._save(plan.with_prep(events=tuple(e for e in plan.prep.events if e.id != event_id)), words.REMOVED)
 
     @intent
+    @_in_card("prep")
     def record_supply(self, pills: str) -> None:
-        self.last_section = "prep"
         text = pills.strip()
         if not text.isdigit() or not 0 <= int(text) <= 1000:
             raise RecordError("pills", words.PILLS_FORMAT)
@@ -190,8 +224,8 @@ class Prevention(Observable):
             self._save(self._plan().with_prep(supply=supply), words.supply_saved(runs_out_on(supply)))
 
     @intent
+    @_in_card("doxy")
     def log_doxy_sex(self, when: str) -> None:
-        self.last_section = "doxy"
         now = self.ctx.now()
         sex_at = parse_when(when, now, self.ctx.services.tz, "when")
         if sex_at > now + timedelta(minutes=5):
@@ -202,9 +236,9 @@ class Prevention(Observable):
             self._save(plan.with_doxy(events=events), words.sex_logged(sex_at, now, self.ctx.services.tz))
 
     @intent
+    @_in_card("doxy")
     def log_doxy_dose(self, when: str) -> None:
         """A dose taken at ``when`` (empty: now); refused with the rule's words (72 h, 24 h, not ahead)."""
-        self.last_section = "doxy"
         now = self.ctx.now()
         taken_at = parse_when(when, now, self.ctx.services.tz, "when")
         plan = self._plan()
@@ -216,8 +250,8 @@ class Prevention(Observable):
             self._save(plan.with_doxy(doses=doses), words.DOSE_LOGGED)
 
     @intent
+    @_in_card("doxy")
     def remove_doxy_entry(self, entry_id: str) -> None:
-        self.last_section = "doxy"
         plan = self._plan()
         self._save(plan.with_doxy(events=tuple(e for e in plan.doxy.events if e.id != entry_id),
                                   doses=tuple(d for d in plan.doxy.doses if d.id != entry_id)), words.REMOVED)

@@ -116,6 +116,10 @@ def sex_entry(at: datetime, tz: tzinfo, now: datetime) -> str:
     return f"Sex · {day_and_time(at, tz, now)}"
 
 
+def planned_entry(at: datetime, tz: tzinfo, now: datetime) -> str:
+    return f"Sex planned · {day_and_time(at, tz, now)}"
+
+
 def dose_entry(at: datetime, tz: tzinfo, now: datetime) -> str:
     return f"Dose 200 mg · {day_and_time(at, tz, now)}"
 

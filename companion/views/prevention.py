@@ -12,27 +12,36 @@ import flet as ft
 
 from ..state import AppState, Route
 from ..state import prevention_words as w
-from ..state.formatting import day_and_time
 from ..state.prevention import PreventionView
 from ..ui import kit
 from ..ui.kit import act, handler, memo, use_observable
-from .common import button, card, feedback, field, header, muted, screen, shown_text, tid
+from .common import button, card, field, header, muted, screen, shown_text, tid
 
 __all__ = ["PreventionScreen"]
 
 
 @ft.component
 def CardNote(state: AppState, section: str) -> ft.Control:
-    """The feedback strip's line again inside the card whose button was pressed, beside it: on a
-    phone the strip at the top is scrolled out of sight when the doxy-PEP log says no. One slot,
-    always there (see :func:`companion.ui.kit.feedback`); renders for the feedback alone."""
+    """What an intent of this card said, inside the card beside its buttons (instead of the strip
+    at the top, scrolled out of sight on a phone when the doxy-PEP log says no). One slot, always
+    there (see :func:`companion.ui.kit.feedback`); renders for the feedback alone."""
     use_observable(state.feedback)
-    if state.prevention.last_section != section or state.feedback.busy:
+    if not state.prevention.note_in(section):
         return ft.Column([])
     return kit.feedback(state.feedback, text_size=14)[0]
 
 
+@ft.component
+def TopNote(state: AppState) -> ft.Control:
+    """The screen's feedback strip, for what no card shows (a sync started from the chip…)."""
+    use_observable(state.feedback)
+    if any(state.prevention.note_in(section) for section in ("prep", "doxy")):
+        return ft.Column([])
+    return kit.feedback(state.feedback)[0]
+
+
 _card_note = memo(CardNote)
+_top_note = memo(TopNote)
 
 
 def _section_title(text: str) -> ft.Control:
@@ -96,7 +105,7 @@ def _event(state: AppState, view: PreventionView) -> list[ft.Control]:
                                                   ft.Text(w.dose_line(dose.at, dose.pills, tz, now), size=14)])))
     for event in sorted(view.plan.prep.events, key=lambda e: e.sex_at, reverse=True)[:5]:
         if event.sex_at > now:
-            rows.append(_entry_row(f"prep-event-{event.id}", day_and_time(event.sex_at, tz, now),
+            rows.append(_entry_row(f"prep-event-{event.id}", w.planned_entry(event.sex_at, tz, now),
                                    handler(state.prevention.remove_event, event.id)))
     return rows
 
@@ -108,9 +117,10 @@ def _prep(state: AppState, view: PreventionView) -> ft.Control:
         rows += _daily(state, view)
     elif prep.mode == "event":
         rows += _event(state, view)
-        rows.append(button("prep-pause" if not prep.paused else "prep-resume", w.RESUME if prep.paused else w.PAUSE,
-                           handler(state.prevention.resume if prep.paused else state.prevention.pause),
-                           kind="outlined"))
+        rows.append(ft.Row([button("prep-pause" if not prep.paused else "prep-resume",
+                                   w.RESUME if prep.paused else w.PAUSE,
+                                   handler(state.prevention.resume if prep.paused else state.prevention.pause),
+                                   kind="outlined")]))
     rows.append(_card_note(state, "prep"))
     today = state.now().astimezone(state.services.tz).date()
     rows.append(tid("prep-check-up", muted(w.check_up_line(view.test_due, today) if view.test_due else w.CHECK_UP_NONE,
@@ -156,7 +166,7 @@ def PreventionScreen(state: AppState, route: Route, frame_width: float | None) -
     use_observable(state.prevention)
     use_observable(state.records)
     view = state.prevention.view()
-    items: list[ft.Control] = [header(state, w.TITLE), *feedback(state), muted(w.INTRO, 14)]
+    items: list[ft.Control] = [header(state, w.TITLE), _top_note(state), muted(w.INTRO, 14)]
     if view.damaged:
         items.append(card([ft.Text(view.damaged)], identifier="prevention-damaged", tone="warn"))
     items += [_prep(state, view), _doxy(state, view)]

@@ -1,6 +1,7 @@
 """The real app in headless Chromium: a patient sets a daily PrEP reminder for this minute and the
 system notification arrives through plyer on a private D-Bus session bus, discreetly worded, once;
-a doxy-PEP dose too early is refused in plain words. Screenshots of the Prevention screen at
+a doxy-PEP dose with no sex logged, and a second one within 24 hours, are refused in plain words
+beside the button; 2-1-1 doses follow a planned time. Screenshots of the Prevention screen at
 phone and desktop width go to build/screenshots."""
 
 from __future__ import annotations
@@ -95,4 +96,15 @@ def test_daily_prep_reminder_is_delivered_discreetly_once(
     painted(page, 3)
     page.screenshot(path=str(SHOTS / "prevention-doxy-refused-phone.png"))
     assert len(daily_reminders(notification_recorder)) == 1
+
+    # event-based PrEP: the patient plans sex tomorrow evening and sees the three doses
+    page.mouse.wheel(0, -3000)
+    by_id(page, "prep-mode-event").click()
+    by_id(page, "prep-plan-event").wait_for()
+    fill(page, "field-prevention.event", "tomorrow 20:00")
+    by_id(page, "prep-plan-event").click()
+    for i in range(3):
+        by_id(page, f"prep-dose-{i}").wait_for()
+    seen(page, "2 pills")
+    _shoot(page, "prevention-event")
     page.close()

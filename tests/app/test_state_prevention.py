@@ -122,3 +122,13 @@ def test_event_based_doses_follow_the_planned_time_and_supply_is_counted(state: 
     assert p.view().runs_out is not None and p.view().runs_out.isoformat() == "2026-12-13"
     p.record_supply("lots")
     assert state.feedback.error == "Pills: write how many pills you have left, as a number."
+
+
+def test_what_an_intent_said_shows_in_its_own_card_and_nothing_else_does(state: AppState) -> None:
+    p = state.prevention
+    p.log_doxy_dose("")
+    assert p.note_in("doxy") and not p.note_in("prep")
+    p.set_daily("08:00")
+    assert p.note_in("prep") and not p.note_in("doxy")
+    state.feedback.toast = "Syncing with your clinic…"  # news from elsewhere (the sync chip) is not a card's
+    assert not p.note_in("prep") and not p.note_in("doxy")

@@ -56,7 +56,8 @@ def test_a_daily_time_inside_quiet_hours_says_when_it_will_show(empty_state: App
         try:
             state.nav.go("prevention")
             await ui.settle()
-            assert ui.has_text("Every day at 23:00. That is inside your quiet hours, so the reminder waits until 07:00.")
+            assert ui.has_text("Every day at 23:00. That is inside your quiet hours, "
+                               "so the reminder waits until 07:00.")
             state.prevention.set_daily("21:00")
             assert await ui.until(lambda: ui.has_text("Every day at 21:00."))
             assert not ui.has_text("quiet hours, so")
