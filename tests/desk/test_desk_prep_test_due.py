@@ -5,6 +5,7 @@ server and the patient's profile, and a clinician sees the date with no field to
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from companion.clinic.desk.state import DeskState
 from tests.desk.test_desk_views import WAIT, _open, _sign_in
@@ -47,6 +48,10 @@ def test_a_psr_sets_and_clears_the_next_prep_test(desk_server: ServerProcess,
         await ui.click("prep-test-clear")
         assert await ui.until(lambda: feedback.toast == "PrEP test date cleared.", WAIT), feedback.error
         assert ui.state.api.get_patient(pid)["prep_test_due"] is None
+        await ui.click("prep-test-3m")  # the 3-monthly test, from the desk's today
+        expected = (ui.state.clock.today() + timedelta(days=91)).isoformat()
+        assert await ui.until(lambda: ui.state.api.get_patient(pid)["prep_test_due"] == expected, WAIT), \
+            feedback.error
 
     drive(state, scenario, desk=True)
 

@@ -174,9 +174,12 @@ class OpenPatient(Observable):
                      "Insurance marked verified." if status == "verified" else "Insurance marked rejected.",
                      clears=("insurance.note",))
 
-    def set_prep_test_due(self, clear: bool = False) -> None:
-        """The next PrEP test date from the field ``prep.test_due`` (YYYY-MM-DD), or none with ``clear``."""
+    def set_prep_test_due(self, clear: bool = False, in_days: int | None = None) -> None:
+        """The next PrEP test date from the field ``prep.test_due`` (YYYY-MM-DD), ``in_days`` from
+        today (91: the 3-monthly test), or none with ``clear``."""
         pid = self._pid
+        if in_days is not None:
+            self.drafts.set_draft("prep.test_due", (self.clock.today() + timedelta(days=in_days)).isoformat())
         due = None if clear else (self.drafts.text("prep.test_due") or "").strip()
         if due is not None:
             try:

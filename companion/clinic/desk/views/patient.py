@@ -115,7 +115,9 @@ def _prep_test(desk: DeskState, p: dict[str, Any]) -> ft.Control:
     if desk.session.can("patients.write"):
         row += [field(desk.drafts, "prep.test_due", "Next PrEP test (YYYY-MM-DD)", width=260),
                 button("prep-test-save", "Save date", handler(desk.patient.set_prep_test_due), kind="tonal",
-                       icon=ft.Icons.EVENT_OUTLINED)]
+                       icon=ft.Icons.EVENT_OUTLINED),
+                button("prep-test-3m", "In 3 months", handler(desk.patient.set_prep_test_due, False, 91),
+                       kind="outlined")]
         if due:
             row.append(button("prep-test-clear", "Clear", handler(desk.patient.set_prep_test_due, True),
                               kind="outlined"))
