@@ -141,6 +141,7 @@ def seed_clinic(psr: StaffClient, clinician: StaffClient, tz: tzinfo | None = No
     held = clinician.add_result(pid, test="Chlamydia and gonorrhoea (NAAT, urine)", interpretation="negative",
                                 note="Nothing found. See you at your next routine screening.",
                                 appointment_id=past["id"], sample_taken=sampled)
+    psr.set_prep_test_due(pid, (datetime.now(UTC).date() + timedelta(days=69)).isoformat())  # on PrEP, 3-monthly
     psr.send_message(pid, "Welcome to Companion, Alex! This is the Riverside front desk. You can message us here "
                           "any time during opening hours — for emergencies please call 911.")
     psr.add_article("Our opening hours over the holidays",

@@ -96,6 +96,7 @@ class Profile(Record):
     phone: str | None = None
     email: str | None = None
     insurance: Insurance = field(default_factory=Insurance)
+    prep_test_due: date | None = None  # the clinic's next PrEP test date (the app reminds the patient)
 
     @classmethod
     def from_dict(cls, data: Any, path: str = "profile") -> Profile:
@@ -108,11 +109,13 @@ class Profile(Record):
             phone=opt_str(d, "phone", path, max_len=40),
             email=opt_str(d, "email", path, max_len=200),
             insurance=Insurance() if ins is None else Insurance.from_dict(ins, f"{path}.insurance"),
+            prep_test_due=opt_date(d, "prep_test_due", path),
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "dob": self.dob.isoformat() if self.dob else None,
-                "phone": self.phone, "email": self.email, "insurance": self.insurance.to_dict()}
+                "phone": self.phone, "email": self.email, "insurance": self.insurance.to_dict(),
+                "prep_test_due": self.prep_test_due.isoformat() if self.prep_test_due else None}
 
 
 @dataclass(frozen=True, slots=True)

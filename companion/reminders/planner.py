@@ -23,14 +23,17 @@ notifications, folding several new messages or results into one.
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..config import ClinicProfile
+from ..core.errors import VaultError
 from ..core.fields import iso
 from ..core.models import Appointment, Bill, Message, PrepStep, Result
+from ..core.prevention import PreventionPlan
 from .local_time import QuietHours
+from .prevention import load_plan, prevention_occasions, test_due_of
 from .rules import (
     Occasion,
     appointment_occasions,
@@ -62,16 +65,24 @@ class RecordSet:
     bills: Sequence[Bill] = ()
     results: Sequence[Result] = ()
     messages: Sequence[Message] = ()
+    prevention: PreventionPlan = field(default_factory=PreventionPlan)  # PrEP / doxy-PEP entries (vault meta)
+    test_due: date | None = None  # the clinic's next PrEP test date (profile ``prep_test_due``)
 
     @classmethod
     def from_vault(cls, vault: Vault) -> RecordSet:
         """Read every record kind reminders use from an open :class:`~companion.vault.Vault`."""
+        try:
+            prevention = load_plan(vault.meta)
+        except VaultError:  # a damaged PrEP plan must not silence the other reminders (the screen says it)
+            prevention = PreventionPlan()
         return cls(
             appointments=tuple(vault.appointments.all()),
             prep=tuple(vault.prep.all()),
             bills=tuple(vault.bills.all()),
             results=tuple(vault.results.all()),
             messages=tuple(vault.messages.all()),
+            prevention=prevention,
+            test_due=test_due_of(vault),
         )
 
 
@@ -85,7 +96,7 @@ class Reminder:
     """
 
     id: str
-    kind: str  # appointment | prep | bill | message | result
+    kind: str  # appointment | prep | bill | message | result | prevention
     record_id: str
     due_at: datetime
     fire_at: datetime
@@ -117,12 +128,14 @@ class Notice:
                 "fire_at": iso(self.fire_at), "expires_at": iso(self.expires_at), "discreet": self.discreet}
 
 
-def _occasions(records: RecordSet, settings: ReminderSettings, tz: tzinfo, clinic: ClinicProfile) -> Iterable[Occasion]:
+def _occasions(records: RecordSet, settings: ReminderSettings, now: datetime, tz: tzinfo,
+               clinic: ClinicProfile) -> Iterable[Occasion]:
     yield from appointment_occasions(records.appointments, settings, tz, clinic)
     yield from prep_occasions(records.prep, records.appointments, settings, tz, clinic)
     yield from bill_occasions(records.bills, settings, tz, clinic)
     yield from message_occasions(records.messages, clinic)
     yield from result_occasions(records.results, settings, clinic)
+    yield from prevention_occasions(records.prevention, records.test_due, now, tz, clinic)
 
 
 def _fire_time(earliest: datetime, now: datetime, expires_at: datetime, quiet: QuietHours | None) -> datetime:
@@ -153,7 +166,7 @@ def plan_reminders(
     quiet = settings.quiet(tz)
     horizon = now - FORGET_AFTER
     plan: list[Reminder] = []
-    for occ in _occasions(records, settings, tz, clinic):
+    for occ in _occasions(records, settings, now, tz, clinic):
         if occ.expires_at <= horizon or occ.due_at >= occ.expires_at:
             continue
         snooze = settings.snoozes.get(occ.id)

@@ -22,6 +22,7 @@ part           what it holds (module)                               who subscrib
 ``prefs``      settings and their intents (:mod:`.preferences`)     Settings; the shell its theme
 ``visits``     appointments, and ``prep``, ``results``, ``bills``,  (intents only: the records
                ``messages``: each area's intents (:mod:`.care`)     they change notify)
+``prevention`` PrEP and doxy-PEP entries, intents (:mod:`.prevention`) the Prevention screen
 ``drafts``     typed texts by field key (:mod:`.context`)           nobody: the fields keep them
 =============  ===================================================  ===========================
 
@@ -38,6 +39,7 @@ from datetime import datetime
 from .care import Bills, Messages, Prep, Results, Visits
 from .context import IntentContext
 from .preferences import Preferences
+from .prevention import Prevention
 from .services import Services
 from .session import Session
 from .vault_host import VaultHost
@@ -63,6 +65,7 @@ class AppState:
         self.results = Results(self.ctx)
         self.bills = Bills(self.ctx)
         self.messages = Messages(self.ctx)
+        self.prevention = Prevention(self.ctx)  # PrEP / doxy-PEP: the patient's own entries, never sent
 
     # --- what the composition root (companion/app.py) drives --------------------------
 

@@ -47,6 +47,7 @@ DESTINATIONS = (
     Destination("results", "Results", "ASSIGNMENT_OUTLINED"),
     Destination("messages", "Messages", "CHAT_BUBBLE_OUTLINE"),
     Destination("bills", "Bills", "RECEIPT_LONG_OUTLINED"),
+    Destination("prevention", "Prevention", "HEALTH_AND_SAFETY_OUTLINED"),  # PrEP and doxy-PEP
     Destination("learn", "Learn", "MENU_BOOK_OUTLINED"),
     Destination("settings", "Settings", "SETTINGS_OUTLINED"),
 )

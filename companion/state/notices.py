@@ -121,7 +121,7 @@ _INSIDE = (
 )
 # The tap goes to the screen of the record the reminder is about (the reminder's kind).
 SCREEN_OF = {"appointment": "appointments", "prep": "prep", "bill": "bills", "message": "messages",
-             "result": "results"}
+             "result": "results", "prevention": "prevention"}
 
 
 def inside_app(title: str, body: str, about: str = "") -> Banner:

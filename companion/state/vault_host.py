@@ -43,14 +43,41 @@ class HostMember(Protocol):
         """The vault was closed underneath this session (wiped from another window)."""
 
 
+class _WakeableStop:
+    """The loop's stop signal that a change of the patient's own reminders can also wake early
+    (a PrEP time set for now shows now, not at the loop's next 30-second tick)."""
+
+    def __init__(self) -> None:
+        self._stopped = False
+        self._event = threading.Event()
+
+    def is_set(self) -> bool:
+        return self._stopped
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._event.wait(timeout)
+        self._event.clear()
+        return self._stopped
+
+    def wake(self) -> None:
+        self._event.set()
+
+    def set(self) -> None:
+        self._stopped = True
+        self._event.set()
+
+
 class _ReminderThread:
     """Runs the reminder loop in a background thread while the vault is open."""
 
     def __init__(self, loop: ReminderLoop) -> None:
-        self.stop_event = threading.Event()
+        self.stop_event = _WakeableStop()
         self.thread = threading.Thread(target=loop.run, args=(self.stop_event,), kwargs={"interval": 30.0},
                                        name="companion-reminders", daemon=True)
         self.thread.start()
+
+    def wake(self) -> None:
+        self.stop_event.wake()
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -142,6 +169,12 @@ class VaultHost:
         live = self._live
         if live is not None:
             live.nudge()
+
+    def wake_reminders(self) -> None:
+        """Plan and deliver reminders now (the patient changed one of their own)."""
+        reminders = self._reminders
+        if reminders is not None:
+            reminders.wake()
 
     @property
     def live(self) -> bool:

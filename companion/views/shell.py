@@ -31,6 +31,7 @@ from .entry import LockScreen, OnboardingScreen
 from .guidance import ArticleScreen, LearnScreen, PrepScreen
 from .home import HomeScreen
 from .messages import MessagesScreen, ThreadScreen
+from .prevention import PreventionScreen
 from .results import ResultScreen, ResultsScreen
 from .settings import SettingsScreen
 
@@ -61,7 +62,7 @@ SCREENS: dict[str, Screen] = {name: memo(component) for name, component in {
     "request": RequestScreen, "checkin": CheckinScreen, "prep": PrepScreen, "bills": BillsScreen,
     "bill": BillScreen, "results": ResultsScreen, "result": ResultScreen, "messages": MessagesScreen,
     "thread": ThreadScreen, "learn": LearnScreen, "article": ArticleScreen, "settings": SettingsScreen,
-    "more": MoreScreen,
+    "more": MoreScreen, "prevention": PreventionScreen,
 }.items()}
 TONES = {"ok": (ft.Icons.CLOUD_DONE_OUTLINED, ft.Colors.PRIMARY), "busy": (ft.Icons.SYNC, ft.Colors.PRIMARY),
          "offline": (ft.Icons.CLOUD_OFF_OUTLINED, ft.Colors.ON_SURFACE_VARIANT),

@@ -59,9 +59,15 @@ def _add_device_vault_generations(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE devices ADD COLUMN vault_generation BIGINT"))
 
 
+def _add_prep_test_dates(conn: Connection) -> None:
+    """4 -> 5: the next PrEP test date a clinic sets for a patient (none, ``NULL``, for every patient before)."""
+    if "prep_test_due" not in {c["name"] for c in sa.inspect(conn).get_columns("patients")}:
+        conn.execute(sa.text("ALTER TABLE patients ADD COLUMN prep_test_due DATE"))
+
+
 # Schema steps: version N -> N+1, run inside the init transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_staff_passwords, 2: _add_result_sample_dates,
-                                                       3: _add_device_vault_generations}
+                                                       3: _add_device_vault_generations, 4: _add_prep_test_dates}
 
 
 class Tx:

@@ -51,8 +51,9 @@ def _insurance_values(insurance: Mapping[str, Any], status: str) -> dict[str, An
 
 
 def update_patient(tx: Tx, patient_id: str, fields: Mapping[str, Any], now: datetime) -> Row:
-    """PATCH: only the keys present change; ``insurance`` replaces the details and marks them submitted."""
-    values = {key: fields[key] for key in _CONTACT if key in fields}
+    """PATCH: only the keys present change; ``insurance`` replaces the details and marks them submitted;
+    ``prep_test_due`` (a date, or None to clear it) is the next PrEP test the app reminds of."""
+    values = {key: fields[key] for key in (*_CONTACT, "prep_test_due") if key in fields}
     if "name" in values and values["name"] is None:
         values.pop("name")  # a patient always has a name
     if "insurance" in fields and fields["insurance"] is not None:

@@ -53,6 +53,7 @@ def profile_of(row: Row) -> Profile:
         id=row["id"], name=row["name"], dob=row["dob"], phone=row["phone"], email=row["email"],
         insurance=Insurance(payer=row["ins_payer"], member_id=row["ins_member_id"], group=row["ins_group"],
                             status=row["ins_status"], note=row["ins_note"]),
+        prep_test_due=row["prep_test_due"],
     )
 
 

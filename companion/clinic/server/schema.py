@@ -20,8 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 4  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken;
-# 4: devices.vault_generation (the rollback check)
+SCHEMA_VERSION = 5  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken;
+# 4: devices.vault_generation (the rollback check); 5: patients.prep_test_due (the next PrEP test)
 CLINIC_SCOPE = "*"
 
 metadata = sa.MetaData()
@@ -116,6 +116,7 @@ patients = sa.Table(
     sa.Column("ins_group", sa.String(200)),
     sa.Column("ins_status", sa.String(20), nullable=False, server_default="none"),
     sa.Column("ins_note", sa.Text),
+    sa.Column("prep_test_due", sa.Date),  # the next PrEP test, set on the desk; the app reminds the patient
     _when("created_at"),
     _when("updated_at"),
 )

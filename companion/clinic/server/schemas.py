@@ -102,9 +102,11 @@ class PatientCreate(Strict):
 
 
 class PatientUpdate(PatientCreate):
-    """What a create takes, every field optional (PATCH: see :func:`present`)."""
+    """What a create takes, every field optional (PATCH: see :func:`present`), and the next PrEP
+    test date (``null`` clears it)."""
 
     name: T200 | None = None  # type: ignore[assignment]
+    prep_test_due: Annotated[IsoDate, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))] | None = None
 
 
 class InsuranceVerify(Strict):

@@ -188,6 +188,10 @@ class StaffClient:
             names[pid] = (str(found["name"]), found.get("dob"))
         return names
 
+    def set_prep_test_due(self, patient_id: str, due: str | None) -> dict[str, Any]:
+        """The next PrEP test date (``YYYY-MM-DD``; None clears it): the patient's app reminds them."""
+        return self._one("PATCH", f"/v1/staff/patients/{patient_id}", {"prep_test_due": due})
+
     def verify_insurance(self, patient_id: str, status: str, note: str | None = None) -> dict[str, Any]:
         return self._one("POST", f"/v1/staff/patients/{patient_id}/insurance/verification",
                          {"status": status, "note": note})

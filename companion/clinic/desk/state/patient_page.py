@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ....core.care_rules import bill_after_plan, offers
@@ -173,6 +173,22 @@ class OpenPatient(Observable):
         self._change(lambda: self.api.verify_insurance(pid, status, note),
                      "Insurance marked verified." if status == "verified" else "Insurance marked rejected.",
                      clears=("insurance.note",))
+
+    def set_prep_test_due(self, clear: bool = False, in_days: int | None = None) -> None:
+        """The next PrEP test date from the field ``prep.test_due`` (YYYY-MM-DD), ``in_days`` from
+        today (91: the 3-monthly test), or none with ``clear``."""
+        pid = self._pid
+        if in_days is not None:
+            self.drafts.set_draft("prep.test_due", (self.clock.today() + timedelta(days=in_days)).isoformat())
+        due = None if clear else (self.drafts.text("prep.test_due") or "").strip()
+        if due is not None:
+            try:
+                date.fromisoformat(due)
+            except ValueError:
+                self._error("Write the next PrEP test as a date, YYYY-MM-DD.")
+                return
+        done = "PrEP test date cleared." if due is None else "PrEP test date saved: the patient's app reminds them."
+        self._change(lambda: self.api.set_prep_test_due(pid, due), done, clears=("prep.test_due",))
 
     def new_pairing_code(self) -> None:
         if self.page is None:

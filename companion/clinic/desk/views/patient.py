@@ -103,7 +103,25 @@ def _profile(desk: DeskState, p: dict[str, Any]) -> ft.Control:
             wrap=True))
     return section("Profile", [ft.Row([ft.Column(facts, spacing=4, width=320),
                                        ft.Column(insurance, spacing=6, expand=True)],
-                                      vertical_alignment=ft.CrossAxisAlignment.START)], identifier="profile")
+                                      vertical_alignment=ft.CrossAxisAlignment.START),
+                               _prep_test(desk, p)], identifier="profile")
+
+
+def _prep_test(desk: DeskState, p: dict[str, Any]) -> ft.Control:
+    """The next PrEP test: the patient's app reminds them a week before and on the day."""
+    due = p.get("prep_test_due")
+    shown = f"Next PrEP test due {day_text(due)}" if due else "No PrEP test date set"
+    row: list[ft.Control] = [ft.Text(shown, size=BODY, weight=ft.FontWeight.W_600, width=320)]
+    if desk.session.can("patients.write"):
+        row += [field(desk.drafts, "prep.test_due", "Next PrEP test (YYYY-MM-DD)", width=260),
+                button("prep-test-save", "Save date", handler(desk.patient.set_prep_test_due), kind="tonal",
+                       icon=ft.Icons.EVENT_OUTLINED),
+                button("prep-test-3m", "In 3 months", handler(desk.patient.set_prep_test_due, False, 91),
+                       kind="outlined")]
+        if due:
+            row.append(button("prep-test-clear", "Clear", handler(desk.patient.set_prep_test_due, True),
+                              kind="outlined"))
+    return tid("prep-test-due", ft.Row(row, wrap=True, vertical_alignment=ft.CrossAxisAlignment.CENTER))
 
 
 def _devices(desk: DeskState, page: PatientPage) -> ft.Control:

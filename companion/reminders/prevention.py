@@ -1,0 +1,171 @@
+"""The PrEP and doxy-PEP reminder rules, and where the patient's plan is kept in the vault.
+
+The plan (:class:`~companion.core.prevention.PreventionPlan`) is the vault meta key
+``prevention``: the patient's own entries, never queued to the clinic. The clinic's part is one
+date on the patient's profile, ``prep_test_due`` (set on the desk, synced like the profile).
+
+:func:`prevention_occasions` turns them into :class:`~.rules.Occasion` values for the one
+planner (:func:`~.planner.plan_reminders` applies quiet hours, snoozes, catch-up and
+fire-once to them as to every other reminder):
+
+=============  ==========================================  ====================================
+occasion       due                                         useful until
+=============  ==========================================  ====================================
+daily dose     the patient's time, each local day (not     12 h later (a dose taken late the
+               paused); a day whose time was more than     same day still counts: the app
+               15 min before the schedule was set is not   says so)
+               owed
+event dose     each 2-1-1 dose (core ``event_doses``)      4 h later
+refill         10:00 local, 7 and 2 days before a daily    the end of the last day with a pill
+               supply runs out
+check-up       10:00 local, 7 days before the clinic's     the end of that day
+               ``prep_test_due`` and on the day
+doxy window    12 h and 60 h after logged sex no dose      72 h after the sex (never before 24
+               covers yet, never before 24 h after the     h after the last dose: one dose in
+               last dose                                   24 hours)
+=============  ==========================================  ====================================
+
+Ids carry what makes the schedule (the day and time, the course, the run-out day, the due date,
+the event), so a changed schedule gets new ids and the old reminders stop being planned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any
+
+from ..config import ClinicProfile
+from ..core.errors import RecordError, VaultError
+from ..core.prevention import DOXY_MIN_GAP, DOXY_WINDOW, PreventionPlan, event_doses, runs_out_on, uncovered_events
+from .prevention_wording import check_up_text, daily_dose_text, doxy_window_text, event_dose_text, refill_text
+from .rules import Occasion
+from .settings import MetaStore
+from .wording import Wording
+
+if TYPE_CHECKING:
+    from ..vault import Vault
+
+__all__ = [
+    "DAILY_GRACE",
+    "EVENT_GRACE",
+    "PREVENTION_KEY",
+    "SET_GRACE",
+    "load_plan",
+    "prevention_occasions",
+    "save_plan",
+    "test_due_of",
+]
+
+PREVENTION_KEY = "prevention"
+DAILY_GRACE = timedelta(hours=12)
+EVENT_GRACE = timedelta(hours=4)
+SET_GRACE = timedelta(minutes=15)
+REFILL_DAYS = (7, 2)
+CHECK_UP_DAYS = (7, 0)
+DOXY_NUDGES = (timedelta(hours=12), timedelta(hours=60))
+MORNING = time(10, 0)
+
+
+def load_plan(meta: MetaStore) -> PreventionPlan:
+    """The patient's plan (empty when never set); VaultError when the stored one is damaged."""
+    try:
+        return PreventionPlan.from_dict(meta.get(PREVENTION_KEY))
+    except RecordError as exc:
+        raise VaultError(f"{PREVENTION_KEY}: the PrEP and doxy-PEP plan is damaged ({exc})") from None
+
+
+def save_plan(meta: MetaStore, plan: PreventionPlan) -> None:
+    """Store the plan (validated by reading it back before it is written)."""
+    data = plan.to_dict()
+    PreventionPlan.from_dict(data)
+    meta.set(PREVENTION_KEY, data)
+
+
+def test_due_of(vault: Vault) -> date | None:
+    """The clinic's next test date for this patient (profile ``prep_test_due``), if it set one."""
+    profile = vault.profile.get()
+    return profile.prep_test_due if profile is not None else None
+
+
+def _at(day: date, moment: time, tz: tzinfo) -> datetime:
+    return datetime.combine(day, moment, tzinfo=tz).astimezone(UTC)
+
+
+def _fixed(text: Wording) -> Any:
+    return lambda _shown_at: text
+
+
+def _daily(plan: PreventionPlan, now: datetime, tz: tzinfo) -> Iterator[Occasion]:
+    prep = plan.prep
+    today = now.astimezone(tz).date()
+    for offset in (-1, 0, 1):
+        day = today + timedelta(days=offset)
+        due = _at(day, prep.dose_time, tz)
+        if prep.since is not None and due < prep.since - SET_GRACE:
+            continue
+        yield Occasion(id=f"prep:daily:{day.isoformat()}:{prep.dose_time:%H%M}", kind="prevention",
+                       record_id="prep", due_at=due, expires_at=due + DAILY_GRACE, word=_fixed(daily_dose_text()))
+
+
+def _events(plan: PreventionPlan) -> Iterator[Occasion]:
+    for dose in event_doses(plan.prep.events):
+        yield Occasion(id=f"prep:event:{dose.key}:{dose.ordinal}", kind="prevention", record_id="prep",
+                       due_at=dose.at, expires_at=dose.at + EVENT_GRACE, word=_fixed(event_dose_text()))
+
+
+def _refills(plan: PreventionPlan, tz: tzinfo) -> Iterator[Occasion]:
+    supply = plan.prep.supply
+    if supply is None or supply.pills <= 0:
+        return
+    out = runs_out_on(supply)
+    counted = _at(supply.counted_on, time(0, 0), tz)
+    until = _at(out, time(0, 0), tz)
+    for days in REFILL_DAYS:
+        due = _at(out - timedelta(days=days), MORNING, tz)
+        if due < counted:
+            if days != REFILL_DAYS[-1]:
+                continue
+            due = counted  # counted with less than the last lead left: say so at once
+        yield Occasion(id=f"prep:refill:{out.isoformat()}:{days}d", kind="prevention", record_id="prep",
+                       due_at=due, expires_at=until, word=_fixed(refill_text(max(1, days))))
+
+
+def _check_ups(test_due: date, tz: tzinfo, clinic: ClinicProfile) -> Iterator[Occasion]:
+    end = _at(test_due + timedelta(days=1), time(0, 0), tz)
+    for days in CHECK_UP_DAYS:
+        due = _at(test_due - timedelta(days=days), MORNING, tz)
+
+        def word(shown_at: datetime) -> Wording:
+            return check_up_text(test_due, shown_at.astimezone(tz).date(), clinic)
+
+        yield Occasion(id=f"prep:checkup:{test_due.isoformat()}:{days}d", kind="prevention", record_id="checkup",
+                       due_at=due, expires_at=end, word=word)
+
+
+def _doxy(plan: PreventionPlan) -> Iterator[Occasion]:
+    last_dose = max((d.taken_at for d in plan.doxy.doses), default=None)
+    for event in uncovered_events(plan.doxy):
+        for after in DOXY_NUDGES:
+            due = event.sex_at + after
+            if last_dose is not None:
+                due = max(due, last_dose + DOXY_MIN_GAP)
+            if due < event.logged_at:  # the patient was in the app then: the screen said it
+                continue
+            yield Occasion(id=f"doxy:{event.id}:{int(after.total_seconds() // 3600)}h", kind="prevention",
+                           record_id="doxy", due_at=due, expires_at=event.sex_at + DOXY_WINDOW,
+                           word=_fixed(doxy_window_text()))
+
+
+def prevention_occasions(plan: PreventionPlan, test_due: date | None, now: datetime, tz: tzinfo,
+                         clinic: ClinicProfile) -> Iterator[Occasion]:
+    """Every PrEP and doxy-PEP occasion around ``now`` (see the module docstring)."""
+    if plan.prep.active:
+        if plan.prep.mode == "daily":
+            yield from _daily(plan, now, tz)
+            yield from _refills(plan, tz)
+        else:
+            yield from _events(plan)
+    if test_due is not None:
+        yield from _check_ups(test_due, tz, clinic)
+    yield from _doxy(plan)

@@ -1,0 +1,173 @@
+"""Prevention: PrEP reminders (daily or 2-1-1, pause, supply, the clinic's test date) and the private
+doxy-PEP log. Every word comes from :mod:`companion.state.prevention_words`; every entry stays on
+the device (:mod:`companion.state.prevention`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import flet as ft
+
+from ..state import AppState, Route
+from ..state import prevention_words as w
+from ..state.prevention import PreventionView
+from ..ui import kit
+from ..ui.kit import act, handler, memo, use_observable
+from .common import button, card, field, header, muted, screen, shown_text, tid
+
+__all__ = ["PreventionScreen"]
+
+
+@ft.component
+def CardNote(state: AppState, section: str) -> ft.Control:
+    """What an intent of this card said, inside the card beside its buttons (instead of the strip
+    at the top, scrolled out of sight on a phone when the doxy-PEP log says no). One slot, always
+    there (see :func:`companion.ui.kit.feedback`); renders for the feedback alone."""
+    use_observable(state.feedback)
+    if not state.prevention.note_in(section):
+        return ft.Column([])
+    return kit.feedback(state.feedback, text_size=14)[0]
+
+
+@ft.component
+def TopNote(state: AppState) -> ft.Control:
+    """The screen's feedback strip, for what no card shows (a sync started from the chip…)."""
+    use_observable(state.feedback)
+    if any(state.prevention.note_in(section) for section in ("prep", "doxy")):
+        return ft.Column([])
+    return kit.feedback(state.feedback)[0]
+
+
+_card_note = memo(CardNote)
+_top_note = memo(TopNote)
+
+
+def _section_title(text: str) -> ft.Control:
+    return ft.Text(text, size=17, weight=ft.FontWeight.W_600)
+
+
+def _entry_row(identifier: str, text: str, on_remove: Callable[..., Any]) -> ft.Control:
+    return tid(identifier, ft.Row([ft.Text(text, size=14, expand=True), ft.TextButton(w.REMOVE, on_click=on_remove)]))
+
+
+def _mode_chips(state: AppState, mode: str) -> ft.Control:
+    def choose(key: str) -> None:
+        if key == "daily":  # a daily schedule needs its time: the one the field shows
+            act(state.prevention.set_daily, shown_text(state, "prevention.time") or "09:00")
+        else:
+            act(state.prevention.turn_off if key == "off" else state.prevention.set_event_based)
+
+    chips = [tid(f"prep-mode-{key}", ft.Chip(label=ft.Text(label), selected=key == mode,
+                                             on_select=lambda _e, k=key: choose(k)))
+             for key, label in w.MODE_LABELS.items()]
+    return ft.Row(chips, wrap=True, spacing=6, run_spacing=6)
+
+
+def _daily(state: AppState, view: PreventionView) -> list[ft.Control]:
+    prep = view.plan.prep
+    tz = state.services.tz
+    now = state.now()
+    today_at = datetime.combine(now.astimezone(tz).date(), prep.dose_time, tzinfo=tz)
+    quiet = state.prefs.reminder_settings().quiet(tz)
+    quiet_end = quiet.end_of_quiet(today_at) if quiet is not None else today_at
+    rows: list[ft.Control] = [
+        tid("prep-daily-status", muted(w.daily_status(prep.dose_time, prep.paused, quiet_end != today_at,
+                                                      f"{quiet_end:%H:%M}"), 14)),
+        field(state, "prevention.time", w.DAILY_LABEL, default=f"{prep.dose_time:%H:%M}"),
+        ft.Row([button("prep-save-daily", w.SAVE_DAILY,
+                       lambda: act(state.prevention.set_daily, shown_text(state, "prevention.time")), kind="tonal"),
+                button("prep-resume" if prep.paused else "prep-pause", w.RESUME if prep.paused else w.PAUSE,
+                       handler(state.prevention.resume if prep.paused else state.prevention.pause), kind="outlined")],
+               wrap=True, spacing=8, run_spacing=8),
+    ]
+    if view.runs_out is not None:
+        rows.append(tid("prep-supply", muted(w.supply_line(view.runs_out, now.astimezone(tz).date()), 14)))
+    rows += [field(state, "prevention.pills", w.SUPPLY_LABEL, keyboard=ft.KeyboardType.NUMBER),
+             ft.Row([button("prep-save-supply", w.SAVE_SUPPLY,
+                            lambda: act(state.prevention.record_supply, shown_text(state, "prevention.pills")),
+                            kind="outlined")])]
+    return rows
+
+
+def _event(state: AppState, view: PreventionView) -> list[ft.Control]:
+    tz, now = state.services.tz, state.now()
+    rows: list[ft.Control] = [muted(w.EVENT_NOTE, 13), muted(w.EVENT_LABEL, 14),
+                              field(state, "prevention.event", "When", hint="tomorrow 20:00"),
+                              button("prep-plan-event", w.PLAN_EVENT,
+                                     lambda: act(state.prevention.plan_event, shown_text(state, "prevention.event")),
+                                     kind="tonal")]
+    if not view.upcoming_doses:
+        rows.append(muted(w.NO_EVENTS, 14))
+    for i, dose in enumerate(view.upcoming_doses[:8]):
+        rows.append(tid(f"prep-dose-{i}", ft.Row([ft.Icon(ft.Icons.SCHEDULE, size=18),
+                                                  ft.Text(w.dose_line(dose.at, dose.pills, tz, now), size=14)])))
+    for event in sorted(view.plan.prep.events, key=lambda e: e.sex_at, reverse=True)[:5]:
+        if event.sex_at > now:
+            rows.append(_entry_row(f"prep-event-{event.id}", w.planned_entry(event.sex_at, tz, now),
+                                   handler(state.prevention.remove_event, event.id)))
+    return rows
+
+
+def _prep(state: AppState, view: PreventionView) -> ft.Control:
+    prep = view.plan.prep
+    rows: list[ft.Control] = [_section_title(w.PREP_TITLE), _mode_chips(state, prep.mode)]
+    if prep.mode == "daily":
+        rows += _daily(state, view)
+    elif prep.mode == "event":
+        rows += _event(state, view)
+        rows.append(ft.Row([button("prep-pause" if not prep.paused else "prep-resume",
+                                   w.RESUME if prep.paused else w.PAUSE,
+                                   handler(state.prevention.resume if prep.paused else state.prevention.pause),
+                                   kind="outlined")]))
+    rows.append(_card_note(state, "prep"))
+    today = state.now().astimezone(state.services.tz).date()
+    rows.append(tid("prep-check-up", muted(w.check_up_line(view.test_due, today) if view.test_due else w.CHECK_UP_NONE,
+                                          14)))
+    rows.append(ft.Row([button("prep-missed-dose", w.MISSED_DOSE, lambda: state.nav.go("article", "prep-missed-dose"),
+                               kind="text", icon="MENU_BOOK_OUTLINED"),
+                        button("prep-ask-visit", w.ASK_VISIT, lambda: state.nav.go("request"), kind="text",
+                               icon="EVENT_OUTLINED")], wrap=True, spacing=4, run_spacing=4))
+    return card(rows, identifier="prep-reminders")
+
+
+def _doxy(state: AppState, view: PreventionView) -> ft.Control:
+    tz, now = state.services.tz, state.now()
+    doxy = view.plan.doxy
+    rows: list[ft.Control] = [_section_title(w.DOXY_TITLE), muted(w.DOXY_RULE, 14)]
+    for event in view.open_events:
+        rows.append(tid(f"doxy-open-{event.id}", ft.Text(w.open_event_line(event.sex_at, tz, now), size=14,
+                                                         weight=ft.FontWeight.W_500)))
+    rows += [muted(w.SEX_LABEL, 14), field(state, "doxy.sex", "When", hint="yesterday 23:30"),
+             button("doxy-log-sex", w.LOG_SEX,
+                    lambda: act(state.prevention.log_doxy_sex, shown_text(state, "doxy.sex")), kind="tonal"),
+             muted(w.DOSE_LABEL, 14), field(state, "doxy.dose", "When", hint="now"),
+             button("doxy-log-dose", w.LOG_DOSE,
+                    lambda: act(state.prevention.log_doxy_dose, shown_text(state, "doxy.dose")), kind="tonal"),
+             _card_note(state, "doxy")]
+    entries = sorted([(e.sex_at, e.id, w.sex_entry(e.sex_at, tz, now)) for e in doxy.events]
+                     + [(d.taken_at, d.id, w.dose_entry(d.taken_at, tz, now)) for d in doxy.doses], reverse=True)
+    if not entries:
+        rows.append(muted(w.NO_DOXY, 14))
+    for _at, entry_id, text in entries[:10]:
+        rows.append(_entry_row(f"doxy-entry-{entry_id}", text, handler(state.prevention.remove_doxy_entry, entry_id)))
+    rows.append(muted(w.DOXY_TESTING, 14))
+    rows.append(ft.Row([button("doxy-about", w.ABOUT_DOXY, lambda: state.nav.go("article", "doxy-pep"), kind="text",
+                               icon="MENU_BOOK_OUTLINED"),
+                        button("doxy-ask-visit", w.ASK_VISIT, lambda: state.nav.go("request"), kind="text",
+                               icon="EVENT_OUTLINED")], wrap=True, spacing=4, run_spacing=4))
+    return card(rows, identifier="doxy-log")
+
+
+@ft.component
+def PreventionScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
+    """Renders for the patient's entries (``state.prevention``) and the clinic's test date (the records)."""
+    use_observable(state.prevention)
+    use_observable(state.records)
+    view = state.prevention.view()
+    items: list[ft.Control] = [header(state, w.TITLE), _top_note(state), muted(w.INTRO, 14)]
+    if view.damaged:
+        items.append(card([ft.Text(view.damaged)], identifier="prevention-damaged", tone="warn"))
+    items += [_prep(state, view), _doxy(state, view)]
+    return screen(state, items)

@@ -1,0 +1,67 @@
+"""The Prevention screen in a real in-process Flet session: reachable from the navigation, each PrEP
+mode renders, the buttons reach the intents, a doxy-PEP refusal shows on the feedback strip."""
+
+from __future__ import annotations
+
+import pytest
+
+from companion.reminders.prevention import load_plan
+from companion.state import AppState
+from tests.fixtures.flet_session import ViewHarness, run_isolated
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_prevention_screen_modes_and_intents(empty_state: AppState, width: float) -> None:
+    state = empty_state
+
+    async def run() -> None:
+        ui = await ViewHarness.start(state, width=width)
+        try:
+            if width < 840:  # on a phone it is under More
+                state.nav.go("more")
+                await ui.settle()
+                assert "more-prevention" in ui.ids()
+            state.nav.go("prevention")
+            await ui.settle()
+            assert {"prep-reminders", "doxy-log", "prep-mode-daily", "prep-missed-dose", "doxy-log-dose"} <= ui.ids()
+            await ui.fire(ui.by_id("prep-mode-daily"), "select", True)
+            assert await ui.until(lambda: "prep-daily-status" in ui.ids())
+            assert ui.has_text("Every day at 09:00.")
+            await ui.type("field-prevention.time", "20:15")
+            await ui.click("prep-save-daily")
+            assert await ui.until(lambda: ui.has_text("Every day at 20:15."))
+            await ui.click("prep-pause")
+            assert await ui.until(lambda: ui.has_text("Paused: no reminders until you resume."))
+            await ui.fire(ui.by_id("prep-mode-event"), "select", True)
+            assert await ui.until(lambda: "prep-plan-event" in ui.ids())
+            await ui.click("doxy-log-dose")
+            assert await ui.until(lambda: ui.has_text("log when you had sex first"))
+            await ui.click("prep-missed-dose")
+            assert await ui.until(lambda: "article-body" in ui.ids())
+        finally:
+            ui.close()
+
+    run_isolated(run())
+    plan = load_plan(state.records.require_vault().meta)
+    assert (plan.prep.mode, f"{plan.prep.dose_time:%H:%M}") == ("event", "20:15")
+
+
+def test_a_daily_time_inside_quiet_hours_says_when_it_will_show(empty_state: AppState) -> None:
+    state = empty_state
+    state.prefs.set_quiet_hours("22:00-07:00")
+    state.prevention.set_daily("23:00")
+
+    async def run() -> None:
+        ui = await ViewHarness.start(state, width=390)
+        try:
+            state.nav.go("prevention")
+            await ui.settle()
+            assert ui.has_text("Every day at 23:00. That is inside your quiet hours, "
+                               "so the reminder waits until 07:00.")
+            state.prevention.set_daily("21:00")
+            assert await ui.until(lambda: ui.has_text("Every day at 21:00."))
+            assert not ui.has_text("quiet hours, so")
+        finally:
+            ui.close()
+
+    run_isolated(run())
