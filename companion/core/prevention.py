@@ -5,7 +5,7 @@ it is never queued to the clinic. One :class:`PreventionPlan` holds it::
 
     {"prep": {"mode": "daily" | "event" | "off", "dose_time": "09:00", "paused": false,
               "since": ISO, "events": [{"id": …, "sex_at": ISO, "logged_at": ISO}],
-              "supply": {"pills": 30, "counted_on": "2026-12-01"}},
+              "supply": {"pills": 30, "counted_on": "2026-12-01", "counted_at": ISO}},
      "doxy": {"events": [{"id": …, "sex_at": ISO, "logged_at": ISO}],
               "doses": [{"id": …, "taken_at": ISO}]}}
 
@@ -20,20 +20,29 @@ functions of the plan and a time, used by the reminder rules, the app's intents 
   first dose and one 24 hours after that; sex again while a course runs continues it with one
   pill a day until two daily doses after the last sex.
 - daily PrEP supply: the pills counted on a day last that many days.
+- event-based supply: the count goes down by each 2-1-1 dose due after it was made
+  (:func:`event_supply`); fewer than :data:`COURSE_PILLS` left is "time to refill".
+- doxy-PEP testing (CDC 2024: every 3 to 6 months while using it): with no test date from the
+  clinic, a check-up is due :data:`DOXY_TEST_AFTER` months after the first dose taken on or after
+  the patient's last test (:func:`doxy_test_due`; what counts as that test: :func:`last_test`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import calendar
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from .errors import RecordError
 from .fields import get_bool, get_choice, get_date, get_datetime, get_int, get_str, iso, opt_datetime, require_mapping
 
 __all__ = [
+    "COURSE_PILLS",
     "DOXY_MIN_GAP",
+    "DOXY_TEST_AFTER",
+    "DOXY_TEST_UNTIL",
     "DOXY_WINDOW",
     "EVENT_LOAD_BEFORE",
     "MAX_ENTRIES",
@@ -46,7 +55,12 @@ __all__ = [
     "SexEvent",
     "Supply",
     "DoseRefusal",
+    "EventSupply",
+    "add_months",
     "doxy_refusal",
+    "doxy_test_due",
+    "event_supply",
+    "last_test",
     "event_doses",
     "parse_dose_time",
     "runs_out_on",
@@ -57,6 +71,9 @@ DOXY_WINDOW = timedelta(hours=72)
 DOXY_MIN_GAP = timedelta(hours=24)
 EVENT_LOAD_BEFORE = (timedelta(hours=24), timedelta(hours=2))  # the double dose: 24 h to 2 h before sex
 PREP_MODES = ("off", "daily", "event")
+COURSE_PILLS = 4  # the shortest 2-1-1 course: 2 + 1 + 1
+DOXY_TEST_AFTER = 3  # months from the first doxy-PEP dose since the last test to the next check-up
+DOXY_TEST_UNTIL = 6  # ... and the check-up is still worth a reminder until this many months after it
 MAX_ENTRIES = 200  # log entries kept per list: the oldest go first (a year of weekly entries and more)
 
 
@@ -105,18 +122,26 @@ class DoxyDose:
 
 @dataclass(frozen=True, slots=True)
 class Supply:
-    """``pills`` counted on ``counted_on`` (the patient's own count)."""
+    """``pills`` counted on ``counted_on`` (the patient's own count), at ``counted_at`` (older plans lack it)."""
 
     pills: int
     counted_on: date
+    counted_at: datetime | None = None
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> Supply:
         d = require_mapping(data, path)
-        return cls(pills=get_int(d, "pills", path, minimum=0, maximum=1000), counted_on=get_date(d, "counted_on", path))
+        return cls(pills=get_int(d, "pills", path, minimum=0, maximum=1000), counted_on=get_date(d, "counted_on", path),
+                   counted_at=opt_datetime(d, "counted_at", path))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"pills": self.pills, "counted_on": self.counted_on.isoformat()}
+        return {"pills": self.pills, "counted_on": self.counted_on.isoformat(), "counted_at": iso(self.counted_at)}
+
+    @property
+    def counted_from(self) -> datetime:
+        """When the count was made: without the moment, the start of its day (UTC), so a dose that
+        day counts as taken from it (a refill reminder comes early rather than late)."""
+        return self.counted_at or datetime.combine(self.counted_on, time.min, tzinfo=UTC)
 
 
 def _list(d: Mapping[str, Any], key: str, path: str) -> list[Any]:
@@ -291,3 +316,58 @@ def _course(start: datetime, last: datetime) -> list[PlannedDose]:
 def runs_out_on(supply: Supply) -> date:
     """The day a daily supply runs out (the first day with no pill left)."""
     return supply.counted_on + timedelta(days=supply.pills)
+
+
+@dataclass(frozen=True, slots=True)
+class EventSupply:
+    """An event-based supply at a moment: ``left`` now, ``after_planned`` once every planned dose is
+    taken (below zero: the planned doses need more than the count), and ``low_at`` / ``low_left``:
+    when the count falls below one course (:data:`COURSE_PILLS`), with what is left then."""
+
+    left: int
+    after_planned: int
+    low_at: datetime | None
+    low_left: int | None
+
+
+def event_supply(supply: Supply, doses: Sequence[PlannedDose], now: datetime) -> EventSupply:
+    """The count of ``supply`` less the pills of each 2-1-1 dose due after it was made."""
+    start = supply.counted_from
+    left = after = supply.pills
+    low_at, low_left = (start, supply.pills) if supply.pills < COURSE_PILLS else (None, None)
+    for dose in sorted(doses, key=lambda d: d.at):
+        if dose.at <= start:
+            continue
+        after -= dose.pills
+        if dose.at <= now:
+            left = after
+        if low_at is None and after < COURSE_PILLS:
+            low_at, low_left = dose.at, after
+    return EventSupply(left=max(0, left), after_planned=after, low_at=low_at, low_left=low_left)
+
+
+# --- doxy-PEP testing ------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus calendar months, on the month's last day when it is shorter (31 Aug + 3 = 30 Nov)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def last_test(sample_days: Iterable[date], clinic_due: date | None, today: date) -> date | None:
+    """The patient's last test, as a clinician would count it: the latest sample day of a result the
+    clinic released (any result: doxy-PEP follow-up is the STI and HIV screen), or the clinic's own
+    test date once it has passed (the visit it asked for; a missed one the screen says is overdue).
+    A clinic date still ahead is not a test yet."""
+    days = [*sample_days, *([clinic_due] if clinic_due is not None and clinic_due < today else [])]
+    return max(days, default=None)
+
+
+def doxy_test_due(plan: DoxyPlan, last: date | None, tz: tzinfo) -> date | None:
+    """The check-up day :data:`DOXY_TEST_AFTER` months after the first dose taken (local day) on or after
+    ``last`` (the day of the last test), or None when no dose was taken since."""
+    taken = sorted(d.taken_at.astimezone(tz).date() for d in plan.doses)
+    first = next((day for day in taken if last is None or day >= last), None)
+    return None if first is None else add_months(first, DOXY_TEST_AFTER)

@@ -135,7 +135,7 @@ def _occasions(records: RecordSet, settings: ReminderSettings, now: datetime, tz
     yield from bill_occasions(records.bills, settings, tz, clinic)
     yield from message_occasions(records.messages, clinic)
     yield from result_occasions(records.results, settings, clinic)
-    yield from prevention_occasions(records.prevention, records.test_due, now, tz, clinic)
+    yield from prevention_occasions(records.prevention, records.test_due, now, tz, clinic, records.results)
 
 
 def _fire_time(earliest: datetime, now: datetime, expires_at: datetime, quiet: QuietHours | None) -> datetime:

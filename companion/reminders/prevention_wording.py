@@ -13,7 +13,7 @@ from datetime import date
 from ..config import ClinicProfile
 from .wording import Wording, _reminder_title, _short_date
 
-__all__ = ["check_up_text", "daily_dose_text", "doxy_window_text", "event_dose_text", "refill_text"]
+__all__ = ["check_up_text", "daily_dose_text", "doxy_window_text", "event_dose_text", "refill_low_text", "refill_text"]
 
 _DETAILS = "The app has the details."
 
@@ -29,6 +29,11 @@ def event_dose_text() -> Wording:
 def refill_text(days_left: int) -> Wording:
     left = "1 day" if days_left == 1 else f"{days_left} days"
     return Wording("Your reminder", f"About {left} left: time to plan a refill. {_DETAILS}", True)
+
+
+def refill_low_text() -> Wording:
+    """Event-based: no days to count, only that the supply runs low."""
+    return Wording("Your reminder", f"Running low: time to plan a refill. {_DETAILS}", True)
 
 
 def check_up_text(due: date, today: date, clinic: ClinicProfile) -> Wording:
