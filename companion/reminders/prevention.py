@@ -43,8 +43,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..config import ClinicProfile
-from ..core.errors import RecordError, VaultError
 from ..core.care_records import Result
+from ..core.errors import RecordError, VaultError
 from ..core.prevention import (
     DOXY_MIN_GAP,
     DOXY_TEST_AFTER,
@@ -121,7 +121,7 @@ def test_due_of(vault: Vault) -> date | None:
 
 
 def sample_day(result: Result, tz: tzinfo) -> date:
-    """The day a result's sample was taken; older feeds lack it: the day it was released (the test was then or before)."""
+    """The day a result's sample was taken; older feeds lack it: the day it was released (tested then or before)."""
     return result.sample_taken or result.released_at.astimezone(tz).date()
 
 

@@ -11,13 +11,18 @@
 Every entry is the patient's own and is written to the vault (meta ``prevention``, see
 :mod:`companion.reminders.prevention`), never to the outbox. After each change the reminder
 loop is woken, so a reminder due now shows now. The screen subscribes to this object: a change
-notifies it alone. Words the patient reads come from :mod:`.prevention_words`.
+notifies it, and the same object of every other session of this app process that holds the
+vault (another browser tab, see ``_PEERS``), so a Prevention screen open there redraws too.
+What a sync brings (the clinic's test date, a released result) reaches the screen through the
+records, which it subscribes to as well. Words the patient reads come from :mod:`.prevention_words`.
 """
 
 from __future__ import annotations
 
 import functools
 import secrets
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -28,17 +33,19 @@ from ..core.observable import Observable
 from ..core.prevention import (
     MAX_ENTRIES,
     DoxyDose,
+    EventSupply,
     PlannedDose,
     PreventionPlan,
     SexEvent,
     Supply,
     doxy_refusal,
     event_doses,
+    event_supply,
     parse_dose_time,
     runs_out_on,
     uncovered_events,
 )
-from ..reminders.prevention import load_plan, save_plan
+from ..reminders.prevention import doxy_check_up_of, load_plan, save_plan
 from . import prevention_words as words
 from .notices import intent, sentence
 
@@ -83,6 +90,8 @@ class PreventionView:
     runs_out: date | None  # daily supply
     open_events: tuple[SexEvent, ...]  # doxy: logged sex no dose covers yet, still inside 72 h
     damaged: str | None = None
+    event_supply: EventSupply | None = None  # 2-1-1: the count less the doses due since
+    doxy_check_up: date | None = None  # doxy-PEP: the check-up day when the clinic set none ahead
 
 
 P = ParamSpec("P")
@@ -113,6 +122,24 @@ def _new_id() -> str:
     return secrets.token_hex(6)
 
 
+# The Prevention of each session sharing one vault host (the tabs of one app process), held weakly:
+# a closed tab's session goes with its state. A change in one session notifies the others that hold
+# the vault now (a locked one reads nothing; it reads the plan when it unlocks).
+_PEERS: weakref.WeakKeyDictionary[object, weakref.WeakSet[Prevention]] = weakref.WeakKeyDictionary()
+_PEERS_GUARD = threading.Lock()
+
+
+def _join_peers(host: object, member: Prevention) -> None:
+    with _PEERS_GUARD:
+        _PEERS.setdefault(host, weakref.WeakSet()).add(member)
+
+
+def _peers_of(host: object, member: Prevention) -> list[Prevention]:
+    with _PEERS_GUARD:
+        peers = list(_PEERS.get(host, ()))
+    return [p for p in peers if p is not member and p.ctx.records.vault is not None]
+
+
 class Prevention(Observable):
     """See the module docstring."""
 
@@ -124,6 +151,7 @@ class Prevention(Observable):
         # at the top (scrolled out of sight on a phone when the doxy-PEP log says no).
         self.last_section: str | None = None
         self.said: str | None = None
+        _join_peers(ctx.host, self)
 
     def note_in(self, section: str) -> bool:
         """Whether the feedback line now is what an intent of card ``section`` said (it shows there)."""
@@ -148,8 +176,14 @@ class Prevention(Observable):
         upcoming = tuple(d for d in event_doses(plan.prep.events) if d.at > now - timedelta(hours=4))
         runs_out = runs_out_on(plan.prep.supply) if plan.prep.supply is not None else None
         open_events = tuple(e for e in uncovered_events(plan.doxy) if e.sex_at + timedelta(hours=72) > now)
-        return PreventionView(plan, test_due, upcoming if plan.prep.mode == "event" else (), runs_out, open_events,
-                              damaged)
+        event = plan.prep.mode == "event"
+        supply = plan.prep.supply
+        tz = self.ctx.services.tz
+        return PreventionView(
+            plan, test_due, upcoming if event else (), runs_out, open_events, damaged,
+            event_supply=event_supply(supply, event_doses(plan.prep.events), now) if event and supply else None,
+            doxy_check_up=doxy_check_up_of(plan, test_due, self.ctx.records.snapshot.results,
+                                           now.astimezone(tz).date(), tz))
 
     # --- writing ---------------------------------------------------------------------
 
@@ -162,6 +196,8 @@ class Prevention(Observable):
         self.ctx.feedback.toast = toast
         self.ctx.host.wake_reminders()
         self.notify()
+        for peer in _peers_of(self.ctx.host, self):  # the same screen open in another tab
+            peer.notify()
 
     @intent
     @_in_card("prep")
@@ -218,10 +254,15 @@ class Prevention(Observable):
         text = pills.strip()
         if not text.isdigit() or not 0 <= int(text) <= 1000:
             raise RecordError("pills", words.PILLS_FORMAT)
-        today = self.ctx.now().astimezone(self.ctx.services.tz).date()
-        supply = Supply(pills=int(text), counted_on=today)
+        now = self.ctx.now()
+        supply = Supply(pills=int(text), counted_on=now.astimezone(self.ctx.services.tz).date(), counted_at=now)
         with self.ctx.drafts.taken("prevention.pills"):
-            self._save(self._plan().with_prep(supply=supply), words.supply_saved(runs_out_on(supply)))
+            plan = self._plan().with_prep(supply=supply)
+            if plan.prep.mode == "event":
+                left = event_supply(supply, event_doses(plan.prep.events), now)
+                self._save(plan, words.event_supply_saved(left.after_planned))
+            else:
+                self._save(plan, words.supply_saved(runs_out_on(supply)))
 
     @intent
     @_in_card("doxy")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from ..core.prevention import DOXY_WINDOW, DoseRefusal
+from ..core.prevention import COURSE_PILLS, DOXY_WINDOW, DoseRefusal, EventSupply
 from .formatting import countdown, day_and_time, short_date
 
 TITLE = "Prevention"
@@ -39,6 +39,7 @@ NO_EVENTS = "No doses planned."
 REMOVE = "Remove"
 REMOVED = "Removed."
 SUPPLY_LABEL = "Pills left (count them today)"
+EVENT_SUPPLY_NOTE = "Count your pills and the app takes off each dose it reminds you of."
 SAVE_SUPPLY = "Save count"
 MISSED_DOSE = "If you miss a dose"
 CHECK_UP_NONE = "Test every 3 months while you take PrEP. Your clinic sets the date at your visit."
@@ -71,6 +72,35 @@ def event_planned(ahead: timedelta) -> str:
 
 def supply_saved(runs_out: date) -> str:
     return f"Saved. Your pills last until {short_date(runs_out - timedelta(days=1))}; the app reminds you to refill."
+
+
+def _pills(n: int) -> str:
+    return f"{n} pill{'s' if n != 1 else ''}"
+
+
+def event_supply_saved(after_planned: int) -> str:
+    if after_planned < COURSE_PILLS:
+        return "Saved. That is less than one 2-1-1 course (4 pills): ask the clinic for a refill."
+    return "Saved. The app takes off each dose and reminds you to refill before a course runs short."
+
+
+def event_supply_line(supply: EventSupply) -> str:
+    """2-1-1: what is left now, and after the doses planned (a course takes at least 4 pills)."""
+    now, after = supply.left, supply.after_planned
+    if after < 0:
+        return (f"About {_pills(now)} left: not enough for the doses planned ({_pills(-after)} short). "
+                "Ask the clinic for a refill.")
+    text = f"About {_pills(now)} left" + (f", {after} after the doses planned." if after != now else ".")
+    if after < COURSE_PILLS:
+        text += f" That is less than one course ({_pills(COURSE_PILLS)}): time to ask for a refill."
+    return text
+
+
+def doxy_check_up_line(due: date, today: date) -> str:
+    if due < today:
+        return f"A check-up was due on {short_date(due)}: ask for a visit."
+    return (f"Your next check-up: {short_date(due)}, 3 months after your first dose since your last test. "
+            "The app reminds you that morning.")
 
 
 def sex_logged(sex_at: datetime, now: datetime, tz: tzinfo) -> str:

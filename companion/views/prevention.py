@@ -84,11 +84,14 @@ def _daily(state: AppState, view: PreventionView) -> list[ft.Control]:
     ]
     if view.runs_out is not None:
         rows.append(tid("prep-supply", muted(w.supply_line(view.runs_out, now.astimezone(tz).date()), 14)))
-    rows += [field(state, "prevention.pills", w.SUPPLY_LABEL, keyboard=ft.KeyboardType.NUMBER),
-             ft.Row([button("prep-save-supply", w.SAVE_SUPPLY,
-                            lambda: act(state.prevention.record_supply, shown_text(state, "prevention.pills")),
-                            kind="outlined")])]
-    return rows
+    return rows + _supply_fields(state)
+
+
+def _supply_fields(state: AppState) -> list[ft.Control]:
+    return [field(state, "prevention.pills", w.SUPPLY_LABEL, keyboard=ft.KeyboardType.NUMBER),
+            ft.Row([button("prep-save-supply", w.SAVE_SUPPLY,
+                           lambda: act(state.prevention.record_supply, shown_text(state, "prevention.pills")),
+                           kind="outlined")])]
 
 
 def _event(state: AppState, view: PreventionView) -> list[ft.Control]:
@@ -107,7 +110,10 @@ def _event(state: AppState, view: PreventionView) -> list[ft.Control]:
         if event.sex_at > now:
             rows.append(_entry_row(f"prep-event-{event.id}", w.planned_entry(event.sex_at, tz, now),
                                    handler(state.prevention.remove_event, event.id)))
-    return rows
+    rows.append(muted(w.EVENT_SUPPLY_NOTE, 13))
+    if view.event_supply is not None:
+        rows.append(tid("prep-supply", muted(w.event_supply_line(view.event_supply), 14)))
+    return rows + _supply_fields(state)
 
 
 def _prep(state: AppState, view: PreventionView) -> ft.Control:
@@ -152,7 +158,9 @@ def _doxy(state: AppState, view: PreventionView) -> ft.Control:
         rows.append(muted(w.NO_DOXY, 14))
     for _at, entry_id, text in entries[:10]:
         rows.append(_entry_row(f"doxy-entry-{entry_id}", text, handler(state.prevention.remove_doxy_entry, entry_id)))
-    rows.append(muted(w.DOXY_TESTING, 14))
+    today = now.astimezone(tz).date()
+    rows.append(tid("doxy-check-up", muted(w.doxy_check_up_line(view.doxy_check_up, today)
+                                           if view.doxy_check_up is not None else w.DOXY_TESTING, 14)))
     rows.append(ft.Row([button("doxy-about", w.ABOUT_DOXY, lambda: state.nav.go("article", "doxy-pep"), kind="text",
                                icon="MENU_BOOK_OUTLINED"),
                         button("doxy-ask-visit", w.ASK_VISIT, lambda: state.nav.go("request"), kind="text",

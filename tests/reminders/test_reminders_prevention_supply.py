@@ -58,7 +58,7 @@ def test_event_supply_counts_down_by_each_dose_due_after_the_count() -> None:
     supply = prevention.prep.supply
     assert supply is not None
     before = event_supply(supply, doses, NINE)
-    assert (before.left, before.after_planned, before.low_at) == (7, 3, sex + timedelta(hours=24))  # 7 - 2 - 1 = 4, then 3
+    assert (before.left, before.after_planned, before.low_at) == (7, 3, sex + timedelta(hours=24))  # 7-2-1, then 3
     assert event_supply(supply, doses, sex + timedelta(hours=1)).left == 4
     # a dose due before the count was made is in the count already
     recount = Supply(5, sex.date(), sex - timedelta(hours=1))
