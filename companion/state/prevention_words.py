@@ -138,7 +138,7 @@ def check_up_line(due: date, today: date) -> str:
 
 
 def open_event_line(sex_at: datetime, tz: tzinfo, now: datetime) -> str:
-    return (f"Sex {day_and_time(sex_at, tz, now)}: take your dose by "
+    return (f"Sex · {day_and_time(sex_at, tz, now)}: take your dose by "
             f"{day_and_time(sex_at + DOXY_WINDOW, tz, now)} ({countdown(sex_at + DOXY_WINDOW, now)}).")
 
 

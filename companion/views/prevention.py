@@ -65,6 +65,12 @@ def _mode_chips(state: AppState, mode: str) -> ft.Control:
     return ft.Row(chips, wrap=True, spacing=6, run_spacing=6)
 
 
+def _pause_button(state: AppState, paused: bool) -> ft.Control:
+    """Pause or resume, beside the button that sets the schedule (not below the supply count)."""
+    return button("prep-resume" if paused else "prep-pause", w.RESUME if paused else w.PAUSE,
+                  handler(state.prevention.resume if paused else state.prevention.pause), kind="outlined")
+
+
 def _daily(state: AppState, view: PreventionView) -> list[ft.Control]:
     prep = view.plan.prep
     tz = state.services.tz
@@ -78,8 +84,7 @@ def _daily(state: AppState, view: PreventionView) -> list[ft.Control]:
         field(state, "prevention.time", w.DAILY_LABEL, default=f"{prep.dose_time:%H:%M}"),
         ft.Row([button("prep-save-daily", w.SAVE_DAILY,
                        lambda: act(state.prevention.set_daily, shown_text(state, "prevention.time")), kind="tonal"),
-                button("prep-resume" if prep.paused else "prep-pause", w.RESUME if prep.paused else w.PAUSE,
-                       handler(state.prevention.resume if prep.paused else state.prevention.pause), kind="outlined")],
+                _pause_button(state, prep.paused)],
                wrap=True, spacing=8, run_spacing=8),
     ]
     if view.runs_out is not None:
@@ -96,11 +101,12 @@ def _supply_fields(state: AppState) -> list[ft.Control]:
 
 def _event(state: AppState, view: PreventionView) -> list[ft.Control]:
     tz, now = state.services.tz, state.now()
+    plan_it = button("prep-plan-event", w.PLAN_EVENT,
+                     lambda: act(state.prevention.plan_event, shown_text(state, "prevention.event")), kind="tonal")
     rows: list[ft.Control] = [muted(w.EVENT_NOTE, 13), muted(w.EVENT_LABEL, 14),
                               field(state, "prevention.event", "When", hint="tomorrow 20:00"),
-                              button("prep-plan-event", w.PLAN_EVENT,
-                                     lambda: act(state.prevention.plan_event, shown_text(state, "prevention.event")),
-                                     kind="tonal")]
+                              ft.Row([plan_it, _pause_button(state, view.plan.prep.paused)], wrap=True, spacing=8,
+                                     run_spacing=8)]
     if not view.upcoming_doses:
         rows.append(muted(w.NO_EVENTS, 14))
     for i, dose in enumerate(view.upcoming_doses[:8]):
@@ -123,10 +129,6 @@ def _prep(state: AppState, view: PreventionView) -> ft.Control:
         rows += _daily(state, view)
     elif prep.mode == "event":
         rows += _event(state, view)
-        rows.append(ft.Row([button("prep-pause" if not prep.paused else "prep-resume",
-                                   w.RESUME if prep.paused else w.PAUSE,
-                                   handler(state.prevention.resume if prep.paused else state.prevention.pause),
-                                   kind="outlined")]))
     rows.append(_card_note(state, "prep"))
     today = state.now().astimezone(state.services.tz).date()
     rows.append(tid("prep-check-up", muted(w.check_up_line(view.test_due, today) if view.test_due else w.CHECK_UP_NONE,
@@ -146,11 +148,12 @@ def _doxy(state: AppState, view: PreventionView) -> ft.Control:
         rows.append(tid(f"doxy-open-{event.id}", ft.Text(w.open_event_line(event.sex_at, tz, now), size=14,
                                                          weight=ft.FontWeight.W_500)))
     rows += [muted(w.SEX_LABEL, 14), field(state, "doxy.sex", "When", hint="yesterday 23:30"),
-             button("doxy-log-sex", w.LOG_SEX,
-                    lambda: act(state.prevention.log_doxy_sex, shown_text(state, "doxy.sex")), kind="tonal"),
+             ft.Row([button("doxy-log-sex", w.LOG_SEX,
+                            lambda: act(state.prevention.log_doxy_sex, shown_text(state, "doxy.sex")), kind="tonal")]),
              muted(w.DOSE_LABEL, 14), field(state, "doxy.dose", "When", hint="now"),
-             button("doxy-log-dose", w.LOG_DOSE,
-                    lambda: act(state.prevention.log_doxy_dose, shown_text(state, "doxy.dose")), kind="tonal"),
+             ft.Row([button("doxy-log-dose", w.LOG_DOSE,
+                            lambda: act(state.prevention.log_doxy_dose, shown_text(state, "doxy.dose")),
+                            kind="tonal")]),
              _card_note(state, "doxy")]
     entries = sorted([(e.sex_at, e.id, w.sex_entry(e.sex_at, tz, now)) for e in doxy.events]
                      + [(d.taken_at, d.id, w.dose_entry(d.taken_at, tz, now)) for d in doxy.doses], reverse=True)

@@ -91,8 +91,24 @@ def test_two_tabs_follow_each_other_and_the_screen_reads_at_both_widths(
     assert desk.get_by_text("Take your dose as soon as you can").count() == 0  # that line was the phone's
     painted(phone, 3)
     phone.screenshot(path=str(SHOTS / "prevention-long-doxy-phone.png"))
-    painted(desk, 3)
-    desk.screenshot(path=str(SHOTS / "prevention-long-doxy-desktop.png"))
+    _resize(phone, 1280, 800)  # the doxy-PEP card at desktop width (wheel events reach the first tab)
+    phone.mouse.move(900, 500)
+    for _ in range(5):  # down to the doxy-PEP card, as a person scrolls until it shows
+        box = by_id(phone, "doxy-log-sex").bounding_box()
+        if box is not None and 0 <= box["y"] < 600:
+            break
+        phone.mouse.wheel(0, 500)
+        painted(phone, 2)
+    painted(phone, 3)
+    phone.screenshot(path=str(SHOTS / "prevention-long-doxy-desktop.png"))
+    _resize(phone, 390, 844)
+    phone.mouse.move(195, 400)
+
+    # the end of the doxy-PEP card: its check-up day above the learn and visit links
+    phone.mouse.wheel(0, 3000)
+    by_id(phone, "doxy-check-up").wait_for()
+    painted(phone, 3)
+    phone.screenshot(path=str(SHOTS / "prevention-long-end-phone.png"))
 
     # and back: the desktop tab turns on a daily reminder; the phone tab shows it
     by_id(desk, "prep-mode-daily").click()
