@@ -103,6 +103,10 @@ def doxy_check_up_line(due: date, today: date) -> str:
             "The app reminds you that morning.")
 
 
+def doxy_clinic_date_line(due: date) -> str:
+    return f"Your next test: {short_date(due)} (set by your clinic). It is the check-up doxy-PEP needs too."
+
+
 def sex_logged(sex_at: datetime, now: datetime, tz: tzinfo) -> str:
     last = sex_at + DOXY_WINDOW
     if last <= now:

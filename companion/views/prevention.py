@@ -162,8 +162,13 @@ def _doxy(state: AppState, view: PreventionView) -> ft.Control:
     for _at, entry_id, text in entries[:10]:
         rows.append(_entry_row(f"doxy-entry-{entry_id}", text, handler(state.prevention.remove_doxy_entry, entry_id)))
     today = now.astimezone(tz).date()
-    rows.append(tid("doxy-check-up", muted(w.doxy_check_up_line(view.doxy_check_up, today)
-                                           if view.doxy_check_up is not None else w.DOXY_TESTING, 14)))
+    if view.doxy_check_up is not None:
+        testing = w.doxy_check_up_line(view.doxy_check_up, today)
+    elif doxy.doses and view.test_due is not None and view.test_due >= today:
+        testing = w.doxy_clinic_date_line(view.test_due)
+    else:
+        testing = w.DOXY_TESTING
+    rows.append(tid("doxy-check-up", muted(testing, 14)))
     rows.append(ft.Row([button("doxy-about", w.ABOUT_DOXY, lambda: state.nav.go("article", "doxy-pep"), kind="text",
                                icon="MENU_BOOK_OUTLINED"),
                         button("doxy-ask-visit", w.ASK_VISIT, lambda: state.nav.go("request"), kind="text",

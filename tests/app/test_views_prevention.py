@@ -3,6 +3,8 @@ mode renders, the buttons reach the intents, a doxy-PEP refusal shows on the fee
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from companion.reminders.prevention import load_plan
@@ -61,6 +63,33 @@ def test_a_daily_time_inside_quiet_hours_says_when_it_will_show(empty_state: App
             state.prevention.set_daily("21:00")
             assert await ui.until(lambda: ui.has_text("Every day at 21:00."))
             assert not ui.has_text("quiet hours, so")
+        finally:
+            ui.close()
+
+    run_isolated(run())
+
+
+def test_the_2_1_1_count_and_the_doxy_check_up_show_on_the_screen(empty_state: AppState) -> None:
+    state = empty_state
+    p = state.prevention
+    p.set_event_based()
+    in_two_days = state.now().astimezone(state.services.tz).date() + timedelta(days=2)
+    p.plan_event(f"{in_two_days.isoformat()} 20:00")  # a course of 4, its first 2 pills after the count
+    p.record_supply("3")
+    p.log_doxy_sex("")
+    p.log_doxy_dose("")
+
+    async def run() -> None:
+        ui = await ViewHarness.start(state, width=390)
+        try:
+            state.nav.go("prevention")
+            await ui.settle()
+            assert {"prep-supply", "doxy-check-up", "prep-pause", "prep-plan-event"} <= ui.ids()
+            assert ui.has_text("About 3 pills left: not enough for the doses planned (1 pill short). "
+                               "Ask the clinic for a refill.")
+            assert ui.has_text("3 months after your first dose since your last test")
+            p.record_supply("20")
+            assert await ui.until(lambda: ui.has_text("About 20 pills left, 16 after the doses planned."))
         finally:
             ui.close()
 
