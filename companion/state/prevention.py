@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec
 from ..core.errors import CompanionError, RecordError, VaultError
 from ..core.observable import Observable
 from ..core.prevention import (
+    DOXY_WINDOW,
     MAX_ENTRIES,
     DoxyDose,
     EventSupply,
@@ -274,7 +275,9 @@ class Prevention(Observable):
         plan = self._plan()
         events = (*plan.doxy.events, SexEvent(_new_id(), sex_at, now))[-MAX_ENTRIES:]
         with self.ctx.drafts.taken("doxy.sex"):
-            self._save(plan.with_doxy(events=events), words.sex_logged(sex_at, now, self.ctx.services.tz))
+            logged = plan.with_doxy(events=events)
+            open_sex = [e.sex_at for e in uncovered_events(logged.doxy) if e.sex_at + DOXY_WINDOW > now]
+            self._save(logged, words.sex_logged(sex_at, now, self.ctx.services.tz, min(open_sex, default=None)))
 
     @intent
     @_in_card("doxy")

@@ -107,11 +107,20 @@ def doxy_clinic_date_line(due: date) -> str:
     return f"Your next test: {short_date(due)} (set by your clinic). It is the check-up doxy-PEP needs too."
 
 
-def sex_logged(sex_at: datetime, now: datetime, tz: tzinfo) -> str:
+def sex_logged(sex_at: datetime, now: datetime, tz: tzinfo, earliest: datetime | None = None) -> str:
+    """``earliest``: the earliest sex no dose covers yet, still inside 72 hours (one dose covers it too,
+    and its deadline comes first: the patient must read that one, not the later one)."""
     last = sex_at + DOXY_WINDOW
     if last <= now:
         return "Logged. It is more than 72 hours ago: doxy-PEP no longer works for it. Ask the clinic about testing."
+    if earliest is not None and earliest < sex_at:
+        return (f"Logged. Take your dose as soon as you can, by {day_and_time(earliest + DOXY_WINDOW, tz, now)}: "
+                "one dose covers this and the earlier sex.")
     return f"Logged. Take your dose as soon as you can, by {day_and_time(last, tz, now)}."
+
+
+def one_dose_covers(earliest: datetime, tz: tzinfo, now: datetime) -> str:
+    return f"One dose by {day_and_time(earliest + DOXY_WINDOW, tz, now)} covers all of these."
 
 
 def daily_status(at: time, paused: bool, in_quiet: bool, quiet_end: str) -> str:

@@ -147,6 +147,9 @@ def _doxy(state: AppState, view: PreventionView) -> ft.Control:
     for event in view.open_events:
         rows.append(tid(f"doxy-open-{event.id}", ft.Text(w.open_event_line(event.sex_at, tz, now), size=14,
                                                          weight=ft.FontWeight.W_500)))
+    if len(view.open_events) > 1:  # the earliest deadline is the one to keep
+        rows.append(tid("doxy-one-dose", ft.Text(w.one_dose_covers(min(e.sex_at for e in view.open_events), tz, now),
+                                                 size=14, weight=ft.FontWeight.W_600)))
     rows += [muted(w.SEX_LABEL, 14), field(state, "doxy.sex", "When", hint="yesterday 23:30"),
              ft.Row([button("doxy-log-sex", w.LOG_SEX,
                             lambda: act(state.prevention.log_doxy_sex, shown_text(state, "doxy.sex")), kind="tonal")]),

@@ -86,8 +86,9 @@ def test_two_tabs_follow_each_other_and_the_screen_reads_at_both_widths(
     phone.mouse.wheel(0, 1400)
     fill(phone, "field-doxy.sex", "")
     by_id(phone, "doxy-log-sex").click()
-    in_card(phone, "doxy-log", "Take your dose as soon as you can")
+    in_card(phone, "doxy-log", "one dose covers this and the earlier sex")  # the earlier deadline, not this one
     desk.get_by_text("take your dose by", exact=False).nth(1).wait_for(timeout=15_000)  # two windows open now
+    by_id(desk, "doxy-one-dose").wait_for()
     assert desk.get_by_text("Take your dose as soon as you can").count() == 0  # that line was the phone's
     painted(phone, 3)
     phone.screenshot(path=str(SHOTS / "prevention-long-doxy-phone.png"))

@@ -110,3 +110,16 @@ def test_a_2_1_1_count_goes_down_by_the_doses_and_says_when_it_is_short(state: A
     stored = load_plan(state.records.require_vault().meta).prep.supply
     assert stored is not None and stored.counted_at == clock.now
     assert state.records.require_vault().outbox.all() == []
+
+
+def test_sex_logged_after_earlier_uncovered_sex_gives_the_earlier_deadline(state: AppState, clock: Clock) -> None:
+    p = state.prevention
+    p.log_doxy_sex("yesterday 06:00")  # 06:00 on 30 Nov in New York: its 72 hours end on 3 Dec
+    p.log_doxy_sex("")
+    assert state.feedback.toast == ("Logged. Take your dose as soon as you can, by Thu 3 Dec, 06:00: one dose "
+                                    "covers this and the earlier sex.")
+    assert len(p.view().open_events) == 2
+    p.log_doxy_dose("")
+    clock.now = NOW + timedelta(hours=2)
+    p.log_doxy_sex("")  # sex the dose covers does not count: only this one is open
+    assert state.feedback.toast == "Logged. Take your dose as soon as you can, by Fri 4 Dec, 11:00."
