@@ -21,8 +21,8 @@ from .catalog import (
     normalize_language,
     set_language,
 )
-from .formats import clock, list_text, long_date, money, number, short_date, weekday
+from .formats import clock, list_text, long_date, money, number, short_date, weekday, weekday_abbr
 
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "N_", "_", "choose_language", "clock", "device_language", "gettext",
            "language", "language_name", "list_text", "long_date", "money", "ngettext", "normalize_language",
-           "number", "set_language", "short_date", "weekday"]
+           "number", "set_language", "short_date", "weekday", "weekday_abbr"]

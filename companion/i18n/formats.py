@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_day_names
 from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 
 from .catalog import _, language
 
 __all__ = ["CURRENCY", "clock", "format_locale", "list_text", "long_date", "money", "number", "short_date",
-           "weekday"]
+           "weekday", "weekday_abbr"]
 
 CURRENCY = "USD"
 REGION = "US"
@@ -67,3 +67,9 @@ def weekday(day: date) -> str:
 def list_text(items: Sequence[str]) -> str:
     """``["a", "b", "c"]`` -> ``"a, b and c"`` / ``"a, b y c"``."""
     return format_list(list(items), locale=format_locale())
+
+
+def weekday_abbr(index: int) -> str:
+    """Monday = 0 -> ``"Mon"`` / ``"lun"``: a day chip."""
+    name: str = get_day_names("abbreviated", locale=format_locale())[index]
+    return name

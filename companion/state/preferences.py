@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import ClinicProfile
 from ..core.errors import ConfigError, RecordError
 from ..core.observable import Observable
+from ..i18n import _
 from ..reminders import ReminderSettings, load_settings, update_settings
 from ..vault import Vault
 from .exporting import export_file, export_records
@@ -88,9 +89,9 @@ class Preferences(Observable):
     @intent
     def set_auto_lock(self, minutes: int) -> None:
         if not 0 <= minutes <= MAX_AUTO_LOCK:
-            raise RecordError("auto-lock", f"choose between 0 (never) and {MAX_AUTO_LOCK} minutes")
+            raise RecordError("auto-lock", _("choose between 0 (never) and %(n)s minutes") % {"n": MAX_AUTO_LOCK})
         self.ctx.records.require_vault().meta.set(PRIVACY_KEY, {"auto_lock_minutes": int(minutes)})
-        self._changed("Auto-lock updated." if minutes else "Auto-lock is off.")
+        self._changed(_("Auto-lock updated.") if minutes else _("Auto-lock is off."))
 
     @intent
     def set_theme(self, theme: str) -> None:
@@ -106,19 +107,19 @@ class Preferences(Observable):
     @intent
     def set_discreet(self, discreet: bool) -> None:
         self._update_reminders({"discreet": bool(discreet)})
-        self._changed("Notifications are discreet." if discreet else "Notifications may name your visit type.")
+        self._changed(_("Notifications are discreet.") if discreet else _("Notifications may name your visit type."))
 
     @intent
     def set_quiet_hours(self, text: str) -> None:
         self._update_reminders({"quiet_hours": text.strip() or "off"})
-        self._changed("Quiet hours saved.")
+        self._changed(_("Quiet hours saved."))
 
     @intent
     def set_reminder_leads(self, text: str) -> None:
         """``"24h, 2h"`` -> appointment reminders 24 h and 2 h before."""
         self._update_reminders({"leads": [part.strip() for part in text.replace(";", ",").split(",")
                                           if part.strip()]})
-        self._changed("Reminder times saved.")
+        self._changed(_("Reminder times saved."))
 
     def _export_folder(self, vault: Vault) -> Path:
         return self.ctx.services.export_dir or Path(vault.folder).parent / "exports"
@@ -129,7 +130,7 @@ class Preferences(Observable):
         vault = self.ctx.records.require_vault()
         path = export_records(vault, fmt, self._export_folder(vault), self.ctx.services.profile,
                               now=self.ctx.now())
-        self.ctx.feedback.toast = f"Saved to {path}"
+        self.ctx.feedback.toast = _("Saved to %(path)s") % {"path": path}
 
     @intent
     def export_file(self, fmt: str, appointment_id: str | None = None) -> tuple[str, bytes]:
@@ -142,13 +143,13 @@ class Preferences(Observable):
         """Say where the save dialog put an export: the path the patient chose, or the browser's downloads."""
         feedback = self.ctx.feedback
         calendar = name.endswith(".ics")
-        then = " Open it to add the visit to your calendar." if calendar else ""
+        then = " " + _("Open it to add the visit to your calendar.") if calendar else ""
         if browser:
-            feedback.toast = f"{name} is in your browser's downloads.{then}"
+            feedback.toast = _("%(name)s is in your browser's downloads.") % {"name": name} + then
         elif where:
-            feedback.toast = f"Saved to {where}.{then}"
+            feedback.toast = _("Saved to %(path)s.") % {"path": where} + then
         else:
-            feedback.toast = "Not saved."
+            feedback.toast = _("Not saved.")
         feedback.notify()
 
     @intent
@@ -157,4 +158,5 @@ class Preferences(Observable):
         vault = self.ctx.records.require_vault()
         path = export_records(vault, "ics", self._export_folder(vault), self.ctx.services.profile,
                               now=self.ctx.now(), appointment_id=appointment_id)
-        self.ctx.feedback.toast = f"Calendar file saved to {path}. Open it to add the visit to your calendar."
+        self.ctx.feedback.toast = _("Calendar file saved to %(path)s. Open it to add the visit to your calendar.") % {
+            "path": path}
