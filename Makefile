@@ -52,7 +52,7 @@ LOCALES := companion/i18n/locale
 catalog: $(STAMP)
 	PYTHONPATH=$(CURDIR) $(BIN)/pybabel extract -F babel.cfg --project="Patient Companion" --no-wrap \
 	  --sort-by-file -c TRANSLATORS: -o $(LOCALES)/companion.pot .
-	$(BIN)/pybabel update -D companion -i $(LOCALES)/companion.pot -d $(LOCALES) --no-wrap --ignore-obsolete
+	$(BIN)/pybabel update -D companion -i $(LOCALES)/companion.pot -d $(LOCALES) --no-wrap --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -D companion -d $(LOCALES) --statistics
 
 clean:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, Protocol, TypeVar
 
 from ..core.errors import CompanionError
 from ..core.observable import Observable
+from ..i18n import N_, _
 
 if TYPE_CHECKING:
     from .context import IntentContext
@@ -110,14 +111,16 @@ class Banner:
 # A reminder's words are written for a notification outside the app (discreet: they name no record).
 # Inside the app the patient is already there: "Open the app" becomes where to tap.
 # (phrase in the notification, words inside)
+# Both are messages of the catalog: a translation of a phrase is the same words as in the
+# translated reminder it is part of (companion/reminders/wording.py).
 _INSIDE = (
-    ("Open the app to read them.", "Tap to read them."),
-    ("Open the app to read it.", "Tap to read it."),
-    ("There is an update for you in the app.", "There is an update for you. Tap to see it."),
-    ("updates for you in the app.", "updates for you. Tap to see them."),
-    ("results are ready in the app.", "results are ready. Tap to see them."),
-    ("result is ready in the app.", "result is ready. Tap to see it."),
-    ("The app has the details.", "Tap for the details."),
+    (N_("Open the app to read them."), N_("Tap to read them.")),
+    (N_("Open the app to read it."), N_("Tap to read it.")),
+    (N_("There is an update for you in the app."), N_("There is an update for you. Tap to see it.")),
+    (N_("updates for you in the app."), N_("updates for you. Tap to see them.")),
+    (N_("results are ready in the app."), N_("results are ready. Tap to see them.")),
+    (N_("result is ready in the app."), N_("result is ready. Tap to see it.")),
+    (N_("The app has the details."), N_("Tap for the details.")),
 )
 # The tap goes to the screen of the record the reminder is about (the reminder's kind).
 SCREEN_OF = {"appointment": "appointments", "prep": "prep", "bill": "bills", "message": "messages",
@@ -128,7 +131,7 @@ def inside_app(title: str, body: str, about: str = "") -> Banner:
     """A reminder's notification text as a banner inside the app (see ``_INSIDE``); a tap goes to
     the screen of ``about`` (the kind of record), or home when it names none."""
     for phrase, words in _INSIDE:
-        body = body.replace(phrase, words)
+        body = body.replace(_(phrase), _(words))
     return Banner(title, body, SCREEN_OF.get(about, "home"))
 
 

@@ -1,4 +1,4 @@
-"""Settings: auto-lock, discreet mode, quiet hours, reminder leads, theme, and exports.
+"""Settings: auto-lock, discreet mode, quiet hours, reminder leads, theme, language, and exports.
 
 Reminder settings go through :func:`companion.reminders.update_settings` (one validated JSON
 object in the vault); the auto-lock time and the theme are the app's own (``settings.privacy``
@@ -6,8 +6,12 @@ and ``settings.ui`` in vault meta). The auto-lock rule lives here once —
 :func:`auto_lock_minutes` — and the session's idle clock reads it through
 :meth:`Preferences.auto_lock_seconds`.
 
+The language (``settings.ui`` ``language``) is the patient's choice once made; until then the
+device's locale, else the clinic profile's ``[clinic] language`` (:func:`apply_language`, run at
+start and at each unlock, makes it the app's active one).
+
 The Settings screen subscribes; a change of a setting notifies. The shell listens to
-``prefs.appearance`` alone, which only a theme change notifies.
+``prefs.appearance`` alone, which only a theme or language change notifies.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import ClinicProfile
 from ..core.errors import ConfigError, RecordError
 from ..core.observable import Observable
-from ..i18n import _
+from ..i18n import LANGUAGES, _, choose_language, language, set_language
 from ..reminders import ReminderSettings, load_settings, update_settings
 from ..vault import Vault
 from .exporting import export_file, export_records
@@ -27,7 +31,8 @@ from .notices import intent
 if TYPE_CHECKING:
     from .context import IntentContext
 
-__all__ = ["AUTO_LOCK_CHOICES", "PRIVACY_KEY", "Preferences", "THEMES", "UI_KEY", "auto_lock_minutes"]
+__all__ = ["AUTO_LOCK_CHOICES", "PRIVACY_KEY", "Preferences", "THEMES", "UI_KEY", "apply_language", "auto_lock_minutes",
+           "chosen_language"]
 
 PRIVACY_KEY = "settings.privacy"
 UI_KEY = "settings.ui"
@@ -41,6 +46,22 @@ def auto_lock_minutes(vault: Vault | None, profile: ClinicProfile) -> int:
     stored: Any = vault.meta.get(PRIVACY_KEY, {}) if vault is not None else {}
     value = stored.get("auto_lock_minutes") if isinstance(stored, dict) else None
     return value if isinstance(value, int) else profile.auto_lock_minutes
+
+
+def _ui(vault: Vault | None) -> dict[str, Any]:
+    stored: Any = vault.meta.get(UI_KEY, {}) if vault is not None else {}
+    return dict(stored) if isinstance(stored, dict) else {}
+
+
+def chosen_language(vault: Vault | None) -> str | None:
+    """The language the patient picked in Settings, None until they did."""
+    value = _ui(vault).get("language")
+    return value if value in LANGUAGES else None
+
+
+def apply_language(vault: Vault | None, profile: ClinicProfile) -> str:
+    """Make the app speak the patient's language (see the module docstring); returns its code."""
+    return set_language(choose_language(chosen_language(vault), profile.language))
 
 
 class Preferences(Observable):
@@ -68,9 +89,12 @@ class Preferences(Observable):
         vault = self._vault()
         if vault is None:
             return "system"
-        stored: Any = vault.meta.get(UI_KEY, {}) or {}
-        value = stored.get("theme") if isinstance(stored, dict) else None
+        value = _ui(vault).get("theme")
         return value if value in THEMES else "system"
+
+    def language(self) -> str:
+        """The language the app speaks now (``"en"``, ``"es"``)."""
+        return language()
 
     def auto_lock_minutes(self) -> int:
         return auto_lock_minutes(self._vault(), self.ctx.services.profile)
@@ -96,9 +120,21 @@ class Preferences(Observable):
     @intent
     def set_theme(self, theme: str) -> None:
         if theme not in THEMES:
-            raise RecordError("theme", f"choose one of {', '.join(THEMES)}")
-        self.ctx.records.require_vault().meta.set(UI_KEY, {"theme": theme})
+            raise RecordError("theme", _("choose one of %(choices)s") % {"choices": ", ".join(THEMES)})
+        vault = self.ctx.records.require_vault()
+        vault.meta.set(UI_KEY, {**_ui(vault), "theme": theme})
         self._changed(None)
+        self.appearance.notify()
+
+    @intent
+    def set_language(self, code: str) -> None:
+        """Speak ``code`` from now on (kept in the vault); every screen and reminder follows."""
+        if code not in LANGUAGES:
+            raise RecordError("language", _("choose one of %(choices)s") % {"choices": ", ".join(LANGUAGES)})
+        vault = self.ctx.records.require_vault()
+        vault.meta.set(UI_KEY, {**_ui(vault), "language": code})
+        set_language(code)
+        self._changed(_("The app now speaks your language."))
         self.appearance.notify()
 
     def _update_reminders(self, change: dict[str, object]) -> None:

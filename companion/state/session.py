@@ -26,7 +26,7 @@ from ..i18n import _
 from ..vault import Vault
 from .notices import intent
 from .passcode import SensitiveResults
-from .preferences import Preferences
+from .preferences import Preferences, apply_language
 
 if TYPE_CHECKING:
     from .context import IntentContext
@@ -147,6 +147,7 @@ class Session(Observable):
 
     def _enter_unlocked(self) -> None:
         ctx = self.ctx
+        apply_language(ctx.records.vault, ctx.services.profile)
         ctx.records.refresh()
         status = ctx.records.snapshot.status
         if not status.paired and status.state != "revoked":

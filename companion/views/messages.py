@@ -21,6 +21,7 @@ __all__ = ["MessagesScreen", "ThreadScreen"]
 
 SHOWN = 60  # newest messages shown in a thread
 AT_NEWEST = 48.0  # px from the end of the thread that still count as "reading the newest message"
+STATES = {"queued": N_("queued"), "not sent": N_("not sent")}  # a message of the patient's not yet at the clinic
 NOT_FOR_EMERGENCIES = N_("Messages are not for emergencies. The clinic replies in opening hours.")
 
 
@@ -66,7 +67,7 @@ def _bubble(state: AppState, m: Message) -> ft.Control:
         padding=12, border_radius=16,
     )
     label = f"{_('You') if mine else _('Clinic')}: {m.body}" + (
-        f" ({_(status)})" if status and status != "sent" else "")
+        f" ({_(STATES[status])})" if status in STATES else "")
     # A column, not a row: a row lets its child be as wide as its text (a long message ran off the
     # right edge); a column hands the bubble the thread's width, so the text wraps inside it and a
     # short message keeps a short bubble on its side.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import flet as ft
 
-from ..i18n import N_, _
+from ..i18n import LANGUAGES, N_, _
 from ..state import AppState, Route, format_duration, format_quiet_hours
 from ..state.formatting import ago, clinic_name, notifications_text
 from ..state.notices import sentence
@@ -70,7 +70,14 @@ def _appearance(state: AppState) -> ft.Control:
     current = state.prefs.theme()
     chips = [tid(f"theme-{t}", ft.Chip(label=ft.Text(_(THEME_LABELS[t])), selected=t == current,
                                        on_select=lambda _e, t=t: act(state.prefs.set_theme, t))) for t in THEMES]
-    return _section(_("Appearance"), "settings-appearance", [ft.Row(chips, wrap=True, spacing=6)])
+    spoken = state.prefs.language()
+    # each language in its own name, so a patient finds theirs whatever the app speaks now
+    languages = [tid(f"language-{code}", ft.Chip(label=ft.Text(name), selected=code == spoken,
+                                                 on_select=lambda _e, c=code: act(state.prefs.set_language, c)))
+                 for code, name in LANGUAGES.items()]
+    return _section(_("Language and appearance"), "settings-appearance", [
+        muted(_("Language"), 13), ft.Row(languages, wrap=True, spacing=6),
+        muted(_("Theme"), 13), ft.Row(chips, wrap=True, spacing=6)])
 
 
 @ft.component
