@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, Protocol, TypeVar
 
-from ..core.errors import CompanionError
+from ..core.errors import CompanionError, RecordError
 from ..core.observable import Observable
 from ..i18n import N_, _
 
@@ -69,6 +69,21 @@ def sentence(text: str) -> str:
     return text if text[-1] in ".!?…" else text + "."
 
 
+# The fields the app's own intents name in a refusal ("Note: please keep the note under 2000
+# characters."), in the patient's words; a field from elsewhere is shown as it came.
+FIELD_NAMES = {"auto-lock": N_("Auto-lock"), "bill": N_("Bill"), "confirmation": N_("Confirmation"),
+               "kind": N_("Visit"), "language": N_("Language"), "message": N_("Message"),
+               "new passcode": N_("New passcode"), "note": N_("Note"), "question": N_("Question"),
+               "theme": N_("Theme")}
+
+
+def refusal(exc: CompanionError) -> str:
+    """What went wrong, as one line for the feedback strip."""
+    if isinstance(exc, RecordError) and exc.field in FIELD_NAMES:
+        return sentence(f"{_(FIELD_NAMES[exc.field])}: {exc.problem}")
+    return sentence(str(exc))
+
+
 class _HasContext(Protocol):
     ctx: IntentContext
 
@@ -86,7 +101,7 @@ def intent(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R 
         try:
             return fn(self, *args, **kwargs)
         except CompanionError as exc:
-            feedback.error = sentence(str(exc))
+            feedback.error = refusal(exc)
             return None
         finally:
             feedback.notify()
@@ -116,7 +131,7 @@ class Banner:
 _INSIDE = (
     (N_("Open the app to read them."), N_("Tap to read them.")),
     (N_("Open the app to read it."), N_("Tap to read it.")),
-    (N_("There is an update for you in the app."), N_("There is an update for you. Tap to see it.")),
+    (N_("an update for you in the app."), N_("an update for you. Tap to see it.")),
     (N_("updates for you in the app."), N_("updates for you. Tap to see them.")),
     (N_("results are ready in the app."), N_("results are ready. Tap to see them.")),
     (N_("result is ready in the app."), N_("result is ready. Tap to see it.")),
