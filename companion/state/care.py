@@ -32,11 +32,20 @@ from ..sync.outbox import queue_mutation
 from .context import IntentContext
 from .notices import intent
 
-__all__ = ["REQUEST_KINDS", "BillQuestion", "Bills", "Messages", "Prep", "Results", "Visits", "question_subject"]
+__all__ = ["REQUEST_KINDS", "BillQuestion", "Bills", "Messages", "Prep", "Results", "Visits", "kind_text",
+           "question_subject"]
 
 # sent to the clinic as written (the desk reads English); the request screen shows each in the patient's language
 REQUEST_KINDS = (N_("STI screening"), N_("HIV test"), N_("Treatment"), N_("Counselling"), N_("Follow-up"),
                  N_("Vaccination"))
+
+
+def kind_text(kind: str) -> str:
+    """A visit's kind as the patient reads it: one of the request screen's kinds in their language,
+    anything else the clinic wrote as written."""
+    return _(kind) if kind in REQUEST_KINDS else kind
+
+
 TREATMENT_NOTE = "Requested from a result's next steps."
 TREATMENT_KEY = "results.treatment_requested"
 PLAN_LENGTHS = (2, 3, 4, 6, 12)  # months a plan may run; the profile's minimum instalment picks among them

@@ -11,7 +11,7 @@ import flet as ft
 from ..core.care_rules import offers
 from ..core.requests import TIMES_OF_DAY, WEEKDAYS
 from ..i18n import N_, _, ngettext, weekday_abbr
-from ..state import REQUEST_KINDS, AppState, Route
+from ..state import REQUEST_KINDS, AppState, Route, kind_text
 from ..state.formatting import day_and_time, local_time, long_date
 from ..ui.kit import act, handler, use_observable
 from .common import (
@@ -56,7 +56,7 @@ def AppointmentsScreen(state: AppState, route: Route, frame_width: float | None)
         items.append(muted(_("Past"), 13))
         for a in snap.past[:PAGE]:
             items.append(tid(f"appt-{a.id}", ft.ListTile(
-                title=ft.Text(a.visit_kind),
+                title=ft.Text(kind_text(a.visit_kind)),
                 subtitle=ft.Text(f"{long_date(a.start.astimezone(state.services.tz).date())}"
                                  f" · {visit_status(a, state.now())}"),
                 on_click=lambda _e, i=a.id: state.nav.go("appointment", i))))
@@ -101,7 +101,7 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
     when = f"{long_date(local.date())}, {local_time(appt.start, tz)}–{local_time(appt.end, tz)}"
     waiting = appt.status == "requested"  # its start is only when it was asked for: no time to show yet
     facts: list[ft.Control] = [
-        ft.Text(appt.visit_kind, size=20, weight=ft.FontWeight.W_600),
+        ft.Text(kind_text(appt.visit_kind), size=20, weight=ft.FontWeight.W_600),
         muted(f"{visit_status(appt, now)} · "
               + (_("waiting for the clinic to offer you a time") if waiting else day_and_time(appt.start, tz, now))),
         *_detail_rows(state, _("When (your time)"), None if waiting else when, ft.Icons.SCHEDULE),

@@ -19,7 +19,7 @@ import flet as ft
 
 from ..core.models import Appointment, PrepStep
 from ..i18n import N_, _
-from ..state import AppState
+from ..state import AppState, kind_text
 from ..state.formatting import before_text, countdown, day_and_time
 from ..ui import kit
 from ..ui.kit import button, handler, muted, tid, title, typed_text
@@ -140,13 +140,13 @@ def prep_row(state: AppState, step: PrepStep, appt: Appointment | None) -> ft.Co
         *([ft.Text(step.body, size=14)] if step.body.strip() else []),
     ], spacing=2, expand=True)
     return tid(f"prep-{step.id}", ft.Row([box, text], vertical_alignment=ft.CrossAxisAlignment.START),
-               label=f"{step.title}, {_('done') if done else _('not done')}")
+               label=", ".join((step.title, _("done") if done else _("not done"))))
 
 
 def appointment_summary(state: AppState, appt: Appointment, *, identifier: str) -> ft.Control:
     now = state.now()
     lines: list[ft.Control] = [
-        ft.Row([ft.Text(appt.visit_kind, size=18, weight=ft.FontWeight.W_600, expand=True),
+        ft.Row([ft.Text(kind_text(appt.visit_kind), size=18, weight=ft.FontWeight.W_600, expand=True),
                 ft.Container(ft.Text(visit_status(appt, now), size=12),
                              bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST, border_radius=10,
                              padding=ft.Padding.symmetric(horizontal=8, vertical=3))]),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import flet as ft
 
 from ..i18n import _
-from ..state import AppState, Route
+from ..state import AppState, Route, kind_text
 from ..state.formatting import day_and_time
 from ..ui.kit import use_observable
 from .common import card, empty_note, feedback, header, muted, prep_row, screen
@@ -30,7 +30,7 @@ def PrepScreen(state: AppState, route: Route, frame_width: float | None) -> ft.C
             continue
         shown += 1
         when = day_and_time(appt.start, state.services.tz, state.now())
-        items.append(card([ft.Text(f"{appt.visit_kind} · {when}", size=16, weight=ft.FontWeight.W_600),
+        items.append(card([ft.Text(f"{kind_text(appt.visit_kind)} · {when}", size=16, weight=ft.FontWeight.W_600),
                            *[prep_row(state, s, appt) for s in steps]], identifier=f"prep-card-{appt.id}"))
     if not shown:
         items.append(empty_note(_("Nothing to prepare right now. Steps from the clinic appear here before a visit."),

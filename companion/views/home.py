@@ -34,7 +34,11 @@ def _tile(identifier: str, glyph: ft.IconData, headline: str, detail: str, route
         padding=12, border_radius=16, expand=True, on_click=lambda: state.nav.go(route), ink=True,
         bgcolor=ft.Colors.PRIMARY_CONTAINER if highlight else ft.Colors.SURFACE_CONTAINER_LOW,
     )
-    return tid(identifier, box, label=f"{headline}, {detail}")
+    tile = tid(identifier, box, label=f"{headline}, {detail}")
+    # the row's child is the semantics wrapper: it takes the third of the row, so a longer word
+    # (a language's "due Thu 31 Jan") wraps inside the tile instead of pushing it off the screen
+    tile.expand = True
+    return tile
 
 
 def _next_appointment(state: AppState) -> list[ft.Control]:
@@ -93,7 +97,8 @@ def HomeScreen(state: AppState, route: Route, frame_width: float | None) -> ft.C
         _tile("tile-messages", ft.Icons.CHAT_BUBBLE_OUTLINE,
               _("%(n)s unread") % {"n": unread} if unread else _("Messages"),
               _("from the clinic") if unread else _("No new messages"), "messages", state, unread > 0),
-        _tile("tile-results", ft.Icons.ASSIGNMENT_OUTLINED, _("%(n)s new") % {"n": new} if new else _("Results"),
+        _tile("tile-results", ft.Icons.ASSIGNMENT_OUTLINED,
+              ngettext("%(n)s new", "%(n)s new", new) % {"n": new} if new else _("Results"),
               _("results to read") if new else _("Nothing new"), "results", state, new > 0),
         _tile("tile-bills", ft.Icons.RECEIPT_LONG_OUTLINED, money(snap.balance_cents) if snap.balance_cents
               else _("Bills"), _("due %(date)s") % {"date": short_date(due)} if due else _("Nothing to pay"), "bills",

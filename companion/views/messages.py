@@ -66,8 +66,8 @@ def _bubble(state: AppState, m: Message) -> ft.Control:
         bgcolor=ft.Colors.PRIMARY_CONTAINER if mine else ft.Colors.SURFACE_CONTAINER_HIGH,
         padding=12, border_radius=16,
     )
-    label = f"{_('You') if mine else _('Clinic')}: {m.body}" + (
-        f" ({_(STATES[status])})" if status in STATES else "")
+    who = _("You") if mine else _("Clinic")
+    label = f"{who}: {m.body}" + (f" ({_(STATES[status])})" if status in STATES else "")
     # A column, not a row: a row lets its child be as wide as its text (a long message ran off the
     # right edge); a column hands the bubble the thread's width, so the text wraps inside it and a
     # short message keeps a short bubble on its side.

@@ -147,6 +147,22 @@ def test_no_screen_shows_a_string_that_is_not_in_the_catalog() -> None:
     assert not bare, "shown without _(): " + "; ".join(bare)
 
 
+def test_no_message_is_marked_inside_an_f_string() -> None:
+    """Babel's extractor reads Python 3.11's f-string as one token: a ``_()`` inside it never reaches
+    the catalog, and the patient would read English."""
+    hidden = []
+    for path in sorted((REPO / "companion").rglob("*.py")):
+        if "clinic" in path.relative_to(REPO / "companion").parts[:1]:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                for call in ast.walk(node):
+                    if isinstance(call, ast.Call) and _name(call) in ("_", "N_", "ngettext", "gettext") and any(
+                            isinstance(a, ast.Constant) for a in call.args):
+                        hidden.append(f"{path.name}:{call.lineno}")
+    assert not hidden, f"_() with a literal inside an f-string: {hidden}"
+
+
 def test_the_check_above_finds_a_bare_string() -> None:
     tree = ast.parse('ft.Text("Hello there")\nmuted(f"Due {when}")\nft.Text(_("Fine"))\nbutton("x", "Go", go)')
     found = [_bare_words(a) for n in ast.walk(tree) if isinstance(n, ast.Call)
