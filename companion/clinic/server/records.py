@@ -109,7 +109,8 @@ def _staff_view(record: Record, row: Row, *columns: str) -> dict[str, Any]:
 
 
 def patient_view(row: Row) -> dict[str, Any]:
-    return _staff_view(profile_of(row), row, "created_at", "updated_at")
+    """A patient for staff: the profile, and ``language`` (what their app speaks, ``None`` until known)."""
+    return {**_staff_view(profile_of(row), row, "created_at", "updated_at"), "language": row.get("language")}
 
 
 def appointment_view(row: Row) -> dict[str, Any]:
@@ -159,7 +160,7 @@ def device_view(row: Row) -> dict[str, Any]:
     return {
         "id": row["id"], "patient_id": row["patient_id"], "name": row["name"], "created_at": iso(row["created_at"]),
         "last_seen_at": iso(row["last_seen_at"]), "revoked_at": iso(row["revoked_at"]),
-        "revoked": row["revoked_at"] is not None,
+        "revoked": row["revoked_at"] is not None, "language": row.get("language"),
     }
 
 

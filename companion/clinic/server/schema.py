@@ -20,8 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 4  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken;
-# 4: devices.vault_generation (the rollback check)
+SCHEMA_VERSION = 5  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken;
+# 4: devices.vault_generation (the rollback check); 5: devices.language (the desk shows the patient's language)
 CLINIC_SCOPE = "*"
 
 metadata = sa.MetaData()
@@ -156,6 +156,8 @@ devices = sa.Table(
     # The highest vault generation the device reported (written with last_seen_at): a device
     # reporting less was put back to an older copy (see core.protocol, rollback check).
     sa.Column("vault_generation", sa.BigInteger),
+    # The language the app on the device speaks, as its last pull said (core.protocol LANGUAGE_HEADER).
+    sa.Column("language", sa.String(3)),
 )
 
 appointments = sa.Table(
