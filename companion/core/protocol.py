@@ -285,13 +285,6 @@ def parse_generation(raw: str | None) -> int | None:
     return int(raw)
 
 
-def parse_language(raw: str | None) -> str | None:
-    """A language as the header carries it (``es``: 2 or 3 ASCII lower-case letters), else ``None``."""
-    if raw is None or not 2 <= len(raw) <= 3 or not raw.isascii() or not raw.isalpha() or not raw.islower():
-        return None
-    return raw
-
-
 def bill_of_thread(thread: str) -> str | None:
     """The bill a thread is about (``billing:bil_…`` -> ``bil_…``), or ``None`` for the other threads."""
     if thread.startswith(BILL_THREAD_PREFIX):

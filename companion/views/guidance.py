@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import flet as ft
 
-from ..i18n import _
+from ..i18n import _, language
 from ..state import AppState, Route, kind_text
 from ..state.formatting import day_and_time
 from ..ui.kit import use_observable
@@ -46,8 +46,8 @@ def LearnScreen(state: AppState, route: Route, frame_width: float | None) -> ft.
     if clinic:
         items.append(muted(_("From %(clinic)s") % {"clinic": state.services.profile.discreet_name}, 13))
         for a in clinic[:50]:
-            items.append(card([ft.Text(a.title, weight=ft.FontWeight.W_600)], identifier=f"article-{a.id}",
-                              on_click=lambda _e, i=a.id: state.nav.go("article", i)))
+            items.append(card([ft.Text(a.in_language(language())[0], weight=ft.FontWeight.W_600)],
+                              identifier=f"article-{a.id}", on_click=lambda _e, i=a.id: state.nav.go("article", i)))
     items.append(muted(_("Good to know — works offline"), 13))
     for b in state.services.library.articles:
         items.append(card([ft.Text(b.title, weight=ft.FontWeight.W_600), muted(b.summary, 13)],
@@ -61,8 +61,8 @@ def ArticleScreen(state: AppState, route: Route, frame_width: float | None) -> f
     aid = route.arg or ""
     clinic = state.records.snapshot.article(aid)
     builtin = state.services.library.get(aid)
-    if clinic is not None:
-        title, body = clinic.title, clinic.body
+    if clinic is not None:  # the clinic's own version in the patient's language, when it wrote one
+        title, body = clinic.in_language(language())
     elif builtin is not None:
         title, body = builtin.title, builtin.body
     else:

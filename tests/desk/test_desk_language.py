@@ -33,3 +33,19 @@ def test_the_patients_language_beside_their_name(desk_server: ServerProcess, des
     desk.patient.open(pid)
     assert desk.patient.page is not None and reads(desk.patient.page.profile["language"]) == "Reads English"
     assert reads(None) == "" and reads("fr") == "Reads fr"
+
+
+def test_an_article_is_published_with_its_spanish_version_or_refused_half_written(
+        desk_server: ServerProcess, desk: DeskState) -> None:
+    drafts, feedback = desk.drafts, desk.feedback
+    drafts.set_draft("article.title", "After your visit")
+    drafts.set_draft("article.body", "# After your visit\n\nResults come in the app.")
+    drafts.set_draft("article.title.es", "Después de su cita")
+    desk.articles.publish()  # a Spanish title without its text
+    assert feedback.error == "Give the Spanish version both a title and its text, or leave both empty."
+    drafts.set_draft("article.body.es", "# Después de su cita\n\nLos resultados llegan a la aplicación.")
+    desk.articles.publish()
+    assert feedback.error is None and feedback.toast and "read it in Spanish" in feedback.toast
+    published = next(a for a in desk.articles.published() if a["title"] == "After your visit")
+    assert published["translations"]["es"]["title"] == "Después de su cita"
+    assert "article.title.es" not in drafts.drafts  # the form is empty again

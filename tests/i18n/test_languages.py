@@ -130,3 +130,35 @@ def test_every_block_of_every_learn_article_reads_in_spanish(in_spanish: None) -
         assert not untranslated, (source.id, untranslated[:1])
     set_language("en")
     assert library.get("window-periods") == next(a for a in library.source if a.id == "window-periods")
+
+
+def test_a_clinic_article_shows_in_the_patients_language_when_the_clinic_wrote_it(
+        populated_state: AppState) -> None:
+    from companion.core.models import Article
+    from tests.fixtures.flet_session import ViewHarness, run_isolated
+
+    state = populated_state
+    vault = state.records.require_vault()
+    vault.articles.upsert(Article(id="art_es", title="After your visit", body="# After your visit\nResults come.",
+                                  published_at=NOW, translations=(("es", "Después de su cita",
+                                                                   "# Después de su cita\nLlegan los resultados."),)))
+    state.records.refresh()
+
+    async def shown() -> list[list[str]]:
+        ui = await ViewHarness.start(state, width=390)
+        seen = []
+        try:
+            for language, route, arg in (("es", "learn", None), ("es", "article", "art_es"), ("en", "learn", None)):
+                set_language(language)
+                state.nav.go(route, arg)
+                await ui.settle()
+                seen.append(ui.texts())
+        finally:
+            ui.close()
+        return seen
+
+    learn, article, english = run_isolated(shown())
+    assert "Después de su cita" in learn and "After your visit" not in learn
+    assert "Holiday opening hours" in learn  # no Spanish version: as the clinic wrote it
+    assert "Después de su cita" in article and not any("After your visit" in t for t in article)
+    assert "After your visit" in english

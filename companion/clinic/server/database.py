@@ -59,15 +59,19 @@ def _add_device_vault_generations(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE devices ADD COLUMN vault_generation BIGINT"))
 
 
-def _add_device_languages(conn: Connection) -> None:
-    """4 -> 5: the language each device's app speaks (unknown, ``NULL``, until its next pull)."""
-    if "language" not in {c["name"] for c in sa.inspect(conn).get_columns("devices")}:
+def _add_languages(conn: Connection) -> None:
+    """4 -> 5: the language each device's app speaks (unknown, ``NULL``, until its next pull), and
+    articles' versions in other languages (none yet)."""
+    inspector = sa.inspect(conn)
+    if "language" not in {c["name"] for c in inspector.get_columns("devices")}:
         conn.execute(sa.text("ALTER TABLE devices ADD COLUMN language VARCHAR(3)"))
+    if "translations" not in {c["name"] for c in inspector.get_columns("articles")}:
+        conn.execute(sa.text("ALTER TABLE articles ADD COLUMN translations TEXT NOT NULL DEFAULT '{}'"))
 
 
 # Schema steps: version N -> N+1, run inside the init transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_staff_passwords, 2: _add_result_sample_dates,
-                                                       3: _add_device_vault_generations, 4: _add_device_languages}
+                                                       3: _add_device_vault_generations, 4: _add_languages}
 
 
 class Tx:

@@ -96,8 +96,10 @@ def message_of(row: Row) -> Message:
 
 
 def article_of(row: Row) -> Article:
+    versions = json.loads(row["translations"] or "{}")
     return Article(id=row["id"], title=row["title"], body=row["body"], published_at=row["published_at"],
-                   tags=tuple(json.loads(row["tags"])), appointment_kind=row["appointment_kind"])
+                   tags=tuple(json.loads(row["tags"])), appointment_kind=row["appointment_kind"],
+                   translations=tuple((code, v["title"], v["body"]) for code, v in sorted(versions.items())))
 
 
 # -- staff views ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from ...core.fields import parse_language
 from ...core.protocol import (
     DEFAULT_PAGE,
     GENERATION_HEADER,
@@ -24,7 +25,6 @@ from ...core.protocol import (
     MAX_PAGE,
     MAX_WAIT,
     parse_generation,
-    parse_language,
 )
 from . import devices as device_store
 from .auth import authenticate_device, bearer_token, current_device, device_bearer, device_still_valid

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 SCHEMA_VERSION = 5  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken;
-# 4: devices.vault_generation (the rollback check); 5: devices.language (the desk shows the patient's language)
+# 4: devices.vault_generation (the rollback check); 5: devices.language (the desk shows the
+# patient's language), articles.translations (a clinic article's Spanish version)
 CLINIC_SCOPE = "*"
 
 metadata = sa.MetaData()
@@ -268,6 +269,8 @@ articles = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("tags", sa.Text, nullable=False, server_default="[]"),
     sa.Column("appointment_kind", sa.String(200)),
+    # the article in other languages, JSON {"es": {"title": …, "body": …}} (core.models.Article)
+    sa.Column("translations", sa.Text, nullable=False, server_default="{}"),
     _when("published_at"),
     sa.Column("created_by", sa.String(40), nullable=False),
     sa.Column("retracted_at", UtcDateTime),
