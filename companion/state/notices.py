@@ -77,11 +77,19 @@ FIELD_NAMES = {"auto-lock": N_("Auto-lock"), "bill": N_("Bill"), "confirmation":
                "theme": N_("Theme")}
 
 
+# The core's refusals a patient can meet (companion/core/care_rules.py: the core speaks English
+# only), marked here so the catalog has them; any other refusal is shown as it came.
+CORE_REFUSALS = (N_("the appointment already took place"), N_("the appointment is over"),
+                 N_("a payment plan is already active for this bill"), N_("nothing is left to pay on this bill"),
+                 N_("only the clinic can approve or decline a payment plan"))
+
+
 def refusal(exc: CompanionError) -> str:
-    """What went wrong, as one line for the feedback strip."""
+    """What went wrong, as one line for the feedback strip, in the patient's language where the catalog has it."""
     if isinstance(exc, RecordError) and exc.field in FIELD_NAMES:
         return sentence(f"{_(FIELD_NAMES[exc.field])}: {exc.problem}")
-    return sentence(str(exc))
+    text = str(exc)
+    return sentence(_(text) if text in CORE_REFUSALS else text)
 
 
 class _HasContext(Protocol):

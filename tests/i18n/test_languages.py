@@ -162,3 +162,13 @@ def test_a_clinic_article_shows_in_the_patients_language_when_the_clinic_wrote_i
     assert "Holiday opening hours" in learn  # no Spanish version: as the clinic wrote it
     assert "Después de su cita" in article and not any("After your visit" in t for t in article)
     assert "After your visit" in english
+
+
+def test_the_cores_refusals_a_patient_can_meet_read_in_spanish(in_spanish: None) -> None:
+    from companion.core.errors import NotAllowed, RecordError
+    from companion.state.notices import refusal
+
+    assert refusal(NotAllowed("the appointment is over")) == "La cita ya terminó."
+    assert refusal(NotAllowed("an unknown rule")) == "An unknown rule."  # not in the catalog: as it came
+    assert refusal(RecordError("note", "la nota debe tener menos de 2000 caracteres")) == \
+        "Nota: la nota debe tener menos de 2000 caracteres."
