@@ -21,7 +21,7 @@ from typing import Any
 
 import flet as ft
 
-from ..i18n import _
+from ..i18n import LANGUAGES, _
 from ..state import DESTINATIONS, PHONE_DESTINATIONS, AppState, Route
 from ..state.formatting import sync_summary
 from ..ui.kit import handler, memo, use_observable
@@ -175,6 +175,7 @@ def App(state: AppState) -> ft.Control:
     page = ft.context.page
     page.title = PAGE_TITLE
     apply_theme(page, state.services.profile.accent_color, state.prefs.theme())
+    apply_language(page, state.prefs.language())
     phase = state.session.phase
     if phase == "onboarding":
         body = _onboarding_screen(state)
@@ -194,6 +195,15 @@ def apply_theme(page: ft.Page, accent: str, mode: str) -> None:
     page.theme = _theme(accent)
     page.dark_theme = _theme(accent)
     page.theme_mode = {"light": ft.ThemeMode.LIGHT, "dark": ft.ThemeMode.DARK}.get(mode, ft.ThemeMode.SYSTEM)
+
+
+LOCALES = {code: ft.Locale(code, "US") for code in LANGUAGES}  # a US clinic: en_US, es_US
+
+
+def apply_language(page: ft.Page, code: str) -> None:
+    """Flutter's own words (a tab's "Tab 1 of 8", a field's menus) in the app's language."""
+    page.locale_configuration = ft.LocaleConfiguration(supported_locales=list(LOCALES.values()),
+                                                       current_locale=LOCALES.get(code, LOCALES["en"]))
 
 
 def mount(page: ft.Page, state: AppState) -> None:
