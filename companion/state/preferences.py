@@ -147,7 +147,9 @@ class Preferences(Observable):
 
     @intent
     def set_quiet_hours(self, text: str) -> None:
-        self._update_reminders({"quiet_hours": text.strip() or "off"})
+        raw = text.strip()  # empty, "off" or the patient's own word for it ("no") turn quiet hours off
+        off = not raw or raw.lower() in ("off", _("off").lower())
+        self._update_reminders({"quiet_hours": "off" if off else raw})
         self._changed(_("Quiet hours saved."))
 
     @intent

@@ -172,3 +172,14 @@ def test_the_cores_refusals_a_patient_can_meet_read_in_spanish(in_spanish: None)
     assert refusal(NotAllowed("an unknown rule")) == "An unknown rule."  # not in the catalog: as it came
     assert refusal(RecordError("note", "la nota debe tener menos de 2000 caracteres")) == \
         "Nota: la nota debe tener menos de 2000 caracteres."
+
+
+def test_quiet_hours_are_turned_off_with_the_patients_own_word(populated_state: AppState) -> None:
+    state = populated_state
+    state.prefs.set_language("es")
+    state.prefs.set_quiet_hours("23:00-06:00")
+    assert state.prefs.reminder_settings().quiet_hours is not None
+    state.prefs.set_quiet_hours("No")
+    assert state.feedback.error is None and state.prefs.reminder_settings().quiet_hours is None
+    state.prefs.set_quiet_hours("off")  # the word the field's rule is written in works in every language
+    assert state.feedback.error is None and state.prefs.reminder_settings().quiet_hours is None
