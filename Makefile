@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SHELL  := /bin/bash
 
-.PHONY: test demo install system-deps lint bench clean screenshots
+.PHONY: test demo install system-deps lint bench clean screenshots catalog
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,16 @@ bench: $(STAMP) system-deps
 screenshots: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -m browser
 	mkdir -p docs/screenshots && cp build/screenshots/*.png docs/screenshots/
+
+# The gettext catalogs (companion/i18n/locale): extract every marked string and Learn article into the
+# .pot, merge it into each language's .po (translate what is new there), compile the .mo files the
+# app reads (committed, so a fresh clone needs no build step; tests/i18n fails when one is stale).
+LOCALES := companion/i18n/locale
+catalog: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(BIN)/pybabel extract -F babel.cfg --project="Patient Companion" --no-wrap \
+	  --sort-by-file -c TRANSLATORS: -o $(LOCALES)/companion.pot .
+	$(BIN)/pybabel update -D companion -i $(LOCALES)/companion.pot -d $(LOCALES) --no-wrap --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel compile -D companion -d $(LOCALES) --statistics
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

@@ -39,6 +39,7 @@ from .config import ClinicProfile
 from .core.errors import ConfigError
 from .reminders import choose_notifier
 from .state import AppState, LearnLibrary, Services, SyncClinicLink, VaultHost, assets_dir
+from .state.preferences import apply_language
 from .views import mount
 
 __all__ = ["build_services", "desktop_available", "run_app"]
@@ -124,6 +125,7 @@ def run_app(vault_dir: Path, profile: ClinicProfile, *, web: bool, port: int, ho
     own embedding (phone, desktop bundle) hosts the app. ``key``: the web app's secret
     for this launch (default: a fresh one).
     """
+    apply_language(None, profile)  # the lock screen's language; the patient's own choice applies at unlock
     sessions = _Sessions(build_services(vault_dir, profile))
     try:
         if packaged or not (web or not desktop_available()):

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 from .core.clinic_profile import Schedule, TableReader, parse_schedule, parse_timezone, read_toml
 from .core.errors import ConfigError, RecordError
 from .core.units import parse_cents, parse_minutes
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 __all__ = ["ClinicProfile", "PaymentOptions", "ReminderDefaults", "load_profile", "parse_quiet_hours"]
 
@@ -86,6 +87,7 @@ class ClinicProfile:
     checkin_opens_minutes: int = 24 * 60  # how long before a visit the patient may check in from the app
     payment: PaymentOptions = field(default_factory=lambda: PaymentOptions())
     timezone: str = "UTC"  # [clinic] timezone: the clinic's, for the server and the desk
+    language: str = DEFAULT_LANGUAGE  # [clinic] language: the app's when the device's language is not one it has
     schedule: Schedule = field(default_factory=Schedule)  # [schedule]: read by companion.core.clinic_profile
     source: Path | None = None  # the file it came from, None for built-in defaults
 
@@ -98,7 +100,10 @@ def _parse(data: Mapping[str, Any], label: str, base: Path | None) -> ClinicProf
     d = ClinicProfile()
     clinic = TableReader(data, "clinic", label)
     clinic.unknown_keys({"name", "discreet_name", "phone", "email", "address", "hours", "website", "accent_color",
-                         "timezone"})
+                         "timezone", "language"})
+    lang = clinic.text("language", d.language) or d.language
+    if lang not in LANGUAGES:
+        raise clinic.fail("language", f"expected one of {', '.join(LANGUAGES)}, got {lang[:20]!r}")
     accent = clinic.text("accent_color", d.accent_color) or d.accent_color
     if not _COLOR.match(accent):
         raise clinic.fail("accent_color", f'expected a colour like "#00695C", got {accent!r}')
@@ -172,6 +177,7 @@ def _parse(data: Mapping[str, Any], label: str, base: Path | None) -> ClinicProf
         checkin_opens_minutes=opens,
         payment=_payment(TableReader(data, "billing", label)),
         timezone=parse_timezone(clinic),
+        language=lang,
         schedule=parse_schedule(data, label),
         source=None,
     )

@@ -23,6 +23,13 @@ def _where(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def parse_language(raw: str | None) -> str | None:
+    """A language code as the wire carries it (``es``: 2 or 3 ASCII lower-case letters), else ``None``."""
+    if raw is None or not 2 <= len(raw) <= 3 or not raw.isascii() or not raw.isalpha() or not raw.islower():
+        return None
+    return raw
+
+
 def require_mapping(value: Any, path: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise RecordError(path or "record", f"expected an object, got {type(value).__name__}")

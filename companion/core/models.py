@@ -30,6 +30,7 @@ from .fields import (
     opt_date,
     opt_datetime,
     opt_str,
+    parse_language,
     require_mapping,
 )
 
@@ -221,6 +222,9 @@ class Message(Record):
                 "client_id": self.client_id}
 
 
+MAX_TRANSLATIONS = 5  # other languages one article may carry
+
+
 @dataclass(frozen=True, slots=True)
 class Article(Record):
     record_kind: ClassVar[str] = "article"
@@ -230,10 +234,28 @@ class Article(Record):
     published_at: datetime
     tags: tuple[str, ...] = ()
     appointment_kind: str | None = None  # ties "what to expect" to a visit kind
+    # The same article in other languages: (language code, title, body), e.g. ("es", "Qué esperar", "…").
+    translations: tuple[tuple[str, str, str], ...] = ()
+
+    def in_language(self, language: str) -> tuple[str, str]:
+        """``(title, body)`` in ``language`` when the clinic wrote that version, else as written."""
+        return next(((t, b) for code, t, b in self.translations if code == language), (self.title, self.body))
 
     @classmethod
     def from_dict(cls, data: Any, path: str = "article") -> Article:
         d = require_mapping(data, path)
+        raw = d.get("translations") or {}
+        versions = require_mapping(raw, f"{path}.translations")
+        if len(versions) > MAX_TRANSLATIONS:
+            raise RecordError(f"{path}.translations", f"at most {MAX_TRANSLATIONS} languages")
+        translations = []
+        for code, version in sorted(versions.items()):
+            where = f"{path}.translations.{str(code)[:10]}"
+            if parse_language(code) is None:
+                raise RecordError(where, "not a language code like es")
+            text = require_mapping(version, where)
+            translations.append((code, get_str(text, "title", where, max_len=200),
+                                 get_str(text, "body", where, max_len=100_000)))
         return cls(
             id=get_str(d, "id", path, max_len=100),
             title=get_str(d, "title", path, max_len=200),
@@ -241,11 +263,16 @@ class Article(Record):
             published_at=get_datetime(d, "published_at", path),
             tags=get_str_list(d, "tags", path),
             appointment_kind=opt_str(d, "appointment_kind", path, max_len=200),
+            translations=tuple(translations),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "body": self.body, "published_at": iso(self.published_at),
-                "tags": list(self.tags), "appointment_kind": self.appointment_kind}
+        out: dict[str, Any] = {"id": self.id, "title": self.title, "body": self.body,
+                               "published_at": iso(self.published_at), "tags": list(self.tags),
+                               "appointment_kind": self.appointment_kind}
+        if self.translations:  # absent when there are none: what older apps read stays as it was
+            out["translations"] = {code: {"title": t, "body": b} for code, t, b in self.translations}
+        return out
 
 
 @dataclass(frozen=True, slots=True)

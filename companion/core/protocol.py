@@ -22,6 +22,10 @@ the :data:`MAX_RESPONSE_BYTES` the app accepts. ``wait`` ≤
 :data:`MAX_WAIT` seconds long-polls when nothing is new. A cursor the server no
 longer accepts gets 410 ``{"error": {"code": "cursor_expired", …}}``: resync from scratch.
 
+Language: a pull may carry ``Companion-Language: es`` (the language the app speaks, a lower-case
+language code of 2 or 3 letters). The server keeps the latest per device, so the desk can show
+each patient's language beside their name; a malformed value is refused with 422.
+
 Rollback check: a pull may carry ``Companion-Vault-Generation: N`` (the device's vault
 generation, which only grows). The server keeps the highest it has seen from the
 device (refreshed at most every few minutes, so it costs no extra write) and answers
@@ -79,6 +83,7 @@ PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "Companion-Protocol"
 GENERATION_HEADER = "Companion-Vault-Generation"
 GENERATION_SEEN_HEADER = "Companion-Vault-Generation-Seen"
+LANGUAGE_HEADER = "Companion-Language"
 MAX_GENERATION = 2**62
 MAX_PAGE = 500
 DEFAULT_PAGE = 200

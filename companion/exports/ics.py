@@ -34,6 +34,7 @@ from icalendar import Alarm, Calendar, Event
 
 from ..config import ClinicProfile
 from ..core.models import Appointment, PrepStep
+from ..i18n import N_, _
 from ..reminders.settings import ReminderSettings, load_settings
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ _STATUS = {
     "no_show": "CONFIRMED",
     "cancelled": "CANCELLED",
 }
-_NO_DETAILS = "Details are in the Patient Companion app."
+_NO_DETAILS = N_("Details are in the Patient Companion app.")
 
 
 def event_uid(appointment_id: str) -> str:
@@ -61,17 +62,19 @@ def event_uid(appointment_id: str) -> str:
 
 def neutral_summary(clinic: ClinicProfile) -> str:
     name = clinic.discreet_name.strip()
-    return "Clinic appointment" if name.lower() in ("", "your clinic") else f"{name} appointment"
+    if name.lower() in ("", "your clinic"):
+        return _("Clinic appointment")
+    return _("%(clinic)s appointment") % {"clinic": name}
 
 
 def _description(appt: Appointment, show_details: bool) -> str:
     if not show_details:
-        return _NO_DETAILS
+        return _(_NO_DETAILS)
     lines = [appt.visit_kind]
     if appt.provider:
-        lines.append(f"With: {appt.provider}")
+        lines.append(_("With: %(provider)s") % {"provider": appt.provider})
     if appt.what_to_bring:
-        lines.append(f"Bring: {appt.what_to_bring}")
+        lines.append(_("Bring: %(items)s") % {"items": appt.what_to_bring})
     return "\n".join(lines)
 
 
@@ -102,11 +105,12 @@ def _event(
     event.add("description", _description(appt, show_details=not (settings.discreet or appt.sensitive)))
     if status != "CANCELLED":
         for lead in settings.leads_minutes:
-            event.add_component(_alarm(timedelta(minutes=lead), f"Reminder from {clinic.discreet_name}: appointment"))
+            text = _("Reminder from %(clinic)s: appointment") % {"clinic": clinic.discreet_name}
+            event.add_component(_alarm(timedelta(minutes=lead), text))
         for step in steps:
             if step.done_at is None and step.before_minutes > 0:
                 event.add_component(_alarm(timedelta(minutes=step.before_minutes),
-                                           "Time to get ready for your appointment. The app has the details."))
+                                           _("Time to get ready for your appointment. The app has the details.")))
     return event
 
 

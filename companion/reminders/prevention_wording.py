@@ -11,36 +11,47 @@ from __future__ import annotations
 from datetime import date
 
 from ..config import ClinicProfile
-from .wording import Wording, _reminder_title, _short_date
+from ..i18n import _, ngettext, short_date
+from .wording import Wording, _reminder_title
 
 __all__ = ["check_up_text", "daily_dose_text", "doxy_window_text", "event_dose_text", "refill_low_text", "refill_text"]
 
-_DETAILS = "The app has the details."
+
+def _details() -> str:
+    return _("The app has the details.")
 
 
 def daily_dose_text() -> Wording:
-    return Wording("Your daily reminder", f"It's that time of day. {_DETAILS}", True)
+    return Wording(_("Your daily reminder"), _("It's that time of day. %(details)s") % {"details": _details()}, True)
 
 
 def event_dose_text() -> Wording:
-    return Wording("Your reminder", f"It's time. {_DETAILS}", True)
+    return Wording(_("Your reminder"), _("It's time. %(details)s") % {"details": _details()}, True)
 
 
 def refill_text(days_left: int) -> Wording:
-    left = "1 day" if days_left == 1 else f"{days_left} days"
-    return Wording("Your reminder", f"About {left} left: time to plan a refill. {_DETAILS}", True)
+    text = ngettext("About %(days)d day left: time to plan a refill. %(details)s",
+                    "About %(days)d days left: time to plan a refill. %(details)s", days_left)
+    return Wording(_("Your reminder"), text % {"days": days_left, "details": _details()}, True)
 
 
 def refill_low_text() -> Wording:
     """Event-based: no days to count, only that the supply runs low."""
-    return Wording("Your reminder", f"Running low: time to plan a refill. {_DETAILS}", True)
+    return Wording(_("Your reminder"), _("Running low: time to plan a refill. %(details)s") % {"details": _details()},
+                   True)
 
 
 def check_up_text(due: date, today: date, clinic: ClinicProfile) -> Wording:
     delta = (due - today).days
-    when = "today" if delta <= 0 else "tomorrow" if delta == 1 else f"on {_short_date(due)}"
-    return Wording(_reminder_title(clinic, True), f"A check-up is due {when}. {_DETAILS}", True)
+    if delta <= 0:
+        text = _("A check-up is due today. %(details)s")
+    elif delta == 1:
+        text = _("A check-up is due tomorrow. %(details)s")
+    else:
+        text = _("A check-up is due on %(date)s. %(details)s")
+    return Wording(_reminder_title(clinic, True), text % {"date": short_date(due), "details": _details()}, True)
 
 
 def doxy_window_text() -> Wording:
-    return Wording("Your reminder", f"Something you noted is waiting for you. {_DETAILS}", True)
+    text = _("Something you noted is waiting for you. %(details)s")
+    return Wording(_("Your reminder"), text % {"details": _details()}, True)

@@ -10,18 +10,19 @@ carry no sensitivity flag and often name a test).
 
 Times are wall-clock times in the zone the caller passes (24-hour ``10:00``),
 relative to when the notification shows: "today at 10:00", "tomorrow at
-10:00", "on Friday at 10:00", "on Fri 14 Mar at 10:00". English only for now;
-day and month names do not depend on the process locale.
+10:00", "on Friday at 10:00", "on Fri 14 Mar at 10:00", in the patient's language: the words from the
+catalog (:mod:`companion.i18n`), day and month names and money from Babel (never the process
+locale). The language is the app's active one, set before a notification is worded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import datetime, tzinfo
 
 from ..config import ClinicProfile
 from ..core.models import Appointment, Bill, PrepStep, Result
-from ..core.units import format_cents
+from ..i18n import _, clock, money, ngettext, short_date, weekday
 
 __all__ = [
     "Wording",
@@ -34,9 +35,6 @@ __all__ = [
     "when_text",
 ]
 
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
 
 @dataclass(frozen=True, slots=True)
 class Wording:
@@ -47,32 +45,30 @@ class Wording:
     discreet: bool
 
 
-def _short_date(day: date) -> str:
-    return f"{_DAYS[day.weekday()][:3]} {day.day} {_MONTHS[day.month - 1]}"
-
-
-def _day_text(day: date, today: date) -> str:
-    delta = (day - today).days
-    if delta <= 0:
-        return "today"
-    if delta == 1:
-        return "tomorrow"
-    if delta < 7:
-        return f"on {_DAYS[day.weekday()]}"
-    return f"on {_short_date(day)}"
-
-
 def when_text(event: datetime, shown_at: datetime, tz: tzinfo) -> str:
     """``"tomorrow at 10:00"``: the event's local day relative to the moment the notification shows."""
     local = event.astimezone(tz)
-    return f"{_day_text(local.date(), shown_at.astimezone(tz).date())} at {local:%H:%M}"
+    day, at = local.date(), {"time": clock(local)}
+    delta = (day - shown_at.astimezone(tz).date()).days
+    if delta <= 0:
+        return _("today at %(time)s") % at
+    if delta == 1:
+        return _("tomorrow at %(time)s") % at
+    if delta < 7:
+        return _("on %(weekday)s at %(time)s") % {"weekday": weekday(day), **at}
+    return _("on %(date)s at %(time)s") % {"date": short_date(day), **at}
 
 
 def _reminder_title(clinic: ClinicProfile, discreet: bool) -> str:
     name = clinic.discreet_name if discreet else clinic.name
     if name == ClinicProfile().discreet_name:  # the built-in default "Your clinic" reads better in lower case
-        name = name.lower()
-    return f"Reminder from {name}"
+        return _("Reminder from your clinic")
+    return _("Reminder from %(clinic)s") % {"clinic": name}
+
+
+def _default_name(name: str) -> str:
+    """The clinic's name as a notification's title; the built-in default in the patient's language."""
+    return _("Your clinic") if name == ClinicProfile().discreet_name else name
 
 
 def appointment_text(
@@ -81,9 +77,10 @@ def appointment_text(
     discreet = discreet or appt.sensitive
     when = when_text(appt.start, shown_at, tz)
     if discreet:
-        return Wording(_reminder_title(clinic, True), f"Appointment {when}.", True)
+        return Wording(_reminder_title(clinic, True), _("Appointment %(when)s.") % {"when": when}, True)
     where = f", {appt.location}" if appt.location else ""
-    return Wording(_reminder_title(clinic, False), f"{appt.visit_kind}: {when}{where}.", False)
+    body = _("%(visit)s: %(when)s%(where)s.") % {"visit": appt.visit_kind, "when": when, "where": where}
+    return Wording(_reminder_title(clinic, False), body, False)
 
 
 def prep_text(
@@ -92,9 +89,10 @@ def prep_text(
     discreet = discreet or appt.sensitive
     when = when_text(appt.start, shown_at, tz)
     if discreet:
-        body = f"Time to get ready for your appointment {when}. The app has the details."
+        body = _("Time to get ready for your appointment %(when)s. The app has the details.") % {"when": when}
         return Wording(_reminder_title(clinic, True), body, True)
-    return Wording(_reminder_title(clinic, False), f"{step.title} (for your appointment {when}).", False)
+    body = _("%(step)s (for your appointment %(when)s).") % {"step": step.title, "when": when}
+    return Wording(_reminder_title(clinic, False), body, False)
 
 
 def bill_text(
@@ -103,35 +101,40 @@ def bill_text(
     today = shown_at.astimezone(tz).date()
     delta = (bill.due - today).days
     if delta <= 0:
-        due = "today"
+        due = _("today")
     elif delta == 1:
-        due = "tomorrow"
+        due = _("tomorrow")
     else:
-        due = f"in {delta} days ({_short_date(bill.due)})"
+        due = ngettext("in %(n)s day (%(date)s)", "in %(n)s days (%(date)s)", delta) % {
+            "n": delta, "date": short_date(bill.due)}
     if discreet:
-        return Wording(_reminder_title(clinic, True), f"A bill is due {due}. The app has the details.", True)
-    body = f"A payment of {format_cents(bill.patient_cents)} is due {due}."
+        body = _("A bill is due %(due)s. The app has the details.") % {"due": due}
+        return Wording(_reminder_title(clinic, True), body, True)
+    body = _("A payment of %(amount)s is due %(due)s.") % {"amount": money(bill.patient_cents), "due": due}
     return Wording(_reminder_title(clinic, False), body, False)
 
 
 def message_text(count: int, clinic: ClinicProfile) -> Wording:
     """Always discreet: a message body or its author may say what the care is about."""
-    if count == 1:
-        return Wording(clinic.discreet_name, "You have a new message. Open the app to read it.", True)
-    return Wording(clinic.discreet_name, f"You have {count} new messages. Open the app to read them.", True)
+    body = ngettext("You have a new message. Open the app to read it.",
+                    "You have %(n)s new messages. Open the app to read them.", count) % {"n": count}
+    return Wording(_default_name(clinic.discreet_name), body, True)
 
 
 def result_text(result: Result, clinic: ClinicProfile, *, discreet: bool) -> Wording:
     """Never the value or interpretation; the test's name only for a non-sensitive result out of discreet mode."""
     if discreet or result.sensitive:
         return updates_text(1, clinic, discreet=True)
-    return Wording(clinic.name, f"Your {result.test} result is ready in the app.", False)
+    body = _("Your %(test)s result is ready in the app.") % {"test": result.test}
+    return Wording(_default_name(clinic.name), body, False)
 
 
 def updates_text(count: int, clinic: ClinicProfile, *, discreet: bool) -> Wording:
     """Several new results shown at once (one notification, not a burst)."""
     if discreet:
-        if count == 1:
-            return Wording(clinic.discreet_name, "There is an update for you in the app.", True)
-        return Wording(clinic.discreet_name, f"There are {count} updates for you in the app.", True)
-    return Wording(clinic.name, f"{count} new results are ready in the app.", False)
+        body = ngettext("There is an update for you in the app.", "There are %(n)s updates for you in the app.",
+                        count) % {"n": count}
+        return Wording(_default_name(clinic.discreet_name), body, True)
+    body = ngettext("%(n)s new result is ready in the app.", "%(n)s new results are ready in the app.",
+                    count) % {"n": count}
+    return Wording(_default_name(clinic.name), body, False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..core.units import format_minutes as format_duration
 from ..reminders.settings import format_quiet_hours
 from .app_state import AppState
-from .care import REQUEST_KINDS, Bills, Messages, Prep, Results, Visits
+from .care import REQUEST_KINDS, Bills, Messages, Prep, Results, Visits, kind_text
 from .learn_library import LearnLibrary, LibraryArticle, assets_dir
 from .navigation import DESTINATIONS, PHONE_DESTINATIONS, Destination, Navigation, Route
 from .notices import Banner, Banners, Feedback
@@ -27,6 +27,7 @@ __all__ = [
     "DESTINATIONS",
     "PHONE_DESTINATIONS",
     "REQUEST_KINDS",
+    "kind_text",
     "AppState",
     "Banner",
     "Banners",

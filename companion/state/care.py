@@ -27,13 +27,25 @@ from ..core.protocol import bill_of_thread, bill_thread
 from ..core.references import bill_reference
 from ..core.requests import MAX_REQUEST_NOTE, TIMES_OF_DAY, WEEKDAYS
 from ..core.units import format_cents, instalment_cents
+from ..i18n import N_, _, money, ngettext
 from ..sync.outbox import queue_mutation
 from .context import IntentContext
 from .notices import intent
 
-__all__ = ["REQUEST_KINDS", "BillQuestion", "Bills", "Messages", "Prep", "Results", "Visits", "question_subject"]
+__all__ = ["REQUEST_KINDS", "BillQuestion", "Bills", "Messages", "Prep", "Results", "Visits", "kind_text",
+           "question_subject"]
 
-REQUEST_KINDS = ("STI screening", "HIV test", "Treatment", "Counselling", "Follow-up", "Vaccination")
+# sent to the clinic as written (the desk reads English); the request screen shows each in the patient's language
+REQUEST_KINDS = (N_("STI screening"), N_("HIV test"), N_("Treatment"), N_("Counselling"), N_("Follow-up"),
+                 N_("Vaccination"))
+
+
+def kind_text(kind: str) -> str:
+    """A visit's kind as the patient reads it: one of the request screen's kinds in their language,
+    anything else the clinic wrote as written."""
+    return _(kind) if kind in REQUEST_KINDS else kind
+
+
 TREATMENT_NOTE = "Requested from a result's next steps."
 TREATMENT_KEY = "results.treatment_requested"
 PLAN_LENGTHS = (2, 3, 4, 6, 12)  # months a plan may run; the profile's minimum instalment picks among them
@@ -52,9 +64,9 @@ class Visits:
         Shows under Visits as "Requested" at once (offline too); the clinic answers with a time.
         """
         if not kind.strip():
-            raise RecordError("kind", "choose what the visit is for")
+            raise RecordError("kind", _("choose what the visit is for"))
         if len(note.strip()) > MAX_REQUEST_NOTE:
-            raise RecordError("note", f"please keep the note under {MAX_REQUEST_NOTE} characters")
+            raise RecordError("note", _("please keep the note under %(n)s characters") % {"n": MAX_REQUEST_NOTE})
         payload: dict[str, object] = {"kind": kind.strip()}
         if note.strip():
             payload["note"] = note.strip()
@@ -63,7 +75,7 @@ class Visits:
         if times:
             payload["times"] = sorted(times, key=lambda t: TIMES_OF_DAY.index(t) if t in TIMES_OF_DAY else 9)
         with self.ctx.drafts.taken("request.note"):
-            self.ctx.queue("appointment.request", payload, "Request sent to the clinic: they will offer you a time.")
+            self.ctx.queue("appointment.request", payload, _("Request sent to the clinic: they will offer you a time."))
         self._show("appointments")
 
     def _show(self, name: str, arg: str | None = None) -> None:
@@ -81,7 +93,7 @@ class Visits:
     @intent
     def confirm(self, appointment_id: str) -> None:
         self._allowed(appointment_id, "confirm")
-        self.ctx.queue("appointment.confirm", {"appointment_id": appointment_id}, "Appointment confirmed.")
+        self.ctx.queue("appointment.confirm", {"appointment_id": appointment_id}, _("Appointment confirmed."))
 
     @intent
     def cancel(self, appointment_id: str, reason: str = "") -> None:
@@ -89,7 +101,7 @@ class Visits:
         payload: dict[str, object] = {"appointment_id": appointment_id}
         if reason.strip():
             payload["reason"] = reason.strip()
-        self.ctx.queue("appointment.cancel", payload, "Appointment cancelled.")
+        self.ctx.queue("appointment.cancel", payload, _("Appointment cancelled."))
 
     @intent
     def check_in(self, appointment_id: str, phone: str, email: str, payer: str, member_id: str) -> None:
@@ -102,7 +114,7 @@ class Visits:
             payload["email"] = email.strip()
         if payer.strip() or member_id.strip():
             payload["insurance"] = {"payer": payer.strip() or None, "member_id": member_id.strip() or None}
-        self.ctx.queue("checkin.submit", payload, "You are checked in. Thank you!")
+        self.ctx.queue("checkin.submit", payload, _("You are checked in. Thank you!"))
         self._show("appointment", appointment_id)
 
 
@@ -114,7 +126,7 @@ class Prep:
 
     @intent
     def tick(self, prep_id: str, done: bool = True) -> None:
-        self.ctx.queue("prep.done", {"prep_id": prep_id, "done": done}, "Saved.")
+        self.ctx.queue("prep.done", {"prep_id": prep_id, "done": done}, _("Saved."))
         self.ctx.feedback.toast = None  # the tick itself is the feedback
 
 
@@ -126,7 +138,7 @@ class Results:
 
     @intent
     def acknowledge(self, result_id: str) -> None:
-        self.ctx.queue("result.ack", {"result_id": result_id}, "Thanks — the clinic can see you have read it.")
+        self.ctx.queue("result.ack", {"result_id": result_id}, _("Thanks — the clinic can see you have read it."))
 
     @intent
     def request_treatment(self, result_id: str) -> None:
@@ -135,14 +147,14 @@ class Results:
         When it was asked is kept on the device (vault meta ``results.treatment_requested``), so the
         next steps say what was already done and a second tap sends nothing."""
         if self.treatment_requested(result_id) is not None:
-            raise NotAllowed("treatment was already requested for this result")
+            raise NotAllowed(_("treatment was already requested for this result"))
         vault = self.ctx.records.require_vault()
         asked = dict(self._requested())
         asked[result_id] = self.ctx.now().isoformat()
         with vault.batch():  # the mark and the request in one vault write
             vault.meta.set(TREATMENT_KEY, asked)
             self.ctx.queue("appointment.request", {"kind": "Treatment", "note": TREATMENT_NOTE},
-                           "Treatment appointment requested. The clinic will offer you a time soon.")
+                           _("Treatment appointment requested. The clinic will offer you a time soon."))
 
     def _requested(self) -> dict[str, str]:
         vault = self.ctx.records.vault
@@ -177,12 +189,15 @@ class Bills:
             bill_after_plan(bill.status, bill.payment_plan.status if bill.payment_plan else None, "requested",
                             "device", owed_cents=bill.patient_cents)
             if int(installments) not in self.plan_choices(bill.patient_cents):
-                least = format_cents(self.ctx.services.profile.payment.min_instalment_cents, "$")
-                raise NotAllowed(f"each instalment must be at least {least}: choose fewer months")
+                least = money(self.ctx.services.profile.payment.min_instalment_cents)
+                raise NotAllowed(_("each instalment must be at least %(amount)s: choose fewer months")
+                                 % {"amount": least})
         payload: dict[str, object] = {"bill_id": bill_id, "installments": int(installments)}
         if note.strip():
             payload["note"] = note.strip()
-        self.ctx.queue("bill.plan_request", payload, f"Payment plan of {installments} instalments requested.")
+        done = ngettext("Payment plan of %(n)s instalment requested.", "Payment plan of %(n)s instalments requested.",
+                        installments) % {"n": installments}
+        self.ctx.queue("bill.plan_request", payload, done)
 
     def question_subject(self, bill_id: str) -> str:
         """The first line of a question about the bill (see :func:`question_subject`)."""
@@ -197,16 +212,16 @@ class Bills:
         The question is a message in the bill's thread (:func:`companion.core.protocol.bill_thread`),
         sent like any other (queued offline); asking again continues the same conversation."""
         if question is not None and not question.strip():
-            raise RecordError("question", "type your question first")
+            raise RecordError("question", _("type your question first"))
         bill = self.ctx.records.snapshot.bill(bill_id)
         if bill is None:
-            raise RecordError("bill", "this bill is not on this device any more")
+            raise RecordError("bill", _("this bill is not on this device any more"))
         key = bill_thread(bill_id)
         draft, subject = f"compose.{key}", question_subject(bill)
         if question is not None:
             body = question.strip() if question.strip().startswith(subject.strip()) else subject + question.strip()
             with self.ctx.drafts.taken(draft):
-                self.ctx.queue("message.send", {"body": body, "thread": key}, "Question sent to the billing team.")
+                self.ctx.queue("message.send", {"body": body, "thread": key}, _("Question sent to the billing team."))
             return
         if not self.ctx.drafts.draft(draft).strip():
             self.ctx.drafts.set_draft(draft, subject)
@@ -252,12 +267,12 @@ class Messages:
     @intent
     def send(self, body: str, thread: str = "general") -> None:
         if not body.strip():
-            raise RecordError("message", "type a message first")
+            raise RecordError("message", _("type a message first"))
         about = bill_of_thread(thread)
         if about is not None and body.strip() == Bills(self.ctx).question_subject(about).strip():
-            raise RecordError("question", "type your question after the bill's details")
+            raise RecordError("question", _("type your question after the bill's details"))
         with self.ctx.drafts.taken(f"compose.{thread}"):
-            self.ctx.queue("message.send", {"body": body.strip(), "thread": thread}, "Sent.")
+            self.ctx.queue("message.send", {"body": body.strip(), "thread": thread}, _("Sent."))
         if self.ctx.sync.online:  # the bubble is the news (a toast would squeeze the thread it went into)
             self.ctx.feedback.toast = None
 

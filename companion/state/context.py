@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+from ..i18n import N_, _
 from ..sync.outbox import queue_mutation
 from .navigation import Navigation
 from .notices import Banners, Feedback
@@ -32,7 +33,7 @@ from .vault_host import HostMember, VaultHost
 
 __all__ = ["OFFLINE_NOTE", "Drafts", "IntentContext"]
 
-OFFLINE_NOTE = "Saved on this device. It goes to the clinic when you are back online."
+OFFLINE_NOTE = N_("Saved on this device. It goes to the clinic when you are back online.")
 
 
 class Drafts:
@@ -108,6 +109,6 @@ class IntentContext:
         """
         entry = queue_mutation(self.records.require_vault(), mutation_type, payload, now=self.now())
         self.records.refresh()
-        self.feedback.toast = done if self.sync.online else OFFLINE_NOTE
+        self.feedback.toast = done if self.sync.online else _(OFFLINE_NOTE)
         self.host.nudge()
         return entry.id

@@ -15,14 +15,20 @@ Each file starts with a small header, then Markdown::
 "STI screening" visit links to "what to expect" (:meth:`LearnLibrary.for_visit`).
 The clinic's own articles arrive through sync (``vault.articles``); this library
 works with no network and no pairing.
+
+The files are written in English; a patient reads them in the app's language: the title, the
+summary and each Markdown block come from the gettext catalog (:mod:`companion.i18n.documents`,
+whose extractor puts them there), so ``articles`` and ``get`` answer in the active language.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..core.errors import ConfigError
+from ..i18n import gettext
+from ..i18n.documents import translate_markdown
 
 __all__ = ["LibraryArticle", "LearnLibrary", "assets_dir"]
 
@@ -39,6 +45,11 @@ class LibraryArticle:
     summary: str
     body: str  # Markdown
     visit_kinds: tuple[str, ...] = ()
+
+    def translated(self) -> LibraryArticle:
+        """This article in the active language (the English text where the catalog has none)."""
+        return replace(self, title=gettext(self.title), summary=gettext(self.summary) if self.summary else "",
+                       body=translate_markdown(self.body))
 
 
 def parse_article(text: str, name: str) -> LibraryArticle:
@@ -65,7 +76,11 @@ class LearnLibrary:
     """The built-in articles, in file-name order."""
 
     def __init__(self, articles: tuple[LibraryArticle, ...] = ()) -> None:
-        self.articles = articles
+        self.source = articles  # as written (English); ``articles`` in the active language
+
+    @property
+    def articles(self) -> tuple[LibraryArticle, ...]:
+        return tuple(a.translated() for a in self.source)
 
     @classmethod
     def load(cls, folder: Path) -> LearnLibrary:
@@ -79,7 +94,8 @@ class LearnLibrary:
         return cls.load(assets_dir() / "learn")
 
     def get(self, article_id: str) -> LibraryArticle | None:
-        return next((a for a in self.articles if a.id == article_id), None)
+        found = next((a for a in self.source if a.id == article_id), None)
+        return found.translated() if found else None
 
     def for_visit(self, visit_kind: str) -> LibraryArticle | None:
         """The "what to expect" article for a visit kind, if one matches: the one whose matching word
@@ -87,8 +103,8 @@ class LearnLibrary:
         about which test is which (``test``); ties go to the first file."""
         kind = visit_kind.lower()
         best: tuple[int, LibraryArticle] | None = None
-        for article in self.articles:
+        for article in self.source:
             longest = max((len(word) for word in article.visit_kinds if word in kind), default=0)
             if longest and (best is None or longest > best[0]):
                 best = (longest, article)
-        return best[1] if best else None
+        return best[1].translated() if best else None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..core.observable import Observable
+from ..i18n import N_
 
 if TYPE_CHECKING:
     from .context import IntentContext
@@ -36,23 +37,23 @@ class Route:
 @dataclass(frozen=True, slots=True)
 class Destination:
     route: str
-    label: str
+    label: str  # marked for the catalog; the view translates it where it is shown
     icon: str  # a Flet icon name; views look it up (state stays Flet-free)
 
 
 DESTINATIONS = (
-    Destination("home", "Home", "HOME_OUTLINED"),
-    Destination("appointments", "Visits", "EVENT_OUTLINED"),
-    Destination("prep", "Preparation", "CHECKLIST"),
-    Destination("results", "Results", "ASSIGNMENT_OUTLINED"),
-    Destination("messages", "Messages", "CHAT_BUBBLE_OUTLINE"),
-    Destination("bills", "Bills", "RECEIPT_LONG_OUTLINED"),
-    Destination("prevention", "Prevention", "HEALTH_AND_SAFETY_OUTLINED"),  # PrEP and doxy-PEP
-    Destination("learn", "Learn", "MENU_BOOK_OUTLINED"),
-    Destination("settings", "Settings", "SETTINGS_OUTLINED"),
+    Destination("home", N_("Home"), "HOME_OUTLINED"),
+    Destination("appointments", N_("Visits"), "EVENT_OUTLINED"),
+    Destination("prep", N_("Preparation"), "CHECKLIST"),
+    Destination("results", N_("Results"), "ASSIGNMENT_OUTLINED"),
+    Destination("messages", N_("Messages"), "CHAT_BUBBLE_OUTLINE"),
+    Destination("bills", N_("Bills"), "RECEIPT_LONG_OUTLINED"),
+    Destination("prevention", N_("Prevention"), "HEALTH_AND_SAFETY_OUTLINED"),  # PrEP and doxy-PEP
+    Destination("learn", N_("Learn"), "MENU_BOOK_OUTLINED"),
+    Destination("settings", N_("Settings"), "SETTINGS_OUTLINED"),
 )
 # A phone's NavigationBar holds five; "More" lists the rest.
-PHONE_DESTINATIONS = (*DESTINATIONS[:2], DESTINATIONS[3], DESTINATIONS[4], Destination("more", "More", "MENU"))
+PHONE_DESTINATIONS = (*DESTINATIONS[:2], DESTINATIONS[3], DESTINATIONS[4], Destination("more", N_("More"), "MENU"))
 # detail screen -> the destination it belongs to
 SECTION_OF = {
     "appointment": "appointments", "request": "appointments", "checkin": "appointments",

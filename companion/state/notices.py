@@ -27,8 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, Protocol, TypeVar
 
-from ..core.errors import CompanionError
+from ..core.errors import CompanionError, RecordError
 from ..core.observable import Observable
+from ..i18n import N_, _
 
 if TYPE_CHECKING:
     from .context import IntentContext
@@ -68,6 +69,29 @@ def sentence(text: str) -> str:
     return text if text[-1] in ".!?…" else text + "."
 
 
+# The fields the app's own intents name in a refusal ("Note: please keep the note under 2000
+# characters."), in the patient's words; a field from elsewhere is shown as it came.
+FIELD_NAMES = {"auto-lock": N_("Auto-lock"), "bill": N_("Bill"), "confirmation": N_("Confirmation"),
+               "kind": N_("Visit"), "language": N_("Language"), "message": N_("Message"),
+               "new passcode": N_("New passcode"), "note": N_("Note"), "question": N_("Question"),
+               "theme": N_("Theme")}
+
+
+# The core's refusals a patient can meet (companion/core/care_rules.py: the core speaks English
+# only), marked here so the catalog has them; any other refusal is shown as it came.
+CORE_REFUSALS = (N_("the appointment already took place"), N_("the appointment is over"),
+                 N_("a payment plan is already active for this bill"), N_("nothing is left to pay on this bill"),
+                 N_("only the clinic can approve or decline a payment plan"))
+
+
+def refusal(exc: CompanionError) -> str:
+    """What went wrong, as one line for the feedback strip, in the patient's language where the catalog has it."""
+    if isinstance(exc, RecordError) and exc.field in FIELD_NAMES:
+        return sentence(f"{_(FIELD_NAMES[exc.field])}: {exc.problem}")
+    text = str(exc)
+    return sentence(_(text) if text in CORE_REFUSALS else text)
+
+
 class _HasContext(Protocol):
     ctx: IntentContext
 
@@ -85,7 +109,7 @@ def intent(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R 
         try:
             return fn(self, *args, **kwargs)
         except CompanionError as exc:
-            feedback.error = sentence(str(exc))
+            feedback.error = refusal(exc)
             return None
         finally:
             feedback.notify()
@@ -110,14 +134,16 @@ class Banner:
 # A reminder's words are written for a notification outside the app (discreet: they name no record).
 # Inside the app the patient is already there: "Open the app" becomes where to tap.
 # (phrase in the notification, words inside)
+# Both are messages of the catalog: a translation of a phrase is the same words as in the
+# translated reminder it is part of (companion/reminders/wording.py).
 _INSIDE = (
-    ("Open the app to read them.", "Tap to read them."),
-    ("Open the app to read it.", "Tap to read it."),
-    ("There is an update for you in the app.", "There is an update for you. Tap to see it."),
-    ("updates for you in the app.", "updates for you. Tap to see them."),
-    ("results are ready in the app.", "results are ready. Tap to see them."),
-    ("result is ready in the app.", "result is ready. Tap to see it."),
-    ("The app has the details.", "Tap for the details."),
+    (N_("Open the app to read them."), N_("Tap to read them.")),
+    (N_("Open the app to read it."), N_("Tap to read it.")),
+    (N_("an update for you in the app."), N_("an update for you. Tap to see it.")),
+    (N_("updates for you in the app."), N_("updates for you. Tap to see them.")),
+    (N_("results are ready in the app."), N_("results are ready. Tap to see them.")),
+    (N_("result is ready in the app."), N_("result is ready. Tap to see it.")),
+    (N_("The app has the details."), N_("Tap for the details.")),
 )
 # The tap goes to the screen of the record the reminder is about (the reminder's kind).
 SCREEN_OF = {"appointment": "appointments", "prep": "prep", "bill": "bills", "message": "messages",
@@ -128,7 +154,7 @@ def inside_app(title: str, body: str, about: str = "") -> Banner:
     """A reminder's notification text as a banner inside the app (see ``_INSIDE``); a tap goes to
     the screen of ``about`` (the kind of record), or home when it names none."""
     for phrase, words in _INSIDE:
-        body = body.replace(phrase, words)
+        body = body.replace(_(phrase), _(words))
     return Banner(title, body, SCREEN_OF.get(about, "home"))
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..core.errors import WeakPasscode
 from ..core.observable import Observable
+from ..i18n import N_, _
 from ..vault.passcode import check_new_passcode
 from .navigation import Navigation
 from .notices import intent
@@ -35,15 +36,15 @@ MAX_REVEAL_FAILURES = 5
 def passcode_strength(passcode: str) -> tuple[int, str, str | None]:
     """``(score 0-4, label, problem)`` for the strength meter; ``problem`` is why the vault would refuse it."""
     if not passcode:
-        return 0, "Enter a passcode", None
+        return 0, _("Enter a passcode"), None
     try:
         check_new_passcode(passcode)
     except WeakPasscode as exc:
-        return 0, "Too weak", str(exc)
+        return 0, _("Too weak"), str(exc)
     classes = sum(any(f(c) for c in passcode) for f in (str.islower, str.isupper, str.isdigit,
                                                       lambda c: not c.isalnum()))
     score = 1 + (len(passcode) >= 10) + (len(passcode) >= 14) + (classes >= 3)
-    return min(score, 4), ("Fair", "Good", "Strong", "Very strong")[min(score, 4) - 1], None
+    return min(score, 4), _((N_("Fair"), N_("Good"), N_("Strong"), N_("Very strong"))[min(score, 4) - 1]), None
 
 
 class _Verifier:
@@ -106,15 +107,15 @@ class SensitiveResults(Observable):
     def _check(self, result_id: str, passcode: str) -> None:
         feedback = self.ctx.feedback
         if not passcode:  # an empty field is not a wrong try
-            feedback.error = "Type your passcode."
+            feedback.error = _("Type your passcode.")
             return
         if self._verifier is None or not self._verifier.check(passcode):
             self._failures += 1
             if self._failures >= MAX_REVEAL_FAILURES:
                 self._lock()
-                feedback.error = "Too many wrong passcodes: the app locked itself."
+                feedback.error = _("Too many wrong passcodes: the app locked itself.")
                 return
-            feedback.error = "That passcode is not right."
+            feedback.error = _("That passcode is not right.")
             return
         self._failures = 0
         self.ctx.drafts.pop("reveal")

@@ -1,4 +1,4 @@
-"""Settings: auto-lock, discreet mode, quiet hours, reminder leads, theme, and exports.
+"""Settings: auto-lock, discreet mode, quiet hours, reminder leads, theme, language, and exports.
 
 Reminder settings go through :func:`companion.reminders.update_settings` (one validated JSON
 object in the vault); the auto-lock time and the theme are the app's own (``settings.privacy``
@@ -6,8 +6,12 @@ and ``settings.ui`` in vault meta). The auto-lock rule lives here once —
 :func:`auto_lock_minutes` — and the session's idle clock reads it through
 :meth:`Preferences.auto_lock_seconds`.
 
+The language (``settings.ui`` ``language``) is the patient's choice once made; until then the
+device's locale, else the clinic profile's ``[clinic] language`` (:func:`apply_language`, run at
+start and at each unlock, makes it the app's active one).
+
 The Settings screen subscribes; a change of a setting notifies. The shell listens to
-``prefs.appearance`` alone, which only a theme change notifies.
+``prefs.appearance`` alone, which only a theme or language change notifies.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import ClinicProfile
 from ..core.errors import ConfigError, RecordError
 from ..core.observable import Observable
+from ..i18n import LANGUAGES, _, choose_language, language, set_language
 from ..reminders import ReminderSettings, load_settings, update_settings
 from ..vault import Vault
 from .exporting import export_file, export_records
@@ -26,7 +31,8 @@ from .notices import intent
 if TYPE_CHECKING:
     from .context import IntentContext
 
-__all__ = ["AUTO_LOCK_CHOICES", "PRIVACY_KEY", "Preferences", "THEMES", "UI_KEY", "auto_lock_minutes"]
+__all__ = ["AUTO_LOCK_CHOICES", "PRIVACY_KEY", "Preferences", "THEMES", "UI_KEY", "apply_language", "auto_lock_minutes",
+           "chosen_language"]
 
 PRIVACY_KEY = "settings.privacy"
 UI_KEY = "settings.ui"
@@ -40,6 +46,22 @@ def auto_lock_minutes(vault: Vault | None, profile: ClinicProfile) -> int:
     stored: Any = vault.meta.get(PRIVACY_KEY, {}) if vault is not None else {}
     value = stored.get("auto_lock_minutes") if isinstance(stored, dict) else None
     return value if isinstance(value, int) else profile.auto_lock_minutes
+
+
+def _ui(vault: Vault | None) -> dict[str, Any]:
+    stored: Any = vault.meta.get(UI_KEY, {}) if vault is not None else {}
+    return dict(stored) if isinstance(stored, dict) else {}
+
+
+def chosen_language(vault: Vault | None) -> str | None:
+    """The language the patient picked in Settings, None until they did."""
+    value = _ui(vault).get("language")
+    return value if value in LANGUAGES else None
+
+
+def apply_language(vault: Vault | None, profile: ClinicProfile) -> str:
+    """Make the app speak the patient's language (see the module docstring); returns its code."""
+    return set_language(choose_language(chosen_language(vault), profile.language))
 
 
 class Preferences(Observable):
@@ -67,9 +89,12 @@ class Preferences(Observable):
         vault = self._vault()
         if vault is None:
             return "system"
-        stored: Any = vault.meta.get(UI_KEY, {}) or {}
-        value = stored.get("theme") if isinstance(stored, dict) else None
+        value = _ui(vault).get("theme")
         return value if value in THEMES else "system"
+
+    def language(self) -> str:
+        """The language the app speaks now (``"en"``, ``"es"``)."""
+        return language()
 
     def auto_lock_minutes(self) -> int:
         return auto_lock_minutes(self._vault(), self.ctx.services.profile)
@@ -88,16 +113,28 @@ class Preferences(Observable):
     @intent
     def set_auto_lock(self, minutes: int) -> None:
         if not 0 <= minutes <= MAX_AUTO_LOCK:
-            raise RecordError("auto-lock", f"choose between 0 (never) and {MAX_AUTO_LOCK} minutes")
+            raise RecordError("auto-lock", _("choose between 0 (never) and %(n)s minutes") % {"n": MAX_AUTO_LOCK})
         self.ctx.records.require_vault().meta.set(PRIVACY_KEY, {"auto_lock_minutes": int(minutes)})
-        self._changed("Auto-lock updated." if minutes else "Auto-lock is off.")
+        self._changed(_("Auto-lock updated.") if minutes else _("Auto-lock is off."))
 
     @intent
     def set_theme(self, theme: str) -> None:
         if theme not in THEMES:
-            raise RecordError("theme", f"choose one of {', '.join(THEMES)}")
-        self.ctx.records.require_vault().meta.set(UI_KEY, {"theme": theme})
+            raise RecordError("theme", _("choose one of %(choices)s") % {"choices": ", ".join(THEMES)})
+        vault = self.ctx.records.require_vault()
+        vault.meta.set(UI_KEY, {**_ui(vault), "theme": theme})
         self._changed(None)
+        self.appearance.notify()
+
+    @intent
+    def set_language(self, code: str) -> None:
+        """Speak ``code`` from now on (kept in the vault); every screen and reminder follows."""
+        if code not in LANGUAGES:
+            raise RecordError("language", _("choose one of %(choices)s") % {"choices": ", ".join(LANGUAGES)})
+        vault = self.ctx.records.require_vault()
+        vault.meta.set(UI_KEY, {**_ui(vault), "language": code})
+        set_language(code)
+        self._changed(_("The app now speaks your language."))
         self.appearance.notify()
 
     def _update_reminders(self, change: dict[str, object]) -> None:
@@ -106,19 +143,21 @@ class Preferences(Observable):
     @intent
     def set_discreet(self, discreet: bool) -> None:
         self._update_reminders({"discreet": bool(discreet)})
-        self._changed("Notifications are discreet." if discreet else "Notifications may name your visit type.")
+        self._changed(_("Notifications are discreet.") if discreet else _("Notifications may name your visit type."))
 
     @intent
     def set_quiet_hours(self, text: str) -> None:
-        self._update_reminders({"quiet_hours": text.strip() or "off"})
-        self._changed("Quiet hours saved.")
+        raw = text.strip()  # empty, "off" or the patient's own word for it ("no") turn quiet hours off
+        off = not raw or raw.lower() in ("off", _("off").lower())
+        self._update_reminders({"quiet_hours": "off" if off else raw})
+        self._changed(_("Quiet hours saved."))
 
     @intent
     def set_reminder_leads(self, text: str) -> None:
         """``"24h, 2h"`` -> appointment reminders 24 h and 2 h before."""
         self._update_reminders({"leads": [part.strip() for part in text.replace(";", ",").split(",")
                                           if part.strip()]})
-        self._changed("Reminder times saved.")
+        self._changed(_("Reminder times saved."))
 
     def _export_folder(self, vault: Vault) -> Path:
         return self.ctx.services.export_dir or Path(vault.folder).parent / "exports"
@@ -129,7 +168,7 @@ class Preferences(Observable):
         vault = self.ctx.records.require_vault()
         path = export_records(vault, fmt, self._export_folder(vault), self.ctx.services.profile,
                               now=self.ctx.now())
-        self.ctx.feedback.toast = f"Saved to {path}"
+        self.ctx.feedback.toast = _("Saved to %(path)s") % {"path": path}
 
     @intent
     def export_file(self, fmt: str, appointment_id: str | None = None) -> tuple[str, bytes]:
@@ -142,13 +181,13 @@ class Preferences(Observable):
         """Say where the save dialog put an export: the path the patient chose, or the browser's downloads."""
         feedback = self.ctx.feedback
         calendar = name.endswith(".ics")
-        then = " Open it to add the visit to your calendar." if calendar else ""
+        then = " " + _("Open it to add the visit to your calendar.") if calendar else ""
         if browser:
-            feedback.toast = f"{name} is in your browser's downloads.{then}"
+            feedback.toast = _("%(name)s is in your browser's downloads.") % {"name": name} + then
         elif where:
-            feedback.toast = f"Saved to {where}.{then}"
+            feedback.toast = _("Saved to %(path)s.") % {"path": where} + then
         else:
-            feedback.toast = "Not saved."
+            feedback.toast = _("Not saved.")
         feedback.notify()
 
     @intent
@@ -157,4 +196,5 @@ class Preferences(Observable):
         vault = self.ctx.records.require_vault()
         path = export_records(vault, "ics", self._export_folder(vault), self.ctx.services.profile,
                               now=self.ctx.now(), appointment_id=appointment_id)
-        self.ctx.feedback.toast = f"Calendar file saved to {path}. Open it to add the visit to your calendar."
+        self.ctx.feedback.toast = _("Calendar file saved to %(path)s. Open it to add the visit to your calendar.") % {
+            "path": path}

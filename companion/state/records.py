@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.errors import SyncError, VaultError
 from ..core.observable import Observable
+from ..i18n import _
 from ..sync.status import SyncStatus
 from ..vault import Vault
 from .notices import intent, sentence
@@ -131,12 +132,12 @@ class SyncState(Observable):
         vault = ctx.records.require_vault()
         if ctx.host.live:
             ctx.host.nudge()
-            ctx.feedback.toast = "Syncing with your clinic…"
+            ctx.feedback.toast = _("Syncing with your clinic…")
             return
-        ctx.feedback.working("Syncing…")
+        ctx.feedback.working(_("Syncing…"))
         try:
             ctx.services.link.sync_once(vault)
-            ctx.feedback.toast = "Up to date."
+            ctx.feedback.toast = _("Up to date.")
         except SyncError as exc:
             ctx.feedback.error = sentence(str(exc))
         finally:

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 
 from ..core.errors import LockedOut, RecordError, SyncError, VaultBusy, VaultExists
 from ..core.observable import Observable
+from ..i18n import _
 from ..vault import Vault
 from .notices import intent
 from .passcode import SensitiveResults
-from .preferences import Preferences
+from .preferences import Preferences, apply_language
 
 if TYPE_CHECKING:
     from .context import IntentContext
@@ -64,13 +65,13 @@ class Session(Observable):
     def create_passcode(self, passcode: str, confirm: str) -> None:
         feedback = self.ctx.feedback
         if passcode != confirm:
-            feedback.error = "The two passcodes are not the same."
+            feedback.error = _("The two passcodes are not the same.")
             return
-        feedback.working("Creating your encrypted store…")
+        feedback.working(_("Creating your encrypted store…"))
         try:
             vault = self.ctx.host.create(self.ctx.member, passcode)
         except VaultExists:  # set up in another window (or tab) meanwhile: unlock it like any vault
-            feedback.error = "Your records were set up in another window. Type that passcode to unlock them."
+            feedback.error = _("Your records were set up in another window. Type that passcode to unlock them.")
             self._show("locked")
             return
         finally:
@@ -85,17 +86,18 @@ class Session(Observable):
         ctx, feedback = self.ctx, self.ctx.feedback
         vault = ctx.records.require_vault()
         if not code.strip():
-            feedback.error = "Type the pairing code the clinic gave you."
+            feedback.error = _("Type the pairing code the clinic gave you.")
             return
-        feedback.working("Connecting to your clinic…")
+        feedback.working(_("Connecting to your clinic…"))
         try:
             ctx.services.link.pair(vault, server_url.strip(), code.strip(), ctx.services.device_name)
             self._show("onboarding", "syncing")
-            feedback.working("Downloading your records…")
+            feedback.working(_("Downloading your records…"))
             try:
                 ctx.services.link.sync_once(vault)
             except SyncError as exc:
-                feedback.toast = f"Paired. The first download did not finish ({exc}); it retries by itself."
+                feedback.toast = _("Paired. The first download did not finish (%(problem)s); it retries by itself.") % {
+                    "problem": exc}
         finally:
             feedback.busy = None
         ctx.drafts.clear()
@@ -113,12 +115,12 @@ class Session(Observable):
     def unlock(self, passcode: str) -> None:
         ctx, feedback = self.ctx, self.ctx.feedback
         if not passcode:  # never an attempt: wrong ones count toward the vault's lockout
-            feedback.error = "Type your passcode."
+            feedback.error = _("Type your passcode.")
             return
         if self.retry_at is not None and time.monotonic() < self.retry_at:
-            feedback.error = f"Too many wrong passcodes. Try again in {self.seconds_to_retry()} s."
+            feedback.error = _("Too many wrong passcodes. Try again in %(n)s s.") % {"n": self.seconds_to_retry()}
             return
-        feedback.working("Unlocking…")
+        feedback.working(_("Unlocking…"))
         try:
             vault = ctx.host.unlock(ctx.member, passcode)
         except LockedOut as exc:
@@ -126,7 +128,7 @@ class Session(Observable):
             self.notify()
             raise
         except VaultBusy:
-            feedback.error = "Your records are open in another Companion window or command. Close it and try again."
+            feedback.error = _("Your records are open in another Companion window or command. Close it and try again.")
             return
         finally:
             feedback.busy = None
@@ -134,7 +136,7 @@ class Session(Observable):
         self.reveal.remember(passcode)
         ctx.drafts.clear()
         if vault.recovered:
-            feedback.toast = "Your records were repaired from their previous copy; the last change may be missing."
+            feedback.toast = _("Your records were repaired from their previous copy; the last change may be missing.")
         ctx.records.open(vault)
         self._enter_unlocked()
 
@@ -145,6 +147,7 @@ class Session(Observable):
 
     def _enter_unlocked(self) -> None:
         ctx = self.ctx
+        apply_language(ctx.records.vault, ctx.services.profile)
         ctx.records.refresh()
         status = ctx.records.snapshot.status
         if not status.paired and status.state != "revoked":
@@ -180,7 +183,7 @@ class Session(Observable):
             limit = self._prefs.auto_lock_seconds()
             if limit > 0 and time.monotonic() - self.ctx.last_activity >= limit:
                 self.lock()
-                self.ctx.feedback.toast = "Locked after a period of no use."
+                self.ctx.feedback.toast = _("Locked after a period of no use.")
                 self.ctx.feedback.notify()
         elif self.phase == "locked" and self.retry_at is not None:
             if time.monotonic() >= self.retry_at:
@@ -201,22 +204,22 @@ class Session(Observable):
     def change_passcode(self, old: str, new: str, confirm: str) -> None:
         feedback = self.ctx.feedback
         if new != confirm:
-            raise RecordError("new passcode", "the two new passcodes are not the same")
-        feedback.working("Changing your passcode…")
+            raise RecordError("new passcode", _("the two new passcodes are not the same"))
+        feedback.working(_("Changing your passcode…"))
         try:
             self.ctx.records.require_vault().change_passcode(old, new)
         finally:
             feedback.busy = None
         self.reveal.remember(new)  # the check for sensitive results follows the new passcode
         self.ctx.drafts.pop("passcode.old", "passcode.new", "passcode.confirm")
-        feedback.toast = "Passcode changed."
+        feedback.toast = _("Passcode changed.")
         self.notify()  # the settings screen clears its passcode fields
 
     @intent
     def unpair_and_wipe(self, confirm_text: str) -> None:
         """Remove every record and the passcode from this device (typed confirmation required)."""
         if confirm_text.strip().upper() != "WIPE":
-            raise RecordError("confirmation", "type WIPE to confirm")
+            raise RecordError("confirmation", _("type WIPE to confirm"))
         self.ctx.host.wipe(self.ctx.member)
         self.forget()
-        self.ctx.feedback.toast = "This device no longer holds any of your records."
+        self.ctx.feedback.toast = _("This device no longer holds any of your records.")

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from ..core.models import Appointment, Article, Bill, Message, OutboxEntry, PrepStep, Profile, Result
 from ..core.protocol import bill_of_thread
 from ..core.references import bill_reference
+from ..i18n import N_, _
 from ..sync.status import SyncStatus, read_status
 from ..vault import Vault
 
@@ -26,11 +27,11 @@ __all__ = ["MessageThread", "Snapshot", "THREAD_TITLES", "build_snapshot", "empt
            "thread_title"]
 
 THREAD_TITLES = {
-    "general": "Clinic team",
-    "appointments": "Appointments",
-    "billing": "Billing",
-    "results": "Results",
-    "counselling": "Counselling",
+    "general": N_("Clinic team"),
+    "appointments": N_("Appointments"),
+    "billing": N_("Billing"),
+    "results": N_("Results"),
+    "counselling": N_("Counselling"),
 }
 
 
@@ -38,8 +39,8 @@ def thread_title(key: str) -> str:
     """A thread's title; a bill's names its payment reference only (never what the bill was for)."""
     bill_id = bill_of_thread(key)
     if bill_id is not None:
-        return f"Billing · {bill_reference(bill_id)}"
-    return THREAD_TITLES.get(key, key.title())
+        return _("Billing · %(reference)s") % {"reference": bill_reference(bill_id)}
+    return _(THREAD_TITLES[key]) if key in THREAD_TITLES else key.title()
 
 
 ACTIVE = ("requested", "scheduled", "confirmed", "checked_in")

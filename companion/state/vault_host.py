@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ..core.errors import VaultExists
+from ..i18n import _
 from ..reminders import InAppNotifier, ReminderLoop
 from ..sync.status import take_restored_copy_notice
 from ..vault import Vault
@@ -137,7 +138,7 @@ class VaultHost:
             self._close()
             Vault.wipe(self.services.vault_dir)
         for other in others:
-            other.vault_closed("The records on this device were removed from another window.")
+            other.vault_closed(_("The records on this device were removed from another window."))
 
     def shutdown(self) -> None:
         """The app is closing: stop the background work and close the vault."""

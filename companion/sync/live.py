@@ -46,6 +46,7 @@ from ..core.errors import (
 )
 from ..core.fields import utcnow
 from ..core.protocol import MAX_PAGE, MAX_WAIT, PullPage
+from ..i18n import language
 from ..vault import Vault
 from .engine import SyncReport, forget_clinic, state_for, sync_lock, synchronize
 from .pull import PullStats, apply_page, fetch_page
@@ -226,7 +227,7 @@ class LiveSync:
         def fetch() -> None:
             try:
                 poll.page, _ = fetch_page(self.client, token, cursor, limit=MAX_PAGE, wait=self.wait, timeout=10.0,
-                                          generation=lambda: self.vault.generation)
+                                          generation=lambda: self.vault.generation, language=language())
             except BaseException as exc:  # handed to the loop thread, which raises or drops it
                 poll.error = exc
             finally:

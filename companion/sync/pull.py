@@ -41,12 +41,14 @@ from ..core.models import RECORD_TYPES, Message, Profile, Record
 from ..core.protocol import (
     GENERATION_HEADER,
     GENERATION_SEEN_HEADER,
+    LANGUAGE_HEADER,
     MAX_PAGE,
     Change,
     PullPage,
     parse_generation,
     parse_pull_response,
 )
+from ..i18n import language
 from ..vault import Vault
 from .conflicts import PROFILE_ID, RecordKey, is_local_id, pending_index, resolve_conflict
 from .retry import RetryPolicy, with_retries
@@ -71,7 +73,7 @@ class PullStats(Traffic):
 
 def fetch_page(
     client: httpx.Client, token: str, cursor: str | None, *, limit: int, wait: float, timeout: float,
-    generation: Callable[[], int] | None = None,
+    generation: Callable[[], int] | None = None, language: str | None = None,
 ) -> tuple[PullPage, int]:
     """One validated page and its size in bytes (network only: the vault is not touched).
 
@@ -86,7 +88,9 @@ def fetch_page(
     if wait > 0:
         params["wait"] = int(wait)
         timeout = max(timeout, wait + LONG_POLL_MARGIN)
-    headers = {GENERATION_HEADER: str(generation())} if generation is not None else None
+    headers = {GENERATION_HEADER: str(generation())} if generation is not None else {}
+    if language is not None:  # the language the app speaks: the desk shows it beside the patient's name
+        headers[LANGUAGE_HEADER] = language
     answer = send_json(client, "GET", "/v1/sync", token=token, params=params, timeout=timeout,
                        extra_headers=headers)
     page = parse_pull_response(answer.data)
@@ -217,7 +221,7 @@ def pull_changes(
         def attempt(budget: float) -> tuple[PullPage, int]:
             stats.requests += 1
             return fetch_page(client, token, cursor, limit=limit, wait=page_wait, timeout=min(budget, IO_TIMEOUT),
-                              generation=lambda: vault.generation)
+                              generation=lambda: vault.generation, language=language())
 
         return with_retries(attempt, policy, stop=stop)
 

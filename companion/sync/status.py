@@ -24,6 +24,7 @@ from datetime import datetime
 
 from ..core.fields import iso, parse_datetime
 from ..core.models import OutboxEntry
+from ..i18n import N_, _
 from ..vault import Vault
 from .store import CLINIC_NAME, DEVICE_ID, RESTORED_COPY, SERVER_URL, TOKEN
 from .transport import one_line
@@ -31,10 +32,10 @@ from .transport import one_line
 __all__ = ["REFRESH_SECONDS", "STATES", "SyncStatus", "one_line", "read_status", "record_status",
            "take_restored_copy_notice"]
 
-RESTORED_COPY_TITLE = "Your records were brought up to date"
-RESTORED_COPY_BODY = ("This device's data came from an older copy, so it was synced again from the clinic. "
-                      "Anything you did on the older copy after it was made and that had not reached the clinic "
-                      "is not on this device.")
+RESTORED_COPY_TITLE = N_("Your records were brought up to date")
+RESTORED_COPY_BODY = N_("This device's data came from an older copy, so it was synced again from the clinic. "
+                        "Anything you did on the older copy after it was made and that had not reached the clinic "
+                        "is not on this device.")
 
 STATES = ("idle", "syncing", "offline", "error", "revoked")
 STATE = "status.state"
@@ -124,4 +125,4 @@ def take_restored_copy_notice(vault: Vault) -> tuple[str, str] | None:
         if vault.meta.get(RESTORED_COPY) is None:
             return None
         vault.meta.delete(RESTORED_COPY)
-    return RESTORED_COPY_TITLE, RESTORED_COPY_BODY
+    return _(RESTORED_COPY_TITLE), _(RESTORED_COPY_BODY)

@@ -18,7 +18,8 @@ from typing import Any
 import flet as ft
 
 from ..core.models import Appointment, PrepStep
-from ..state import AppState
+from ..i18n import N_, _
+from ..state import AppState, kind_text
 from ..state.formatting import before_text, countdown, day_and_time
 from ..ui import kit
 from ..ui.kit import button, handler, muted, tid, title, typed_text
@@ -72,7 +73,8 @@ def header(state: AppState, text: str, *, back: bool = False, actions: Sequence[
     """Screen title row; ``back`` adds a labelled back button to the parent list."""
     items: list[ft.Control] = []
     if back:
-        items.append(tid("back", ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back", on_click=lambda: state.nav.back())))
+        items.append(tid("back", ft.IconButton(ft.Icons.ARROW_BACK, tooltip=_("Back"),
+                                               on_click=lambda: state.nav.back())))
     items.append(ft.Container(title(text), expand=True))
     items.extend(actions)
     return ft.Row(items, vertical_alignment=ft.CrossAxisAlignment.CENTER)
@@ -105,9 +107,9 @@ def screen(state: AppState, controls: Sequence[ft.Control], *, max_width: int = 
     return kit.screen(controls, width=body_width(state, max_width), center=True)
 
 
-STATUS_LABELS = {"requested": "Requested", "scheduled": "Please confirm", "confirmed": "Confirmed",
-                 "checked_in": "Checked in", "completed": "Attended", "cancelled": "Cancelled",
-                 "no_show": "Missed"}
+STATUS_LABELS = {"requested": N_("Requested"), "scheduled": N_("Please confirm"), "confirmed": N_("Confirmed"),
+                 "checked_in": N_("Checked in"), "completed": N_("Attended"), "cancelled": N_("Cancelled"),
+                 "no_show": N_("Missed")}
 
 
 def is_past(appt: Appointment, now: datetime) -> bool:
@@ -119,8 +121,8 @@ def visit_status(appt: Appointment, now: datetime) -> str:
     """What the patient reads about a visit: a visit that is over says "Attended", "Missed" or "Past",
     never "Please confirm"."""
     if is_past(appt, now) and appt.status in ("scheduled", "confirmed", "checked_in"):
-        return "Past"
-    return STATUS_LABELS.get(appt.status, appt.status)
+        return _("Past")
+    return _(STATUS_LABELS[appt.status]) if appt.status in STATUS_LABELS else appt.status
 
 
 def prep_row(state: AppState, step: PrepStep, appt: Appointment | None) -> ft.Control:
@@ -128,7 +130,7 @@ def prep_row(state: AppState, step: PrepStep, appt: Appointment | None) -> ft.Co
     when = before_text(step.before_minutes)
     if appt is not None and step.before_minutes > 0:
         starts = appt.start - timedelta(minutes=step.before_minutes)
-        when += f" · from {day_and_time(starts, state.services.tz, state.now())}"
+        when += " · " + _("from %(when)s") % {"when": day_and_time(starts, state.services.tz, state.now())}
     done = step.done_at is not None
     box = ft.Checkbox(value=done, on_change=handler(state.prep.tick, step.id, not done))
     text = ft.Column([
@@ -138,17 +140,17 @@ def prep_row(state: AppState, step: PrepStep, appt: Appointment | None) -> ft.Co
         *([ft.Text(step.body, size=14)] if step.body.strip() else []),
     ], spacing=2, expand=True)
     return tid(f"prep-{step.id}", ft.Row([box, text], vertical_alignment=ft.CrossAxisAlignment.START),
-               label=f"{step.title}, {'done' if done else 'not done'}")
+               label=", ".join((step.title, _("done") if done else _("not done"))))
 
 
 def appointment_summary(state: AppState, appt: Appointment, *, identifier: str) -> ft.Control:
     now = state.now()
     lines: list[ft.Control] = [
-        ft.Row([ft.Text(appt.visit_kind, size=18, weight=ft.FontWeight.W_600, expand=True),
+        ft.Row([ft.Text(kind_text(appt.visit_kind), size=18, weight=ft.FontWeight.W_600, expand=True),
                 ft.Container(ft.Text(visit_status(appt, now), size=12),
                              bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST, border_radius=10,
                              padding=ft.Padding.symmetric(horizontal=8, vertical=3))]),
-        ft.Text("Waiting for the clinic to offer you a time" if appt.status == "requested" else
+        ft.Text(_("Waiting for the clinic to offer you a time") if appt.status == "requested" else
                 f"{day_and_time(appt.start, state.services.tz, now)} · {countdown(appt.start, now)}", size=15),
     ]
     if appt.location:
@@ -167,7 +169,7 @@ def save_export(state: AppState, fmt: str, appointment_id: str | None = None) ->
             return
         name, data = made
         where = await ft.FilePicker().save_file(
-            dialog_title="Save to calendar" if fmt == "ics" else "Save your records", file_name=name,
+            dialog_title=_("Save to calendar") if fmt == "ics" else _("Save your records"), file_name=name,
             src_bytes=data, file_type=ft.FilePickerFileType.CUSTOM, allowed_extensions=[name.rsplit(".", 1)[-1]])
         state.prefs.export_saved(name, where, browser=bool(page.web))
 
@@ -178,12 +180,14 @@ def urgent_help(state: AppState) -> ft.Control:
     p = state.services.profile
     rows: list[ft.Control] = [
         ft.Row([ft.Icon(ft.Icons.EMERGENCY_OUTLINED, color=ft.Colors.ON_ERROR_CONTAINER),
-                ft.Text("Urgent help", weight=ft.FontWeight.W_600, color=ft.Colors.ON_ERROR_CONTAINER)]),
-        ft.Text(f"In an emergency call {p.emergency_number}. Messages in this app are not for emergencies — "
-                "the clinic may not read them straight away.", color=ft.Colors.ON_ERROR_CONTAINER),
+                ft.Text(_("Urgent help"), weight=ft.FontWeight.W_600, color=ft.Colors.ON_ERROR_CONTAINER)]),
+        ft.Text(_("In an emergency call %(number)s. Messages in this app are not for emergencies — "
+                  "the clinic may not read them straight away.") % {"number": p.emergency_number},
+                color=ft.Colors.ON_ERROR_CONTAINER),
     ]
     if p.crisis_line:
-        rows.append(ft.Text(f"Need to talk to someone now? Call or text {p.crisis_line}, any time.",
+        rows.append(ft.Text(_("Need to talk to someone now? Call or text %(number)s, any time.")
+                            % {"number": p.crisis_line},
                             color=ft.Colors.ON_ERROR_CONTAINER))
     return card(rows, identifier="urgent-help", tone="warn")
 

@@ -10,6 +10,7 @@ import flet as ft
 from ..core.models import Message
 from ..core.protocol import bill_of_thread
 from ..core.references import bill_reference
+from ..i18n import N_, _, ngettext
 from ..state import AppState, Route
 from ..state.formatting import day_and_time, long_date, money
 from ..state.snapshot import thread_title
@@ -20,7 +21,8 @@ __all__ = ["MessagesScreen", "ThreadScreen"]
 
 SHOWN = 60  # newest messages shown in a thread
 AT_NEWEST = 48.0  # px from the end of the thread that still count as "reading the newest message"
-NOT_FOR_EMERGENCIES = "Messages are not for emergencies. The clinic replies in opening hours."
+STATES = {"queued": N_("queued"), "not sent": N_("not sent")}  # a message of the patient's not yet at the clinic
+NOT_FOR_EMERGENCIES = N_("Messages are not for emergencies. The clinic replies in opening hours.")
 
 
 @ft.component
@@ -29,11 +31,11 @@ def MessagesScreen(state: AppState, route: Route, frame_width: float | None) -> 
     use_observable(state.records)
     snap = state.records.snapshot
     items: list[ft.Control] = [
-        header(state, "Messages", actions=[button("new-message", "New", lambda: state.nav.go("thread", "general"),
+        header(state, _("Messages"), actions=[button("new-message", _("New"), lambda: state.nav.go("thread", "general"),
                                                   kind="tonal", icon="EDIT")]),
-        *feedback(state), muted(NOT_FOR_EMERGENCIES, 13)]
+        *feedback(state), muted(_(NOT_FOR_EMERGENCIES), 13)]
     if not snap.threads:
-        items.append(empty_note("No messages yet. Write to the clinic team any time.", "no-messages"))
+        items.append(empty_note(_("No messages yet. Write to the clinic team any time."), "no-messages"))
     for t in snap.threads:
         last = t.last
         preview = (last.body[:90] + ("…" if len(last.body) > 90 else "")) if last else ""
@@ -56,15 +58,16 @@ def _bubble(state: AppState, m: Message) -> ft.Control:
     if not mine and m.author_name:
         meta = f"{m.author_name} · {meta}"
     if status == "queued":
-        meta += " · queued, sends when online"
+        meta += " · " + _("queued, sends when online")
     elif status == "not sent":
-        meta += " · not sent"
+        meta += " · " + _("not sent")
     bubble = ft.Container(
         ft.Column([ft.Text(m.body, selectable=True, size=15), muted(meta, 12)], spacing=4, tight=True),
         bgcolor=ft.Colors.PRIMARY_CONTAINER if mine else ft.Colors.SURFACE_CONTAINER_HIGH,
         padding=12, border_radius=16,
     )
-    label = f"{'You' if mine else 'Clinic'}: {m.body}" + (f" ({status})" if status and status != "sent" else "")
+    who = _("You") if mine else _("Clinic")
+    label = f"{who}: {m.body}" + (f" ({_(STATES[status])})" if status in STATES else "")
     # A column, not a row: a row lets its child be as wide as its text (a long message ran off the
     # right edge); a column hands the bubble the thread's width, so the text wraps inside it and a
     # short message keeps a short bubble on its side.
@@ -140,12 +143,16 @@ def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft
     bill = state.records.snapshot.bill(about) if about else None
     if bill is not None:  # a bill's conversation starts with the bill it is about
         said.append(tid("thread-about-bill", muted(
-            f"About bill {bill_reference(bill.id)} · {money(bill.patient_cents)} · due {long_date(bill.due)}", 13)))
+            _("About bill %(reference)s · %(amount)s · due %(date)s") % {
+                "reference": bill_reference(bill.id), "amount": money(bill.patient_cents), "date": long_date(bill.due)},
+            13)))
     if thread is None or not thread.messages:
-        said.append(empty_note("Write your first message below.", "thread-empty"))
+        said.append(empty_note(_("Write your first message below."), "thread-empty"))
     else:
         if len(thread.messages) > SHOWN:
-            said.append(muted(f"{len(thread.messages) - SHOWN} earlier messages not shown", 12))
+            hidden = len(thread.messages) - SHOWN
+            said.append(muted(ngettext("%(n)s earlier message not shown", "%(n)s earlier messages not shown", hidden)
+                              % {"n": hidden}, 12))
         said.extend(_bubble(state, m) for m in thread.messages[-SHOWN:])
     # The conversation is one child of the screen, however long: a message that arrives never moves
     # the composer to another place among the screen's children, where Flutter would build it anew.
@@ -154,11 +161,11 @@ def ThreadScreen(state: AppState, route: Route, frame_width: float | None) -> ft
     conversation = ft.Container(tid("thread-messages", ft.Column(
         said, spacing=14, scroll=ft.ScrollMode.AUTO, auto_scroll=following, on_scroll=scrolled,
         horizontal_alignment=ft.CrossAxisAlignment.STRETCH)), expand=True)
-    composer = card([ft.Row([ft.Container(field(state, draft_key, "Write a message", multiline=True,
+    composer = card([ft.Row([ft.Container(field(state, draft_key, _("Write a message"), multiline=True,
                                                 identifier="compose", min_lines=1, max_lines=4), expand=True),
-                             button("send", "Send", send, icon="SEND")], spacing=8,
+                             button("send", _("Send"), send, icon="SEND")], spacing=8,
                             vertical_alignment=ft.CrossAxisAlignment.END),
-                     muted(NOT_FOR_EMERGENCIES, 12)], identifier="composer")
+                     muted(_(NOT_FOR_EMERGENCIES), 12)], identifier="composer")
     body = ft.Column([header(state, title, back=True), conversation, *feedback(state), composer], spacing=10,
                      expand=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     width = body_width(state)

@@ -21,6 +21,7 @@ from typing import Any
 
 import flet as ft
 
+from ..i18n import LANGUAGES, _
 from ..state import DESTINATIONS, PHONE_DESTINATIONS, AppState, Route
 from ..state.formatting import sync_summary
 from ..ui.kit import handler, memo, use_observable
@@ -46,14 +47,14 @@ def MoreScreen(state: AppState, route: Route, frame_width: float | None) -> ft.C
     Renders only when shown (nothing it lists changes)."""
     on_bar = {d.route for d in PHONE_DESTINATIONS}
     tiles: list[ft.Control] = [
-        tid(f"more-{d.route}", ft.ListTile(leading=ft.Icon(icon(d.icon)), title=ft.Text(d.label, size=17),
+        tid(f"more-{d.route}", ft.ListTile(leading=ft.Icon(icon(d.icon)), title=ft.Text(_(d.label), size=17),
                                            on_click=lambda _e, r=d.route: state.nav.go(r), min_height=56))
         for d in DESTINATIONS if d.route not in on_bar
     ]
     tiles.append(tid("more-lock", ft.ListTile(leading=ft.Icon(ft.Icons.LOCK_OUTLINE),
-                                              title=ft.Text("Lock now", size=17),
+                                              title=ft.Text(_("Lock now"), size=17),
                                               on_click=handler(state.session.lock), min_height=56)))
-    return screen(state, [header(state, "More"), *tiles])
+    return screen(state, [header(state, _("More")), *tiles])
 
 
 Screen = Callable[[AppState, Route, float | None], ft.Control]
@@ -73,6 +74,7 @@ TONES = {"ok": (ft.Icons.CLOUD_DONE_OUTLINED, ft.Colors.PRIMARY), "busy": (ft.Ic
 def SyncChip(state: AppState) -> ft.Control:
     """Always visible: last synced, waiting to send, offline. Renders for the sync status alone."""
     use_observable(state.sync)
+    use_observable(state.prefs.appearance)  # the language
     sync = state.sync
     st = sync.status
     text, tone = sync_summary(st.paired, st.state, sync.live_state, st.last_sync, st.pending, state.now())
@@ -81,9 +83,9 @@ def SyncChip(state: AppState) -> ft.Control:
         ft.Row([ft.Icon(glyph, size=18, color=color), ft.Text(text, size=13, color=color)], spacing=6, tight=True),
         padding=ft.Padding.symmetric(horizontal=12, vertical=6), border_radius=20,
         border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT), on_click=handler(sync.sync_now),
-        tooltip="Sync now",
+        tooltip=_("Sync now"),
     )
-    return tid("sync-chip", chip, label=f"Sync status: {text}")
+    return tid("sync-chip", chip, label=_("Sync status: %(status)s") % {"status": text})
 
 
 @ft.component
@@ -97,12 +99,13 @@ def BannerSlot(state: AppState) -> ft.Control:
     banners alone.
     """
     use_observable(state.banners)
+    use_observable(state.prefs.appearance)  # the language
     banners = state.banners.items
     if not banners:
         return ft.Container()
     last = len(banners) - 1
     b = banners[last]
-    more = f"  (+{last} more)" if last else ""
+    more = "  " + _("(+%(n)s more)") % {"n": last} if last else ""
 
     def open_it() -> None:  # a tap goes to what the reminder is about, and the reminder is done
         state.banners.dismiss(last)
@@ -112,7 +115,7 @@ def BannerSlot(state: AppState) -> ft.Control:
         ft.Row([ft.Icon(ft.Icons.NOTIFICATIONS_OUTLINED, size=20),
                 ft.Column([ft.Text(b.title + more, weight=ft.FontWeight.W_600, size=14), ft.Text(b.body, size=14)],
                           spacing=0, expand=True),
-                ft.IconButton(ft.Icons.CLOSE, tooltip="Dismiss reminder",
+                ft.IconButton(ft.Icons.CLOSE, tooltip=_("Dismiss reminder"),
                               on_click=lambda: state.banners.dismiss(last))]),
         bgcolor=ft.Colors.TERTIARY_CONTAINER, padding=ft.Padding.only(left=12, right=4, top=6, bottom=6),
         border_radius=12, margin=ft.Margin.symmetric(horizontal=12, vertical=4), on_click=open_it, ink=True),
@@ -124,7 +127,7 @@ _banner_slot = memo(BannerSlot)
 
 
 def _top_bar(state: AppState) -> ft.Control:
-    lock = tid("lock-now", ft.IconButton(ft.Icons.LOCK_OUTLINE, tooltip="Lock now",
+    lock = tid("lock-now", ft.IconButton(ft.Icons.LOCK_OUTLINE, tooltip=_("Lock now"),
                                          on_click=handler(state.session.lock)))
     return ft.Container(
         ft.Row([ft.Container(_sync_chip(state), expand=True), lock], vertical_alignment=ft.CrossAxisAlignment.CENTER),
@@ -152,11 +155,11 @@ def _unlocked(state: AppState) -> ft.Control:
         rail = tid("nav-rail", ft.NavigationRail(
             selected_index=nav.nav_index(phone=False), label_type=ft.NavigationRailLabelType.ALL,
             on_change=_navigate(state, phone=False), min_width=96,
-            destinations=[ft.NavigationRailDestination(icon=icon(d.icon), label=d.label) for d in DESTINATIONS]))
+            destinations=[ft.NavigationRailDestination(icon=icon(d.icon), label=_(d.label)) for d in DESTINATIONS]))
         return ft.Row([rail, ft.VerticalDivider(width=1), column], expand=True, spacing=0)
     bar = tid("nav-bar", ft.NavigationBar(
         selected_index=nav.nav_index(phone=True), on_change=_navigate(state, phone=True),
-        destinations=[ft.NavigationBarDestination(icon=icon(d.icon), label=d.label) for d in PHONE_DESTINATIONS]))
+        destinations=[ft.NavigationBarDestination(icon=icon(d.icon), label=_(d.label)) for d in PHONE_DESTINATIONS]))
     return ft.Column([column, bar], spacing=0, expand=True)
 
 
@@ -173,6 +176,7 @@ def App(state: AppState) -> ft.Control:
     page = ft.context.page
     page.title = PAGE_TITLE
     apply_theme(page, state.services.profile.accent_color, state.prefs.theme())
+    apply_language(page, state.prefs.language())
     phase = state.session.phase
     if phase == "onboarding":
         body = _onboarding_screen(state)
@@ -192,6 +196,15 @@ def apply_theme(page: ft.Page, accent: str, mode: str) -> None:
     page.theme = _theme(accent)
     page.dark_theme = _theme(accent)
     page.theme_mode = {"light": ft.ThemeMode.LIGHT, "dark": ft.ThemeMode.DARK}.get(mode, ft.ThemeMode.SYSTEM)
+
+
+LOCALES = {code: ft.Locale(code, "US") for code in LANGUAGES}  # a US clinic: en_US, es_US
+
+
+def apply_language(page: ft.Page, code: str) -> None:
+    """Flutter's own words (a tab's "Tab 1 of 8", a field's menus) in the app's language."""
+    page.locale_configuration = ft.LocaleConfiguration(supported_locales=list(LOCALES.values()),
+                                                       current_locale=LOCALES.get(code, LOCALES["en"]))
 
 
 def mount(page: ft.Page, state: AppState) -> None:

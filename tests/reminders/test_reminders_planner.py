@@ -232,6 +232,6 @@ def test_bills_remind_before_and_on_the_due_day_at_ten_local() -> None:
     cfg = ReminderSettings(bill_days_before=3, quiet_hours=None, discreet=False)
     out = plan(RecordSet(bills=(bill,)), cfg, datetime(2026, 3, 1, tzinfo=UTC), tz)
     assert [r.fire_at.astimezone(tz).strftime("%d %H:%M %Z") for r in out] == ["07 10:00 EST", "10 10:00 EDT"]
-    assert [r.body for r in out] == ["A payment of 45.00 is due in 3 days (Tue 10 Mar).",
-                                     "A payment of 45.00 is due today."]
+    assert [r.body for r in out] == ["A payment of $45.00 is due in 3 days (Tue 10 Mar).",
+                                     "A payment of $45.00 is due today."]
     assert all("HIV" not in r.body for r in out)

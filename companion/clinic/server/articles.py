@@ -43,7 +43,7 @@ def publish_article(tx: Tx, fields: Mapping[str, Any], staff_id: str, now: datet
     tags = sorted({t.strip() for t in fields.get("tags") or [] if t.strip()})
     values = {"id": new_id("art"), "title": fields["title"], "body": fields["body"], "tags": json.dumps(tags),
               "appointment_kind": fields.get("appointment_kind"), "published_at": now, "created_by": staff_id,
-              "retracted_at": None}
+              "retracted_at": None, "translations": json.dumps(fields.get("translations") or {}, sort_keys=True)}
     tx.execute(sa.insert(articles).values(values))
     row = get_article(tx, values["id"])
     assert row is not None

@@ -52,15 +52,17 @@ def bearer_token(credentials: HTTPAuthorizationCredentials | None, prefix: str, 
 
 
 def authenticate_device(ctx: ServerContext, token: str, conn: Connection | None = None, *,
-                        generation: int | None = None) -> DevicePrincipal:
+                        generation: int | None = None, language: str | None = None) -> DevicePrincipal:
     """The device holding ``token``; reads through ``conn`` when given (one snapshot with the feed read).
 
     ``generation``: the vault generation the device reports (pulls). It is stored with
     ``last_seen_at`` (at most every :data:`LAST_SEEN_EVERY`, and at once the first time), so the
     rollback check costs no extra write; the principal carries what was stored before.
+    ``language``: the language the device's app speaks (pulls); written when it differs from the
+    stored one (a patient changes it rarely), with ``last_seen_at``.
     """
     query = (sa.select(devices.c.id, devices.c.patient_id, devices.c.name, devices.c.revoked_at,
-                       devices.c.last_seen_at, devices.c.vault_generation)
+                       devices.c.last_seen_at, devices.c.vault_generation, devices.c.language)
              .where(devices.c.token_hash == hash_secret(token)))
     if conn is None:
         with ctx.db.read() as own:
@@ -74,10 +76,13 @@ def authenticate_device(ctx: ServerContext, token: str, conn: Connection | None 
     now = ctx.now()
     stored = row["vault_generation"]
     first_report = generation is not None and stored is None
-    if first_report or row["last_seen_at"] is None or now - row["last_seen_at"] > LAST_SEEN_EVERY:
+    new_language = language is not None and language != row["language"]
+    if first_report or new_language or row["last_seen_at"] is None or now - row["last_seen_at"] > LAST_SEEN_EVERY:
         values: dict[str, object] = {"last_seen_at": now}
         if generation is not None:
             values["vault_generation"] = max(generation, stored or 0)
+        if language is not None:
+            values["language"] = language
         with ctx.db.append() as writer:
             writer.execute(sa.update(devices).where(devices.c.id == row["id"]).values(**values))
     return DevicePrincipal(id=row["id"], patient_id=row["patient_id"], name=row["name"], vault_generation=stored)

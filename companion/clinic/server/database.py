@@ -65,9 +65,20 @@ def _add_prep_test_dates(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE patients ADD COLUMN prep_test_due DATE"))
 
 
+def _add_languages(conn: Connection) -> None:
+    """5 -> 6: the language each device's app speaks (unknown, ``NULL``, until its next pull), and
+    articles' versions in other languages (none yet)."""
+    inspector = sa.inspect(conn)
+    if "language" not in {c["name"] for c in inspector.get_columns("devices")}:
+        conn.execute(sa.text("ALTER TABLE devices ADD COLUMN language VARCHAR(3)"))
+    if "translations" not in {c["name"] for c in inspector.get_columns("articles")}:
+        conn.execute(sa.text("ALTER TABLE articles ADD COLUMN translations TEXT NOT NULL DEFAULT '{}'"))
+
+
 # Schema steps: version N -> N+1, run inside the init transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_staff_passwords, 2: _add_result_sample_dates,
-                                                       3: _add_device_vault_generations, 4: _add_prep_test_dates}
+                                                       3: _add_device_vault_generations, 4: _add_prep_test_dates,
+                                                       5: _add_languages}
 
 
 class Tx:

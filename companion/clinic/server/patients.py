@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection
 from .changes import publish
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
-from .records import Row, profile_of, row_by_id
-from .schema import patients
+from .records import Row, profile_of
+from .schema import devices, patients
 from .tokens import new_id
 
 _CONTACT = ("name", "dob", "phone", "email")
@@ -29,8 +29,17 @@ def _search_text(values: Mapping[str, Any]) -> str:
     return " ".join(str(p).lower() for p in parts if p)[:700]
 
 
+# The language of the patient's app, as the device seen last reported it (``None`` before any did):
+# read with the patient for the staff views (the desk shows it beside the name), never written there.
+LANGUAGE = (sa.select(devices.c.language)
+            .where(devices.c.patient_id == patients.c.id, devices.c.revoked_at.is_(None),
+                   devices.c.language.is_not(None))
+            .order_by(devices.c.last_seen_at.desc()).limit(1).scalar_subquery().label("language"))
+
+
 def get_patient(conn: Connection | Tx, patient_id: str) -> Row | None:
-    return row_by_id(conn, patients, patient_id)
+    row: Row | None = conn.execute(sa.select(patients, LANGUAGE).where(patients.c.id == patient_id)).mappings().first()
+    return row
 
 
 def create_patient(tx: Tx, fields: Mapping[str, Any], now: datetime) -> Row:
@@ -100,5 +109,5 @@ def search_patients(conn: Connection, query: str | None, page: PageRequest) -> t
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         condition = sa.or_(patients.c.search_text.like(f"%{escaped}%", escape="\\"), patients.c.id == query.strip())
     total = conn.execute(sa.select(sa.func.count()).select_from(patients).where(condition)).scalar_one()
-    rows, after = paginate(conn, sa.select(patients).where(condition), PATIENT_ORDER, page)
+    rows, after = paginate(conn, sa.select(patients, LANGUAGE).where(condition), PATIENT_ORDER, page)
     return rows, after, int(total)

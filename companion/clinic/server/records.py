@@ -97,8 +97,10 @@ def message_of(row: Row) -> Message:
 
 
 def article_of(row: Row) -> Article:
+    versions = json.loads(row["translations"] or "{}")
     return Article(id=row["id"], title=row["title"], body=row["body"], published_at=row["published_at"],
-                   tags=tuple(json.loads(row["tags"])), appointment_kind=row["appointment_kind"])
+                   tags=tuple(json.loads(row["tags"])), appointment_kind=row["appointment_kind"],
+                   translations=tuple((code, v["title"], v["body"]) for code, v in sorted(versions.items())))
 
 
 # -- staff views ---------------------------------------------------------------------------------
@@ -110,7 +112,8 @@ def _staff_view(record: Record, row: Row, *columns: str) -> dict[str, Any]:
 
 
 def patient_view(row: Row) -> dict[str, Any]:
-    return _staff_view(profile_of(row), row, "created_at", "updated_at")
+    """A patient for staff: the profile, and ``language`` (what their app speaks, ``None`` until known)."""
+    return {**_staff_view(profile_of(row), row, "created_at", "updated_at"), "language": row.get("language")}
 
 
 def appointment_view(row: Row) -> dict[str, Any]:
@@ -160,7 +163,7 @@ def device_view(row: Row) -> dict[str, Any]:
     return {
         "id": row["id"], "patient_id": row["patient_id"], "name": row["name"], "created_at": iso(row["created_at"]),
         "last_seen_at": iso(row["last_seen_at"]), "revoked_at": iso(row["revoked_at"]),
-        "revoked": row["revoked_at"] is not None,
+        "revoked": row["revoked_at"] is not None, "language": row.get("language"),
     }
 
 

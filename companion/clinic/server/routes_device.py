@@ -16,10 +16,12 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from ...core.fields import parse_language
 from ...core.protocol import (
     DEFAULT_PAGE,
     GENERATION_HEADER,
     GENERATION_SEEN_HEADER,
+    LANGUAGE_HEADER,
     MAX_PAGE,
     MAX_WAIT,
     parse_generation,
@@ -101,11 +103,11 @@ def unpair(request: Request, device: DevicePrincipal = Depends(current_device)) 
 
 
 def _first_read(ctx: ServerContext, token: str, cursor: str | None, limit: int,
-                generation: int | None) -> tuple[DevicePrincipal, int, Page]:
+                generation: int | None, language: str | None) -> tuple[DevicePrincipal, int, Page]:
     """Authenticate and read in one trip to the thread pool (the common no-op pull)."""
     after = decode_cursor(ctx.db.epoch, cursor)
     with ctx.db.read() as conn:
-        device = authenticate_device(ctx, token, conn, generation=generation)
+        device = authenticate_device(ctx, token, conn, generation=generation, language=language)
         return device, after, read_page(conn, device.patient_id, after, limit, ctx.seen)
 
 
@@ -128,7 +130,8 @@ async def pull(
     ctx = get_ctx(request)
     token = bearer_token(credentials, DEVICE_TOKEN_PREFIX, "device")
     generation = _reported_generation(request)
-    device, after, page = await run_in_threadpool(_first_read, ctx, token, cursor, limit, generation)
+    language = _reported_language(request)
+    device, after, page = await run_in_threadpool(_first_read, ctx, token, cursor, limit, generation, language)
     request.scope[ACTOR_KEY] = device.id
     if not page.rows and wait > 0:
         page = await _wait_for_changes(ctx, device, after, limit, wait)
@@ -147,6 +150,15 @@ def _reported_generation(request: Request) -> int | None:
     if raw is not None and generation is None:
         raise ApiError(422, "invalid_request", f"{GENERATION_HEADER} must be a whole number")
     return generation
+
+
+def _reported_language(request: Request) -> str | None:
+    """The ``Companion-Language`` a pull reports (the desk shows it); 422 when it is not a language code."""
+    raw = request.headers.get(LANGUAGE_HEADER)
+    language = parse_language(raw)
+    if raw is not None and language is None:
+        raise ApiError(422, "invalid_request", f"{LANGUAGE_HEADER} must be a language code like es")
+    return language
 
 
 async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int,

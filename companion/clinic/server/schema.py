@@ -20,8 +20,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 5  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken;
-# 4: devices.vault_generation (the rollback check); 5: patients.prep_test_due (the next PrEP test)
+SCHEMA_VERSION = 6  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken;
+# 4: devices.vault_generation (the rollback check); 5: patients.prep_test_due (the next PrEP test);
+# 6: devices.language (the desk shows the patient's language), articles.translations (a clinic article's
+# Spanish version)
 CLINIC_SCOPE = "*"
 
 metadata = sa.MetaData()
@@ -157,6 +159,8 @@ devices = sa.Table(
     # The highest vault generation the device reported (written with last_seen_at): a device
     # reporting less was put back to an older copy (see core.protocol, rollback check).
     sa.Column("vault_generation", sa.BigInteger),
+    # The language the app on the device speaks, as its last pull said (core.protocol LANGUAGE_HEADER).
+    sa.Column("language", sa.String(3)),
 )
 
 appointments = sa.Table(
@@ -267,6 +271,8 @@ articles = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("tags", sa.Text, nullable=False, server_default="[]"),
     sa.Column("appointment_kind", sa.String(200)),
+    # the article in other languages, JSON {"es": {"title": …, "body": …}} (core.models.Article)
+    sa.Column("translations", sa.Text, nullable=False, server_default="{}"),
     _when("published_at"),
     sa.Column("created_by", sa.String(40), nullable=False),
     sa.Column("retracted_at", UtcDateTime),

@@ -188,11 +188,23 @@ class MessageCreate(Strict):
     thread: Thread = "general"
 
 
+class ArticleVersion(Strict):
+    """The article in another language (the app shows it to a patient whose app speaks that language)."""
+
+    title: T200
+    body: Annotated[TArticle, Field(description=f"Markdown, at most {MAX_ARTICLE_CHARS} characters")]
+
+
+LanguageCode = Annotated[str, Text(strict=True, pattern=r"^[a-z]{2,3}$")]
+
+
 class ArticleCreate(Strict):
     title: T200
     body: Annotated[TArticle, Field(description=f"Markdown, at most {MAX_ARTICLE_CHARS} characters")]
     tags: Annotated[list[T50], Field(max_length=50)] = []
     appointment_kind: T200 | None = None
+    # e.g. {"es": {"title": "Qué esperar", "body": "…"}}: every device downloads every article, so two at most
+    translations: Annotated[dict[LanguageCode, ArticleVersion], Field(max_length=2)] = {}
 
 
 class StaffCreate(Strict):

@@ -16,8 +16,8 @@ from ....core.clinic_profile import ClinicSite
 from ....core.errors import StaffApiError
 from ....core.fields import utcnow
 
-__all__ = ["DeskClock", "born", "clock", "day_bounds", "day_text", "local", "parse_local", "patient_label", "when",
-           "zone_name"]
+__all__ = ["LANGUAGE_NAMES", "DeskClock", "born", "clock", "day_bounds", "day_text", "local", "parse_local",
+           "patient_label", "reads", "when", "zone_name"]
 
 
 def day_text(value: str | None) -> str:
@@ -34,6 +34,17 @@ def day_text(value: str | None) -> str:
 def born(dob: str | None) -> str:
     """``"born 2 Apr 1990"`` (a date of birth as a person reads it), ``""`` when not given."""
     return f"born {day_text(dob)}" if dob else ""
+
+
+# The languages the patient app speaks, as staff read them (the server reports a code, core.protocol).
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+
+
+def reads(language: str | None) -> str:
+    """``"Reads Spanish"``: the language the patient's app speaks, beside their name; ``""`` before a device said."""
+    if not language:
+        return ""
+    return f"Reads {LANGUAGE_NAMES.get(language, language)}"
 
 
 def patient_label(name: str, dob: str | None) -> str:

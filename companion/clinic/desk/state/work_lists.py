@@ -110,9 +110,17 @@ class Articles(Observable):
         if not title or not body:
             self.session.feedback.say(error="Write a title and some text first.")
             return
-        done = "Article published to patients' apps."
-        if self.session.attempt(lambda: self.session.api.add_article(title, body), done=done):
-            self.drafts.pop("article.title", "article.body")
+        # the Spanish version is optional, but whole: a title without its text (or the reverse) is refused
+        title_es, body_es = self.drafts.text("article.title.es"), self.drafts.text("article.body.es")
+        if bool(title_es) != bool(body_es):
+            self.session.feedback.say(error="Give the Spanish version both a title and its text, or leave both empty.")
+            return
+        translations = {"es": {"title": title_es, "body": body_es}} if title_es else {}
+        done = "Article published to patients' apps." + (" Patients whose app speaks Spanish read it in Spanish."
+                                                         if translations else "")
+        if self.session.attempt(lambda: self.session.api.add_article(title, body, translations=translations),
+                                done=done):
+            self.drafts.pop("article.title", "article.body", "article.title.es", "article.body.es")
             self.refresh()
             self.session.feedback.say(toast=done)
 

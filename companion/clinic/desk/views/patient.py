@@ -15,7 +15,7 @@ from typing import Any
 import flet as ft
 
 from ..state import DeskState, PatientPage
-from ..state.timefmt import born, day_text, when
+from ..state.timefmt import born, day_text, reads, when
 from .care import appointments_section, bills_section, messages_section, results_section
 from .common import (
     BODY,
@@ -42,7 +42,8 @@ INSURANCE = {"verified": ("Verified", "ok"), "rejected": ("Rejected", "bad"), "s
 def _found(desk: DeskState) -> list[ft.Control]:
     rows: list[ft.Control] = []
     for p in desk.search.results:
-        facts = " · ".join(x for x in (born(p.get("dob")), p.get("phone"), p.get("email")) if x)
+        facts = " · ".join(x for x in (born(p.get("dob")), p.get("phone"), p.get("email"), reads(p.get("language")))
+                           if x)
         rows.append(tid(f"patient-{p['id']}", ft.Container(
             ft.Row([ft.Text(p["name"], size=18, weight=ft.FontWeight.W_600, width=280), muted(facts, 15)]),
             padding=ft.Padding.symmetric(horizontal=12, vertical=10), border_radius=10, ink=True,
@@ -168,7 +169,9 @@ def PatientScreen(desk: DeskState) -> ft.Control:
     back = tid("back", ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back to patients",
                                      on_click=handler(desk.navigation.go, "patients")))
     items: list[ft.Control] = [
-        ft.Row([back, heading(p["name"]), muted(p["id"], 14), ft.Container(expand=True),
+        ft.Row([back, heading(p["name"]), *([tid("patient-language", muted(reads(p["language"]), 15))]
+                                            if p.get("language") else []),
+                muted(p["id"], 14), ft.Container(expand=True),
                 button("refresh-patient", "Refresh", handler(desk.patient.open, page.id), kind="outlined",
                        icon=ft.Icons.REFRESH)], vertical_alignment=ft.CrossAxisAlignment.CENTER),
         FeedbackStrip(desk.feedback), *_pairing(desk, page), _profile(desk, p)]

@@ -210,6 +210,10 @@ def _Editor(desk: DeskState) -> ft.Control:
     else:
         editor.append(field(drafts, "article.body", "Text (Markdown: # heading, **bold**, - list)", multiline=True,
                             identifier="article-body"))
+    editor.extend([muted("Spanish version (optional): patients whose app speaks Spanish read this instead.", 14),
+                   field(drafts, "article.title.es", "Title in Spanish", identifier="article-title-es"),
+                   field(drafts, "article.body.es", "Text in Spanish (Markdown)", multiline=True,
+                         identifier="article-body-es")])
     editor.append(button("publish-article", "Publish to patients", handler(desk.articles.publish),
                          icon=ft.Icons.SEND))
     return section("New article", editor)
