@@ -73,8 +73,8 @@ def sentence(text: str) -> str:
 # characters."), in the patient's words; a field from elsewhere is shown as it came.
 FIELD_NAMES = {"auto-lock": N_("Auto-lock"), "bill": N_("Bill"), "confirmation": N_("Confirmation"),
                "kind": N_("Visit"), "language": N_("Language"), "message": N_("Message"),
-               "new passcode": N_("New passcode"), "note": N_("Note"), "question": N_("Question"),
-               "theme": N_("Theme")}
+               "new passcode": N_("New passcode"), "note": N_("Note"), "pills": N_("Pills"),
+               "question": N_("Question"), "theme": N_("Theme"), "time": N_("Time"), "when": N_("When")}
 
 
 # The core's refusals a patient can meet (companion/core/care_rules.py: the core speaks English

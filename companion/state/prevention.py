@@ -46,6 +46,7 @@ from ..core.prevention import (
     runs_out_on,
     uncovered_events,
 )
+from ..i18n import _
 from ..reminders.prevention import doxy_check_up_of, load_plan, save_plan
 from . import prevention_words as words
 from .notices import intent, sentence
@@ -59,25 +60,28 @@ __all__ = ["Prevention", "PreventionView", "parse_when"]
 def parse_when(text: str, now: datetime, tz: tzinfo, field: str) -> datetime:
     """``"21:00"`` (today), ``"yesterday 21:00"``, ``"tomorrow 9:30"``, ``"2026-12-03 21:00"`` -> UTC.
 
-    Empty text is ``now``. The words are the ones :mod:`.prevention_words` shows in the labels.
+    Empty text is ``now``. The words are the ones :mod:`.prevention_words` shows in the labels, in
+    English or in the app's language (``"ayer 21:00"``, ``"mañana 9:30"``).
     """
     raw = " ".join(text.strip().lower().split())
     if not raw:
         return now
     today = now.astimezone(tz).date()
-    day_word, _, clock = raw.rpartition(" ")
-    days = {"": today, "today": today, "tonight": today, "yesterday": today - timedelta(days=1),
-            "tomorrow": today + timedelta(days=1)}
+    day_word, _sep, clock = raw.rpartition(" ")
+    offsets = {"today": 0, "tonight": 0, "yesterday": -1, "tomorrow": 1}
+    days = {"": today}
+    for key, offset in offsets.items():
+        days[key] = days[_(words.DAY_WORDS[key]).lower()] = today + timedelta(days=offset)
     day: date | None = days.get(day_word)
     if day is None:
         try:
             day = date.fromisoformat(day_word)
         except ValueError:
-            raise RecordError(field, words.WHEN_FORMAT) from None
+            raise RecordError(field, _(words.WHEN_FORMAT)) from None
     try:
         at = parse_dose_time(clock, field)
     except RecordError:
-        raise RecordError(field, words.WHEN_FORMAT) from None
+        raise RecordError(field, _(words.WHEN_FORMAT)) from None
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
@@ -172,7 +176,7 @@ class Prevention(Observable):
             try:
                 plan = load_plan(vault.meta)
             except VaultError:
-                damaged = words.DAMAGED
+                damaged = _(words.DAMAGED)
         now = self.ctx.now()
         upcoming = tuple(d for d in event_doses(plan.prep.events) if d.at > now - timedelta(hours=4))
         runs_out = runs_out_on(plan.prep.supply) if plan.prep.supply is not None else None
@@ -204,29 +208,32 @@ class Prevention(Observable):
     @_in_card("prep")
     def set_daily(self, dose_time: str) -> None:
         """A daily reminder at ``dose_time`` (local ``HH:MM``), from now on."""
-        at = parse_dose_time(dose_time, "time")
+        try:
+            at = parse_dose_time(dose_time, "time")
+        except RecordError:
+            raise RecordError("time", words.time_format(dose_time)) from None
         plan = self._plan().with_prep(mode="daily", dose_time=at, paused=False, since=self.ctx.now())
         self._save(plan, words.daily_saved(at))
 
     @intent
     @_in_card("prep")
     def set_event_based(self) -> None:
-        self._save(self._plan().with_prep(mode="event", paused=False, since=self.ctx.now()), words.EVENT_SAVED)
+        self._save(self._plan().with_prep(mode="event", paused=False, since=self.ctx.now()), _(words.EVENT_SAVED))
 
     @intent
     @_in_card("prep")
     def turn_off(self) -> None:
-        self._save(self._plan().with_prep(mode="off", paused=False), words.PREP_OFF)
+        self._save(self._plan().with_prep(mode="off", paused=False), _(words.PREP_OFF))
 
     @intent
     @_in_card("prep")
     def pause(self) -> None:
-        self._save(self._plan().with_prep(paused=True), words.PAUSED)
+        self._save(self._plan().with_prep(paused=True), _(words.PAUSED))
 
     @intent
     @_in_card("prep")
     def resume(self) -> None:
-        self._save(self._plan().with_prep(paused=False, since=self.ctx.now()), words.RESUMED)
+        self._save(self._plan().with_prep(paused=False, since=self.ctx.now()), _(words.RESUMED))
 
     @intent
     @_in_card("prep")
@@ -235,9 +242,9 @@ class Prevention(Observable):
         now = self.ctx.now()
         sex_at = parse_when(when, now, self.ctx.services.tz, "when")
         if sex_at < now - timedelta(hours=24):
-            raise RecordError("when", words.EVENT_PAST)
+            raise RecordError("when", _(words.EVENT_PAST))
         if sex_at > now + timedelta(days=30):
-            raise RecordError("when", words.EVENT_FAR)
+            raise RecordError("when", _(words.EVENT_FAR))
         plan = self._plan()
         events = (*plan.prep.events, SexEvent(_new_id(), sex_at, now))[-MAX_ENTRIES:]
         with self.ctx.drafts.taken("prevention.event"):
@@ -247,14 +254,14 @@ class Prevention(Observable):
     @_in_card("prep")
     def remove_event(self, event_id: str) -> None:
         plan = self._plan()
-        self._save(plan.with_prep(events=tuple(e for e in plan.prep.events if e.id != event_id)), words.REMOVED)
+        self._save(plan.with_prep(events=tuple(e for e in plan.prep.events if e.id != event_id)), _(words.REMOVED))
 
     @intent
     @_in_card("prep")
     def record_supply(self, pills: str) -> None:
         text = pills.strip()
         if not text.isdigit() or not 0 <= int(text) <= 1000:
-            raise RecordError("pills", words.PILLS_FORMAT)
+            raise RecordError("pills", _(words.PILLS_FORMAT))
         now = self.ctx.now()
         supply = Supply(pills=int(text), counted_on=now.astimezone(self.ctx.services.tz).date(), counted_at=now)
         with self.ctx.drafts.taken("prevention.pills"):
@@ -271,7 +278,7 @@ class Prevention(Observable):
         now = self.ctx.now()
         sex_at = parse_when(when, now, self.ctx.services.tz, "when")
         if sex_at > now + timedelta(minutes=5):
-            raise RecordError("when", words.SEX_FUTURE)
+            raise RecordError("when", _(words.SEX_FUTURE))
         plan = self._plan()
         events = (*plan.doxy.events, SexEvent(_new_id(), sex_at, now))[-MAX_ENTRIES:]
         with self.ctx.drafts.taken("doxy.sex"):
@@ -291,11 +298,11 @@ class Prevention(Observable):
             raise RecordError("doxy-PEP", words.refusal_text(refusal, now, self.ctx.services.tz))
         doses = (*plan.doxy.doses, DoxyDose(_new_id(), taken_at))[-MAX_ENTRIES:]
         with self.ctx.drafts.taken("doxy.dose"):
-            self._save(plan.with_doxy(doses=doses), words.DOSE_LOGGED)
+            self._save(plan.with_doxy(doses=doses), _(words.DOSE_LOGGED))
 
     @intent
     @_in_card("doxy")
     def remove_doxy_entry(self, entry_id: str) -> None:
         plan = self._plan()
         self._save(plan.with_doxy(events=tuple(e for e in plan.doxy.events if e.id != entry_id),
-                                  doses=tuple(d for d in plan.doxy.doses if d.id != entry_id)), words.REMOVED)
+                                  doses=tuple(d for d in plan.doxy.doses if d.id != entry_id)), _(words.REMOVED))

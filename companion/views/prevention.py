@@ -1,6 +1,6 @@
 """Prevention: PrEP reminders (daily or 2-1-1, pause, supply, the clinic's test date) and the private
-doxy-PEP log. Every word comes from :mod:`companion.state.prevention_words`; every entry stays on
-the device (:mod:`companion.state.prevention`)."""
+doxy-PEP log. Every word comes from :mod:`companion.state.prevention_words` (its constants are
+translated here, ``_(w.TITLE)``); every entry stays on the device (:mod:`companion.state.prevention`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import flet as ft
 
+from ..i18n import _, clock
 from ..state import AppState, Route
 from ..state import prevention_words as w
 from ..state.prevention import PreventionView
@@ -49,7 +50,8 @@ def _section_title(text: str) -> ft.Control:
 
 
 def _entry_row(identifier: str, text: str, on_remove: Callable[..., Any]) -> ft.Control:
-    return tid(identifier, ft.Row([ft.Text(text, size=14, expand=True), ft.TextButton(w.REMOVE, on_click=on_remove)]))
+    return tid(identifier, ft.Row([ft.Text(text, size=14, expand=True),
+                                   ft.TextButton(_(w.REMOVE), on_click=on_remove)]))
 
 
 def _mode_chips(state: AppState, mode: str) -> ft.Control:
@@ -59,7 +61,7 @@ def _mode_chips(state: AppState, mode: str) -> ft.Control:
         else:
             act(state.prevention.turn_off if key == "off" else state.prevention.set_event_based)
 
-    chips = [tid(f"prep-mode-{key}", ft.Chip(label=ft.Text(label), selected=key == mode,
+    chips = [tid(f"prep-mode-{key}", ft.Chip(label=ft.Text(_(label)), selected=key == mode,
                                              on_select=lambda _e, k=key: choose(k)))
              for key, label in w.MODE_LABELS.items()]
     return ft.Row(chips, wrap=True, spacing=6, run_spacing=6)
@@ -67,7 +69,7 @@ def _mode_chips(state: AppState, mode: str) -> ft.Control:
 
 def _pause_button(state: AppState, paused: bool) -> ft.Control:
     """Pause or resume, beside the button that sets the schedule (not below the supply count)."""
-    return button("prep-resume" if paused else "prep-pause", w.RESUME if paused else w.PAUSE,
+    return button("prep-resume" if paused else "prep-pause", _(w.RESUME) if paused else _(w.PAUSE),
                   handler(state.prevention.resume if paused else state.prevention.pause), kind="outlined")
 
 
@@ -80,9 +82,9 @@ def _daily(state: AppState, view: PreventionView) -> list[ft.Control]:
     quiet_end = quiet.end_of_quiet(today_at) if quiet is not None else today_at
     rows: list[ft.Control] = [
         tid("prep-daily-status", muted(w.daily_status(prep.dose_time, prep.paused, quiet_end != today_at,
-                                                      f"{quiet_end:%H:%M}"), 14)),
-        field(state, "prevention.time", w.DAILY_LABEL, default=f"{prep.dose_time:%H:%M}"),
-        ft.Row([button("prep-save-daily", w.SAVE_DAILY,
+                                                      clock(quiet_end)), 14)),
+        field(state, "prevention.time", _(w.DAILY_LABEL), default=f"{prep.dose_time:%H:%M}"),
+        ft.Row([button("prep-save-daily", _(w.SAVE_DAILY),
                        lambda: act(state.prevention.set_daily, shown_text(state, "prevention.time")), kind="tonal"),
                 _pause_button(state, prep.paused)],
                wrap=True, spacing=8, run_spacing=8),
@@ -93,22 +95,22 @@ def _daily(state: AppState, view: PreventionView) -> list[ft.Control]:
 
 
 def _supply_fields(state: AppState) -> list[ft.Control]:
-    return [field(state, "prevention.pills", w.SUPPLY_LABEL, keyboard=ft.KeyboardType.NUMBER),
-            ft.Row([button("prep-save-supply", w.SAVE_SUPPLY,
+    return [field(state, "prevention.pills", _(w.SUPPLY_LABEL), keyboard=ft.KeyboardType.NUMBER),
+            ft.Row([button("prep-save-supply", _(w.SAVE_SUPPLY),
                            lambda: act(state.prevention.record_supply, shown_text(state, "prevention.pills")),
                            kind="outlined")])]
 
 
 def _event(state: AppState, view: PreventionView) -> list[ft.Control]:
     tz, now = state.services.tz, state.now()
-    plan_it = button("prep-plan-event", w.PLAN_EVENT,
+    plan_it = button("prep-plan-event", _(w.PLAN_EVENT),
                      lambda: act(state.prevention.plan_event, shown_text(state, "prevention.event")), kind="tonal")
-    rows: list[ft.Control] = [muted(w.EVENT_NOTE, 13), muted(w.EVENT_LABEL, 14),
-                              field(state, "prevention.event", "When", hint="tomorrow 20:00"),
+    rows: list[ft.Control] = [muted(_(w.EVENT_NOTE), 13), muted(_(w.EVENT_LABEL), 14),
+                              field(state, "prevention.event", _(w.WHEN), hint=_(w.EVENT_HINT)),
                               ft.Row([plan_it, _pause_button(state, view.plan.prep.paused)], wrap=True, spacing=8,
                                      run_spacing=8)]
     if not view.upcoming_doses:
-        rows.append(muted(w.NO_EVENTS, 14))
+        rows.append(muted(_(w.NO_EVENTS), 14))
     for i, dose in enumerate(view.upcoming_doses[:8]):
         rows.append(tid(f"prep-dose-{i}", ft.Row([ft.Icon(ft.Icons.SCHEDULE, size=18),
                                                   ft.Text(w.dose_line(dose.at, dose.pills, tz, now), size=14)])))
@@ -116,7 +118,7 @@ def _event(state: AppState, view: PreventionView) -> list[ft.Control]:
         if event.sex_at > now:
             rows.append(_entry_row(f"prep-event-{event.id}", w.planned_entry(event.sex_at, tz, now),
                                    handler(state.prevention.remove_event, event.id)))
-    rows.append(muted(w.EVENT_SUPPLY_NOTE, 13))
+    rows.append(muted(_(w.EVENT_SUPPLY_NOTE), 13))
     if view.event_supply is not None:
         rows.append(tid("prep-supply", muted(w.event_supply_line(view.event_supply), 14)))
     return rows + _supply_fields(state)
@@ -124,18 +126,19 @@ def _event(state: AppState, view: PreventionView) -> list[ft.Control]:
 
 def _prep(state: AppState, view: PreventionView) -> ft.Control:
     prep = view.plan.prep
-    rows: list[ft.Control] = [_section_title(w.PREP_TITLE), _mode_chips(state, prep.mode)]
+    rows: list[ft.Control] = [_section_title(_(w.PREP_TITLE)), _mode_chips(state, prep.mode)]
     if prep.mode == "daily":
         rows += _daily(state, view)
     elif prep.mode == "event":
         rows += _event(state, view)
     rows.append(_card_note(state, "prep"))
     today = state.now().astimezone(state.services.tz).date()
-    rows.append(tid("prep-check-up", muted(w.check_up_line(view.test_due, today) if view.test_due else w.CHECK_UP_NONE,
-                                          14)))
-    rows.append(ft.Row([button("prep-missed-dose", w.MISSED_DOSE, lambda: state.nav.go("article", "prep-missed-dose"),
-                               kind="text", icon="MENU_BOOK_OUTLINED"),
-                        button("prep-ask-visit", w.ASK_VISIT, lambda: state.nav.go("request"), kind="text",
+    check_up = w.check_up_line(view.test_due, today) if view.test_due else _(w.CHECK_UP_NONE)
+    rows.append(tid("prep-check-up", muted(check_up, 14)))
+    rows.append(ft.Row([button("prep-missed-dose", _(w.MISSED_DOSE),
+                               lambda: state.nav.go("article", "prep-missed-dose"), kind="text",
+                               icon="MENU_BOOK_OUTLINED"),
+                        button("prep-ask-visit", _(w.ASK_VISIT), lambda: state.nav.go("request"), kind="text",
                                icon="EVENT_OUTLINED")], wrap=True, spacing=4, run_spacing=4))
     return card(rows, identifier="prep-reminders")
 
@@ -143,25 +146,25 @@ def _prep(state: AppState, view: PreventionView) -> ft.Control:
 def _doxy(state: AppState, view: PreventionView) -> ft.Control:
     tz, now = state.services.tz, state.now()
     doxy = view.plan.doxy
-    rows: list[ft.Control] = [_section_title(w.DOXY_TITLE), muted(w.DOXY_RULE, 14)]
+    rows: list[ft.Control] = [_section_title(_(w.DOXY_TITLE)), muted(_(w.DOXY_RULE), 14)]
     for event in view.open_events:
         rows.append(tid(f"doxy-open-{event.id}", ft.Text(w.open_event_line(event.sex_at, tz, now), size=14,
                                                          weight=ft.FontWeight.W_500)))
     if len(view.open_events) > 1:  # the earliest deadline is the one to keep
         rows.append(tid("doxy-one-dose", ft.Text(w.one_dose_covers(min(e.sex_at for e in view.open_events), tz, now),
                                                  size=14, weight=ft.FontWeight.W_600)))
-    rows += [muted(w.SEX_LABEL, 14), field(state, "doxy.sex", "When", hint="yesterday 23:30"),
-             ft.Row([button("doxy-log-sex", w.LOG_SEX,
+    rows += [muted(_(w.SEX_LABEL), 14), field(state, "doxy.sex", _(w.WHEN), hint=_(w.SEX_HINT)),
+             ft.Row([button("doxy-log-sex", _(w.LOG_SEX),
                             lambda: act(state.prevention.log_doxy_sex, shown_text(state, "doxy.sex")), kind="tonal")]),
-             muted(w.DOSE_LABEL, 14), field(state, "doxy.dose", "When", hint="now"),
-             ft.Row([button("doxy-log-dose", w.LOG_DOSE,
+             muted(_(w.DOSE_LABEL), 14), field(state, "doxy.dose", _(w.WHEN), hint=_(w.DOSE_HINT)),
+             ft.Row([button("doxy-log-dose", _(w.LOG_DOSE),
                             lambda: act(state.prevention.log_doxy_dose, shown_text(state, "doxy.dose")),
                             kind="tonal")]),
              _card_note(state, "doxy")]
     entries = sorted([(e.sex_at, e.id, w.sex_entry(e.sex_at, tz, now)) for e in doxy.events]
                      + [(d.taken_at, d.id, w.dose_entry(d.taken_at, tz, now)) for d in doxy.doses], reverse=True)
     if not entries:
-        rows.append(muted(w.NO_DOXY, 14))
+        rows.append(muted(_(w.NO_DOXY), 14))
     for _at, entry_id, text in entries[:10]:
         rows.append(_entry_row(f"doxy-entry-{entry_id}", text, handler(state.prevention.remove_doxy_entry, entry_id)))
     today = now.astimezone(tz).date()
@@ -170,11 +173,11 @@ def _doxy(state: AppState, view: PreventionView) -> ft.Control:
     elif doxy.doses and view.test_due is not None and view.test_due >= today:
         testing = w.doxy_clinic_date_line(view.test_due)
     else:
-        testing = w.DOXY_TESTING
+        testing = _(w.DOXY_TESTING)
     rows.append(tid("doxy-check-up", muted(testing, 14)))
-    rows.append(ft.Row([button("doxy-about", w.ABOUT_DOXY, lambda: state.nav.go("article", "doxy-pep"), kind="text",
+    rows.append(ft.Row([button("doxy-about", _(w.ABOUT_DOXY), lambda: state.nav.go("article", "doxy-pep"), kind="text",
                                icon="MENU_BOOK_OUTLINED"),
-                        button("doxy-ask-visit", w.ASK_VISIT, lambda: state.nav.go("request"), kind="text",
+                        button("doxy-ask-visit", _(w.ASK_VISIT), lambda: state.nav.go("request"), kind="text",
                                icon="EVENT_OUTLINED")], wrap=True, spacing=4, run_spacing=4))
     return card(rows, identifier="doxy-log")
 
@@ -185,7 +188,7 @@ def PreventionScreen(state: AppState, route: Route, frame_width: float | None) -
     use_observable(state.prevention)
     use_observable(state.records)
     view = state.prevention.view()
-    items: list[ft.Control] = [header(state, w.TITLE), _top_note(state), muted(w.INTRO, 14)]
+    items: list[ft.Control] = [header(state, _(w.TITLE)), _top_note(state), muted(_(w.INTRO), 14)]
     if view.damaged:
         items.append(card([ft.Text(view.damaged)], identifier="prevention-damaged", tone="warn"))
     items += [_prep(state, view), _doxy(state, view)]
