@@ -49,7 +49,8 @@ from ..core.prevention import (
 from ..i18n import _
 from ..reminders.prevention import doxy_check_up_of, load_plan, save_plan
 from . import prevention_words as words
-from .notices import intent, sentence
+from .notices import intent
+from .notices import refusal as said_line
 
 if TYPE_CHECKING:
     from .context import IntentContext
@@ -114,7 +115,7 @@ def _in_card(section: str) -> Callable[[Callable[Concatenate[Prevention, P], Non
             try:
                 fn(self, *args, **kwargs)
             except CompanionError as exc:
-                self.said = sentence(str(exc))
+                self.said = said_line(exc)  # the line the feedback strip shows for it
                 raise
             self.said = self.ctx.feedback.toast
 

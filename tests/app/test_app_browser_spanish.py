@@ -83,6 +83,65 @@ def _shot(page: Any, name: str) -> list[str]:
     return texts
 
 
+def _in_card(page: Any, card: str, text: str) -> None:
+    """``text`` shows inside the card ``card``, beside its buttons."""
+    box = by_id(page, card)
+    box.get_by_text(text, exact=False).or_(box.get_by_label(text, exact=False)).first.wait_for(timeout=15_000)
+
+
+def _prevention_in_spanish(page: Any) -> None:
+    """PrEP and doxy-PEP as a Spanish-speaking patient uses them: the day words typed in Spanish
+    ("mañana 20:00", "ayer 23:30") are understood, counts read "2 pastillas", every toast and
+    refusal is Spanish, and the two Learn articles it links to read in Spanish."""
+    _go(page, "Más")
+    by_id(page, "more-prevention").click()
+    by_id(page, "prep-reminders").wait_for()
+    texts = _shot(page, "prevention")
+    assert any(t.startswith("PrEP y doxy-PEP, solo para usted") for t in texts)
+    by_id(page, "prep-mode-daily").click()
+    by_id(page, "prep-daily-status").wait_for()
+    seen(page, "Todos los días a las 09:00.")
+    _shot(page, "prevention-daily")
+    fill(page, "field-prevention.time", "9")  # not a time: the refusal names the field in Spanish
+    by_id(page, "prep-save-daily").click()
+    _in_card(page, "prep-reminders", "Hora: escriba una hora como 09:00")
+    by_id(page, "prep-mode-event").click()
+    by_id(page, "prep-plan-event").wait_for()
+    fill(page, "field-prevention.event", "mañana 20:00")
+    by_id(page, "prep-plan-event").click()
+    _in_card(page, "prep-reminders", "Dosis planeadas")
+    for i in range(3):
+        by_id(page, f"prep-dose-{i}").wait_for()
+    seen(page, ": 2 pastillas")  # the course starts with two: a count in Spanish, by ngettext
+    _shot(page, "prevention-event")
+
+    page.mouse.move(195, 400)
+    page.mouse.wheel(0, 1500)
+    by_id(page, "doxy-log-dose").click()
+    _in_card(page, "doxy-log", "Doxy-PEP: primero anote cuándo tuvo relaciones")
+    fill(page, "field-doxy.sex", "ayer 23:30")
+    by_id(page, "doxy-log-sex").click()
+    _in_card(page, "doxy-log", "Anotado. Tome su dosis lo antes posible, a más tardar")
+    seen(page, "Relaciones sexuales · Ayer, 23:30")
+    _shot(page, "prevention-doxy")
+    by_id(page, "doxy-log-dose").click()
+    _in_card(page, "doxy-log", "Dosis anotada.")
+    by_id(page, "doxy-log-dose").click()
+    _in_card(page, "doxy-log", "Doxy-PEP: solo una dosis en 24 horas")
+    _shot(page, "prevention-doxy-refused")
+
+    by_id(page, "doxy-about").click()
+    by_id(page, "article-body").wait_for()
+    assert any("Doxy-PEP: el antibiótico del día después" in t for t in _shot(page, "article-doxy-pep"))
+    by_id(page, "back").click()
+    by_id(page, "prep-missed-dose").wait_for()
+    by_id(page, "prep-missed-dose").click()
+    by_id(page, "article-body").wait_for()
+    assert any("PrEP: si olvida una dosis" in t for t in _shot(page, "article-prep-missed-dose"))
+    by_id(page, "back").click()
+    by_id(page, "prep-reminders").wait_for()
+
+
 def test_every_screen_in_spanish_at_phone_size(new_page: Callable[..., Any], start_app: Callable[..., Any],
                                                clinic: Clinic, tmp_path: Path) -> None:
     app = start_app(tmp_path / "vault", COMPANION_SYNC_WAIT="5", LANGUAGE="es_US.UTF-8", LANG="es_US.UTF-8")
@@ -155,6 +214,7 @@ def test_every_screen_in_spanish_at_phone_size(new_page: Callable[..., Any], sta
             _shot(page, "settings-language")
             page.mouse.wheel(0, 2000)
             _shot(page, "settings-device")
+    _prevention_in_spanish(page)
     _go(page, "Más")
     by_id(page, "more-lock").wait_for()
     _shot(page, "more")
@@ -162,6 +222,7 @@ def test_every_screen_in_spanish_at_phone_size(new_page: Callable[..., Any], sta
     # the same app at desktop width: the rail's destinations in Spanish
     _resize(page, 1280, 800)
     for label, ready, name in (("Inicio", "next-appointment", "home"), ("Facturas", "balance", "bills"),
+                               ("Prevención", "doxy-log", "prevention"),
                                ("Aprender", "article-window-periods", "learn"), ("Ajustes", "settings-device",
                                                                                  "settings")):
         page.get_by_role("button", name=label).first.click()
