@@ -32,6 +32,7 @@ from .fields import (
     opt_str,
     require_mapping,
 )
+from .open_times import OpenTimes, PrepItem
 
 __all__ = [
     "Insurance",
@@ -44,6 +45,8 @@ __all__ = [
     "Result",
     "Message",
     "Article",
+    "OpenTimes",
+    "PrepItem",
     "OutboxEntry",
     "Record",
     "RECORD_TYPES",
@@ -278,7 +281,7 @@ class OutboxEntry(Record):
 
 
 RECORD_TYPES: dict[str, type[Record]] = {
-    cls.record_kind: cls for cls in (Profile, Appointment, PrepStep, Bill, Result, Message, Article)
+    cls.record_kind: cls for cls in (Profile, Appointment, PrepStep, Bill, Result, Message, Article, OpenTimes)
 }
 
 

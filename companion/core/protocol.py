@@ -62,6 +62,7 @@ from .fields import (
     get_int,
     get_str,
     opt_str,
+    parse_datetime,
     reject_unknown,
     require_mapping,
 )
@@ -99,6 +100,7 @@ MUTATION_TYPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "message.send": (frozenset({"body"}), frozenset({"thread"})),
     "message.read": (frozenset({"message_id"}), frozenset()),
     "appointment.request": (frozenset({"kind"}), frozenset({"preferred", "note", "reason", "days", "times"})),
+    "appointment.book": (frozenset({"service_id", "start"}), frozenset()),
     "appointment.confirm": (frozenset({"appointment_id"}), frozenset()),
     "appointment.cancel": (frozenset({"appointment_id"}), frozenset({"reason"})),
     "checkin.submit": (frozenset({"appointment_id"}), frozenset({"phone", "email", "insurance"})),
@@ -337,6 +339,10 @@ def validate_mutation(data: Any, path: str = "mutation") -> dict[str, Any]:
                 opt_str(ins, sub, f"{ppath}.insurance", max_len=200 if sub == "payer" else 100)
         elif key == "kind":
             get_str(payload, key, ppath, max_len=200)
+        elif key == "service_id":
+            get_str(payload, key, ppath, max_len=40)
+        elif key == "start" and mtype == "appointment.book":
+            parse_datetime(get_str(payload, key, ppath, max_len=40), f"{ppath}.start")
         elif key in ("days", "times"):
             continue  # checked together below
         elif key == "note" and mtype == "appointment.request":

@@ -24,7 +24,9 @@ from .context import ServerContext
 from .database import Database
 from .errors import install_error_handlers
 from .middleware import GuardMiddleware
+from .open_times import keep_open_times_fresh
 from .routes_admin import router as admin_router
+from .routes_booking import router as booking_router
 from .routes_care import router as care_router
 from .routes_device import router as device_router
 from .routes_messages import router as messages_router
@@ -59,9 +61,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         audit_log.start()
         if listener is not None:
             listener.start()
+        refresher = asyncio.create_task(keep_open_times_fresh(db, settings.site, clock))
         try:
             yield
         finally:
+            refresher.cancel()
             if listener is not None:
                 listener.stop()
             hub.wake_all()
@@ -79,6 +83,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     # compressed answers (BREACH-style length probing needs both in one body).
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
     app.add_middleware(GuardMiddleware)
-    for router in (admin_router, sessions_router, device_router, patients_router, care_router, messages_router):
+    for router in (admin_router, sessions_router, device_router, patients_router, care_router, messages_router,
+                   booking_router):
         app.include_router(router)
     return app

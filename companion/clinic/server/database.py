@@ -59,9 +59,13 @@ def _add_device_vault_generations(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE devices ADD COLUMN vault_generation BIGINT"))
 
 
+def _add_self_booking(conn: Connection) -> None:
+    """4 -> 5: services, their hours, blocks and bookings: new tables only (``create_all`` made them)."""
+
+
 # Schema steps: version N -> N+1, run inside the init transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_staff_passwords, 2: _add_result_sample_dates,
-                                                       3: _add_device_vault_generations}
+                                                       3: _add_device_vault_generations, 4: _add_self_booking}
 
 
 class Tx:

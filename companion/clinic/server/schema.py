@@ -20,8 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 4  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken;
-# 4: devices.vault_generation (the rollback check)
+SCHEMA_VERSION = 5  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken;
+# 4: devices.vault_generation (the rollback check); 5: services, service_hours, schedule_blocks, bookings
 CLINIC_SCOPE = "*"
 
 metadata = sa.MetaData()
@@ -269,6 +269,56 @@ articles = sa.Table(
     _when("published_at"),
     sa.Column("created_by", sa.String(40), nullable=False),
     sa.Column("retracted_at", UtcDateTime),
+)
+
+# Self-booking (see booking.py and open_times.py): what patients may book, when, and on which room or
+# provider ("resource"); blocks close a resource (or the whole clinic, resource NULL) for a while.
+services = sa.Table(
+    "services", metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    sa.Column("prep", sa.Text, nullable=False, server_default="[]"),  # JSON list of PrepItem dicts
+    sa.Column("sensitive", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    _when("created_at"),
+    _when("updated_at"),
+)
+
+service_hours = sa.Table(
+    "service_hours", metadata,
+    _id(),
+    _ref("service_id", "services.id"),
+    sa.Column("weekday", sa.String(3), nullable=False),  # mon..sun
+    sa.Column("opens", sa.String(5), nullable=False),  # HH:MM, the clinic's local time
+    sa.Column("closes", sa.String(5), nullable=False),
+    sa.Column("resource", sa.String(200), nullable=False),  # a room or a provider
+)
+
+schedule_blocks = sa.Table(
+    "schedule_blocks", metadata,
+    _id(),
+    sa.Column("resource", sa.String(200)),  # NULL: the whole clinic (a holiday)
+    _when("starts_at"),
+    _when("ends_at"),
+    sa.Column("reason", sa.String(200)),
+    sa.Column("created_by", sa.String(40), nullable=False),
+    _when("created_at"),
+)
+
+# One row per visit booked from an open time: which resource it holds from start to end. A visit
+# that is cancelled frees it (open times read only bookings whose appointment is still active).
+bookings = sa.Table(
+    "bookings", metadata,
+    _id(),
+    _ref("appointment_id", "appointments.id"),
+    _ref("service_id", "services.id"),
+    sa.Column("resource", sa.String(200), nullable=False),
+    _when("start"),
+    _when("end"),
+    sa.Column("source", sa.String(20), nullable=False),  # patient | desk | notice
+    _when("created_at"),
+    sa.Index("ix_bookings_resource_start", "resource", "start"),
 )
 
 mutations = sa.Table(
