@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .booking import Booking
 from .care import Bills, Messages, Prep, Results, Visits
 from .context import IntentContext
 from .preferences import Preferences
@@ -59,6 +60,7 @@ class AppState:
         self.session = Session(self.ctx, self.prefs)
         self.reveal = self.session.reveal
         self.visits = Visits(self.ctx)
+        self.booking = Booking(self.ctx)
         self.prep = Prep(self.ctx)
         self.results = Results(self.ctx)
         self.bills = Bills(self.ctx)

@@ -54,7 +54,7 @@ DESTINATIONS = (
 PHONE_DESTINATIONS = (*DESTINATIONS[:2], DESTINATIONS[3], DESTINATIONS[4], Destination("more", "More", "MENU"))
 # detail screen -> the destination it belongs to
 SECTION_OF = {
-    "appointment": "appointments", "request": "appointments", "checkin": "appointments",
+    "appointment": "appointments", "request": "appointments", "book": "appointments", "checkin": "appointments",
     "bill": "bills", "result": "results", "thread": "messages", "compose": "messages", "article": "learn",
 }
 # detail screen -> the list it returns to

@@ -13,6 +13,7 @@ from ..core.requests import TIMES_OF_DAY, WEEKDAY_LABELS, WEEKDAYS
 from ..state import REQUEST_KINDS, AppState, Route
 from ..state.formatting import day_and_time, local_time, long_date
 from ..ui.kit import act, handler, use_observable
+from .booking import taken_cards
 from .common import (
     appointment_summary,
     button,
@@ -21,6 +22,7 @@ from .common import (
     feedback,
     field,
     header,
+    is_booking_pending,
     is_past,
     muted,
     prep_row,
@@ -42,8 +44,11 @@ def AppointmentsScreen(state: AppState, route: Route, frame_width: float | None)
     snap = state.records.snapshot
     _settle_request_note(state, tuple(a.id for a in snap.upcoming if a.status == "requested"))
     items: list[ft.Control] = [
-        header(state, "Visits", actions=[button("request-appointment", "Request", lambda: state.nav.go("request"),
-                                                      kind="tonal", icon="ADD")]),
+        header(state, "Visits", actions=[
+            *([button("book-appointment", "Book", lambda: state.nav.go("book"), icon="EVENT_AVAILABLE")]
+              if snap.open_times else []),
+            button("request-appointment", "Request", lambda: state.nav.go("request"), kind="tonal", icon="ADD")]),
+        *taken_cards(state),
         *feedback(state),
         muted("Upcoming", 13),
     ]
@@ -97,7 +102,8 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
     tz, now = state.services.tz, state.now()
     local = appt.start.astimezone(tz)
     when = f"{long_date(local.date())}, {local_time(appt.start, tz)}–{local_time(appt.end, tz)}"
-    waiting = appt.status == "requested"  # its start is only when it was asked for: no time to show yet
+    # a request's start is only when it was asked for: no time to show yet (a booking has its time)
+    waiting = appt.status == "requested" and not is_booking_pending(appt)
     facts: list[ft.Control] = [
         ft.Text(appt.visit_kind, size=20, weight=ft.FontWeight.W_600),
         muted(f"{visit_status(appt, now)} · "

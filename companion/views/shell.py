@@ -26,6 +26,7 @@ from ..state.formatting import sync_summary
 from ..ui.kit import handler, memo, use_observable
 from .appointments import AppointmentScreen, AppointmentsScreen, CheckinScreen, RequestScreen
 from .bills import BillScreen, BillsScreen
+from .booking import BookScreen
 from .common import header, icon, screen, tid
 from .entry import LockScreen, OnboardingScreen
 from .guidance import ArticleScreen, LearnScreen, PrepScreen
@@ -58,7 +59,7 @@ def MoreScreen(state: AppState, route: Route, frame_width: float | None) -> ft.C
 Screen = Callable[[AppState, Route, float | None], ft.Control]
 SCREENS: dict[str, Screen] = {name: memo(component) for name, component in {
     "home": HomeScreen, "appointments": AppointmentsScreen, "appointment": AppointmentScreen,
-    "request": RequestScreen, "checkin": CheckinScreen, "prep": PrepScreen, "bills": BillsScreen,
+    "request": RequestScreen, "book": BookScreen, "checkin": CheckinScreen, "prep": PrepScreen, "bills": BillsScreen,
     "bill": BillScreen, "results": ResultsScreen, "result": ResultScreen, "messages": MessagesScreen,
     "thread": ThreadScreen, "learn": LearnScreen, "article": ArticleScreen, "settings": SettingsScreen,
     "more": MoreScreen,
