@@ -98,7 +98,9 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
     confirming, set_confirming = ft.use_state("")  # the appointment whose "Cancel?" card is open
     appt = state.records.snapshot.appointment(route.arg or "")
     if appt is None:
-        return screen(state, [header(state, "Visit", back=True), empty_note("This visit is gone.")])
+        taken = taken_cards(state)  # a booking the clinic refused (the time went) shows what to take instead
+        return screen(state, [header(state, "Visit", back=True), *taken, *feedback(state),
+                              *([] if taken else [empty_note("This visit is gone.")])])
     tz, now = state.services.tz, state.now()
     local = appt.start.astimezone(tz)
     when = f"{long_date(local.date())}, {local_time(appt.start, tz)}–{local_time(appt.end, tz)}"

@@ -17,7 +17,7 @@ from .common import button, card, empty_note, feedback, header, muted, screen, t
 __all__ = ["BookScreen", "taken_cards"]
 
 TITLE = "Book a visit"
-INTRO = "Choose what the visit is for and a time that suits you. It is free to change later."
+INTRO = "Choose what the visit is for and a time that suits you. You can cancel in the app if plans change."
 NOTHING = "Nothing can be booked in the app right now."
 ASK_INSTEAD = "Ask the clinic for a visit"
 WHAT = "What is it for?"
@@ -76,9 +76,10 @@ def BookScreen(state: AppState, route: Route, frame_width: float | None) -> ft.C
     shown_day = day if day in dict(days) else days[0][0]
     tz, now = state.services.tz, state.now()
     items += [ft.Text(WHICH_DAY, weight=ft.FontWeight.W_600), ft.Row([
-        tid(f"day-{d.isoformat()}", ft.Chip(label=ft.Text(f"{short_date(d)} ({len(times)})"), selected=d == shown_day,
+        tid(f"day-{d.isoformat()}", ft.Chip(label=ft.Text(f"{short_date(d)} · {len(times)}"),
+                                            selected=d == shown_day,
                                             on_select=lambda _e, d=d: (set_day(d), set_chosen(None))))
-        for d, times in days], wrap=True, spacing=8, run_spacing=8)]
+        for d, times in days], spacing=8, scroll=ft.ScrollMode.AUTO)]  # three weeks of days: one swipeable row
     times = dict(days)[shown_day]
     items += [ft.Text(WHICH_TIME, weight=ft.FontWeight.W_600), ft.Row([
         button(f"time-{_slug(local_time(t, tz))}", local_time(t, tz), lambda _e=None, t=t: set_chosen(t),
@@ -107,6 +108,12 @@ def _book(state: AppState, service_id: str, start: datetime) -> None:
         state.nav.go("appointment", appointment_id)
 
 
+def _rebook(state: AppState, entry_id: str, start: datetime) -> None:
+    appointment_id = state.booking.rebook(entry_id, start)
+    if appointment_id is not None:
+        state.nav.go("appointment", appointment_id)
+
+
 def taken_cards(state: AppState) -> list[ft.Control]:
     """One card per booking the clinic refused because the time was just taken, with the times to take instead."""
     tz, now = state.services.tz, state.now()
@@ -118,7 +125,7 @@ def taken_cards(state: AppState) -> list[ft.Control]:
         cards.append(card([
             ft.Text(title, weight=ft.FontWeight.W_600),
             muted(YOU_CHOSE.format(when=day_and_time(wanted, tz, now))),
-            ft.Row([button(f"offer-{i}", day_and_time(t, tz, now), handler(state.booking.rebook, entry.id, t),
+            ft.Row([button(f"offer-{i}", day_and_time(t, tz, now), handler(_rebook, state, entry.id, t),
                            kind="tonal", height=44) for i, t in enumerate(offers)], wrap=True, spacing=8,
                    run_spacing=8),
             button(f"dismiss-{entry.id}", DISMISS, handler(state.booking.dismiss, entry.id), kind="text"),

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import AfterValidator, Field, StrictBool, StrictInt
+from pydantic import StringConstraints as Text
 
 from ...core.clinic_profile import WEEKDAYS
 from ...core.fields import iso
@@ -34,7 +35,7 @@ from .errors import found
 from .open_times import open_slots
 from .principals import StaffPrincipal
 from .records import Row, appointment_view
-from .schemas import T40, T200, T2000, IsoTime, Strict
+from .schemas import T40, T200, IsoTime, Strict, storable_text
 
 router = APIRouter(tags=["staff: booking"])
 
@@ -65,9 +66,12 @@ class HoursIn(Strict):
             raise ValueError(f"{self.day} {self.opens}-{self.closes} closes before it opens")
 
 
+PrepBody = Annotated[str, Text(strict=True, max_length=2000), AfterValidator(storable_text)]  # may be empty
+
+
 class PrepIn(Strict):
     title: T200
-    body: T2000 | None = None
+    body: PrepBody | None = None
     before_minutes: StrictInt = Field(0, ge=0, le=14 * 24 * 60)
 
 
