@@ -51,6 +51,16 @@ def _clock(value: str) -> str:
 
 
 Clock = Annotated[str, AfterValidator(_clock)]
+
+
+def _this_era(value: datetime) -> datetime:
+    """A schedule's time is this century's (a year like 275 would not even store as sortable text)."""
+    if not 2000 <= value.astimezone(UTC).year <= 2199:
+        raise ValueError("expected a time between the years 2000 and 2199")
+    return value.astimezone(UTC)
+
+
+When = Annotated[IsoTime, AfterValidator(_this_era)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 assert set(Weekday.__args__) == set(WEEKDAYS)  # type: ignore[attr-defined]
 
@@ -85,15 +95,15 @@ class ServiceIn(Strict):
 
 
 class BlockIn(Strict):
-    starts_at: IsoTime
-    ends_at: IsoTime
+    starts_at: When
+    ends_at: When
     resource: T200 | None = None
     reason: T200 | None = None
 
 
 class BookingIn(Strict):
     service_id: T40
-    start: IsoTime
+    start: When
 
 
 def _service_out(request: Request, row: Row) -> dict[str, Any]:
