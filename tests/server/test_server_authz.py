@@ -82,12 +82,15 @@ STAFF_ROUTES: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]
     ("POST", "/v1/staff/blocks"): (P, {"starts_at": "2031-01-01T00:00:00Z", "ends_at": "2031-01-02T00:00:00Z"}),
     ("DELETE", "/v1/staff/blocks/{block_id}"): (P, None),
     ("POST", "/v1/staff/patients/{patient_id}/bookings"): (P, {"service_id": "svc_x", "start": "2031-01-01T10:00:00Z"}),
+    ("GET", "/v1/staff/notice-counts"): (PC, None),
 }
 DEVICE_ROUTES = {("GET", "/v1/sync"), ("POST", "/v1/sync"), ("GET", "/v1/devices/me"), ("DELETE", "/v1/devices/me")}
 OPEN_ROUTES = {("GET", "/healthz"), ("POST", "/v1/devices"), ("POST", "/v1/staff/sessions"),
                # public by design, no patient data (tests/server/test_server_smart_links.py)
                ("GET", "/$bulk-publish"), ("GET", "/smart/locations.ndjson"), ("GET", "/smart/schedules.ndjson"),
-               ("GET", "/smart/slots.ndjson"), ("GET", "/smart/book/{slot_id}")}
+               ("GET", "/smart/slots.ndjson"), ("GET", "/smart/book/{slot_id}"),
+               # partner notices' public pages (tests/server/test_server_partner_notice.py)
+               ("GET", "/n/{code}"), ("POST", "/n/{code}/book"), ("POST", "/n/{code}/report")}
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/staff/schedule"): {"start": "2031-01-01T00:00:00Z", "end": "2031-01-08T00:00:00Z"},
 }

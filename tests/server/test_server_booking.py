@@ -239,7 +239,7 @@ def test_a_version_4_database_gains_the_booking_tables_and_keeps_its_visits(tmp_
     db = Database(url, pool_size=1)
     db.init_schema()
     with db.engine.begin() as conn:  # the database as schema 4 left it, with a visit in it
-        for table in ("bookings", "service_hours", "schedule_blocks", "services"):
+        for table in ("bookings", "service_hours", "schedule_blocks", "services", "notices", "notice_counts"):
             conn.execute(sa.text(f"DROP TABLE {table}"))
         conn.execute(sa.text("UPDATE meta SET value = '4' WHERE key = 'schema_version'"))
         conn.execute(sa.text("INSERT INTO patients (id, name, search_text, ins_status, created_at, updated_at) "

@@ -30,6 +30,7 @@ from .routes_booking import router as booking_router
 from .routes_care import router as care_router
 from .routes_device import router as device_router
 from .routes_messages import router as messages_router
+from .routes_notices import router as notices_router
 from .routes_patients import router as patients_router
 from .routes_sessions import router as sessions_router
 from .routes_smart import router as smart_router
@@ -85,6 +86,6 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
     app.add_middleware(GuardMiddleware)
     for router in (admin_router, sessions_router, device_router, patients_router, care_router, messages_router,
-                   booking_router, smart_router):
+                   booking_router, smart_router, notices_router):
         app.include_router(router)
     return app

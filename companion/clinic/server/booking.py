@@ -50,7 +50,7 @@ def _hours(conn: Connection | Tx, service_id: str) -> list[Row]:
 
 def service_view(conn: Connection | Tx, row: Row) -> dict[str, Any]:
     return {"id": row["id"], "name": row["name"], "minutes": row["minutes"], "prep": json.loads(row["prep"] or "[]"),
-            "sensitive": bool(row["sensitive"]), "active": bool(row["active"]),
+            "sensitive": bool(row["sensitive"]), "active": bool(row["active"]), "fast_track": bool(row["fast_track"]),
             "hours": [{"day": h["weekday"], "opens": h["opens"], "closes": h["closes"], "resource": h["resource"]}
                       for h in _hours(conn, row["id"])]}
 
@@ -68,7 +68,8 @@ def save_service(tx: Tx, site: ClinicSite, fields: Mapping[str, Any], now: datet
     and those of every service sharing a resource it used or uses."""
     before = {h["resource"] for h in _hours(tx, service_id)} if service_id else set()
     values = {"name": fields["name"], "minutes": fields["minutes"], "prep": json.dumps(list(fields.get("prep") or [])),
-              "sensitive": bool(fields.get("sensitive")), "active": bool(fields.get("active", True)), "updated_at": now}
+              "sensitive": bool(fields.get("sensitive")), "active": bool(fields.get("active", True)),
+              "fast_track": bool(fields.get("fast_track")), "updated_at": now}
     if service_id is None:
         service_id = new_id("svc")
         tx.execute(sa.insert(services).values(id=service_id, created_at=now, **values))

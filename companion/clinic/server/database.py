@@ -60,7 +60,8 @@ def _add_device_vault_generations(conn: Connection) -> None:
 
 
 def _add_self_booking(conn: Connection) -> None:
-    """4 -> 5: services, their hours, blocks and bookings: new tables only (``create_all`` made them)."""
+    """4 -> 5: services, their hours, blocks and bookings, partner notices and their counts: new tables
+    only (``create_all`` made them)."""
 
 
 # Schema steps: version N -> N+1, run inside the init transaction.

@@ -27,9 +27,10 @@ import sqlalchemy as sa
 from ...core.errors import NotAllowed, RecordError
 from ...core.fields import iso, parse_datetime
 from ...core.open_times import booking_appointment_id
+from ...core.partner_notice import check_code
 from ...core.protocol import bill_of_thread, validate_mutation
 from ...core.requests import check_preferences, request_appointment_id
-from . import billing, booking, messaging, patients, results, visits
+from . import billing, booking, messaging, partner_notice, patients, results, visits
 from .audit import AuditLog
 from .context import ServerContext
 from .database import Tx
@@ -96,6 +97,18 @@ def _appointment_book(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: 
                                   start=parse_datetime(p["start"], "payload.start"), patient_id=device.patient_id,
                                   source="patient", now=ctx.now(), appointment_id=booking_appointment_id(mid))
     return f"appointment:{appt['id']}"
+
+
+def _partner_notify(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    """Anonymous partner notices: only the codes' hashes are kept (see :mod:`.partner_notice`); the
+    patient's own released result, when named, gets the count. The answer names no code."""
+    result_id = p.get("result_id")
+    if result_id is not None:
+        row = results.get_result(tx, result_id)
+        _own(row if row is not None and row["state"] == "released" else None, device, "result")
+    made = partner_notice.register_notices(tx, p["infection"], [check_code(c, "codes") for c in p["codes"]],
+                                           result_id, ctx.now())
+    return f"result:{result_id}" if result_id else f"notices:{made}"
 
 
 def _appointment_confirm(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
@@ -167,6 +180,7 @@ EFFECTS: dict[str, Effect] = {
     "prep.done": _prep_done,
     "result.ack": _result_ack,
     "bill.plan_request": _plan_request,
+    "partner.notify": _partner_notify,
 }
 
 

@@ -92,6 +92,7 @@ class ServiceIn(Strict):
     hours: list[HoursIn] = Field(default_factory=list, max_length=100)
     sensitive: StrictBool = False
     active: StrictBool = True
+    fast_track: StrictBool = False  # offered to partners on an anonymous notice
 
 
 class BlockIn(Strict):

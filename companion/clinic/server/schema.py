@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 SCHEMA_VERSION = 5  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken;
-# 4: devices.vault_generation (the rollback check); 5: services, service_hours, schedule_blocks, bookings
+# 4: devices.vault_generation (the rollback check); 5: services, service_hours, schedule_blocks, bookings,
+# notices, notice_counts
 CLINIC_SCOPE = "*"
 
 metadata = sa.MetaData()
@@ -281,6 +282,7 @@ services = sa.Table(
     sa.Column("prep", sa.Text, nullable=False, server_default="[]"),  # JSON list of PrepItem dicts
     sa.Column("sensitive", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("fast_track", sa.Boolean, nullable=False, server_default=sa.false()),  # offered on partner notices
     _when("created_at"),
     _when("updated_at"),
 )
@@ -319,6 +321,26 @@ bookings = sa.Table(
     sa.Column("source", sa.String(20), nullable=False),  # patient | desk | notice
     _when("created_at"),
     sa.Index("ix_bookings_resource_start", "resource", "start"),
+)
+
+# Anonymous partner notices (see partner_notice.py): a hash of each one-time code, what it is about and
+# when it expires — deliberately no patient, result, visit or device, and no creation time finer than
+# the day (its expiry), so nothing joins a notice to whoever made it. The only link kept is a count
+# of notices per result (notice_counts).
+notices = sa.Table(
+    "notices", metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("infection", sa.String(40), nullable=False),
+    _when("expires_at"),
+    sa.Column("opened_at", UtcDateTime),
+    sa.Column("booked_at", UtcDateTime),
+    sa.Column("reported_at", UtcDateTime),
+)
+
+notice_counts = sa.Table(
+    "notice_counts", metadata,
+    sa.Column("result_id", sa.String(40), primary_key=True),
+    sa.Column("made", sa.Integer, nullable=False),
 )
 
 mutations = sa.Table(
