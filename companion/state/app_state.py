@@ -38,6 +38,7 @@ from datetime import datetime
 from .booking import Booking
 from .care import Bills, Messages, Prep, Results, Visits
 from .context import IntentContext
+from .partner import PartnerNotices
 from .preferences import Preferences
 from .services import Services
 from .session import Session
@@ -61,6 +62,7 @@ class AppState:
         self.reveal = self.session.reveal
         self.visits = Visits(self.ctx)
         self.booking = Booking(self.ctx)
+        self.partner = PartnerNotices(self.ctx)
         self.prep = Prep(self.ctx)
         self.results = Results(self.ctx)
         self.bills = Bills(self.ctx)

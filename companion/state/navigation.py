@@ -55,6 +55,7 @@ PHONE_DESTINATIONS = (*DESTINATIONS[:2], DESTINATIONS[3], DESTINATIONS[4], Desti
 # detail screen -> the destination it belongs to
 SECTION_OF = {
     "appointment": "appointments", "request": "appointments", "book": "appointments", "checkin": "appointments",
+    "partner": "results",
     "bill": "bills", "result": "results", "thread": "messages", "compose": "messages", "article": "learn",
 }
 # detail screen -> the list it returns to

@@ -32,6 +32,7 @@ from .entry import LockScreen, OnboardingScreen
 from .guidance import ArticleScreen, LearnScreen, PrepScreen
 from .home import HomeScreen
 from .messages import MessagesScreen, ThreadScreen
+from .partner import PartnerScreen
 from .results import ResultScreen, ResultsScreen
 from .settings import SettingsScreen
 
@@ -59,7 +60,8 @@ def MoreScreen(state: AppState, route: Route, frame_width: float | None) -> ft.C
 Screen = Callable[[AppState, Route, float | None], ft.Control]
 SCREENS: dict[str, Screen] = {name: memo(component) for name, component in {
     "home": HomeScreen, "appointments": AppointmentsScreen, "appointment": AppointmentScreen,
-    "request": RequestScreen, "book": BookScreen, "checkin": CheckinScreen, "prep": PrepScreen, "bills": BillsScreen,
+    "request": RequestScreen, "book": BookScreen, "partner": PartnerScreen,
+    "checkin": CheckinScreen, "prep": PrepScreen, "bills": BillsScreen,
     "bill": BillScreen, "results": ResultsScreen, "result": ResultScreen, "messages": MessagesScreen,
     "thread": ThreadScreen, "learn": LearnScreen, "article": ArticleScreen, "settings": SettingsScreen,
     "more": MoreScreen,
