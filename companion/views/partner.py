@@ -75,7 +75,7 @@ def _link_card(state: AppState, link: NoticeLink, index: int) -> ft.Control:
 
     return card([
         ft.Text(link.infection.name[:1].upper() + link.infection.name[1:], weight=ft.FontWeight.W_600),
-        tid(f"link-url-{index}", ft.Text(link.url, selectable=True, size=14)),
+        ft.Text(link.url, size=14),  # read aloud with the card; Copy takes it whole
         muted((READY if link.ready else WAITING).format(when=when), 13),
         ft.Row([button(f"share-{index}", SHARE, share, icon="SHARE", disabled=not link.ready),
                 button(f"copy-{index}", COPY, copy, kind="outlined", icon="CONTENT_COPY", disabled=not link.ready)],

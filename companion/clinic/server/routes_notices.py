@@ -64,6 +64,10 @@ def _phone(request: Request, text: str = "Or call") -> str:
     return f"<p>{esc(text)} <a href=\"tel:{esc(phone)}\">{esc(phone)}</a>.</p>" if phone else ""
 
 
+def _clinic(name: str) -> str:
+    return "the clinic" if name == "Your clinic" else name  # the built-in default reads badly mid-sentence
+
+
 def _unusable(request: Request, why: str) -> HTMLResponse:
     return page(TITLE, [f"<h1>{esc(UNUSABLE[why])}</h1>",
                         "<p>You can still get a free, confidential test.</p>", _phone(request, "Call")],
@@ -128,7 +132,7 @@ def _notice(request: Request, code: str, notice: Row, slots: list[tuple[Row, dat
              f"<p>{esc(infection.why)}</p></div>") if infection else ""
     return page(TITLE, [
         "<h1>Someone you have been with suggests you get tested</h1>",
-        f"<p>They asked {esc(site.name)} to let you know, without giving your name or theirs. "
+        f"<p>They asked {esc(_clinic(site.name))} to let you know, without giving your name or theirs. "
         f"Testing and treatment are <strong>free and confidential</strong>.</p>", about,
         _form(request, code, slots, note), _phone(request),
         f"<p class=\"small muted\">This link works until {notice['expires_at']:%d %B %Y}.</p>", _report(code)],
