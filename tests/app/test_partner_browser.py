@@ -97,5 +97,12 @@ def test_a_partner_link_books_a_fast_track_visit_that_names_nobody(
     expect(row.get_by_text("From a partner notice", exact=False)).to_have_count(1, timeout=15_000)
     assert "Alex Rivera" not in (row.text_content() or "") + (row.get_attribute("aria-label") or "")
     shoot(desk, "partner-desk-today")
+
+    # the desk's Schedule: the services patients can book, blocks, and the notices' counts (totals only)
+    desk.get_by_role("button", name="Schedule").first.click()
+    by_id(desk, "services").wait_for(timeout=15_000)
+    expect(by_id(desk, "notice-counts").get_by_text("1 booked a visit", exact=False)).to_have_count(1,
+                                                                                                   timeout=10_000)
+    shoot(desk, "desk-schedule")
     counts = desk_server.staff.request("GET", "/v1/staff/notice-counts").json()
     assert counts["made"] >= 2 and counts["opened"] >= 1 and counts["booked"] >= 1
