@@ -67,3 +67,22 @@ def test_an_incomplete_service_or_block_is_refused_with_one_line(desk: DeskState
     board.add_block()
     assert desk.feedback.error and "first and the last day" in desk.feedback.error
     assert board.services == before
+
+
+def test_the_desk_books_an_open_time_for_a_patient(desk: DeskState, desk_server: ServerProcess) -> None:
+    made = desk_server.staff.request("POST", "/v1/staff/services", json={
+        "name": "Desk-booked screening", "minutes": 15,
+        "hours": [{"day": d, "opens": "00:00", "closes": "24:00", "resource": "Room 9"}
+                  for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]}).json()
+    pid = desk_server.staff.add_patient("Walk-in Patient")["id"]
+    board = desk.schedule
+    board.load_open_times(made["id"])
+    start = board.open_times[made["id"]][0]
+    reloaded: list[str] = []
+    board.book_for(pid, made["id"], start, lambda: reloaded.append(pid))
+    assert desk.feedback.error is None and reloaded == [pid]
+    [visit] = desk_server.staff.as_role("psr").appointments(pid)
+    assert visit["kind"] == "Desk-booked screening" and visit["provider"] == "Room 9"
+    assert start not in board.open_times[made["id"]]  # reloaded after booking
+    board.book_for(pid, made["id"], start, lambda: reloaded.append("again"))
+    assert desk.feedback.error and "just taken" in desk.feedback.error and reloaded == [pid]

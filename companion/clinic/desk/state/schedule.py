@@ -14,6 +14,7 @@ and ``block.resource``, ``block.reason``; the block's days come from the date pi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -37,9 +38,10 @@ class ScheduleBoard(Observable):
         self.counts: dict[str, Any] = {}
         self.block_from: date | None = None
         self.block_to: date | None = None
+        self.open_times: dict[str, list[datetime]] = {}  # service id -> its open starts, as last loaded
 
     def forget(self) -> None:
-        self.services, self.blocks, self.counts = [], [], {}
+        self.services, self.blocks, self.counts, self.open_times = [], [], {}, {}
         self.block_from = self.block_to = None
 
     def refresh(self) -> None:
@@ -50,6 +52,38 @@ class ScheduleBoard(Observable):
         if services is not None and blocks is not None:
             self.services, self.blocks, self.counts = services, blocks, counts or {}
             self.notify()
+
+    def load_services_quietly(self) -> None:
+        """The services, for a patient's page: no spinner, and the page's own news stays shown."""
+        services = self.session.quietly(self.session.api.services)
+        if services is not None and services != self.services:
+            self.services = services
+            self.notify()
+
+    def load_open_times(self, service_id: str) -> None:
+        """The service's open starts, for booking one for a patient at the desk."""
+        if not self.services:
+            self.refresh()
+        answer = self.session.attempt(lambda: self.session.api.call(
+            "GET", f"/v1/staff/services/{service_id}/open-times"))
+        if answer is not None:
+            self.open_times[service_id] = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in answer["open"]]
+            self.notify()
+
+    def book_for(self, patient_id: str, service_id: str, start: datetime, then: Callable[[], None]) -> None:
+        """Book an open time for the patient (the same rule as the app's self-booking: a taken time is
+        refused with the nearest open ones); ``then`` reloads the patient's page."""
+        done = "Booked. The patient's app gets it at the next sync."
+        booked = self.session.attempt(lambda: self.session.api.book_open_time(patient_id, service_id, start))
+        error = self.session.feedback.error or ""
+        self.load_open_times(service_id)  # either way the times have changed
+        if booked is not None:
+            then()
+            self.session.feedback.say(toast=done)
+        elif error.lower().startswith("slot_taken"):  # the server's words for it (core.open_times)
+            self.session.feedback.say(error="That time was just taken. Pick another of the open times.")
+        else:
+            self.session.feedback.say(error=error or None)
 
     def add_service(self) -> None:
         d = self.drafts
