@@ -124,9 +124,11 @@ def test_the_database_keeps_nothing_that_joins_a_notice_to_its_patient(
             counted = conn.execute(sa.text("SELECT made FROM notice_counts WHERE result_id = :r"),
                                    {"r": ids["result_id"]}).scalar_one()
             audit = " ".join(str(dict(r)) for r in conn.execute(sa.text("SELECT * FROM audit")).mappings())
+            ddl = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'notices'")).scalar_one()
     finally:
         engine.dispose()
     assert columns == {"code_hash", "infection", "expires_at", "opened_at", "booked_at", "reported_at"}
+    assert "WITHOUT ROWID" in ddl  # no insertion order to line up with the patients' pushes
     assert counted >= 1
     assert all(r["expires_at"].endswith("T00:00:00.000000Z") for r in rows)  # a day, never the moment it was made
     assert code not in audit and code not in repr(rows)  # only hashes

@@ -335,6 +335,7 @@ notices = sa.Table(
     sa.Column("opened_at", UtcDateTime),
     sa.Column("booked_at", UtcDateTime),
     sa.Column("reported_at", UtcDateTime),
+    sqlite_with_rowid=False,  # stored in hash order: not even the file's row order says which came when
 )
 
 notice_counts = sa.Table(
