@@ -194,6 +194,7 @@ def _book(request: Request, code: str, fields: dict[str, str]) -> HTMLResponse:
         f"</p><p>{esc(ctx.settings.site.name)}" + (f", {esc(ctx.settings.site.address)}" if ctx.settings.site.address
                                                    else "") + "</p></div>",
         "<p>It is free and confidential. You do not need to say who sent you.</p>",
+        "<p class=\"muted\">Write the time down or keep this page: no reminder is sent.</p>",
         _phone(request, "To change or cancel, call")])
 
 
