@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from .core.clinic_profile import Schedule, TableReader, parse_schedule, parse_timezone, read_toml
+from .core.clinic_profile import LISTING_KEYS, Schedule, TableReader, parse_schedule, parse_timezone, read_toml
 from .core.errors import ConfigError, RecordError
 from .core.units import parse_cents, parse_minutes
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES
@@ -97,10 +97,10 @@ def _parse(data: Mapping[str, Any], label: str, base: Path | None) -> ClinicProf
     extra = sorted(set(data) - known)
     if extra:
         raise ConfigError(f"{label}: [{extra[0]}]: unknown table (expected one of {', '.join(sorted(known))})")
-    d = ClinicProfile()
+    d = ClinicProfile()  # (LISTING_KEYS: the public listing's address parts, read by the server only)
     clinic = TableReader(data, "clinic", label)
     clinic.unknown_keys({"name", "discreet_name", "phone", "email", "address", "hours", "website", "accent_color",
-                         "timezone", "language"})
+                         "timezone", "language", *LISTING_KEYS})
     lang = clinic.text("language", d.language) or d.language
     if lang not in LANGUAGES:
         raise clinic.fail("language", f"expected one of {', '.join(LANGUAGES)}, got {lang[:20]!r}")

@@ -35,7 +35,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["DEFAULT_OPENING", "MINUTE_CHOICES", "WEEKDAYS", "ClinicSite", "Schedule", "TableReader",
+__all__ = ["DEFAULT_OPENING", "LISTING_KEYS", "MINUTE_CHOICES", "WEEKDAYS", "ClinicSite", "Schedule", "TableReader",
            "load_clinic_site", "parse_clinic_site", "parse_schedule", "parse_timezone", "read_toml"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -44,6 +44,8 @@ DEFAULT_OPENING: dict[str, tuple[time, time]] = {d: (time(8), time(20)) for d in
 MINUTE_CHOICES = (15, 30, 45, 60)  # visit lengths the desk offers with one click
 _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 SCHEDULE_KEYS = {"opening", "slot_minutes", "place", "providers"}
+# [clinic] keys only the clinic's public listing uses (SMART Scheduling Links: a Location's address)
+LISTING_KEYS = ("city", "state", "postal_code")
 
 
 class TableReader:
@@ -118,11 +120,17 @@ class Schedule:
 
 @dataclass(frozen=True, slots=True)
 class ClinicSite:
-    """What the clinic server knows of its clinic: name, time zone (IANA), schedule."""
+    """What the clinic server knows of its clinic: name, time zone (IANA), schedule, and what its public
+    listing shows (phone, street address and its city, state and postal code)."""
 
     name: str = "Your clinic"
     timezone: str = "UTC"
     schedule: Schedule = field(default_factory=Schedule)
+    phone: str | None = None
+    address: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
 
     @property
     def tz(self) -> tzinfo:
@@ -181,14 +189,17 @@ def parse_schedule(data: Mapping[str, Any], label: str) -> Schedule:
 
 
 def parse_clinic_site(data: Mapping[str, Any], label: str) -> ClinicSite:
-    """The server's part of a profile: ``[clinic] name, timezone`` and ``[schedule]``.
+    """The server's part of a profile: ``[clinic] name, timezone``, the listing's ``phone, address, city,
+    state, postal_code``, and ``[schedule]``.
 
     The other tables are the app's (:mod:`companion.config` checks them); they are not read here.
     """
     clinic = TableReader(data, "clinic", label)
     name = clinic.text("name", None)
+    listed = {key: (clinic.text(key, None) or None) for key in ("phone", "address", *LISTING_KEYS)}
     return ClinicSite(name=(name or "Your clinic")[:200], timezone=parse_timezone(clinic),
-                      schedule=parse_schedule(data, label))
+                      schedule=parse_schedule(data, label),
+                      **{key: value[:200] if value else None for key, value in listed.items()})
 
 
 def load_clinic_site(path: str | Path) -> ClinicSite:

@@ -33,6 +33,7 @@ from .fields import (
     parse_language,
     require_mapping,
 )
+from .open_times import OpenTimes, PrepItem
 
 __all__ = [
     "Insurance",
@@ -45,6 +46,8 @@ __all__ = [
     "Result",
     "Message",
     "Article",
+    "OpenTimes",
+    "PrepItem",
     "OutboxEntry",
     "Record",
     "RECORD_TYPES",
@@ -308,7 +311,7 @@ class OutboxEntry(Record):
 
 
 RECORD_TYPES: dict[str, type[Record]] = {
-    cls.record_kind: cls for cls in (Profile, Appointment, PrepStep, Bill, Result, Message, Article)
+    cls.record_kind: cls for cls in (Profile, Appointment, PrepStep, Bill, Result, Message, Article, OpenTimes)
 }
 
 

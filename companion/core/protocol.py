@@ -66,6 +66,7 @@ from .fields import (
     get_int,
     get_str,
     opt_str,
+    parse_datetime,
     reject_unknown,
     require_mapping,
 )
@@ -77,6 +78,7 @@ from .models import (
     Record,
     parse_record,
 )
+from .partner_notice import INFECTIONS, MAX_PARTNERS, check_code
 from .requests import MAX_REQUEST_NOTE, check_preferences
 
 PROTOCOL_VERSION = 1
@@ -104,12 +106,14 @@ MUTATION_TYPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "message.send": (frozenset({"body"}), frozenset({"thread"})),
     "message.read": (frozenset({"message_id"}), frozenset()),
     "appointment.request": (frozenset({"kind"}), frozenset({"preferred", "note", "reason", "days", "times"})),
+    "appointment.book": (frozenset({"service_id", "start"}), frozenset()),
     "appointment.confirm": (frozenset({"appointment_id"}), frozenset()),
     "appointment.cancel": (frozenset({"appointment_id"}), frozenset({"reason"})),
     "checkin.submit": (frozenset({"appointment_id"}), frozenset({"phone", "email", "insurance"})),
     "prep.done": (frozenset({"prep_id"}), frozenset({"done"})),
     "result.ack": (frozenset({"result_id"}), frozenset()),
     "bill.plan_request": (frozenset({"bill_id", "installments"}), frozenset({"note"})),
+    "partner.notify": (frozenset({"infection", "codes"}), frozenset({"result_id"})),
 }
 MUTATION_STATUSES = ("applied", "duplicate", "rejected")
 
@@ -342,6 +346,18 @@ def validate_mutation(data: Any, path: str = "mutation") -> dict[str, Any]:
                 opt_str(ins, sub, f"{ppath}.insurance", max_len=200 if sub == "payer" else 100)
         elif key == "kind":
             get_str(payload, key, ppath, max_len=200)
+        elif key == "codes":
+            if not isinstance(value, list) or not 1 <= len(value) <= MAX_PARTNERS:
+                raise RecordError(f"{ppath}.codes", f"expected 1 to {MAX_PARTNERS} notice codes")
+            codes = [check_code(c, f"{ppath}.codes[{i}]") for i, c in enumerate(value)]
+            if len(set(codes)) != len(codes):
+                raise RecordError(f"{ppath}.codes", "names a code twice")
+        elif key == "infection":
+            get_choice(payload, key, tuple(INFECTIONS), ppath)
+        elif key == "service_id":
+            get_str(payload, key, ppath, max_len=40)
+        elif key == "start" and mtype == "appointment.book":
+            parse_datetime(get_str(payload, key, ppath, max_len=40), f"{ppath}.start")
         elif key in ("days", "times"):
             continue  # checked together below
         elif key == "note" and mtype == "appointment.request":

@@ -36,8 +36,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .booking import Booking
 from .care import Bills, Messages, Prep, Results, Visits
 from .context import IntentContext
+from .partner import PartnerNotices
 from .preferences import Preferences
 from .prevention import Prevention
 from .services import Services
@@ -61,6 +63,8 @@ class AppState:
         self.session = Session(self.ctx, self.prefs)
         self.reveal = self.session.reveal
         self.visits = Visits(self.ctx)
+        self.booking = Booking(self.ctx)
+        self.partner = PartnerNotices(self.ctx)
         self.prep = Prep(self.ctx)
         self.results = Results(self.ctx)
         self.bills = Bills(self.ctx)

@@ -56,7 +56,8 @@ DESTINATIONS = (
 PHONE_DESTINATIONS = (*DESTINATIONS[:2], DESTINATIONS[3], DESTINATIONS[4], Destination("more", N_("More"), "MENU"))
 # detail screen -> the destination it belongs to
 SECTION_OF = {
-    "appointment": "appointments", "request": "appointments", "checkin": "appointments",
+    "appointment": "appointments", "request": "appointments", "book": "appointments", "checkin": "appointments",
+    "partner": "results",
     "bill": "bills", "result": "results", "thread": "messages", "compose": "messages", "article": "learn",
 }
 # detail screen -> the list it returns to

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 
-from ..core.models import Appointment, Article, Bill, Message, OutboxEntry, PrepStep, Profile, Result
+from ..core.models import Appointment, Article, Bill, Message, OpenTimes, OutboxEntry, PrepStep, Profile, Result
 from ..core.protocol import bill_of_thread
 from ..core.references import bill_reference
 from ..i18n import N_, _
@@ -80,6 +80,7 @@ class Snapshot:
     results: tuple[Result, ...] = ()  # newest first
     threads: tuple[MessageThread, ...] = ()  # most recent first
     articles: tuple[Article, ...] = ()
+    open_times: tuple[OpenTimes, ...] = ()  # bookable services, by name
     outbox: Mapping[str, OutboxEntry] = field(default_factory=lambda: MappingProxyType({}))
     status: SyncStatus = field(default_factory=empty_status)
 
@@ -166,6 +167,7 @@ def build_snapshot(vault: Vault, now: datetime) -> Snapshot:
         results: list[Result] = v.results.all()
         messages: list[Message] = v.messages.all()
         articles: list[Article] = v.articles.all()
+        open_times: list[OpenTimes] = v.open_times.all()
         outbox: list[OutboxEntry] = v.outbox.all()
         status = read_status(v)
     upcoming = sorted((a for a in appts if _is_upcoming(a, now)), key=lambda a: (a.status == "requested", a.start))
@@ -185,6 +187,7 @@ def build_snapshot(vault: Vault, now: datetime) -> Snapshot:
         results=tuple(sorted(results, key=lambda r: r.released_at, reverse=True)),
         threads=_threads(messages),
         articles=tuple(sorted(articles, key=lambda a: a.published_at, reverse=True)),
+        open_times=tuple(sorted(open_times, key=lambda o: (o.name.lower(), o.id))),
         outbox=MappingProxyType({e.id: e for e in outbox}),
         status=status,
     )

@@ -28,6 +28,7 @@ from typing import Any
 
 from ..core.care_rules import bill_after_plan, visit_after
 from ..core.errors import NotAllowed
+from ..core.fields import parse_datetime
 from ..core.models import (
     Appointment,
     Bill,
@@ -39,6 +40,7 @@ from ..core.models import (
     Record,
     Result,
 )
+from ..core.open_times import OpenTimes, booking_appointment_id
 from ..core.requests import request_appointment_id
 
 __all__ = [
@@ -110,6 +112,15 @@ def local_message(entry: OutboxEntry) -> Message:
         sent_at=entry.created_at,
         client_id=entry.id,
     )
+
+
+def local_booking(entry: OutboxEntry, service: OpenTimes | None) -> Appointment:
+    """A queued ``appointment.book`` as the patient sees it until the clinic answers: ``requested``
+    at the chosen time, under the id the server will use (the app shows it as "Booking…")."""
+    return Appointment(id=booking_appointment_id(entry.id), start=parse_datetime(str(entry.payload["start"]), "start"),
+                       minutes=service.minutes if service else 30,
+                       visit_kind=service.name if service else "Visit", status="requested",
+                       sensitive=service.sensitive if service else False)
 
 
 def local_request(entry: OutboxEntry) -> Appointment:

@@ -27,7 +27,15 @@ from ..core.fields import iso, utcnow
 from ..core.models import OutboxEntry
 from ..core.protocol import validate_mutation
 from ..vault import Vault
-from .conflicts import apply_effect, check_device_rules, local_message, local_message_id, local_request, targets
+from .conflicts import (
+    apply_effect,
+    check_device_rules,
+    local_booking,
+    local_message,
+    local_message_id,
+    local_request,
+    targets,
+)
 from .store import get_base, get_record, put_record, set_base
 
 __all__ = ["discard_rejected", "pending_entries", "queue_mutation", "rejected_entries", "KIND_LABELS"]
@@ -80,6 +88,8 @@ def queue_mutation(
                 put_record(vault, local_message(entry))
             if entry.type == "appointment.request":  # shown as "Requested" until the clinic's copy replaces it
                 put_record(vault, local_request(entry))
+            if entry.type == "appointment.book":  # shown as "Booking…" until the clinic's copy replaces it
+                put_record(vault, local_booking(entry, vault.open_times.get(str(entry.payload["service_id"]))))
             vault.outbox.upsert(entry)
     return entry
 

@@ -31,6 +31,7 @@ import httpx
 from ..core.errors import RecordError, RequestRejected
 from ..core.fields import iso
 from ..core.models import OutboxEntry
+from ..core.open_times import booking_appointment_id
 from ..core.protocol import MAX_MUTATIONS, MAX_REQUEST_BYTES, MutationResult, parse_push_response, validate_mutation
 from ..core.requests import request_appointment_id
 from ..vault import Vault
@@ -107,6 +108,8 @@ def settle(vault: Vault, sent: Sequence[OutboxEntry], results: Sequence[Mutation
                 undo.update(targets(current))
                 if current.type == "appointment.request":  # its local "Requested" visit goes with it
                     delete_record(vault, ("appointment", request_appointment_id(current.id)))
+                if current.type == "appointment.book":  # and a refused booking's "Booking…"
+                    delete_record(vault, ("appointment", booking_appointment_id(current.id)))
         if not touched:
             return
         remaining = pending_index(vault.outbox.all())

@@ -38,7 +38,7 @@ from types import TracebackType
 from typing import Any
 
 from ..core.errors import RecordError, VaultError, VaultExists, VaultNotFound, WrongPasscode
-from ..core.models import Appointment, Article, Bill, Message, OutboxEntry, PrepStep, Profile, Result
+from ..core.models import Appointment, Article, Bill, Message, OpenTimes, OutboxEntry, PrepStep, Profile, Result
 from .compaction import CompactionReport
 from .fileformat import SALT_BYTES, KeySlot
 from .files import VaultFolder, WriterLock
@@ -101,11 +101,12 @@ class Vault:
         self.results: Repo[Result] = Repo(ctx, "result", Result)
         self.messages: Repo[Message] = Repo(ctx, "message", Message)
         self.articles: Repo[Article] = Repo(ctx, "article", Article)
+        self.open_times: Repo[OpenTimes] = Repo(ctx, "open_times", OpenTimes)
         self.outbox: Repo[OutboxEntry] = Repo(ctx, "outbox", OutboxEntry)
         self.meta = Meta(ctx)
         self._repos: dict[str, Repo[Any] | SingletonRepo[Any]] = {
             r.kind: r for r in (self.profile, self.appointments, self.prep, self.bills, self.results,
-                                self.messages, self.articles, self.outbox)
+                                self.messages, self.articles, self.open_times, self.outbox)
         }
 
     # --- life cycle ----------------------------------------------------------------

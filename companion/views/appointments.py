@@ -14,6 +14,7 @@ from ..i18n import N_, _, ngettext, weekday_abbr
 from ..state import REQUEST_KINDS, AppState, Route, kind_text
 from ..state.formatting import day_and_time, local_time, long_date
 from ..ui.kit import act, handler, use_observable
+from .booking import taken_cards
 from .common import (
     appointment_summary,
     button,
@@ -22,6 +23,7 @@ from .common import (
     feedback,
     field,
     header,
+    is_booking_pending,
     is_past,
     muted,
     prep_row,
@@ -43,8 +45,11 @@ def AppointmentsScreen(state: AppState, route: Route, frame_width: float | None)
     snap = state.records.snapshot
     _settle_request_note(state, tuple(a.id for a in snap.upcoming if a.status == "requested"))
     items: list[ft.Control] = [
-        header(state, _("Visits"), actions=[button("request-appointment", _("Request"), lambda: state.nav.go("request"),
-                                                      kind="tonal", icon="ADD")]),
+        header(state, _("Visits"), actions=[
+            *([button("book-appointment", _("Book"), lambda: state.nav.go("book"), icon="EVENT_AVAILABLE")]
+              if snap.open_times else []),
+            button("request-appointment", _("Request"), lambda: state.nav.go("request"), kind="tonal", icon="ADD")]),
+        *taken_cards(state),
         *feedback(state),
         muted(_("Upcoming"), 13),
     ]
@@ -95,11 +100,14 @@ def AppointmentScreen(state: AppState, route: Route, frame_width: float | None) 
     confirming, set_confirming = ft.use_state("")  # the appointment whose "Cancel?" card is open
     appt = state.records.snapshot.appointment(route.arg or "")
     if appt is None:
-        return screen(state, [header(state, _("Visit"), back=True), empty_note(_("This visit is gone."))])
+        taken = taken_cards(state)  # a booking the clinic refused (the time went) shows what to take instead
+        return screen(state, [header(state, _("Visit"), back=True), *taken, *feedback(state),
+                              *([] if taken else [empty_note(_("This visit is gone."))])])
     tz, now = state.services.tz, state.now()
     local = appt.start.astimezone(tz)
     when = f"{long_date(local.date())}, {local_time(appt.start, tz)}–{local_time(appt.end, tz)}"
-    waiting = appt.status == "requested"  # its start is only when it was asked for: no time to show yet
+    # a request's start is only when it was asked for: no time to show yet (a booking has its time)
+    waiting = appt.status == "requested" and not is_booking_pending(appt)
     facts: list[ft.Control] = [
         ft.Text(kind_text(appt.visit_kind), size=20, weight=ft.FontWeight.W_600),
         muted(f"{visit_status(appt, now)} · "

@@ -18,6 +18,7 @@ from typing import Any
 import flet as ft
 
 from ..core.models import Appointment, PrepStep
+from ..core.open_times import is_booking
 from ..i18n import N_, _
 from ..state import AppState, kind_text
 from ..state.formatting import before_text, countdown, day_and_time
@@ -112,6 +113,14 @@ STATUS_LABELS = {"requested": N_("Requested"), "scheduled": N_("Please confirm")
                  "no_show": N_("Missed")}
 
 
+BOOKING_LABEL = N_("Booking…")
+
+
+def is_booking_pending(appt: Appointment) -> bool:
+    """A booking of an open time the clinic has not answered yet (this device's own copy)."""
+    return appt.status == "requested" and is_booking(appt.id)
+
+
 def is_past(appt: Appointment, now: datetime) -> bool:
     """Over by the clock (a request has no time yet: never past)."""
     return appt.status != "requested" and now >= appt.end
@@ -122,6 +131,8 @@ def visit_status(appt: Appointment, now: datetime) -> str:
     never "Please confirm"."""
     if is_past(appt, now) and appt.status in ("scheduled", "confirmed", "checked_in"):
         return _("Past")
+    if is_booking_pending(appt):
+        return _(BOOKING_LABEL)
     return _(STATUS_LABELS[appt.status]) if appt.status in STATUS_LABELS else appt.status
 
 
@@ -150,7 +161,8 @@ def appointment_summary(state: AppState, appt: Appointment, *, identifier: str) 
                 ft.Container(ft.Text(visit_status(appt, now), size=12),
                              bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST, border_radius=10,
                              padding=ft.Padding.symmetric(horizontal=8, vertical=3))]),
-        ft.Text(_("Waiting for the clinic to offer you a time") if appt.status == "requested" else
+        ft.Text(_("Waiting for the clinic to offer you a time") if appt.status == "requested"
+                and not is_booking_pending(appt) else
                 f"{day_and_time(appt.start, state.services.tz, now)} · {countdown(appt.start, now)}", size=15),
     ]
     if appt.location:

@@ -34,7 +34,9 @@ def _hidden(state: AppState, r: Result) -> bool:
 def ResultsScreen(state: AppState, route: Route, frame_width: float | None) -> ft.Control:
     use_observable(state.records)
     snap = state.records.snapshot
-    items: list[ft.Control] = [header(state, _("Results")), *feedback(state),
+    items: list[ft.Control] = [header(state, _("Results"), actions=[  # at any time, not only after a result
+        button("tell-a-partner", _("Tell a partner"), lambda: state.nav.go("partner"), kind="tonal", icon="SHARE")]),
+                               *feedback(state),
                                muted(_("Only results a clinician has released appear here."))]
     if not snap.results:
         items.append(empty_note(_("No results yet. When the clinic releases one, it appears here."), "no-results"))
@@ -112,6 +114,8 @@ def _next_steps(state: AppState, r: Result) -> ft.Control:
         _treatment(state, r),
         button("message-counsellor", _("Message a counsellor"), lambda: state.nav.go("thread", "counselling"),
                kind="tonal", icon="SUPPORT_AGENT"),
+        button("tell-partners", _("Tell partners anonymously"), lambda: state.nav.go("partner", r.id), kind="tonal",
+               icon="SHARE"),
         button("partner-notification", _("How partner notification works"),
                lambda: state.nav.go("article", "partner-notification"), kind="outlined", icon="GROUPS"),
     ]

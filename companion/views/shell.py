@@ -27,11 +27,13 @@ from ..state.formatting import sync_summary
 from ..ui.kit import handler, memo, use_observable
 from .appointments import AppointmentScreen, AppointmentsScreen, CheckinScreen, RequestScreen
 from .bills import BillScreen, BillsScreen
+from .booking import BookScreen
 from .common import header, icon, screen, tid
 from .entry import LockScreen, OnboardingScreen
 from .guidance import ArticleScreen, LearnScreen, PrepScreen
 from .home import HomeScreen
 from .messages import MessagesScreen, ThreadScreen
+from .partner import PartnerScreen
 from .prevention import PreventionScreen
 from .results import ResultScreen, ResultsScreen
 from .settings import SettingsScreen
@@ -60,7 +62,8 @@ def MoreScreen(state: AppState, route: Route, frame_width: float | None) -> ft.C
 Screen = Callable[[AppState, Route, float | None], ft.Control]
 SCREENS: dict[str, Screen] = {name: memo(component) for name, component in {
     "home": HomeScreen, "appointments": AppointmentsScreen, "appointment": AppointmentScreen,
-    "request": RequestScreen, "checkin": CheckinScreen, "prep": PrepScreen, "bills": BillsScreen,
+    "request": RequestScreen, "book": BookScreen, "partner": PartnerScreen,
+    "checkin": CheckinScreen, "prep": PrepScreen, "bills": BillsScreen,
     "bill": BillScreen, "results": ResultsScreen, "result": ResultScreen, "messages": MessagesScreen,
     "thread": ThreadScreen, "learn": LearnScreen, "article": ArticleScreen, "settings": SettingsScreen,
     "more": MoreScreen, "prevention": PreventionScreen,

@@ -54,7 +54,7 @@ def test_psr_day_today_search_book_with_template_reply_and_pair(desk_server: Ser
                                                                 patient: dict[str, str]) -> None:
     desk = _desk(desk_server)
     feedback, drafts = desk.feedback, desk.drafts
-    assert [s.name for s in desk.session.screens()] == ["today", "patients", "inbox", "articles"]
+    assert [s.name for s in desk.session.screens()] == ["today", "patients", "inbox", "articles", "schedule"]
     assert any(a["id"] == patient["appointment"] for a in desk.today.appointments)
     drafts.set_draft("search", "quinn")
     desk.search.search()

@@ -74,9 +74,23 @@ STAFF_ROUTES: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any] | None]
     ("POST", "/v1/staff/articles"): (PC, {"title": "t", "body": "b"}),
     ("GET", "/v1/staff/articles"): (PC, None),
     ("DELETE", "/v1/staff/articles/{article_id}"): (PC, None),
+    ("GET", "/v1/staff/services"): (PC, None),
+    ("POST", "/v1/staff/services"): (P, {"name": "Screening", "minutes": 15}),
+    ("PUT", "/v1/staff/services/{service_id}"): (P, {"name": "Screening", "minutes": 15}),
+    ("GET", "/v1/staff/services/{service_id}/open-times"): (PC, None),
+    ("GET", "/v1/staff/blocks"): (PC, None),
+    ("POST", "/v1/staff/blocks"): (P, {"starts_at": "2031-01-01T00:00:00Z", "ends_at": "2031-01-02T00:00:00Z"}),
+    ("DELETE", "/v1/staff/blocks/{block_id}"): (P, None),
+    ("POST", "/v1/staff/patients/{patient_id}/bookings"): (P, {"service_id": "svc_x", "start": "2031-01-01T10:00:00Z"}),
+    ("GET", "/v1/staff/notice-counts"): (PC, None),
 }
 DEVICE_ROUTES = {("GET", "/v1/sync"), ("POST", "/v1/sync"), ("GET", "/v1/devices/me"), ("DELETE", "/v1/devices/me")}
-OPEN_ROUTES = {("GET", "/healthz"), ("POST", "/v1/devices"), ("POST", "/v1/staff/sessions")}
+OPEN_ROUTES = {("GET", "/healthz"), ("POST", "/v1/devices"), ("POST", "/v1/staff/sessions"),
+               # public by design, no patient data (tests/server/test_server_smart_links.py)
+               ("GET", "/$bulk-publish"), ("GET", "/smart/locations.ndjson"), ("GET", "/smart/schedules.ndjson"),
+               ("GET", "/smart/slots.ndjson"), ("GET", "/smart/book/{slot_id}"),
+               # partner notices' public pages (tests/server/test_server_partner_notice.py)
+               ("GET", "/n/{code}"), ("POST", "/n/{code}/book"), ("POST", "/n/{code}/report")}
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/staff/schedule"): {"start": "2031-01-01T00:00:00Z", "end": "2031-01-08T00:00:00Z"},
 }
@@ -111,11 +125,15 @@ def world(server: ServerProcess) -> Iterator[World]:
     other_pid = st.add_patient("Other patient")["id"]
     other = server.pair_device(other_pid)
     extra_staff = st.request("POST", "/v1/staff/accounts", "admin", json={"name": "Temp", "role": "psr"}).json()
+    service = st.request("POST", "/v1/staff/services", json={"name": "Matrix service", "minutes": 15}).json()
+    block = st.request("POST", "/v1/staff/blocks", json={"starts_at": "2031-01-01T00:00:00Z",
+                                                         "ends_at": "2031-01-02T00:00:00Z"}).json()
     ids = {"patient_id": pid, "appointment_id": appt["id"], "prep_id": prep["id"], "bill_id": bill["id"],
            "result_id": result["id"], "article_id": article["id"], "device_id": active["device_id"],
-           "item_id": item["id"], "staff_id": extra_staff["id"], "reference": bill_reference(bill["id"])}
+           "item_id": item["id"], "staff_id": extra_staff["id"], "reference": bill_reference(bill["id"]),
+           "service_id": service["id"], "block_id": block["id"]}
     secrets = [SENTINEL, "Sentinel", "sentinel@example.org", "555 0199",
-               *(v for k, v in ids.items() if k not in ("staff_id", "reference"))]
+               *(v for k, v in ids.items() if k not in ("staff_id", "reference", "service_id", "block_id"))]
     yield World(ids=ids, secrets=secrets, other_device=other["token"], revoked_device=revoked["token"])
 
 

@@ -142,7 +142,10 @@ LISTS: dict[str, Callable[[ServerProcess], ListSpec]] = {
 }
 
 
-SINGLE = {"/v1/staff/me", "/v1/staff/status", "/v1/staff/clinic"}  # the staff GETs that answer one object
+SINGLE = {"/v1/staff/me", "/v1/staff/status", "/v1/staff/clinic",  # the staff GETs that answer one object
+          # and the short lists a clinic keeps a handful of (bookable services, blocks not yet over)
+          "/v1/staff/services", "/v1/staff/blocks", "/v1/staff/services/{service_id}/open-times",
+          "/v1/staff/notice-counts"}
 
 
 @pytest.mark.parametrize("name", list(LISTS))

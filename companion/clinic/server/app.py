@@ -24,12 +24,16 @@ from .context import ServerContext
 from .database import Database
 from .errors import install_error_handlers
 from .middleware import GuardMiddleware
+from .open_times import keep_open_times_fresh
 from .routes_admin import router as admin_router
+from .routes_booking import router as booking_router
 from .routes_care import router as care_router
 from .routes_device import router as device_router
 from .routes_messages import router as messages_router
+from .routes_notices import router as notices_router
 from .routes_patients import router as patients_router
 from .routes_sessions import router as sessions_router
+from .routes_smart import router as smart_router
 from .settings import Settings
 from .wakeups import PgListener, WakeupHub
 
@@ -59,9 +63,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         audit_log.start()
         if listener is not None:
             listener.start()
+        refresher = asyncio.create_task(keep_open_times_fresh(db, settings.site, clock))
         try:
             yield
         finally:
+            refresher.cancel()
             if listener is not None:
                 listener.stop()
             hub.wake_all()
@@ -79,6 +85,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     # compressed answers (BREACH-style length probing needs both in one body).
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
     app.add_middleware(GuardMiddleware)
-    for router in (admin_router, sessions_router, device_router, patients_router, care_router, messages_router):
+    for router in (admin_router, sessions_router, device_router, patients_router, care_router, messages_router,
+                   booking_router, smart_router, notices_router):
         app.include_router(router)
     return app

@@ -75,10 +75,15 @@ def _add_languages(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE articles ADD COLUMN translations TEXT NOT NULL DEFAULT '{}'"))
 
 
+def _add_self_booking(conn: Connection) -> None:
+    """6 -> 7: services, their hours, blocks and bookings, partner notices and their counts: new tables
+    only (``create_all`` made them)."""
+
+
 # Schema steps: version N -> N+1, run inside the init transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_staff_passwords, 2: _add_result_sample_dates,
                                                        3: _add_device_vault_generations, 4: _add_prep_test_dates,
-                                                       5: _add_languages}
+                                                       5: _add_languages, 6: _add_self_booking}
 
 
 class Tx:

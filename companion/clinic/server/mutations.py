@@ -26,9 +26,11 @@ import sqlalchemy as sa
 
 from ...core.errors import NotAllowed, RecordError
 from ...core.fields import iso, parse_datetime
+from ...core.open_times import booking_appointment_id
+from ...core.partner_notice import check_code
 from ...core.protocol import bill_of_thread, validate_mutation
 from ...core.requests import check_preferences, request_appointment_id
-from . import billing, messaging, patients, results, visits
+from . import billing, booking, messaging, partner_notice, patients, results, visits
 from .audit import AuditLog
 from .context import ServerContext
 from .database import Tx
@@ -88,6 +90,27 @@ def _appointment_request(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mi
     return f"appointment:{appt['id']}"
 
 
+def _appointment_book(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
+                      p: Mapping[str, Any]) -> str:
+    """A booking of an open time, under the id the device shows as "Booking…" (see :mod:`.booking`)."""
+    appt = booking.book_open_time(tx, ctx.settings.site, service_id=p["service_id"],
+                                  start=parse_datetime(p["start"], "payload.start"), patient_id=device.patient_id,
+                                  source="patient", now=ctx.now(), appointment_id=booking_appointment_id(mid))
+    return f"appointment:{appt['id']}"
+
+
+def _partner_notify(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str, p: Mapping[str, Any]) -> str:
+    """Anonymous partner notices: only the codes' hashes are kept (see :mod:`.partner_notice`); the
+    patient's own released result, when named, gets the count. The answer names no code."""
+    result_id = p.get("result_id")
+    if result_id is not None:
+        row = results.get_result(tx, result_id)
+        _own(row if row is not None and row["state"] == "released" else None, device, "result")
+    made = partner_notice.register_notices(tx, p["infection"], [check_code(c, "codes") for c in p["codes"]],
+                                           result_id, ctx.now())
+    return f"result:{result_id}" if result_id else f"notices:{made}"
+
+
 def _appointment_confirm(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: str,
                          p: Mapping[str, Any]) -> str:
     appt = _own(visits.get_appointment(tx, p["appointment_id"]), device, "appointment")
@@ -99,6 +122,7 @@ def _appointment_cancel(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid
                         p: Mapping[str, Any]) -> str:
     appt = _own(visits.get_appointment(tx, p["appointment_id"]), device, "appointment")
     if visits.act_on_appointment(tx, appt, "cancel", "device", ctx.now())["status"] != appt["status"]:
+        booking.release_booking(tx, ctx.settings.site, [appt["id"]], ctx.now())  # a booked time is free again
         if appt["status"] == "requested":  # withdrawn: the request's own item is settled, as a booking settles it
             messaging.close_open_items(tx, device.patient_id, "appointment.request", device.id, ctx.now(),
                                        ref_id=appt["id"])
@@ -149,12 +173,14 @@ EFFECTS: dict[str, Effect] = {
     "message.send": _message_send,
     "message.read": _message_read,
     "appointment.request": _appointment_request,
+    "appointment.book": _appointment_book,
     "appointment.confirm": _appointment_confirm,
     "appointment.cancel": _appointment_cancel,
     "checkin.submit": _checkin_submit,
     "prep.done": _prep_done,
     "result.ack": _result_ack,
     "bill.plan_request": _plan_request,
+    "partner.notify": _partner_notify,
 }
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 
 from ...core.references import bill_reference, normalise_reference
-from . import billing, messaging, results, visits
+from . import billing, booking, messaging, results, visits
 from . import patients as patient_store
 from .audited import read_patient_page, read_record, write_record
 from .auth import staff_with
@@ -89,6 +89,7 @@ def update_appointment(appointment_id: str, body: AppointmentUpdate, request: Re
     def change(tx: Tx, now: datetime) -> Row:
         before = _appointment(tx, appointment_id)
         after = visits.update_appointment(tx, appointment_id, fields, now)
+        booking.release_booking(tx, get_ctx(request).settings.site, [appointment_id], now)
         if before["status"] == "requested" and after["status"] != "requested":  # the request is answered
             messaging.close_open_items(tx, after["patient_id"], "appointment.request", member.id, now,
                                        ref_id=appointment_id)
@@ -102,8 +103,10 @@ def update_appointment(appointment_id: str, body: AppointmentUpdate, request: Re
 def cancel_appointment(appointment_id: str, body: CancelRequest, request: Request,
                        member: WritePatients) -> dict[str, Any]:
     def cancel(tx: Tx, now: datetime) -> Row:
-        return visits.act_on_appointment(tx, _appointment(tx, appointment_id), "cancel", "staff", now,
-                                         note=body.reason)
+        row = visits.act_on_appointment(tx, _appointment(tx, appointment_id), "cancel", "staff", now,
+                                        note=body.reason)
+        booking.release_booking(tx, get_ctx(request).settings.site, [appointment_id], now)
+        return row
 
     return appointment_view(write_record(request, member, "appointment.cancel", cancel))
 

@@ -20,10 +20,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 6  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken;
+SCHEMA_VERSION = 7  # 2: staff.password_hash, staff_sessions, signin_failures (desk sign-in); 3: results.sample_taken;
 # 4: devices.vault_generation (the rollback check); 5: patients.prep_test_due (the next PrEP test);
 # 6: devices.language (the desk shows the patient's language), articles.translations (a clinic article's
 # Spanish version)
+# 7: services, service_hours, schedule_blocks, bookings, notices, notice_counts (self-booking, partner notices)
 CLINIC_SCOPE = "*"
 
 metadata = sa.MetaData()
@@ -276,6 +277,78 @@ articles = sa.Table(
     _when("published_at"),
     sa.Column("created_by", sa.String(40), nullable=False),
     sa.Column("retracted_at", UtcDateTime),
+)
+
+# Self-booking (see booking.py and open_times.py): what patients may book, when, and on which room or
+# provider ("resource"); blocks close a resource (or the whole clinic, resource NULL) for a while.
+services = sa.Table(
+    "services", metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    sa.Column("prep", sa.Text, nullable=False, server_default="[]"),  # JSON list of PrepItem dicts
+    sa.Column("sensitive", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("fast_track", sa.Boolean, nullable=False, server_default=sa.false()),  # offered on partner notices
+    _when("created_at"),
+    _when("updated_at"),
+)
+
+service_hours = sa.Table(
+    "service_hours", metadata,
+    _id(),
+    _ref("service_id", "services.id"),
+    sa.Column("weekday", sa.String(3), nullable=False),  # mon..sun
+    sa.Column("opens", sa.String(5), nullable=False),  # HH:MM, the clinic's local time
+    sa.Column("closes", sa.String(5), nullable=False),
+    sa.Column("resource", sa.String(200), nullable=False),  # a room or a provider
+)
+
+schedule_blocks = sa.Table(
+    "schedule_blocks", metadata,
+    _id(),
+    sa.Column("resource", sa.String(200)),  # NULL: the whole clinic (a holiday)
+    _when("starts_at"),
+    _when("ends_at"),
+    sa.Column("reason", sa.String(200)),
+    sa.Column("created_by", sa.String(40), nullable=False),
+    _when("created_at"),
+)
+
+# One row per visit booked from an open time: which resource it holds from start to end. A visit
+# that is cancelled frees it (open times read only bookings whose appointment is still active).
+bookings = sa.Table(
+    "bookings", metadata,
+    _id(),
+    _ref("appointment_id", "appointments.id"),
+    _ref("service_id", "services.id"),
+    sa.Column("resource", sa.String(200), nullable=False),
+    _when("start"),
+    _when("end"),
+    sa.Column("source", sa.String(20), nullable=False),  # patient | desk | notice
+    _when("created_at"),
+    sa.Index("ix_bookings_resource_start", "resource", "start"),
+)
+
+# Anonymous partner notices (see partner_notice.py): a hash of each one-time code, what it is about and
+# when it expires — deliberately no patient, result, visit or device, and no creation time finer than
+# the day (its expiry), so nothing joins a notice to whoever made it. The only link kept is a count
+# of notices per result (notice_counts).
+notices = sa.Table(
+    "notices", metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("infection", sa.String(40), nullable=False),
+    _when("expires_at"),
+    sa.Column("opened_at", UtcDateTime),
+    sa.Column("booked_at", UtcDateTime),
+    sa.Column("reported_at", UtcDateTime),
+    sqlite_with_rowid=False,  # stored in hash order: not even the file's row order says which came when
+)
+
+notice_counts = sa.Table(
+    "notice_counts", metadata,
+    sa.Column("result_id", sa.String(40), primary_key=True),
+    sa.Column("made", sa.Integer, nullable=False),
 )
 
 mutations = sa.Table(

@@ -320,3 +320,34 @@ class StaffClient:
 
     def revoke_staff(self, staff_id: str) -> dict[str, Any]:
         return self._one("POST", f"/v1/staff/accounts/{staff_id}/revoke")
+
+    # -- self-booking: services, hours, blocks; partner notices' counts ---------------------------------
+    def services(self) -> list[dict[str, Any]]:
+        """Bookable services with their weekly hours (a handful: one answer, not pages)."""
+        return list(self.call("GET", "/v1/staff/services")["services"])
+
+    def save_service(self, fields: dict[str, Any], service_id: str | None = None) -> dict[str, Any]:
+        """A new service (no ``service_id``) or one replaced whole: name, minutes, hours, prep, fast_track…"""
+        if service_id is None:
+            return self._one("POST", "/v1/staff/services", fields)
+        return self._one("PUT", f"/v1/staff/services/{service_id}", fields)
+
+    def blocks(self) -> list[dict[str, Any]]:
+        return list(self.call("GET", "/v1/staff/blocks")["blocks"])
+
+    def add_block(self, starts_at: datetime, ends_at: datetime, resource: str | None = None,
+                  reason: str | None = None) -> dict[str, Any]:
+        return self._one("POST", "/v1/staff/blocks", {"starts_at": starts_at.isoformat(),
+                                                      "ends_at": ends_at.isoformat(), "resource": resource,
+                                                      "reason": reason})
+
+    def remove_block(self, block_id: str) -> bool:
+        self.call("DELETE", f"/v1/staff/blocks/{block_id}")
+        return True
+
+    def book_open_time(self, patient_id: str, service_id: str, start: datetime) -> dict[str, Any]:
+        return self._one("POST", f"/v1/staff/patients/{patient_id}/bookings",
+                         {"service_id": service_id, "start": start.isoformat()})
+
+    def notice_counts(self) -> dict[str, Any]:
+        return dict(self.call("GET", "/v1/staff/notice-counts"))

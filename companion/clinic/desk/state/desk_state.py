@@ -37,6 +37,7 @@ from .feedback import Drafts, Feedback
 from .inbox import POLL_SECONDS, Inbox
 from .navigation import Navigation
 from .patient_page import OpenPatient, PatientSearch
+from .schedule import ScheduleBoard
 from .session import Session
 from .timefmt import DeskClock
 from .work_lists import Articles, Audit, Today
@@ -60,6 +61,7 @@ class DeskState:
         self.search = PatientSearch(self.session, self.drafts, self.patient)
         self.articles = Articles(self.session, self.drafts)
         self.audit = Audit(self.session)
+        self.schedule = ScheduleBoard(self.session, self.drafts, self.clock)
 
         loads = self.navigation.loads  # what opening each screen loads
         loads("today", lambda _arg: self.today.refresh())
@@ -68,6 +70,7 @@ class DeskState:
         loads("inbox", lambda _arg: self.inbox.poll(background=False))
         loads("articles", lambda _arg: self.articles.refresh())
         loads("audit", lambda _arg: self.audit.refresh())
+        loads("schedule", lambda _arg: self.schedule.refresh())
         self.session.when_signed_in(self._signed_in)
         self.session.when_forgotten(self._forget)
 
@@ -80,7 +83,8 @@ class DeskState:
 
     def _forget(self) -> None:
         self._names.clear()
-        for part in (self.inbox, self.today, self.search, self.patient, self.articles, self.audit, self.navigation):
+        for part in (self.inbox, self.today, self.search, self.patient, self.articles, self.audit, self.schedule,
+                     self.navigation):
             part.forget()
 
     # -- the browser session's lifetime ----------------------------------------------------------------

@@ -49,6 +49,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("patients", "Patients", "PEOPLE_ALT_OUTLINED", "patients.read"),
     Screen("inbox", "Inbox", "INBOX", "inbox"),
     Screen("articles", "Articles", "ARTICLE_OUTLINED", "articles.write"),
+    Screen("schedule", "Schedule", "EVENT_NOTE_OUTLINED", "patients.write"),
     Screen("audit", "Audit", "FACT_CHECK_OUTLINED", "audit.read"),
 )
 

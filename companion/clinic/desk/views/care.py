@@ -22,6 +22,7 @@ from ..state.inbox import FOCUS_BILL
 from ..state.patient_page import PAST_MARKS, past_marks
 from ..state.timefmt import day_text, local, when
 from .common import APPOINTMENT_STATUS, BODY, Choice, button, field, handler, muted, pill, section, tid
+from .open_time_booking import OpenTimeBooking
 from .pickers import date_button, time_button
 
 __all__ = ["appointments_section", "bills_section", "messages_section", "results_section"]
@@ -150,6 +151,7 @@ def appointments_section(desk: DeskState, page: PatientPage) -> ft.Control:
     if not rows:
         rows.append(muted("No appointments.", BODY))
     if desk.session.can("patients.write"):
+        rows.append(OpenTimeBooking(desk, page.id))
         rows.append(_booking_form(desk))
     return section("Appointments", rows, identifier="appointments")
 

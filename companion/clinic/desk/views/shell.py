@@ -23,6 +23,7 @@ import flet as ft
 from ..state import DeskState
 from .common import act, button, handler, heading, muted, tid, use_observable
 from .patient import PatientScreen, PatientsScreen
+from .schedule import ScheduleScreen
 from .signin import SignInScreen
 from .work import ArticlesScreen, AuditScreen, InboxScreen, TodayScreen
 
@@ -31,7 +32,7 @@ __all__ = ["PAGE_TITLE", "DeskApp", "mount"]
 PAGE_TITLE = "Clinic desk"
 SCREENS: dict[str, Callable[[DeskState], ft.Control]] = {
     "today": TodayScreen, "patients": PatientsScreen, "patient": PatientScreen, "inbox": InboxScreen,
-    "articles": ArticlesScreen, "audit": AuditScreen,
+    "articles": ArticlesScreen, "audit": AuditScreen, "schedule": ScheduleScreen,
 }
 ROLES = {"psr": "Front desk", "clinician": "Clinician", "admin": "Admin"}
 

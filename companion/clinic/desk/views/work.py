@@ -22,6 +22,8 @@ from typing import Any
 
 import flet as ft
 
+from ....core.open_times import is_booking
+from ....core.partner_notice import NOTICE_PREFIX
 from ..state import INBOX_KINDS, DeskState
 from ..state.patient_page import PAST_MARKS, past_marks
 from ..state.timefmt import clock, when
@@ -128,6 +130,10 @@ def InboxScreen(desk: DeskState) -> ft.Control:
 
 
 # -- today -----------------------------------------------------------------------------------------
+SELF_BOOKED = "Booked in the app"
+FROM_NOTICE = "From a partner notice · new patient"
+
+
 def _appointment_row(desk: DeskState, a: dict[str, Any], prefix: str = "today") -> ft.Control:
     tz = desk.clock.tz
     label, tone = APPOINTMENT_STATUS.get(a["status"], (a["status"], "plain"))
@@ -139,7 +145,9 @@ def _appointment_row(desk: DeskState, a: dict[str, Any], prefix: str = "today") 
         ft.Text(clock(a["start"], tz), size=22, weight=ft.FontWeight.W_700, width=80),
         ft.Column([ft.Text(name, size=18, weight=ft.FontWeight.W_600),
                    muted(f"{a['kind']} · {a['minutes']} min" + (f" · {a['provider']}" if a.get("provider")
-                                                                      else ""), 15)],
+                                                                      else "")
+                         + (f" · {SELF_BOOKED}" if is_booking(a["id"]) else "")
+                         + (f" · {FROM_NOTICE}" if a["id"].startswith(f"{NOTICE_PREFIX}_") else ""), 15)],
                   spacing=2, expand=True),
         *marks,
         pill(label + (f" {clock(a['checked_in_at'], tz)}" if a.get("checked_in_at") else ""), tone),

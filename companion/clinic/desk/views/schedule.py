@@ -1,0 +1,131 @@
+"""Schedule: what patients can book in the app (services, their weekly hours per room or provider),
+when not (blocks: holidays, someone away), and the partner notices' counts. Dates come from the
+date picker, never typed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flet as ft
+
+from ....core.clinic_profile import WEEKDAYS
+from ..state import DeskState
+from .common import (
+    BODY,
+    Choice,
+    FeedbackStrip,
+    button,
+    field,
+    handler,
+    muted,
+    pill,
+    screen,
+    section,
+    tid,
+    title_row,
+    use_observable,
+)
+from .pickers import date_button
+
+__all__ = ["ScheduleScreen"]
+
+DAY_LABELS = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
+MINUTES = [("15", "15 min"), ("20", "20 min"), ("30", "30 min"), ("45", "45 min"), ("60", "60 min")]
+
+
+def _hours_text(service: dict[str, Any]) -> str:
+    spans: dict[tuple[str, str, str], list[str]] = {}
+    for h in sorted(service["hours"], key=lambda h: WEEKDAYS.index(h["day"]) if h["day"] in WEEKDAYS else 9):
+        spans.setdefault((h["opens"], h["closes"], h["resource"]), []).append(DAY_LABELS.get(h["day"], h["day"]))
+    return "; ".join(f"{', '.join(days)} {a}–{b} · {r}" for (a, b, r), days in spans.items()) or "No hours yet"
+
+
+def _service_row(desk: DeskState, s: dict[str, Any]) -> ft.Control:
+    board = desk.schedule
+    toggle = button(f"service-{'pause' if s['active'] else 'resume'}-{s['id']}", "Pause" if s["active"] else "Resume",
+                    handler(board.set_active, s["id"], not s["active"]), kind="outlined")
+    marks = [pill("Bookable" if s["active"] else "Paused", "ok" if s["active"] else "plain")]
+    if s.get("fast_track"):
+        marks.append(pill("Partner fast track", "info"))
+    return tid(f"service-{s['id']}", ft.Row([
+        ft.Column([ft.Text(f"{s['name']} · {s['minutes']} min", size=BODY, weight=ft.FontWeight.W_600),
+                   muted(_hours_text(s), 15)], spacing=2, expand=True), *marks, toggle],
+        vertical_alignment=ft.CrossAxisAlignment.CENTER))
+
+
+@ft.component
+def _DayChoice(desk: DeskState) -> ft.Control:
+    drafts = desk.drafts
+    _n, set_n = ft.use_state(0)
+    chosen = [d for d in drafts.draft("service.days", "mon,tue,wed,thu,fri").split(",") if d]
+
+    def flip(day: str) -> Any:
+        def run(*_e: Any) -> None:
+            now = [d for d in WEEKDAYS if (d in chosen) != (d == day)]
+            drafts.set_draft("service.days", ",".join(now))
+            set_n(lambda n: n + 1)
+        return run
+
+    return ft.Row([button(f"service-day-{d}", DAY_LABELS[d], flip(d), kind="tonal" if d in chosen else "outlined")
+                   for d in WEEKDAYS], wrap=True, spacing=8, run_spacing=8)
+
+
+def _new_service(desk: DeskState) -> ft.Control:
+    d = desk.drafts
+    return section("New bookable service", [
+        field(d, "service.name", "Name (as patients see it)", identifier="service-name"),
+        Choice(d, "service.minutes", MINUTES, "15", "service-minutes"),
+        muted("Days", 15), _DayChoice(desk),
+        ft.Row([ft.Container(field(d, "service.opens", "Opens (HH:MM)", identifier="service-opens"), width=170),
+                ft.Container(field(d, "service.closes", "Closes (HH:MM)", identifier="service-closes"), width=170),
+                ft.Container(field(d, "service.resource", "Room or provider", identifier="service-resource"),
+                             expand=True)], spacing=12),
+        Choice(d, "service.fast_track", [("no", "Not on partner notices"), ("yes", "Offer on partner notices")], "no",
+               "service-fast-track"),
+        button("add-service", "Add service", handler(desk.schedule.add_service), icon=ft.Icons.ADD)])
+
+
+def _blocks(desk: DeskState) -> ft.Control:
+    board, today = desk.schedule, desk.clock.today()
+    rows: list[ft.Control] = []
+    for b in board.blocks:
+        starts = b["starts_at"][:10]
+        who = b["resource"] or "Whole clinic"
+        rows.append(tid(f"block-{b['id']}", ft.Row([
+            ft.Text(f"{who} · from {starts} · {b['reason'] or 'closed'}", size=BODY, expand=True),
+            button(f"block-remove-{b['id']}", "Remove", handler(board.remove_block, b["id"]), kind="outlined")])))
+    first, last = board.block_from, board.block_to
+    rows += [
+        ft.Row([date_button("block-from", f"From {first:%a %d %b}" if first else "First day…", first or today,
+                            lambda day: board.pick_block_day("from", day), first=today),
+                date_button("block-to", f"To {last:%a %d %b}" if last else "Last day…", last or first or today,
+                            lambda day: board.pick_block_day("to", day), first=first or today)], spacing=8),
+        ft.Row([ft.Container(field(desk.drafts, "block.resource", "Room or provider (empty: whole clinic)",
+                                   identifier="block-resource"), expand=True),
+                ft.Container(field(desk.drafts, "block.reason", "Reason (staff only)", identifier="block-reason"),
+                             expand=True)], spacing=12),
+        button("add-block", "Block these days", handler(board.add_block), icon=ft.Icons.BLOCK)]
+    return section(f"Blocks ({len(board.blocks)})", rows, identifier="blocks")
+
+
+def _counts(desk: DeskState) -> ft.Control:
+    c = desk.schedule.counts
+    text = (f"{c.get('made', 0)} links made · {c.get('opened', 0)} opened · {c.get('booked', 0)} booked a visit · "
+            f"{c.get('reported', 0)} reported") if c else "No partner notices yet."
+    return section("Partner notices", [ft.Text(text, size=BODY),
+                                      muted("Totals only: the clinic never learns who told whom.", 15)],
+                   identifier="notice-counts")
+
+
+@ft.component
+def ScheduleScreen(desk: DeskState) -> ft.Control:
+    board = desk.schedule
+    use_observable(board)
+    services = [_service_row(desk, s) for s in board.services]
+    return screen([
+        title_row(desk.clock, "Schedule"),
+        muted("What patients can book in the app, and when. Changes reach their apps at the next sync.", 15),
+        FeedbackStrip(desk.feedback),
+        section(f"Bookable services ({len(services)})", services or [muted("None yet.", BODY)],
+                identifier="services"),
+        _new_service(desk), _blocks(desk), _counts(desk)])
