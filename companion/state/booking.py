@@ -23,14 +23,15 @@ from ..core.errors import NotAllowed
 from ..core.fields import iso
 from ..core.models import OpenTimes, OutboxEntry
 from ..core.open_times import booking_appointment_id, nearest, offered_times
+from ..i18n import N_, _
 from ..sync.outbox import discard_rejected
 from .context import IntentContext
 from .notices import intent
 
 __all__ = ["Booking"]
 
-BOOKED = "Booking… It is confirmed at the next sync."
-GONE = "That time is no longer open: please choose another."
+BOOKED = N_("Booking… It is confirmed at the next sync.")
+GONE = N_("That time is no longer open: please choose another.")
 
 
 class Booking:
@@ -73,8 +74,8 @@ class Booking:
         """Book ``start`` of the service (offline too); returns the visit's id ("Booking…" until synced)."""
         service = self.service(service_id)
         if service is None or start not in service.open_after(self.ctx.now()):
-            raise NotAllowed(GONE)
-        entry_id = self.ctx.queue("appointment.book", {"service_id": service_id, "start": iso(start)}, BOOKED)
+            raise NotAllowed(_(GONE))
+        entry_id = self.ctx.queue("appointment.book", {"service_id": service_id, "start": iso(start)}, _(BOOKED))
         return booking_appointment_id(entry_id)
 
     @intent
@@ -82,7 +83,7 @@ class Booking:
         """Take one of the offered times instead of a refused booking (which is dismissed)."""
         entry = self.ctx.records.snapshot.outbox.get(entry_id)
         if entry is None:
-            raise NotAllowed(GONE)
+            raise NotAllowed(_(GONE))
         service_id = str(entry.payload["service_id"])
         appointment_id = self.book(service_id, start)
         if appointment_id is not None:

@@ -72,8 +72,8 @@ def sentence(text: str) -> str:
 # The fields the app's own intents name in a refusal ("Note: please keep the note under 2000
 # characters."), in the patient's words; a field from elsewhere is shown as it came.
 FIELD_NAMES = {"auto-lock": N_("Auto-lock"), "bill": N_("Bill"), "confirmation": N_("Confirmation"),
-               "kind": N_("Visit"), "language": N_("Language"), "message": N_("Message"),
-               "new passcode": N_("New passcode"), "note": N_("Note"), "pills": N_("Pills"),
+               "count": N_("Count"), "infection": N_("Infection"), "kind": N_("Visit"), "language": N_("Language"),
+               "message": N_("Message"), "new passcode": N_("New passcode"), "note": N_("Note"), "pills": N_("Pills"),
                "question": N_("Question"), "theme": N_("Theme"), "time": N_("Time"), "when": N_("When")}
 
 

@@ -20,15 +20,17 @@ from typing import Any
 
 from ..core.errors import RecordError
 from ..core.partner_notice import INFECTIONS, MAX_PARTNERS, Infection, infection_for_test, new_code, notice_path
+from ..i18n import N_, _
 from .context import IntentContext
 from .notices import intent
 
 __all__ = ["NOTICES_KEY", "NoticeLink", "PartnerNotices"]
 
 NOTICES_KEY = "partner.notices"
-MADE = "Links made. Share each one with one partner."
-MESSAGE = ("Hi — I got a test result and was advised to let partners know. This link explains what to test for "
-           "and lets you book a free, confidential test. It does not say who I am: {url}")
+MADE = N_("Links made. Share each one with one partner.")
+# What the share sheet sends with a link, in the patient's language (the partner page itself is the clinic's English)
+MESSAGE = N_("Hi — I got a test result and was advised to let partners know. This link explains what to test for "
+             "and lets you book a free, confidential test. It does not say who I am: %(url)s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +76,15 @@ class PartnerNotices:
         return sorted(out, key=lambda link: link.made_at, reverse=True)
 
     def message(self, link: NoticeLink) -> str:
-        return MESSAGE.format(url=link.url)
+        return _(MESSAGE) % {"url": link.url}
 
     @intent
     def make(self, infection: str, count: int, result_id: str | None = None) -> list[str] | None:
         """One link per partner (1–10), offline too; returns the new codes."""
         if infection not in INFECTIONS:
-            raise RecordError("infection", "choose what the notice is about")
+            raise RecordError("infection", _("choose what the notice is about"))
         if not 1 <= count <= MAX_PARTNERS:
-            raise RecordError("count", f"choose 1 to {MAX_PARTNERS} partners")
+            raise RecordError("count", _("choose 1 to %(n)s partners") % {"n": MAX_PARTNERS})
         codes = [new_code() for _ in range(count)]
         payload: dict[str, object] = {"infection": infection, "codes": codes}
         if result_id and any(r.id == result_id for r in self.ctx.records.snapshot.results):
@@ -92,5 +94,5 @@ class PartnerNotices:
         with vault.batch():  # the links and the command in one vault write
             vault.meta.set(NOTICES_KEY, [*self._stored(),
                                          *({"code": c, "infection": infection, "made_at": now} for c in codes)])
-            self.ctx.queue("partner.notify", payload, MADE)
+            self.ctx.queue("partner.notify", payload, _(MADE))
         return codes

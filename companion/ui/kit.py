@@ -253,15 +253,16 @@ def shown_text(owner: Drafts, key: str) -> str:
 
 
 def _notice(identifier: str, icon: Any, text: str, fg: Any, bg: Any, size: int | None,
-            dismiss: Callable[[], None]) -> ft.Control:
+            dismiss: Callable[[], None], dismiss_label: str) -> ft.Control:
     return tid(identifier, ft.Container(
         ft.Row([ft.Icon(icon, color=fg), ft.Text(text, color=fg, size=size, expand=True),
-                ft.IconButton(ft.Icons.CLOSE, tooltip="Dismiss", on_click=lambda: dismiss())]),
+                ft.IconButton(ft.Icons.CLOSE, tooltip=dismiss_label, on_click=lambda: dismiss())]),
         bgcolor=bg, padding=ft.Padding.only(left=12, right=4, top=4, bottom=4), border_radius=12))
 
 
-def feedback(owner: Feedback, *, text_size: int | None = None) -> list[ft.Control]:
-    """The progress / error / good-news strip of the current screen (each dismissable).
+def feedback(owner: Feedback, *, text_size: int | None = None, dismiss: str = "Dismiss") -> list[ft.Control]:
+    """The progress / error / good-news strip of the current screen (each dismissable; ``dismiss`` is
+    the close button's spoken label, in the app's language: the kit has no catalog of its own).
 
     Always exactly one slot, empty when there is no news: Flutter matches a column's children by
     position, so a notice that *inserted* a child would shift every control below it to a new
@@ -273,26 +274,26 @@ def feedback(owner: Feedback, *, text_size: int | None = None) -> list[ft.Contro
                                       ft.Text(owner.busy, size=text_size)])))
     if owner.error:
         out.append(_notice("error", ft.Icons.ERROR_OUTLINE, owner.error, ft.Colors.ON_ERROR_CONTAINER,
-                           ft.Colors.ERROR_CONTAINER, text_size, owner.clear_feedback))
+                           ft.Colors.ERROR_CONTAINER, text_size, owner.clear_feedback, dismiss))
     if owner.toast:
         out.append(_notice("toast", ft.Icons.CHECK_CIRCLE_OUTLINE, owner.toast, ft.Colors.ON_SECONDARY_CONTAINER,
-                           ft.Colors.SECONDARY_CONTAINER, text_size, owner.clear_feedback))
+                           ft.Colors.SECONDARY_CONTAINER, text_size, owner.clear_feedback, dismiss))
     return [ft.Column(out, spacing=8, tight=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)]
 
 
 @ft.component
-def _FeedbackStrip(owner: Feedback, text_size: int | None) -> ft.Control:
+def _FeedbackStrip(owner: Feedback, text_size: int | None, dismiss: str) -> ft.Control:
     use_observable(owner)
-    return feedback(owner, text_size=text_size)[0]
+    return feedback(owner, text_size=text_size, dismiss=dismiss)[0]
 
 
 _feedback_strip: Callable[..., ft.Control] = ft.memo(_FeedbackStrip)  # type: ignore[no-untyped-call]
 
 
-def FeedbackStrip(owner: Feedback, *, text_size: int | None = None) -> ft.Control:
+def FeedbackStrip(owner: Feedback, *, text_size: int | None = None, dismiss: str = "Dismiss") -> ft.Control:
     """The :func:`feedback` strip as a component of its own, subscribed to ``owner`` only: a spinner
     or a toast redraws the strip, not the screen around it. One slot, always there."""
-    return _feedback_strip(owner, text_size)
+    return _feedback_strip(owner, text_size, dismiss)
 
 
 def screen(controls: Sequence[ft.Control], *, width: float | None = None, padding: int = 16, spacing: int = 14,

@@ -1,6 +1,7 @@
 """Book a visit from the clinic's open times: pick a service, a day, a time; confirm. Works offline
 (the booking waits as "Booking…"); a time someone else just took comes back as a card offering the
-nearest three (:func:`taken_cards`, also on Visits). Patient-facing words are the constants below."""
+nearest three (:func:`taken_cards`, also on Visits). Patient-facing words are the constants below, marked
+for the catalog and translated where they are shown."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import date, datetime
 import flet as ft
 
 from ..core.models import OpenTimes
+from ..i18n import N_, _
 from ..state import AppState, Route
 from ..state.formatting import before_text, day_and_time, local_time, long_date, short_date
 from ..ui.kit import act, handler, use_observable
@@ -16,25 +18,25 @@ from .common import button, card, empty_note, feedback, header, muted, screen, t
 
 __all__ = ["BookScreen", "taken_cards"]
 
-TITLE = "Book a visit"
-INTRO = "Choose what the visit is for and a time that suits you. You can cancel in the app if plans change."
-NOTHING = "Nothing can be booked in the app right now."
-ASK_INSTEAD = "Ask the clinic for a visit"
-WHAT = "What is it for?"
-WHICH_DAY = "Which day?"
-WHICH_TIME = "Which time? (your time)"
-NO_TIMES = "No open times in the next weeks. You can ask the clinic for a visit instead."
-CONFIRM = "Book this time"
-TO_PREPARE = "To prepare"
-TAKEN = "That time was just taken — here are the nearest three"
-TAKEN_FEWER = "That time was just taken — here are the nearest open times"
-TAKEN_NONE = "That time was just taken, and nothing near it is open. Please choose another."
-YOU_CHOSE = "You chose {when}."
-DISMISS = "Dismiss"
+TITLE = N_("Book a visit")
+INTRO = N_("Choose what the visit is for and a time that suits you. You can cancel in the app if plans change.")
+NOTHING = N_("Nothing can be booked in the app right now.")
+ASK_INSTEAD = N_("Ask the clinic for a visit")
+WHAT = N_("What is it for?")
+WHICH_DAY = N_("Which day?")
+WHICH_TIME = N_("Which time? (your time)")
+NO_TIMES = N_("No open times in the next weeks. You can ask the clinic for a visit instead.")
+CONFIRM = N_("Book this time")
+TO_PREPARE = N_("To prepare")
+TAKEN = N_("That time was just taken — here are the nearest three")
+TAKEN_FEWER = N_("That time was just taken — here are the nearest open times")
+TAKEN_NONE = N_("That time was just taken, and nothing near it is open. Please choose another.")
+YOU_CHOSE = N_("You chose %(when)s.")
+DISMISS = N_("Dismiss")
 
 
 def _service_label(service: OpenTimes) -> str:
-    return f"{service.name} · {service.minutes} min"
+    return _("%(name)s · %(minutes)s min") % {"name": service.name, "minutes": service.minutes}
 
 
 def _slug(text: str) -> str:
@@ -52,10 +54,10 @@ def BookScreen(state: AppState, route: Route, frame_width: float | None) -> ft.C
     none_time: datetime | None = None
     day, set_day = ft.use_state(none_day)
     chosen, set_chosen = ft.use_state(none_time)
-    items: list[ft.Control] = [header(state, TITLE, back=True), *taken_cards(state), *feedback(state)]
+    items: list[ft.Control] = [header(state, _(TITLE), back=True), *taken_cards(state), *feedback(state)]
     if not services:
-        items += [empty_note(NOTHING, "no-services"),
-                  button("ask-instead", ASK_INSTEAD, lambda: state.nav.go("request"), kind="tonal", icon="SEND")]
+        items += [empty_note(_(NOTHING), "no-services"),
+                  button("ask-instead", _(ASK_INSTEAD), lambda: state.nav.go("request"), kind="tonal", icon="SEND")]
         return screen(state, items)
     service = state.booking.service(service_id) or services[0]
 
@@ -64,24 +66,24 @@ def BookScreen(state: AppState, route: Route, frame_width: float | None) -> ft.C
         set_day(None)
         set_chosen(None)
 
-    items += [muted(INTRO), ft.Text(WHAT, weight=ft.FontWeight.W_600), ft.Row([
+    items += [muted(_(INTRO)), ft.Text(_(WHAT), weight=ft.FontWeight.W_600), ft.Row([
         tid(f"service-{s.id}", ft.Chip(label=ft.Text(_service_label(s)), selected=s.id == service.id,
                                        on_select=lambda _e, sid=s.id: pick_service(sid))) for s in services],
         wrap=True, spacing=8, run_spacing=8)]
     days = state.booking.days(service.id)
     if not days:
-        items += [muted(NO_TIMES), button("ask-instead", ASK_INSTEAD, lambda: state.nav.go("request"), kind="tonal",
-                                          icon="SEND")]
+        items += [muted(_(NO_TIMES)), button("ask-instead", _(ASK_INSTEAD), lambda: state.nav.go("request"),
+                                             kind="tonal", icon="SEND")]
         return screen(state, items)
     shown_day = day if day in dict(days) else days[0][0]
     tz, now = state.services.tz, state.now()
-    items += [ft.Text(WHICH_DAY, weight=ft.FontWeight.W_600), ft.Row([
+    items += [ft.Text(_(WHICH_DAY), weight=ft.FontWeight.W_600), ft.Row([
         tid(f"day-{d.isoformat()}", ft.Chip(label=ft.Text(f"{short_date(d)} · {len(times)}"),
                                             selected=d == shown_day,
                                             on_select=lambda _e, d=d: (set_day(d), set_chosen(None))))
         for d, times in days], spacing=8, scroll=ft.ScrollMode.AUTO)]  # three weeks of days: one swipeable row
     times = dict(days)[shown_day]
-    items += [ft.Text(WHICH_TIME, weight=ft.FontWeight.W_600), ft.Row([
+    items += [ft.Text(_(WHICH_TIME), weight=ft.FontWeight.W_600), ft.Row([
         button(f"time-{_slug(local_time(t, tz))}", local_time(t, tz), lambda _e=None, t=t: set_chosen(t),
                kind="filled" if t == chosen else "outlined", height=44) for t in times],
         wrap=True, spacing=8, run_spacing=8)]
@@ -94,10 +96,10 @@ def BookScreen(state: AppState, route: Route, frame_width: float | None) -> ft.C
             muted(day_and_time(chosen, tz, now)),
         ]
         if service.prep:
-            facts.append(ft.Text(TO_PREPARE, weight=ft.FontWeight.W_600))
+            facts.append(ft.Text(_(TO_PREPARE), weight=ft.FontWeight.W_600))
             facts.extend(muted(f"• {p.title}" + (f" ({before_text(p.before_minutes)})" if p.before_minutes else ""))
                          for p in service.prep)
-        facts.append(button("book-confirm", CONFIRM, lambda: act(_book, state, service.id, chosen), icon="CHECK"))
+        facts.append(button("book-confirm", _(CONFIRM), lambda: act(_book, state, service.id, chosen), icon="CHECK"))
         items.append(card(facts, identifier="booking-confirm", tone="calm"))
     return screen(state, items)
 
@@ -121,13 +123,13 @@ def taken_cards(state: AppState) -> list[ft.Control]:
     for entry in state.booking.taken():
         offers = state.booking.offers(entry)
         wanted = datetime.fromisoformat(str(entry.payload["start"]).replace("Z", "+00:00"))
-        title = TAKEN if len(offers) == 3 else TAKEN_FEWER if offers else TAKEN_NONE
+        title = _(TAKEN if len(offers) == 3 else TAKEN_FEWER if offers else TAKEN_NONE)
         cards.append(card([
             ft.Text(title, weight=ft.FontWeight.W_600),
-            muted(YOU_CHOSE.format(when=day_and_time(wanted, tz, now))),
+            muted(_(YOU_CHOSE) % {"when": day_and_time(wanted, tz, now)}),
             ft.Row([button(f"offer-{i}", day_and_time(t, tz, now), handler(_rebook, state, entry.id, t),
                            kind="tonal", height=44) for i, t in enumerate(offers)], wrap=True, spacing=8,
                    run_spacing=8),
-            button(f"dismiss-{entry.id}", DISMISS, handler(state.booking.dismiss, entry.id), kind="text"),
+            button(f"dismiss-{entry.id}", _(DISMISS), handler(state.booking.dismiss, entry.id), kind="text"),
         ], identifier="slot-taken", tone="warn"))
     return cards

@@ -67,7 +67,7 @@ def shown_text(state: AppState, key: str) -> str:
 
 def feedback(state: AppState) -> list[ft.Control]:
     """The feedback strip's one slot (:func:`companion.ui.kit.FeedbackStrip`), for a screen's list of controls."""
-    return [kit.FeedbackStrip(state.feedback)]
+    return [kit.FeedbackStrip(state.feedback, dismiss=_("Dismiss"))]
 
 
 def header(state: AppState, text: str, *, back: bool = False, actions: Sequence[ft.Control] = ()) -> ft.Control:

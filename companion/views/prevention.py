@@ -29,7 +29,7 @@ def CardNote(state: AppState, section: str) -> ft.Control:
     use_observable(state.feedback)
     if not state.prevention.note_in(section):
         return ft.Column([])
-    return kit.feedback(state.feedback, text_size=14)[0]
+    return kit.feedback(state.feedback, text_size=14, dismiss=_("Dismiss"))[0]
 
 
 @ft.component
@@ -38,7 +38,7 @@ def TopNote(state: AppState) -> ft.Control:
     use_observable(state.feedback)
     if any(state.prevention.note_in(section) for section in ("prep", "doxy")):
         return ft.Column([])
-    return kit.feedback(state.feedback)[0]
+    return kit.feedback(state.feedback, dismiss=_("Dismiss"))[0]
 
 
 _card_note = memo(CardNote)

@@ -16,8 +16,9 @@ from babel.messages.pofile import read_po
 
 from companion.i18n.catalog import locale_dir
 from tests.app.test_app_browser import _go, _resize
-from tests.fixtures.app_state import PASSCODE, Clinic
+from tests.fixtures.app_state import PASSCODE, Clinic, seed_clinic
 from tests.fixtures.browser import SHOTS, by_id, fill, onboard, open_app, painted, seen
+from tests.support.server_harness import ServerProcess
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.browser
 CLINIC_WORDS = ("Clinic visit", "Welcome to Companion!", "Stop eating 12 h before",
                 "Don't urinate in the hour before", "Water is fine.", "Riverside Clinic, Room 4", "Nurse Sam Okafor",
                 "Photo ID and your insurance card", "HIV-1/2 Ag/Ab", "Alex Rivera", "Riverside Clinic",
-                "Riverside Sexual Health Clinic", "Companion on Linux")
+                "Riverside Sexual Health Clinic", "Companion on Linux", "Chlamydia trachomatis NAAT")
 # Every text and spoken label of the semantics tree (field contents excluded).
 TEXTS = """() => {
   const host = document.querySelector('flt-semantics-host') || document.body, out = [];
@@ -241,4 +242,58 @@ def test_every_screen_in_spanish_at_phone_size(new_page: Callable[..., Any], sta
     by_id(page, "lock-now").click()
     by_id(page, "passcode").wait_for()
     assert any("Companion está bloqueada" in t for t in _shot(page, "lock"))
+    page.close()
+
+
+ALL_DAY = [{"day": d, "opens": "00:00", "closes": "24:00", "resource": "Sala 2"}
+           for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+
+
+def test_booking_and_telling_partners_in_spanish(new_page: Callable[..., Any], start_app: Callable[..., Any],
+                                                 desk_server: ServerProcess, tmp_path: Path) -> None:
+    """The screens merged with self-booking and partner notices, as a Spanish-speaking patient reads
+    them: Book a visit (service, day, time, the confirmation card), the visit waiting as "Reservando…",
+    Tell partners anonymously from a positive result (prefilled, one link each, counts by ngettext)."""
+    made = desk_server.staff.request("POST", "/v1/staff/services", json={
+        "name": "Chequeo rápido", "minutes": 15, "hours": ALL_DAY})  # the clinic's own words, as it typed them
+    assert made.status_code == 201, made.text
+    service = made.json()
+    patient = seed_clinic(desk_server, sensitive_result=False)
+    positive = desk_server.staff.add_result(patient.patient_id, test="Chlamydia trachomatis NAAT",
+                                            interpretation="positive")
+    desk_server.staff.release_result(positive["id"])
+    app = start_app(tmp_path / "vault", COMPANION_SYNC_WAIT="3", LANGUAGE="es_US.UTF-8", LANG="es_US.UTF-8")
+    page = new_page(390, 844)
+    onboard(page, app.url, PASSCODE, desk_server.base_url, patient.code())
+    seen(page, "Próxima cita")
+
+    _go(page, "Citas")
+    by_id(page, "book-appointment").click()
+    by_id(page, f"service-{service['id']}").wait_for()
+    assert any("Chequeo rápido · 15 min" in t for t in _shot(page, "book"))
+    page.locator("[flt-semantics-identifier^='time-']").first.click()
+    by_id(page, "booking-confirm").wait_for(timeout=10_000)
+    texts = _shot(page, "book-confirm")
+    assert any("Reservar esta hora" in t for t in texts)
+    by_id(page, "book-confirm").click()
+    by_id(page, "appointment-facts").wait_for(timeout=10_000)
+    _shot(page, "booked")  # "Reservando…" until the clinic confirms it, then "Confirmada"
+    seen(page, "Confirmada", 30_000)
+
+    _go(page, "Resultados")
+    by_id(page, "tell-a-partner").wait_for()
+    assert any("Avisar a una pareja" in t for t in _shot(page, "results-with-partner"))
+    by_id(page, f"result-{positive['id']}").click()
+    by_id(page, "tell-partners").click()
+    by_id(page, "make-links").wait_for(timeout=10_000)
+    seen(page, "Crear 1 enlace")
+    by_id(page, "partners-more").click()
+    seen(page, "Crear 2 enlaces")
+    _shot(page, "partner")
+    by_id(page, "make-links").click()
+    seen(page, "Listo para compartir", 30_000)  # the live loop took them to the clinic
+    by_id(page, "notice-link-1").wait_for(timeout=10_000)
+    assert (by_id(page, "notice-link-0").get_attribute("aria-label") or "").startswith("Clamidia")  # prefilled
+    by_id(page, "notice-link-1").scroll_into_view_if_needed()
+    _shot(page, "partner-links")
     page.close()
