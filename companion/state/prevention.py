@@ -7,6 +7,7 @@
     state.prevention.record_supply("30")           # refill reminders from the count
     state.prevention.log_doxy_sex("yesterday 23:30")
     state.prevention.log_doxy_dose("")             # now; refused past 72 h or within 24 h of the last
+    state.prevention.tick()                        # once a second: the open screen redraws as the minute turns
 
 Every entry is the patient's own and is written to the vault (meta ``prevention``, see
 :mod:`companion.reminders.prevention`), never to the outbox. After each change the reminder
@@ -111,6 +112,7 @@ def _in_card(section: str) -> Callable[[Callable[Concatenate[Prevention, P], Non
                 fn(self, *args, **kwargs)
             except CompanionError as exc:
                 self.said = sentence(str(exc))
+                self.ctx.feedback.toast = None  # one outcome: a refusal replaces the last "Logged."
                 raise
             self.said = self.ctx.feedback.toast
 
@@ -152,7 +154,20 @@ class Prevention(Observable):
         # at the top (scrolled out of sight on a phone when the doxy-PEP log says no).
         self.last_section: str | None = None
         self.said: str | None = None
+        self._minute: datetime | None = None  # the minute the screen was last told to redraw for
         _join_peers(ctx.host, self)
+
+    def tick(self) -> None:
+        """About once a second (the app's clock, :meth:`AppState.tick`): when the minute turns, tell the
+        open Prevention screen to redraw, so its countdowns ("take your dose by …, 3 h 12 min"), a
+        72-hour window that closes and its "Today"/"Yesterday" labels follow the clock. Once a minute,
+        from the server's clock thread; the browser polls nothing. Locked: nothing to draw."""
+        minute = self.ctx.now().replace(second=0, microsecond=0)
+        if minute == self._minute:
+            return
+        self._minute = minute
+        if self.ctx.records.vault is not None:
+            self.notify()
 
     def note_in(self, section: str) -> bool:
         """Whether the feedback line now is what an intent of card ``section`` said (it shows there)."""
