@@ -73,6 +73,8 @@ def test_sex_on_another_day_is_picked_and_its_countdown_follows_the_clock(state:
 
 
 def test_today_becomes_yesterday_when_the_day_turns(state: AppState, clock: Clock) -> None:
+    state.prevention.set_daily("09:00")
+
     async def run() -> None:
         ui = await ViewHarness.start(state, width=390)
         try:
@@ -81,9 +83,11 @@ def test_today_becomes_yesterday_when_the_day_turns(state: AppState, clock: Cloc
             await ui.click("doxy-sex-today")
             await pick(ui, ft.TimePicker, time(7, 30))
             assert await ui.until(lambda: ui.has_text("Sex · Today, 07:30"))
+            await ui.type("field-prevention.pills", "12")  # half-typed when the minute turns
             clock.now = NOW + timedelta(days=1)
             state.tick()
             assert await ui.until(lambda: ui.has_text("Sex · Yesterday, 07:30"))
+            assert ui.by_id("field-prevention.pills").value == "12"  # the redraw keeps what is typed
         finally:
             ui.close()
 
