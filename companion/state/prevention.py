@@ -255,8 +255,7 @@ class Prevention(Observable):
             raise RecordError("when", words.EVENT_FAR)
         plan = self._plan()
         events = (*plan.prep.events, SexEvent(_new_id(), sex_at, now))[-MAX_ENTRIES:]
-        with self.ctx.drafts.taken("prevention.event"):
-            self._save(plan.with_prep(events=events), words.event_planned(sex_at - now))
+        self._save(plan.with_prep(events=events), words.event_planned(sex_at - now))
 
     @intent
     @_in_card("prep")
@@ -289,10 +288,9 @@ class Prevention(Observable):
             raise RecordError("when", words.SEX_FUTURE)
         plan = self._plan()
         events = (*plan.doxy.events, SexEvent(_new_id(), sex_at, now))[-MAX_ENTRIES:]
-        with self.ctx.drafts.taken("doxy.sex"):
-            logged = plan.with_doxy(events=events)
-            open_sex = [e.sex_at for e in uncovered_events(logged.doxy) if e.sex_at + DOXY_WINDOW > now]
-            self._save(logged, words.sex_logged(sex_at, now, self.ctx.services.tz, min(open_sex, default=None)))
+        logged = plan.with_doxy(events=events)
+        open_sex = [e.sex_at for e in uncovered_events(logged.doxy) if e.sex_at + DOXY_WINDOW > now]
+        self._save(logged, words.sex_logged(sex_at, now, self.ctx.services.tz, min(open_sex, default=None)))
 
     @intent
     @_in_card("doxy")
@@ -305,8 +303,7 @@ class Prevention(Observable):
         if refusal is not None:
             raise RecordError("doxy-PEP", words.refusal_text(refusal, now, self.ctx.services.tz))
         doses = (*plan.doxy.doses, DoxyDose(_new_id(), taken_at))[-MAX_ENTRIES:]
-        with self.ctx.drafts.taken("doxy.dose"):
-            self._save(plan.with_doxy(doses=doses), words.DOSE_LOGGED)
+        self._save(plan.with_doxy(doses=doses), words.DOSE_LOGGED)
 
     @intent
     @_in_card("doxy")

@@ -1,6 +1,8 @@
 """Prevention: PrEP reminders (daily or 2-1-1, pause, supply, the clinic's test date) and the private
 doxy-PEP log. Every word comes from :mod:`companion.state.prevention_words`; every entry stays on
-the device (:mod:`companion.state.prevention`)."""
+the device (:mod:`companion.state.prevention`). Every time is picked, never typed: quick choices that
+open Flet's TimePicker/DatePicker (:mod:`.when_choices`). The screen redraws as the minute turns
+(``state.prevention.tick``), so its countdowns and "Today" labels follow the clock."""
 
 from __future__ import annotations
 
