@@ -65,6 +65,11 @@ ABOUT_DOXY = "About doxy-PEP"
 NO_DOXY = "Nothing logged yet."
 
 
+def picking_on(what: str, day: date) -> str:
+    """The time picker's heading: what it asks and the day chosen ("When you had sex, Mon 30 Nov")."""
+    return f"{what}, {short_date(day)}"
+
+
 def daily_saved(at: time) -> str:
     return f"Daily reminder set for {at:%H:%M}."
 

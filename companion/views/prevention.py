@@ -108,7 +108,8 @@ def _event(state: AppState, view: PreventionView) -> list[ft.Control]:
     plan_it = when_row("prep-event", [Choice(k, label, days=days.get(k), pick_day=k == "day")
                                       for k, label in w.EVENT_CHOICES.items()],
                        lambda text: act(state.prevention.plan_event, text), today=lambda: _today(state),
-                       at=lambda: time(21, 0), first=0, last=30, help_text=w.EVENT_PICK_HELP)
+                       at=lambda: time(21, 0), first=0, last=30, help_text=w.EVENT_PICK_HELP,
+                       heading=w.picking_on)
     rows: list[ft.Control] = [muted(w.EVENT_NOTE, 13), muted(w.EVENT_LABEL, 14), plan_it,
                               ft.Row([_pause_button(state, view.plan.prep.paused)])]
     if not view.upcoming_doses:
@@ -154,7 +155,7 @@ def _past_row(state: AppState, prefix: str, choices: list[Choice], intent: Calla
     that the picker opens on now's time."""
     return when_row(prefix, choices, lambda text: act(intent, text), today=lambda: _today(state),
                     at=lambda: state.now().astimezone(state.services.tz).time().replace(second=0, microsecond=0),
-                    first=-13, last=0, help_text=help_text)
+                    first=-13, last=0, help_text=help_text, heading=w.picking_on)
 
 
 def _doxy(state: AppState, view: PreventionView) -> ft.Control:

@@ -4,7 +4,8 @@ day) — never a time typed as text.
 
     when_row("doxy-sex", [Choice("log-sex", "Just now"), Choice("today", "Earlier today…", days=0), ...],
              on_when=lambda text: act(state.prevention.log_doxy_sex, text),
-             today=lambda: ..., at=lambda: ..., first=-13, last=0, help_text="Time of sex")
+             today=lambda: ..., at=lambda: ..., first=-13, last=0, help_text="When you had sex",
+             heading=lambda what, day: f"{what}, {day:%a %d %b}")
     pick_time("prep-daily", time(9, 0), on_pick=lambda moment: ..., help_text="Daily reminder")
 
 What a choice hands on is text in the grammar of :func:`companion.state.prevention.parse_when`
@@ -69,13 +70,16 @@ def pick_date(current: date, first: date, last: date, on_pick: Callable[[date], 
 
 
 def when_row(prefix: str, choices: list[Choice], on_when: Callable[[str], None], *, today: Callable[[], date],
-             at: Callable[[], time], first: int, last: int, help_text: str) -> ft.Control:
+             at: Callable[[], time], first: int, last: int, help_text: str,
+             heading: Callable[[str, date], str]) -> ft.Control:
     """The choices as a wrapping row of buttons, the first one tonal. ``today`` and ``at`` (the time a
     picker opens on) are read when a button is pressed; ``first``/``last``: the days another day may
-    be, from today (``-13``, ``0``)."""
+    be, from today (``-13``, ``0``); ``heading(help_text, day)``: the time picker's heading, which
+    names the day chosen (a dial alone does not say "yesterday")."""
 
     def at_time(day: date) -> None:
-        pick_time(at(), lambda moment: on_when(f"{day.isoformat()} {moment:%H:%M}"), help_text=help_text)
+        pick_time(at(), lambda moment: on_when(f"{day.isoformat()} {moment:%H:%M}"),
+                  help_text=heading(help_text, day))
 
     def chosen(choice: Choice) -> None:
         now_day = today()

@@ -53,6 +53,9 @@ def test_sex_on_another_day_is_picked_and_its_countdown_follows_the_clock(state:
             assert not any(i.startswith("field-doxy") for i in ui.ids())  # nothing typed
             await ui.click("doxy-sex-day")  # 3 days ago, 10:00: the window closes in an hour
             await pick(ui, ft.DatePicker, datetime(2026, 11, 28))
+            assert await ui.until(lambda: any(isinstance(c, ft.TimePicker) for c in ui.controls()))
+            dial = [c for c in ui.controls() if isinstance(c, ft.TimePicker)][-1]
+            assert dial.help_text == "When you had sex, Sat 28 Nov"  # the dial names the day picked
             await pick(ui, ft.TimePicker, time(10, 0))
             assert await ui.until(lambda: ui.has_text("take your dose by Today, 10:00 (in 1 h)."))
             clock.now = NOW + timedelta(minutes=2)
