@@ -21,16 +21,17 @@ PILLS_FORMAT = "write how many pills you have left, as a number"
 # PrEP
 PREP_TITLE = "PrEP reminders"
 MODE_LABELS = {"off": "Off", "daily": "Daily", "event": "2-1-1 (event-based)"}
-DAILY_LABEL = "Daily reminder at (e.g. 09:00)"
-SAVE_DAILY = "Save daily reminder"
+DAILY_TIME = "Change the time…"
+DAILY_PICK_HELP = "Daily reminder at"
 PAUSE = "Pause reminders"
 RESUME = "Resume reminders"
 PAUSED = "Reminders paused. Nothing will remind you until you resume."
 RESUMED = "Reminders back on."
 PREP_OFF = "PrEP reminders are off."
 EVENT_SAVED = "Event-based PrEP: add when you expect to have sex, and the app reminds you of each dose."
-EVENT_LABEL = "When do you expect to have sex? (e.g. tonight 21:00, tomorrow 20:00)"
-PLAN_EVENT = "Plan the doses"
+EVENT_LABEL = "When do you expect to have sex? The app plans the doses from it."
+EVENT_CHOICES = {"tonight": "Tonight…", "tomorrow": "Tomorrow…", "day": "Another day…"}
+EVENT_PICK_HELP = "When you expect to have sex"
 EVENT_PAST = "that time has passed: add the next time you expect to have sex"
 EVENT_FAR = "plan up to 30 days ahead"
 EVENT_NOTE = ("2-1-1 is for anal sex only, and not for people with hepatitis B. "
@@ -49,15 +50,24 @@ ASK_VISIT = "Ask for a visit"
 DOXY_TITLE = "Doxy-PEP log"
 DOXY_RULE = ("One dose of 200 mg as soon as you can, within 72 hours after sex. "
              "No more than one dose in 24 hours: one dose covers all sex in the 72 hours before it.")
-SEX_LABEL = "When did you have sex? (e.g. 23:30, yesterday 23:30)"
-LOG_SEX = "Log sex"
+SEX_LABEL = "When did you have sex?"
+SEX_PICK_HELP = "When you had sex"
 SEX_FUTURE = "log sex once it has happened"
-DOSE_LABEL = "When did you take the dose? (empty = now)"
-LOG_DOSE = "Log a dose"
+DOSE_LABEL = "When did you take the dose?"
+DOSE_PICK_HELP = "When you took the dose"
+JUST_NOW = "Just now"
+EARLIER_TODAY = "Earlier today…"
+YESTERDAY = "Yesterday…"
+ANOTHER_DAY = "Another day…"
 DOSE_LOGGED = "Dose logged. Test every 3 to 6 months while you use doxy-PEP."
 DOXY_TESTING = "While you use doxy-PEP, test every 3 to 6 months, even when you feel well."
 ABOUT_DOXY = "About doxy-PEP"
 NO_DOXY = "Nothing logged yet."
+
+
+def picking_on(what: str, day: date) -> str:
+    """The time picker's heading: what it asks and the day chosen ("When you had sex, Mon 30 Nov")."""
+    return f"{what}, {short_date(day)}"
 
 
 def daily_saved(at: time) -> str:
