@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -79,6 +80,7 @@ class _Poll:
     done: threading.Event = field(default_factory=threading.Event)
     page: PullPage | None = None
     error: BaseException | None = None
+    timing: dict[str, float] = field(default_factory=dict)
 
 
 class LiveSync:
@@ -112,6 +114,7 @@ class LiveSync:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._poll: _Poll | None = None
+        self.last_timing: dict[str, float] = {}  # of the last live page applied, see _apply
 
     # -- control ---------------------------------------------------------------------------
 
@@ -211,7 +214,7 @@ class LiveSync:
             raise poll.error
         page = poll.page
         assert page is not None
-        return self._apply(page, cursor)
+        return self._apply(page, cursor, poll.timing)
 
     def _record_failure(self, exc: BaseException) -> None:
         """What synchronize does on failure, for a failed long poll (revoked: forget the clinic's data)."""
@@ -226,7 +229,7 @@ class LiveSync:
         def fetch() -> None:
             try:
                 poll.page, _ = fetch_page(self.client, token, cursor, limit=MAX_PAGE, wait=self.wait, timeout=10.0,
-                                          generation=lambda: self.vault.generation)
+                                          generation=lambda: self.vault.generation, timing=poll.timing)
             except BaseException as exc:  # handed to the loop thread, which raises or drops it
                 poll.error = exc
             finally:
@@ -236,19 +239,25 @@ class LiveSync:
         threading.Thread(target=fetch, name="companion-long-poll", daemon=True).start()
         return poll
 
-    def _apply(self, page: PullPage, cursor: str) -> bool:
+    def _apply(self, page: PullPage, cursor: str, timing: dict[str, float]) -> bool:
+        """Apply a long poll's page with its cursor. ``last_timing`` then holds the poll's ``timing``
+        (see :func:`fetch_page`) plus ``picked`` (the loop took the page) and ``applied`` (the vault
+        write done), for the bench's breakdown of a live change."""
         if not page.changes and page.cursor == cursor:
             return page.has_more
+        timing["picked"] = time.perf_counter()
         started = utcnow()
         try:
             with sync_lock(self.vault), self.vault.lock:
                 if self.vault.meta.get(CURSOR) != cursor or self.vault.meta.get(RESYNC):
                     return True  # someone synced meanwhile: this page is stale
                 apply_page(self.vault, page)
+                timing["applied"] = time.perf_counter()
                 finished = utcnow()
                 record_status(self.vault, "idle", now=finished)
         except SyncInProgress:
             return True
+        self.last_timing = timing
         self._set_state("idle", None)
         pulled = PullStats(pages=1, changes=len(page.changes), requests=1)
         self.hooks.synced(SyncReport(started_at=started, finished_at=finished, push=PushStats(), pull=pulled))

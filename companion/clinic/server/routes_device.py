@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -110,10 +111,11 @@ def _first_read(ctx: ServerContext, token: str, cursor: str | None, limit: int,
 
 
 def _next_read(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int) -> Page:
-    if not device_still_valid(ctx, device.id):
-        raise ApiError(401, "device_revoked", "this device was revoked by the clinic; pair it again to continue",
-                       {"WWW-Authenticate": "Bearer"})
+    """A woken pull's re-read: still not revoked, and the page, in one snapshot."""
     with ctx.db.read() as conn:
+        if not device_still_valid(ctx, device.id, conn):
+            raise ApiError(401, "device_revoked", "this device was revoked by the clinic; pair it again to continue",
+                           {"WWW-Authenticate": "Bearer"})
         return read_page(conn, device.patient_id, after, limit, ctx.seen)
 
 
@@ -130,14 +132,26 @@ async def pull(
     generation = _reported_generation(request)
     device, after, page = await run_in_threadpool(_first_read, ctx, token, cursor, limit, generation)
     request.scope[ACTOR_KEY] = device.id
+    timing: dict[str, float] = {}
     if not page.rows and wait > 0:
-        page = await _wait_for_changes(ctx, device, after, limit, wait)
+        page = await _wait_for_changes(ctx, device, after, limit, wait, timing)
     ctx.audit.record_later(device, "feed.read", patient_id=device.patient_id, detail={
         "after": after, "to": page.last_seq, "count": len(page.rows),
         "records": [f"{kind}:{rid}" for _, kind, rid, _, _ in page.rows]}, address=client_address(request))
     headers = {} if device.vault_generation is None else {GENERATION_SEEN_HEADER: str(device.vault_generation)}
-    return Response(render_page(page, encode_cursor(ctx.db.epoch, page.last_seq)), media_type="application/json",
-                    headers=headers)
+    started = time.perf_counter()
+    body = render_page(page, encode_cursor(ctx.db.epoch, page.last_seq))
+    if timing:
+        timing["render"] = time.perf_counter() - started
+        headers["Server-Timing"] = server_timing(timing)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def server_timing(timing: dict[str, float]) -> str:
+    """``Server-Timing`` of a woken long poll (seconds in, milliseconds out): ``wake`` from the commit's
+    wake call to the pull running again, ``read`` its re-read of the feed, ``render`` the page's JSON.
+    Durations only, no names or counts: the bench shows where a live change's time goes."""
+    return ", ".join(f"{name};dur={seconds * 1000:.3f}" for name, seconds in timing.items())
 
 
 def _reported_generation(request: Request) -> int | None:
@@ -150,7 +164,7 @@ def _reported_generation(request: Request) -> int | None:
 
 
 async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int,
-                            wait: float) -> Page:
+                            wait: float, timing: dict[str, float]) -> Page:
     """Wait for the patient's feed to change; an empty page on timeout, on shutdown, or when a
     newer pull of this device takes the slot (at most two wait per device, see :mod:`.wakeups`)."""
     loop = asyncio.get_running_loop()
@@ -169,7 +183,12 @@ async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: 
             poll.event.clear()
             if ctx.hub.draining or poll.superseded:
                 break
+            woken = time.perf_counter()
+            committed = ctx.hub.committed_at(device.patient_id)
             page = await run_in_threadpool(_next_read, ctx, device, after, limit)
+            if committed is not None and committed <= woken:
+                timing["wake"] = woken - committed
+            timing["read"] = time.perf_counter() - woken
         return page
     finally:
         ctx.hub.unregister_poll(poll)

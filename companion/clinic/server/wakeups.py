@@ -58,6 +58,7 @@ class WakeupHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._polls: dict[str, list[Poll]] = {}  # device id -> its waiting pulls, oldest first
+        self._committed: dict[str, float] = {}  # scope -> perf_counter() of its last commit's wake call
         self.draining = False
 
     def drain(self) -> None:
@@ -125,13 +126,23 @@ class WakeupHub:
             for event in events:
                 event.set()
 
+    def committed_at(self, scope: str) -> float | None:
+        """When the last commit that woke ``scope`` (or everyone) called :meth:`wake_threadsafe`
+        (``time.perf_counter()``): what a woken pull measures its wake-up from."""
+        mine, everyone = self._committed.get(scope), self._committed.get(CLINIC_SCOPE)
+        return max((t for t in (mine, everyone) if t is not None), default=None)
+
     def wake_threadsafe(self, scopes: Iterable[str]) -> None:
         """Call from any thread (writers run in the thread pool, the listener in its own thread)."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
+        scopes = tuple(scopes)
+        now = time.perf_counter()
+        for scope in scopes:  # one float per scope written (a dict store is atomic under the GIL)
+            self._committed[scope] = now
         with contextlib.suppress(RuntimeError):  # loop closing during shutdown
-            loop.call_soon_threadsafe(self.wake, tuple(scopes))
+            loop.call_soon_threadsafe(self.wake, scopes)
 
 
 def notify_statement() -> sa.TextClause:
