@@ -117,6 +117,7 @@ class _Quiet(LiveHooks):
 
 PARTS = (("staff", "staff request until its commit (and the page's trip back)"),
          ("wake", "wake-up: commit -> the waiting pull runs (server)"),
+         ("pool", "page: to and from a worker thread (server)"),
          ("read", "page: re-read of the feed (server)"), ("render", "page: JSON render (server)"),
          ("decode", "decode + validate (client)"), ("handover", "hand-over to the live loop (client)"),
          ("vault", "vault commit: apply + sealed frame + fsync (client)"), ("seen", "bench notices"))
@@ -125,7 +126,7 @@ PARTS = (("staff", "staff request until its commit (and the page's trip back)"),
 def _parts(t0: float, seen: float, timing: dict[str, float]) -> dict[str, float]:
     """One trial's milliseconds by part (they add up to the trial's total; see PARTS)."""
     ms = 1000.0
-    server = {k: timing.get(f"server.{k}", 0.0) for k in ("wake", "read", "render")}
+    server = {k: timing.get(f"server.{k}", 0.0) for k in ("wake", "pool", "read", "render")}
     out = {"staff": (timing["received"] - t0) * ms - sum(server.values()), **server,
            "decode": (timing["decoded"] - timing["received"]) * ms,
            "handover": (timing["picked"] - timing["decoded"]) * ms,

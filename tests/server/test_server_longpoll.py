@@ -116,7 +116,7 @@ def test_many_polls_of_one_token_hold_two_and_no_threads(server_factory: Any) ->
 
 
 def test_a_woken_poll_says_where_its_time_went_and_nothing_else(server_factory: Any) -> None:
-    """``Server-Timing`` on a woken long poll: wake, read and render durations, no names or counts;
+    """``Server-Timing`` on a woken long poll: wake, pool, read and render durations, no names or counts;
     an answer that did not wait carries none."""
     server = server_factory()
     pid, token, cursor = _device(server)
@@ -135,5 +135,5 @@ def test_a_woken_poll_says_where_its_time_went_and_nothing_else(server_factory: 
     thread.join(PROMPT)
     assert len(headers) == 1
     parts = dict(part.strip().split(";dur=") for part in headers[0].split(","))
-    assert set(parts) == {"wake", "read", "render"}, headers
+    assert set(parts) == {"wake", "pool", "read", "render"}, headers
     assert all(float(v) >= 0 for v in parts.values())
