@@ -69,7 +69,7 @@ def receive_patient_message(tx: Tx, patient_id: str, body: str, thread: str, cli
 
 
 def receive_patient_messages(tx: Tx, patient_id: str, items: Sequence[tuple[str, str, str]],
-                             now: datetime) -> list[Row]:
+                             now: datetime) -> list[dict[str, Any]]:
     """:func:`receive_patient_message` for each ``(body, thread, client_id)`` (not a bill's thread), in
     one statement for the rows and one each for their feed changes: a push's run of plain messages."""
     rows = [{"id": new_id("msg"), "patient_id": patient_id, "thread": thread, "author": "patient", "body": body,
