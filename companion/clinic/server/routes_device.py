@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import zlib
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -39,6 +40,12 @@ from .tokens import DEVICE_TOKEN_PREFIX
 from .wakeups import RECHECK
 
 router = APIRouter(tags=["device"])
+
+# Pull pages compress themselves, faster than the app's level 6: a full page of 500 records
+# (~290 KB of JSON) takes ~3 ms at level 2 against ~15 ms, for ~13 % more bytes (72 KB, not 64 KB).
+# On an initial pull that is most of the server's time per page.
+PAGE_GZIP_LEVEL = 2
+PAGE_GZIP_MINIMUM = 4096  # as the app's GZIP_MINIMUM: smaller answers (a live change) go as they are
 
 
 class ChangeOut(BaseModel):
@@ -150,7 +157,16 @@ async def pull(
     if timing:
         timing["render"] = time.perf_counter() - started
         headers["Server-Timing"] = server_timing(timing)
+    if len(body) >= PAGE_GZIP_MINIMUM and "gzip" in request.headers.get("accept-encoding", ""):
+        body = await run_in_threadpool(_gzip, body)  # off the event loop: a full page takes a few ms
+        headers.update({"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
     return Response(body, media_type="application/json", headers=headers)
+
+
+def _gzip(body: bytes) -> bytes:
+    """A pull page compressed at :data:`PAGE_GZIP_LEVEL` (the app middleware leaves encoded answers alone)."""
+    compressor = zlib.compressobj(PAGE_GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return compressor.compress(body) + compressor.flush()
 
 
 def server_timing(timing: dict[str, float]) -> str:
