@@ -53,7 +53,7 @@ from .pull import PullStats, apply_page, fetch_page
 from .push import PushStats
 from .retry import Interrupted, RetryPolicy, backoff_delay
 from .status import one_line, record_status
-from .store import CURSOR, RESYNC, credentials
+from .store import CURSOR, RESYNC, credentials, pushes
 from .transport import CursorExpired
 
 __all__ = ["LiveHooks", "LiveSync", "FATAL"]
@@ -77,6 +77,7 @@ class LiveHooks:
 @dataclass(slots=True)
 class _Poll:
     cursor: str | None
+    pushes: int = 0  # the vault's push count when the poll was sent (see _apply)
     done: threading.Event = field(default_factory=threading.Event)
     page: PullPage | None = None
     error: BaseException | None = None
@@ -199,7 +200,8 @@ class LiveSync:
         if cursor is None:
             return True
         poll = self._poll
-        if poll is None or poll.cursor != cursor or (poll.done.is_set() and poll.error is not None):
+        if poll is None or poll.cursor != cursor or poll.pushes != pushes(self.vault) or (
+                poll.done.is_set() and poll.error is not None):
             poll = self._poll = self._start_poll(token, cursor)
         while not poll.done.is_set():
             if self._stop.is_set() or self._nudged.is_set():
@@ -214,7 +216,7 @@ class LiveSync:
             raise poll.error
         page = poll.page
         assert page is not None
-        return self._apply(page, cursor, poll.timing)
+        return self._apply(page, cursor, poll.timing, poll.pushes)
 
     def _record_failure(self, exc: BaseException) -> None:
         """What synchronize does on failure, for a failed long poll (revoked: forget the clinic's data)."""
@@ -224,7 +226,8 @@ class LiveSync:
             record_status(self.vault, state_for(exc), now=utcnow(), error=str(exc))
 
     def _start_poll(self, token: str, cursor: str) -> _Poll:
-        poll = _Poll(cursor=cursor)
+        with self.vault.lock:
+            poll = _Poll(cursor=cursor, pushes=pushes(self.vault))
 
         def fetch() -> None:
             try:
@@ -239,8 +242,10 @@ class LiveSync:
         threading.Thread(target=fetch, name="companion-long-poll", daemon=True).start()
         return poll
 
-    def _apply(self, page: PullPage, cursor: str, timing: dict[str, float]) -> bool:
-        """Apply a long poll's page with its cursor. ``last_timing`` then holds the poll's ``timing``
+    def _apply(self, page: PullPage, cursor: str, timing: dict[str, float], sent_at_pushes: int) -> bool:
+        """Apply a long poll's page with its cursor, unless it is stale: the vault's cursor moved on,
+        or one of our own pushes was acknowledged since the poll was sent (``sent_at_pushes``: the page
+        may show the server from before it and undo its effect). ``last_timing`` then holds the poll's ``timing``
         (see :func:`fetch_page`) plus ``picked`` (the loop took the page) and ``applied`` (the vault
         write done), for the bench's breakdown of a live change."""
         if not page.changes and page.cursor == cursor:
@@ -249,8 +254,9 @@ class LiveSync:
         started = utcnow()
         try:
             with sync_lock(self.vault), self.vault.lock:
-                if self.vault.meta.get(CURSOR) != cursor or self.vault.meta.get(RESYNC):
-                    return True  # someone synced meanwhile: this page is stale
+                if (self.vault.meta.get(CURSOR) != cursor or self.vault.meta.get(RESYNC)
+                        or pushes(self.vault) != sent_at_pushes):
+                    return True  # someone synced or pushed meanwhile: this page is stale
                 apply_page(self.vault, page)
                 timing["applied"] = time.perf_counter()
                 finished = utcnow()
