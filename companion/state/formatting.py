@@ -123,6 +123,11 @@ def sync_summary(paired: bool, stored_state: str | None, live_state: str | None,
     return f"Up to date · synced {ago(last_sync, now)}{waiting}", "ok"
 
 
+def first_sync_text(done: int, total: int) -> str:
+    """How far the first download is: ``1,200 of 10,000 records``."""
+    return f"{done:,} of {total:,} record{'' if total == 1 else 's'}"
+
+
 DEFAULT_CLINIC_NAME = "Your clinic"  # the profile's built-in name: a clinic that set none
 
 

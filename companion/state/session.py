@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from ..core.errors import LockedOut, RecordError, SyncError, VaultBusy, VaultExists
 from ..core.observable import Observable
 from ..vault import Vault
+from .formatting import first_sync_text
 from .notices import intent
 from .passcode import SensitiveResults
 from .preferences import Preferences
@@ -45,6 +46,7 @@ class Session(Observable):
         self.reveal = SensitiveResults(ctx, self.lock)
         self.phase = "onboarding"
         self.onboarding_step = "passcode"  # passcode | pair | syncing
+        self.first_sync: tuple[int, int] | None = None  # records so far of the total, while syncing
         self.retry_at: float | None = None  # monotonic time the lock screen may try again
 
     def _vault_here(self) -> bool:
@@ -93,13 +95,20 @@ class Session(Observable):
             self._show("onboarding", "syncing")
             feedback.working("Downloading your records…")
             try:
-                ctx.services.link.sync_once(vault)
+                ctx.services.link.sync_once(vault, progress=self._first_sync_progress)
             except SyncError as exc:
                 feedback.toast = f"Paired. The first download did not finish ({exc}); it retries by itself."
         finally:
             feedback.busy = None
+            self.first_sync = None
         ctx.drafts.clear()
         self._enter_unlocked()
+
+    def _first_sync_progress(self, done: int, total: int) -> None:
+        """A page of the first download is in: the bar and the busy line say how far."""
+        self.first_sync = (done, total)
+        self.ctx.feedback.working(f"Downloading your records… {first_sync_text(done, total)}")
+        self.notify()
 
     @intent
     def start_pairing(self) -> None:

@@ -73,6 +73,9 @@ class LiveHooks:
     def stopped(self, error: SyncError | None) -> None:
         """The loop ended: ``None`` after :meth:`LiveSync.stop`, else the error that ended it."""
 
+    def progress(self, done: int, total: int) -> None:
+        """A first sync or a resync applied a page: ``done`` records of ``total`` so far."""
+
 
 @dataclass(slots=True)
 class _Poll:
@@ -153,7 +156,8 @@ class LiveSync:
                 if need_sync or self._nudged.is_set():
                     self._nudged.clear()
                     self._set_state("syncing", None)
-                    report = synchronize(self.vault, self.client, policy=self.policy, stop=self._stop)
+                    report = synchronize(self.vault, self.client, policy=self.policy, stop=self._stop,
+                                         progress=self.hooks.progress)
                     need_sync = False
                     failures = 0
                     self._set_state("idle", None)

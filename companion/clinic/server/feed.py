@@ -116,6 +116,16 @@ def read_page(conn: Connection, patient_id: str, after: int, limit: int, seen: H
     return Page(rows=rows, has_more=has_more, last_seq=rows[-1][0] if rows else after)
 
 
+def count_after(conn: Connection, patient_id: str, after: int) -> int:
+    """How many changes of the patient's and the clinic-wide scope come after ``after`` (two index
+    range counts; asked once per sync from the beginning, for the app's progress)."""
+    total = 0
+    for scope in (patient_id, CLINIC_SCOPE):
+        total += conn.execute(sa.select(sa.func.count()).select_from(changes).where(
+            changes.c.scope == scope, changes.c.seq > after)).scalar_one()
+    return total
+
+
 def _with_data(conn: Connection, heads: list[Any], scopes: list[str], after: int) -> list[ChangeRow]:
     """The chosen heads with their data: one index range scan ``after < seq <= last`` per scope the
     heads came from (they are every change of those scopes in that range, so nothing else is read)."""

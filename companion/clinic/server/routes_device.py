@@ -24,13 +24,14 @@ from ...core.protocol import (
     GENERATION_SEEN_HEADER,
     MAX_PAGE,
     MAX_WAIT,
+    REMAINING_HEADER,
     parse_generation,
 )
 from . import devices as device_store
 from .auth import authenticate_device, bearer_token, current_device, device_bearer, device_still_valid
 from .context import ServerContext, client_address, get_ctx
 from .errors import ApiError
-from .feed import Page, decode_cursor, encode_cursor, read_page, render_page
+from .feed import Page, count_after, decode_cursor, encode_cursor, read_page, render_page
 from .middleware import ACTOR_KEY
 from .mutations import apply_push
 from .pairing import redeem_code
@@ -109,12 +110,15 @@ def unpair(request: Request, device: DevicePrincipal = Depends(current_device)) 
 
 
 def _first_read(ctx: ServerContext, token: str, cursor: str | None, limit: int,
-                generation: int | None) -> tuple[DevicePrincipal, int, Page]:
-    """Authenticate and read in one trip to the thread pool (the common no-op pull)."""
+                generation: int | None) -> tuple[DevicePrincipal, int, Page, int | None]:
+    """Authenticate and read in one trip to the thread pool (the common no-op pull); from the
+    beginning, also how many changes come after a page that has more (in the same snapshot)."""
     after = decode_cursor(ctx.db.epoch, cursor)
     with ctx.db.read() as conn:
         device = authenticate_device(ctx, token, conn, generation=generation)
-        return device, after, read_page(conn, device.patient_id, after, limit, ctx.seen)
+        page = read_page(conn, device.patient_id, after, limit, ctx.seen)
+        remaining = count_after(conn, device.patient_id, page.last_seq) if after == 0 and page.has_more else None
+        return device, after, page, remaining
 
 
 def _next_read(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int,
@@ -143,7 +147,7 @@ async def pull(
     ctx = get_ctx(request)
     token = bearer_token(credentials, DEVICE_TOKEN_PREFIX, "device")
     generation = _reported_generation(request)
-    device, after, page = await run_in_threadpool(_first_read, ctx, token, cursor, limit, generation)
+    device, after, page, remaining = await run_in_threadpool(_first_read, ctx, token, cursor, limit, generation)
     request.scope[ACTOR_KEY] = device.id
     timing: dict[str, float] = {}
     if not page.rows and wait > 0:
@@ -152,6 +156,8 @@ async def pull(
         "after": after, "to": page.last_seq, "count": len(page.rows),
         "records": [f"{kind}:{rid}" for _, kind, rid, _, _ in page.rows]}, address=client_address(request))
     headers = {} if device.vault_generation is None else {GENERATION_SEEN_HEADER: str(device.vault_generation)}
+    if remaining is not None:
+        headers[REMAINING_HEADER] = str(remaining)
     started = time.perf_counter()
     body = render_page(page, encode_cursor(ctx.db.epoch, page.last_seq))
     if timing:
