@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import time
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -38,7 +39,6 @@ from .pairing import redeem_code
 from .principals import DevicePrincipal
 from .schemas import PairRequest, PushRequest
 from .tokens import DEVICE_TOKEN_PREFIX
-from .wakeups import RECHECK
 
 router = APIRouter(tags=["device"])
 
@@ -109,16 +109,26 @@ def unpair(request: Request, device: DevicePrincipal = Depends(current_device)) 
     return Response(status_code=204)
 
 
+@dataclass(frozen=True, slots=True)
+class FirstRead:
+    device: DevicePrincipal
+    after: int
+    page: Page
+    remaining: int | None  # from the beginning with more to come: how many changes after the page
+    version: int  # the hub's version of the patient's feed from before the read (see wakeups)
+
+
 def _first_read(ctx: ServerContext, token: str, cursor: str | None, limit: int,
-                generation: int | None) -> tuple[DevicePrincipal, int, Page, int | None]:
+                generation: int | None) -> FirstRead:
     """Authenticate and read in one trip to the thread pool (the common no-op pull); from the
     beginning, also how many changes come after a page that has more (in the same snapshot)."""
     after = decode_cursor(ctx.db.epoch, cursor)
+    version = ctx.hub.version()  # before the snapshot begins (see WakeupHub.version)
     with ctx.db.read() as conn:
         device = authenticate_device(ctx, token, conn, generation=generation)
         page = read_page(conn, device.patient_id, after, limit, ctx.seen)
         remaining = count_after(conn, device.patient_id, page.last_seq) if after == 0 and page.has_more else None
-        return device, after, page, remaining
+        return FirstRead(device, after, page, remaining, version)
 
 
 def _next_read(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int,
@@ -147,11 +157,12 @@ async def pull(
     ctx = get_ctx(request)
     token = bearer_token(credentials, DEVICE_TOKEN_PREFIX, "device")
     generation = _reported_generation(request)
-    device, after, page, remaining = await run_in_threadpool(_first_read, ctx, token, cursor, limit, generation)
+    first = await run_in_threadpool(_first_read, ctx, token, cursor, limit, generation)
+    device, after, page, remaining = first.device, first.after, first.page, first.remaining
     request.scope[ACTOR_KEY] = device.id
     timing: dict[str, float] = {}
     if not page.rows and wait > 0:
-        page = await _wait_for_changes(ctx, device, after, limit, wait, timing)
+        page = await _wait_for_changes(ctx, device, after, limit, wait, timing, first.version)
     ctx.audit.record_later(device, "feed.read", patient_id=device.patient_id, detail={
         "after": after, "to": page.last_seq, "count": len(page.rows),
         "records": [f"{kind}:{rid}" for _, kind, rid, _, _ in page.rows]}, address=client_address(request))
@@ -193,25 +204,28 @@ def _reported_generation(request: Request) -> int | None:
 
 
 async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int,
-                            wait: float, timing: dict[str, float]) -> Page:
+                            wait: float, timing: dict[str, float], version: int) -> Page:
     """Wait for the patient's feed to change; an empty page on timeout, on shutdown, or when a
-    newer pull of this device takes the slot (at most two wait per device, see :mod:`.wakeups`)."""
+    newer pull of this device takes the slot (at most two wait per device, see :mod:`.wakeups`).
+    No database work while waiting: the feed is read again only when woken, or once after
+    registering if a commit came in since the first read (``version``)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     poll = ctx.hub.register_poll(device.id, device.patient_id)
+    empty = Page(rows=[], has_more=False, last_seq=after)
     try:
-        # Re-read once after registering: a commit between the first read and the registration
-        # would otherwise be missed until the next recheck.
-        page = await run_in_threadpool(_next_read, ctx, device, after, limit)
+        page = empty
+        if ctx.hub.version() != version:  # a commit since the first snapshot began: it may have missed it
+            page = await run_in_threadpool(_next_read, ctx, device, after, limit)
         while not page.rows:
             remaining = deadline - loop.time()
             if remaining <= 0 or ctx.hub.draining or poll.superseded:
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(poll.event.wait(), timeout=min(remaining, RECHECK))
+                await asyncio.wait_for(poll.event.wait(), timeout=remaining)
+            if not poll.event.is_set() or ctx.hub.draining or poll.superseded:
+                break  # the wait ran out (the device's next pull reads), or the slot is handed over
             poll.event.clear()
-            if ctx.hub.draining or poll.superseded:
-                break
             woken = time.perf_counter()
             committed = ctx.hub.committed_at(device.patient_id)
             page = await run_in_threadpool(_next_read, ctx, device, after, limit, timing)
