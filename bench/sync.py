@@ -19,6 +19,12 @@ client's local db; ours is a PSR's message through the staff API to the record
 in the watching client's vault (one HTTP request more on our side).
 
 Ratio = ours / peer (below 1 is better for us, on every row).
+
+Where a live change's time goes (the second table; medians of the trials, milliseconds): the
+server's ``Server-Timing`` on the woken long poll (wake-up from the commit, the trip to a worker
+thread, the re-read, the render) and the client's stamps (``LiveSync.last_timing``: body in,
+decoded, picked up by the loop, vault write done). "staff request until its commit" is what is
+left of the trial's total: the PSR's HTTP request up to its commit, plus the page's trip back.
 """
 
 from __future__ import annotations

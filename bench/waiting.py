@@ -158,7 +158,7 @@ def main() -> int:
             pg.stop()
     where = "PostgreSQL, devices on one server process and the PSR on another" if pg else "SQLite, one server process"
     print(f"\nDevices long-polling at once ({where}; {args.trials} wake-ups each; shared 2-core machine)\n")
-    print("| waiting devices | server RSS idle -> all waiting | per device | wake-up p50 / p95 / max | parked in |")
+    print("| waiting devices | server RSS idle -> all waiting | per device | wake-up p50 / p95 / max | all registered after |")
     print("| ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(f"| {r['count']:,.0f} | {r['idle_mib']:.0f} -> {r['busy_mib']:.0f} MiB | {r['kib_each']:.1f} KiB | "
