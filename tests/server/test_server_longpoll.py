@@ -137,3 +137,13 @@ def test_a_woken_poll_says_where_its_time_went_and_nothing_else(server_factory: 
     parts = dict(part.strip().split(";dur=") for part in headers[0].split(","))
     assert set(parts) == {"wake", "pool", "read", "render"}, headers
     assert all(float(v) >= 0 for v in parts.values())
+
+
+def test_long_waits_are_spread_over_their_last_quarter_and_short_ones_kept() -> None:
+    """Devices that reconnected together (a server restart) must not re-poll in lockstep for ever."""
+    from companion.clinic.server.routes_device import spread_wait
+
+    draws = [spread_wait(30.0) for _ in range(2000)]
+    assert all(22.5 <= d <= 30.0 for d in draws)
+    assert max(draws) - min(draws) > 5.0  # spread, not a constant
+    assert {spread_wait(1.5) for _ in range(50)} == {1.5}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 import zlib
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ router = APIRouter(tags=["device"])
 # On an initial pull that is most of the server's time per page.
 PAGE_GZIP_LEVEL = 2
 PAGE_GZIP_MINIMUM = 4096  # as the app's GZIP_MINIMUM: smaller answers (a live change) go as they are
+SPREAD, SPREAD_FROM = 0.25, 10.0  # see spread_wait
 
 
 class ChangeOut(BaseModel):
@@ -210,7 +212,7 @@ async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: 
     No database work while waiting: the feed is read again only when woken, or once after
     registering if a commit came in since the first read (``version``)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
+    deadline = loop.time() + spread_wait(wait)
     poll = ctx.hub.register_poll(device.id, device.patient_id)
     empty = Page(rows=[], has_more=False, last_seq=after)
     try:
@@ -235,6 +237,13 @@ async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: 
         return page
     finally:
         ctx.hub.unregister_poll(poll)
+
+
+def spread_wait(wait: float) -> float:
+    """A long wait ends somewhere in its last quarter (an empty page a little early is allowed): devices
+    that all reconnected at one moment (a server restart) would otherwise re-poll together every
+    ``wait`` seconds for ever, a wave of thousands of requests at once. Short waits are kept as asked."""
+    return wait - random.uniform(0.0, wait * SPREAD) if wait >= SPREAD_FROM else wait
 
 
 @router.post("/v1/sync", response_model=PushOut, summary="Push mutations (each applied at most once)")
