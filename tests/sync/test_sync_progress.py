@@ -85,3 +85,30 @@ def test_the_onboarding_shows_the_first_download_filling_up(big_clinic: Clinic, 
         assert state.session.first_sync is None  # gone once the download is over
     finally:
         state.shutdown()
+
+
+def test_the_syncing_step_draws_its_bar_from_the_progress(offline_services: object) -> None:
+    """The onboarding's bar is determinate once the clinic said the size, and spins before that."""
+    from companion.state import Services
+    from tests.fixtures.flet_session import ViewHarness, run_isolated
+
+    assert isinstance(offline_services, Services)
+    state = AppState(offline_services)
+    state.start()
+
+    async def run() -> None:
+        ui = await ViewHarness.start(state)
+        try:
+            state.session.create_passcode(PASSCODE, PASSCODE)
+            state.session.onboarding_step = "syncing"
+            state.session.notify()
+            assert await ui.until(lambda: "first-sync" in ui.ids())
+            assert ui.by_id("first-sync").value is None  # no size told yet: it spins
+            state.session.first_sync = (300, 1200)
+            state.session.notify()
+            assert await ui.until(lambda: ui.by_id("first-sync").value == 0.25)
+        finally:
+            ui.close()
+            state.shutdown()
+
+    run_isolated(run())
