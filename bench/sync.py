@@ -19,6 +19,12 @@ client's local db; ours is a PSR's message through the staff API to the record
 in the watching client's vault (one HTTP request more on our side).
 
 Ratio = ours / peer (below 1 is better for us, on every row).
+
+Where a live change's time goes (the second table; medians of the trials, milliseconds): the
+server's ``Server-Timing`` on the woken long poll (wake-up from the commit, the trip to a worker
+thread, the re-read, the render) and the client's stamps (``LiveSync.last_timing``: body in,
+decoded, picked up by the loop, vault write done). "staff request until its commit" is what is
+left of the trial's total: the PSR's HTTP request up to its commit, plus the page's trip back.
 """
 
 from __future__ import annotations
@@ -115,21 +121,48 @@ class _Quiet(LiveHooks):
     pass
 
 
-def _live_latency(server: ServerProcess, patient_id: str, vault: Vault, trials: int) -> list[float]:
+PARTS = (("staff", "staff request until its commit (and the page's trip back)"),
+         ("wake", "wake-up: commit -> the waiting pull runs (server)"),
+         ("pool", "page: to and from a worker thread (server)"),
+         ("read", "page: re-read of the feed (server)"), ("render", "page: JSON render (server)"),
+         ("decode", "decode + validate (client)"), ("handover", "hand-over to the live loop (client)"),
+         ("vault", "vault commit: apply + sealed frame + fsync (client)"), ("seen", "bench notices"))
+
+
+def _parts(t0: float, seen: float, timing: dict[str, float]) -> dict[str, float]:
+    """One trial's milliseconds by part (they add up to the trial's total; see PARTS)."""
+    ms = 1000.0
+    server = {k: timing.get(f"server.{k}", 0.0) for k in ("wake", "pool", "read", "render")}
+    out = {"staff": (timing["received"] - t0) * ms - sum(server.values()), **server,
+           "decode": (timing["decoded"] - timing["received"]) * ms,
+           "handover": (timing["picked"] - timing["decoded"]) * ms,
+           "vault": (timing["applied"] - timing["picked"]) * ms, "seen": (seen - timing["applied"]) * ms}
+    return out
+
+
+def _live_latency(server: ServerProcess, patient_id: str, vault: Vault,
+                  trials: int) -> tuple[list[float], list[dict[str, float]]]:
     with build_client(server.base_url) as client:
         live = LiveSync(vault, client, hooks=_Quiet(), wait=25)
         live.start()
         try:
             time.sleep(0.5)
-            out = []
+            out, parts = [], []
             for i in range(trials):
                 t0 = time.perf_counter()
                 mid = server.staff.send_message(patient_id, f"live trial {i}: your appointment is confirmed")["id"]
                 while vault.messages.get(mid) is None:
                     time.sleep(0.0002)
-                out.append((time.perf_counter() - t0) * 1000)
+                seen = time.perf_counter()
+                out.append((seen - t0) * 1000)
+                deadline = seen + 1.0
+                while live.last_timing.get("applied", 0.0) < t0 and time.perf_counter() < deadline:
+                    time.sleep(0.0002)  # the loop publishes its timing just after the write
+                timing = live.last_timing
+                if timing.get("applied", 0.0) >= t0 and "received" in timing:
+                    parts.append(_parts(t0, seen, timing))
                 time.sleep(0.05)
-            return out
+            return out, parts
         finally:
             live.stop()
 
@@ -150,8 +183,10 @@ def one_run(sizes: list[int], trials: int, work: Path) -> dict[str, Any]:
                     vault.messages.count() == n
                 noops = [_measure(counter, lambda c=client, v=vault: synchronize(v, c)) for _ in range(21)]
                 out[f"noop_{n}"] = {k: statistics.median(x[k] for x in noops) for k in noops[0]}
-                lat = _live_latency(server, patient_id, vault, trials)
+                lat, parts = _live_latency(server, patient_id, vault, trials)
                 out[f"live_{n}"] = {"median_ms": statistics.median(lat), "p95_ms": _pct(lat, 95), "max_ms": max(lat)}
+                if parts:
+                    out[f"live_parts_{n}"] = {k: statistics.median(p[k] for p in parts) for k, _ in PARTS}
                 if n == sizes[-1]:
                     out["live"] = out[f"live_{n}"]
                     synchronize(vault, client)
@@ -185,7 +220,8 @@ def run_peer(runs: int, sizes: list[int], trials: int) -> dict[str, Any] | None:
 
 
 def _median_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {key: {f: statistics.median(r[key][f] for r in runs) for f in runs[0][key]} for key in runs[0]}
+    return {key: {f: statistics.median(r[key][f] for r in runs) for f in runs[0][key]} for key in runs[0]
+            if all(key in r for r in runs)}
 
 
 def _fmt_ms(ms: float) -> str:
@@ -231,6 +267,18 @@ def table(ours: dict[str, Any], peer: dict[str, Any] | None, sizes: list[int], t
     return "\n".join("| " + " | ".join(r) + " |" for r in rows)
 
 
+def breakdown(ours: dict[str, Any], sizes: list[int]) -> str:
+    """Where a live change's time goes: the median of each part over the trials, per vault size."""
+    have = [n for n in sizes if f"live_parts_{n}" in ours]
+    if not have:
+        return ""
+    rows = [("live change, median ms by part", *(f"{n:,} records" for n in have)), ("---", *("---:" for _ in have))]
+    for key, label in PARTS:
+        rows.append((label, *(f"{ours[f'live_parts_{n}'][key]:.2f}" for n in have)))
+    rows.append(("sum of the parts' medians", *(f"{sum(ours[f'live_parts_{n}'].values()):.2f}" for n in have)))
+    return "\n".join("| " + " | ".join(r) + " |" for r in rows)
+
+
 def _add_totals(d: dict[str, Any]) -> None:
     for key, value in d.items():
         if key.startswith("noop_") and "bytes_down" in value:
@@ -261,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nSync benchmark: medians of {runs} run(s); {trials} live trials; vault unlock (scrypt default) "
           "excluded from every timing; ours over plain HTTP/1.1 keep-alive on 127.0.0.1, gzip over 4 KB.\n")
     print(table(ours, peer, sizes, trials))
+    print("\n" + breakdown(ours, sizes))
     print("\n```json\n" + json.dumps({"ours": ours, "ours_per_run": per_run, "peer": peer}, default=float) + "\n```")
     return 0
 

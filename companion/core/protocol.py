@@ -86,6 +86,9 @@ PROTOCOL_HEADER = "Companion-Protocol"
 GENERATION_HEADER = "Companion-Vault-Generation"
 GENERATION_SEEN_HEADER = "Companion-Vault-Generation-Seen"
 LANGUAGE_HEADER = "Companion-Language"
+# On the first page of a pull from the beginning (a first sync, a resync) that has more: how many
+# changes come after it, so the app can say "1,200 of 10,000 records". Advisory: the app clamps it.
+REMAINING_HEADER = "Companion-Remaining"
 MAX_GENERATION = 2**62
 MAX_PAGE = 500
 DEFAULT_PAGE = 200

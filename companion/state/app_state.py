@@ -78,6 +78,7 @@ class AppState:
 
     def tick(self) -> None:
         self.session.tick()
+        self.prevention.tick()  # countdowns on the Prevention screen follow the minute
 
     def shutdown(self) -> None:
         self.session.shutdown()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
 
-from ..i18n import N_, _, ngettext
+from ..i18n import N_, _, ngettext, number
 from ..i18n import clock as _clock
 from ..i18n import long_date as _long_date
 from ..i18n import money as _money
@@ -140,6 +140,12 @@ def sync_summary(paired: bool, stored_state: str | None, live_state: str | None,
         label = _("Offline") if state in ("offline", None) else _("Sync problem")
         return f"{label} · {when}{waiting}", "offline" if state != "error" else "problem"
     return _("Up to date · synced %(ago)s") % {"ago": ago(last_sync, now)} + waiting, "ok"
+
+
+def first_sync_text(done: int, total: int) -> str:
+    """How far the first download is: ``1,200 of 10,000 records``."""
+    return ngettext("%(done)s of %(total)s record", "%(done)s of %(total)s records", total) % {
+        "done": number(done), "total": number(total)}
 
 
 DEFAULT_CLINIC_NAME = N_("Your clinic")  # the profile's built-in name: a clinic that set none

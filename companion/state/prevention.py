@@ -7,6 +7,7 @@
     state.prevention.record_supply("30")           # refill reminders from the count
     state.prevention.log_doxy_sex("yesterday 23:30")
     state.prevention.log_doxy_dose("")             # now; refused past 72 h or within 24 h of the last
+    state.prevention.tick()                        # once a second: the open screen redraws as the minute turns
 
 Every entry is the patient's own and is written to the vault (meta ``prevention``, see
 :mod:`companion.reminders.prevention`), never to the outbox. After each change the reminder
@@ -116,6 +117,7 @@ def _in_card(section: str) -> Callable[[Callable[Concatenate[Prevention, P], Non
                 fn(self, *args, **kwargs)
             except CompanionError as exc:
                 self.said = said_line(exc)  # the line the feedback strip shows for it
+                self.ctx.feedback.toast = None  # one outcome: a refusal replaces the last "Logged."
                 raise
             self.said = self.ctx.feedback.toast
 
@@ -157,7 +159,20 @@ class Prevention(Observable):
         # at the top (scrolled out of sight on a phone when the doxy-PEP log says no).
         self.last_section: str | None = None
         self.said: str | None = None
+        self._minute: datetime | None = None  # the minute the screen was last told to redraw for
         _join_peers(ctx.host, self)
+
+    def tick(self) -> None:
+        """About once a second (the app's clock, :meth:`AppState.tick`): when the minute turns, tell the
+        open Prevention screen to redraw, so its countdowns ("take your dose by …, 3 h 12 min"), a
+        72-hour window that closes and its "Today"/"Yesterday" labels follow the clock. Once a minute,
+        from the server's clock thread; the browser polls nothing. Locked: nothing to draw."""
+        minute = self.ctx.now().replace(second=0, microsecond=0)
+        if minute == self._minute:
+            return
+        self._minute = minute
+        if self.ctx.records.vault is not None:
+            self.notify()
 
     def note_in(self, section: str) -> bool:
         """Whether the feedback line now is what an intent of card ``section`` said (it shows there)."""
@@ -248,8 +263,7 @@ class Prevention(Observable):
             raise RecordError("when", _(words.EVENT_FAR))
         plan = self._plan()
         events = (*plan.prep.events, SexEvent(_new_id(), sex_at, now))[-MAX_ENTRIES:]
-        with self.ctx.drafts.taken("prevention.event"):
-            self._save(plan.with_prep(events=events), words.event_planned(sex_at - now))
+        self._save(plan.with_prep(events=events), words.event_planned(sex_at - now))
 
     @intent
     @_in_card("prep")
@@ -282,10 +296,9 @@ class Prevention(Observable):
             raise RecordError("when", _(words.SEX_FUTURE))
         plan = self._plan()
         events = (*plan.doxy.events, SexEvent(_new_id(), sex_at, now))[-MAX_ENTRIES:]
-        with self.ctx.drafts.taken("doxy.sex"):
-            logged = plan.with_doxy(events=events)
-            open_sex = [e.sex_at for e in uncovered_events(logged.doxy) if e.sex_at + DOXY_WINDOW > now]
-            self._save(logged, words.sex_logged(sex_at, now, self.ctx.services.tz, min(open_sex, default=None)))
+        logged = plan.with_doxy(events=events)
+        open_sex = [e.sex_at for e in uncovered_events(logged.doxy) if e.sex_at + DOXY_WINDOW > now]
+        self._save(logged, words.sex_logged(sex_at, now, self.ctx.services.tz, min(open_sex, default=None)))
 
     @intent
     @_in_card("doxy")
@@ -298,8 +311,7 @@ class Prevention(Observable):
         if refusal is not None:
             raise RecordError("doxy-PEP", words.refusal_text(refusal, now, self.ctx.services.tz))
         doses = (*plan.doxy.doses, DoxyDose(_new_id(), taken_at))[-MAX_ENTRIES:]
-        with self.ctx.drafts.taken("doxy.dose"):
-            self._save(plan.with_doxy(doses=doses), _(words.DOSE_LOGGED))
+        self._save(plan.with_doxy(doses=doses), _(words.DOSE_LOGGED))
 
     @intent
     @_in_card("doxy")

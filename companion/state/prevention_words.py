@@ -20,7 +20,6 @@ INTRO = N_("PrEP and doxy-PEP, for you alone: what you enter here stays on this 
 DAMAGED = N_("Your PrEP and doxy-PEP entries on this device could not be read. Set them again below.")
 WHEN_FORMAT = N_("write a time like 21:00, yesterday 21:00, tomorrow 9:30 or 2026-12-03 21:00")
 PILLS_FORMAT = N_("write how many pills you have left, as a number")
-WHEN = N_("When")
 # The day words a patient may write before a time (the labels' examples use them); the English
 # ones are always understood too.
 DAY_WORDS = {"today": N_("today"), "tonight": N_("tonight"), "yesterday": N_("yesterday"),
@@ -29,17 +28,17 @@ DAY_WORDS = {"today": N_("today"), "tonight": N_("tonight"), "yesterday": N_("ye
 # PrEP
 PREP_TITLE = N_("PrEP reminders")
 MODE_LABELS = {"off": N_("Off"), "daily": N_("Daily"), "event": N_("2-1-1 (event-based)")}
-DAILY_LABEL = N_("Daily reminder at (e.g. 09:00)")
-SAVE_DAILY = N_("Save daily reminder")
+DAILY_TIME = N_("Change the time…")
+DAILY_PICK_HELP = N_("Daily reminder at")
 PAUSE = N_("Pause reminders")
 RESUME = N_("Resume reminders")
 PAUSED = N_("Reminders paused. Nothing will remind you until you resume.")
 RESUMED = N_("Reminders back on.")
 PREP_OFF = N_("PrEP reminders are off.")
 EVENT_SAVED = N_("Event-based PrEP: add when you expect to have sex, and the app reminds you of each dose.")
-EVENT_LABEL = N_("When do you expect to have sex? (e.g. tonight 21:00, tomorrow 20:00)")
-EVENT_HINT = N_("tomorrow 20:00")
-PLAN_EVENT = N_("Plan the doses")
+EVENT_LABEL = N_("When do you expect to have sex? The app plans the doses from it.")
+EVENT_CHOICES = {"tonight": N_("Tonight…"), "tomorrow": N_("Tomorrow…"), "day": N_("Another day…")}
+EVENT_PICK_HELP = N_("When you expect to have sex")
 EVENT_PAST = N_("that time has passed: add the next time you expect to have sex")
 EVENT_FAR = N_("plan up to 30 days ahead")
 EVENT_NOTE = N_("2-1-1 is for anal sex only, and not for people with hepatitis B. "
@@ -58,17 +57,25 @@ ASK_VISIT = N_("Ask for a visit")
 DOXY_TITLE = N_("Doxy-PEP log")
 DOXY_RULE = N_("One dose of 200 mg as soon as you can, within 72 hours after sex. "
                "No more than one dose in 24 hours: one dose covers all sex in the 72 hours before it.")
-SEX_LABEL = N_("When did you have sex? (e.g. 23:30, yesterday 23:30)")
-SEX_HINT = N_("yesterday 23:30")
-LOG_SEX = N_("Log sex")
+SEX_LABEL = N_("When did you have sex?")
+SEX_PICK_HELP = N_("When you had sex")
 SEX_FUTURE = N_("log sex once it has happened")
-DOSE_LABEL = N_("When did you take the dose? (empty = now)")
-DOSE_HINT = N_("now")
-LOG_DOSE = N_("Log a dose")
+DOSE_LABEL = N_("When did you take the dose?")
+DOSE_PICK_HELP = N_("When you took the dose")
+JUST_NOW = N_("Just now")
+EARLIER_TODAY = N_("Earlier today…")
+YESTERDAY = N_("Yesterday…")
+ANOTHER_DAY = N_("Another day…")
 DOSE_LOGGED = N_("Dose logged. Test every 3 to 6 months while you use doxy-PEP.")
 DOXY_TESTING = N_("While you use doxy-PEP, test every 3 to 6 months, even when you feel well.")
 ABOUT_DOXY = N_("About doxy-PEP")
 NO_DOXY = N_("Nothing logged yet.")
+
+
+def picking_on(what: str, day: date) -> str:
+    """The time picker's heading: what it asks and the day chosen ("When you had sex, Mon 30 Nov");
+    ``what`` is already in the patient's language."""
+    return _("%(what)s, %(day)s") % {"what": what, "day": short_date(day)}
 
 
 def time_format(text: str) -> str:

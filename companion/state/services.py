@@ -44,8 +44,9 @@ class ClinicLink(Protocol):
     def pair(self, vault: Vault, server_url: str, code: str, device_name: str) -> None:
         """Trade a pairing code for a device token stored in the vault; raises SyncError subclasses."""
 
-    def sync_once(self, vault: Vault) -> None:
-        """Push the outbox and pull until caught up; raises SyncError subclasses."""
+    def sync_once(self, vault: Vault, progress: Callable[[int, int], None] | None = None) -> None:
+        """Push the outbox and pull until caught up; raises SyncError subclasses. ``progress(done,
+        total)``: records so far of the total, during a first sync (when the clinic says its size)."""
 
     def start_live(self, vault: Vault, on_synced: Callable[[], None],
                    on_state: Callable[[str, str | None], None]) -> LiveHandle:
@@ -107,9 +108,9 @@ class SyncClinicLink:
     def pair(self, vault: Vault, server_url: str, code: str, device_name: str) -> None:
         pair(vault, server_url, code, device_name=device_name, ca_file=self.ca_file)
 
-    def sync_once(self, vault: Vault) -> None:
+    def sync_once(self, vault: Vault, progress: Callable[[int, int], None] | None = None) -> None:
         with client_for_vault(vault) as client:
-            synchronize(vault, client)
+            synchronize(vault, client, progress=progress)
 
     def start_live(self, vault: Vault, on_synced: Callable[[], None],
                    on_state: Callable[[str, str | None], None]) -> LiveLink:

@@ -24,6 +24,7 @@ from ..core.errors import LockedOut, RecordError, SyncError, VaultBusy, VaultExi
 from ..core.observable import Observable
 from ..i18n import _
 from ..vault import Vault
+from .formatting import first_sync_text
 from .notices import intent
 from .passcode import SensitiveResults
 from .preferences import Preferences, apply_language
@@ -46,6 +47,7 @@ class Session(Observable):
         self.reveal = SensitiveResults(ctx, self.lock)
         self.phase = "onboarding"
         self.onboarding_step = "passcode"  # passcode | pair | syncing
+        self.first_sync: tuple[int, int] | None = None  # records so far of the total, while syncing
         self.retry_at: float | None = None  # monotonic time the lock screen may try again
 
     def _vault_here(self) -> bool:
@@ -94,14 +96,22 @@ class Session(Observable):
             self._show("onboarding", "syncing")
             feedback.working(_("Downloading your records…"))
             try:
-                ctx.services.link.sync_once(vault)
+                ctx.services.link.sync_once(vault, progress=self._first_sync_progress)
             except SyncError as exc:
                 feedback.toast = _("Paired. The first download did not finish (%(problem)s); it retries by itself.") % {
                     "problem": exc}
         finally:
             feedback.busy = None
+            self.first_sync = None
         ctx.drafts.clear()
         self._enter_unlocked()
+
+    def _first_sync_progress(self, done: int, total: int) -> None:
+        """A page of the first download is in: the bar and the busy line say how far."""
+        self.first_sync = (done, total)
+        progress = first_sync_text(done, total)
+        self.ctx.feedback.working(_("Downloading your records… %(progress)s") % {"progress": progress})
+        self.notify()
 
     @intent
     def start_pairing(self) -> None:

@@ -146,12 +146,15 @@ def synchronize(
     limit: int = MAX_PAGE,
     stop: threading.Event | None = None,
     now: Callable[[], datetime] = utcnow,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SyncReport:
     """Push the outbox, pull until caught up, record the status; returns a SyncReport.
 
     ``wait`` (seconds) long-polls the first pull when nothing is new (live mode).
     ``policy`` bounds retries of transient failures (default: ~8 s in all).
     ``stop`` ends retry waits early (raises the retry module's Interrupted).
+    ``progress(done, total)``: records so far of the total, during a first sync or a resync
+    (see :func:`~companion.sync.pull.pull_changes`).
     Raises NotPaired, SyncInProgress, DeviceRevoked, UpgradeRequired,
     ServerUnreachable, ServerFailed, RateLimited, ProtocolError, InsecureServer,
     RequestRejected — all after recording the status in the vault.
@@ -162,7 +165,8 @@ def synchronize(
         try:
             _, token = credentials(vault)
             pushed = push_outbox(vault, client, token, policy=policy, stop=stop)
-            pulled = pull_changes(vault, client, token, policy=policy, wait=wait, limit=limit, stop=stop)
+            pulled = pull_changes(vault, client, token, policy=policy, wait=wait, limit=limit, stop=stop,
+                                  progress=progress)
         except (NotPaired, Interrupted):
             raise
         except DeviceRevoked:

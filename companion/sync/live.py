@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -53,7 +54,7 @@ from .pull import PullStats, apply_page, fetch_page
 from .push import PushStats
 from .retry import Interrupted, RetryPolicy, backoff_delay
 from .status import one_line, record_status
-from .store import CURSOR, RESYNC, credentials
+from .store import CURSOR, RESYNC, credentials, pushes
 from .transport import CursorExpired
 
 __all__ = ["LiveHooks", "LiveSync", "FATAL"]
@@ -73,13 +74,18 @@ class LiveHooks:
     def stopped(self, error: SyncError | None) -> None:
         """The loop ended: ``None`` after :meth:`LiveSync.stop`, else the error that ended it."""
 
+    def progress(self, done: int, total: int) -> None:
+        """A first sync or a resync applied a page: ``done`` records of ``total`` so far."""
+
 
 @dataclass(slots=True)
 class _Poll:
     cursor: str | None
+    pushes: int = 0  # the vault's push count when the poll was sent (see _apply)
     done: threading.Event = field(default_factory=threading.Event)
     page: PullPage | None = None
     error: BaseException | None = None
+    timing: dict[str, float] = field(default_factory=dict)
 
 
 class LiveSync:
@@ -113,6 +119,7 @@ class LiveSync:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._poll: _Poll | None = None
+        self.last_timing: dict[str, float] = {}  # of the last live page applied, see _apply
 
     # -- control ---------------------------------------------------------------------------
 
@@ -150,7 +157,8 @@ class LiveSync:
                 if need_sync or self._nudged.is_set():
                     self._nudged.clear()
                     self._set_state("syncing", None)
-                    report = synchronize(self.vault, self.client, policy=self.policy, stop=self._stop)
+                    report = synchronize(self.vault, self.client, policy=self.policy, stop=self._stop,
+                                         progress=self.hooks.progress)
                     need_sync = False
                     failures = 0
                     self._set_state("idle", None)
@@ -197,7 +205,8 @@ class LiveSync:
         if cursor is None:
             return True
         poll = self._poll
-        if poll is None or poll.cursor != cursor or (poll.done.is_set() and poll.error is not None):
+        if poll is None or poll.cursor != cursor or poll.pushes != pushes(self.vault) or (
+                poll.done.is_set() and poll.error is not None):
             poll = self._poll = self._start_poll(token, cursor)
         while not poll.done.is_set():
             if self._stop.is_set() or self._nudged.is_set():
@@ -212,7 +221,7 @@ class LiveSync:
             raise poll.error
         page = poll.page
         assert page is not None
-        return self._apply(page, cursor)
+        return self._apply(page, cursor, poll.timing, poll.pushes)
 
     def _record_failure(self, exc: BaseException) -> None:
         """What synchronize does on failure, for a failed long poll (revoked: forget the clinic's data)."""
@@ -222,12 +231,14 @@ class LiveSync:
             record_status(self.vault, state_for(exc), now=utcnow(), error=str(exc))
 
     def _start_poll(self, token: str, cursor: str) -> _Poll:
-        poll = _Poll(cursor=cursor)
+        with self.vault.lock:
+            poll = _Poll(cursor=cursor, pushes=pushes(self.vault))
 
         def fetch() -> None:
             try:
                 poll.page, _ = fetch_page(self.client, token, cursor, limit=MAX_PAGE, wait=self.wait, timeout=10.0,
-                                          generation=lambda: self.vault.generation, language=language())
+                                          generation=lambda: self.vault.generation, language=language(),
+                                          timing=poll.timing)
             except BaseException as exc:  # handed to the loop thread, which raises or drops it
                 poll.error = exc
             finally:
@@ -237,19 +248,28 @@ class LiveSync:
         threading.Thread(target=fetch, name="companion-long-poll", daemon=True).start()
         return poll
 
-    def _apply(self, page: PullPage, cursor: str) -> bool:
+    def _apply(self, page: PullPage, cursor: str, timing: dict[str, float], sent_at_pushes: int) -> bool:
+        """Apply a long poll's page with its cursor, unless it is stale: the vault's cursor moved on,
+        or one of our own pushes was acknowledged since the poll was sent (``sent_at_pushes``: the page
+        may show the server from before it and undo its effect). ``last_timing`` then holds the poll's ``timing``
+        (see :func:`fetch_page`) plus ``picked`` (the loop took the page) and ``applied`` (the vault
+        write done), for the bench's breakdown of a live change."""
         if not page.changes and page.cursor == cursor:
             return page.has_more
+        timing["picked"] = time.perf_counter()
         started = utcnow()
         try:
             with sync_lock(self.vault), self.vault.lock:
-                if self.vault.meta.get(CURSOR) != cursor or self.vault.meta.get(RESYNC):
-                    return True  # someone synced meanwhile: this page is stale
+                if (self.vault.meta.get(CURSOR) != cursor or self.vault.meta.get(RESYNC)
+                        or pushes(self.vault) != sent_at_pushes):
+                    return True  # someone synced or pushed meanwhile: this page is stale
                 apply_page(self.vault, page)
+                timing["applied"] = time.perf_counter()
                 finished = utcnow()
                 record_status(self.vault, "idle", now=finished)
         except SyncInProgress:
             return True
+        self.last_timing = timing
         self._set_state("idle", None)
         pulled = PullStats(pages=1, changes=len(page.changes), requests=1)
         self.hooks.synced(SyncReport(started_at=started, finished_at=finished, push=PushStats(), pull=pulled))

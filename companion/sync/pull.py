@@ -28,7 +28,9 @@ app to say, and a full resync brings back what the copy was missing.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ from ..core.protocol import (
     GENERATION_SEEN_HEADER,
     LANGUAGE_HEADER,
     MAX_PAGE,
+    REMAINING_HEADER,
     Change,
     PullPage,
     parse_generation,
@@ -74,13 +77,17 @@ class PullStats(Traffic):
 def fetch_page(
     client: httpx.Client, token: str, cursor: str | None, *, limit: int, wait: float, timeout: float,
     generation: Callable[[], int] | None = None, language: str | None = None,
+    timing: dict[str, float] | None = None, remaining: Callable[[int], None] | None = None,
 ) -> tuple[PullPage, int]:
     """One validated page and its size in bytes (network only: the vault is not touched).
 
     ``generation`` (the vault's, read when sending and again when the answer is in):
     reported to the server; :class:`OlderVaultCopy` when the server saw a higher one.
     Generations only grow in a running vault, so a request overtaken by a later one is
-    never mistaken for a rollback.
+    never mistaken for a rollback. ``timing`` (the live loop's) gets ``received`` and ``decoded``
+    (``time.perf_counter()``) and the server's ``Server-Timing`` durations as ``server.<name>`` (ms).
+    ``remaining`` is called with the server's count of changes after this page, when it sent one
+    (the first page of a pull from the beginning; ``Companion-Remaining``).
     """
     params: dict[str, str | int] = {"limit": limit}
     if cursor is not None:
@@ -94,10 +101,29 @@ def fetch_page(
     answer = send_json(client, "GET", "/v1/sync", token=token, params=params, timeout=timeout,
                        extra_headers=headers)
     page = parse_pull_response(answer.data)
+    if timing is not None:
+        timing.update(received=answer.received, decoded=time.perf_counter(),
+                      **server_timing(answer.headers.get("server-timing", "")))
+    left = parse_generation(answer.headers.get(REMAINING_HEADER))  # the same shape: ASCII digits, bounded
+    if remaining is not None and left is not None:
+        remaining(left)
     seen = parse_generation(answer.headers.get(GENERATION_SEEN_HEADER))
     if generation is not None and seen is not None and seen > (now := generation()):
         raise OlderVaultCopy(seen, now)
     return page, answer.size
+
+
+def server_timing(header: str) -> dict[str, float]:
+    """``Server-Timing: wake;dur=0.3, read;dur=1.1`` as ``{"server.wake": 0.3, …}``; what is not
+    understood is skipped (it only feeds the bench's breakdown)."""
+    out: dict[str, float] = {}
+    for part in header.split(",")[:8]:
+        name, _, rest = part.strip().partition(";")
+        key, _, value = rest.strip().partition("=")
+        if name.isidentifier() and key == "dur":
+            with contextlib.suppress(ValueError):
+                out[f"server.{name}"] = float(value)
+    return out
 
 
 def _key(change: Change) -> RecordKey:
@@ -203,8 +229,13 @@ def pull_changes(
     wait: float = 0,
     limit: int = MAX_PAGE,
     stop: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PullStats:
     """Pull and apply pages until the server has nothing more (see module docstring).
+
+    ``progress(done, total)`` is called after each page applied of a pull from the beginning (a
+    first sync, a resync) whose size the server told (``Companion-Remaining``): records so far
+    of the total, for the app to show. ``total`` never drops below ``done``.
 
     While a page is being written, the next one is already being fetched (its
     cursor is known once the page is parsed), so the network and the vault
@@ -217,11 +248,15 @@ def pull_changes(
     seen: set[RecordKey] | None = set() if resync else None
     stats.resynced = resync
 
+    told: list[int] = []  # the server's count after the first page, when it said
+    done, total = 0, None  # of a pull from the beginning whose size the server told
+
     def fetch(cursor: str | None, page_wait: float) -> tuple[PullPage, int]:
         def attempt(budget: float) -> tuple[PullPage, int]:
             stats.requests += 1
             return fetch_page(client, token, cursor, limit=limit, wait=page_wait, timeout=min(budget, IO_TIMEOUT),
-                              generation=lambda: vault.generation, language=language())
+                              generation=lambda: vault.generation, language=language(),
+                              remaining=told.append if cursor is None else None)
 
         return with_retries(attempt, policy, stop=stop)
 
@@ -250,6 +285,12 @@ def pull_changes(
             stats.changes += len(page.changes)
             stats.bytes_down += size
             stats.removed += apply_page(vault, page, seen=seen, sweep=resync and not page.has_more)
+            if cursor is None:  # a pull from the beginning: count from here
+                done, total = 0, (len(page.changes) + told[-1]) if told else None
+                told.clear()
+            done += len(page.changes)
+            if progress is not None and total is not None:
+                progress(done, max(done, total))
             cursor = page.cursor
             if not page.has_more:
                 return stats

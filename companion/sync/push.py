@@ -14,6 +14,10 @@ Settling a batch is ONE vault write (:func:`settle`):
   with only the still-pending effects replayed (the rejected one undone).
 - not answered: stays pending, ``attempts`` + 1, sent again next time.
 
+An answer that acknowledged anything also counts up ``sync.pushes``: a page fetched before
+that (a long poll's late answer) shows the server as it was before our own push, so it must
+not be applied over the effect that leaves the outbox now (:mod:`companion.sync.live` drops it).
+
 A whole batch refused with a 4xx (not a per-mutation answer) is retried one
 mutation at a time so one bad entry cannot block the others; a single entry
 refused that way is rejected with the server's message.
@@ -37,7 +41,7 @@ from ..core.requests import request_appointment_id
 from ..vault import Vault
 from .conflicts import RecordKey, pending_index, resolve_conflict, targets
 from .retry import RetryPolicy, with_retries
-from .store import delete_record, get_base, put_record, set_base
+from .store import PUSHES, delete_record, get_base, pushes, put_record, set_base
 from .transport import CursorExpired, Traffic, send_json
 
 __all__ = ["PushStats", "push_outbox", "settle", "wire_form"]
@@ -90,6 +94,7 @@ def settle(vault: Vault, sent: Sequence[OutboxEntry], results: Sequence[Mutation
     with vault.lock, vault.batch():
         touched: set[RecordKey] = set()
         undo: set[RecordKey] = set()
+        acknowledged = False
         for entry in sent:
             current: OutboxEntry | None = vault.outbox.get(entry.id)
             if current is None:
@@ -101,6 +106,7 @@ def settle(vault: Vault, sent: Sequence[OutboxEntry], results: Sequence[Mutation
             touched.update(targets(current))
             if answer.status in ("applied", "duplicate"):
                 vault.outbox.delete(entry.id)
+                acknowledged = True
             else:
                 reason = (answer.reason or "refused by the clinic").splitlines()[0][:300] or "refused by the clinic"
                 vault.outbox.upsert(replace(current, state="rejected", last_error=reason,
@@ -110,6 +116,8 @@ def settle(vault: Vault, sent: Sequence[OutboxEntry], results: Sequence[Mutation
                     delete_record(vault, ("appointment", request_appointment_id(current.id)))
                 if current.type == "appointment.book":  # and a refused booking's "Booking…"
                     delete_record(vault, ("appointment", booking_appointment_id(current.id)))
+        if acknowledged:
+            vault.meta.set(PUSHES, pushes(vault) + 1)
         if not touched:
             return
         remaining = pending_index(vault.outbox.all())

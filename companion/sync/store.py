@@ -6,6 +6,8 @@ keys it owns:
     sync.server_url, sync.ca_pem, sync.token, sync.device_id, sync.patient_id,
     sync.clinic_name, sync.cursor     pairing and pull position
     sync.resync                       true while a full resync (after 410) runs
+    sync.pushes                       how many push answers acknowledged something (a page
+                                      fetched before the count moved predates our own push)
     sync.base.<kind>.<id>             the server's version of a record that pending
                                       commands changed optimistically (to undo a rejection)
     status.last_sync, status.state, status.last_error, status.last_attempt   see status.py
@@ -29,6 +31,7 @@ from .conflicts import RecordKey
 
 __all__ = [
     "CURSOR",
+    "PUSHES",
     "RESYNC",
     "TOKEN",
     "base_key",
@@ -48,8 +51,15 @@ PATIENT_ID = "sync.patient_id"
 CLINIC_NAME = "sync.clinic_name"
 CURSOR = "sync.cursor"
 RESYNC = "sync.resync"
+PUSHES = "sync.pushes"
 RESTORED_COPY = "sync.restored_copy"  # {"at": ISO, "generation": N, "seen": M}: the last rollback noticed
 BASE_PREFIX = "sync.base."
+
+
+def pushes(vault: Vault) -> int:
+    """The count of push answers that acknowledged an entry (see ``sync.pushes``)."""
+    count = vault.meta.get(PUSHES)
+    return count if isinstance(count, int) else 0
 
 
 def get_record(vault: Vault, key: RecordKey) -> Record | None:

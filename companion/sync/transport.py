@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -102,6 +103,7 @@ class Answer:
     data: Any
     size: int
     headers: Mapping[str, str] = field(default_factory=dict)
+    received: float = 0.0  # time.perf_counter() when the body was in, before it was decoded
 
 
 def load_ca_pem(ca_file: str | Path) -> str:
@@ -306,6 +308,7 @@ def send_json(
         if isinstance(exc, httpx.TimeoutException):
             raise ServerUnreachable("the clinic's server did not answer in time") from None
         raise ServerUnreachable(f"cannot reach the clinic's server ({type(exc).__name__})") from None
+    received = time.perf_counter()
     if not 200 <= status < 300:
         _raise_for_status(status, raw, response.headers)
-    return Answer(status=status, data=_decode(raw), size=len(raw), headers=response.headers)
+    return Answer(status=status, data=_decode(raw), size=len(raw), headers=response.headers, received=received)

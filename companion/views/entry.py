@@ -69,9 +69,12 @@ def _pair_step(state: AppState) -> list[ft.Control]:
 
 
 def _syncing_step(state: AppState) -> list[ft.Control]:
+    """The first download: a bar that fills as records arrive (when the clinic said how many)."""
+    progress = state.session.first_sync
+    value = progress[0] / progress[1] if progress and progress[1] else None
     return [
         title(_("Getting your records"), 26),
-        tid("first-sync", ft.ProgressBar(height=6, border_radius=3)),
+        tid("first-sync", ft.ProgressBar(value=value, height=6, border_radius=3)),
         muted(_("Downloading visits, preparation steps, bills and messages. This takes a few seconds.")),
     ]
 

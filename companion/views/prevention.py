@@ -1,11 +1,14 @@
 """Prevention: PrEP reminders (daily or 2-1-1, pause, supply, the clinic's test date) and the private
 doxy-PEP log. Every word comes from :mod:`companion.state.prevention_words` (its constants are
-translated here, ``_(w.TITLE)``); every entry stays on the device (:mod:`companion.state.prevention`)."""
+translated here, ``_(w.TITLE)``); every entry stays on the device (:mod:`companion.state.prevention`).
+Every time is picked, never typed: quick choices that open Flet's TimePicker/DatePicker
+(:mod:`.when_choices`). The screen redraws as the minute turns (``state.prevention.tick``), so its
+countdowns and "Today" labels follow the clock."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import flet as ft
@@ -17,6 +20,7 @@ from ..state.prevention import PreventionView
 from ..ui import kit
 from ..ui.kit import act, handler, memo, use_observable
 from .common import button, card, field, header, muted, screen, shown_text, tid
+from .when_choices import Choice, pick_time, when_row
 
 __all__ = ["PreventionScreen"]
 
@@ -54,10 +58,10 @@ def _entry_row(identifier: str, text: str, on_remove: Callable[..., Any]) -> ft.
                                    ft.TextButton(_(w.REMOVE), on_click=on_remove)]))
 
 
-def _mode_chips(state: AppState, mode: str) -> ft.Control:
+def _mode_chips(state: AppState, mode: str, dose_time: time) -> ft.Control:
     def choose(key: str) -> None:
-        if key == "daily":  # a daily schedule needs its time: the one the field shows
-            act(state.prevention.set_daily, shown_text(state, "prevention.time") or "09:00")
+        if key == "daily":  # a daily schedule needs its time: the one saved (09:00 at first)
+            act(state.prevention.set_daily, f"{dose_time:%H:%M}")
         else:
             act(state.prevention.turn_off if key == "off" else state.prevention.set_event_based)
 
@@ -83,9 +87,9 @@ def _daily(state: AppState, view: PreventionView) -> list[ft.Control]:
     rows: list[ft.Control] = [
         tid("prep-daily-status", muted(w.daily_status(prep.dose_time, prep.paused, quiet_end != today_at,
                                                       clock(quiet_end)), 14)),
-        field(state, "prevention.time", _(w.DAILY_LABEL), default=f"{prep.dose_time:%H:%M}"),
-        ft.Row([button("prep-save-daily", _(w.SAVE_DAILY),
-                       lambda: act(state.prevention.set_daily, shown_text(state, "prevention.time")), kind="tonal"),
+        ft.Row([button("prep-daily-time", _(w.DAILY_TIME), lambda: pick_time(
+                    prep.dose_time, lambda at: act(state.prevention.set_daily, f"{at:%H:%M}"),
+                    help_text=_(w.DAILY_PICK_HELP)), kind="tonal", icon=ft.Icons.SCHEDULE),
                 _pause_button(state, prep.paused)],
                wrap=True, spacing=8, run_spacing=8),
     ]
@@ -103,12 +107,14 @@ def _supply_fields(state: AppState) -> list[ft.Control]:
 
 def _event(state: AppState, view: PreventionView) -> list[ft.Control]:
     tz, now = state.services.tz, state.now()
-    plan_it = button("prep-plan-event", _(w.PLAN_EVENT),
-                     lambda: act(state.prevention.plan_event, shown_text(state, "prevention.event")), kind="tonal")
-    rows: list[ft.Control] = [muted(_(w.EVENT_NOTE), 13), muted(_(w.EVENT_LABEL), 14),
-                              field(state, "prevention.event", _(w.WHEN), hint=_(w.EVENT_HINT)),
-                              ft.Row([plan_it, _pause_button(state, view.plan.prep.paused)], wrap=True, spacing=8,
-                                     run_spacing=8)]
+    days = {"tonight": 0, "tomorrow": 1}
+    plan_it = when_row("prep-event", [Choice(k, _(label), days=days.get(k), pick_day=k == "day")
+                                      for k, label in w.EVENT_CHOICES.items()],
+                       lambda text: act(state.prevention.plan_event, text), today=lambda: _today(state),
+                       at=lambda: time(21, 0), first=0, last=30, help_text=_(w.EVENT_PICK_HELP),
+                       heading=w.picking_on)
+    rows: list[ft.Control] = [muted(_(w.EVENT_NOTE), 13), muted(_(w.EVENT_LABEL), 14), plan_it,
+                              ft.Row([_pause_button(state, view.plan.prep.paused)])]
     if not view.upcoming_doses:
         rows.append(muted(_(w.NO_EVENTS), 14))
     for i, dose in enumerate(view.upcoming_doses[:8]):
@@ -126,7 +132,7 @@ def _event(state: AppState, view: PreventionView) -> list[ft.Control]:
 
 def _prep(state: AppState, view: PreventionView) -> ft.Control:
     prep = view.plan.prep
-    rows: list[ft.Control] = [_section_title(_(w.PREP_TITLE)), _mode_chips(state, prep.mode)]
+    rows: list[ft.Control] = [_section_title(_(w.PREP_TITLE)), _mode_chips(state, prep.mode, prep.dose_time)]
     if prep.mode == "daily":
         rows += _daily(state, view)
     elif prep.mode == "event":
@@ -143,6 +149,19 @@ def _prep(state: AppState, view: PreventionView) -> ft.Control:
     return card(rows, identifier="prep-reminders")
 
 
+def _today(state: AppState) -> date:
+    return state.now().astimezone(state.services.tz).date()
+
+
+def _past_row(state: AppState, prefix: str, choices: list[Choice], intent: Callable[[str], None],
+              help_text: str) -> ft.Control:
+    """Doxy-PEP's "when": just now, or a time (today, yesterday, another day of the last two weeks)
+    that the picker opens on now's time."""
+    return when_row(prefix, choices, lambda text: act(intent, text), today=lambda: _today(state),
+                    at=lambda: state.now().astimezone(state.services.tz).time().replace(second=0, microsecond=0),
+                    first=-13, last=0, help_text=help_text, heading=w.picking_on)
+
+
 def _doxy(state: AppState, view: PreventionView) -> ft.Control:
     tz, now = state.services.tz, state.now()
     doxy = view.plan.doxy
@@ -153,13 +172,14 @@ def _doxy(state: AppState, view: PreventionView) -> ft.Control:
     if len(view.open_events) > 1:  # the earliest deadline is the one to keep
         rows.append(tid("doxy-one-dose", ft.Text(w.one_dose_covers(min(e.sex_at for e in view.open_events), tz, now),
                                                  size=14, weight=ft.FontWeight.W_600)))
-    rows += [muted(_(w.SEX_LABEL), 14), field(state, "doxy.sex", _(w.WHEN), hint=_(w.SEX_HINT)),
-             ft.Row([button("doxy-log-sex", _(w.LOG_SEX),
-                            lambda: act(state.prevention.log_doxy_sex, shown_text(state, "doxy.sex")), kind="tonal")]),
-             muted(_(w.DOSE_LABEL), 14), field(state, "doxy.dose", _(w.WHEN), hint=_(w.DOSE_HINT)),
-             ft.Row([button("doxy-log-dose", _(w.LOG_DOSE),
-                            lambda: act(state.prevention.log_doxy_dose, shown_text(state, "doxy.dose")),
-                            kind="tonal")]),
+    past = [Choice("today", _(w.EARLIER_TODAY), days=0), Choice("yesterday", _(w.YESTERDAY), days=-1)]
+    rows += [muted(_(w.SEX_LABEL), 14),
+             _past_row(state, "doxy-sex", [Choice("log", _(w.JUST_NOW)), *past,
+                                           Choice("day", _(w.ANOTHER_DAY), pick_day=True)],
+                       state.prevention.log_doxy_sex, _(w.SEX_PICK_HELP)),
+             muted(_(w.DOSE_LABEL), 14),
+             _past_row(state, "doxy-dose", [Choice("log", _(w.JUST_NOW)), *past], state.prevention.log_doxy_dose,
+                       _(w.DOSE_PICK_HELP)),
              _card_note(state, "doxy")]
     entries = sorted([(e.sex_at, e.id, w.sex_entry(e.sex_at, tz, now)) for e in doxy.events]
                      + [(d.taken_at, d.id, w.dose_entry(d.taken_at, tz, now)) for d in doxy.doses], reverse=True)

@@ -38,6 +38,18 @@ def in_card(page: Any, card: str, text: str) -> None:
     box.get_by_text(text, exact=False).or_(box.get_by_label(text, exact=False)).first.wait_for(timeout=15_000)
 
 
+def pick_time_typed(page: Any, hour: int, minute: int) -> None:
+    """In the open TimePicker: switch to its text input, type the hour and the minute, press OK."""
+    page.get_by_role("button", name="Switch to text input mode").click()
+    boxes = page.get_by_role("textbox")
+    boxes.first.wait_for()
+    for i, value in enumerate((f"{hour:02d}", f"{minute:02d}")):
+        boxes.nth(i).click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type(value)
+    page.get_by_role("button", name="OK").click()
+
+
 def daily_reminders(recorder: RecordedNotifications) -> list[dict[str, Any]]:
     return [n for n in recorder.notified() if n["summary"] == "Your daily reminder"]
 
@@ -63,8 +75,8 @@ def test_daily_prep_reminder_is_delivered_discreetly_once(
     # this minute on the patient's clock: due now, so it shows now
     local_now = datetime.now(UTC).astimezone(timezone(timedelta(hours=offset)))
     dose_time = f"{local_now:%H:%M}"
-    fill(page, "field-prevention.time", dose_time)
-    by_id(page, "prep-save-daily").click()
+    by_id(page, "prep-daily-time").click()  # Flet's TimePicker, typed in its own input mode
+    pick_time_typed(page, local_now.hour, local_now.minute)
     seen(page, f"Every day at {dose_time}.")
 
     assert wait_until(lambda: daily_reminders(notification_recorder), timeout=20), notification_recorder.records()
@@ -76,23 +88,25 @@ def test_daily_prep_reminder_is_delivered_discreetly_once(
     _shoot(page, "prevention")
 
     # saved again for the same minute: the reminder already showed, it does not show twice
-    by_id(page, "prep-save-daily").click()
+    by_id(page, "prep-daily-time").click()
+    page.get_by_role("button", name="OK").click()  # the picker opens on the saved time
     seen(page, f"Daily reminder set for {dose_time}.")
     painted(page, 3)
 
     # doxy-PEP: a dose with no sex logged is refused, a logged one opens the 72-hour window
     page.mouse.move(195, 400)
     page.mouse.wheel(0, 1200)
-    by_id(page, "doxy-log-dose").click()
+    by_id(page, "doxy-dose-log").click()
     in_card(page, "doxy-log", "log when you had sex first")
-    by_id(page, "doxy-log-sex").click()
+    by_id(page, "doxy-sex-log").click()
     seen(page, "take your dose by")
     painted(page, 3)
     page.screenshot(path=str(SHOTS / "prevention-doxy-phone.png"))
-    by_id(page, "doxy-log-dose").click()
+    by_id(page, "doxy-dose-log").click()
     in_card(page, "doxy-log", "Dose logged.")
-    by_id(page, "doxy-log-dose").click()
+    by_id(page, "doxy-dose-log").click()
     in_card(page, "doxy-log", "only one dose in 24 hours")
+    assert by_id(page, "doxy-log").get_by_text("Dose logged.", exact=False).count() == 0  # one outcome
     painted(page, 3)
     page.screenshot(path=str(SHOTS / "prevention-doxy-refused-phone.png"))
     assert len(daily_reminders(notification_recorder)) == 1
@@ -100,9 +114,8 @@ def test_daily_prep_reminder_is_delivered_discreetly_once(
     # event-based PrEP: the patient plans sex tomorrow evening and sees the three doses
     page.mouse.wheel(0, -3000)
     by_id(page, "prep-mode-event").click()
-    by_id(page, "prep-plan-event").wait_for()
-    fill(page, "field-prevention.event", "tomorrow 20:00")
-    by_id(page, "prep-plan-event").click()
+    by_id(page, "prep-event-tomorrow").click()  # the dial opens on 21:00: OK takes it
+    page.get_by_role("button", name="OK").click()
     for i in range(3):
         by_id(page, f"prep-dose-{i}").wait_for()
     seen(page, "2 pills")

@@ -84,8 +84,7 @@ def test_two_tabs_follow_each_other_and_the_screen_reads_at_both_widths(
     # the phone tab logs sex; the desktop tab shows its 72-hour window without a reload
     phone.mouse.move(195, 400)
     phone.mouse.wheel(0, 1400)
-    fill(phone, "field-doxy.sex", "")
-    by_id(phone, "doxy-log-sex").click()
+    by_id(phone, "doxy-sex-log").click()  # "Just now"
     in_card(phone, "doxy-log", "one dose covers this and the earlier sex")  # the earlier deadline, not this one
     desk.get_by_text("take your dose by", exact=False).nth(1).wait_for(timeout=15_000)  # two windows open now
     by_id(desk, "doxy-one-dose").wait_for()
@@ -95,7 +94,7 @@ def test_two_tabs_follow_each_other_and_the_screen_reads_at_both_widths(
     _resize(phone, 1280, 800)  # the doxy-PEP card at desktop width (wheel events reach the first tab)
     phone.mouse.move(900, 500)
     for _ in range(5):  # down to the doxy-PEP card, as a person scrolls until it shows
-        box = by_id(phone, "doxy-log-sex").bounding_box()
+        box = by_id(phone, "doxy-sex-log").bounding_box()
         if box is not None and 0 <= box["y"] < 600:
             break
         phone.mouse.wheel(0, 500)

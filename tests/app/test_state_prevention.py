@@ -132,3 +132,31 @@ def test_what_an_intent_said_shows_in_its_own_card_and_nothing_else_does(state: 
     assert p.note_in("prep") and not p.note_in("doxy")
     state.feedback.toast = "Syncing with your clinic…"  # news from elsewhere (the sync chip) is not a card's
     assert not p.note_in("prep") and not p.note_in("doxy")
+
+
+def test_a_refusal_replaces_the_last_success_line(state: AppState) -> None:
+    p = state.prevention
+    p.log_doxy_sex("")
+    p.log_doxy_dose("")
+    assert state.feedback.toast is not None and state.feedback.toast.startswith("Dose logged.")
+    p.log_doxy_dose("")  # a second dose within 24 hours
+    assert state.feedback.error is not None and "only one dose in 24 hours" in state.feedback.error
+    assert state.feedback.toast is None and p.note_in("doxy")
+
+
+def test_the_tick_tells_the_screen_once_each_minute(state: AppState, clock: Clock) -> None:
+    told: list[int] = []
+    state.prevention.subscribe(lambda: told.append(1))
+    state.tick()
+    assert len(told) == 1  # the first tick: the minute is new
+    clock.now = NOW + timedelta(seconds=59)
+    state.tick()
+    state.tick()
+    assert len(told) == 1  # same minute: nothing redraws
+    clock.now = NOW + timedelta(seconds=60)
+    state.tick()
+    assert len(told) == 2
+    state.session.lock()
+    clock.now = NOW + timedelta(minutes=5)
+    state.tick()
+    assert len(told) == 2  # locked: nothing to draw

@@ -3,13 +3,23 @@ mode renders, the buttons reach the intents, a doxy-PEP refusal shows on the fee
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
+from typing import Any
 
+import flet as ft
 import pytest
 
 from companion.reminders.prevention import load_plan
 from companion.state import AppState
 from tests.fixtures.flet_session import ViewHarness, run_isolated
+
+
+async def pick(ui: ViewHarness, kind: type[Any], value: Any) -> None:
+    """The patient takes ``value`` in the open picker of ``kind`` (what the client's answer decodes to)."""
+    assert await ui.until(lambda: any(isinstance(c, kind) for c in ui.controls())), f"no {kind.__name__} open"
+    picker = [c for c in ui.controls() if isinstance(c, kind)][-1]
+    ui.session.apply_patch(picker._i, {"value": value})
+    await ui.fire(picker, "change", None)
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -25,18 +35,19 @@ def test_prevention_screen_modes_and_intents(empty_state: AppState, width: float
                 assert "more-prevention" in ui.ids()
             state.nav.go("prevention")
             await ui.settle()
-            assert {"prep-reminders", "doxy-log", "prep-mode-daily", "prep-missed-dose", "doxy-log-dose"} <= ui.ids()
+            assert {"prep-reminders", "doxy-log", "prep-mode-daily", "prep-missed-dose", "doxy-dose-log"} <= ui.ids()
             await ui.fire(ui.by_id("prep-mode-daily"), "select", True)
             assert await ui.until(lambda: "prep-daily-status" in ui.ids())
             assert ui.has_text("Every day at 09:00.")
-            await ui.type("field-prevention.time", "20:15")
-            await ui.click("prep-save-daily")
+            assert "field-prevention.time" not in ui.ids()  # a time is picked, not typed
+            await ui.click("prep-daily-time")
+            await pick(ui, ft.TimePicker, time(20, 15))
             assert await ui.until(lambda: ui.has_text("Every day at 20:15."))
             await ui.click("prep-pause")
             assert await ui.until(lambda: ui.has_text("Paused: no reminders until you resume."))
             await ui.fire(ui.by_id("prep-mode-event"), "select", True)
-            assert await ui.until(lambda: "prep-plan-event" in ui.ids())
-            await ui.click("doxy-log-dose")
+            assert await ui.until(lambda: "prep-event-tomorrow" in ui.ids())
+            await ui.click("doxy-dose-log")
             assert await ui.until(lambda: ui.has_text("log when you had sex first"))
             await ui.click("prep-missed-dose")
             assert await ui.until(lambda: "article-body" in ui.ids())
@@ -84,7 +95,7 @@ def test_the_2_1_1_count_and_the_doxy_check_up_show_on_the_screen(empty_state: A
         try:
             state.nav.go("prevention")
             await ui.settle()
-            assert {"prep-supply", "doxy-check-up", "prep-pause", "prep-plan-event"} <= ui.ids()
+            assert {"prep-supply", "doxy-check-up", "prep-pause", "prep-event-day"} <= ui.ids()
             assert ui.has_text("About 3 pills left: not enough for the doses planned (1 pill short). "
                                "Ask the clinic for a refill.")
             assert ui.has_text("3 months after your first dose since your last test")

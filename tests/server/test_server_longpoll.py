@@ -113,3 +113,37 @@ def test_many_polls_of_one_token_hold_two_and_no_threads(server_factory: Any) ->
     print(f"server threads with two polls waiting: {before} before, {after} after {count} more polls")
     assert after <= before + 2  # a waiting poll costs an asyncio event, not a thread
     assert polls.answers.empty()
+
+
+def test_a_woken_poll_says_where_its_time_went_and_nothing_else(server_factory: Any) -> None:
+    """``Server-Timing`` on a woken long poll: wake, pool, read and render durations, no names or counts;
+    an answer that did not wait carries none."""
+    server = server_factory()
+    pid, token, cursor = _device(server)
+    with server.device_client(token) as http:
+        assert "server-timing" not in http.get("/v1/sync", params={"cursor": cursor}).headers
+    headers: list[str] = []
+
+    def poll() -> None:
+        with server.device_client(token, timeout=WAIT + 15) as http:
+            headers.append(http.get("/v1/sync", params={"cursor": cursor, "wait": WAIT}).headers["server-timing"])
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    server.await_pulls(1)
+    server.staff.send_message(pid, "wake the poll")
+    thread.join(PROMPT)
+    assert len(headers) == 1
+    parts = dict(part.strip().split(";dur=") for part in headers[0].split(","))
+    assert set(parts) == {"wake", "pool", "read", "render"}, headers
+    assert all(float(v) >= 0 for v in parts.values())
+
+
+def test_long_waits_are_spread_over_their_last_quarter_and_short_ones_kept() -> None:
+    """Devices that reconnected together (a server restart) must not re-poll in lockstep for ever."""
+    from companion.clinic.server.routes_device import spread_wait
+
+    draws = [spread_wait(30.0) for _ in range(2000)]
+    assert all(22.5 <= d <= 30.0 for d in draws)
+    assert max(draws) - min(draws) > 5.0  # spread, not a constant
+    assert {spread_wait(1.5) for _ in range(50)} == {1.5}

@@ -88,10 +88,15 @@ def authenticate_device(ctx: ServerContext, token: str, conn: Connection | None 
     return DevicePrincipal(id=row["id"], patient_id=row["patient_id"], name=row["name"], vault_generation=stored)
 
 
-def device_still_valid(ctx: ServerContext, device_id: str) -> bool:
-    """Re-checked by a long-poll when it wakes: a device revoked mid-wait gets its 401 at once."""
-    with ctx.db.read() as conn:
-        revoked = conn.execute(sa.select(devices.c.revoked_at).where(devices.c.id == device_id)).first()
+def device_still_valid(ctx: ServerContext, device_id: str, conn: Connection | None = None) -> bool:
+    """Re-checked by a long-poll when it wakes: a device revoked mid-wait gets its 401 at once.
+    Reads through ``conn`` when given (one snapshot with the feed read)."""
+    query = sa.select(devices.c.revoked_at).where(devices.c.id == device_id)
+    if conn is None:
+        with ctx.db.read() as own:
+            revoked = own.execute(query).first()
+    else:
+        revoked = conn.execute(query).first()
     return revoked is not None and revoked[0] is None
 
 

@@ -16,7 +16,7 @@ change fits in a pull page and every page within what the app accepts (see :mod:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +29,7 @@ from .records import Row, row_by_id
 from .schema import CLINIC_SCOPE, changes
 from .wakeups import notify_statement
 
-__all__ = ["CLINIC_SCOPE", "publish", "retract", "save_and_publish"]
+__all__ = ["CLINIC_SCOPE", "publish", "publish_many", "retract", "save_and_publish"]
 
 # Built once: a push writes a feed row per mutation, and building + cache-keying a statement
 # per call cost more than the SQLite work itself.
@@ -40,13 +40,22 @@ _ADD = sa.insert(changes)
 
 def publish(tx: Tx, scope: str, record: Record) -> None:
     """Upsert ``record`` into the feed of ``scope`` (a patient id, or CLINIC_SCOPE)."""
-    data = record.to_dict()
-    parse_record(record.record_kind, data)  # the app must be able to read what we send
-    text = json.dumps(data, separators=(",", ":"))  # ASCII (escapes), so len() counts bytes
-    if len(text) > MAX_RECORD_BYTES:
-        raise RecordError(record.record_kind, f"too large to send to the app: {len(text)} bytes as sent, the limit "
-                          f"is {MAX_RECORD_BYTES} bytes ({MAX_RECORD_BYTES // 1024} KiB)")
-    _write_change(tx, scope, record.record_kind, record.id, text)
+    publish_many(tx, scope, [record])
+
+
+def publish_many(tx: Tx, scope: str, records: Sequence[Record]) -> None:
+    """:func:`publish` for several records, in one statement each for dropping their previous feed
+    rows and adding the new ones (a push's run of messages); in order, so their ``seq`` follow it."""
+    items = []
+    for record in records:
+        data = record.to_dict()
+        parse_record(record.record_kind, data)  # the app must be able to read what we send
+        text = json.dumps(data, separators=(",", ":"))  # ASCII (escapes), so len() counts bytes
+        if len(text) > MAX_RECORD_BYTES:
+            raise RecordError(record.record_kind, f"too large to send to the app: {len(text)} bytes as sent, the "
+                              f"limit is {MAX_RECORD_BYTES} bytes ({MAX_RECORD_BYTES // 1024} KiB)")
+        items.append((record.record_kind, record.id, text))
+    _write_changes(tx, scope, items)
 
 
 def save_and_publish(tx: Tx, table: sa.Table, row_id: str, values: Mapping[str, Any],
@@ -76,10 +85,18 @@ def retract(tx: Tx, scope: str, kind: str, record_id: str) -> None:
 
 
 def _write_change(tx: Tx, scope: str, kind: str, record_id: str, data: str | None) -> None:
+    _write_changes(tx, scope, [(kind, record_id, data)])
+
+
+def _write_changes(tx: Tx, scope: str, items: Sequence[tuple[str, str, str | None]]) -> None:
     """The one place the feed is written; see the module docstring for why it is shaped so."""
-    tx.execute(_DROP_PREVIOUS, {"k": kind, "r": record_id})
-    tx.execute(_ADD, {"scope": scope, "kind": kind, "record_id": record_id,
-                      "op": "upsert" if data is not None else "delete", "data": data})
+    if not items:
+        return
+    drop = [{"k": kind, "r": record_id} for kind, record_id, _ in items]
+    tx.execute(_DROP_PREVIOUS, drop if len(drop) > 1 else drop[0])
+    add = [{"scope": scope, "kind": kind, "record_id": record_id, "op": "upsert" if data is not None else "delete",
+            "data": data} for kind, record_id, data in items]
+    tx.execute(_ADD, add if len(add) > 1 else add[0])
     if scope not in tx.scopes:
         tx.scopes.add(scope)
         if tx.is_postgres:

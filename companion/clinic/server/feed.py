@@ -7,7 +7,8 @@ from scratch instead of silently missing records. A cursor ahead of the newest c
 same thing (a restored backup) and gets the same answer.
 
 A page is two index range scans on ``changes(scope, seq)`` — the patient's own scope and the
-clinic-wide scope — each limited to ``limit + 1`` rows and merged by ``seq``. Its cost depends on
+clinic-wide scope — each limited to ``limit + 1`` rows and merged by ``seq``, then one more range
+scan per scope the page's changes came from reads their data (``after < seq <= last``). Its cost depends on
 the page size, never on how many records the clinic has. The scans read each row's head and the
 *length* of its data; the page takes changes in ``seq`` order until the next one would carry it
 past :data:`~companion.core.protocol.PAGE_BYTES` (always at least one; ``has_more`` is then
@@ -37,6 +38,9 @@ from .schema import CLINIC_SCOPE, changes
 
 _HEAD = (changes.c.seq, changes.c.kind, changes.c.record_id, changes.c.op, sa.func.length(changes.c.data))
 ChangeRow = tuple[int, str, str, str, str | None]
+_DATA = (sa.select(changes.c.seq, changes.c.data)
+         .where(changes.c.scope == sa.bindparam("scope"), changes.c.seq > sa.bindparam("after"),
+                changes.c.seq <= sa.bindparam("last")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +92,8 @@ def read_page(conn: Connection, patient_id: str, after: int, limit: int, seen: H
     def scan(scope: str) -> list[Any]:
         return list(conn.execute(scan_query(scope, after, limit + 1)))
 
-    merged = list(heapq.merge(scan(patient_id), scan(CLINIC_SCOPE), key=lambda r: r[0]))
+    own, clinic = scan(patient_id), scan(CLINIC_SCOPE)
+    merged = list(heapq.merge(own, clinic, key=lambda r: r[0]))
     heads: list[Any] = []
     size = 0
     for head in merged[:limit]:
@@ -97,7 +102,9 @@ def read_page(conn: Connection, patient_id: str, after: int, limit: int, seen: H
             break
         heads.append(head)
     has_more = len(merged) > len(heads)
-    rows = _with_data(conn, heads)
+    last = heads[-1][0] if heads else after
+    scopes = [scope for scope, found in ((patient_id, own), (CLINIC_SCOPE, clinic)) if found and found[0][0] <= last]
+    rows = _with_data(conn, heads, scopes, after)
     if rows:
         seen.seq = max(seen.seq, rows[-1][0])
     elif after > seen.seq:  # only a cursor beyond anything this process has seen needs the check
@@ -109,13 +116,26 @@ def read_page(conn: Connection, patient_id: str, after: int, limit: int, seen: H
     return Page(rows=rows, has_more=has_more, last_seq=rows[-1][0] if rows else after)
 
 
-def _with_data(conn: Connection, heads: list[Any]) -> list[ChangeRow]:
-    """The chosen heads with their data (one primary-key lookup for all the upserts)."""
-    wanted = [h[0] for h in heads if h[3] == "upsert"]
+def count_after(conn: Connection, patient_id: str, after: int) -> int:
+    """How many changes of the patient's and the clinic-wide scope come after ``after`` (two index
+    range counts; asked once per sync from the beginning, for the app's progress)."""
+    total = 0
+    for scope in (patient_id, CLINIC_SCOPE):
+        total += conn.execute(sa.select(sa.func.count()).select_from(changes).where(
+            changes.c.scope == scope, changes.c.seq > after)).scalar_one()
+    return total
+
+
+def _with_data(conn: Connection, heads: list[Any], scopes: list[str], after: int) -> list[ChangeRow]:
+    """The chosen heads with their data: one index range scan ``after < seq <= last`` per scope the
+    heads came from (they are every change of those scopes in that range, so nothing else is read)."""
+    if not heads:
+        return []
+    last = heads[-1][0]
     data: dict[int, str] = {}
-    if wanted:
-        data = dict(conn.execute(sa.select(changes.c.seq, changes.c.data).where(changes.c.seq.in_(wanted))).all())
-    return [(h[0], h[1], h[2], h[3], data.get(h[0])) for h in heads]
+    for scope in scopes:
+        data.update(conn.execute(_DATA, {"scope": scope, "after": after, "last": last}).tuples().all())
+    return [(h[0], h[1], h[2], h[3], data.get(h[0]) if h[3] == "upsert" else None) for h in heads]
 
 
 def _change_json(seq: int, kind: str, record_id: str, op: str, data: str | None) -> str:

@@ -18,7 +18,7 @@ A question about a bill is a patient message in the bill's thread (``billing:<bi
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from ...core.errors import NotAllowed
 from ...core.references import bill_reference
-from .changes import save_and_publish
+from .changes import publish_many, save_and_publish
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
 from .records import Row, message_of, row_by_id
@@ -68,6 +68,19 @@ def receive_patient_message(tx: Tx, patient_id: str, body: str, thread: str, cli
     return _save_message(tx, message_id, {})
 
 
+def receive_patient_messages(tx: Tx, patient_id: str, items: Sequence[tuple[str, str, str]],
+                             now: datetime) -> list[dict[str, Any]]:
+    """:func:`receive_patient_message` for each ``(body, thread, client_id)`` (not a bill's thread), in
+    one statement for the rows and one each for their feed changes: a push's run of plain messages."""
+    rows = [{"id": new_id("msg"), "patient_id": patient_id, "thread": thread, "author": "patient", "body": body,
+             "sent_at": now, "staff_id": None, "author_name": None, "read_at": None, "client_id": client_id}
+            for body, thread, client_id in items]
+    if rows:
+        tx.execute(_ADD_MESSAGE, rows)
+        publish_many(tx, patient_id, [message_of(row) for row in rows])
+    return rows
+
+
 def mark_read_by_patient(tx: Tx, message: Row, now: datetime) -> Row:
     return _save_message(tx, message["id"], {} if message["read_at"] else {"read_at": now})
 
@@ -80,11 +93,23 @@ def _save_message(tx: Tx, message_id: str, values: Mapping[str, Any]) -> Row:
 # -- inbox -----------------------------------------------------------------------------------------
 def add_inbox_item(tx: Tx, patient_id: str, kind: str, *, ref_kind: str | None, ref_id: str | None,
                    mutation_id: str | None, detail: Mapping[str, Any], now: datetime) -> str:
-    item_id = new_id("inb")
-    tx.execute(_ADD_INBOX_ITEM, {
-        "id": item_id, "patient_id": patient_id, "kind": kind, "ref_kind": ref_kind, "ref_id": ref_id,
-        "mutation_id": mutation_id, "detail": json.dumps(dict(detail)), "created_at": now})
-    return item_id
+    row = inbox_item_row(patient_id, kind, ref_kind=ref_kind, ref_id=ref_id, mutation_id=mutation_id,
+                         detail=detail, now=now)
+    tx.execute(_ADD_INBOX_ITEM, row)
+    return str(row["id"])
+
+
+def inbox_item_row(patient_id: str, kind: str, *, ref_kind: str | None, ref_id: str | None,
+                   mutation_id: str | None, detail: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """A new inbox item's row, for :func:`add_inbox_item` or several at once (:func:`add_inbox_items`)."""
+    return {"id": new_id("inb"), "patient_id": patient_id, "kind": kind, "ref_kind": ref_kind, "ref_id": ref_id,
+            "mutation_id": mutation_id, "detail": json.dumps(dict(detail)), "created_at": now}
+
+
+def add_inbox_items(tx: Tx, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Rows from :func:`inbox_item_row`, in one statement."""
+    if rows:
+        tx.execute(_ADD_INBOX_ITEM, list(rows))
 
 
 def file_bill_question(tx: Tx, patient_id: str, bill: Row, message: Row, mutation_id: str, now: datetime) -> str:

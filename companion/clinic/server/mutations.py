@@ -198,15 +198,20 @@ def apply_push(ctx: ServerContext, audit_log: AuditLog, device: DevicePrincipal,
     at-most-once because writers are serialised (:meth:`Database.write` holds the write lock
     from before the lookup until commit): no other push can record one of these ids in between,
     and ids repeated inside the batch are tracked in ``seen`` as they are decided.
+
+    Set-based where it counts: a run of new plain messages (``message.send`` outside a bill's
+    thread, the bulk of what an app queues offline) is applied in one savepoint with one statement
+    each for the messages, their feed changes and their inbox items (:func:`_apply_messages`);
+    should that run be refused, its mutations are applied one by one as usual.
     """
-    answers = []
+    answers: list[dict[str, Any]] = []
     decided: list[dict[str, Any]] = []
     audited: list[dict[str, Any]] = []
     with ctx.db.write() as tx:
         ids = list(dict.fromkeys(str(item.get("id")) for item in raw))
         seen: dict[str, Row] = {row["id"]: row for row in tx.execute(_SEEN, {"ids": ids}).mappings()} if ids else {}
-        for item in raw:
-            answer, row = _apply_one(tx, ctx, device, item, seen.get(str(item.get("id"))))
+
+        def decide(answer: dict[str, Any], row: dict[str, Any] | None) -> None:
             answers.append(answer)
             if row is not None:
                 seen[row["id"]] = row
@@ -215,10 +220,67 @@ def apply_push(ctx: ServerContext, audit_log: AuditLog, device: DevicePrincipal,
                                                target=answer.pop("target"),
                                                detail={"mutation_id": row["id"], "status": row["status"]},
                                                address=address))
+
+        run: list[tuple[dict[str, Any], Mapping[str, Any]]] = []
+        in_run: set[str] = set()
+
+        def flush() -> None:
+            done = _apply_messages(tx, ctx, device, run) if len(run) > 1 else None
+            for answer, row in done if done is not None else (
+                    _apply_one(tx, ctx, device, item, seen.get(str(item.get("id")))) for item, _ in run):
+                decide(answer, row)
+            run.clear()
+            in_run.clear()
+
+        for item in raw:
+            mid = str(item.get("id"))
+            plain = _plain_message(item) if mid not in seen else None
+            if plain is not None and mid not in in_run:
+                run.append((item, plain))
+                in_run.add(mid)
+                continue
+            flush()
+            decide(*_apply_one(tx, ctx, device, item, seen.get(mid)))
+        flush()
         if decided:
             tx.execute(_REMEMBER, decided)
         audit_log.record_rows(tx, audited)
     return answers
+
+
+def _plain_message(item: dict[str, Any]) -> Mapping[str, Any] | None:
+    """The validated payload of a ``message.send`` outside a bill's thread, else ``None``."""
+    if item.get("type") != "message.send":
+        return None
+    try:
+        payload: Mapping[str, Any] = validate_mutation(item)["payload"]
+    except RecordError:
+        return None  # refused one by one, with its reason
+    return None if bill_of_thread(payload.get("thread") or "general") else payload
+
+
+def _apply_messages(tx: Tx, ctx: ServerContext, device: DevicePrincipal,
+                    run: list[tuple[dict[str, Any], Mapping[str, Any]]]
+                    ) -> list[tuple[dict[str, Any], dict[str, Any]]] | None:
+    """What :func:`_message_send` does for each of ``run``, set-based in one savepoint (``None`` when
+    it was refused: nothing of it stays, and the caller applies the run one by one)."""
+    scopes_before = set(tx.scopes)
+    now = ctx.now()
+    sent = [(str(item.get("id")), p["body"], p.get("thread") or "general") for item, p in run]
+    try:
+        with tx.conn.begin_nested():
+            rows = messaging.receive_patient_messages(tx, device.patient_id,
+                                                      [(body, thread, mid) for mid, body, thread in sent], now)
+            messaging.add_inbox_items(tx, [messaging.inbox_item_row(
+                device.patient_id, "message.send", ref_kind="message", ref_id=row["id"], mutation_id=mid, now=now,
+                detail={"thread": thread, "body": body}) for row, (mid, body, thread) in zip(rows, sent, strict=True)])
+    except (RecordError, NotAllowed):
+        tx.scopes.intersection_update(scopes_before)
+        return None
+    return [({"id": mid, "status": "applied", "reason": None, "target": f"message:{row['id']}"},
+             {"id": mid, "device_id": device.id, "patient_id": device.patient_id, "type": "message.send",
+              "status": "applied", "reason": None, "received_at": now})
+            for row, (mid, _, _) in zip(rows, sent, strict=True)]
 
 
 def _apply_one(tx: Tx, ctx: ServerContext, device: DevicePrincipal, item: dict[str, Any],

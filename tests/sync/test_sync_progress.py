@@ -1,0 +1,114 @@
+"""A first sync says how far it is: the server tells the size of a pull from the beginning
+(``Companion-Remaining`` on its first page), the client reports records so far of the total after
+each page, and the app's onboarding shows it (bar and busy line) on a real server and vault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from companion.core.protocol import REMAINING_HEADER
+from companion.state import AppState
+from companion.state.formatting import first_sync_text
+from companion.state.services import SyncClinicLink
+from companion.sync.client import build_client, synchronize
+from companion.sync.pull import pull_changes
+from companion.sync.retry import RetryPolicy
+from tests.fixtures.app_state import PASSCODE, make_services
+from tests.fixtures.sync import Clinic
+from tests.support.clinic_seed import seed_records
+from tests.support.server_harness import ServerProcess, pull_all
+
+RECORDS = 1200
+
+
+@pytest.fixture
+def big_clinic(sqlite_server: ServerProcess) -> Clinic:
+    clinic = Clinic(sqlite_server, name="Many Records")
+    seed_records(sqlite_server.db_url, clinic.patient_id, RECORDS)
+    return clinic
+
+
+def _feed_size(server: ServerProcess, token: str) -> int:
+    with server.device_client(token) as http:
+        changes, _ = pull_all(http)
+    return len(changes)
+
+
+def test_only_the_first_page_from_the_beginning_says_what_remains(big_clinic: Clinic) -> None:
+    server = big_clinic.server
+    device = server.pair_device(big_clinic.patient_id)
+    total = _feed_size(server, device["token"])
+    with server.device_client(device["token"]) as http:
+        first = http.get("/v1/sync", params={"limit": 500})
+        assert first.status_code == 200 and first.json()["has_more"]
+        assert int(first.headers[REMAINING_HEADER]) == total - 500
+        second = http.get("/v1/sync", params={"limit": 500, "cursor": first.json()["cursor"]})
+        assert REMAINING_HEADER.lower() not in second.headers  # a cursor: not a first sync
+        whole = http.get("/v1/sync", params={"limit": 500, "cursor": second.json()["cursor"]})
+        last = http.get("/v1/sync", params={"cursor": whole.json()["cursor"]})
+        assert not last.json()["has_more"] and REMAINING_HEADER.lower() not in last.headers
+
+
+def test_a_first_sync_reports_records_so_far_of_the_total(big_clinic: Clinic, tmp_path: Path) -> None:
+    vault = big_clinic.pair(tmp_path / "vault")
+    total = _feed_size(big_clinic.server, vault.meta.get("sync.token"))
+    seen: list[tuple[int, int]] = []
+    with build_client(big_clinic.server.base_url) as client:
+        synchronize(vault, client, limit=500, progress=lambda done, of: seen.append((done, of)))
+        assert seen == [(500, total), (1000, total), (total, total)]
+        seen.clear()
+        big_clinic.staff.send_message(big_clinic.patient_id, "one more")
+        pull_changes(vault, client, vault.meta.get("sync.token"), policy=RetryPolicy(),
+                     progress=lambda done, of: seen.append((done, of)))
+        assert seen == []  # from a cursor: nothing to count
+    vault.close()
+
+
+def test_the_onboarding_shows_the_first_download_filling_up(big_clinic: Clinic, tmp_path: Path) -> None:
+    services = make_services(tmp_path / "vault", SyncClinicLink(wait=2.0))
+    state = AppState(services)
+    shown: list[tuple[tuple[int, int] | None, str | None]] = []
+    state.start()
+    state.session.create_passcode(PASSCODE, PASSCODE)
+    state.session.subscribe(lambda: shown.append((state.session.first_sync, state.feedback.busy)))
+    try:
+        code = big_clinic.server.staff.pairing_code(big_clinic.patient_id)["code"]
+        state.session.pair(big_clinic.server.base_url, code)
+        assert state.session.phase == "unlocked", state.feedback.error
+        steps = [(progress, busy) for progress, busy in shown if progress is not None]
+        assert len(steps) >= 3, shown  # pages of MAX_PAGE (500) records: at least three of 1,200 and more
+        done, total = steps[-1][0]
+        assert done == total and steps[0][0][0] < total
+        assert steps[-1][1] == f"Downloading your records… {first_sync_text(total, total)}"
+        assert state.session.first_sync is None  # gone once the download is over
+    finally:
+        state.shutdown()
+
+
+def test_the_syncing_step_draws_its_bar_from_the_progress(offline_services: object) -> None:
+    """The onboarding's bar is determinate once the clinic said the size, and spins before that."""
+    from companion.state import Services
+    from tests.fixtures.flet_session import ViewHarness, run_isolated
+
+    assert isinstance(offline_services, Services)
+    state = AppState(offline_services)
+    state.start()
+
+    async def run() -> None:
+        ui = await ViewHarness.start(state)
+        try:
+            state.session.create_passcode(PASSCODE, PASSCODE)
+            state.session.onboarding_step = "syncing"
+            state.session.notify()
+            assert await ui.until(lambda: "first-sync" in ui.ids())
+            assert ui.by_id("first-sync").value is None  # no size told yet: it spins
+            state.session.first_sync = (300, 1200)
+            state.session.notify()
+            assert await ui.until(lambda: ui.by_id("first-sync").value == 0.25)
+        finally:
+            ui.close()
+            state.shutdown()
+
+    run_isolated(run())
