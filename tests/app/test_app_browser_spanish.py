@@ -90,10 +90,15 @@ def _in_card(page: Any, card: str, text: str) -> None:
     box.get_by_text(text, exact=False).or_(box.get_by_label(text, exact=False)).first.wait_for(timeout=15_000)
 
 
+def _picker_ok(page: Any) -> Any:
+    """The open picker's OK button, in Flutter's own Spanish (its words follow the app's locale)."""
+    return page.get_by_role("button", name=re.compile(r"^aceptar$", re.I))
+
+
 def _prevention_in_spanish(page: Any) -> None:
-    """PrEP and doxy-PEP as a Spanish-speaking patient uses them: the day words typed in Spanish
-    ("mañana 20:00", "ayer 23:30") are understood, counts read "2 pastillas", every toast and
-    refusal is Spanish, and the two Learn articles it links to read in Spanish."""
+    """PrEP and doxy-PEP as a Spanish-speaking patient uses them: the pickers' quick choices, the
+    dial's heading and its buttons in Spanish (Flutter's own words too), counts read "2 pastillas",
+    every toast and refusal is Spanish, and the two Learn articles it links to read in Spanish."""
     _go(page, "Más")
     by_id(page, "more-prevention").click()
     by_id(page, "prep-reminders").wait_for()
@@ -103,31 +108,42 @@ def _prevention_in_spanish(page: Any) -> None:
     by_id(page, "prep-daily-status").wait_for()
     seen(page, "Todos los días a las 09:00.")
     _shot(page, "prevention-daily")
-    fill(page, "field-prevention.time", "9")  # not a time: the refusal names the field in Spanish
-    by_id(page, "prep-save-daily").click()
-    _in_card(page, "prep-reminders", "Hora: escriba una hora como 09:00")
+    by_id(page, "prep-daily-time").click()
+    _picker_ok(page).wait_for()
+    seen(page, "Recordatorio diario a las")  # the dial's heading
+    painted(page, 30)  # the dialog fades in over some frames
+    _no_english(page, "prevention time picker")
+    page.screenshot(path=str(SHOTS / "es-prevention-time-picker-phone.png"))
+    page.keyboard.press("Escape")
+    _picker_ok(page).wait_for(state="detached")
+
     by_id(page, "prep-mode-event").click()
-    by_id(page, "prep-plan-event").wait_for()
-    fill(page, "field-prevention.event", "mañana 20:00")
-    by_id(page, "prep-plan-event").click()
+    by_id(page, "prep-event-tomorrow").wait_for()
+    by_id(page, "prep-event-tomorrow").click()
+    _picker_ok(page).wait_for()
+    seen(page, "Cuándo espera tener relaciones, ")  # the heading names the day: "…, jue 3 de dic"
+    _picker_ok(page).click()  # the dial opens on 21:00
     _in_card(page, "prep-reminders", "Dosis planeadas")
     for i in range(3):
         by_id(page, f"prep-dose-{i}").wait_for()
     seen(page, ": 2 pastillas")  # the course starts with two: a count in Spanish, by ngettext
+    seen(page, "Relaciones previstas · Mañana, 21:00")
     _shot(page, "prevention-event")
 
     page.mouse.move(195, 400)
     page.mouse.wheel(0, 1500)
-    by_id(page, "doxy-log-dose").click()
+    by_id(page, "doxy-dose-log").click()  # "Ahora mismo", with no sex logged: refused
     _in_card(page, "doxy-log", "Doxy-PEP: primero anote cuándo tuvo relaciones")
-    fill(page, "field-doxy.sex", "ayer 23:30")
-    by_id(page, "doxy-log-sex").click()
+    by_id(page, "doxy-sex-yesterday").click()
+    _picker_ok(page).wait_for()
+    seen(page, "Cuándo tuvo relaciones, ")
+    _picker_ok(page).click()  # yesterday, at the time the dial opens on (now's)
     _in_card(page, "doxy-log", "Anotado. Tome su dosis lo antes posible, a más tardar")
-    seen(page, "Relaciones sexuales · Ayer, 23:30")
+    seen(page, "Relaciones sexuales · Ayer, ")
     _shot(page, "prevention-doxy")
-    by_id(page, "doxy-log-dose").click()
+    by_id(page, "doxy-dose-log").click()
     _in_card(page, "doxy-log", "Dosis anotada.")
-    by_id(page, "doxy-log-dose").click()
+    by_id(page, "doxy-dose-log").click()
     _in_card(page, "doxy-log", "Doxy-PEP: solo una dosis en 24 horas")
     _shot(page, "prevention-doxy-refused")
 
