@@ -150,9 +150,30 @@ def seed_clinic(psr: StaffClient, clinician: StaffClient, tz: tzinfo | None = No
     psr.add_article("Free hepatitis B vaccination this month",
                     "# Hepatitis B vaccination\n\nAsk at your next visit: it takes a minute and protects you "
                     "for life.", tags=["vaccines"], appointment_kind="Sexual health screening")
+    _seed_services(psr)
     code = psr.pairing_code(pid)["code"]
     return {"patient_id": pid, "held_result_id": held["id"], "visit_id": visit["id"], "code": code,
             "bill_id": bill["id"]}
+
+
+def _weekly(opens: str, closes: str, resource: str, days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+            ) -> list[dict[str, str]]:
+    return [{"day": day, "opens": opens, "closes": closes, "resource": resource} for day in days]
+
+
+def _seed_services(psr: StaffClient) -> None:
+    """What the app's "Book a visit" offers: three services on weekly hours, one of them the partner fast track."""
+    psr.save_service({"name": "STI screening", "minutes": 15, "fast_track": True,
+                      "hours": [*_weekly("09:00", "12:30", "Room 2"),
+                                *_weekly("14:00", "17:00", "Room 2", ("tue", "thu"))],
+                      "prep": [{"title": "Don't urinate in the hour before",
+                                "body": "The first part of the stream holds the most to test.", "before_minutes": 60},
+                               {"title": "Bring a photo ID", "before_minutes": 0}]})
+    psr.save_service({"name": "PrEP review", "minutes": 30,
+                      "hours": _weekly("13:00", "16:00", "Dr. Priya Nair", ("mon", "wed", "fri")),
+                      "prep": [{"title": "Bring your PrEP pills or the box", "before_minutes": 0}]})
+    psr.save_service({"name": "Treatment visit", "minutes": 20, "sensitive": True,
+                      "hours": _weekly("10:00", "12:00", "Nurse Sam Okafor")})
 
 
 def _prepare_vault(folder: Path, server: str, code: str, bill_id: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from companion.clinic.desk.state import DeskState
+from companion.clinic.desk.views.schedule import _hours_text
 from tests.support.server_harness import ServerProcess
 
 
@@ -86,3 +87,15 @@ def test_the_desk_books_an_open_time_for_a_patient(desk: DeskState, desk_server:
     assert start not in board.open_times[made["id"]]  # reloaded after booking
     board.book_for(pid, made["id"], start, lambda: reloaded.append("again"))
     assert desk.feedback.error and "just taken" in desk.feedback.error and reloaded == [pid]
+
+
+def test_a_services_weekly_hours_read_as_a_person_writes_them() -> None:
+    def hours(days: str, opens: str = "09:00", closes: str = "12:30") -> list[dict[str, str]]:
+        return [{"day": d, "opens": opens, "closes": closes, "resource": "Room 2"} for d in days.split()]
+
+    assert _hours_text({"hours": hours("sun sat fri thu wed tue mon", "00:00", "24:00")}) == \
+        "Every day 00:00–24:00 · Room 2"
+    assert _hours_text({"hours": hours("fri mon wed tue thu") + hours("thu tue", "14:00", "17:00")}) == \
+        "Mon–Fri 09:00–12:30 · Room 2; Tue, Thu 14:00–17:00 · Room 2"
+    assert _hours_text({"hours": hours("mon wed thu fri")}) == "Mon, Wed–Fri 09:00–12:30 · Room 2"
+    assert _hours_text({"hours": []}) == "No hours yet"

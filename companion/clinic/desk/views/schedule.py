@@ -33,11 +33,27 @@ DAY_LABELS = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"
 MINUTES = [("15", "15 min"), ("20", "20 min"), ("30", "30 min"), ("45", "45 min"), ("60", "60 min")]
 
 
+def _days_text(days: list[str]) -> str:
+    """``["mon", "tue", "wed", "fri"]`` -> ``"Mon–Wed, Fri"``; all seven -> ``"Every day"``."""
+    order = sorted({WEEKDAYS.index(d) for d in days if d in WEEKDAYS})
+    if len(order) == len(WEEKDAYS):
+        return "Every day"
+    runs: list[list[int]] = []
+    for i in order:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    label = [DAY_LABELS[WEEKDAYS[i]] for i in range(len(WEEKDAYS))]
+    return ", ".join(label[r[0]] if len(r) == 1 else f"{label[r[0]]}–{label[r[-1]]}" if len(r) > 2
+                     else f"{label[r[0]]}, {label[r[1]]}" for r in runs)
+
+
 def _hours_text(service: dict[str, Any]) -> str:
     spans: dict[tuple[str, str, str], list[str]] = {}
-    for h in sorted(service["hours"], key=lambda h: WEEKDAYS.index(h["day"]) if h["day"] in WEEKDAYS else 9):
-        spans.setdefault((h["opens"], h["closes"], h["resource"]), []).append(DAY_LABELS.get(h["day"], h["day"]))
-    return "; ".join(f"{', '.join(days)} {a}–{b} · {r}" for (a, b, r), days in spans.items()) or "No hours yet"
+    for h in service["hours"]:
+        spans.setdefault((h["opens"], h["closes"], h["resource"]), []).append(h["day"])
+    return "; ".join(f"{_days_text(days)} {a}–{b} · {r}" for (a, b, r), days in spans.items()) or "No hours yet"
 
 
 def _service_row(desk: DeskState, s: dict[str, Any]) -> ft.Control:
