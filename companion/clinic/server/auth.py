@@ -12,7 +12,7 @@ Tokens are looked up by their SHA-256 (unique index): one indexed read per reque
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -173,10 +173,12 @@ def any_staff(
     return member
 
 
-def staff_with(permission: str) -> Callable[..., StaffPrincipal]:
+def staff_with(permission: str) -> Callable[..., Awaitable[StaffPrincipal]]:
     """A dependency admitting staff whose role holds ``permission``."""
 
-    def dependency(member: StaffPrincipal = Depends(any_staff)) -> StaffPrincipal:  # noqa: B008
+    async def dependency(member: StaffPrincipal = Depends(any_staff)) -> StaffPrincipal:  # noqa: B008
+        # async: a permission check needs no thread; as a plain def FastAPI would send it to the
+        # thread pool, one more trip there and back (~0.3-0.7 ms under load) on every staff request
         if not member.can(permission):
             raise ApiError(403, "forbidden", f"the {member.role} role may not do this ({permission})")
         return member
