@@ -21,7 +21,8 @@ A waiting pull costs no database work until it is woken: it reads the feed once 
 again after registering only when :meth:`WakeupHub.version` says a commit came in between, and
 not at all when its wait runs out (an empty page with its cursor: the device's next pull reads).
 Several processes on one SQLite file (not a supported set-up) still converge, at each device's
-next pull. With 10,000 devices each re-polling every ~26 s that is ~385 pulls a second; most are
+next pull that the memo cannot answer (at the latest :data:`.pull_memo.REMEMBER_FOR` later).
+With 10,000 devices each re-polling every ~26 s that is ~385 pulls a second; most are
 answered from memory (:mod:`.pull_memo`, stamped with :meth:`WakeupHub.scope_versions`) without a
 database read, where a periodic re-check every 10 s was ~1,300 reads a second and saturated the process.
 """
