@@ -8,6 +8,13 @@ Two ways in:
   in batches by a background thread every quarter second, so a no-op pull does not cost an fsync
   on SQLite. A crash can lose at most the last quarter second of *read* entries; ``close()``
   flushes on a clean shutdown.
+- :meth:`AuditLog.count_empty_read` for a feed pull that sent nothing (a long poll whose wait ran
+  out, a no-op sync): counted in memory per device and address, and written as one ``feed.poll``
+  entry with ``detail = {"count": n, "after": seq, "first": iso, "last": iso}`` — when the device's
+  next pull sends records (just before that ``feed.read``), every :data:`POLL_SUMMARY_EVERY`, and on
+  a clean shutdown. 10,000 long-polling devices would otherwise write ~385 rows a second of "sent
+  nothing". A crash can lose the counts of the last :data:`POLL_SUMMARY_EVERY` (reads that sent
+  no record).
 
 ``detail`` holds ids, counts and states only — never names, message bodies or result values.
 The database refuses UPDATE and DELETE on the table (triggers in ``schema.AUDIT_GUARDS``).
@@ -18,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -34,6 +42,7 @@ from .schema import audit
 log = logging.getLogger("companion.clinic.server.audit")
 
 FLUSH_INTERVAL = 0.25
+POLL_SUMMARY_EVERY = 300.0  # seconds between the feed.poll entries of a device that keeps polling
 _ADD = sa.insert(audit)
 
 
@@ -56,6 +65,8 @@ class AuditLog:
         self._wake = threading.Event()
         self._stop = False
         self._thread: threading.Thread | None = None
+        self._polls: dict[tuple[str, str | None], _Polls] = {}  # (device id, address) -> empty reads not yet written
+        self._polls_written = time.monotonic()
 
     def now(self) -> datetime:
         return self._clock()
@@ -69,7 +80,7 @@ class AuditLog:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        self.flush()
+        self.flush(polls=True)
 
     # -- writing ---------------------------------------------------------------------------------
     def record(self, tx: Tx, actor: Principal, action: str, *, patient_id: str | None = None,
@@ -97,8 +108,31 @@ class AuditLog:
             if len(self._pending) >= 500:
                 self._wake.set()
 
-    def flush(self) -> None:
+    def count_empty_read(self, actor: Principal, patient_id: str, after: int, address: str | None) -> None:
+        """A feed read that sent no record: counted, written later as one ``feed.poll`` entry."""
+        now = self._clock()
+        key = (actor.id, address)
         with self._lock:
+            polls = self._polls.get(key)
+            if polls is None:
+                self._polls[key] = _Polls(actor, patient_id, address, after, now)
+            else:
+                polls.count += 1
+                polls.after, polls.last = after, now
+
+    def record_read(self, actor: Principal, patient_id: str, detail: Mapping[str, Any], address: str | None) -> None:
+        """A feed read that sent records: its ``feed.read`` entry, after the device's empty reads so far."""
+        with self._lock:
+            for key in [key for key in self._polls if key[0] == actor.id] if self._polls else ():
+                self._pending.append(self._polls.pop(key).row())
+        self.record_later(actor, "feed.read", patient_id=patient_id, detail=detail, address=address)
+
+    def flush(self, *, polls: bool = False) -> None:
+        with self._lock:
+            if polls:
+                self._pending.extend(p.row() for p in self._polls.values())
+                self._polls = {}
+                self._polls_written = time.monotonic()
             rows, self._pending = self._pending, []
         if not rows:
             return
@@ -115,7 +149,21 @@ class AuditLog:
         while not self._stop:
             self._wake.wait(FLUSH_INTERVAL)
             self._wake.clear()
-            self.flush()
+            self.flush(polls=time.monotonic() - self._polls_written >= POLL_SUMMARY_EVERY)
+
+
+class _Polls:
+    """One device's empty reads from one address since its last ``feed.poll`` entry."""
+
+    __slots__ = ("actor", "address", "after", "count", "first", "last", "patient_id")
+
+    def __init__(self, actor: Principal, patient_id: str, address: str | None, after: int, at: datetime) -> None:
+        self.actor, self.patient_id, self.address = actor, patient_id, address
+        self.count, self.after, self.first, self.last = 1, after, at, at
+
+    def row(self) -> dict[str, Any]:
+        detail = {"count": self.count, "after": self.after, "first": iso(self.first), "last": iso(self.last)}
+        return _row(self.last, self.actor, "feed.poll", self.patient_id, None, detail, self.address)
 
 
 NEWEST_FIRST = Order.of("audit", (audit.c.id, True))

@@ -31,10 +31,17 @@ from .changes import publish_many, save_and_publish
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
 from .records import Row, message_of, row_by_id
-from .schema import inbox, messages
+from .schema import inbox, messages, patients
 from .tokens import new_id
 
 _ADD_MESSAGE = sa.insert(messages)
+_PATIENT_EXISTS = sa.select(patients.c.id).where(patients.c.id == sa.bindparam("patient_id"))
+
+
+def patient_exists(tx: Tx | Connection, patient_id: str) -> bool:
+    """Whether there is such a patient: what a message to them needs to know, one primary-key probe
+    (``patients.get_patient`` also reads the whole row and the language of their newest device)."""
+    return tx.execute(_PATIENT_EXISTS, {"patient_id": patient_id}).first() is not None
 _ADD_INBOX_ITEM = sa.insert(inbox)
 
 

@@ -32,7 +32,15 @@ from ...core.protocol import (
     parse_generation,
 )
 from . import devices as device_store
-from .auth import authenticate_device, bearer_token, current_device, device_bearer, device_still_valid
+from .auth import (
+    bearer_token,
+    current_device,
+    device_and_state,
+    device_bearer,
+    device_revoked,
+    device_still_valid,
+    remembered_device,
+)
 from .context import ServerContext, client_address, get_ctx
 from .errors import ApiError
 from .feed import Page, count_after, decode_cursor, encode_cursor, read_page, render_page
@@ -40,8 +48,9 @@ from .middleware import ACTOR_KEY
 from .mutations import apply_push
 from .pairing import redeem_code
 from .principals import DevicePrincipal
+from .pull_memo import KnownDevice
 from .schemas import PairRequest, PushRequest
-from .tokens import DEVICE_TOKEN_PREFIX
+from .tokens import DEVICE_TOKEN_PREFIX, hash_secret
 
 router = APIRouter(tags=["device"])
 
@@ -51,6 +60,7 @@ router = APIRouter(tags=["device"])
 PAGE_GZIP_LEVEL = 2
 PAGE_GZIP_MINIMUM = 4096  # as the app's GZIP_MINIMUM: smaller answers (a live change) go as they are
 SPREAD, SPREAD_FROM = 0.25, 10.0  # see spread_wait
+MEMO_TIMING = "memo"  # Server-Timing of a pull whose first read was answered from memory (pull_memo)
 
 
 class ChangeOut(BaseModel):
@@ -124,15 +134,38 @@ class FirstRead:
 
 def _first_read(ctx: ServerContext, token: str, cursor: str | None, limit: int,
                 generation: int | None, language: str | None) -> FirstRead:
-    """Authenticate and read in one trip to the thread pool (the common no-op pull); from the
-    beginning, also how many changes come after a page that has more (in the same snapshot)."""
+    """Authenticate and read in one trip to the thread pool (a pull the memo could not answer); from
+    the beginning, also how many changes come after a page that has more (in the same snapshot).
+    What it learnt is remembered for the device's next pull (:mod:`.pull_memo`)."""
     after = decode_cursor(ctx.db.epoch, cursor)
     version = ctx.hub.version()  # before the snapshot begins (see WakeupHub.version)
     with ctx.db.read() as conn:
-        device = authenticate_device(ctx, token, conn, generation=generation, language=language)
+        device, stored = device_and_state(ctx, token, conn, generation=generation, language=language)
         page = read_page(conn, device.patient_id, after, limit, ctx.seen)
         remaining = count_after(conn, device.patient_id, page.last_seq) if after == 0 and page.has_more else None
-        return FirstRead(device, after, page, remaining, version)
+    versions = ctx.hub.versions_since(device.patient_id, version)
+    if versions is not None:  # no commit woke anyone during the read: nothing it read can be stale yet
+        known = DevicePrincipal(id=device.id, patient_id=device.patient_id, name=device.name,
+                                vault_generation=stored.vault_generation)
+        ctx.hub.memo.remember_device(hash_secret(token), KnownDevice(known, stored.last_seen_at, stored.language,
+                                                                     versions, time.monotonic()))
+        if not page.has_more:
+            ctx.hub.memo.remember_head(device.patient_id, versions, page.last_seq)
+    return FirstRead(device, after, page, remaining, version)
+
+
+def _memo_read(ctx: ServerContext, token: str, cursor: str | None, generation: int | None,
+               language: str | None) -> FirstRead | None:
+    """A no-op pull answered from memory, on the event loop (no database, no thread): the device
+    is remembered and its patient's feed is known to end at the cursor. None: read the database."""
+    version = ctx.hub.version()
+    device = remembered_device(ctx, token, generation=generation, language=language)
+    if device is None:
+        return None
+    after = decode_cursor(ctx.db.epoch, cursor)
+    if not ctx.hub.memo.at_head(device.patient_id, ctx.hub.scope_versions(device.patient_id), after):
+        return None
+    return FirstRead(device, after, Page(rows=[], has_more=False, last_seq=after), None, version)
 
 
 def _next_read(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int,
@@ -142,8 +175,7 @@ def _next_read(ctx: ServerContext, device: DevicePrincipal, after: int, limit: i
     started = time.perf_counter()
     with ctx.db.read() as conn:
         if not device_still_valid(ctx, device.id, conn):
-            raise ApiError(401, "device_revoked", "this device was revoked by the clinic; pair it again to continue",
-                           {"WWW-Authenticate": "Bearer"})
+            raise device_revoked()
         page = read_page(conn, device.patient_id, after, limit, ctx.seen)
     if timing is not None:
         timing["read"] = time.perf_counter() - started
@@ -162,18 +194,26 @@ async def pull(
     token = bearer_token(credentials, DEVICE_TOKEN_PREFIX, "device")
     generation = _reported_generation(request)
     language = _reported_language(request)
-    first = await run_in_threadpool(_first_read, ctx, token, cursor, limit, generation, language)
+    first = _memo_read(ctx, token, cursor, generation, language)
+    from_memo = first is not None
+    if first is None:
+        first = await run_in_threadpool(_first_read, ctx, token, cursor, limit, generation, language)
     device, after, page, remaining = first.device, first.after, first.page, first.remaining
     request.scope[ACTOR_KEY] = device.id
     timing: dict[str, float] = {}
     if not page.rows and wait > 0:
         page = await _wait_for_changes(ctx, device, after, limit, wait, timing, first.version)
-    ctx.audit.record_later(device, "feed.read", patient_id=device.patient_id, detail={
-        "after": after, "to": page.last_seq, "count": len(page.rows),
-        "records": [f"{kind}:{rid}" for _, kind, rid, _, _ in page.rows]}, address=client_address(request))
+    if page.rows:
+        ctx.audit.record_read(device, device.patient_id, {
+            "after": after, "to": page.last_seq, "count": len(page.rows),
+            "records": [f"{kind}:{rid}" for _, kind, rid, _, _ in page.rows]}, client_address(request))
+    else:
+        ctx.audit.count_empty_read(device, device.patient_id, after, client_address(request))
     headers = {} if device.vault_generation is None else {GENERATION_SEEN_HEADER: str(device.vault_generation)}
     if remaining is not None:
         headers[REMAINING_HEADER] = str(remaining)
+    if from_memo and not timing:
+        headers["Server-Timing"] = MEMO_TIMING  # answered without reading the database (bench and tests)
     started = time.perf_counter()
     body = render_page(page, encode_cursor(ctx.db.epoch, page.last_seq))
     if timing:

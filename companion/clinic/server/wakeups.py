@@ -21,8 +21,10 @@ A waiting pull costs no database work until it is woken: it reads the feed once 
 again after registering only when :meth:`WakeupHub.version` says a commit came in between, and
 not at all when its wait runs out (an empty page with its cursor: the device's next pull reads).
 Several processes on one SQLite file (not a supported set-up) still converge, at each device's
-next pull. With 10,000 devices each re-polling every 30 s that is ~330 feed reads per second
-in all, where a periodic re-check every 10 s was ~1,300 and saturated the process.
+next pull that the memo cannot answer (at the latest :data:`.pull_memo.REMEMBER_FOR` later).
+With 10,000 devices each re-polling every ~26 s that is ~385 pulls a second; most are
+answered from memory (:mod:`.pull_memo`, stamped with :meth:`WakeupHub.scope_versions`) without a
+database read, where a periodic re-check every 10 s was ~1,300 reads a second and saturated the process.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from .pull_memo import PullMemo, Versions
 from .schema import CLINIC_SCOPE
 
 log = logging.getLogger("companion.clinic.server.wakeups")
@@ -65,6 +68,8 @@ class WakeupHub:
         self._committed: dict[str, float] = {}  # scope -> perf_counter() of its last commit's wake call
         self._commits = 0  # how many commits (or notifications) called wake_threadsafe, in all
         self._commits_lock = threading.Lock()
+        self._scope_commits: dict[str, int] = {}  # scope -> how many commits woke it (see scope_versions)
+        self.memo = PullMemo()  # what a no-op pull is answered from (see routes_device)
         self.draining = False
 
     def drain(self) -> None:
@@ -140,6 +145,19 @@ class WakeupHub:
         moved, a commit may have been missed and the pull reads again before it waits."""
         return self._commits
 
+    def scope_versions(self, patient_id: str) -> Versions:
+        """How many commits woke the patient's scope and the clinic-wide scope, counted in
+        :meth:`wake_threadsafe` before it returns (so before the committing request is answered):
+        what :class:`.pull_memo.PullMemo` stamps what it remembers with."""
+        return self._scope_commits.get(patient_id, 0), self._scope_commits.get(CLINIC_SCOPE, 0)
+
+    def versions_since(self, patient_id: str, version: int) -> Versions | None:
+        """:meth:`scope_versions`, when no commit has woken anyone since :meth:`version` said
+        ``version`` (else None: a read that began after that may have missed one). Under the lock
+        :meth:`wake_threadsafe` counts in, so the two counts are read as one."""
+        with self._commits_lock:
+            return self.scope_versions(patient_id) if self._commits == version else None
+
     def committed_at(self, scope: str) -> float | None:
         """When the last commit that woke ``scope`` (or everyone) called :meth:`wake_threadsafe`
         (``time.perf_counter()``): what a woken pull measures its wake-up from."""
@@ -147,16 +165,19 @@ class WakeupHub:
         return max((t for t in (mine, everyone) if t is not None), default=None)
 
     def wake_threadsafe(self, scopes: Iterable[str]) -> None:
-        """Call from any thread (writers run in the thread pool, the listener in its own thread)."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
+        """Call from any thread (writers run in the thread pool, the listener in its own thread). The
+        counts move before this returns, bound to a loop or not: what the memo remembered is stale."""
         scopes = tuple(scopes)
         now = time.perf_counter()
         for scope in scopes:  # one store per scope (a dict store is atomic under the GIL)
             self._committed[scope] = now
         with self._commits_lock:  # writers call this after commit, outside the write lock: never lose a count
+            for scope in scopes:
+                self._scope_commits[scope] = self._scope_commits.get(scope, 0) + 1
             self._commits += 1
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
         with contextlib.suppress(RuntimeError):  # loop closing during shutdown
             loop.call_soon_threadsafe(self.wake, scopes)
 
