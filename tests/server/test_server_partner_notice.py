@@ -5,7 +5,6 @@ patient linked to nobody, expires, is rate-limited and can be reported. The desk
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from companion.clinic.server.app import create_app
 from companion.clinic.server.settings import Settings
 from companion.core.partner_notice import CODE_LENGTH, NOTICE_DAYS, NOTICE_PREFIX, new_code, normalise_code
+from tests.fixtures.flet_session import run_isolated
 from tests.fixtures.server import ServerFactory
 from tests.support.server_harness import ServerProcess, mutation
 
@@ -235,7 +235,7 @@ def test_a_link_expires(tmp_path: Path) -> None:
         return seen
 
     try:
-        first, last_day, after = asyncio.run(opened())
+        first, last_day, after = run_isolated(opened())  # not asyncio.run: a browser test's loop may be set here
     finally:
         ctx.db.dispose()
     assert first[0] == 200 and last_day[0] == 200  # still works on its last day
