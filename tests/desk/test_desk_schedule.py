@@ -1,10 +1,11 @@
-"""The desk's Schedule (no Flet): a PSR adds a bookable service with its weekly hours, pauses and
+"""The desk's Schedule (no Flet): a PSR adds a bookable service with its weekly hours, edits it, pauses and
 resumes it, blocks days and unblocks them; each change is what the server publishes as open times.
 The partner notices' counts are totals only."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 from companion.clinic.desk.state import DeskState
 from companion.clinic.desk.views.schedule import _hours_text
@@ -99,3 +100,57 @@ def test_a_services_weekly_hours_read_as_a_person_writes_them() -> None:
         "Mon–Fri 09:00–12:30 · Room 2; Tue, Thu 14:00–17:00 · Room 2"
     assert _hours_text({"hours": hours("mon wed thu fri")}) == "Mon, Wed–Fri 09:00–12:30 · Room 2"
     assert _hours_text({"hours": []}) == "No hours yet"
+
+
+def test_a_service_is_edited_on_the_schedule_and_keeps_what_the_form_does_not_show(
+        desk: DeskState, desk_server: ServerProcess) -> None:
+    prep = [{"title": "Drink water", "body": "Half a litre.", "before_minutes": 60}]
+    made = desk_server.staff.request("POST", "/v1/staff/services", json={
+        "name": "Evening clinic", "minutes": 15, "prep": prep, "sensitive": True,
+        "hours": [{"day": d, "opens": "17:00", "closes": "19:00", "resource": "Room 4"} for d in ("mon", "wed")],
+    }).json()
+    board = desk.schedule
+    board.refresh()
+    board.edit_service(made["id"])
+    drafts = desk.drafts
+    assert board.editing == made["id"] and drafts.draft("service.name") == "Evening clinic"
+    assert drafts.draft("service.days") == "mon,wed" and drafts.draft("service.opens") == "17:00"
+    assert drafts.draft("service.resource") == "Room 4" and drafts.draft("service.fast_track") == "no"
+
+    drafts.set_draft("service.closes", "16:00")  # before it opens: refused, nothing changes
+    board.add_service()
+    assert desk.feedback.error and "closing after opening" in desk.feedback.error
+    assert board.editing == made["id"]
+    assert next(s for s in board.services if s["id"] == made["id"])["hours"] == made["hours"]
+
+    for key, text in (("service.name", "Late clinic"), ("service.minutes", "30"), ("service.days", "tue,thu,sat"),
+                      ("service.opens", "18:00"), ("service.closes", "21:00"), ("service.resource", "Room 5"),
+                      ("service.fast_track", "yes")):
+        drafts.set_draft(key, text)
+    count = len(board.services)
+    board.add_service()
+    assert desk.feedback.error is None, desk.feedback.error
+    assert board.editing is None and len(board.services) == count  # replaced, not added
+    listed = desk_server.staff.request("GET", "/v1/staff/services").json()["services"]
+    [edited] = [s for s in listed if s["id"] == made["id"]]
+    assert edited["name"] == "Late clinic" and edited["minutes"] == 30 and edited["fast_track"]
+    assert sorted((h["day"], h["opens"], h["closes"], h["resource"]) for h in edited["hours"]) == [
+        ("sat", "18:00", "21:00", "Room 5"), ("thu", "18:00", "21:00", "Room 5"), ("tue", "18:00", "21:00", "Room 5")]
+    assert edited["prep"] == prep and edited["sensitive"] and edited["active"]  # kept
+    starts = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in _open(desk_server, made["id"])]
+    assert starts and all(b - a >= timedelta(minutes=30) for a, b in pairwise(starts))
+
+
+def test_editing_a_service_can_be_cancelled(desk: DeskState, desk_server: ServerProcess) -> None:
+    made = desk_server.staff.request("POST", "/v1/staff/services", json={
+        "name": "Morning clinic", "minutes": 20,
+        "hours": [{"day": "fri", "opens": "08:00", "closes": "10:00", "resource": "Room 6"}]}).json()
+    board = desk.schedule
+    board.refresh()
+    board.edit_service(made["id"])
+    desk.drafts.set_draft("service.name", "")
+    board.add_service()
+    assert desk.feedback.error and "name" in desk.feedback.error
+    board.stop_editing()
+    assert board.editing is None and desk.drafts.draft("service.name") == ""
+    assert next(s for s in board.services if s["id"] == made["id"])["name"] == "Morning clinic"
