@@ -35,7 +35,7 @@ from .records import Row
 from .schema import appointments, bookings, schedule_blocks, service_hours, services
 
 __all__ = ["HORIZON_DAYS", "LEAD", "keep_open_times_fresh", "open_slots", "open_times_of", "publish_open_times",
-           "refresh_open_times"]
+           "refresh_open_times", "resources_named_by", "slot_grid"]
 
 HORIZON_DAYS = 21
 LEAD = timedelta(hours=1)  # nobody can be seen sooner than this after booking
@@ -99,9 +99,10 @@ def resources_named_by(conn: Connection | Tx, visits: Iterable[Row]) -> set[str]
     return {str(n) for n in names if _name(n) in wanted}
 
 
-def open_slots(conn: Connection | Tx, site: ClinicSite, service: Row, now: datetime,
-               horizon_days: int = HORIZON_DAYS) -> dict[datetime, list[str]]:
-    """Open start (UTC) -> the resources free for the whole visit then, soonest first."""
+def slot_grid(conn: Connection | Tx, site: ClinicSite, service: Row, now: datetime,
+              horizon_days: int = HORIZON_DAYS) -> dict[datetime, list[str]]:
+    """Every start (UTC) of the service's grid in the window -> the resources free for the whole
+    visit then (empty: the start is taken or blocked), soonest first."""
     hours = list(conn.execute(sa.select(service_hours).where(service_hours.c.service_id == service["id"])).mappings())
     if not hours or not service["active"]:
         return {}
@@ -122,10 +123,18 @@ def open_slots(conn: Connection | Tx, site: ClinicSite, service: Row, now: datet
             while slot + step <= closes:
                 start = slot.astimezone(UTC)
                 end = start + step
-                if start >= earliest and not any(a < end and start < b for a, b in held[row["resource"]]):
-                    found.setdefault(start, []).append(row["resource"])
+                if start >= earliest:
+                    free = found.setdefault(start, [])
+                    if not any(a < end and start < b for a, b in held[row["resource"]]):
+                        free.append(row["resource"])
                 slot += step
     return dict(sorted(found.items()))
+
+
+def open_slots(conn: Connection | Tx, site: ClinicSite, service: Row, now: datetime,
+               horizon_days: int = HORIZON_DAYS) -> dict[datetime, list[str]]:
+    """Open start (UTC) -> the resources free for the whole visit then, soonest first."""
+    return {start: free for start, free in slot_grid(conn, site, service, now, horizon_days).items() if free}
 
 
 def open_times_of(conn: Connection | Tx, site: ClinicSite, service: Row, now: datetime) -> OpenTimes:
