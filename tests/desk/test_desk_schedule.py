@@ -1,6 +1,7 @@
-"""The desk's Schedule (no Flet): a PSR adds a bookable service with its weekly hours, edits it, pauses and
-resumes it, blocks days and unblocks them; each change is what the server publishes as open times.
-The partner notices' counts are totals only."""
+"""The desk's Schedule (its state, and its screen in the in-process Flet session): a PSR adds a
+bookable service with its weekly hours, edits it, pauses and resumes it, blocks days and unblocks
+them; each change is what the server publishes as open times. The partner notices' counts are
+totals only."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from itertools import pairwise
 
 from companion.clinic.desk.state import DeskState
 from companion.clinic.desk.views.schedule import _hours_text
+from tests.fixtures.flet_session import ViewHarness, drive
 from tests.support.server_harness import ServerProcess
+
+WAIT = 15.0  # intents run in Flet's thread pool and wait on HTTP
 
 
 def _open(server: ServerProcess, service_id: str) -> list[str]:
@@ -154,3 +158,42 @@ def test_editing_a_service_can_be_cancelled(desk: DeskState, desk_server: Server
     board.stop_editing()
     assert board.editing is None and desk.drafts.draft("service.name") == ""
     assert next(s for s in board.services if s["id"] == made["id"])["name"] == "Morning clinic"
+
+
+def test_the_schedule_screen_edits_a_service_from_its_row(desk: DeskState, desk_server: ServerProcess) -> None:
+    """In the Flet session (no browser): Edit fills the form, a bad closing time is one line, Save
+    replaces the service, and the row reads the new hours."""
+    made = desk_server.staff.request("POST", "/v1/staff/services", json={
+        "name": "Lunch clinic", "minutes": 15,
+        "hours": [{"day": "tue", "opens": "12:00", "closes": "14:00", "resource": "Room 8"}]}).json()
+
+    async def scenario(ui: ViewHarness) -> None:
+        assert await ui.until(lambda: "nav-rail" in ui.ids(), WAIT)
+        names = [s.name for s in ui.state.session.screens()]
+        rail = ui.by_id("nav-rail")
+        ui.session.apply_patch(rail._i, {"selected_index": names.index("schedule")})
+        await ui.fire(rail, "change", None)
+        assert await ui.until(lambda: f"service-edit-{made['id']}" in ui.ids(), WAIT), ui.state.feedback.error
+        assert "add-service" in ui.ids() and "save-service" not in ui.ids()
+        await ui.click(f"service-edit-{made['id']}")
+        assert await ui.until(lambda: "save-service" in ui.ids() and ui.has_text("Edit Lunch clinic"), WAIT)
+        assert "add-service" not in ui.ids()
+        await ui.type("service-closes", "11:00")
+        await ui.click("save-service")
+        feedback = ui.state.feedback
+        assert await ui.until(lambda: feedback.error is not None, WAIT)
+        assert "closing after opening" in feedback.error
+        await ui.type("service-closes", "15:30")
+        await ui.type("service-name", "Long lunch clinic")
+        await ui.click("service-day-thu")
+        await ui.click("save-service")
+        assert await ui.until(lambda: feedback.toast is not None and feedback.busy is None, WAIT), feedback.error
+        assert feedback.error is None and "add-service" in ui.ids()
+        assert await ui.until(lambda: ui.has_text("Tue, Thu 12:00–15:30 · Room 8"), WAIT)
+        assert ui.has_text("Long lunch clinic · 15 min")
+
+    drive(desk, scenario, desk=True)
+    [saved] = [s for s in desk_server.staff.request("GET", "/v1/staff/services").json()["services"]
+               if s["id"] == made["id"]]
+    assert saved["name"] == "Long lunch clinic" and {h["day"] for h in saved["hours"]} == {"tue", "thu"}
+    assert {h["closes"] for h in saved["hours"]} == {"15:30"}
