@@ -205,6 +205,43 @@ def test_a_hostile_booking_is_refused_in_one_line_and_books_nothing(
     assert not [c for c in pull_all(http)[0] if c["kind"] == "appointment"]
 
 
+def test_a_visit_the_desk_books_another_way_takes_its_time_out_of_the_open_times(
+        server: ServerProcess, device: tuple[str, httpx.Client]) -> None:
+    """The free-form "add visit" form names the room, not a service: the room's open times still
+    lose that time (on every device), an app booking of it is refused with the nearest three, and
+    moving or cancelling the visit gives the time back."""
+    pid, http = device
+    service = _service(server, "Room two check", hours=[dict(h, resource="Room 2") for h in ALL_DAY])
+    other = _service(server, "Room three check", hours=[dict(h, resource="Room 3") for h in ALL_DAY])
+    opened = _open_times(http, service["id"])
+    ten = next(t for t in opened if t.minute == 0 and t > opened[0] + timedelta(hours=1))
+    stamp = ten.isoformat().replace("+00:00", "Z")
+    made = server.staff.request("POST", f"/v1/staff/patients/{pid}/appointments", json={
+        "start": stamp, "minutes": 30, "kind": "Follow-up", "location": " room 2 "})
+    assert made.status_code == 201, made.text
+    now_open = _open_times(http, service["id"])
+    assert ten not in now_open and ten + timedelta(minutes=15) not in now_open
+    assert ten + timedelta(minutes=30) in now_open and ten - timedelta(minutes=15) in now_open
+    assert ten in _open_times(http, other["id"])  # another room is untouched
+    refused = _push(http, _book(ten, service["id"]))[0]
+    assert refused["status"] == "rejected", refused
+    offered = offered_times(refused["reason"])
+    assert offered is not None and len(offered) == 3 and ten not in offered
+    visit = made.json()["id"]
+    later = ten + timedelta(hours=2)
+    moved = server.staff.request("PATCH", f"/v1/staff/appointments/{visit}",
+                                 json={"start": later.isoformat().replace("+00:00", "Z")})
+    assert moved.status_code == 200, moved.text
+    after_move = _open_times(http, service["id"])
+    assert ten in after_move and later not in after_move
+    assert server.staff.request("PATCH", f"/v1/staff/appointments/{visit}",
+                                json={"location": None, "provider": "Room 3"}).status_code == 200
+    assert later in _open_times(http, service["id"]) and later not in _open_times(http, other["id"])
+    cancelled = server.staff.request("POST", f"/v1/staff/appointments/{visit}/cancel", json={"reason": "Ill"})
+    assert cancelled.status_code == 200, cancelled.text
+    assert later in _open_times(http, other["id"])
+
+
 def test_another_patients_booked_visit_cannot_be_cancelled(server: ServerProcess,
                                                            device: tuple[str, httpx.Client]) -> None:
     _, http = device

@@ -107,9 +107,12 @@ def test_every_resource_has_the_specifications_shape_and_is_valid_fhir(
     assert files["Slot"]
     for slot in files["Slot"]:
         Slot.model_validate(slot)
-        assert SPEC_ID.match(slot["id"]) and slot["status"] == "free"
+        assert SPEC_ID.match(slot["id"]) and slot["status"] in ("free", "busy")
         assert slot["schedule"]["reference"].removeprefix("Schedule/") in schedules
         assert parse_datetime(slot["start"], "start") < parse_datetime(slot["end"], "end")
+        if slot["status"] == "busy":  # its time and nothing more: no link to book it
+            assert set(slot) == {"resourceType", "id", "schedule", "status", "start", "end"}
+            continue
         links = {e["url"]: e for e in slot["extension"]}
         assert links[DEEP_LINK]["valueUrl"].startswith(server.base_url + "/smart/book/")
         assert links[PHONE]["valueString"] == "+1 555 0100"
@@ -121,8 +124,8 @@ def test_the_slots_are_exactly_the_open_times_and_a_booked_one_leaves(
     server, made = listed
     service_id = made["service"]["id"]
 
-    def listed_starts() -> list[datetime]:
-        return [parse_datetime(s["start"], "start") for s in _files(server)[1]["Slot"]]
+    def listed_starts(status: str = "free") -> list[datetime]:
+        return [parse_datetime(s["start"], "start") for s in _files(server)[1]["Slot"] if s["status"] == status]
 
     open_times = [parse_datetime(t, "t") for t in server.staff.request(
         "GET", f"/v1/staff/services/{service_id}/open-times").json()["open"]]
@@ -132,6 +135,7 @@ def test_the_slots_are_exactly_the_open_times_and_a_booked_one_leaves(
         m = mutation("appointment.book", service_id=service_id, start=open_times[0].isoformat())
         assert http.post("/v1/sync", json={"mutations": [m]}).json()["results"][0]["status"] == "applied"
     assert listed_starts() == open_times[1:]
+    assert open_times[0] in listed_starts("busy")  # the booked time is listed busy, with its time only
     with httpx.Client(timeout=10) as http:
         text = "".join(http.get(o["url"]).text for o in http.get(server.url("/$bulk-publish")).json()["output"])
     visits = server.staff.as_role("psr").appointments(pid)
@@ -142,14 +146,45 @@ def test_the_slots_are_exactly_the_open_times_and_a_booked_one_leaves(
 def test_the_booking_deep_link_is_a_neutral_page_with_the_phone(listed: tuple[ServerProcess, dict[str, Any]]) -> None:
     server, made = listed
     _, files = _files(server)
-    link = next(e["valueUrl"] for e in files["Slot"][0]["extension"] if e["url"] == DEEP_LINK)
+    first = next(s for s in files["Slot"] if s["status"] == "free")
+    link = next(e["valueUrl"] for e in first["extension"] if e["url"] == DEEP_LINK)
     with httpx.Client(timeout=10) as http:
         answer = http.get(link)
         assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
         assert "script-src" not in answer.headers["content-security-policy"]  # default-src 'none': no scripts
         assert answer.headers["cache-control"] == "no-store" and answer.headers["referrer-policy"] == "no-referrer"
         assert "STI screening" in answer.text and "still open" in answer.text and "tel:+1 555 0100" in answer.text
-        hidden_slot = f"{made['hidden']['id'].replace('_', '.')}.{files['Slot'][0]['id'].rsplit('.', 1)[1]}"
+        hidden_slot = f"{made['hidden']['id'].replace('_', '.')}.{first['id'].rsplit('.', 1)[1]}"
         for slot_id in ("nonsense", "svc.doesnotexist00.20310101T1000", hidden_slot, "x." + "9" * 80):
             refused = http.get(server.url(f"/smart/book/{slot_id}"))
             assert refused.status_code == 404 and "Hidden" not in refused.text
+
+
+def test_a_blocked_day_is_listed_busy_and_comes_back_free(listed: tuple[ServerProcess, dict[str, Any]]) -> None:
+    server, _ = listed
+
+    def by_status() -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {"free": set(), "busy": set()}
+        for slot in _files(server)[1]["Slot"]:
+            found[slot["status"]].add(slot["start"])
+        return found
+
+    before = by_status()
+    day = min(before["free"])[:10]
+    on_day = {t for t in before["free"] if t.startswith(day)}
+    block = server.staff.request("POST", "/v1/staff/blocks", json={
+        "starts_at": f"{day}T00:00:00Z", "ends_at": f"{day}T23:59:00Z", "reason": "Staff training"})
+    assert block.status_code == 201, block.text
+    try:
+        during = by_status()
+        assert on_day <= during["busy"] and not on_day & during["free"]
+        busy = next(s for s in _files(server)[1]["Slot"] if s["start"] in on_day)
+        with httpx.Client(timeout=10) as http:
+            page = http.get(server.url(f"/smart/book/{busy['id']}"))
+            assert page.status_code == 200 and "just been taken" in page.text and "Staff training" not in page.text
+        assert during["free"] | during["busy"] == before["free"] | before["busy"]  # the same grid
+        with httpx.Client(timeout=10) as http:
+            assert "Staff training" not in http.get(server.url("/smart/slots.ndjson")).text
+    finally:
+        assert server.staff.request("DELETE", f"/v1/staff/blocks/{block.json()['id']}").status_code in (200, 204)
+    assert by_status() == before

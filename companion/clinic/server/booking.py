@@ -28,7 +28,7 @@ from ...core.errors import NotAllowed
 from ...core.open_times import nearest, slot_taken_reason
 from . import visits
 from .database import Tx
-from .open_times import open_slots, publish_for_resources, publish_open_times
+from .open_times import open_slots, publish_for_resources, publish_open_times, resources_named_by
 from .records import Row, row_by_id
 from .schema import bookings, schedule_blocks, service_hours, services
 from .tokens import new_id
@@ -143,17 +143,23 @@ def booking_of(conn: Connection | Tx, appointment_id: str) -> Row | None:
     return row
 
 
-def release_booking(tx: Tx, site: ClinicSite, appointment_ids: Sequence[str], now: datetime) -> None:
-    """After visits were cancelled or moved: the booking follows its visit's time, and the open
-    times its resource had are republished."""
-    resources = set()
+def release_booking(tx: Tx, site: ClinicSite, appointment_ids: Sequence[str], now: datetime,
+                    before: Sequence[Row] = ()) -> None:
+    """After visits were made, cancelled or moved: the booking follows its visit's time, and the
+    open times of its resource, and of the resources the visits (and ``before``, what they were)
+    name as provider or location, are republished."""
+    resources: set[str] = set()
+    rows = list(before)
     for appointment_id in appointment_ids:
         held, appt = booking_of(tx, appointment_id), visits.get_appointment(tx, appointment_id)
+        if appt is not None:
+            rows.append(appt)
         if held is None or appt is None:
             continue
         resources.add(held["resource"])
         if (held["start"], held["end"]) != (appt["start"], appt["start"] + timedelta(minutes=appt["minutes"])):
             tx.execute(sa.update(bookings).where(bookings.c.id == held["id"]).values(
                 start=appt["start"], end=appt["start"] + timedelta(minutes=appt["minutes"])))
+    resources |= resources_named_by(tx, rows)
     if resources:
         publish_for_resources(tx, site, resources, now)

@@ -2,10 +2,12 @@
 
 A start is open when one of the rooms or providers ("resources") the service's weekly hours name
 for that weekday is free for the whole visit: no block (a holiday, a provider away) and no active
-booking on that resource overlap it. Starts follow the grid of the service's length from each
-opening time, in the clinic's own time zone, from :data:`LEAD` after now to :data:`HORIZON_DAYS`
-ahead. Bookings of *any* service hold their resource, so a room shared by two services is never
-booked twice.
+booking on that resource overlap it. A visit the desk scheduled another way (the free-form form, an
+accepted request) holds a resource too when its provider or location is that resource's name
+(trimmed, any case): "Room 2" on the visit blocks the hours given to "room 2". Starts follow the
+grid of the service's length from each opening time, in the clinic's own time zone, from
+:data:`LEAD` after now to :data:`HORIZON_DAYS` ahead. Bookings of *any* service hold their
+resource, so a room shared by two services is never booked twice.
 
 :func:`publish_open_times` writes the service's :class:`~companion.core.open_times.OpenTimes`
 record into the clinic-wide feed (every device gets it, as with articles); the booking, a
@@ -33,11 +35,13 @@ from .records import Row
 from .schema import appointments, bookings, schedule_blocks, service_hours, services
 
 __all__ = ["HORIZON_DAYS", "LEAD", "keep_open_times_fresh", "open_slots", "open_times_of", "publish_open_times",
-           "refresh_open_times"]
+           "refresh_open_times", "resources_named_by", "slot_grid"]
 
 HORIZON_DAYS = 21
 LEAD = timedelta(hours=1)  # nobody can be seen sooner than this after booking
 FREEING = ("cancelled",)  # a visit in these states no longer holds its time
+UNHELD = ("cancelled", "requested")  # an unbooked visit holds its time from scheduled on
+LONGEST_VISIT = timedelta(days=1)
 
 Span = tuple[datetime, datetime]
 
@@ -63,6 +67,16 @@ def _busy(conn: Connection | Tx, resources: Iterable[str], start: datetime, end:
                appointments.c.status.not_in(FREEING)))
     for row in booked.mappings():
         held[row["resource"]].append((row["start"], row["end"]))
+    by_name = {_name(n): n for n in names}
+    scheduled = conn.execute(
+        sa.select(appointments.c.start, appointments.c.minutes, appointments.c.location, appointments.c.provider)
+        .outerjoin(bookings, bookings.c.appointment_id == appointments.c.id)
+        .where(bookings.c.id.is_(None), appointments.c.start < end, appointments.c.start > start - LONGEST_VISIT,
+               appointments.c.status.not_in(UNHELD)))
+    for row in scheduled.mappings():
+        span = (row["start"], row["start"] + timedelta(minutes=row["minutes"]))
+        for name in {by_name.get(_name(row[k])) for k in ("provider", "location")} - {None}:
+            held[str(name)].append(span)
     blocked = conn.execute(sa.select(schedule_blocks.c.resource, schedule_blocks.c.starts_at, schedule_blocks.c.ends_at)
                            .where(schedule_blocks.c.starts_at < end, schedule_blocks.c.ends_at > start))
     for row in blocked.mappings():
@@ -72,9 +86,23 @@ def _busy(conn: Connection | Tx, resources: Iterable[str], start: datetime, end:
     return held
 
 
-def open_slots(conn: Connection | Tx, site: ClinicSite, service: Row, now: datetime,
-               horizon_days: int = HORIZON_DAYS) -> dict[datetime, list[str]]:
-    """Open start (UTC) -> the resources free for the whole visit then, soonest first."""
+def _name(text: str | None) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def resources_named_by(conn: Connection | Tx, visits: Iterable[Row]) -> set[str]:
+    """The hours' resources that these visits' providers or locations name (see the docstring)."""
+    wanted = {_name(v[k]) for v in visits for k in ("provider", "location")} - {""}
+    if not wanted:
+        return set()
+    names = conn.execute(sa.select(service_hours.c.resource).distinct()).scalars()
+    return {str(n) for n in names if _name(n) in wanted}
+
+
+def slot_grid(conn: Connection | Tx, site: ClinicSite, service: Row, now: datetime,
+              horizon_days: int = HORIZON_DAYS) -> dict[datetime, list[str]]:
+    """Every start (UTC) of the service's grid in the window -> the resources free for the whole
+    visit then (empty: the start is taken or blocked), soonest first."""
     hours = list(conn.execute(sa.select(service_hours).where(service_hours.c.service_id == service["id"])).mappings())
     if not hours or not service["active"]:
         return {}
@@ -95,10 +123,18 @@ def open_slots(conn: Connection | Tx, site: ClinicSite, service: Row, now: datet
             while slot + step <= closes:
                 start = slot.astimezone(UTC)
                 end = start + step
-                if start >= earliest and not any(a < end and start < b for a, b in held[row["resource"]]):
-                    found.setdefault(start, []).append(row["resource"])
+                if start >= earliest:
+                    free = found.setdefault(start, [])
+                    if not any(a < end and start < b for a, b in held[row["resource"]]):
+                        free.append(row["resource"])
                 slot += step
     return dict(sorted(found.items()))
+
+
+def open_slots(conn: Connection | Tx, site: ClinicSite, service: Row, now: datetime,
+               horizon_days: int = HORIZON_DAYS) -> dict[datetime, list[str]]:
+    """Open start (UTC) -> the resources free for the whole visit then, soonest first."""
+    return {start: free for start, free in slot_grid(conn, site, service, now, horizon_days).items() if free}
 
 
 def open_times_of(conn: Connection | Tx, site: ClinicSite, service: Row, now: datetime) -> OpenTimes:

@@ -58,8 +58,12 @@ def add_appointment(patient_id: str, body: AppointmentCreate, request: Request,
         for item in messaging.close_open_items(tx, patient_id, "appointment.request", member.id, now):
             wished = visits.get_appointment(tx, item["ref_id"]) if item["ref_id"] else None
             if wished is not None and wished["status"] == "requested":
-                return visits.update_appointment(tx, wished["id"], body.model_dump(), now)
-        return visits.create_appointment(tx, patient_id, body.model_dump(), now)
+                made = visits.update_appointment(tx, wished["id"], body.model_dump(), now)
+                break
+        else:
+            made = visits.create_appointment(tx, patient_id, body.model_dump(), now)
+        booking.release_booking(tx, get_ctx(request).settings.site, [made["id"]], now)  # its room's open times
+        return made
 
     return appointment_view(write_record(request, member, "appointment.create", book))
 
@@ -89,7 +93,7 @@ def update_appointment(appointment_id: str, body: AppointmentUpdate, request: Re
     def change(tx: Tx, now: datetime) -> Row:
         before = _appointment(tx, appointment_id)
         after = visits.update_appointment(tx, appointment_id, fields, now)
-        booking.release_booking(tx, get_ctx(request).settings.site, [appointment_id], now)
+        booking.release_booking(tx, get_ctx(request).settings.site, [appointment_id], now, before=[before])
         if before["status"] == "requested" and after["status"] != "requested":  # the request is answered
             messaging.close_open_items(tx, after["patient_id"], "appointment.request", member.id, now,
                                        ref_id=appointment_id)

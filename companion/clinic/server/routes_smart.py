@@ -3,7 +3,7 @@
     GET /$bulk-publish              the manifest (JSON)
     GET /smart/locations.ndjson     the clinic                       application/fhir+ndjson
     GET /smart/schedules.ndjson     one Schedule per listed service
-    GET /smart/slots.ndjson         one free Slot per open start
+    GET /smart/slots.ndjson         one Slot per start of the hours, free or busy
     GET /smart/book/{slot_id}       the booking deep link: the time, and how to book it (HTML)
 
 Full URLs are built from the request's own address (behind a proxy: the Host it forwards).
@@ -66,7 +66,7 @@ def schedules(request: Request) -> Response:
     return _ndjson(request, "Schedule")
 
 
-@router.get(f"/smart/{FILES['Slot']}", summary="One free SMART Slot per open start (NDJSON)")
+@router.get(f"/smart/{FILES['Slot']}", summary="One SMART Slot per start of the hours, free or busy (NDJSON)")
 def slots(request: Request) -> Response:
     return _ndjson(request, "Slot")
 

@@ -1,14 +1,15 @@
 """The clinic's open times as SMART Scheduling Links, so public test-finders can list the clinic.
 
 A ``$bulk-publish`` manifest names three NDJSON files — the clinic as one ``Location``, one
-``Schedule`` per bookable service, and one free ``Slot`` per open start — in the shapes of the
+``Schedule`` per bookable service, and one ``Slot`` per start of its hours, ``free`` or ``busy`` — in the shapes of the
 Slot Publisher API (https://github.com/smart-on-fhir/smart-scheduling-links, specification.md).
-Each slot carries a booking deep link (a public page of this server that shows the time and how
-to book it) and the clinic's booking phone.
+Each free slot carries a booking deep link (a public page of this server that shows the time and
+how to book it) and the clinic's booking phone; a busy one carries neither.
 
 Everything here is public and built only from the schedule: services, their open times, the
-clinic's listing. No patient, visit or booking is ever read: a taken time is simply absent (busy
-slots are not published, so not even the clinic's load shows). Built by :func:`publication` from
+clinic's listing. A taken or blocked start is listed ``busy``, as the specification says a
+publisher SHOULD, with nothing more than its time: no patient, visit, booking, room or reason is
+ever in it (a booked time and a holiday look alike). Built by :func:`publication` from
 one database snapshot, so the three files always agree.
 """
 
@@ -25,7 +26,7 @@ from sqlalchemy.engine import Connection
 from ...core.clinic_profile import ClinicSite
 from ...core.fields import iso
 from . import booking
-from .open_times import open_slots
+from .open_times import slot_grid
 
 __all__ = ["BOOKING_DEEP_LINK", "BOOKING_PHONE", "LOCATION_ID", "Publication", "parse_slot_id", "publication",
            "slot_id"]
@@ -96,15 +97,19 @@ def _schedule(service: Any) -> dict[str, Any]:
             "actor": [{"reference": f"Location/{LOCATION_ID}"}]}
 
 
-def _slot(service: Any, start: datetime, base_url: str, phone: str | None) -> dict[str, Any]:
+def _slot(service: Any, start: datetime, base_url: str, phone: str | None, free: bool = True) -> dict[str, Any]:
     sid = slot_id(service["id"], start)
+    end = start + timedelta(minutes=service["minutes"])
+    schedule = {"reference": f"Schedule/{resource_id(service['id'])}"}
+    if not free:
+        return {"resourceType": "Slot", "id": sid, "schedule": schedule, "status": "busy", "start": iso(start),
+                "end": iso(end)}
     link = f"{base_url.rstrip('/')}/smart/book/{sid}"
     extension: list[dict[str, Any]] = [{"url": BOOKING_DEEP_LINK, "valueUrl": link}]
     if phone:
         extension.append({"url": BOOKING_PHONE, "valueString": phone})
-    return {"resourceType": "Slot", "id": sid, "schedule": {"reference": f"Schedule/{resource_id(service['id'])}"},
-            "status": "free", "start": iso(start), "end": iso(start + timedelta(minutes=service["minutes"])),
-            "extension": extension}
+    return {"resourceType": "Slot", "id": sid, "schedule": schedule, "status": "free", "start": iso(start),
+            "end": iso(end), "extension": extension}
 
 
 def publication(conn: Connection, site: ClinicSite, now: datetime, base_url: str) -> Publication:
@@ -112,6 +117,7 @@ def publication(conn: Connection, site: ClinicSite, now: datetime, base_url: str
 
     A service the desk marked sensitive is bookable in the app but never listed publicly."""
     services = [s for s in booking.list_services(conn, include_inactive=False) if not s["sensitive"]]
-    slots = [_slot(s, start, base_url, site.phone) for s in services for start in open_slots(conn, site, s, now)]
+    slots = [_slot(s, start, base_url, site.phone, bool(free)) for s in services
+             for start, free in slot_grid(conn, site, s, now).items()]
     return Publication(transaction_time=now, locations=[_location(site)], schedules=[_schedule(s) for s in services],
                        slots=slots)

@@ -1,7 +1,8 @@
 """The Schedule screen's state: what patients can book in the app, when, where, and when not.
 
-- services with their weekly hours (one span a day per room or provider) — add one, pause or
-  resume one (a paused service is no longer bookable; its visits stay);
+- services with their weekly hours (one span a day per room or provider) — add one, edit one
+  (name, length, days and hours, room or provider, fast track: the form is filled with it and
+  saving replaces it), pause or resume one (a paused service is no longer bookable; its visits stay);
 - blocks: a holiday for the whole clinic, or a room or provider away, from one day to another;
 - the partner notices' counts (made, opened, booked, reported) — totals, never who told whom.
 
@@ -39,10 +40,12 @@ class ScheduleBoard(Observable):
         self.block_from: date | None = None
         self.block_to: date | None = None
         self.open_times: dict[str, list[datetime]] = {}  # service id -> its open starts, as last loaded
+        self.editing: str | None = None  # the service the form is editing (None: a new one)
 
     def forget(self) -> None:
         self.services, self.blocks, self.counts, self.open_times = [], [], {}, {}
         self.block_from = self.block_to = None
+        self.editing = None
 
     def refresh(self) -> None:
         api = self.session.api
@@ -85,7 +88,37 @@ class ScheduleBoard(Observable):
         else:
             self.session.feedback.say(error=error or None)
 
+    def edit_service(self, service_id: str) -> None:
+        """Fill the form with the service (its first span of hours when they differ by day)."""
+        service = next((s for s in self.services if s["id"] == service_id), None)
+        if service is None:
+            return
+        hours = service["hours"]
+        first = hours[0] if hours else {"opens": "09:00", "closes": "17:00", "resource": ""}
+        days = [h["day"] for h in hours if (h["opens"], h["closes"], h["resource"]) ==
+                (first["opens"], first["closes"], first["resource"])]
+        d = self.drafts
+        for key, value in (("service.name", service["name"]), ("service.minutes", str(service["minutes"])),
+                           ("service.days", ",".join(d for d in WEEKDAYS if d in days)),
+                           ("service.opens", first["opens"]), ("service.closes", first["closes"]),
+                           ("service.resource", first["resource"]),
+                           ("service.fast_track", "yes" if service.get("fast_track") else "no")):
+            d.set_draft(key, value)
+        self.editing = service_id
+        self.notify()
+
+    def stop_editing(self) -> None:
+        self.editing = None
+        self.drafts.pop("service.name", "service.resource", "service.opens", "service.closes", "service.days",
+                        "service.minutes", "service.fast_track")
+        self.notify()
+
+    @property
+    def edited(self) -> dict[str, Any] | None:
+        return next((s for s in self.services if s["id"] == self.editing), None)
+
     def add_service(self) -> None:
+        """Add the form's service, or save it over the one being edited (PUT: the rest is kept)."""
         d = self.drafts
         name, resource = d.text("service.name"), d.text("service.resource")
         opens, closes = d.text("service.opens") or "09:00", d.text("service.closes") or "17:00"
@@ -100,11 +133,20 @@ class ScheduleBoard(Observable):
         if not days:
             self.session.feedback.say(error="Choose at least one day.")
             return
-        fields = {"name": name, "minutes": minutes, "fast_track": d.draft("service.fast_track", "no") == "yes",
-                  "hours": [{"day": day, "opens": opens, "closes": closes, "resource": resource} for day in days]}
-        done = f"{name} can be booked in the app."
-        if self.session.attempt(lambda: self.session.api.save_service(fields), done=done):
+        fields: dict[str, Any] = {
+            "name": name, "minutes": minutes, "fast_track": d.draft("service.fast_track", "no") == "yes",
+            "hours": [{"day": day, "opens": opens, "closes": closes, "resource": resource} for day in days]}
+        editing = self.edited
+        if editing is not None:
+            fields = {**{k: editing[k] for k in ("prep", "sensitive", "active")}, **fields}
+        done = f"{name} saved: patients' apps get the new times at the next sync." if editing is not None \
+            else f"{name} can be booked in the app."
+        service_id = editing["id"] if editing is not None else None
+        if self.session.attempt(lambda: self.session.api.save_service(fields, service_id), done=done):
             self.drafts.pop("service.name", "service.resource", "service.opens", "service.closes")
+            if editing is not None:
+                self.drafts.pop("service.days", "service.minutes", "service.fast_track")
+            self.editing = None
             self.refresh()
             self.session.feedback.say(toast=done)
 

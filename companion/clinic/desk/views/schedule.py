@@ -60,12 +60,13 @@ def _service_row(desk: DeskState, s: dict[str, Any]) -> ft.Control:
     board = desk.schedule
     toggle = button(f"service-{'pause' if s['active'] else 'resume'}-{s['id']}", "Pause" if s["active"] else "Resume",
                     handler(board.set_active, s["id"], not s["active"]), kind="outlined")
+    edit = button(f"service-edit-{s['id']}", "Edit", handler(board.edit_service, s["id"]), kind="outlined")
     marks = [pill("Bookable" if s["active"] else "Paused", "ok" if s["active"] else "plain")]
     if s.get("fast_track"):
         marks.append(pill("Partner fast track", "info"))
     return tid(f"service-{s['id']}", ft.Row([
         ft.Column([ft.Text(f"{s['name']} · {s['minutes']} min", size=BODY, weight=ft.FontWeight.W_600),
-                   muted(_hours_text(s), 15)], spacing=2, expand=True), *marks, toggle],
+                   muted(_hours_text(s), 15)], spacing=2, expand=True), *marks, edit, toggle],
         vertical_alignment=ft.CrossAxisAlignment.CENTER))
 
 
@@ -86,9 +87,19 @@ def _DayChoice(desk: DeskState) -> ft.Control:
                    for d in WEEKDAYS], wrap=True, spacing=8, run_spacing=8)
 
 
-def _new_service(desk: DeskState) -> ft.Control:
-    d = desk.drafts
-    return section("New bookable service", [
+def _service_form(desk: DeskState) -> ft.Control:
+    d, board = desk.drafts, desk.schedule
+    edited = board.edited
+    if edited is None:
+        heading, note = "New bookable service", []
+        actions = [button("add-service", "Add service", handler(board.add_service), icon=ft.Icons.ADD)]
+    else:
+        heading = f"Edit {edited['name']}"
+        note = [muted("Saving replaces its weekly hours with the days and hours below; visits already booked stay.",
+                      15)]
+        actions = [button("save-service", "Save changes", handler(board.add_service), icon=ft.Icons.SAVE),
+                   button("cancel-edit", "Cancel", handler(board.stop_editing), kind="outlined")]
+    return section(heading, [*note,
         field(d, "service.name", "Name (as patients see it)", identifier="service-name"),
         Choice(d, "service.minutes", MINUTES, "15", "service-minutes"),
         muted("Days", 15), _DayChoice(desk),
@@ -98,7 +109,7 @@ def _new_service(desk: DeskState) -> ft.Control:
                              expand=True)], spacing=12),
         Choice(d, "service.fast_track", [("no", "Not on partner notices"), ("yes", "Offer on partner notices")], "no",
                "service-fast-track"),
-        button("add-service", "Add service", handler(desk.schedule.add_service), icon=ft.Icons.ADD)])
+        ft.Row(actions, spacing=8)], identifier="service-form")
 
 
 def _blocks(desk: DeskState) -> ft.Control:
@@ -144,4 +155,4 @@ def ScheduleScreen(desk: DeskState) -> ft.Control:
         FeedbackStrip(desk.feedback),
         section(f"Bookable services ({len(services)})", services or [muted("None yet.", BODY)],
                 identifier="services"),
-        _new_service(desk), _blocks(desk), _counts(desk)])
+        _service_form(desk), _blocks(desk), _counts(desk)])
