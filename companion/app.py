@@ -125,7 +125,7 @@ def run_app(vault_dir: Path, profile: ClinicProfile, *, web: bool, port: int, ho
     own embedding (phone, desktop bundle) hosts the app. ``key``: the web app's secret
     for this launch (default: a fresh one).
     """
-    apply_language(None, profile)  # the lock screen's language; the patient's own choice applies at unlock
+    apply_language(None, profile, vault_dir)  # the lock screen's: the chosen code kept beside the vault
     sessions = _Sessions(build_services(vault_dir, profile))
     try:
         if packaged or not (web or not desktop_available()):

@@ -8,7 +8,10 @@ and ``settings.ui`` in vault meta). The auto-lock rule lives here once —
 
 The language (``settings.ui`` ``language``) is the patient's choice once made; until then the
 device's locale, else the clinic profile's ``[clinic] language`` (:func:`apply_language`, run at
-start and at each unlock, makes it the app's active one).
+start and at each unlock, makes it the app's active one). The vault is locked at start, so the
+chosen code alone (``"es"``, not health information) is also kept in a plain ``language.txt``
+next to the vault (written atomically, 0600): the lock screen reads it. The vault's copy stays
+the source of truth; at each unlock the file is rewritten (or removed) when the two differ.
 
 The Settings screen subscribes; a change of a setting notifies. The shell listens to
 ``prefs.appearance`` alone, which only a theme or language change notifies.
@@ -25,6 +28,7 @@ from ..core.observable import Observable
 from ..i18n import LANGUAGES, _, choose_language, language, set_language
 from ..reminders import ReminderSettings, load_settings, update_settings
 from ..vault import Vault
+from ..vault.files import LANGUAGE, VaultFolder
 from .exporting import export_file, export_records
 from .notices import intent
 
@@ -32,7 +36,7 @@ if TYPE_CHECKING:
     from .context import IntentContext
 
 __all__ = ["AUTO_LOCK_CHOICES", "PRIVACY_KEY", "Preferences", "THEMES", "UI_KEY", "apply_language", "auto_lock_minutes",
-           "chosen_language"]
+           "chosen_language", "remember_language", "remembered_language"]
 
 PRIVACY_KEY = "settings.privacy"
 UI_KEY = "settings.ui"
@@ -59,9 +63,43 @@ def chosen_language(vault: Vault | None) -> str | None:
     return value if value in LANGUAGES else None
 
 
-def apply_language(vault: Vault | None, profile: ClinicProfile) -> str:
-    """Make the app speak the patient's language (see the module docstring); returns its code."""
-    return set_language(choose_language(chosen_language(vault), profile.language))
+def remembered_language(folder: Path) -> str | None:
+    """The code in the vault folder's ``language.txt``; None when missing, unreadable or not a language."""
+    try:
+        data = (folder / LANGUAGE).read_bytes()[:16]
+    except OSError:
+        return None
+    code = data.decode("ascii", "replace").strip()
+    return code if code in LANGUAGES else None
+
+
+def remember_language(folder: Path, code: str | None) -> None:
+    """Keep ``code`` in ``language.txt`` for the lock screen (atomic, 0600); None removes the file."""
+    files = VaultFolder(folder)
+    if not files.path.is_dir():
+        return
+    try:
+        if code is None:
+            if (files.path / LANGUAGE).exists():
+                files.unlink(LANGUAGE)
+        elif files.read(LANGUAGE) != code.encode("ascii"):
+            files.write_small(LANGUAGE, code.encode("ascii"))
+    except OSError:
+        pass  # a convenience only: the vault's copy applies at unlock anyway
+
+
+def apply_language(vault: Vault | None, profile: ClinicProfile, folder: Path | None = None) -> str:
+    """Make the app speak the patient's language (see the module docstring); returns its code.
+
+    Locked (``vault`` None): the choice kept in ``folder``'s ``language.txt``; unlocked: the
+    vault's, and the file is brought in line with it."""
+    if vault is None:
+        chosen = remembered_language(folder) if folder is not None else None
+    else:
+        chosen = chosen_language(vault)
+        if folder is not None:
+            remember_language(folder, chosen)
+    return set_language(choose_language(chosen, profile.language))
 
 
 class Preferences(Observable):
@@ -133,6 +171,7 @@ class Preferences(Observable):
             raise RecordError("language", _("choose one of %(choices)s") % {"choices": ", ".join(LANGUAGES)})
         vault = self.ctx.records.require_vault()
         vault.meta.set(UI_KEY, {**_ui(vault), "language": code})
+        remember_language(self.ctx.services.vault_dir, code)
         set_language(code)
         self._changed(_("The app now speaks your language."))
         self.appearance.notify()

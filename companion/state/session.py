@@ -58,7 +58,9 @@ class Session(Observable):
         self.notify()
 
     def start(self) -> None:
-        """Decide the first screen: onboarding on a fresh device, else the lock screen."""
+        """Decide the first screen: onboarding on a fresh device, else the lock screen (in the chosen language)."""
+        if self._vault_here() and self.ctx.records.vault is None:
+            apply_language(None, self.ctx.services.profile, self.ctx.services.vault_dir)
         self._show("locked" if self._vault_here() else "onboarding")
 
     # --- onboarding ------------------------------------------------------------------------
@@ -157,7 +159,7 @@ class Session(Observable):
 
     def _enter_unlocked(self) -> None:
         ctx = self.ctx
-        apply_language(ctx.records.vault, ctx.services.profile)
+        apply_language(ctx.records.vault, ctx.services.profile, ctx.services.vault_dir)
         ctx.records.refresh()
         status = ctx.records.snapshot.status
         if not status.paired and status.state != "revoked":

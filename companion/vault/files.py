@@ -7,6 +7,7 @@ Files in a vault folder (folder 0700 when we create it, every file 0600)::
     vault.pcv.bak        the previous base, and
     vault.pcj.bak        its journal: together they are the state the current base was made from
     unlock-failures.json failed-unlock counter (no secrets; must be readable before unlocking)
+    language.txt         the language the patient chose ("es"), so the lock screen speaks it (not health information)
     vault.lock           empty; holds the exclusive flock of the process that has the vault open
     .<name>.<hex>.tmp    temp files of an interrupted write; removed at the next open
 
@@ -35,7 +36,8 @@ from pathlib import Path
 
 from ..core.errors import VaultBusy
 
-__all__ = ["BAK", "JOURNAL", "JOURNAL_BAK", "LOCK", "LOCKOUT", "MAIN", "JournalFile", "VaultFolder", "WriterLock"]
+__all__ = ["BAK", "JOURNAL", "JOURNAL_BAK", "LANGUAGE", "LOCK", "LOCKOUT", "MAIN", "JournalFile", "VaultFolder",
+           "WriterLock"]
 
 MAIN = "vault.pcv"
 BAK = "vault.pcv.bak"
@@ -43,7 +45,8 @@ JOURNAL = "vault.pcj"
 JOURNAL_BAK = "vault.pcj.bak"
 LOCK = "vault.lock"
 LOCKOUT = "unlock-failures.json"
-_TEMP = re.compile(r"^\.(vault\.pc[vj]|vault\.pc[vj]\.bak|unlock-failures\.json)\.[0-9a-f]{12}\.tmp$")
+LANGUAGE = "language.txt"
+_TEMP = re.compile(r"^\.(vault\.pc[vj]|vault\.pc[vj]\.bak|unlock-failures\.json|language\.txt)\.[0-9a-f]{12}\.tmp$")
 # os.link is refused by a few file systems (FAT/exFAT SD cards, some FUSE mounts):
 # there the previous generation is written out from memory instead.
 _NO_LINK = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV, errno.EMLINK}
@@ -139,7 +142,7 @@ class VaultFolder:
         levelling keeps old blocks); the data is encrypted anyway.
         """
         self.remove_stale_temps()
-        for name in (MAIN, JOURNAL, BAK, JOURNAL_BAK, LOCKOUT, LOCK):
+        for name in (MAIN, JOURNAL, BAK, JOURNAL_BAK, LOCKOUT, LANGUAGE, LOCK):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path / name)
         self._fsync_folder()
@@ -217,7 +220,7 @@ class VaultFolder:
         _unlink_quietly(tmp)
 
     def write_small(self, name: str, data: bytes) -> None:
-        """Atomically replace a small side file (the unlock-failure counter): temp, fsync, rename, fsync."""
+        """Atomically replace a small side file (unlock-failure counter, language): temp, fsync, rename, fsync."""
         tmp = self._write_temp(name, data)
         try:
             os.replace(tmp, self.path / name)

@@ -1,12 +1,23 @@
 """The desk shows each patient's language beside their name: what the patient's app said in its
-last pull (real server), in the search results and on the patient's page; nothing before a device said."""
+last pull (real server), in the search results, on the patient's page, on Today's visits and on the
+Inbox's items; nothing before a device said."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from companion.clinic.desk.api import DeskApi
 from companion.clinic.desk.state import DeskState
 from companion.clinic.desk.state.timefmt import reads
 from companion.core.protocol import LANGUAGE_HEADER
-from tests.support.server_harness import ServerProcess
+from tests.fixtures.desk import DESK_USERS, PASSWORD
+from tests.fixtures.flet_session import ViewHarness, drive
+from tests.support.server_harness import ServerProcess, mutation
+
+WAIT = 15.0  # intents run in Flet's thread pool and wait on HTTP
 
 
 def _pull(server: ServerProcess, token: str, language: str) -> None:
@@ -49,3 +60,72 @@ def test_an_article_is_published_with_its_spanish_version_or_refused_half_writte
     published = next(a for a in desk.articles.published() if a["title"] == "After your visit")
     assert published["translations"]["es"]["title"] == "Después de su cita"
     assert "article.title.es" not in drafts.drafts  # the form is empty again
+
+
+def _spanish_reader_with_a_visit_and_a_message(server: ServerProcess, name: str) -> dict[str, str]:
+    """A patient whose app speaks Spanish, with a visit in 20 minutes and a message in the inbox."""
+    staff = server.staff
+    pid = staff.add_patient(name)["id"]
+    start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=20)
+    appt = staff.add_appointment(pid, start=start, kind="STI screening")
+    token = server.pair_device(pid)["token"]
+    _pull(server, token, "es")
+    with server.device_client(token) as http:
+        answer = http.post("/v1/sync", json={"mutations": [mutation("message.send", body="¿Puedo ir con una amiga?")]})
+        assert answer.status_code == 200, answer.text
+    return {"patient": pid, "appointment": appt["id"]}
+
+
+def test_todays_visits_and_the_inbox_carry_the_language(desk_server: ServerProcess, desk: DeskState) -> None:
+    seeded = _spanish_reader_with_a_visit_and_a_message(desk_server, "Marisol Fuentes")
+    quiet = desk_server.staff.add_patient("Kim Park")["id"]  # no device: no language
+    desk_server.staff.add_appointment(quiet, start=datetime.now(UTC) + timedelta(minutes=40), kind="PrEP review")
+    desk.today.show_day(None)
+    visit = next(a for a in desk.today.appointments if a["id"] == seeded["appointment"])
+    assert visit["patient_language"] == "es"  # in the schedule's own rows: no lookup per patient
+    assert all(a["patient_language"] is None for a in desk.today.appointments if a["patient_id"] == quiet)
+    desk.inbox.languages.clear()  # the inbox learns languages with names, from the patients list
+    desk.inbox.names.clear()
+    desk.inbox.poll(background=False)
+    assert desk.inbox.languages.get(seeded["patient"]) == "es" and quiet not in desk.inbox.languages
+    assert any(i["patient_id"] == seeded["patient"] for i in desk.inbox.items)
+
+
+def test_the_schedule_reads_the_newest_devices_language(desk_server: ServerProcess, desk: DeskState) -> None:
+    seeded = _spanish_reader_with_a_visit_and_a_message(desk_server, "Tomás Ibarra")
+    _pull(desk_server, desk_server.pair_device(seeded["patient"])["token"], "en")  # a second phone, seen last
+    desk.today.show_day(None)
+    visit = next(a for a in desk.today.appointments if a["id"] == seeded["appointment"])
+    assert visit["patient_language"] == "en"
+
+
+@pytest.fixture
+def desk_view_state(desk_server: ServerProcess) -> Iterator[DeskState]:
+    state = DeskState(DeskApi(desk_server.base_url))
+    try:
+        yield state
+    finally:
+        state.stop()
+        state.api.close()
+
+
+def test_the_desk_shows_reads_spanish_on_today_and_in_the_inbox(desk_server: ServerProcess,
+                                                               desk_view_state: DeskState) -> None:
+    seeded = _spanish_reader_with_a_visit_and_a_message(desk_server, "Rocío Alvarado")
+
+    async def scenario(ui: ViewHarness) -> None:
+        await ui.type("signin-name", DESK_USERS["psr"])
+        await ui.type("signin-password", PASSWORD)
+        await ui.click("sign-in")
+        assert await ui.until(lambda: ui.state.session.signed_in and "nav-rail" in ui.ids(), WAIT)
+        key = f"today-language-{seeded['appointment']}"
+        assert await ui.until(lambda: key in ui.ids(), WAIT), ui.state.feedback.error
+        assert ui.has_text("Rocío Alvarado") and ui.has_text("Reads Spanish")
+        names = [s.name for s in ui.state.session.screens()]
+        rail = ui.by_id("nav-rail")
+        ui.session.apply_patch(rail._i, {"selected_index": names.index("inbox")})
+        await ui.fire(rail, "change", None)
+        item = next(i for i in ui.state.inbox.items if i["patient_id"] == seeded["patient"])
+        assert await ui.until(lambda: f"inbox-language-{item['id']}" in ui.ids(), WAIT)
+
+    drive(desk_view_state, scenario, desk=True)

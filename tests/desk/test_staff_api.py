@@ -147,7 +147,7 @@ def test_desk_sign_in_sign_out_and_background_polls(desk_server: ServerProcess, 
         assert desk.token and desk.inbox("all", limit=300, background=True)["items"] is not None
         before = len(wire.sent)
         names = desk.patient_names(patients, background=True)
-        assert names == {pid: (f"Named {i}", None) for i, pid in enumerate(patients)}
+        assert names == {pid: (f"Named {i}", None, None) for i, pid in enumerate(patients)}
         assert len(wire.sent) == before + 1  # one list call, not one per patient
         with pytest.raises(StaffApiError, match=r"^Your role may not do this\. "):
             desk.audit()

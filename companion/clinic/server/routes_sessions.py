@@ -28,6 +28,7 @@ from .auth import any_staff, staff_bearer, staff_with
 from .context import client_address, get_ctx
 from .errors import invalid
 from .pagination import Order, Paging, paginate
+from .patients import LANGUAGE
 from .principals import StaffPrincipal
 from .records import appointment_view
 from .schema import appointments, patients
@@ -77,17 +78,19 @@ def end_current_session(request: Request, member: Annotated[StaffPrincipal, Depe
 
 
 @router.get("/v1/staff/schedule",
-            summary="Appointments starting in [start, end), with patient names and dates of birth, by time (paged)")
+            summary="Appointments starting in [start, end), with patient names, dates of birth and languages, by time "
+                     "(paged)")
 def schedule(request: Request, member: ReadPatients, page: Paging, start: Annotated[IsoTime, Query()],
              end: Annotated[IsoTime, Query()]) -> dict[str, Any]:
     if end <= start or end - start > LONGEST_RANGE:
         raise invalid("end: must be after start and at most 31 days later")
     ctx = get_ctx(request)
-    query = (sa.select(appointments, patients.c.name.label("patient_name"), patients.c.dob.label("patient_dob"))
+    query = (sa.select(appointments, patients.c.name.label("patient_name"), patients.c.dob.label("patient_dob"),
+                       LANGUAGE)  # one query: the language as a correlated subquery, as patient search reads it
              .join(patients, patients.c.id == appointments.c.patient_id)
              .where(appointments.c.start >= start, appointments.c.start < end))
     with ctx.db.read() as conn:
         rows, after = paginate(conn, query, SCHEDULE_ORDER, page)
     ctx.audit.record_later(member, "read.schedule", detail={"count": len(rows)}, address=client_address(request))
-    return {"appointments": [{**appointment_view(r), "patient_name": r["patient_name"], "patient_dob": r["patient_dob"]}
-                             for r in rows], "next": after}
+    return {"appointments": [{**appointment_view(r), "patient_name": r["patient_name"], "patient_dob": r["patient_dob"],
+                              "patient_language": r["language"]} for r in rows], "next": after}

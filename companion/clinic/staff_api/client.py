@@ -171,21 +171,23 @@ class StaffClient:
         return self._one("GET", f"/v1/staff/patients/{patient_id}")
 
     def patient_names(self, patient_ids: Iterable[str], *,
-                      background: bool = False) -> dict[str, tuple[str, str | None]]:
-        """``{id: (name, date of birth or None)}``: several at once from the newest page of patients,
-        the rest one by one (two patients may share a name: the date of birth tells them apart).
+                      background: bool = False) -> dict[str, tuple[str, str | None, str | None]]:
+        """``{id: (name, date of birth or None, language or None)}``: several at once from the newest
+        page of patients, the rest one by one (two patients may share a name: the date of birth tells
+        them apart; the language is what their app speaks, None until a device said).
 
         The server has no lookup by many ids; its newest page holds the patients a desk is
         working with, so a lookup each is left for the rare old patient.
         """
         wanted = set(patient_ids)
-        names: dict[str, tuple[str, str | None]] = {}
+        names: dict[str, tuple[str, str | None, str | None]] = {}
         if len(wanted) > 1:
             page = self.call("GET", "/v1/staff/patients", params={"limit": PAGE}, background=background)
-            names = {p["id"]: (p["name"], p.get("dob")) for p in page["patients"] if p["id"] in wanted}
+            names = {p["id"]: (p["name"], p.get("dob"), p.get("language"))
+                     for p in page["patients"] if p["id"] in wanted}
         for pid in sorted(wanted - set(names)):
             found = self.call("GET", f"/v1/staff/patients/{pid}", background=background)
-            names[pid] = (str(found["name"]), found.get("dob"))
+            names[pid] = (str(found["name"]), found.get("dob"), found.get("language"))
         return names
 
     def set_prep_test_due(self, patient_id: str, due: str | None) -> dict[str, Any]:

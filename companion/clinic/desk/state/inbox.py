@@ -50,6 +50,7 @@ class Inbox(Observable):
         super().__init__()
         self.session, self.api, self.drafts, self.clock = session, session.api, drafts, clock
         self.names = names           # patient id -> name, shared with Today
+        self.languages: dict[str, str] = {}  # patient id -> what their app speaks (``"es"``), filled with names
         self.patient = patient
         self.items: list[dict[str, Any]] = []
         self.proposed: dict[str, list[datetime]] = {}  # open request item id -> free times that match it
@@ -62,6 +63,7 @@ class Inbox(Observable):
 
     def forget(self) -> None:
         self.items, self.unread = [], 0
+        self.languages.clear()
 
     # -- reading -------------------------------------------------------------------------------------
     def poll(self, background: bool = True) -> None:
@@ -73,7 +75,8 @@ class Inbox(Observable):
             items = list(self.api.inbox("all", background=background, limit=INBOX_WINDOW)["items"])  # newest first
             unknown = {i["patient_id"] for i in items} - set(self.names)
             found = self.api.patient_names(unknown, background=background)
-            self.names.update({pid: patient_label(name, dob) for pid, (name, dob) in found.items()})
+            self.names.update({pid: patient_label(name, dob) for pid, (name, dob, _lang) in found.items()})
+            self.languages.update({pid: lang for pid, (_name, _dob, lang) in found.items() if lang})
             self._propose(items, background)
             return items
 

@@ -69,6 +69,8 @@ class Today(Observable):
         self.appointments = rows
         for row in rows:
             self.names[row["patient_id"]] = patient_label(row["patient_name"], row.get("patient_dob"))
+            if row.get("patient_language"):
+                self.inbox.languages[row["patient_id"]] = row["patient_language"]
         self.notify()
         if self.session.can("inbox"):
             self.inbox.poll(background=False)

@@ -26,7 +26,7 @@ from ....core.open_times import is_booking
 from ....core.partner_notice import NOTICE_PREFIX
 from ..state import INBOX_KINDS, DeskState
 from ..state.patient_page import PAST_MARKS, past_marks
-from ..state.timefmt import clock, when
+from ..state.timefmt import clock, reads, when
 from .billing import BillingAnswer, bill_summary
 from .common import (
     APPOINTMENT_STATUS,
@@ -52,6 +52,12 @@ __all__ = ["ArticlesScreen", "AuditScreen", "InboxScreen", "TodayScreen"]
 
 
 # -- the inbox ---------------------------------------------------------------------------------------
+def _language(desk: DeskState, patient_id: str, key: str) -> list[ft.Control]:
+    """"Reads Spanish" beside a patient's name in a list (nothing before their app said)."""
+    code = desk.inbox.languages.get(patient_id)
+    return [tid(key, muted(reads(code), 14))] if code else []
+
+
 def _item_title(desk: DeskState, item: dict[str, Any]) -> str:
     d = item["detail"]
     kind = item["kind"]
@@ -80,6 +86,7 @@ def inbox_row(desk: DeskState, item: dict[str, Any]) -> ft.Control:
     inbox = desk.inbox
     unread = item["unread"]
     name = inbox.names.get(item["patient_id"], "Patient")
+    language = _language(desk, item["patient_id"], f"inbox-language-{item['id']}")
     weight = ft.FontWeight.W_700 if unread else ft.FontWeight.W_400
     dot = ft.Container(width=10, height=10, border_radius=5, bgcolor=ft.Colors.BLUE_700 if unread else None)
     actions: list[ft.Control] = []
@@ -89,8 +96,8 @@ def inbox_row(desk: DeskState, item: dict[str, Any]) -> ft.Control:
         actions.append(pill("Done", "ok"))
     body = ft.Container(ft.Row([
         dot,
-        ft.Column([ft.Row([ft.Text(name, size=17, weight=ft.FontWeight.W_700), pill(INBOX_KINDS.get(item["kind"],
-                                                                                                     item["kind"])),
+        ft.Column([ft.Row([ft.Text(name, size=17, weight=ft.FontWeight.W_700), *language,
+                           pill(INBOX_KINDS.get(item["kind"], item["kind"])),
                            muted(when(item["created_at"], desk.clock.tz, desk.clock.now()), 14)],
                           spacing=10, wrap=True),
                    ft.Text(_item_title(desk, item), size=BODY, weight=weight, max_lines=2,
@@ -143,7 +150,8 @@ def _appointment_row(desk: DeskState, a: dict[str, Any], prefix: str = "today") 
              for status in past_marks(a, desk.clock.now())] if desk.session.can("patients.write") else []
     row = ft.Container(ft.Row([
         ft.Text(clock(a["start"], tz), size=22, weight=ft.FontWeight.W_700, width=80),
-        ft.Column([ft.Text(name, size=18, weight=ft.FontWeight.W_600),
+        ft.Column([ft.Row([ft.Text(name, size=18, weight=ft.FontWeight.W_600),
+                           *_language(desk, a["patient_id"], f"{prefix}-language-{a['id']}")], spacing=10, wrap=True),
                    muted(f"{a['kind']} · {a['minutes']} min" + (f" · {a['provider']}" if a.get("provider")
                                                                       else "")
                          + (f" · {SELF_BOOKED}" if is_booking(a["id"]) else "")
