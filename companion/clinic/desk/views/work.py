@@ -52,10 +52,13 @@ __all__ = ["ArticlesScreen", "AuditScreen", "InboxScreen", "TodayScreen"]
 
 
 # -- the inbox ---------------------------------------------------------------------------------------
-def _language(desk: DeskState, patient_id: str, key: str) -> list[ft.Control]:
-    """"Reads Spanish" beside a patient's name in a list (nothing before their app said)."""
+def _language(desk: DeskState, patient_id: str) -> list[ft.Control]:
+    """"Reads Spanish" beside a patient's name in a list (nothing before their app said).
+
+    Plain text in the row, no semantics node of its own: one would split the row's merged label
+    (the row is read, and found, as one)."""
     code = desk.inbox.languages.get(patient_id)
-    return [tid(key, muted(reads(code), 14))] if code else []
+    return [muted(reads(code), 14)] if code else []
 
 
 def _item_title(desk: DeskState, item: dict[str, Any]) -> str:
@@ -86,7 +89,7 @@ def inbox_row(desk: DeskState, item: dict[str, Any]) -> ft.Control:
     inbox = desk.inbox
     unread = item["unread"]
     name = inbox.names.get(item["patient_id"], "Patient")
-    language = _language(desk, item["patient_id"], f"inbox-language-{item['id']}")
+    language = _language(desk, item["patient_id"])
     weight = ft.FontWeight.W_700 if unread else ft.FontWeight.W_400
     dot = ft.Container(width=10, height=10, border_radius=5, bgcolor=ft.Colors.BLUE_700 if unread else None)
     actions: list[ft.Control] = []
@@ -151,7 +154,7 @@ def _appointment_row(desk: DeskState, a: dict[str, Any], prefix: str = "today") 
     row = ft.Container(ft.Row([
         ft.Text(clock(a["start"], tz), size=22, weight=ft.FontWeight.W_700, width=80),
         ft.Column([ft.Row([ft.Text(name, size=18, weight=ft.FontWeight.W_600),
-                           *_language(desk, a["patient_id"], f"{prefix}-language-{a['id']}")], spacing=10, wrap=True),
+                           *_language(desk, a["patient_id"])], spacing=10, wrap=True),
                    muted(f"{a['kind']} · {a['minutes']} min" + (f" · {a['provider']}" if a.get("provider")
                                                                       else "")
                          + (f" · {SELF_BOOKED}" if is_booking(a["id"]) else "")
