@@ -173,6 +173,7 @@ class Preferences(Observable):
         vault.meta.set(UI_KEY, {**_ui(vault), "language": code})
         remember_language(self.ctx.services.vault_dir, code)
         set_language(code)
+        self.ctx.records.refresh()  # what the snapshot words itself (thread titles) is read again in it
         self._changed(_("The app now speaks your language."))
         self.appearance.notify()
 

@@ -63,8 +63,12 @@ def test_the_clinic_profile_sets_the_default_language(tmp_path: Path) -> None:
 def test_settings_change_the_language_keep_it_in_the_vault_and_apply_it_at_unlock(populated_state: AppState) -> None:
     state = populated_state
     assert state.prefs.language() == "en"
+    titles = {t.key: t.title for t in state.records.snapshot.threads}
+    assert titles.get("general") == "Clinic team"
     state.prefs.set_language("es")
     assert language() == "es" and state.feedback.toast == "La aplicación ya está en su idioma."
+    titles = {t.key: t.title for t in state.records.snapshot.threads}
+    assert titles["general"] == "Equipo de la clínica", titles  # the open Messages list follows, not the next sync
     state.prefs.set_theme("dark")  # one settings object: the theme does not forget the language
     assert state.prefs.theme() == "dark"
     state.prefs.set_language("de")
