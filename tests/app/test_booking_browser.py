@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.fixtures.app_state import PASSCODE, seed_clinic
-from tests.fixtures.browser import by_id, enable_semantics, fill, onboard, painted, seen, shoot
-from tests.fixtures.desk import DESK_USERS, PASSWORD
+from tests.fixtures.browser import by_id, onboard, painted, seen, shoot
+from tests.fixtures.desk import signed_in_desk_page
 from tests.support.fault_proxy import FaultProxy
 from tests.support.server_harness import ServerProcess
 from tests.support.waiting import wait_until
@@ -113,14 +113,7 @@ def test_two_patients_race_for_one_open_time_offline_and_online(
     shoot(phone, "booking-app-confirmed")
 
     # the desk's Today lists both as booked in the app
-    desk = new_page(1280, 800)
-    desk.goto(desk_server.url("/"))
-    enable_semantics(desk)
-    desk.wait_for_function("document.title === 'Clinic desk'", timeout=15_000)
-    fill(desk, "signin-name", DESK_USERS["psr"])
-    fill(desk, "signin-password", PASSWORD)
-    by_id(desk, "sign-in").click()
-    by_id(desk, "today-list").wait_for(timeout=15_000)
+    desk = signed_in_desk_page(new_page, desk_server)
     for visit in visits:
         if visit["start"][:10] == visits[0]["start"][:10]:
             expect(by_id(desk, f"today-{visit['id']}").get_by_text("Booked in the app", exact=False)).to_have_count(

@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.fixtures.app_state import PASSCODE, seed_clinic
-from tests.fixtures.browser import by_id, enable_semantics, fill, onboard, painted, seen, shoot
-from tests.fixtures.desk import DESK_USERS, PASSWORD
+from tests.fixtures.browser import by_id, onboard, painted, seen, shoot
+from tests.fixtures.desk import signed_in_desk_page
 from tests.support.server_harness import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -82,14 +82,7 @@ def test_a_partner_link_books_a_fast_track_visit_that_names_nobody(
     shoot(partner, "partner-page-booked")
 
     # the desk sees a new patient from a partner notice, linked to nobody
-    desk = new_page(1280, 800)
-    desk.goto(desk_server.url("/"))
-    enable_semantics(desk)
-    desk.wait_for_function("document.title === 'Clinic desk'", timeout=15_000)
-    fill(desk, "signin-name", DESK_USERS["psr"])
-    fill(desk, "signin-password", PASSWORD)
-    by_id(desk, "sign-in").click()
-    by_id(desk, "today-list").wait_for(timeout=15_000)
+    desk = signed_in_desk_page(new_page, desk_server)
     [newcomer] = [p for p in desk_server.staff.collect("/v1/staff/patients", "patients", params={"q": "Jo"})
                   if p["name"] == "Jo"]
     [visit] = desk_server.staff.as_role("psr").appointments(newcomer["id"])

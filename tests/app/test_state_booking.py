@@ -5,43 +5,18 @@ with its prep checklist at the next sync; a time another device took meanwhile c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from companion.core.open_times import booking_appointment_id
-from companion.state import AppState, SyncClinicLink
-from companion.vault import Vault
-from tests.fixtures.app_state import PASSCODE, Clinic, make_services
+from companion.state import AppState
+from tests.fixtures.app_state import Clinic, sync_now
 from tests.support.server_harness import ServerProcess, mutation
 
 ALL_DAY = [{"day": d, "opens": "00:00", "closes": "24:00", "resource": "Room A"}
            for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
-
-
-class _Quiet:
-    def nudge(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-
-class ManualLink(SyncClinicLink):
-    """The real sync, run only when the test says (no live loop): the device is "offline" in between."""
-
-    def start_live(self, vault: Vault, on_synced: Callable[[], None],  # type: ignore[override]
-                   on_state: Callable[[str, str | None], None]) -> _Quiet:
-        on_state("offline", "cannot reach the clinic server")
-        return _Quiet()
-
-
-def _sync(state: AppState) -> None:
-    state.services.link.sync_once(state.records.require_vault())
-    state.records.refresh()
 
 
 @pytest.fixture
@@ -56,16 +31,9 @@ def service(clinic: Clinic) -> dict[str, Any]:
 
 
 @pytest.fixture
-def state(clinic: Clinic, service: dict[str, Any], tmp_path: Path) -> Iterator[AppState]:
-    services = make_services(tmp_path / "vault", ManualLink())
-    app = AppState(services)
-    app.start()
-    app.session.create_passcode(PASSCODE, PASSCODE)
-    app.session.pair(clinic.server.base_url, clinic.code())
-    assert app.session.phase == "unlocked", app.feedback.error
-    _sync(app)
-    yield app
-    app.shutdown()
+def state(service: dict[str, Any], manual_sync_state: AppState) -> AppState:
+    sync_now(manual_sync_state)  # the service's open times reach the device
+    return manual_sync_state
 
 
 def _other_device_books(server: ServerProcess, service_id: str, start: datetime) -> None:
@@ -90,7 +58,7 @@ def test_a_booking_made_offline_shows_booking_then_the_confirmed_visit_with_its_
     shown = state.records.snapshot.appointment(visit_id)
     assert shown is not None and (shown.status, shown.start, shown.minutes) == ("requested", start, 15)
     assert shown in state.records.snapshot.upcoming
-    _sync(state)
+    sync_now(state)
     visit = state.records.snapshot.appointment(visit_id)
     assert visit is not None and visit.status == "confirmed" and visit.start == start
     assert [p.title for p in state.records.snapshot.prep_for(visit_id)] == ["Drink water"]
@@ -104,7 +72,7 @@ def test_a_time_taken_meanwhile_comes_back_with_the_nearest_three_and_one_can_be
     visit_id = state.booking.book(service["id"], wanted)
     assert visit_id is not None
     _other_device_books(clinic.server, service["id"], wanted)  # while this device was offline
-    _sync(state)
+    sync_now(state)
     assert state.records.snapshot.appointment(visit_id) is None  # "Booking…" is gone
     [entry] = state.booking.taken()
     offers = state.booking.offers(entry)
@@ -114,7 +82,7 @@ def test_a_time_taken_meanwhile_comes_back_with_the_nearest_three_and_one_can_be
     assert again == booking_appointment_id(next(e.id for e in state.records.snapshot.outbox.values()
                                                  if e.state == "pending"))
     assert not state.booking.taken()  # the refusal was dismissed with the new booking
-    _sync(state)
+    sync_now(state)
     visit = state.records.snapshot.appointment(again)
     assert visit is not None and visit.status == "confirmed" and visit.start == offers[0]
 
@@ -131,10 +99,10 @@ def test_a_time_that_is_no_longer_open_on_the_device_is_refused_before_queueing(
 def test_cancelling_a_booked_visit_frees_the_time_for_others(state: AppState, service: dict[str, Any]) -> None:
     start = state.booking.days(service["id"])[0][1][0]
     visit_id = state.booking.book(service["id"], start)
-    _sync(state)
+    sync_now(state)
     assert visit_id is not None and start not in state.booking.service(service["id"]).open_after(  # type: ignore[union-attr]
         datetime.now(UTC))
     state.visits.cancel(visit_id, "Something came up")
-    _sync(state)
+    sync_now(state)
     service_times = state.booking.service(service["id"])
     assert service_times is not None and start in service_times.open_after(datetime.now(UTC))

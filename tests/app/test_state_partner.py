@@ -4,53 +4,21 @@ the clinic counts them against the result without keeping who made them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 
-from companion.state import AppState, SyncClinicLink
-from companion.vault import Vault
-from tests.fixtures.app_state import PASSCODE, Clinic, make_services
+from companion.state import AppState
+from tests.fixtures.app_state import Clinic, sync_now
 
 SENTINEL_TEST = "Chlamydia trachomatis NAAT"
 
 
-class _Quiet:
-    def nudge(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-
-class ManualLink(SyncClinicLink):
-    """The real sync, run only when the test says (no live loop)."""
-
-    def start_live(self, vault: Vault, on_synced: Callable[[], None],  # type: ignore[override]
-                   on_state: Callable[[str, str | None], None]) -> _Quiet:
-        on_state("offline", "cannot reach the clinic server")
-        return _Quiet()
-
-
-def _sync(state: AppState) -> None:
-    state.services.link.sync_once(state.records.require_vault())
-    state.records.refresh()
-
-
 @pytest.fixture
-def state(clinic: Clinic, tmp_path: Path) -> Iterator[tuple[AppState, str]]:
+def state(clinic: Clinic, manual_sync_state: AppState) -> tuple[AppState, str]:
     positive = clinic.server.staff.add_result(clinic.patient_id, test=SENTINEL_TEST, interpretation="positive")
     clinic.server.staff.release_result(positive["id"])
-    app = AppState(make_services(tmp_path / "vault", ManualLink()))
-    app.start()
-    app.session.create_passcode(PASSCODE, PASSCODE)
-    app.session.pair(clinic.server.base_url, clinic.code())
-    assert app.session.phase == "unlocked", app.feedback.error
-    _sync(app)
-    yield app, positive["id"]
-    app.shutdown()
+    sync_now(manual_sync_state)
+    return manual_sync_state, positive["id"]
 
 
 def test_links_made_offline_work_after_the_sync_and_name_nobody(state: tuple[AppState, str], clinic: Clinic) -> None:
@@ -64,7 +32,7 @@ def test_links_made_offline_work_after_the_sync_and_name_nobody(state: tuple[App
     assert sorted(link.code for link in links) == sorted(codes)
     assert not any(link.ready for link in links)  # the clinic does not have them yet
     assert all(link.url.startswith(clinic.server.base_url + "/n/") for link in links)
-    _sync(app)
+    sync_now(app)
     links = app.partner.links()
     assert all(link.ready for link in links)
     assert "does not say who I am" in app.partner.message(links[0]) and links[0].url in app.partner.message(links[0])

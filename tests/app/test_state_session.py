@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 
 from companion.state import AppState, Services, passcode_strength
 from companion.vault import Vault
 from tests.fixtures.app_state import PASSCODE
+from tests.support.waiting import wait_until
 
 
 def test_fresh_device_starts_onboarding_and_refuses_weak_or_mismatched_passcodes(offline_services: Services) -> None:
@@ -65,9 +65,12 @@ def test_auto_lock_after_idle(populated_state: AppState) -> None:
     state.services.auto_lock_seconds = 0.2
     state.tick()
     assert state.session.phase == "unlocked"
-    time.sleep(0.3)
-    state.tick()
-    assert state.session.phase == "locked" and state.records.vault is None
+
+    def locked_by_a_tick() -> bool:  # ticks are not activity: the 0.2 s run out while the app ticks
+        state.tick()
+        return state.session.phase == "locked"
+
+    assert wait_until(locked_by_a_tick, 5) and state.records.vault is None
 
 
 def test_auto_lock_setting_is_kept_in_the_vault(populated_state: AppState) -> None:

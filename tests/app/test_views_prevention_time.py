@@ -5,49 +5,24 @@ a 72-hour window closes, "Today" becomes "Yesterday"."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import flet as ft
-import pytest
 
 from companion.reminders.prevention import load_plan
-from companion.state import AppState, Services
+from companion.state import AppState
 from tests.app.test_views_prevention import pick
-from tests.fixtures.app_state import _unlocked as unlocked_state
+from tests.fixtures.app_state import CLOCK_NOW as NOW
+from tests.fixtures.app_state import AppClock
 from tests.fixtures.flet_session import ViewHarness, run_isolated
 
-TZ = ZoneInfo("America/New_York")
-NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # 09:00 in New York
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def state(offline_services: Services, clock: Clock) -> Iterator[AppState]:
-    app = unlocked_state(replace(offline_services, clock=clock, tz=TZ), seed=False)
-    yield app
-    app.shutdown()
-
-
-def test_sex_on_another_day_is_picked_and_its_countdown_follows_the_clock(state: AppState, clock: Clock) -> None:
+def test_sex_on_another_day_is_picked_and_its_countdown_follows_the_clock(clocked_state: AppState,
+                                                                         app_clock: AppClock) -> None:
     async def run() -> None:
-        ui = await ViewHarness.start(state, width=390)
+        ui = await ViewHarness.start(clocked_state, width=390)
         try:
-            state.nav.go("prevention")
+            clocked_state.nav.go("prevention")
             await ui.settle()
             assert {"doxy-sex-log", "doxy-sex-today", "doxy-sex-yesterday", "doxy-sex-day"} <= ui.ids()
             assert not any(i.startswith("field-doxy") for i in ui.ids())  # nothing typed
@@ -58,11 +33,11 @@ def test_sex_on_another_day_is_picked_and_its_countdown_follows_the_clock(state:
             assert dial.help_text == "When you had sex, Sat 28 Nov"  # the dial names the day picked
             await pick(ui, ft.TimePicker, time(10, 0))
             assert await ui.until(lambda: ui.has_text("take your dose by Today, 10:00 (in 1 h)."))
-            clock.now = NOW + timedelta(minutes=2)
-            state.tick()
+            app_clock.now = NOW + timedelta(minutes=2)
+            clocked_state.tick()
             assert await ui.until(lambda: ui.has_text("(in 58 min)."))
-            clock.now = NOW + timedelta(hours=1, minutes=1)  # the 72 hours are over
-            state.tick()
+            app_clock.now = NOW + timedelta(hours=1, minutes=1)  # the 72 hours are over
+            clocked_state.tick()
             assert await ui.until(lambda: not ui.has_text("take your dose by"))
             assert any(t.startswith("Sex · ") and t.endswith(", 10:00") for t in ui.texts())  # still in the log
             await ui.click("doxy-dose-log")  # too late now: refused in the patient's words
@@ -71,24 +46,24 @@ def test_sex_on_another_day_is_picked_and_its_countdown_follows_the_clock(state:
             ui.close()
 
     run_isolated(run())
-    [event] = load_plan(state.records.require_vault().meta).doxy.events
+    [event] = load_plan(clocked_state.records.require_vault().meta).doxy.events
     assert event.sex_at == datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
 
 
-def test_today_becomes_yesterday_when_the_day_turns(state: AppState, clock: Clock) -> None:
-    state.prevention.set_daily("09:00")
+def test_today_becomes_yesterday_when_the_day_turns(clocked_state: AppState, app_clock: AppClock) -> None:
+    clocked_state.prevention.set_daily("09:00")
 
     async def run() -> None:
-        ui = await ViewHarness.start(state, width=390)
+        ui = await ViewHarness.start(clocked_state, width=390)
         try:
-            state.nav.go("prevention")
+            clocked_state.nav.go("prevention")
             await ui.settle()
             await ui.click("doxy-sex-today")
             await pick(ui, ft.TimePicker, time(7, 30))
             assert await ui.until(lambda: ui.has_text("Sex · Today, 07:30"))
             await ui.type("field-prevention.pills", "12")  # half-typed when the minute turns
-            clock.now = NOW + timedelta(days=1)
-            state.tick()
+            app_clock.now = NOW + timedelta(days=1)
+            clocked_state.tick()
             assert await ui.until(lambda: ui.has_text("Sex · Yesterday, 07:30"))
             assert ui.by_id("field-prevention.pills").value == "12"  # the redraw keeps what is typed
         finally:
@@ -97,13 +72,13 @@ def test_today_becomes_yesterday_when_the_day_turns(state: AppState, clock: Cloc
     run_isolated(run())
 
 
-def test_a_refused_dose_replaces_the_dose_logged_line(state: AppState) -> None:
-    state.prevention.log_doxy_sex("")
+def test_a_refused_dose_replaces_the_dose_logged_line(clocked_state: AppState) -> None:
+    clocked_state.prevention.log_doxy_sex("")
 
     async def run() -> None:
-        ui = await ViewHarness.start(state, width=390)
+        ui = await ViewHarness.start(clocked_state, width=390)
         try:
-            state.nav.go("prevention")
+            clocked_state.nav.go("prevention")
             await ui.settle()
             await ui.click("doxy-dose-log")
             assert await ui.until(lambda: ui.has_text("Dose logged."))
@@ -115,16 +90,16 @@ def test_a_refused_dose_replaces_the_dose_logged_line(state: AppState) -> None:
             ui.close()
 
     run_isolated(run())
-    assert len(load_plan(state.records.require_vault().meta).doxy.doses) == 1
+    assert len(load_plan(clocked_state.records.require_vault().meta).doxy.doses) == 1
 
 
-def test_2_1_1_sex_tomorrow_is_picked_and_its_doses_follow(state: AppState) -> None:
-    state.prevention.set_event_based()
+def test_2_1_1_sex_tomorrow_is_picked_and_its_doses_follow(clocked_state: AppState) -> None:
+    clocked_state.prevention.set_event_based()
 
     async def run() -> None:
-        ui = await ViewHarness.start(state, width=1280)
+        ui = await ViewHarness.start(clocked_state, width=1280)
         try:
-            state.nav.go("prevention")
+            clocked_state.nav.go("prevention")
             await ui.settle()
             assert {"prep-event-tonight", "prep-event-tomorrow", "prep-event-day"} <= ui.ids()
             await ui.click("prep-event-tomorrow")
@@ -139,5 +114,5 @@ def test_2_1_1_sex_tomorrow_is_picked_and_its_doses_follow(state: AppState) -> N
             ui.close()
 
     run_isolated(run())
-    events = sorted(e.sex_at for e in load_plan(state.records.require_vault().meta).prep.events)
+    events = sorted(e.sex_at for e in load_plan(clocked_state.records.require_vault().meta).prep.events)
     assert events == [datetime(2026, 12, 3, 1, 0, tzinfo=UTC), datetime(2026, 12, 21, 3, 0, tzinfo=UTC)]

@@ -18,8 +18,8 @@ from playwright.sync_api import expect
 
 from companion.core.references import bill_reference
 from tests.fixtures.app_state import PASSCODE, seed_clinic
-from tests.fixtures.browser import by_id, enable_semantics, fill, onboard, seen, shoot
-from tests.fixtures.desk import DESK_USERS, PASSWORD
+from tests.fixtures.browser import by_id, fill, onboard, seen, shoot
+from tests.fixtures.desk import signed_in_desk_page
 from tests.support.server_harness import ServerProcess
 from tests.support.waiting import wait_until
 
@@ -67,14 +67,7 @@ def test_a_bill_question_reaches_the_desk_and_the_answer_reaches_the_patient(
     shoot(phone, "bill-question-app-sent")
 
     # the PSR sees the billing item in the inbox and answers from it
-    desk = new_page(1280, 800)
-    desk.goto(desk_server.url("/"))
-    enable_semantics(desk)
-    desk.wait_for_function("document.title === 'Clinic desk'", timeout=15_000)
-    fill(desk, "signin-name", DESK_USERS["psr"])
-    fill(desk, "signin-password", PASSWORD)
-    by_id(desk, "sign-in").click()
-    by_id(desk, "today-list").wait_for(timeout=15_000)
+    desk = signed_in_desk_page(new_page, desk_server)
     desk.get_by_role("button", name="Inbox").or_(desk.get_by_text("Inbox")).first.click()
     by_id(desk, f"billing-answer-{item['id']}").wait_for(timeout=15_000)
     seen(desk, f"About bill {reference} $45.00")

@@ -17,26 +17,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.fixtures.browser import by_id, enable_semantics, fill, seen, shoot
-from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
+from tests.fixtures.browser import by_id, fill, seen, shoot
+from tests.fixtures.desk import add_desk_user, open_desk_page, sign_in_page, signed_in_desk_page
 from tests.fixtures.sync import cli
 from tests.support.server_harness import ServerProcess, mutation
 
 pytestmark = pytest.mark.browser
-
-
-def _open_desk(new_page: Callable[..., Any], server: ServerProcess) -> Any:
-    page = new_page(1280, 800)
-    page.goto(server.url("/"))  # redirects to /desk/
-    enable_semantics(page)
-    page.wait_for_function("document.title === 'Clinic desk'", timeout=15_000)
-    return page
-
-
-def _sign_in(page: Any, name: str, password: str = PASSWORD) -> None:
-    fill(page, "signin-name", name)
-    fill(page, "signin-password", password)
-    by_id(page, "sign-in").click()
 
 
 def _go(page: Any, label: str) -> None:
@@ -95,9 +81,7 @@ def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
     cli(vault, "init", check=True)
     cli(vault, "pair", desk_server.base_url, desk_server.staff.pairing_code(patient["id"])["code"], check=True)
 
-    page = _open_desk(new_page, desk_server)
-    _sign_in(page, DESK_USERS["psr"])
-    by_id(page, "today-list").wait_for(timeout=15_000)
+    page = signed_in_desk_page(new_page, desk_server)
     seen(page, "Alex Rivera", 10_000)
 
     # the patient writes and asks for an appointment from the app: Today shows both without a reload
@@ -142,9 +126,7 @@ def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
     page.close()
 
     # a clinician can release the result
-    doctor = _open_desk(new_page, desk_server)
-    _sign_in(doctor, DESK_USERS["clinician"])
-    by_id(doctor, "today-list").wait_for(timeout=15_000)
+    doctor = signed_in_desk_page(new_page, desk_server, role="clinician")
     _go(doctor, "Patients")
     _open_patient(doctor, patient["id"])
     by_id(doctor, f"release-{patient['result']}").click()
@@ -156,20 +138,20 @@ def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
 def test_wrong_password_backoff_and_idle_expiry(new_page: Callable[..., Any], server_factory: Any) -> None:
     server = server_factory(env={"COMPANION_SIGNIN_FREE": "2", "COMPANION_SESSION_IDLE": "3"})
     add_desk_user(server, "Quinn Desk", "psr")
-    page = _open_desk(new_page, server)
+    page = open_desk_page(new_page, server)
     for _ in range(2):
-        _sign_in(page, "Quinn Desk", "wrong password!")
+        sign_in_page(page, "Quinn Desk", "wrong password!")
         seen(page, "Wrong name or password.", 20_000)
         # the attempt has landed once the desk cleared the password it took (each click runs in a thread
         # of its own: typing the next one earlier would have it cleared by this one)
         expect(by_id(page, "signin-password").locator("input").first).to_have_value("", timeout=20_000)
-    _sign_in(page, "Quinn Desk")                        # even the right password must wait now
+    sign_in_page(page, "Quinn Desk")  # even the right password must wait now
     seen(page, "Too many wrong passwords. Try again in", 20_000)
 
     other = server_factory(env={"COMPANION_SESSION_IDLE": "3"})
     add_desk_user(other, "Idle Desk", "psr")
-    page2 = _open_desk(new_page, other)
-    _sign_in(page2, "Idle Desk")
+    page2 = open_desk_page(new_page, other)
+    sign_in_page(page2, "Idle Desk")
     by_id(page2, "today-list").wait_for(timeout=15_000)
     # nobody touches the desk; the background inbox poll does not keep it signed in
     seen(page2, "without activity", 30_000)

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.browser import by_id, enable_semantics, fill, seen, shoot
-from tests.fixtures.desk import DESK_USERS, PASSWORD
+from tests.fixtures.browser import by_id, fill, seen, shoot
+from tests.fixtures.desk import signed_in_desk_page
 from tests.support.server_harness import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -22,14 +22,7 @@ def test_a_psr_edits_a_services_hours_on_the_schedule_screen(new_page: Callable[
         "name": "Walk-in STI screening and PrEP starts", "minutes": 20, "fast_track": True,
         "hours": [{"day": d, "opens": "09:00", "closes": "12:30", "resource": "Nurse Alex Kim, Room 2"}
                   for d in ("mon", "tue", "wed", "thu", "fri")]}).json()
-    page = new_page(1280, 800)
-    page.goto(desk_server.url("/"))
-    enable_semantics(page)
-    page.wait_for_function("document.title === 'Clinic desk'", timeout=15_000)
-    fill(page, "signin-name", DESK_USERS["psr"])
-    fill(page, "signin-password", PASSWORD)
-    by_id(page, "sign-in").click()
-    by_id(page, "today-list").wait_for(timeout=15_000)
+    page = signed_in_desk_page(new_page, desk_server)
     name = re.compile("^Schedule")
     page.get_by_role("tab", name=name).or_(page.get_by_role("button", name=name)).or_(
         page.get_by_text(name)).first.click()

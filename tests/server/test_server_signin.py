@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from typing import Any, Literal
 
@@ -25,6 +24,7 @@ from companion.clinic.server.staff_sessions import sign_in
 from tests.fixtures.desk import PASSWORD, add_desk_user
 from tests.fixtures.server import BACKENDS
 from tests.support.server_harness import ServerProcess
+from tests.support.waiting import wait_until
 
 FREE = 5
 ATTACKERS = 25
@@ -36,13 +36,15 @@ def _sign_in(server: ServerProcess, name: str, password: str) -> httpx.Response:
 
 def _audit_actions(server: ServerProcess, want: str, count: int) -> list[str]:
     """The audit log's actions once ``count`` entries of ``want`` are flushed (read entries are queued)."""
-    deadline = time.monotonic() + 10
-    while True:
+    actions: list[str] = []
+
+    def flushed() -> bool:
         entries = server.staff.request("GET", "/v1/staff/audit", role="admin", params={"limit": 500}).json()["entries"]
-        actions = [e["action"] for e in entries]
-        if actions.count(want) >= count or time.monotonic() > deadline:
-            return actions
-        time.sleep(0.05)
+        actions[:] = [e["action"] for e in entries]
+        return actions.count(want) >= count
+
+    wait_until(flushed, 10)  # the caller's assertion says what is missing when it is not
+    return actions
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

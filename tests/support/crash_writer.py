@@ -238,6 +238,7 @@ class CrashServer:
                 lines.append(line)
                 failed = True
         if ready_at:
+            # Elapsed time meant: the kill is aimed ``delay`` s after the worker's stamp, mid-write.
             time.sleep(max(0.0, ready_at + delay - time.monotonic()))
         os.kill(pid, signal.SIGKILL)  # pid > 0 here: never a process group
         self._send(f"reap {pid}")

@@ -169,7 +169,7 @@ class FaultProxy:
             await writer.drain()
             return
         if fault == "delay":
-            await asyncio.sleep(self.rng.random() * self.delay_s)
+            await asyncio.sleep(self.rng.random() * self.delay_s)  # elapsed time meant: the fault is a slow network
         request = ("\r\n".join([lines[0], *kept, "Connection: close"]) + "\r\n\r\n").encode("latin-1") + body
         try:
             up_reader, up_writer = await asyncio.wait_for(asyncio.open_connection(*self.upstream), 5)

@@ -42,7 +42,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -174,6 +173,7 @@ class ServerProcess:
         self.port = 0
         self.tokens = self._make_staff(roles)
         self._proc: subprocess.Popen[bytes] | None = None
+        self.exit_code: int | None = None  # of the process last stopped or killed
         self._log_path = workdir / "server.log"
         self._log_offset = 0
         self.staff: StaffApi = StaffApi("http://127.0.0.1:0", self.tokens)
@@ -227,23 +227,23 @@ class ServerProcess:
         return self
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._proc is not None and self._proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self._proc.returncode}:\n{self.log_text()[-3000:]}")
-            if self.port == 0:
-                found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self._new_log())
-                if found:
-                    self.port = int(found.group(1))
-            if self.port:
-                try:
-                    if httpx.get(self.url("/healthz"), timeout=1.0).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.05)
-        self.kill()
-        raise RuntimeError(f"server did not become healthy:\n{self.log_text()[-3000:]}")
+        if not wait_until(self._healthy, START_TIMEOUT):
+            self.kill()
+            raise RuntimeError(f"server did not become healthy:\n{self.log_text()[-3000:]}")
+
+    def _healthy(self) -> bool:
+        """Whether the server answers ``/healthz`` (on the port it printed, if it chose one); raises if it exited."""
+        if self._proc is not None and self._proc.poll() is not None:
+            raise RuntimeError(f"server exited with {self._proc.returncode}:\n{self.log_text()[-3000:]}")
+        if self.port == 0:
+            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self._new_log())
+            if not found:
+                return False
+            self.port = int(found.group(1))
+        try:
+            return httpx.get(self.url("/healthz"), timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def _new_log(self) -> str:
         with open(self._log_path, "rb") as f:
@@ -255,6 +255,7 @@ class ServerProcess:
         return self._log_path.read_text(encoding="utf-8", errors="replace") if self._log_path.exists() else ""
 
     def stop(self) -> None:
+        """SIGTERM, and SIGKILL if it has not exited 10 s later; ``exit_code`` says which (-15 or -9)."""
         if self._proc is not None and self._proc.poll() is None:
             self._proc.send_signal(signal.SIGTERM)
             try:
@@ -262,12 +263,16 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
+        if self._proc is not None:
+            self.exit_code = self._proc.returncode
         self._proc = None
 
     def kill(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
+        if self._proc is not None:
+            self.exit_code = self._proc.returncode
         self._proc = None
 
     def restart(self) -> ServerProcess:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,8 @@ from typing import Any
 
 import trustme
 import uvicorn
+
+from .waiting import wait_until
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -64,11 +65,8 @@ def https_stub(cert: trustme.LeafCert) -> Iterator[str]:
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the HTTPS stub did not start")
-            time.sleep(0.01)
+        if not wait_until(lambda: server.started or not thread.is_alive(), 10, step=0.01) or not server.started:
+            raise RuntimeError("the HTTPS stub did not start")
         port = server.servers[0].sockets[0].getsockname()[1]
         try:
             yield f"https://127.0.0.1:{port}"

@@ -125,9 +125,9 @@ def test_a_second_process_is_refused_with_a_clear_line(tmp_path: Path) -> None:
     folder = tmp_path / "vault"
     cli(folder, "init", check=True)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from companion.vault import Vault; "
-         f"v = Vault.open(sys.argv[1], {PASSCODE!r}); print('open', flush=True); time.sleep(60)", str(folder)],
-        stdout=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+        [sys.executable, "-c", "import sys; from companion.vault import Vault; "  # holds it until stdin closes
+         f"v = Vault.open(sys.argv[1], {PASSCODE!r}); print('open', flush=True); sys.stdin.read()", str(folder)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
         assert "another sync or the app" in _one_line_error(cli(folder, "sync"))

@@ -47,7 +47,8 @@ def _run_child(folder: Path, tag: str, kill_after_pages: int | None, rng: random
                 if word == "queued":
                     queued.append(rest)
                 elif word == "page" and kill_after_pages is not None and int(rest) >= kill_after_pages:
-                    time.sleep(rng.random() * 0.02)  # sometimes inside the next page's fetch or write
+                    # elapsed time meant: a random 0-20 ms aims the kill inside the next page's fetch or write
+                    time.sleep(rng.random() * 0.02)
                     child.send_signal(signal.SIGKILL)
                     break
                 elif word == "done":

@@ -88,7 +88,7 @@ def _rounds(device: Device, stop_live: LiveSync | None) -> None:
         device.queue_some(BATCH)
         if stop_live is not None:
             stop_live.nudge()
-            time.sleep(0.05)
+            time.sleep(0.05)  # elapsed time meant: batches spread over the live loop's syncs (and the kills)
         else:
             device.sync()
 
@@ -99,7 +99,7 @@ def _chaos(server: Any, done: threading.Event, kills: list[float]) -> None:
     while not done.wait(rng.uniform(1.0, 2.5)):
         server.kill()
         kills.append(time.monotonic())
-        time.sleep(rng.uniform(0.1, 0.6))
+        time.sleep(rng.uniform(0.1, 0.6))  # elapsed time meant: the server stays down a while, mid-sync
         server.start()
 
 

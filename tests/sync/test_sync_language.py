@@ -91,6 +91,8 @@ def test_a_version_5_database_gains_device_languages_and_keeps_its_devices(tmp_p
     db = Database(url, pool_size=1)
     db.init_schema()
     with db.engine.begin() as conn:  # the database as schema 5 left it, with a paired device in it
+        conn.execute(sa.text("DROP INDEX ix_devices_patient_seen"))  # schema 8's, over the language column
+        conn.execute(sa.text("CREATE INDEX ix_devices_patient_id ON devices (patient_id)"))
         conn.execute(sa.text("ALTER TABLE devices DROP COLUMN language"))
         conn.execute(sa.text("ALTER TABLE articles DROP COLUMN translations"))
         conn.execute(sa.text("UPDATE meta SET value = '5' WHERE key = 'schema_version'"))

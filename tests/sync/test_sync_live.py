@@ -14,6 +14,7 @@ from companion.core.errors import DeviceRevoked, SyncError
 from companion.sync.client import LiveHooks, LiveSync, SyncReport, client_for_vault, queue_mutation, read_status
 from companion.vault import Vault
 from tests.fixtures.sync import Clinic
+from tests.support.waiting import wait_until
 
 
 class Recorder(LiveHooks):
@@ -48,16 +49,6 @@ class Recorder(LiveHooks):
         return self.states[-1][0] if self.states else None
 
 
-def _wait_until(test: Callable[[], bool], timeout: float, step: float = 0.002) -> float:
-    """Seconds until ``test()`` held (polling), or raise."""
-    start = time.monotonic()
-    while not test():
-        if time.monotonic() - start > timeout:
-            raise AssertionError("condition not met in time")
-        time.sleep(step)
-    return time.monotonic() - start
-
-
 @pytest.fixture
 def live(sqlite_server: object, tmp_path: Path) -> Iterator[tuple[Clinic, Vault, LiveSync, Recorder]]:
     clinic = Clinic(sqlite_server)
@@ -75,18 +66,20 @@ def live(sqlite_server: object, tmp_path: Path) -> Iterator[tuple[Clinic, Vault,
         vault.close()
 
 
-def test_a_psr_message_lands_in_the_vault_within_a_second(live: tuple[Clinic, Vault, LiveSync, Recorder]) -> None:
-    clinic, vault, _, _ = live
-    times = []
+def test_a_psr_message_lands_in_the_vault_from_the_waiting_long_poll(
+        live: tuple[Clinic, Vault, LiveSync, Recorder]) -> None:
+    """Each message comes in the answer of the poll that was waiting when it was sent (one woken page
+    each), not at a later pull; how soon is the bench's to measure (bench/sync.py), not a test's."""
+    clinic, vault, loop, hooks = live
     for i in range(5):
         clinic.server.await_pulls(1)  # the loop is in its long poll
-        started = time.monotonic()
+        before = len(hooks.reports)
         msg_id = clinic.staff.send_message(clinic.patient_id, f"Your results are ready ({i})")["id"]
-        def arrived(m: str = msg_id) -> bool:
-            return vault.messages.get(m) is not None
+        def landed(m: str = msg_id, n: int = before) -> bool:
+            return len(hooks.reports) > n and vault.messages.get(m) is not None
 
-        times.append(time.monotonic() - started + _wait_until(arrived, 5))
-    assert max(times) < 1.0, times
+        assert hooks.wait_for(landed, 10)
+        assert len(hooks.reports) == before + 1 and "server.wake" in loop.last_timing, loop.last_timing
 
 
 def test_the_loop_records_where_a_live_page_spent_its_time(live: tuple[Clinic, Vault, LiveSync, Recorder]) -> None:
@@ -106,8 +99,8 @@ def test_a_nudge_pushes_what_was_queued_at_once(live: tuple[Clinic, Vault, LiveS
     clinic.server.await_pulls(1)
     entry = queue_mutation(vault, "message.send", {"body": "running late"})
     loop.nudge()
-    _wait_until(lambda: vault.outbox.get(entry.id) is None, 2)
-    _wait_until(lambda: not [m for m in vault.messages.all() if m.id.startswith("local-")], 2)
+    assert wait_until(lambda: vault.outbox.get(entry.id) is None, 5)
+    assert wait_until(lambda: not [m for m in vault.messages.all() if m.id.startswith("local-")], 5)
     assert clinic.inbox_mutations().count(entry.id) == 1
 
 
@@ -144,12 +137,13 @@ def test_offline_is_detected_and_left_quietly(server_factory: object, tmp_path: 
             assert hooks.wait_for(lambda: hooks.state == "offline", 15)
             entry = queue_mutation(vault, "message.send", {"body": "written on the train"})
             loop.nudge()
+            # Elapsed time meant: a few offline retries (backoff 0.1-0.5 s) must keep the entry and the loop.
             time.sleep(0.3)
             assert vault.outbox.get(entry.id) is not None and loop.running  # kept, no crash, still trying
             server.start()
             assert hooks.wait_for(lambda: hooks.state == "idle" and vault.outbox.get(entry.id) is None, 15)
             msg_id = clinic.staff.send_message(clinic.patient_id, "welcome back")["id"]
-            _wait_until(lambda: vault.messages.get(msg_id) is not None, 2)
+            assert wait_until(lambda: vault.messages.get(msg_id) is not None, 5)
         finally:
             loop.stop()
     assert clinic.inbox_mutations().count(entry.id) == 1

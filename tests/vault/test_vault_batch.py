@@ -107,10 +107,11 @@ def test_a_failed_nested_batch_discards_the_whole_batch(new_vault: Vault) -> Non
 
 def test_batch_holds_the_lock_for_the_whole_block(new_vault: Vault) -> None:
     order: list[str] = []
-    entered = threading.Event()
+    entered, writing = threading.Event(), threading.Event()
 
     def writer() -> None:
         entered.wait()
+        writing.set()
         new_vault.messages.upsert(_msg("other"))
         order.append("other thread wrote")
 
@@ -118,6 +119,9 @@ def test_batch_holds_the_lock_for_the_whole_block(new_vault: Vault) -> None:
     thread.start()
     with new_vault.batch():
         entered.set()
+        assert writing.wait(10)
+        # Elapsed time meant: a window in which the other thread's write would land if the batch did
+        # not hold the lock (nothing to wait for when it works: the write is blocked).
         time.sleep(0.1)
         new_vault.messages.upsert(_msg("batch"))
         order.append("batch wrote")

@@ -13,7 +13,6 @@ import json
 import secrets
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from companion.vault.compaction import MIN_JOURNAL_BYTES
 from companion.vault.fileformat import KeySlot, parse_file
 from companion.vault.journal import JOURNAL_HEADER, scan
 from tests.fixtures.vault import T0, VAULT_PASSCODE
+from tests.support.waiting import wait_until
 
 NEW = "a brand new passcode"
 NAMES = ("vault.pcv", "vault.pcj", "vault.pcv.bak", "vault.pcj.bak")
@@ -46,13 +46,6 @@ def _place(folder: Path, blobs: dict[str, bytes], counter: bytes | None = None) 
         (folder / name).write_bytes(data)
     (folder / "unlock-failures.json").write_bytes(counter or b'{"failures": 0, "last_failure": 0.0}')
     return folder
-
-
-def _wait_for(condition: object, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def test_the_journal_is_compacted_in_the_background_while_writes_go_on(new_vault: Vault) -> None:
@@ -225,7 +218,7 @@ def test_a_failing_background_compaction_never_fails_a_write(new_vault: Vault) -
         new_vault.messages.upsert(_msg(i % 40, f"{i}:" + "z" * 3000))
         i += 1
         assert i < 3000, "no compaction was attempted"
-    _wait_for(lambda: not storage.compactor.running)
+    assert wait_until(lambda: not storage.compactor.running, 20, step=0.01), "the compaction never finished"
     assert storage.compactor.count == 0 and "IsADirectoryError" in storage.compactor.error
     assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]  # its temp files were removed
     (folder / "vault.pcv.bak").rmdir()
