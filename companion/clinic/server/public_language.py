@@ -13,7 +13,7 @@ language``, else English::
 
     t = page_language(request)
     t._("This link has expired.")                  # "Este enlace ha caducado."
-    t.when(start, site.tz)                          # "mar 3 dic, 14:30" (Babel, the clinic's zone)
+    t.when(start, site.tz)                          # "mar 3 de diciembre, 14:30" (the clinic's zone)
     t.switch("/n/K7QM4ZTD9WXP")                     # the two links, each keeping the page
 
 A module-level text is marked with :func:`N_` and translated where it is shown (``t._(TEXT)``).
@@ -50,7 +50,7 @@ MAX_RANGES = 20
 _RANGE = re.compile(r"\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*"  # a language range, then its q-value
                     r"(?:;\s*q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?))?\s*")
 # Babel patterns per language: the weekday and month as each language writes them
-SHORT = {"en": "EEE d MMM, HH:mm", "es": "EEE d 'de' MMM, HH:mm"}
+SHORT = {"en": "EEE d MMM, HH:mm", "es": "EEE d 'de' MMMM, HH:mm"}  # (es: "mar" is both martes and marzo)
 LONG = {"en": "EEEE d MMMM, HH:mm", "es": "EEEE d 'de' MMMM, HH:mm"}
 DAY = {"en": "d MMMM y", "es": "d 'de' MMMM 'de' y"}
 
@@ -97,7 +97,7 @@ def choose_language(asked: str | None, accept_language: str | None, clinic_defau
     """``?lang=`` (exactly ``en`` or ``es``), else the header's best we speak, else the clinic's, else English."""
     if asked in LANGUAGES:
         return asked
-    wanted = [tag.replace("-", "_") for tag in accepted(accept_language)]
+    wanted = [tag.lower().replace("-", "_") for tag in accepted(accept_language)]  # tags match in any case
     from_header = negotiate_locale(wanted, list(LANGUAGES), sep="_") if wanted else None
     return from_header if from_header in LANGUAGES else _supported(clinic_default) or DEFAULT
 
@@ -112,7 +112,7 @@ class PageLanguage:
         return _translations(self.code).gettext(message)
 
     def when(self, moment: datetime, tz: tzinfo, *, long: bool = False) -> str:
-        """A time in the clinic's zone: ``Tue 3 Dec, 14:30`` / ``mar 3 de dic, 14:30`` (``long``: names in full)."""
+        """A time in the clinic's zone: ``Tue 3 Dec, 14:30`` / ``mar 3 de diciembre, 14:30`` (``long``: in full)."""
         return format_datetime(moment, (LONG if long else SHORT)[self.code], tzinfo=tz, locale=self.code)
 
     def day(self, moment: datetime) -> str:
