@@ -53,8 +53,8 @@ SPANISH = _catalog()
 class Clinic:
     """One clinic's server app with a fast-track service; ``fetch`` sends requests from one address."""
 
-    def __init__(self, folder: Path, language: str = "en") -> None:
-        site = ClinicSite(name="Riverside Clinic", timezone="America/New_York", phone="+1 555 0100",
+    def __init__(self, folder: Path, language: str = "en", name: str = "Riverside Clinic") -> None:
+        site = ClinicSite(name=name, timezone="America/New_York", phone="+1 555 0100",
                           address="12 River Street", language=language)
         settings = dataclasses.replace(Settings.from_env(f"sqlite:///{folder / 'clinic.db'}", env={}), site=site)
         self.now = NOW
@@ -284,6 +284,22 @@ def test_the_clinic_profile_language_is_the_default_when_the_browser_names_none_
     finally:
         clinic.ctx.db.dispose()
     assert [_lang(p) for p in (plain, french, english, switched)] == ["es", "es", "en", "en"]
+
+
+def test_a_clinic_without_a_name_is_named_in_the_page_language(tmp_path: Path) -> None:
+    clinic = Clinic(tmp_path, name=ClinicSite().name)
+    try:
+        code = clinic.code()
+        page = clinic.one("GET", f"/n/{code}", headers={"accept-language": "es"})
+        booked = clinic.one("POST", f"/n/{code}/book", params={"lang": "es"},
+                            data={"slot": SLOT.findall(page.text)[0], "name": "Ana"})
+        unknown, english = clinic.fetch(("GET", "/smart/book/nothing.20310101T1000", {"params": {"lang": "es"}}),
+                                        ("GET", "/smart/book/nothing.20310101T1000", {}))
+    finally:
+        clinic.ctx.db.dispose()
+    assert "Esa persona pidió a la clínica que" in html.unescape(page.text)
+    assert "Su clínica, 12 River Street" in html.unescape(booked.text) and _h1(unknown) == "Su clínica"
+    assert not _english_left(booked) and not _english_left(unknown) and _h1(english) == "Your clinic"
 
 
 def test_the_profile_reads_and_checks_the_clinic_language() -> None:

@@ -43,6 +43,7 @@ __all__ = ["DEFAULT", "LANGUAGES", "N_", "PageLanguage", "choose_language", "ext
            "page_language"]
 
 DOMAIN = "public"
+DEFAULT_CLINIC = "Your clinic"  # ClinicSite's name when the profile gives none
 DEFAULT = "en"
 LANGUAGES = {"en": "English", "es": "Español"}  # each named in itself, as the switch shows it
 MAX_HEADER = 512  # a real Accept-Language is a few dozen characters; anything longer is not a browser's
@@ -122,6 +123,10 @@ class PageLanguage:
     def query(self) -> str:
         """What a form's action adds so the answer speaks the language of the page the form was on."""
         return f"?lang={self.code}"
+
+    def clinic(self, name: str) -> str:
+        """The clinic's name as the page shows it; the built-in default ("Your clinic") in this language."""
+        return self._("Your clinic") if name == DEFAULT_CLINIC else name
 
     def switch(self, path: str) -> str:
         """The "English · Español" links to ``path`` (already a safe path): plain links, no script."""

@@ -45,7 +45,7 @@ STYLE = ("body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;ma
          "label{display:block;margin:.75rem 0 .25rem;font-weight:600}input{font:inherit;font-size:1rem;width:100%;"
          "box-sizing:border-box;padding:.6rem;border:1px solid #8aa;border-radius:8px}.muted{color:#4a625d}"
          ".small{font-size:.875rem}.ok{background:#e0f2ef}.warn{background:#fde8e6}a{color:#00695c}"
-         "nav.lang{text-align:right;margin:0 0 .25rem}nav.lang a{display:inline-block;padding:.6rem .25rem}")
+         "nav.lang{text-align:right;margin:-.5rem -.4rem 0}nav.lang>*{display:inline-block;padding:.7rem .4rem}")
 
 
 def esc(text: object) -> str:

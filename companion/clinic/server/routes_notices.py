@@ -215,7 +215,7 @@ def _book(request: Request, t: PageLanguage, code: str, fields: dict[str, str]) 
             slots = _slots(request, tx)
     if problem is not None:
         return _notice(request, t, code, notice, slots, tag("p", t._(problem), "class=\"warn card\""), 409)
-    where = esc(site.name) + (f", {esc(site.address)}" if site.address else "")
+    where = esc(t.clinic(site.name)) + (f", {esc(site.address)}" if site.address else "")
     return page(t, _here(code), t._(TITLE), [
         tag("h1", t._("You are booked")),
         f"<div class=\"card ok\"><p><strong>{esc(t.when(visit['start'], site.tz))}</strong> · {esc(visit['kind'])}"

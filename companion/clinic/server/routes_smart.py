@@ -92,15 +92,15 @@ def book_listed_time(slot_id: str, request: Request) -> HTMLResponse:
             service = None  # not listed: the same answer as none
         still_open = service is not None and named is not None and named[1] in open_slots(conn, site, service,
                                                                                            ctx.now())
+    name = t.clinic(site.name)
     phone = "".join(["<p>", esc(t._("To book it, call")), f" <a class=\"button\" href=\"tel:{esc(site.phone)}\">",
                      esc(site.phone), "</a></p>"]) if site.phone else ""
     if service is None or named is None:
-        return page(t, here, site.name, [tag("h1", site.name), tag("p", t._("This time is not offered here.")), phone],
-                    404)
+        return page(t, here, name, [tag("h1", name), tag("p", t._("This time is not offered here.")), phone], 404)
     state = t._("This time is still open.") if still_open else t._("This time has just been taken.")
     zone = t._("(clinic time, %(zone)s)") % {"zone": site.timezone}
-    listed = t._("%(clinic)s · listed %(when)s") % {"clinic": site.name, "when": iso(ctx.now()) or ""}
-    return page(t, here, site.name, [
+    listed = t._("%(clinic)s · listed %(when)s") % {"clinic": name, "when": iso(ctx.now()) or ""}
+    return page(t, here, name, [
         tag("h1", service["name"]), "<div class=\"card\"><p>", tag("strong", t.when(named[1], site.tz, long=True)),
         " ", tag("span", zone, "class=\"muted\""), "</p>", tag("p", state), phone,
         tag("p", t._("Already a patient? Book it in the Companion app."), "class=\"muted small\""), "</div>",
