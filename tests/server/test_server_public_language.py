@@ -327,5 +327,6 @@ def test_the_code_in_the_path_cannot_inject_markup_through_the_switch(clinic: Cl
         assert page.status_code == 404 and _lang(page) == "es"
         assert "<script" not in page.text and "<img" not in page.text and "onfocus=" not in page.text
         nav = re.search(r'<nav class="lang small"[^>]*>(.*?)</nav>', page.text)
+        assert f'href="/n/{quote(raw, safe="")}?lang=en"' in page.text  # the same code, quoted once
         assert nav and re.fullmatch(r'<a href="/n/[A-Za-z0-9%._~-]+\?lang=en" hreflang="en" lang="en">English</a> · '
                                     r'<strong lang="es" aria-current="true">Español</strong>', nav.group(1)), nav

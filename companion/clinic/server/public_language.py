@@ -22,6 +22,7 @@ A module-level text is marked with :func:`N_` and translated where it is shown (
 from __future__ import annotations
 
 import ast
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +31,6 @@ from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote
 
 from babel.core import negotiate_locale
 from babel.dates import format_datetime
@@ -129,15 +129,15 @@ class PageLanguage:
         return self._("Your clinic") if name == DEFAULT_CLINIC else name
 
     def switch(self, path: str) -> str:
-        """The "English · Español" links to ``path`` (already a safe path): plain links, no script."""
+        """The "English · Español" links to ``path`` (a path its caller URL-quoted): plain links, no script."""
         parts = []
         for code, name in LANGUAGES.items():
             if code == self.code:
                 parts.append(f"<strong lang=\"{code}\" aria-current=\"true\">{name}</strong>")
             else:
-                href = f"{quote(path, safe='/')}?lang={code}"
+                href = f"{html.escape(path, quote=True)}?lang={code}"
                 parts.append(f"<a href=\"{href}\" hreflang=\"{code}\" lang=\"{code}\">{name}</a>")
-        label = self._("Language")
+        label = html.escape(self._("Language"), quote=True)
         return f"<nav class=\"lang small\" aria-label=\"{label}\">{' · '.join(parts)}</nav>"
 
 
