@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from babel.messages.pofile import read_po
 
 from companion.clinic.server import booking, partner_notice
@@ -300,6 +301,25 @@ def test_a_clinic_without_a_name_is_named_in_the_page_language(tmp_path: Path) -
     assert "Esa persona pidió a la clínica que" in html.unescape(page.text)
     assert "Su clínica, 12 River Street" in html.unescape(booked.text) and _h1(unknown) == "Su clínica"
     assert not _english_left(booked) and not _english_left(unknown) and _h1(english) == "Your clinic"
+
+
+def test_a_refused_booking_leaves_no_new_patient_behind(clinic: Clinic) -> None:
+    """The form's booking makes a patient and books in one transaction: a taken time or a bad choice
+    rolls both back (the desk would otherwise list a newcomer with no visit)."""
+    first, second = clinic.code(), clinic.code()
+    slot = SLOT.findall(clinic.one("GET", f"/n/{first}").text)[0]
+
+    def patients() -> int:
+        with clinic.ctx.db.read() as conn:
+            return int(conn.execute(sa.text("SELECT count(*) FROM patients")).scalar_one())
+
+    assert clinic.one("POST", f"/n/{first}/book", data={"slot": slot, "name": "Ana"}).status_code == 200
+    assert patients() == 1
+    for choice in (slot, f"{slot.split('|')[0]}|2031-03-04T15:16:00Z", "svc_nothing|2031-03-05T15:00:00Z"):
+        refused = clinic.one("POST", f"/n/{second}/book", data={"slot": choice, "name": "Bea"})
+        assert refused.status_code == 409 and SLOT.search(refused.text), choice
+    assert patients() == 1
+    assert clinic.one("GET", f"/n/{second}").status_code == 200  # the code is not spent either
 
 
 def test_the_profile_reads_and_checks_the_clinic_language() -> None:

@@ -55,7 +55,6 @@ UNUSABLE = {
 # What the form says back, by what was wrong (never the server's own wording: it is for staff)
 TAKEN = N_("That time was just taken — here are the nearest open times.")
 NO_NAME = N_("Please give a first name or initials.")
-BAD_PHONE = N_("Please check the phone number, or leave it empty.")
 NO_TIME = N_("Please choose one of the times below.")
 
 
@@ -183,9 +182,7 @@ def _problem(exc: NotAllowed | RecordError) -> str:
     """What the partner reads for a refused booking (one of the texts above)."""
     if offered_times(str(exc)) is not None:
         return TAKEN
-    if isinstance(exc, RecordError) and exc.field in ("name", "phone"):
-        return NO_NAME if exc.field == "name" else BAD_PHONE
-    return NO_NAME if str(exc) == NO_NAME else NO_TIME
+    return NO_NAME if str(exc) == NO_NAME or (isinstance(exc, RecordError) and exc.field == "name") else NO_TIME
 
 
 def _book(request: Request, t: PageLanguage, code: str, fields: dict[str, str]) -> HTMLResponse:
@@ -193,13 +190,13 @@ def _book(request: Request, t: PageLanguage, code: str, fields: dict[str, str]) 
     site = ctx.settings.site
     service_id, _, start_text = fields.get("slot", "").partition("|")
     name, phone = fields.get("name", "")[:60], fields.get("phone", "")[:40] or None
-    with ctx.db.write() as tx:
-        notice = notices.find_notice(tx, code)
-        why = notices.usable(notice, ctx.now())
-        if why is not None or notice is None:
-            return _unusable(request, t, code, why or "gone")
-        problem = None
-        try:
+    notice: Row | None = None
+    try:
+        with ctx.db.write() as tx:  # a refused booking rolls back whole: no stray new patient is left behind
+            notice = notices.find_notice(tx, code)
+            why = notices.usable(notice, ctx.now())
+            if why is not None or notice is None:
+                return _unusable(request, t, code, why or "gone")
             if not name or "\x00" in name + (phone or ""):
                 raise NotAllowed(NO_NAME)
             start = parse_datetime(start_text, "slot")
@@ -209,12 +206,12 @@ def _book(request: Request, t: PageLanguage, code: str, fields: dict[str, str]) 
                                              start=start.astimezone(UTC), name=name, phone=phone, now=ctx.now())
             ctx.audit.record(tx, PUBLIC, "notice.book", patient_id=visit["patient_id"],
                              target=f"appointment:{visit['id']}", address=client_address(request))
-        except (NotAllowed, RecordError) as exc:
-            problem = _problem(exc)
-        if problem is not None:
-            slots = _slots(request, tx)
-    if problem is not None:
-        return _notice(request, t, code, notice, slots, tag("p", t._(problem), "class=\"warn card\""), 409)
+    except (NotAllowed, RecordError) as exc:
+        if notice is None:
+            return _unusable(request, t, code, "gone")
+        with ctx.db.read() as conn:
+            slots = _slots(request, conn)
+        return _notice(request, t, code, notice, slots, tag("p", t._(_problem(exc)), "class=\"warn card\""), 409)
     where = esc(t.clinic(site.name)) + (f", {esc(site.address)}" if site.address else "")
     return page(t, _here(code), t._(TITLE), [
         tag("h1", t._("You are booked")),
