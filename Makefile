@@ -48,12 +48,20 @@ screenshots: $(STAMP) system-deps
 # The gettext catalogs (companion/i18n/locale): extract every marked string and Learn article into the
 # .pot, merge it into each language's .po (translate what is new there), compile the .mo files the
 # app reads (committed, so a fresh clone needs no build step; tests/i18n fails when one is stale).
+# The clinic server's public pages (a partner notice, a listed open time) have their own small catalog,
+# domain "public" (babel-public.cfg extracts only those modules; the desk stays English).
 LOCALES := companion/i18n/locale
+PUBLIC_LOCALES := companion/clinic/server/locale
 catalog: $(STAMP)
 	PYTHONPATH=$(CURDIR) $(BIN)/pybabel extract -F babel.cfg --project="Patient Companion" --no-wrap \
 	  --sort-by-file -c TRANSLATORS: -o $(LOCALES)/companion.pot .
 	$(BIN)/pybabel update -D companion -i $(LOCALES)/companion.pot -d $(LOCALES) --no-wrap --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -D companion -d $(LOCALES) --statistics
+	PYTHONPATH=$(CURDIR) $(BIN)/pybabel extract -F babel-public.cfg --project="Patient Companion" --no-wrap \
+	  --sort-by-file -c TRANSLATORS: -o $(PUBLIC_LOCALES)/public.pot .
+	$(BIN)/pybabel update -D public -i $(PUBLIC_LOCALES)/public.pot -d $(PUBLIC_LOCALES) --no-wrap --ignore-obsolete \
+	  --no-fuzzy-matching
+	$(BIN)/pybabel compile -D public -d $(PUBLIC_LOCALES) --statistics
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

@@ -131,6 +131,7 @@ class ClinicSite:
     city: str | None = None
     state: str | None = None
     postal_code: str | None = None
+    language: str = "en"  # [clinic] language: the public pages' when a browser asks for none they speak
 
     @property
     def tz(self) -> tzinfo:
@@ -189,16 +190,19 @@ def parse_schedule(data: Mapping[str, Any], label: str) -> Schedule:
 
 
 def parse_clinic_site(data: Mapping[str, Any], label: str) -> ClinicSite:
-    """The server's part of a profile: ``[clinic] name, timezone``, the listing's ``phone, address, city,
-    state, postal_code``, and ``[schedule]``.
+    """The server's part of a profile: ``[clinic] name, timezone, language``, the listing's ``phone, address,
+    city, state, postal_code``, and ``[schedule]``.
 
     The other tables are the app's (:mod:`companion.config` checks them); they are not read here.
     """
     clinic = TableReader(data, "clinic", label)
     name = clinic.text("name", None)
     listed = {key: (clinic.text(key, None) or None) for key in ("phone", "address", *LISTING_KEYS)}
+    language = (clinic.text("language", None) or "en").strip().lower()
+    if not re.fullmatch(r"[a-z]{2,3}([-_][a-z0-9]{2,8})?", language):
+        raise clinic.fail("language", f'expected a language code like "en" or "es", got {language[:20]!r}')
     return ClinicSite(name=(name or "Your clinic")[:200], timezone=parse_timezone(clinic),
-                      schedule=parse_schedule(data, label),
+                      schedule=parse_schedule(data, label), language=language,
                       **{key: value[:200] if value else None for key, value in listed.items()})
 
 

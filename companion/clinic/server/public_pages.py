@@ -1,5 +1,5 @@
 """Plain HTML pages anyone may open without an account (a partner notice, a listed open time), and the
-rate limit they share.
+rate limit they share. Each page speaks English or Spanish (:mod:`.public_language`).
 
 The pages are small, server-rendered, script-free HTML: they must open on any phone from a link in
 an SMS, load nothing from anywhere else, and say nothing about who sent the link. Every text is
@@ -25,8 +25,9 @@ from fastapi.responses import HTMLResponse
 
 from .context import client_address
 from .errors import ApiError
+from .public_language import PageLanguage
 
-__all__ = ["RateLimit", "esc", "page"]
+__all__ = ["RateLimit", "esc", "page", "tag"]
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -43,19 +44,27 @@ STYLE = ("body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;ma
          "pointer;text-decoration:none;display:inline-block}button.primary{background:#00695c;color:#fff}"
          "label{display:block;margin:.75rem 0 .25rem;font-weight:600}input{font:inherit;font-size:1rem;width:100%;"
          "box-sizing:border-box;padding:.6rem;border:1px solid #8aa;border-radius:8px}.muted{color:#4a625d}"
-         ".small{font-size:.875rem}.ok{background:#e0f2ef}.warn{background:#fde8e6}a{color:#00695c}")
+         ".small{font-size:.875rem}.ok{background:#e0f2ef}.warn{background:#fde8e6}a{color:#00695c}"
+         "nav.lang{text-align:right;margin:-.5rem -.4rem 0}nav.lang>*{display:inline-block;padding:.7rem .4rem}")
 
 
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def page(title: str, body: Iterable[str], status: int = 200) -> HTMLResponse:
-    """A whole page: ``title`` (escaped here) and ``body``, HTML the caller escaped."""
-    text = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+def tag(name: str, text: str, attrs: str = "") -> str:
+    """``<name attrs>text</name>`` with ``text`` escaped (a translated text is an argument here, never
+    inside an f-string: Babel's extractor does not look into those)."""
+    return f"<{name}{' ' + attrs if attrs else ''}>{esc(text)}</{name}>"
+
+
+def page(t: PageLanguage, here: str, title: str, body: Iterable[str], status: int = 200) -> HTMLResponse:
+    """A whole page in ``t``'s language: ``title`` (escaped here), the language switch to the page at
+    ``here`` (a path), and ``body``, HTML the caller escaped (and translated)."""
+    text = (f"<!doctype html><html lang=\"{t.code}\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
             f"<meta name=\"robots\" content=\"noindex\"><title>{esc(title)}</title><style>{STYLE}</style></head>"
-            f"<body><main>{''.join(body)}</main></body></html>")
+            f"<body><main>{t.switch(here)}{''.join(body)}</main></body></html>")
     return HTMLResponse(text, status_code=status, headers=HEADERS)
 
 

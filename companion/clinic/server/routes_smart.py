@@ -4,7 +4,8 @@
     GET /smart/locations.ndjson     the clinic                       application/fhir+ndjson
     GET /smart/schedules.ndjson     one Schedule per listed service
     GET /smart/slots.ndjson         one Slot per start of the hours, free or busy
-    GET /smart/book/{slot_id}       the booking deep link: the time, and how to book it (HTML)
+    GET /smart/book/{slot_id}       the booking deep link: the time, and how to book it (HTML, English
+                                    or Spanish: see :mod:`.public_language`)
 
 Full URLs are built from the request's own address (behind a proxy: the Host it forwards).
 Answers may be cached for a minute (test-finders poll the manifest every few minutes); they carry
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
@@ -25,7 +27,8 @@ from . import booking
 from .context import get_ctx
 from .errors import ApiError
 from .open_times import open_slots
-from .public_pages import RateLimit, esc, page
+from .public_language import page_language
+from .public_pages import RateLimit, esc, page, tag
 from .smart_links import FILES, ndjson, parse_slot_id, publication
 
 router = APIRouter(tags=["public: SMART Scheduling Links"])
@@ -73,10 +76,13 @@ def slots(request: Request) -> Response:
 
 @router.get("/smart/book/{slot_id}", response_class=HTMLResponse, summary="A listed open time and how to book it")
 def book_listed_time(slot_id: str, request: Request) -> HTMLResponse:
+    t = page_language(request)
+    here = f"/smart/book/{quote(slot_id, safe='')}"
     try:
         LIMIT.check(request)
     except ApiError:
-        return page("Please wait", ["<h1>Too many requests</h1><p>Please try again in a minute.</p>"], 429)
+        return page(t, here, t._("Please wait"), [tag("h1", t._("Too many requests")),
+                                                  tag("p", t._("Please try again in a minute."))], 429)
     ctx = get_ctx(request)
     site = ctx.settings.site
     named = parse_slot_id(slot_id)
@@ -86,15 +92,16 @@ def book_listed_time(slot_id: str, request: Request) -> HTMLResponse:
             service = None  # not listed: the same answer as none
         still_open = service is not None and named is not None and named[1] in open_slots(conn, site, service,
                                                                                            ctx.now())
-    phone = (f"<p>To book it, call <a class=\"button\" href=\"tel:{esc(site.phone)}\">{esc(site.phone)}</a></p>"
-             if site.phone else "")
+    name = t.clinic(site.name)
+    phone = "".join(["<p>", esc(t._("To book it, call")), f" <a class=\"button\" href=\"tel:{esc(site.phone)}\">",
+                     esc(site.phone), "</a></p>"]) if site.phone else ""
     if service is None or named is None:
-        return page(site.name, [f"<h1>{esc(site.name)}</h1>", "<p>This time is not offered here.</p>", phone], 404)
-    start = named[1].astimezone(site.tz)
-    when = f"{start:%A} {start.day} {start:%B}, {start:%H:%M}"
-    state = "<p>This time is still open.</p>" if still_open else "<p>This time has just been taken.</p>"
-    return page(site.name, [
-        f"<h1>{esc(service['name'])}</h1>", f"<div class=\"card\"><p><strong>{esc(when)}</strong> "
-        f"<span class=\"muted\">(clinic time, {esc(site.timezone)})</span></p>{state}{phone}"
-        "<p class=\"muted small\">Already a patient? Book it in the Companion app.</p></div>",
-        f"<p class=\"muted small\">{esc(site.name)} · listed {esc(iso(ctx.now()) or '')}</p>"])
+        return page(t, here, name, [tag("h1", name), tag("p", t._("This time is not offered here.")), phone], 404)
+    state = t._("This time is still open.") if still_open else t._("This time has just been taken.")
+    zone = t._("(clinic time, %(zone)s)") % {"zone": site.timezone}
+    listed = t._("%(clinic)s · listed %(when)s") % {"clinic": name, "when": iso(ctx.now()) or ""}
+    return page(t, here, name, [
+        tag("h1", service["name"]), "<div class=\"card\"><p>", tag("strong", t.when(named[1], site.tz, long=True)),
+        " ", tag("span", zone, "class=\"muted\""), "</p>", tag("p", state), phone,
+        tag("p", t._("Already a patient? Book it in the Companion app."), "class=\"muted small\""), "</div>",
+        tag("p", listed, "class=\"muted small\"")])
