@@ -61,11 +61,14 @@ def _fits(page: Any, where: str, *, bar: bool = True) -> None:
     assert not found["narrow"], f"{where}: rows squeezed: {found['narrow']}"
 
 
-def _walk(page: Any, where: str, steps: int = 6, *, bar: bool = True) -> None:
-    """Check the screen as it scrolls by, top to bottom (semantics exist for what is near the view)."""
+def _walk(page: Any, where: str, steps: int = 6, *, bar: bool = True, shots: str = "") -> None:
+    """Check the screen as it scrolls by, top to bottom (semantics exist for what is near the view);
+    ``shots``: a screenshot per step, ``desk-phone-<shots>-<step>.png``."""
     page.mouse.move(WIDTH // 2, HEIGHT // 2)
     for step in range(steps):
         _fits(page, f"{where} (scrolled {step})", bar=bar)
+        if shots and step:
+            shoot(page, f"desk-phone-{shots}-{step}")
         page.mouse.wheel(0, 600)
     page.mouse.wheel(0, -600 * steps)
     painted(page)
@@ -101,6 +104,12 @@ def _seed(server: ServerProcess) -> dict[str, str]:
     staff.send_message(pid, "Your test kit is ready at the front desk; bring your photo ID and insurance card.")
     staff.add_article(title="What to expect at your first sexual-health visit, and how to prepare for it",
                       body="# Before you come\n\nBring your photo ID.")
+    hours = [{"day": day, "opens": "09:00", "closes": "17:30", "resource": "Nurse Practitioner Adeyemi-Whitfield"}
+             for day in ("mon", "tue", "wed", "fri")]
+    staff.as_role().save_service({"name": "Walk-in STI screening and PrEP follow-up", "minutes": 20, "hours": hours,
+                                  "fast_track": True})
+    staff.as_role().add_block(soon + timedelta(days=7), soon + timedelta(days=9), "Riverside Clinic, Room 4",
+                              "Team training day and the building's fire inspection")
     wish = (soon + timedelta(days=2)).replace(hour=15, minute=0)
     with server.device_client(server.pair_device(pid, "Maria's phone with a rather long device name")["token"]) as http:
         answer = http.post("/v1/sync", json={"mutations": [
@@ -125,7 +134,7 @@ def test_the_desk_on_a_phone_every_screen_fits_with_long_text(
     seen(page, LONG_MESSAGE[:40])
     _fits(page, "Today")
     shoot(page, "desk-phone-today")
-    _walk(page, "Today")
+    _walk(page, "Today", shots="today")
 
     _go(page, "Patients")
     by_id(page, f"patient-{seeded['patient']}").wait_for(timeout=15_000)
@@ -135,13 +144,19 @@ def test_the_desk_on_a_phone_every_screen_fits_with_long_text(
     by_id(page, "profile").wait_for(timeout=15_000)
     _fits(page, "Patient page")
     shoot(page, "desk-phone-patient")
-    _walk(page, "Patient page", steps=10)
+    by_id(page, "pair-device").click()  # the code and its square, at the top where the patient sees them
+    by_id(page, "pairing-code").wait_for(timeout=15_000)
+    page.mouse.move(WIDTH // 2, HEIGHT // 2)
+    page.mouse.wheel(0, -5000)
+    _fits(page, "Patient page, pairing")
+    shoot(page, "desk-phone-pairing")
+    _walk(page, "Patient page", steps=10, shots="patient")
 
     _go(page, "Inbox")
     by_id(page, "inbox-list").wait_for(timeout=15_000)
     _fits(page, "Inbox")
     shoot(page, "desk-phone-inbox")
-    _walk(page, "Inbox")
+    _walk(page, "Inbox", shots="inbox")
 
     _go(page, "Articles")
     by_id(page, "article-title").wait_for(timeout=15_000)
@@ -151,8 +166,9 @@ def test_the_desk_on_a_phone_every_screen_fits_with_long_text(
 
     _go(page, "Schedule")
     by_id(page, "services").wait_for(timeout=15_000)
+    seen(page, "Walk-in STI screening")
     _fits(page, "Schedule")
-    _walk(page, "Schedule")
+    _walk(page, "Schedule", shots="schedule")
     shoot(page, "desk-phone-schedule")
 
     # the same sign-in at desktop width: the rail is back, the long name inside it

@@ -169,7 +169,8 @@ def _bill(desk: DeskState, b: dict[str, Any]) -> ft.Control:
         pill(b["status"].capitalize(), "ok" if b["status"] == "paid" else "plain"), muted(plan_text, 14)]
     set_plan = desk.patient.set_payment_plan
     if desk.session.can("patients.write") and plan_changes(b, "active"):
-        line += [field(desk.drafts, f"plan.{b['id']}", "Instalments", width=120, identifier=f"plan-n-{b['id']}"),
+        line += [field(desk.drafts, f"plan.{b['id']}", "Instalments", width=160 if narrow(desk) else 120,
+                       identifier=f"plan-n-{b['id']}"),
                  button(f"plan-{b['id']}", "Record plan", handler(set_plan, b["id"], "active"), kind="outlined")]
         if plan.get("status") == "requested" and plan_changes(b, "declined"):  # an answer to the patient's request
             line.append(button(f"plan-decline-{b['id']}", "Decline", handler(set_plan, b["id"], "declined"),
@@ -184,11 +185,14 @@ def _bill(desk: DeskState, b: dict[str, Any]) -> ft.Control:
 def bills_section(desk: DeskState, page: PatientPage) -> ft.Control:
     rows: list[ft.Control] = [_bill(desk, b) for b in page.bills] or [muted("No bills.", BODY)]
     if desk.session.can("patients.write"):
-        drafts = desk.drafts
-        rows.append(ft.Row([field(drafts, "bill.description", "What for", width=220, identifier="bill-description"),
-                            field(drafts, "bill.amount", "Patient pays", width=140, identifier="bill-amount"),
-                            field(drafts, "bill.due", "Due (YYYY-MM-DD)", width=170, identifier="bill-due"),
-                            button("add-bill", "Add bill", handler(desk.patient.add_bill), kind="tonal")], wrap=True))
+        drafts, phone = desk.drafts, narrow(desk)
+        form = [field(drafts, "bill.description", "What for", width=None if phone else 220,
+                      identifier="bill-description"),
+                field(drafts, "bill.amount", "Patient pays", width=None if phone else 140, identifier="bill-amount"),
+                field(drafts, "bill.due", "Due (YYYY-MM-DD)", width=None if phone else 170, identifier="bill-due"),
+                button("add-bill", "Add bill", handler(desk.patient.add_bill), kind="tonal")]
+        # on a phone one field a line (a 170 px field broke its own label in two)
+        rows.append(ft.Column(form, spacing=10) if phone else ft.Row(form, wrap=True))
     return section("Bills", rows, identifier="bills", narrow=narrow(desk))
 
 

@@ -168,7 +168,8 @@ def _pairing(desk: DeskState, page: PatientPage) -> list[ft.Control]:
                                font_family="monospace", selectable=True),
                        muted(f"Works once, until {expires}.", 15)], spacing=6)
     square = ft.Image(src=qr_png(code), width=180, height=180)
-    both = ft.Column([square, words], spacing=12) if narrow(desk) else ft.Row([square, words], spacing=24)
+    both = (ft.Column([ft.Row([square], alignment=ft.MainAxisAlignment.CENTER), words], spacing=12) if narrow(desk)
+            else ft.Row([square, words], spacing=24))
     return [tid("pairing-code", ft.Container(both,
         padding=16, border_radius=12, bgcolor=ft.Colors.BLUE_50), label=f"Pairing code {code}")]
 

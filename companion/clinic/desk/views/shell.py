@@ -50,7 +50,7 @@ def _open_screen(desk: DeskState) -> str:
     return desk.navigation.route.name or desk.session.first_screen()
 
 
-RAIL_WIDTH = 110
+RAIL_WIDTH = 120  # room for "Sign out" on one line
 
 
 def _current(desk: DeskState) -> str:
@@ -93,7 +93,7 @@ def NavRail(desk: DeskState) -> ft.Control:
                 overflow=ft.TextOverflow.ELLIPSIS, width=RAIL_WIDTH - 8, tooltip=name),
         muted(role, 13),
         button("sign-out", "Sign out", handler(session.sign_out), kind="text", icon=ft.Icons.LOGOUT),
-    ], horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=2, tight=True, width=RAIL_WIDTH - 8)
+    ], horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=2, tight=True)
     return tid("nav-rail", ft.NavigationRail(
         selected_index=index, label_type=ft.NavigationRailLabelType.ALL,
         on_change=_going(desk, [s.name for s in screens]), min_width=RAIL_WIDTH,

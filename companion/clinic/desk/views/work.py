@@ -282,7 +282,8 @@ def AuditScreen(desk: DeskState) -> ft.Control:
     return screen([title_row(desk.clock, "Audit", button("refresh-audit", "Refresh", handler(audit.refresh),
                                                          kind="outlined", icon=ft.Icons.REFRESH), narrow=phone),
                    muted("Who did what, when. Newest first.", 15), FeedbackStrip(desk.feedback),
-                   tid("audit-list", ft.Column(rows, spacing=6))], narrow=phone)
+                   tid("audit-list", ft.Column(rows, spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH
+                                               if phone else ft.CrossAxisAlignment.START))], narrow=phone)
 
 
 def _audit_card(e: dict[str, Any], at: str) -> ft.Control:
