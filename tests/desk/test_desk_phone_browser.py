@@ -63,7 +63,8 @@ def _fits(page: Any, where: str, *, bar: bool = True) -> None:
 
 def _walk(page: Any, where: str, steps: int = 6, *, bar: bool = True, shots: str = "") -> None:
     """Check the screen as it scrolls by, top to bottom (semantics exist for what is near the view);
-    ``shots``: a screenshot per step, ``desk-phone-<shots>-<step>.png``."""
+    ``shots``: a screenshot per step, ``build/screenshots/desk-phone-<shots>-<step>.png`` (to look at
+    a whole screen while changing it; ``make screenshots`` would copy them all into docs)."""
     page.mouse.move(WIDTH // 2, HEIGHT // 2)
     for step in range(steps):
         _fits(page, f"{where} (scrolled {step})", bar=bar)
@@ -134,7 +135,7 @@ def test_the_desk_on_a_phone_every_screen_fits_with_long_text(
     seen(page, LONG_MESSAGE[:40])
     _fits(page, "Today")
     shoot(page, "desk-phone-today")
-    _walk(page, "Today", shots="today")
+    _walk(page, "Today")
 
     _go(page, "Patients")
     by_id(page, f"patient-{seeded['patient']}").wait_for(timeout=15_000)
@@ -150,13 +151,13 @@ def test_the_desk_on_a_phone_every_screen_fits_with_long_text(
     page.mouse.wheel(0, -5000)
     _fits(page, "Patient page, pairing")
     shoot(page, "desk-phone-pairing")
-    _walk(page, "Patient page", steps=10, shots="patient")
+    _walk(page, "Patient page", steps=10)
 
     _go(page, "Inbox")
     by_id(page, "inbox-list").wait_for(timeout=15_000)
     _fits(page, "Inbox")
     shoot(page, "desk-phone-inbox")
-    _walk(page, "Inbox", shots="inbox")
+    _walk(page, "Inbox")
 
     _go(page, "Articles")
     by_id(page, "article-title").wait_for(timeout=15_000)
@@ -168,7 +169,7 @@ def test_the_desk_on_a_phone_every_screen_fits_with_long_text(
     by_id(page, "services").wait_for(timeout=15_000)
     seen(page, "Walk-in STI screening")
     _fits(page, "Schedule")
-    _walk(page, "Schedule", shots="schedule")
+    _walk(page, "Schedule")
     shoot(page, "desk-phone-schedule")
 
     # the same sign-in at desktop width: the rail is back, the long name inside it
