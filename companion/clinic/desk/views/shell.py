@@ -147,7 +147,7 @@ def MoreScreen(desk: DeskState) -> ft.Control:
 @ft.component
 def ScreenBody(desk: DeskState) -> ft.Control:
     use_observable(desk.navigation)
-    if _open_screen(desk) == MORE:
+    if _open_screen(desk) == MORE and narrow(desk):  # widened on More: the rail lists them all, Today opens
         return MoreScreen(desk)
     return SCREENS.get(_open_screen(desk), TodayScreen)(desk)
 
