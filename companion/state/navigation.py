@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..core.layout import is_wide
 from ..core.observable import Observable
 from ..i18n import N_
 
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
     from .context import IntentContext
 
 __all__ = ["DESTINATIONS", "PHONE_DESTINATIONS", "Destination", "Navigation", "Route"]
-
-WIDE_FROM = 840.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +126,8 @@ class Navigation(Observable):
         return len(items) - 1 if phone else 0
 
     def set_width(self, width: float) -> None:
-        """The window's width: 840 px and more gets the desktop layout."""
-        wide = width >= WIDE_FROM
+        """The window's width: :data:`~companion.core.layout.WIDE_FROM` px and more gets the desktop layout."""
+        wide = is_wide(width)
         changed = wide != self.wide or (wide and abs(width - self.page_width) > 1)
         self.page_width, self.wide = width, wide
         if changed:

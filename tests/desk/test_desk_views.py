@@ -13,6 +13,8 @@ import pytest
 
 from companion.clinic.desk.api import DeskApi
 from companion.clinic.desk.state import DeskState
+from companion.clinic.desk.state.navigation import MORE, phone_bar
+from companion.core.layout import WIDE_FROM
 from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
 from tests.fixtures.flet_session import ViewHarness, drive
 from tests.support.server_harness import ServerProcess, mutation
@@ -46,13 +48,18 @@ async def _sign_in(ui: ViewHarness, name: str) -> None:
     await ui.type("signin-password", PASSWORD)
     await ui.click("sign-in")
     session = ui.state.session
-    assert await ui.until(lambda: session.signed_in and "nav-rail" in ui.ids(), WAIT), session.signin_note
+    assert await ui.until(lambda: session.signed_in and bool({"nav-rail", "nav-bar"} & ui.ids()), WAIT), \
+        session.signin_note
 
 
 async def _open(ui: ViewHarness, screen: str) -> None:
-    """Pick ``screen`` on the navigation rail the way the browser does (patch the selection, then change)."""
+    """Pick ``screen`` on the navigation rail (a desktop) or the bottom bar (a phone) the way the browser
+    does (patch the selection, then change)."""
     names = [s.name for s in ui.state.session.screens()]
-    rail = ui.by_id("nav-rail")
+    rail = ui.by_id("nav-rail" if "nav-rail" in ui.ids() else "nav-bar")
+    if "nav-rail" not in ui.ids():
+        shown, rest = phone_bar(ui.state.session.screens())
+        names = [s.name for s in shown] + ([MORE] if rest else [])
     ui.session.apply_patch(rail._i, {"selected_index": names.index(screen)})
     await ui.fire(rail, "change", None)
     assert await ui.until(lambda: ui.state.navigation.route.name == screen and ui.state.feedback.busy is None, WAIT)
@@ -75,8 +82,10 @@ def _seed(server: ServerProcess) -> dict[str, str]:
     return {"patient": pid, "appointment": appt["id"], "result": result["id"]}
 
 
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])  # the rail, the bottom bar
 def test_every_screen_with_data_and_the_psr_intents(desk_server: ServerProcess,
-                                                     desk_factory: Callable[[ServerProcess], DeskState]) -> None:
+                                                     desk_factory: Callable[[ServerProcess], DeskState],
+                                                     width: int) -> None:
     seeded = _seed(desk_server)
     state = desk_factory(desk_server)
 
@@ -130,8 +139,10 @@ def test_every_screen_with_data_and_the_psr_intents(desk_server: ServerProcess,
         await ui.type("article-body", "# Window periods")
         await ui.click("article-mode-yes")
         assert await ui.until(lambda: "article-preview" in ui.ids(), WAIT)
+        wide = width >= WIDE_FROM
+        assert ("nav-rail" in ui.ids(), "nav-bar" in ui.ids()) == (wide, not wide)
 
-    drive(state, scenario, desk=True)
+    drive(state, scenario, desk=True, width=width)
 
 
 def test_a_clinician_releases_a_result_and_an_admin_reads_the_audit(

@@ -7,18 +7,36 @@ patient page is the exception: it shows only once it loaded (:meth:`Navigation.s
 :class:`~.patient_page.OpenPatient`), so a failed load leaves the desk where it was.
 
 An empty route name means "the first screen the role has" (after a sign-in, before it loads).
-Only the shell's body and the navigation rail subscribe: a screen change redraws those.
+Only the shell's body and the navigation subscribe: a screen change redraws those.
+
+The layout follows the window's width by the apps' one rule (:func:`companion.core.layout.is_wide`):
+``set_width(390)`` gives the phone layout (a NavigationBar of at most :data:`BAR_SLOTS` screens,
+the rest on the "more" screen, see :func:`phone_bar`; rows stack their actions under the text),
+``set_width(1280)`` the desktop one (the NavigationRail). Until the page says, the desk is wide.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
+from ....core.layout import is_wide
 from ....core.observable import Observable
 from .feedback import Feedback
 
-__all__ = ["Navigation", "Route"]
+__all__ = ["BAR_SLOTS", "MORE", "Navigation", "Route", "phone_bar"]
+
+T = TypeVar("T")
+BAR_SLOTS = 5  # a phone's NavigationBar holds five destinations
+MORE = "more"  # the phone's screen that lists the destinations the bar has no room for
+
+
+def phone_bar(screens: Sequence[T]) -> tuple[list[T], list[T]]:
+    """The screens a phone's bar shows and those behind its "More": all of them if they fit."""
+    if len(screens) <= BAR_SLOTS:
+        return list(screens), []
+    return list(screens[:BAR_SLOTS - 1]), list(screens[BAR_SLOTS - 1:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +50,8 @@ class Navigation(Observable):
         super().__init__()
         self.feedback = feedback
         self.route = Route("")
+        self.wide = True  # the desktop layout until the page tells its width (see set_width)
+        self.page_width = 1280.0
         self._loaders: dict[str, Callable[[str | None], None]] = {}
 
     def loads(self, name: str, loader: Callable[[str | None], None]) -> None:
@@ -55,6 +75,14 @@ class Navigation(Observable):
         """Show ``route`` without loading anything."""
         if route != self.route:
             self.route = route
+            self.notify()
+
+    def set_width(self, width: float) -> None:
+        """The window's width; notifies when the layout changes (phone <-> desktop), not on every pixel."""
+        wide = is_wide(width)
+        changed = wide != self.wide
+        self.page_width, self.wide = width, wide
+        if changed:
             self.notify()
 
     def forget(self) -> None:

@@ -17,7 +17,7 @@ from ....core.references import bill_reference
 from ....core.units import format_cents
 from ..state import DeskState
 from ..state.timefmt import day_text
-from .common import BODY, button, field, handler, tid
+from .common import BODY, button, field, handler, narrow, tid
 
 __all__ = ["BillingAnswer", "bill_summary"]
 
@@ -35,12 +35,13 @@ def BillingAnswer(desk: DeskState, item: dict[str, Any]) -> ft.Control:
     item_id, d = item["id"], item["detail"]
     asked = int(d.get("questions") or 1)
     lead = f"Latest of {asked} questions: " if asked > 1 else "Question: "
+    phone = narrow(desk)
     parts: list[ft.Control] = [
         tid(f"billing-bill-{item_id}", ft.Text(
             f"Bill {bill_summary(d)} · due {day_text(d.get('due')) or '?'} · {d.get('description') or ''}", size=BODY,
             weight=ft.FontWeight.W_600)),
         tid(f"billing-question-{item_id}", ft.Text(lead + str(d.get("body", "")), size=BODY)),
-        field(desk.drafts, f"answer.{item_id}", "Answer the patient", multiline=True, width=640,
+        field(desk.drafts, f"answer.{item_id}", "Answer the patient", multiline=True, width=None if phone else 640,
               identifier=f"answer-{item_id}"),
         ft.Row([button(f"send-answer-{item_id}", "Send answer", handler(desk.inbox.answer, item_id),
                        icon=ft.Icons.SEND),
@@ -48,4 +49,5 @@ def BillingAnswer(desk: DeskState, item: dict[str, Any]) -> ft.Control:
                        handler(desk.inbox.open_bill, item_id), kind="outlined", icon=ft.Icons.RECEIPT_LONG)],
                wrap=True, spacing=8, run_spacing=8)]
     return tid(f"billing-answer-{item_id}", ft.Container(
-        ft.Column(parts, spacing=8), padding=ft.Padding.only(left=34, right=12, bottom=10)))
+        ft.Column(parts, spacing=8), padding=ft.Padding.only(left=8 if phone else 34, right=8 if phone else 12,
+                                                             bottom=10)))

@@ -21,7 +21,7 @@ from ..state import TEMPLATES, DeskState, PatientPage, plan_changes
 from ..state.inbox import FOCUS_BILL
 from ..state.patient_page import PAST_MARKS, past_marks
 from ..state.timefmt import day_text, local, when
-from .common import APPOINTMENT_STATUS, BODY, Choice, button, field, handler, muted, pill, section, tid
+from .common import APPOINTMENT_STATUS, BODY, Choice, beside, button, field, handler, muted, narrow, pill, section, tid
 from .open_time_booking import OpenTimeBooking
 from .pickers import date_button, time_button
 
@@ -79,10 +79,11 @@ def _appointment(desk: DeskState, page: PatientPage, a: dict[str, Any]) -> ft.Co
     start = local(a["start"], tz)
     steps = page.prep_for(a["id"])
     where = " · ".join(x for x in (a.get("location"), a.get("provider")) if x)
-    lines: list[ft.Control] = [ft.Row([
-        ft.Text(when(a["start"], tz, now), size=17, weight=ft.FontWeight.W_700, width=190),
-        ft.Text(f"{a['kind']} · {a['minutes']} min" + (f" · {where}" if where else ""), size=BODY, expand=True),
-        pill(label, tone)])]
+    what = ft.Text(f"{a['kind']} · {a['minutes']} min" + (f" · {where}" if where else ""), size=BODY)
+    at = ft.Text(when(a["start"], tz, now), size=17, weight=ft.FontWeight.W_700, width=None if narrow(desk) else 190)
+    lines: list[ft.Control] = [  # on a phone: when, then what, then the state
+        beside(ft.Column([at, what], spacing=2), [pill(label, tone)], narrow=True) if narrow(desk)
+        else beside(what, [pill(label, tone)], narrow=False, lead=[at], spacing=10)]
     if steps:
         lines.append(muted("Prep: " + "; ".join(s["title"] for s in steps), 14))
     marks = past_visit_marks(desk, a)
@@ -153,7 +154,7 @@ def appointments_section(desk: DeskState, page: PatientPage) -> ft.Control:
     if desk.session.can("patients.write"):
         rows.append(OpenTimeBooking(desk, page.id))
         rows.append(_booking_form(desk))
-    return section("Appointments", rows, identifier="appointments")
+    return section("Appointments", rows, identifier="appointments", narrow=narrow(desk))
 
 
 def _bill(desk: DeskState, b: dict[str, Any]) -> ft.Control:
@@ -168,7 +169,8 @@ def _bill(desk: DeskState, b: dict[str, Any]) -> ft.Control:
         pill(b["status"].capitalize(), "ok" if b["status"] == "paid" else "plain"), muted(plan_text, 14)]
     set_plan = desk.patient.set_payment_plan
     if desk.session.can("patients.write") and plan_changes(b, "active"):
-        line += [field(desk.drafts, f"plan.{b['id']}", "Instalments", width=120, identifier=f"plan-n-{b['id']}"),
+        line += [field(desk.drafts, f"plan.{b['id']}", "Instalments", width=160 if narrow(desk) else 120,
+                       identifier=f"plan-n-{b['id']}"),
                  button(f"plan-{b['id']}", "Record plan", handler(set_plan, b["id"], "active"), kind="outlined")]
         if plan.get("status") == "requested" and plan_changes(b, "declined"):  # an answer to the patient's request
             line.append(button(f"plan-decline-{b['id']}", "Decline", handler(set_plan, b["id"], "declined"),
@@ -183,12 +185,15 @@ def _bill(desk: DeskState, b: dict[str, Any]) -> ft.Control:
 def bills_section(desk: DeskState, page: PatientPage) -> ft.Control:
     rows: list[ft.Control] = [_bill(desk, b) for b in page.bills] or [muted("No bills.", BODY)]
     if desk.session.can("patients.write"):
-        drafts = desk.drafts
-        rows.append(ft.Row([field(drafts, "bill.description", "What for", width=220, identifier="bill-description"),
-                            field(drafts, "bill.amount", "Patient pays", width=140, identifier="bill-amount"),
-                            field(drafts, "bill.due", "Due (YYYY-MM-DD)", width=170, identifier="bill-due"),
-                            button("add-bill", "Add bill", handler(desk.patient.add_bill), kind="tonal")], wrap=True))
-    return section("Bills", rows, identifier="bills")
+        drafts, phone = desk.drafts, narrow(desk)
+        form = [field(drafts, "bill.description", "What for", width=None if phone else 220,
+                      identifier="bill-description"),
+                field(drafts, "bill.amount", "Patient pays", width=None if phone else 140, identifier="bill-amount"),
+                field(drafts, "bill.due", "Due (YYYY-MM-DD)", width=None if phone else 170, identifier="bill-due"),
+                button("add-bill", "Add bill", handler(desk.patient.add_bill), kind="tonal")]
+        # on a phone one field a line (a 170 px field broke its own label in two)
+        rows.append(ft.Column(form, spacing=10) if phone else ft.Row(form, wrap=True))
+    return section("Bills", rows, identifier="bills", narrow=narrow(desk))
 
 
 def _sample_visits(desk: DeskState, page: PatientPage) -> list[tuple[str, str]]:
@@ -204,12 +209,12 @@ def results_section(desk: DeskState, page: PatientPage) -> ft.Control:
     for r in page.results:
         label, tone = RESULT_STATE.get(r["state"], (r["state"], "plain"))
         sampled = f" · sample taken {r['sample_taken']}" if r.get("sample_taken") else ""
-        line: list[ft.Control] = [ft.Text(r["test"] + sampled, size=BODY, weight=ft.FontWeight.W_600, expand=True),
-                                  pill(label, tone)]
+        line: list[ft.Control] = [pill(label, tone)]
         if desk.session.can("results.write") and r["state"] == "held":
             line.append(button(f"release-{r['id']}", "Release", handler(desk.patient.release_result, r["id"]),
                                kind="tonal"))
-        rows.append(tid(f"result-{r['id']}", ft.Row(line, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        test = ft.Text(r["test"] + sampled, size=BODY, weight=ft.FontWeight.W_600)
+        rows.append(tid(f"result-{r['id']}", beside(test, line, narrow=narrow(desk), spacing=10),
                         label=f"{r['test']}: {label}"))
     if not rows:
         rows.append(muted("No results.", BODY))
@@ -225,24 +230,29 @@ def results_section(desk: DeskState, page: PatientPage) -> ft.Control:
                  Choice(drafts, visit_key, [*visits, ("", "Not at a visit here")], "", "sample"),
                  field(drafts, "result.note", "Note for the patient (optional)", identifier="result-note"),
                  ft.Row([button("add-result", "Save (held)", handler(desk.patient.add_result), kind="tonal")])]
-    return section("Results", rows, identifier="results")
+    return section("Results", rows, identifier="results", narrow=narrow(desk))
 
 
 def messages_section(desk: DeskState, page: PatientPage) -> ft.Control:
     tz, now = desk.clock.tz, desk.clock.now()
+    phone = narrow(desk)
     bubbles: list[ft.Control] = []
     for m in page.messages[-30:]:
         mine = m["author"] == "clinic"
         who = (m.get("author_name") or "Clinic") if mine else page.profile["name"]
-        bubbles.append(tid(f"msg-{m['id']}", ft.Row([ft.Container(
+        bubble = ft.Container(
             ft.Column([ft.Text(m["body"], size=BODY, selectable=True),
                        muted(f"{who} · {when(m['sent_at'], tz, now)}", 13)], spacing=4, tight=True),
             bgcolor=ft.Colors.TEAL_50 if mine else ft.Colors.SURFACE_CONTAINER_HIGH, padding=12, border_radius=12,
-            width=420)], alignment=ft.MainAxisAlignment.END if mine else ft.MainAxisAlignment.START),
-            label=f"{who}: {m['body']}"))
+            width=None if phone else 420,
+            margin=(ft.Margin.only(left=32) if mine else ft.Margin.only(right=32)) if phone else None)
+        # a phone's bubble takes the section's width (a row would let a long message run off it), offset by side
+        shown = bubble if phone else ft.Row([bubble], alignment=ft.MainAxisAlignment.END if mine
+                                            else ft.MainAxisAlignment.START)
+        bubbles.append(tid(f"msg-{m['id']}", shown, label=f"{who}: {m['body']}"))
     if not bubbles:
         bubbles.append(muted("No messages yet.", BODY))
     if desk.session.can("messages.send"):
         bubbles += [field(desk.drafts, "reply", "Write to the patient", multiline=True, identifier="reply"),
                     ft.Row([button("send-reply", "Send", handler(desk.patient.reply), icon=ft.Icons.SEND)])]
-    return section("Messages", bubbles, identifier="messages")
+    return section("Messages", bubbles, identifier="messages", narrow=phone)

@@ -7,6 +7,8 @@ buttons 44 px high. Ids, fields, feedback and handlers have one meaning in both 
 - :func:`FeedbackStrip` — the kit's feedback strip at the desk's text size.
 - :func:`Choice` — a row of buttons picking one value into a draft; picking redraws the row only
   (``on_pick`` tells a screen that shows something else for each value).
+- :func:`narrow` — whether the desk has a phone's width (``desk.navigation.wide`` is false): rows
+  then put their actions under their text (:func:`beside`), screens and headings take less room.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import flet as ft
 
 from ....ui import kit
 from ....ui.kit import act, handler, muted, shown_text, tid, title, use_observable
-from ..state import DeskClock, Drafts, Feedback
+from ..state import DeskClock, DeskState, Drafts, Feedback
 from ..state.timefmt import zone_name
 
-__all__ = ["APPOINTMENT_STATUS", "BODY", "Choice", "FeedbackStrip", "act", "button", "field", "handler", "heading",
-           "muted", "pill", "screen", "section", "shown_text", "tid", "title_row", "use_observable"]
+__all__ = ["APPOINTMENT_STATUS", "BODY", "Choice", "FeedbackStrip", "act", "beside", "button", "field", "handler",
+           "heading", "muted", "narrow", "pill", "screen", "section", "shown_text", "tid", "title_row",
+           "use_observable"]
 
 BODY = 16
 BUTTON_HEIGHT = 44
@@ -33,15 +36,39 @@ APPOINTMENT_STATUS = {
     "no_show": ("Missed", "bad")}
 
 
+def narrow(desk: DeskState) -> bool:
+    """The phone layout: the window is narrower than the apps' one width rule (:mod:`companion.core.layout`)."""
+    return not desk.navigation.wide
+
+
 def heading(text: str, size: int = 26) -> ft.Text:
     return title(text, size, ft.FontWeight.W_700)
 
 
-def title_row(clock: DeskClock, text: str, *actions: ft.Control) -> ft.Control:
-    """A screen's heading, naming the zone its times are in."""
+def title_row(clock: DeskClock, text: str, *actions: ft.Control, narrow: bool = False) -> ft.Control:
+    """A screen's heading, naming the zone its times are in (on a phone, the zone and actions under it)."""
     zone = muted(f"Times in {zone_name(clock.tz, clock.now())}", 14)
+    if narrow:
+        return ft.Column([heading(text, 22), ft.Row([zone, *actions], wrap=True, spacing=12, run_spacing=8,
+                                                    vertical_alignment=ft.CrossAxisAlignment.CENTER)], spacing=6)
     return ft.Row([heading(text), ft.Container(expand=True), zone, *actions],
                   vertical_alignment=ft.CrossAxisAlignment.CENTER, spacing=16)
+
+
+def beside(text: ft.Control, actions: Sequence[ft.Control], *, narrow: bool, lead: Sequence[ft.Control] = (),
+           spacing: int = 12) -> ft.Control:
+    """A row's text (taking the room left) with ``actions`` at its end; on a phone the actions go under the text.
+
+    ``lead`` (a dot, a time) stays before the text in both layouts."""
+    if not narrow:
+        return ft.Row([*lead, ft.Container(text, expand=True), *actions],
+                      vertical_alignment=ft.CrossAxisAlignment.CENTER, spacing=spacing)
+    top = ft.Row([*lead, ft.Container(text, expand=True)], vertical_alignment=ft.CrossAxisAlignment.START,
+                 spacing=spacing) if lead else text
+    if not actions:
+        return top
+    return ft.Column([top, ft.Row(list(actions), wrap=True, spacing=8, run_spacing=8,
+                                  vertical_alignment=ft.CrossAxisAlignment.CENTER)], spacing=8, tight=True)
 
 
 def pill(text: str, tone: str = "plain") -> ft.Control:
@@ -84,11 +111,15 @@ def field(drafts: Drafts, key: str, label: str, **options: Any) -> ft.Control:
 
 
 def section(title: str, controls: Sequence[ft.Control], *, identifier: str | None = None,
-            actions: Sequence[ft.Control] = (), tone: str | None = None) -> ft.Control:
+            actions: Sequence[ft.Control] = (), tone: str | None = None, narrow: bool = False) -> ft.Control:
     bg = {"warn": ft.Colors.AMBER_50, "info": ft.Colors.BLUE_50}.get(tone or "", ft.Colors.SURFACE_CONTAINER_LOWEST)
     head = ft.Row([ft.Text(title, size=19, weight=ft.FontWeight.W_700, expand=True), *actions],
                   vertical_alignment=ft.CrossAxisAlignment.CENTER)
-    box = ft.Container(ft.Column([head, *controls], spacing=10, tight=True), padding=18, border_radius=14,
+    # on a phone each row takes the section's width (a card as wide as its text looks broken beside a wider one)
+    body = ft.Column([head, *controls], spacing=10, tight=True,
+                     horizontal_alignment=ft.CrossAxisAlignment.STRETCH if narrow else ft.CrossAxisAlignment.START)
+    box = ft.Container(body, padding=12 if narrow else 18,
+                       border_radius=14,
                        bgcolor=bg, border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT))
     return tid(identifier, box) if identifier else box
 
@@ -98,5 +129,6 @@ def FeedbackStrip(feedback: Feedback) -> ft.Control:
     return kit.FeedbackStrip(feedback, text_size=BODY)
 
 
-def screen(controls: Sequence[ft.Control]) -> ft.Control:
-    return kit.screen(controls, padding=24, spacing=16, stretch=False)
+def screen(controls: Sequence[ft.Control], *, narrow: bool = False) -> ft.Control:
+    """A scrolling screen body; on a phone with less padding (every pixel of 390 is the text's)."""
+    return kit.screen(controls, padding=12 if narrow else 24, spacing=12 if narrow else 16, stretch=narrow)

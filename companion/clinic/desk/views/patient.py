@@ -20,11 +20,13 @@ from .care import appointments_section, bills_section, messages_section, results
 from .common import (
     BODY,
     FeedbackStrip,
+    beside,
     button,
     field,
     handler,
     heading,
     muted,
+    narrow,
     pill,
     screen,
     section,
@@ -41,11 +43,15 @@ INSURANCE = {"verified": ("Verified", "ok"), "rejected": ("Rejected", "bad"), "s
 
 def _found(desk: DeskState) -> list[ft.Control]:
     rows: list[ft.Control] = []
+    phone = narrow(desk)
     for p in desk.search.results:
         facts = " · ".join(x for x in (born(p.get("dob")), p.get("phone"), p.get("email"), reads(p.get("language")))
                            if x)
+        name = ft.Text(p["name"], size=18, weight=ft.FontWeight.W_600, width=None if phone else 280)
+        line: ft.Control = (ft.Column([name, muted(facts, 15)], spacing=2) if phone  # on a phone facts under the name
+                            else ft.Row([name, muted(facts, 15)]))
         rows.append(tid(f"patient-{p['id']}", ft.Container(
-            ft.Row([ft.Text(p["name"], size=18, weight=ft.FontWeight.W_600, width=280), muted(facts, 15)]),
+            line,
             padding=ft.Padding.symmetric(horizontal=12, vertical=10), border_radius=10, ink=True,
             on_click=handler(desk.patient.open, p["id"])), label=p["name"]))
     return rows
@@ -57,8 +63,9 @@ def PatientsScreen(desk: DeskState) -> ft.Control:
     use_observable(search)
     run_search = handler(search.search)
     rows = _found(desk)
+    phone = narrow(desk)
     items: list[ft.Control] = [
-        heading("Patients"),
+        heading("Patients", 22 if phone else 26),
         # The field is a component: the room it takes is its container's (an expand on the component's
         # own field left the row unbounded, and Flutter drew neither the outline nor the button).
         ft.Row([ft.Container(field(drafts, "search", "Name, phone, email or id", identifier="patient-search",
@@ -68,16 +75,16 @@ def PatientsScreen(desk: DeskState) -> ft.Control:
         FeedbackStrip(desk.feedback),
         section(f"Found ({len(rows)})" if drafts.draft("search") else "Recent patients",
                 rows or [muted("No patient matches. Check the spelling, or add the patient below.", BODY)],
-                identifier="search-results")]
+                identifier="search-results", narrow=phone)]
     if desk.session.can("patients.write"):
         items.append(section("Add a patient", [
-            ft.Row([field(drafts, "new.name", "Full name", width=300),
+            ft.Row([field(drafts, "new.name", "Full name", width=None if phone else 300),
                     field(drafts, "new.dob", "Born (YYYY-MM-DD)", width=200),
                     field(drafts, "new.phone", "Phone", width=200), field(drafts, "new.email", "Email", width=260)],
                    wrap=True),
             ft.Row([button("add-patient", "Add patient", handler(search.add_patient), kind="tonal",
-                           icon=ft.Icons.PERSON_ADD)])]))
-    return screen(items)
+                           icon=ft.Icons.PERSON_ADD)])], narrow=phone))
+    return screen(items, narrow=phone)
 
 
 def _profile(desk: DeskState, p: dict[str, Any]) -> ft.Control:
@@ -102,17 +109,18 @@ def _profile(desk: DeskState, p: dict[str, Any]) -> ft.Control:
                    icon=ft.Icons.VERIFIED_OUTLINED),
             button("insurance-reject", "Reject", handler(verify, "rejected"), kind="outlined")],
             wrap=True))
-    return section("Profile", [ft.Row([ft.Column(facts, spacing=4, width=320),
-                                       ft.Column(insurance, spacing=6, expand=True)],
-                                      vertical_alignment=ft.CrossAxisAlignment.START),
-                               _prep_test(desk, p)], identifier="profile")
+    phone = narrow(desk)
+    both = (ft.Column([ft.Column(facts, spacing=4), ft.Column(insurance, spacing=6)], spacing=12) if phone
+            else ft.Row([ft.Column(facts, spacing=4, width=320), ft.Column(insurance, spacing=6, expand=True)],
+                        vertical_alignment=ft.CrossAxisAlignment.START))
+    return section("Profile", [both, _prep_test(desk, p)], identifier="profile", narrow=phone)
 
 
 def _prep_test(desk: DeskState, p: dict[str, Any]) -> ft.Control:
     """The next PrEP test: the patient's app reminds them a week before and on the day."""
     due = p.get("prep_test_due")
     shown = f"Next PrEP test due {day_text(due)}" if due else "No PrEP test date set"
-    row: list[ft.Control] = [ft.Text(shown, size=BODY, weight=ft.FontWeight.W_600, width=320)]
+    row: list[ft.Control] = [ft.Text(shown, size=BODY, weight=ft.FontWeight.W_600, width=None if narrow(desk) else 320)]
     if desk.session.can("patients.write"):
         row += [field(desk.drafts, "prep.test_due", "Next PrEP test (YYYY-MM-DD)", width=260),
                 button("prep-test-save", "Save date", handler(desk.patient.set_prep_test_due), kind="tonal",
@@ -134,6 +142,11 @@ def _devices(desk: DeskState, page: PatientPage) -> ft.Control:
         actions = [] if d["revoked"] else [button(f"revoke-{d['id']}", "Revoke",
                                                   handler(desk.patient.revoke_device, d["id"]),
                                                   kind="outlined", icon=ft.Icons.BLOCK)]
+        if narrow(desk):
+            rows.append(beside(ft.Column([ft.Text(d["name"], size=BODY, weight=ft.FontWeight.W_600),
+                                          muted(f"last synced {seen}", 14)], spacing=2),
+                               [state_pill, *actions], narrow=True))
+            continue
         rows.append(ft.Row([ft.Text(d["name"], size=BODY, weight=ft.FontWeight.W_600, width=220), state_pill,
                             muted(f"last synced {seen}", 14), ft.Container(expand=True), *actions],
                            vertical_alignment=ft.CrossAxisAlignment.CENTER))
@@ -141,7 +154,7 @@ def _devices(desk: DeskState, page: PatientPage) -> ft.Control:
         rows.append(muted("No phone paired yet.", BODY))
     actions = [button("pair-device", "Pair a phone", handler(desk.patient.new_pairing_code), kind="tonal",
                       icon=ft.Icons.QR_CODE_2)] if desk.session.can("patients.write") else []
-    return section("Phones", rows, identifier="devices", actions=actions)
+    return section("Phones", rows, identifier="devices", actions=actions, narrow=narrow(desk))
 
 
 def _pairing(desk: DeskState, page: PatientPage) -> list[ft.Control]:
@@ -150,11 +163,14 @@ def _pairing(desk: DeskState, page: PatientPage) -> list[ft.Control]:
         return []
     code = str(page.pairing["code"])
     expires = when(page.pairing.get("expires_at"), desk.clock.tz, desk.clock.now())
-    return [tid("pairing-code", ft.Container(ft.Row([
-        ft.Image(src=qr_png(code), width=180, height=180),
-        ft.Column([muted("Pairing code: the patient types it in the app, or scans the square", 15),
-                   ft.Text(code, size=48, weight=ft.FontWeight.W_800, font_family="monospace", selectable=True),
-                   muted(f"Works once, until {expires}.", 15)], spacing=6)], spacing=24),
+    words = ft.Column([muted("Pairing code: the patient types it in the app, or scans the square", 15),
+                       ft.Text(code, size=40 if narrow(desk) else 48, weight=ft.FontWeight.W_800,
+                               font_family="monospace", selectable=True),
+                       muted(f"Works once, until {expires}.", 15)], spacing=6)
+    square = ft.Image(src=qr_png(code), width=180, height=180)
+    both = (ft.Column([ft.Row([square], alignment=ft.MainAxisAlignment.CENTER), words], spacing=12) if narrow(desk)
+            else ft.Row([square, words], spacing=24))
+    return [tid("pairing-code", ft.Container(both,
         padding=16, border_radius=12, bgcolor=ft.Colors.BLUE_50), label=f"Pairing code {code}")]
 
 
@@ -166,20 +182,28 @@ def PatientScreen(desk: DeskState) -> ft.Control:
         return screen([heading("Patient"), FeedbackStrip(desk.feedback),
                        muted("Pick a patient from the search.", BODY)])
     p = page.profile
+    phone = narrow(desk)
     back = tid("back", ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back to patients",
                                      on_click=handler(desk.navigation.go, "patients")))
-    items: list[ft.Control] = [
-        ft.Row([back, heading(p["name"]), *([tid("patient-language", muted(reads(p["language"]), 15))]
-                                            if p.get("language") else []),
-                muted(p["id"], 14), ft.Container(expand=True),
-                button("refresh-patient", "Refresh", handler(desk.patient.open, page.id), kind="outlined",
-                       icon=ft.Icons.REFRESH)], vertical_alignment=ft.CrossAxisAlignment.CENTER),
-        FeedbackStrip(desk.feedback), *_pairing(desk, page), _profile(desk, p)]
+    language = [tid("patient-language", muted(reads(p["language"]), 15))] if p.get("language") else []
+    refresh = button("refresh-patient", "Refresh", handler(desk.patient.open, page.id), kind="outlined",
+                     icon=ft.Icons.REFRESH)
+    head: ft.Control = ft.Row([back, heading(p["name"]), *language, muted(p["id"], 14), ft.Container(expand=True),
+                               refresh], vertical_alignment=ft.CrossAxisAlignment.CENTER)
+    if phone:  # a long name wraps beside the back arrow; the rest under it
+        head = ft.Column([ft.Row([back, ft.Container(heading(p["name"], 22), expand=True)],
+                                 vertical_alignment=ft.CrossAxisAlignment.CENTER),
+                          ft.Row([*language, muted(p["id"], 14), refresh], wrap=True, spacing=12, run_spacing=4,
+                                 vertical_alignment=ft.CrossAxisAlignment.CENTER)], spacing=4)
+    items: list[ft.Control] = [head, FeedbackStrip(desk.feedback), *_pairing(desk, page), _profile(desk, p)]
     left: list[ft.Control] = [appointments_section(desk, page)]
     if desk.session.can("devices"):
         left.append(_devices(desk, page))
     left.append(bills_section(desk, page))
     right: list[ft.Control] = [messages_section(desk, page), results_section(desk, page)]
-    items.append(ft.Row([ft.Column(left, spacing=16, expand=3), ft.Column(right, spacing=16, expand=2)],
-                        vertical_alignment=ft.CrossAxisAlignment.START, spacing=16))
-    return screen(items)
+    if phone:  # one column, in the desktop's reading order
+        items += [*left, *right]
+    else:
+        items.append(ft.Row([ft.Column(left, spacing=16, expand=3), ft.Column(right, spacing=16, expand=2)],
+                            vertical_alignment=ft.CrossAxisAlignment.START, spacing=16))
+    return screen(items, narrow=phone)

@@ -17,7 +17,7 @@ import flet as ft
 
 from ....core.requests import describe_preferences
 from ..state import DeskState
-from .common import BODY, button, handler, muted, tid
+from .common import BODY, button, handler, muted, narrow, tid
 from .pickers import date_button, time_button
 
 __all__ = ["RequestAnswer", "request_summary"]
@@ -59,5 +59,6 @@ def RequestAnswer(desk: DeskState, item: dict[str, Any]) -> ft.Control:
                icon=ft.Icons.EVENT_AVAILABLE),
     ], wrap=True, spacing=8, run_spacing=8, vertical_alignment=ft.CrossAxisAlignment.CENTER))
     return tid(f"request-answer-{item_id}", ft.Container(
-        ft.Column(parts, spacing=8), padding=ft.Padding.only(left=34, right=12, bottom=10)))
+        ft.Column(parts, spacing=8), padding=ft.Padding.only(left=8 if narrow(desk) else 34,
+                                                             right=8 if narrow(desk) else 12, bottom=10)))
 

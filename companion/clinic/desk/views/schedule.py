@@ -14,10 +14,12 @@ from .common import (
     BODY,
     Choice,
     FeedbackStrip,
+    beside,
     button,
     field,
     handler,
     muted,
+    narrow,
     pill,
     screen,
     section,
@@ -64,10 +66,9 @@ def _service_row(desk: DeskState, s: dict[str, Any]) -> ft.Control:
     marks = [pill("Bookable" if s["active"] else "Paused", "ok" if s["active"] else "plain")]
     if s.get("fast_track"):
         marks.append(pill("Partner fast track", "info"))
-    return tid(f"service-{s['id']}", ft.Row([
+    return tid(f"service-{s['id']}", beside(
         ft.Column([ft.Text(f"{s['name']} · {s['minutes']} min", size=BODY, weight=ft.FontWeight.W_600),
-                   muted(_hours_text(s), 15)], spacing=2, expand=True), *marks, edit, toggle],
-        vertical_alignment=ft.CrossAxisAlignment.CENTER))
+                   muted(_hours_text(s), 15)], spacing=2), [*marks, edit, toggle], narrow=narrow(desk), spacing=10))
 
 
 @ft.component
@@ -103,13 +104,22 @@ def _service_form(desk: DeskState) -> ft.Control:
         field(d, "service.name", "Name (as patients see it)", identifier="service-name"),
         Choice(d, "service.minutes", MINUTES, "15", "service-minutes"),
         muted("Days", 15), _DayChoice(desk),
-        ft.Row([ft.Container(field(d, "service.opens", "Opens (HH:MM)", identifier="service-opens"), width=170),
-                ft.Container(field(d, "service.closes", "Closes (HH:MM)", identifier="service-closes"), width=170),
-                ft.Container(field(d, "service.resource", "Room or provider", identifier="service-resource"),
-                             expand=True)], spacing=12),
+        *_hours_fields(desk),
         Choice(d, "service.fast_track", [("no", "Not on partner notices"), ("yes", "Offer on partner notices")], "no",
                "service-fast-track"),
-        ft.Row(actions, spacing=8)], identifier="service-form")
+        ft.Row(actions, spacing=8, wrap=True, run_spacing=8)], identifier="service-form", narrow=narrow(desk))
+
+
+def _hours_fields(desk: DeskState) -> list[ft.Control]:
+    """Opens, closes, room: in one row on a desktop; on a phone the times side by side, the room under them."""
+    d = desk.drafts
+    opens = field(d, "service.opens", "Opens (HH:MM)", identifier="service-opens")
+    closes = field(d, "service.closes", "Closes (HH:MM)", identifier="service-closes")
+    room = field(d, "service.resource", "Room or provider", identifier="service-resource")
+    if narrow(desk):
+        return [ft.Row([ft.Container(opens, expand=True), ft.Container(closes, expand=True)], spacing=12), room]
+    return [ft.Row([ft.Container(opens, width=170), ft.Container(closes, width=170),
+                    ft.Container(room, expand=True)], spacing=12)]
 
 
 def _blocks(desk: DeskState) -> ft.Control:
@@ -118,21 +128,29 @@ def _blocks(desk: DeskState) -> ft.Control:
     for b in board.blocks:
         starts = b["starts_at"][:10]
         who = b["resource"] or "Whole clinic"
-        rows.append(tid(f"block-{b['id']}", ft.Row([
-            ft.Text(f"{who} · from {starts} · {b['reason'] or 'closed'}", size=BODY, expand=True),
-            button(f"block-remove-{b['id']}", "Remove", handler(board.remove_block, b["id"]), kind="outlined")])))
+        rows.append(tid(f"block-{b['id']}", beside(
+            ft.Text(f"{who} · from {starts} · {b['reason'] or 'closed'}", size=BODY),
+            [button(f"block-remove-{b['id']}", "Remove", handler(board.remove_block, b["id"]), kind="outlined")],
+            narrow=narrow(desk), spacing=10)))
     first, last = board.block_from, board.block_to
     rows += [
         ft.Row([date_button("block-from", f"From {first:%a %d %b}" if first else "First day…", first or today,
                             lambda day: board.pick_block_day("from", day), first=today),
                 date_button("block-to", f"To {last:%a %d %b}" if last else "Last day…", last or first or today,
-                            lambda day: board.pick_block_day("to", day), first=first or today)], spacing=8),
-        ft.Row([ft.Container(field(desk.drafts, "block.resource", "Room or provider (empty: whole clinic)",
-                                   identifier="block-resource"), expand=True),
-                ft.Container(field(desk.drafts, "block.reason", "Reason (staff only)", identifier="block-reason"),
-                             expand=True)], spacing=12),
+                            lambda day: board.pick_block_day("to", day), first=first or today)], spacing=8,
+               wrap=True, run_spacing=8),
+        *_block_fields(desk),
         button("add-block", "Block these days", handler(board.add_block), icon=ft.Icons.BLOCK)]
-    return section(f"Blocks ({len(board.blocks)})", rows, identifier="blocks")
+    return section(f"Blocks ({len(board.blocks)})", rows, identifier="blocks", narrow=narrow(desk))
+
+
+def _block_fields(desk: DeskState) -> list[ft.Control]:
+    resource = field(desk.drafts, "block.resource", "Room or provider (empty: whole clinic)",
+                     identifier="block-resource")
+    reason = field(desk.drafts, "block.reason", "Reason (staff only)", identifier="block-reason")
+    if narrow(desk):
+        return [resource, reason]
+    return [ft.Row([ft.Container(resource, expand=True), ft.Container(reason, expand=True)], spacing=12)]
 
 
 def _counts(desk: DeskState) -> ft.Control:
@@ -141,7 +159,7 @@ def _counts(desk: DeskState) -> ft.Control:
             f"{c.get('reported', 0)} reported") if c else "No partner notices yet."
     return section("Partner notices", [ft.Text(text, size=BODY),
                                       muted("Totals only: the clinic never learns who told whom.", 15)],
-                   identifier="notice-counts")
+                   identifier="notice-counts", narrow=narrow(desk))
 
 
 @ft.component
@@ -149,10 +167,11 @@ def ScheduleScreen(desk: DeskState) -> ft.Control:
     board = desk.schedule
     use_observable(board)
     services = [_service_row(desk, s) for s in board.services]
+    phone = narrow(desk)
     return screen([
-        title_row(desk.clock, "Schedule"),
+        title_row(desk.clock, "Schedule", narrow=phone),
         muted("What patients can book in the app, and when. Changes reach their apps at the next sync.", 15),
         FeedbackStrip(desk.feedback),
         section(f"Bookable services ({len(services)})", services or [muted("None yet.", BODY)],
-                identifier="services"),
-        _service_form(desk), _blocks(desk), _counts(desk)])
+                identifier="services", narrow=phone),
+        _service_form(desk), _blocks(desk), _counts(desk)], narrow=phone)

@@ -39,4 +39,6 @@ def SignInScreen(desk: DeskState) -> ft.Control:
     card = ft.Container(ft.Column(items, spacing=16, tight=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
                         width=420, padding=32, border_radius=16, bgcolor=ft.Colors.SURFACE_CONTAINER_LOWEST,
                         border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT))
-    return ft.Container(card, alignment=ft.Alignment.CENTER, expand=True, bgcolor=ft.Colors.SURFACE_CONTAINER_LOW)
+    # the padding keeps the card off a phone's edges (the card's width is a cap there, not a size)
+    return ft.Container(card, alignment=ft.Alignment.CENTER, expand=True, bgcolor=ft.Colors.SURFACE_CONTAINER_LOW,
+                        padding=12)

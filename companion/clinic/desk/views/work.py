@@ -34,10 +34,12 @@ from .common import (
     Choice,
     FeedbackStrip,
     act,
+    beside,
     button,
     field,
     handler,
     muted,
+    narrow,
     pill,
     screen,
     section,
@@ -97,16 +99,17 @@ def inbox_row(desk: DeskState, item: dict[str, Any]) -> ft.Control:
         actions.append(button(f"done-{item['id']}", "Done", handler(inbox.mark_handled, item["id"]), kind="outlined"))
     else:
         actions.append(pill("Done", "ok"))
-    body = ft.Container(ft.Row([
-        dot,
-        ft.Column([ft.Row([ft.Text(name, size=17, weight=ft.FontWeight.W_700), *language,
-                           pill(INBOX_KINDS.get(item["kind"], item["kind"])),
-                           muted(when(item["created_at"], desk.clock.tz, desk.clock.now()), 14)],
-                          spacing=10, wrap=True),
-                   ft.Text(_item_title(desk, item), size=BODY, weight=weight, max_lines=2,
-                           overflow=ft.TextOverflow.ELLIPSIS)], spacing=4, expand=True),
-        *actions], vertical_alignment=ft.CrossAxisAlignment.CENTER, spacing=12),
-        padding=ft.Padding.symmetric(horizontal=12, vertical=10), border_radius=10,
+    phone = narrow(desk)
+    text = ft.Column([ft.Row([ft.Text(name, size=17, weight=ft.FontWeight.W_700), *language,
+                              pill(INBOX_KINDS.get(item["kind"], item["kind"])),
+                              muted(when(item["created_at"], desk.clock.tz, desk.clock.now()), 14)],
+                             spacing=10, run_spacing=4, wrap=True),
+                      ft.Text(_item_title(desk, item), size=BODY, weight=weight, max_lines=4 if phone else 2,
+                              overflow=ft.TextOverflow.ELLIPSIS)], spacing=4)
+    if phone:  # the dot beside the name, the text across the row, Done under it
+        dot = ft.Container(dot, padding=ft.Padding.only(top=7))
+    body = ft.Container(beside(text, actions, narrow=phone, lead=[dot]),
+        padding=ft.Padding.symmetric(horizontal=8 if phone else 12, vertical=10), border_radius=10,
         bgcolor=ft.Colors.BLUE_50 if unread else None, on_click=handler(inbox.open_item, item["id"]), ink=True)
     if item["kind"] == "appointment.request" and not item["handled"]:
         return tid(f"inbox-{item['id']}", ft.Column([body, RequestAnswer(desk, item)], spacing=0))
@@ -132,11 +135,13 @@ def InboxScreen(desk: DeskState) -> ft.Control:
     inbox = desk.inbox
     use_observable(inbox)
     shown = inbox.shown()
+    phone = narrow(desk)
     return screen([
-        title_row(desk.clock, f"Inbox ({inbox.unread} unread)"),
+        title_row(desk.clock, f"Inbox ({inbox.unread} unread)", narrow=phone),
         muted("Everything patients sent, newest first. New items appear by themselves.", 15),
         _filter(desk), FeedbackStrip(desk.feedback),
-        tid("inbox-list", ft.Column([inbox_row(desk, i) for i in shown] or [muted("Nothing here.", BODY)], spacing=4))])
+        tid("inbox-list", ft.Column([inbox_row(desk, i) for i in shown] or [muted("Nothing here.", BODY)], spacing=4))],
+        narrow=phone)
 
 
 # -- today -----------------------------------------------------------------------------------------
@@ -151,19 +156,19 @@ def _appointment_row(desk: DeskState, a: dict[str, Any], prefix: str = "today") 
     marks = [button(f"{prefix}-mark-{status}-{a['id']}", PAST_MARKS[status][1],
                     handler(desk.today.mark_visit, a["id"], status), kind="outlined")
              for status in past_marks(a, desk.clock.now())] if desk.session.can("patients.write") else []
-    row = ft.Container(ft.Row([
-        ft.Text(clock(a["start"], tz), size=22, weight=ft.FontWeight.W_700, width=80),
-        ft.Column([ft.Row([ft.Text(name, size=18, weight=ft.FontWeight.W_600),
-                           *_language(desk, a["patient_id"])], spacing=10, wrap=True),
-                   muted(f"{a['kind']} · {a['minutes']} min" + (f" · {a['provider']}" if a.get("provider")
-                                                                      else "")
-                         + (f" · {SELF_BOOKED}" if is_booking(a["id"]) else "")
-                         + (f" · {FROM_NOTICE}" if a["id"].startswith(f"{NOTICE_PREFIX}_") else ""), 15)],
-                  spacing=2, expand=True),
-        *marks,
-        pill(label + (f" {clock(a['checked_in_at'], tz)}" if a.get("checked_in_at") else ""), tone),
-    ], vertical_alignment=ft.CrossAxisAlignment.CENTER), padding=ft.Padding.symmetric(horizontal=12, vertical=10),
-        border_radius=10, on_click=handler(desk.patient.open, a["patient_id"]), ink=True)
+    phone = narrow(desk)
+    text = ft.Column([ft.Row([ft.Text(name, size=18, weight=ft.FontWeight.W_600),
+                              *_language(desk, a["patient_id"])], spacing=10, run_spacing=2, wrap=True),
+                      muted(f"{a['kind']} · {a['minutes']} min" + (f" · {a['provider']}" if a.get("provider")
+                                                                         else "")
+                            + (f" · {SELF_BOOKED}" if is_booking(a["id"]) else "")
+                            + (f" · {FROM_NOTICE}" if a["id"].startswith(f"{NOTICE_PREFIX}_") else ""), 15)],
+                     spacing=2)
+    status = pill(label + (f" {clock(a['checked_in_at'], tz)}" if a.get("checked_in_at") else ""), tone)
+    at = ft.Text(clock(a["start"], tz), size=20 if phone else 22, weight=ft.FontWeight.W_700, width=64 if phone else 80)
+    row = ft.Container(beside(text, [*marks, status], narrow=phone, lead=[at], spacing=8 if phone else 10),
+                       padding=ft.Padding.symmetric(horizontal=8 if phone else 12, vertical=10),
+                       border_radius=10, on_click=handler(desk.patient.open, a["patient_id"]), ink=True)
     return tid(f"{prefix}-{a['id']}", row)
 
 
@@ -187,31 +192,33 @@ def TodayScreen(desk: DeskState) -> ft.Control:
     use_observable(today)
     use_observable(inbox)
     is_today = today.day == desk.clock.today()
+    phone = narrow(desk)
     items: list[ft.Control] = [
         title_row(desk.clock, today.title(),
-                  button("refresh-today", "Refresh", handler(today.refresh), kind="outlined", icon=ft.Icons.REFRESH)),
+                  button("refresh-today", "Refresh", handler(today.refresh), kind="outlined", icon=ft.Icons.REFRESH),
+                  narrow=phone),
         _day_switcher(desk), FeedbackStrip(desk.feedback)]
     checked = today.remote_checkins()
     if checked:
         items.append(section(f"Checked in from their phone ({len(checked)})",
                              [_appointment_row(desk, a, "checkin") for a in checked], identifier="remote-checkins",
-                             tone="info"))
+                             tone="info", narrow=phone))
     if desk.session.can("inbox"):
         waiting = inbox.waiting_requests()
         items.append(section(f"Requests waiting ({len(waiting)})",
                              [inbox_row(desk, i) for i in waiting[:8]] or [muted("Nothing waiting.", BODY)],
-                             identifier="requests-waiting", tone="warn" if waiting else None))
+                             identifier="requests-waiting", tone="warn" if waiting else None, narrow=phone))
     unread = inbox.unread_messages()
     if unread:
         items.append(section(f"Unread messages ({len(unread)})", [inbox_row(desk, i) for i in unread[:5]],
-                             identifier="unread-messages", tone="info"))
+                             identifier="unread-messages", tone="info", narrow=phone))
     visible = [a for a in today.appointments if a["status"] != "cancelled"]
     seen = sum(1 for a in visible if a["status"] in ("checked_in", "completed"))
     empty = "No appointments today." if is_today else "No appointments on this day."
     items.append(section(f"Appointments ({len(visible)}, {seen} arrived)",
                          [_appointment_row(desk, a) for a in today.appointments]
-                         or [muted(empty, BODY)], identifier="today-list"))
-    return screen(items)
+                         or [muted(empty, BODY)], identifier="today-list", narrow=phone))
+    return screen(items, narrow=phone)
 
 
 # -- articles and audit --------------------------------------------------------------------------------
@@ -235,7 +242,7 @@ def _Editor(desk: DeskState) -> ft.Control:
                          identifier="article-body-es")])
     editor.append(button("publish-article", "Publish to patients", handler(desk.articles.publish),
                          icon=ft.Icons.SEND))
-    return section("New article", editor)
+    return section("New article", editor, narrow=narrow(desk))
 
 
 @ft.component
@@ -243,10 +250,13 @@ def ArticlesScreen(desk: DeskState) -> ft.Control:
     articles = desk.articles
     use_observable(articles)
     tz, now = desk.clock.tz, desk.clock.now()
-    published = [ft.Row([ft.Text(a["title"], size=BODY, weight=ft.FontWeight.W_600, expand=True),
-                         muted(when(a["published_at"], tz, now), 14)]) for a in articles.published()]
-    return screen([title_row(desk.clock, "Articles"), FeedbackStrip(desk.feedback), _Editor(desk),
-                   section(f"Published ({len(published)})", published or [muted("None yet.", BODY)])])
+    phone = narrow(desk)
+    published = [beside(ft.Text(a["title"], size=BODY, weight=ft.FontWeight.W_600),
+                        [muted(when(a["published_at"], tz, now), 14)], narrow=phone)
+                 for a in articles.published()]
+    return screen([title_row(desk.clock, "Articles", narrow=phone), FeedbackStrip(desk.feedback), _Editor(desk),
+                   section(f"Published ({len(published)})", published or [muted("None yet.", BODY)], narrow=phone)],
+                  narrow=phone)
 
 
 @ft.component
@@ -254,10 +264,14 @@ def AuditScreen(desk: DeskState) -> ft.Control:
     audit = desk.audit
     use_observable(audit)
     tz, now = desk.clock.tz, desk.clock.now()
+    phone = narrow(desk)
     header = ft.Row([ft.Text(t, size=14, weight=ft.FontWeight.W_700, width=w) for t, w in
                      (("When", 170), ("Who", 160), ("Role", 90), ("Action", 220), ("What", 260), ("From", 120))])
-    rows: list[ft.Control] = [header]
+    rows: list[ft.Control] = [] if phone else [header]
     for e in audit.entries:
+        if phone:  # one card per entry: a table six columns wide does not fit a phone
+            rows.append(_audit_card(e, when(e["at"], tz, now)))
+            continue
         who = e.get("actor_id") or "-"
         rows.append(ft.Row([ft.Text(when(e["at"], tz, now), size=14, width=170),
                             ft.Text(who, size=14, width=160),
@@ -266,6 +280,19 @@ def AuditScreen(desk: DeskState) -> ft.Control:
                             ft.Text(e.get("target") or "", size=14, width=260),
                             ft.Text(e.get("address") or "", size=14, width=120)]))
     return screen([title_row(desk.clock, "Audit", button("refresh-audit", "Refresh", handler(audit.refresh),
-                                                         kind="outlined", icon=ft.Icons.REFRESH)),
+                                                         kind="outlined", icon=ft.Icons.REFRESH), narrow=phone),
                    muted("Who did what, when. Newest first.", 15), FeedbackStrip(desk.feedback),
-                   tid("audit-list", ft.Column(rows, spacing=6))])
+                   tid("audit-list", ft.Column(rows, spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH
+                                               if phone else ft.CrossAxisAlignment.START))], narrow=phone)
+
+
+def _audit_card(e: dict[str, Any], at: str) -> ft.Control:
+    who = " · ".join(x for x in (e.get("actor_id") or "-", e.get("role") or e["actor_type"]) if x)
+    lines: list[ft.Control] = [ft.Text(e["action"], size=15, weight=ft.FontWeight.W_600),
+                               muted(f"{at} · {who}", 14)]
+    if e.get("target"):
+        lines.append(ft.Text(str(e["target"]), size=14))
+    if e.get("address"):
+        lines.append(muted(f"from {e['address']}", 13))
+    return ft.Container(ft.Column(lines, spacing=2, tight=True), padding=ft.Padding.symmetric(horizontal=4, vertical=6),
+                        border=ft.Border.only(bottom=ft.BorderSide(1, ft.Colors.OUTLINE_VARIANT)))
