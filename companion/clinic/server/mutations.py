@@ -32,6 +32,7 @@ from ...core.protocol import bill_of_thread, validate_mutation
 from ...core.requests import check_preferences, request_appointment_id
 from . import billing, booking, messaging, partner_notice, patients, results, visits
 from .audit import AuditLog
+from .bulk_insert import insert_rows
 from .context import ServerContext
 from .database import Tx
 from .principals import DevicePrincipal
@@ -186,7 +187,6 @@ EFFECTS: dict[str, Effect] = {
 
 _SEEN = sa.select(mutations.c.id, mutations.c.patient_id, mutations.c.status, mutations.c.reason) \
     .where(mutations.c.id.in_(sa.bindparam("ids", expanding=True)))
-_REMEMBER = sa.insert(mutations)
 
 
 def apply_push(ctx: ServerContext, audit_log: AuditLog, device: DevicePrincipal, raw: list[dict[str, Any]],
@@ -242,8 +242,7 @@ def apply_push(ctx: ServerContext, audit_log: AuditLog, device: DevicePrincipal,
             flush()
             decide(*_apply_one(tx, ctx, device, item, seen.get(mid)))
         flush()
-        if decided:
-            tx.execute(_REMEMBER, decided)
+        insert_rows(tx.conn, mutations, decided)
         audit_log.record_rows(tx, audited)
     return answers
 
