@@ -40,15 +40,19 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
     sql, order, positional, processors = _plan(conn.dialect, table, keys)
     width = len(keys)
     columns: list[list[Any]] = []
-    for key, process in zip(order, processors, strict=True):
-        values = [row[key] for row in rows]
-        if process is not None:
-            done: dict[Any, Any] = {}
-            values = [None if v is None else done[v] if v in done else done.setdefault(v, process(v))
-                      for v in values]
-        columns.append(values)
-    if any(len(row) != width for row in rows):
-        raise ValueError(f"insert_rows({table.name}): every row must name the columns of the first, {keys}")
+    try:
+        if any(len(row) != width for row in rows):
+            raise KeyError(width)
+        for key, process in zip(order, processors, strict=True):
+            values = [row[key] for row in rows]
+            if process is not None:
+                done: dict[Any, Any] = {}
+                values = [None if v is None else done[v] if v in done else done.setdefault(v, process(v))
+                          for v in values]
+            columns.append(values)
+    except KeyError:
+        raise ValueError(f"insert_rows({table.name}): every row must name the columns of the first, "
+                         f"{', '.join(keys)}") from None
     params: list[Any] = list(zip(*columns, strict=True))
     if not positional:
         params = [dict(zip(order, values, strict=True)) for values in params]
