@@ -22,8 +22,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import sqlalchemy as sa
-
 from ...core.errors import NotAllowed, RecordError
 from ...core.fields import iso, parse_datetime
 from ...core.open_times import booking_appointment_id
@@ -185,8 +183,19 @@ EFFECTS: dict[str, Effect] = {
 }
 
 
-_SEEN = sa.select(mutations.c.id, mutations.c.patient_id, mutations.c.status, mutations.c.reason) \
-    .where(mutations.c.id.in_(sa.bindparam("ids", expanding=True)))
+_SEEN_COLUMNS = ("id", "patient_id", "status", "reason")
+
+
+def _seen_before(tx: Tx, ids: list[str]) -> dict[str, Row]:
+    """The ``mutations`` rows of these ids, in one query. Its ``IN`` list is spelt out for the driver
+    (``?`` or ``%s``): SQLAlchemy's expanding parameter re-renders the statement at every call, which
+    for a batch of 100 ids cost several times the query itself."""
+    if not ids:
+        return {}
+    mark = "?" if tx.conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"SELECT {', '.join(_SEEN_COLUMNS)} FROM {mutations.name} "
+           f"WHERE id IN ({', '.join([mark] * len(ids))})")
+    return {row[0]: dict(zip(_SEEN_COLUMNS, row, strict=True)) for row in tx.conn.exec_driver_sql(sql, tuple(ids))}
 
 
 def apply_push(ctx: ServerContext, audit_log: AuditLog, device: DevicePrincipal, raw: list[dict[str, Any]],
@@ -209,7 +218,7 @@ def apply_push(ctx: ServerContext, audit_log: AuditLog, device: DevicePrincipal,
     audited: list[dict[str, Any]] = []
     with ctx.db.write() as tx:
         ids = list(dict.fromkeys(str(item.get("id")) for item in raw))
-        seen: dict[str, Row] = {row["id"]: row for row in tx.execute(_SEEN, {"ids": ids}).mappings()} if ids else {}
+        seen = _seen_before(tx, ids)
 
         def decide(answer: dict[str, Any], row: dict[str, Any] | None) -> None:
             answers.append(answer)
