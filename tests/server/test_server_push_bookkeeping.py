@@ -137,3 +137,30 @@ def test_a_refused_token_is_refused_before_its_body_is_read(sqlite_server: Serve
     device = sqlite_server.pair_device(pid)
     with sqlite_server.device_client(device["token"]) as http:
         assert http.post("/v1/sync", json=junk).status_code == 422
+
+
+def test_the_server_compiles_a_run_of_messages_inserts_at_start_up(server_factory: ServerFactory) -> None:
+    """The first push pays for no statement compilation: every insert a run of messages makes was
+    prepared when the app was built (a column set the warm-up missed would be compiled here)."""
+    from companion.clinic.server import bulk_insert
+    from companion.clinic.server.app import create_app
+    from companion.clinic.server.mutations import apply_push
+    from companion.clinic.server.principals import DevicePrincipal
+    from companion.clinic.server.settings import Settings
+
+    server = server_factory("sqlite")
+    pid = server.staff.add_patient("Warm Start")["id"]
+    device = server.pair_device(pid)
+    server.stop()
+    bulk_insert._PLANS.clear()
+    app = create_app(Settings.from_env(server.db_url))
+    ctx = app.state.ctx
+    try:
+        prepared = dict(bulk_insert._PLANS)
+        assert prepared
+        principal = DevicePrincipal(id=device["device_id"], patient_id=pid, name="Test phone")
+        batch = [mutation("message.send", body=f"warm {i}") for i in range(5)]
+        assert {a["status"] for a in apply_push(ctx, ctx.audit, principal, batch, "127.0.0.1")} == {"applied"}
+        assert prepared == bulk_insert._PLANS
+    finally:
+        ctx.db.dispose()

@@ -24,12 +24,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
-__all__ = ["insert_rows"]
+__all__ = ["insert_rows", "prepare"]
 
 Processor = Callable[[Any], Any]
 # (SQL as the driver takes it, column keys in parameter order, positional?, a bind processor per key)
 _Plan = tuple[str, tuple[str, ...], bool, tuple[Processor | None, ...]]
-_PLANS: dict[tuple[str, str, tuple[str, ...]], _Plan] = {}
+_PLANS: dict[tuple[str, str, tuple[str, ...]], _Plan] = {}  # by dialect, table and sorted column names
 
 
 def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -37,7 +37,7 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
     if not rows:
         return
     keys = tuple(rows[0])
-    sql, order, positional, processors = _plan(conn.dialect, table, keys)
+    sql, order, positional, processors = _plan(conn.dialect, table, tuple(sorted(keys)))
     width = len(keys)
     columns: list[list[Any]] = []
     try:
@@ -57,6 +57,11 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
     if not positional:
         params = [dict(zip(order, values, strict=True)) for values in params]
     conn.exec_driver_sql(sql, params if len(params) > 1 else params[0])
+
+
+def prepare(dialect: Dialect, table: sa.Table, columns: Sequence[str]) -> None:
+    """Compile the INSERT of these columns now (at start-up), so the first push does not pay for it."""
+    _plan(dialect, table, tuple(sorted(columns)))
 
 
 def _plan(dialect: Dialect, table: sa.Table, keys: tuple[str, ...]) -> _Plan:

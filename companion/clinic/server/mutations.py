@@ -28,14 +28,14 @@ from ...core.open_times import booking_appointment_id
 from ...core.partner_notice import check_code
 from ...core.protocol import bill_of_thread, validate_mutation
 from ...core.requests import check_preferences, request_appointment_id
-from . import billing, booking, messaging, partner_notice, patients, results, visits
+from . import billing, booking, bulk_insert, messaging, partner_notice, patients, results, visits
 from .audit import AuditLog
 from .bulk_insert import insert_rows
 from .context import ServerContext
-from .database import Tx
+from .database import Database, Tx
 from .principals import DevicePrincipal
 from .records import Row
-from .schema import mutations
+from .schema import audit, changes, inbox, messages, mutations
 
 Effect = Callable[[Tx, ServerContext, DevicePrincipal, str, Mapping[str, Any]], str | None]
 
@@ -184,6 +184,16 @@ EFFECTS: dict[str, Effect] = {
 
 
 _SEEN_COLUMNS = ("id", "patient_id", "status", "reason")
+
+
+def prepare_statements(db: Database) -> None:
+    """Compile the inserts of a run of messages at start-up (a few milliseconds the first push would
+    otherwise spend): the columns that :func:`_apply_messages` and :func:`apply_push` write."""
+    dialect = db.engine.dialect
+    for table in (messages, changes, mutations, audit):
+        bulk_insert.prepare(dialect, table, [c.name for c in table.columns if c.autoincrement is not True])
+    bulk_insert.prepare(dialect, inbox, ["id", "patient_id", "kind", "ref_kind", "ref_id", "mutation_id", "detail",
+                                         "created_at"])
 
 
 def _seen_before(tx: Tx, ids: list[str]) -> dict[str, Row]:
