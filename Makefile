@@ -38,6 +38,8 @@ bench: $(STAMP) system-deps
 	$(BIN)/python bench/vault.py $(BENCH_ARGS)
 	$(BIN)/python bench/server.py $(BENCH_ARGS)
 	$(BIN)/python bench/sync.py $(BENCH_ARGS)
+	$(BIN)/python bench/waiting.py $(BENCH_ARGS)
+	$(BIN)/python bench/waiting.py --pg $(BENCH_ARGS)
 	$(BIN)/python bench/app.py $(if $(QUICK),--sizes 1000,)
 
 # The browser tests draw every screen into build/screenshots; this copies them into docs/ on purpose.

@@ -94,7 +94,7 @@ def settle(vault: Vault, sent: Sequence[OutboxEntry], results: Sequence[Mutation
     with vault.lock, vault.batch():
         touched: set[RecordKey] = set()
         undo: set[RecordKey] = set()
-        acknowledged = False
+        acknowledged: list[str] = []
         for entry in sent:
             current: OutboxEntry | None = vault.outbox.get(entry.id)
             if current is None:
@@ -105,8 +105,7 @@ def settle(vault: Vault, sent: Sequence[OutboxEntry], results: Sequence[Mutation
                 continue
             touched.update(targets(current))
             if answer.status in ("applied", "duplicate"):
-                vault.outbox.delete(entry.id)
-                acknowledged = True
+                acknowledged.append(entry.id)
             else:
                 reason = (answer.reason or "refused by the clinic").splitlines()[0][:300] or "refused by the clinic"
                 vault.outbox.upsert(replace(current, state="rejected", last_error=reason,
@@ -117,6 +116,7 @@ def settle(vault: Vault, sent: Sequence[OutboxEntry], results: Sequence[Mutation
                 if current.type == "appointment.book":  # and a refused booking's "Booking…"
                     delete_record(vault, ("appointment", booking_appointment_id(current.id)))
         if acknowledged:
+            vault.outbox.delete_many(acknowledged)  # one removal for the batch, before the index below
             vault.meta.set(PUSHES, pushes(vault) + 1)
         if not touched:
             return

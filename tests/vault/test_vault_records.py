@@ -110,6 +110,20 @@ def test_delete_clear_count_and_no_op_writes(new_vault: Vault) -> None:
     assert new_vault.file_writes == writes + 2
 
 
+def test_delete_many_is_one_write_and_counts_what_was_there(new_vault: Vault) -> None:
+    msg = Message(id="m1", thread="t", author="clinic", body="hi", sent_at=T0)
+    new_vault.messages.upsert_many([replace(msg, id=f"m{n}") for n in range(1, 6)])
+    writes = new_vault.file_writes
+    assert new_vault.messages.delete_many(["nope", "nada"]) == 0
+    assert new_vault.messages.delete_many([]) == 0
+    assert new_vault.file_writes == writes  # nothing there: no write
+    assert new_vault.messages.delete_many(["m2", "nope", "m4", "m2"]) == 2
+    assert new_vault.file_writes == writes + 1
+    assert [m.id for m in new_vault.messages.all()] == ["m1", "m3", "m5"]
+    with _reopen(new_vault) as vault:
+        assert [m.id for m in vault.messages.all()] == ["m1", "m3", "m5"]
+
+
 def test_profile_is_a_singleton(new_vault: Vault) -> None:
     profile: Profile = sample_records()["profile"]  # type: ignore[assignment]
     assert new_vault.profile.get() is None and new_vault.profile.all() == []

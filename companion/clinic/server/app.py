@@ -24,6 +24,7 @@ from .context import ServerContext
 from .database import Database
 from .errors import install_error_handlers
 from .middleware import GuardMiddleware
+from .mutations import prepare_statements
 from .open_times import keep_open_times_fresh
 from .routes_admin import router as admin_router
 from .routes_booking import router as booking_router
@@ -51,6 +52,7 @@ DESCRIPTION = """Clinic sync server of Patient Companion.
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     db = Database(settings.db_url)
     db.init_schema()
+    prepare_statements(db)
     hub = WakeupHub()
     audit_log = AuditLog(db, clock)
     ctx = ServerContext(settings=settings, db=db, hub=hub, audit=audit_log, clock=clock)

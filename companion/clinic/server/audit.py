@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ...core.fields import iso
+from .bulk_insert import insert_rows
 from .database import Database, Tx
 from .pagination import Order, PageRequest, paginate
 from .principals import Principal
@@ -43,7 +44,7 @@ log = logging.getLogger("companion.clinic.server.audit")
 
 FLUSH_INTERVAL = 0.25
 POLL_SUMMARY_EVERY = 300.0  # seconds between the feed.poll entries of a device that keeps polling
-_ADD = sa.insert(audit)
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # json.dumps with options builds an encoder per call
 
 
 def _row(now: datetime, actor: Principal, action: str, patient_id: str | None, target: str | None,
@@ -51,7 +52,7 @@ def _row(now: datetime, actor: Principal, action: str, patient_id: str | None, t
     return {
         "at": now, "actor_type": actor.actor_type, "actor_id": actor.id, "role": actor.role,
         "patient_id": patient_id, "action": action[:60], "target": target[:120] if target else None,
-        "detail": json.dumps(dict(detail), separators=(",", ":")) if detail else None,
+        "detail": _COMPACT.encode(dict(detail)) if detail else None,
         "address": address[:64] if address else None,
     }
 
@@ -96,8 +97,7 @@ class AuditLog:
 
     def record_rows(self, tx: Tx, rows: list[dict[str, Any]]) -> None:
         """Insert rows from :meth:`entry` inside ``tx``: they commit or roll back with the change."""
-        if rows:
-            tx.execute(_ADD, rows)
+        insert_rows(tx.conn, audit, rows)
 
     def record_later(self, actor: Principal, action: str, *, patient_id: str | None = None,
                      target: str | None = None, detail: Mapping[str, Any] | None = None,

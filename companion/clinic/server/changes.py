@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from ...core.errors import RecordError
 from ...core.models import Record, parse_record
 from ...core.protocol import MAX_RECORD_BYTES
+from .bulk_insert import insert_rows
 from .database import Tx
 from .records import Row, row_by_id
 from .schema import CLINIC_SCOPE, changes
@@ -33,9 +34,9 @@ __all__ = ["CLINIC_SCOPE", "publish", "publish_many", "retract", "save_and_publi
 
 # Built once: a push writes a feed row per mutation, and building + cache-keying a statement
 # per call cost more than the SQLite work itself.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # json.dumps with options builds an encoder per call
 _DROP_PREVIOUS = sa.delete(changes).where(changes.c.kind == sa.bindparam("k"),
                                           changes.c.record_id == sa.bindparam("r"))
-_ADD = sa.insert(changes)
 
 
 def publish(tx: Tx, scope: str, record: Record) -> None:
@@ -43,19 +44,20 @@ def publish(tx: Tx, scope: str, record: Record) -> None:
     publish_many(tx, scope, [record])
 
 
-def publish_many(tx: Tx, scope: str, records: Sequence[Record]) -> None:
+def publish_many(tx: Tx, scope: str, records: Sequence[Record], *, fresh: bool = False) -> None:
     """:func:`publish` for several records, in one statement each for dropping their previous feed
-    rows and adding the new ones (a push's run of messages); in order, so their ``seq`` follow it."""
+    rows and adding the new ones (a push's run of messages); in order, so their ``seq`` follow it.
+    ``fresh``: the records were created in this transaction, so they have no feed row to drop."""
     items = []
     for record in records:
         data = record.to_dict()
         parse_record(record.record_kind, data)  # the app must be able to read what we send
-        text = json.dumps(data, separators=(",", ":"))  # ASCII (escapes), so len() counts bytes
+        text = _COMPACT.encode(data)  # ASCII (escapes), so len() counts bytes
         if len(text) > MAX_RECORD_BYTES:
             raise RecordError(record.record_kind, f"too large to send to the app: {len(text)} bytes as sent, the "
                               f"limit is {MAX_RECORD_BYTES} bytes ({MAX_RECORD_BYTES // 1024} KiB)")
         items.append((record.record_kind, record.id, text))
-    _write_changes(tx, scope, items)
+    _write_changes(tx, scope, items, fresh=fresh)
 
 
 def save_and_publish(tx: Tx, table: sa.Table, row_id: str, values: Mapping[str, Any],
@@ -88,15 +90,19 @@ def _write_change(tx: Tx, scope: str, kind: str, record_id: str, data: str | Non
     _write_changes(tx, scope, [(kind, record_id, data)])
 
 
-def _write_changes(tx: Tx, scope: str, items: Sequence[tuple[str, str, str | None]]) -> None:
-    """The one place the feed is written; see the module docstring for why it is shaped so."""
+def _write_changes(tx: Tx, scope: str, items: Sequence[tuple[str, str, str | None]], *,
+                   fresh: bool = False) -> None:
+    """The one place the feed is written; see the module docstring for why it is shaped so.
+    ``fresh`` (records new in this transaction) skips looking for previous rows to drop; should one
+    exist after all, the unique ``(kind, record_id)`` refuses the insert and the transaction fails."""
     if not items:
         return
-    drop = [{"k": kind, "r": record_id} for kind, record_id, _ in items]
-    tx.execute(_DROP_PREVIOUS, drop if len(drop) > 1 else drop[0])
-    add = [{"scope": scope, "kind": kind, "record_id": record_id, "op": "upsert" if data is not None else "delete",
-            "data": data} for kind, record_id, data in items]
-    tx.execute(_ADD, add if len(add) > 1 else add[0])
+    if not fresh:
+        drop = [{"k": kind, "r": record_id} for kind, record_id, _ in items]
+        tx.execute(_DROP_PREVIOUS, drop if len(drop) > 1 else drop[0])
+    insert_rows(tx.conn, changes, [{"scope": scope, "kind": kind, "record_id": record_id,
+                                    "op": "upsert" if data is not None else "delete", "data": data}
+                                   for kind, record_id, data in items])
     if scope not in tx.scopes:
         tx.scopes.add(scope)
         if tx.is_postgres:

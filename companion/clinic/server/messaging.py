@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from ...core.errors import NotAllowed
 from ...core.references import bill_reference
+from .bulk_insert import insert_rows
 from .changes import publish_many, save_and_publish
 from .database import Tx
 from .pagination import Order, PageRequest, paginate
@@ -83,8 +84,8 @@ def receive_patient_messages(tx: Tx, patient_id: str, items: Sequence[tuple[str,
              "sent_at": now, "staff_id": None, "author_name": None, "read_at": None, "client_id": client_id}
             for body, thread, client_id in items]
     if rows:
-        tx.execute(_ADD_MESSAGE, rows)
-        publish_many(tx, patient_id, [message_of(row) for row in rows])
+        insert_rows(tx.conn, messages, rows)
+        publish_many(tx, patient_id, [message_of(row) for row in rows], fresh=True)
     return rows
 
 
@@ -115,8 +116,7 @@ def inbox_item_row(patient_id: str, kind: str, *, ref_kind: str | None, ref_id: 
 
 def add_inbox_items(tx: Tx, rows: Sequence[Mapping[str, Any]]) -> None:
     """Rows from :func:`inbox_item_row`, in one statement."""
-    if rows:
-        tx.execute(_ADD_INBOX_ITEM, list(rows))
+    insert_rows(tx.conn, inbox, rows)
 
 
 def file_bill_question(tx: Tx, patient_id: str, bill: Row, message: Row, mutation_id: str, now: datetime) -> str:

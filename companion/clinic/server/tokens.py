@@ -24,10 +24,18 @@ DEVICE_TOKEN_PREFIX = "cpd_"
 STAFF_TOKEN_PREFIX = "cps_"
 
 
+# Two symbols per 10 bits, low 5 bits first: the same ids as one symbol per 5 bits, half the lookups
+# (a push of 100 messages makes 200 ids).
+_ID_PAIRS = tuple(ID_ALPHABET[n & 31] + ID_ALPHABET[n >> 5] for n in range(1024))
+
+
 def new_id(prefix: str) -> str:
     """``pat_…``, ``apt_…``: random (not guessable from another id), 14 characters of entropy."""
     bits = secrets.randbits(70)  # 32 symbols = 5 bits each; one call instead of 14 choice() calls
-    return prefix + "_" + "".join(ID_ALPHABET[(bits >> shift) & 31] for shift in range(0, 70, 5))
+    pairs = _ID_PAIRS
+    return (f"{prefix}_{pairs[bits & 1023]}{pairs[(bits >> 10) & 1023]}{pairs[(bits >> 20) & 1023]}"
+            f"{pairs[(bits >> 30) & 1023]}{pairs[(bits >> 40) & 1023]}{pairs[(bits >> 50) & 1023]}"
+            f"{pairs[bits >> 60]}")
 
 
 def new_token(prefix: str) -> str:
