@@ -90,7 +90,7 @@ LANGUAGE_HEADER = "Companion-Language"
 # changes come after it, so the app can say "1,200 of 10,000 records". Advisory: the app clamps it.
 REMAINING_HEADER = "Companion-Remaining"
 MAX_GENERATION = 2**62
-MAX_PAGE = 500
+MAX_PAGE = 2000
 DEFAULT_PAGE = 200
 MAX_WAIT = 30
 MAX_MUTATIONS = 100
