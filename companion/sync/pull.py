@@ -281,8 +281,10 @@ def pull_changes(
     it is validated and written, so the server builds page k+1 while this process checks and
     writes page k; a page is still applied only once validated, after the one before it, each
     with its own cursor. A pull from the beginning asks for :data:`FIRST_PAGE` changes first,
-    then ``limit`` (:data:`~companion.core.protocol.MAX_PAGE`) a page. Compaction of the vault
-    waits for the end of the pull (one new base for a first sync, not one per quarter of growth).
+    then ``limit`` (:data:`~companion.core.protocol.MAX_PAGE`) a page. From the first page that
+    says there is more until the end of the pull, compaction of the vault waits (one new base after
+    a first sync, not one per quarter of growth) and so does cyclic garbage collection; a pull of
+    one page (a no-op, a long poll) changes neither.
     """
     stats = PullStats()
     resync = bool(vault.meta.get(RESYNC))
@@ -302,12 +304,11 @@ def pull_changes(
 
         return with_retries(attempt, policy, stop=stop)
 
-    # One compaction after the pull, not one per quarter of the vault's growth (a first sync).
-    with vault.deferred_compaction(), _cyclic_gc_paused():
+    with contextlib.ExitStack() as bulk:
         prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="companion-prefetch")
         try:
             ahead: Future[tuple[Any, int]] | None = None
-            first = True
+            first, bulk_started = True, False
             while True:
                 try:
                     data, size = ahead.result() if ahead is not None else fetch(cursor, wait if first else 0)
@@ -329,6 +330,10 @@ def pull_changes(
                 page = parse_pull_response(data)
                 if page.has_more and ahead is None:
                     ahead = prefetch.submit(fetch, page.cursor, 0)
+                if page.has_more and not bulk_started:  # a long pull (a first sync): see the docstring
+                    bulk.enter_context(vault.deferred_compaction())
+                    bulk.enter_context(_cyclic_gc_paused())
+                    bulk_started = True
                 stats.pages += 1
                 stats.changes += len(page.changes)
                 stats.bytes_down += size

@@ -4,6 +4,7 @@ each page, and the app's onboarding shows it (bar and busy line) on a real serve
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,13 @@ from companion.state.services import SyncClinicLink
 from companion.sync.client import build_client, synchronize
 from companion.sync.pull import FIRST_PAGE, pull_changes
 from companion.sync.retry import RetryPolicy
+from companion.vault import Vault
 from tests.fixtures.app_state import PASSCODE, make_services
+from tests.fixtures.sync import PASSCODE as SYNC_PASSCODE
 from tests.fixtures.sync import Clinic
 from tests.support.clinic_seed import seed_records
 from tests.support.server_harness import ServerProcess, pull_all
+from tests.support.waiting import wait_until
 
 RECORDS = 2600  # a first sync's pages: FIRST_PAGE (500), then MAX_PAGE (2,000), then the rest
 
@@ -113,3 +117,22 @@ def test_the_syncing_step_draws_its_bar_from_the_progress(offline_services: obje
             state.shutdown()
 
     run_isolated(run())
+
+
+def test_a_first_sync_compacts_once_after_its_pages(big_clinic: Clinic, tmp_path: Path) -> None:
+    """While the pages of a first sync come in, no compaction starts and cyclic GC waits; after it,
+    one compaction folds the whole journal into a base and every record reads back after a reopen."""
+    vault = big_clinic.pair(tmp_path / "vault")
+    compactor = vault._storage.compactor
+    during: list[tuple[int, bool, bool]] = []
+    with build_client(big_clinic.server.base_url) as client:
+        synchronize(vault, client, progress=lambda done, of: during.append(
+            (compactor.count, compactor.running, gc.isenabled())))
+    assert len(during) >= 3 and all(state == (0, False, False) for state in during[1:]), during
+    assert gc.isenabled()
+    assert wait_until(lambda: compactor.count == 1 and not compactor.running, 30), "no compaction after the pull"
+    assert compactor.count == 1 and not compactor.error
+    count, folder = vault.appointments.count() + vault.messages.count(), vault.folder
+    vault.close()
+    with Vault.open(folder, SYNC_PASSCODE) as reopened:
+        assert reopened.appointments.count() + reopened.messages.count() == count > 0
