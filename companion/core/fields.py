@@ -31,6 +31,11 @@ def parse_language(raw: str | None) -> str | None:
 
 
 def require_mapping(value: Any, path: str) -> Mapping[str, Any]:
+    if type(value) is dict:  # what json.loads makes: the common case, without the ABC check
+        for key in value:
+            if type(key) is not str and not isinstance(key, str):
+                raise RecordError(path or "record", "object keys must be strings")
+        return value
     if not isinstance(value, Mapping):
         raise RecordError(path or "record", f"expected an object, got {type(value).__name__}")
     for key in value:
@@ -40,6 +45,8 @@ def require_mapping(value: Any, path: str) -> Mapping[str, Any]:
 
 
 def reject_unknown(obj: Mapping[str, Any], allowed: frozenset[str] | set[str], path: str) -> None:
+    if obj.keys() <= allowed:
+        return
     extra = sorted(set(obj) - set(allowed))
     if extra:
         raise RecordError(_where(path, extra[0]), "unknown field")
@@ -48,6 +55,9 @@ def reject_unknown(obj: Mapping[str, Any], allowed: frozenset[str] | set[str], p
 def get_str(
     obj: Mapping[str, Any], key: str, path: str = "", *, max_len: int = 10_000, allow_empty: bool = False
 ) -> str:
+    value = obj.get(key)
+    if type(value) is str and len(value) <= max_len and (allow_empty or (value and not value.isspace())):
+        return value  # the common case; anything else is named below
     value = obj.get(key, _MISSING)
     if value is _MISSING or value is None:
         raise RecordError(_where(path, key), "is required")
@@ -61,13 +71,18 @@ def get_str(
 
 
 def opt_str(obj: Mapping[str, Any], key: str, path: str = "", *, max_len: int = 10_000) -> str | None:
-    if obj.get(key) is None:
+    value = obj.get(key)
+    if value is None:
         return None
+    if type(value) is str and len(value) <= max_len:
+        return value
     return get_str(obj, key, path, max_len=max_len, allow_empty=True)
 
 
 def get_bool(obj: Mapping[str, Any], key: str, path: str = "", *, default: bool | None = None) -> bool:
     value = obj.get(key, _MISSING)
+    if value is True or value is False:
+        return value
     if value is _MISSING or value is None:
         if default is None:
             raise RecordError(_where(path, key), "is required")
@@ -87,6 +102,8 @@ def get_int(
     default: int | None = None,
 ) -> int:
     value = obj.get(key, _MISSING)
+    if type(value) is int and (minimum is None or value >= minimum) and (maximum is None or value <= maximum):
+        return value  # the common case; anything else is named below
     if value is _MISSING or value is None:
         if default is None:
             raise RecordError(_where(path, key), "is required")
@@ -104,6 +121,8 @@ def get_choice(
     obj: Mapping[str, Any], key: str, choices: tuple[str, ...], path: str = "", *, default: str | None = None
 ) -> str:
     value = obj.get(key, _MISSING)
+    if type(value) is str and value in choices:
+        return value
     if (value is _MISSING or value is None) and default is not None:
         return default
     text = get_str(obj, key, path)
@@ -176,9 +195,11 @@ def iso(value: datetime | None) -> str | None:
     """Aware datetime -> ISO 8601 in UTC with a ``Z``; ``None`` passes through."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime refused: store aware UTC times only")
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:  # UTC already (what parse_datetime makes): no conversion
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store aware UTC times only")
+        value = value.astimezone(UTC)
+    return value.isoformat()[:-6] + "Z"  # isoformat of a UTC time ends with +00:00
 
 
 def utcnow() -> datetime:

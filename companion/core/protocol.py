@@ -90,7 +90,7 @@ LANGUAGE_HEADER = "Companion-Language"
 # changes come after it, so the app can say "1,200 of 10,000 records". Advisory: the app clamps it.
 REMAINING_HEADER = "Companion-Remaining"
 MAX_GENERATION = 2**62
-MAX_PAGE = 500
+MAX_PAGE = 2000
 DEFAULT_PAGE = 200
 MAX_WAIT = 30
 MAX_MUTATIONS = 100
@@ -160,9 +160,12 @@ def _protocol(fn: Any, *args: Any) -> Any:
         raise ProtocolError(f"malformed server answer: {exc}") from None
 
 
+_CHANGE_FIELDS = frozenset({"seq", "kind", "id", "op", "data"})
+
+
 def parse_change(data: Any, path: str) -> Change:
     d = require_mapping(data, path)
-    reject_unknown(d, {"seq", "kind", "id", "op", "data"}, path)
+    reject_unknown(d, _CHANGE_FIELDS, path)
     seq = get_int(d, "seq", path, minimum=0)
     kind = get_choice(d, "kind", RECORD_KINDS, path)
     rid = get_str(d, "id", path, max_len=100)

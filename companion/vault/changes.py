@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +37,18 @@ from ..core.errors import VaultCorrupted
 __all__ = ["ChangeSet", "apply_changes", "decode_changes"]
 
 Document = dict[str, dict[str, Any]]
+Fragment = Callable[[str, str, Any], bytes]  # (table, id, record) -> b'"id":{...}'
 _ABSENT: Any = object()
+_JSON = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+_quote = json.encoder.encode_basestring_ascii
+
+
+def _compact(value: Any) -> bytes:
+    return _JSON.encode(value).encode("ascii")
+
+
+def _fragment(table: str, doc_id: str, doc: Any) -> bytes:
+    return (_quote(doc_id) + ":" + _JSON.encode(doc)).encode("ascii")
 
 
 @dataclass(slots=True)
@@ -84,8 +95,13 @@ class ChangeSet:
                 state.ids.pop(doc_id, None)  # written again after a removal: it moves to the end
             state.ids[doc_id] = None
 
-    def payload(self, document: Document) -> bytes:
-        """The frame payload for the document as it is now; raises ``TypeError``/``ValueError`` like json."""
+    def payload(self, document: Document, fragment: Fragment | None = None) -> bytes:
+        """The frame payload for the document as it is now; raises ``TypeError``/``ValueError`` like json.
+
+        ``fragment(table, id, record)`` encodes one record as ``"id":{…}`` (the storage's encoder,
+        which keeps those bytes for the next base); without it, records are encoded here.
+        """
+        fragment = fragment or _fragment
         dropped: list[str] = []
         whole: dict[str, Any] = {}
         deletes: dict[str, list[str]] = {}
@@ -105,11 +121,22 @@ class ChangeSet:
                 deletes[name] = gone
             if put:
                 puts[name] = put
-        body: dict[str, Any] = {}
-        for key, value in (("x", dropped), ("t", whole), ("d", deletes), ("p", puts)):
-            if value:
-                body[key] = value
-        return json.dumps(body, separators=(",", ":"), allow_nan=False).encode("ascii")
+
+        def tables(section: dict[str, dict[str, Any]]) -> bytes:
+            return b"{" + b",".join(_quote(name).encode("ascii") + b":{" + b",".join(
+                fragment(name, doc_id, doc) for doc_id, doc in rows.items()) + b"}"
+                for name, rows in section.items()) + b"}"
+
+        parts: list[bytes] = []
+        if dropped:
+            parts.append(b'"x":' + _compact(dropped))
+        if whole:
+            parts.append(b'"t":' + tables(whole))
+        if deletes:
+            parts.append(b'"d":' + _compact(deletes))
+        if puts:
+            parts.append(b'"p":' + tables(puts))
+        return b"{" + b",".join(parts) + b"}"
 
     def undo(self, document: Document) -> list[str]:
         """Put ``document`` back as it was at the last commit; returns the tables replaced wholesale."""

@@ -62,6 +62,7 @@ class Compactor:
         self.count = 0
         self.error = ""  # the last background failure, in words
         self._retry_at = 0  # journal size before which a failed compaction is not retried
+        self._held = 0  # > 0 while a bulk write defers compaction (see :meth:`hold`)
 
     def due(self) -> bool:
         journal = self._storage.journal_size - len(JOURNAL_HEADER)
@@ -78,12 +79,28 @@ class Compactor:
         grown by another :data:`MIN_JOURNAL_BYTES`, so a failing disk is not hit
         with a whole-vault write at every commit.
         """
-        if self.running or self._stop.is_set() or not self.due():
+        if self._held or self.running or self._stop.is_set() or not self.due():
             return
         if self.error and self._storage.journal_size < self._retry_at:
             return
         self._thread = threading.Thread(target=self._background, name="vault-compaction", daemon=True)
         self._thread.start()
+
+    def hold(self) -> None:
+        """Defer compaction until :meth:`release` (call with the lock held; nests).
+
+        For a long run of commits that grow the document (a first sync): compacting as it
+        grows would rewrite the base at every quarter of growth (~5 times the final document
+        in all); deferred, the journal holds the run and one compaction folds it in after.
+        Every commit stays one fsynced frame: a crash meanwhile reopens from base + journal.
+        """
+        self._held += 1
+
+    def release(self) -> None:
+        """End a :meth:`hold`; the last one starts the compaction that became due (call with the lock held)."""
+        self._held = max(0, self._held - 1)
+        if not self._held and not self._storage.closed:
+            self.schedule_if_due()
 
     def stop(self) -> None:
         """Make a running compaction give up, and wait for it (call without holding the lock)."""

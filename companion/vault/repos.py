@@ -153,6 +153,27 @@ class Repo(_TypedTable[R]):
         with self._ctx.lock:
             self._put(docs, parsed)
 
+    def upsert_decoded(self, records: Iterable[R]) -> None:
+        """Insert or replace records that ``from_dict`` of their type has just made from decoded JSON.
+
+        The pull's path (a page's records, validated once when the page was parsed): such a
+        record reads back from its ``to_dict()`` unchanged (``tests/core/test_models.py``), and
+        ``to_dict()`` builds new JSON values (text, numbers, new lists and objects), so it is
+        stored as is, without :meth:`upsert_many`'s JSON round trip and second parse. A record
+        made or changed in code (``replace``, a conflict's merge) goes through :meth:`upsert_many`.
+        """
+        docs: dict[str, dict[str, Any]] = {}
+        parsed: dict[str, R] = {}
+        for record in records:
+            if type(record) is not self.record_type:
+                raise RecordError(self.kind, f"expected a {self.record_type.__name__}, got {type(record).__name__}")
+            docs[record.id] = record.to_dict()
+            parsed[record.id] = record
+        if not docs:
+            return
+        with self._ctx.lock:
+            self._put(docs, parsed)
+
     def delete(self, id: str) -> bool:
         """Remove the record; ``False`` (and no write) when there was none."""
         with self._ctx.lock:

@@ -286,7 +286,7 @@ class EncryptedStorage(Storage):
         if not self._changes:
             return
         try:
-            payload = self._changes.payload(self._doc)
+            payload = self._changes.payload(self._doc, self._encoder.fragment)
         except (TypeError, ValueError) as error:
             self._restore()
             raise VaultError(f"could not save the vault: a value is not storable as JSON ({error})") from None

@@ -311,6 +311,22 @@ class Vault:
         except KeyError:
             raise RecordError("kind", f"unknown record kind {kind[:40]!r}") from None
 
+    @contextlib.contextmanager
+    def deferred_compaction(self) -> Iterator[None]:
+        """Commits inside the block do not start a compaction; one due is started at its end.
+
+        For a run of many batches that grow the vault (a sync's pull): see
+        :meth:`~companion.vault.compaction.Compactor.hold`. The lock is not held in between,
+        so the app reads and writes as usual meanwhile.
+        """
+        with self.lock:
+            self._storage.compactor.hold()
+        try:
+            yield
+        finally:
+            with self.lock:
+                self._storage.compactor.release()
+
     def compact(self) -> CompactionReport:
         """Fold the journal into a new base now (normally done in the background when it is due)."""
         with self.lock, _disk_errors("could not compact the vault"):

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from companion.clinic.server.schema import changes as changes_table
 from companion.core.models import parse_record
+from companion.core.protocol import MAX_PAGE
 from tests.fixtures.server import ServerFactory
 from tests.support.server_harness import ServerProcess, pull_all
 
@@ -68,10 +69,11 @@ def test_pages_respect_limit_and_has_more_then_resume_from_cursor(server: Server
     assert again["changes"] == [] and again["has_more"] is False and again["cursor"] == cursor
 
 
-def test_limit_above_500_is_refused(server: ServerProcess) -> None:
+def test_limit_above_max_page_is_refused(server: ServerProcess) -> None:
     _, http = _paired(server)
     with http:
-        response = http.get("/v1/sync", params={"limit": 501})
+        assert http.get("/v1/sync", params={"limit": MAX_PAGE}).status_code == 200
+        response = http.get("/v1/sync", params={"limit": MAX_PAGE + 1})
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
 
 

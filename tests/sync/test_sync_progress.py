@@ -4,23 +4,27 @@ each page, and the app's onboarding shows it (bar and busy line) on a real serve
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
 
-from companion.core.protocol import REMAINING_HEADER
+from companion.core.protocol import MAX_PAGE, REMAINING_HEADER
 from companion.state import AppState
 from companion.state.formatting import first_sync_text
 from companion.state.services import SyncClinicLink
 from companion.sync.client import build_client, synchronize
-from companion.sync.pull import pull_changes
+from companion.sync.pull import FIRST_PAGE, pull_changes
 from companion.sync.retry import RetryPolicy
+from companion.vault import Vault
 from tests.fixtures.app_state import PASSCODE, make_services
+from tests.fixtures.sync import PASSCODE as SYNC_PASSCODE
 from tests.fixtures.sync import Clinic
 from tests.support.clinic_seed import seed_records
 from tests.support.server_harness import ServerProcess, pull_all
+from tests.support.waiting import wait_until
 
-RECORDS = 1200
+RECORDS = 2600  # a first sync's pages: FIRST_PAGE (500), then MAX_PAGE (2,000), then the rest
 
 
 @pytest.fixture
@@ -46,7 +50,8 @@ def test_only_the_first_page_from_the_beginning_says_what_remains(big_clinic: Cl
         assert int(first.headers[REMAINING_HEADER]) == total - 500
         second = http.get("/v1/sync", params={"limit": 500, "cursor": first.json()["cursor"]})
         assert REMAINING_HEADER.lower() not in second.headers  # a cursor: not a first sync
-        whole = http.get("/v1/sync", params={"limit": 500, "cursor": second.json()["cursor"]})
+        whole = http.get("/v1/sync", params={"limit": MAX_PAGE, "cursor": second.json()["cursor"]})
+        assert not whole.json()["has_more"] and REMAINING_HEADER.lower() not in whole.headers
         last = http.get("/v1/sync", params={"cursor": whole.json()["cursor"]})
         assert not last.json()["has_more"] and REMAINING_HEADER.lower() not in last.headers
 
@@ -56,8 +61,8 @@ def test_a_first_sync_reports_records_so_far_of_the_total(big_clinic: Clinic, tm
     total = _feed_size(big_clinic.server, vault.meta.get("sync.token"))
     seen: list[tuple[int, int]] = []
     with build_client(big_clinic.server.base_url) as client:
-        synchronize(vault, client, limit=500, progress=lambda done, of: seen.append((done, of)))
-        assert seen == [(500, total), (1000, total), (total, total)]
+        synchronize(vault, client, limit=1000, progress=lambda done, of: seen.append((done, of)))
+        assert seen == [(min(done, total), total) for done in range(FIRST_PAGE, total + 999, 1000)]
         seen.clear()
         big_clinic.staff.send_message(big_clinic.patient_id, "one more")
         pull_changes(vault, client, vault.meta.get("sync.token"), policy=RetryPolicy(),
@@ -78,7 +83,7 @@ def test_the_onboarding_shows_the_first_download_filling_up(big_clinic: Clinic, 
         state.session.pair(big_clinic.server.base_url, code)
         assert state.session.phase == "unlocked", state.feedback.error
         steps = [(progress, busy) for progress, busy in shown if progress is not None]
-        assert len(steps) >= 3, shown  # pages of MAX_PAGE (500) records: at least three of 1,200 and more
+        assert len(steps) >= 3, shown  # pages of 500, 2,000 and the rest of 2,600 and more
         done, total = steps[-1][0]
         assert done == total and steps[0][0][0] < total
         assert steps[-1][1] == f"Downloading your records… {first_sync_text(total, total)}"
@@ -112,3 +117,22 @@ def test_the_syncing_step_draws_its_bar_from_the_progress(offline_services: obje
             state.shutdown()
 
     run_isolated(run())
+
+
+def test_a_first_sync_compacts_once_after_its_pages(big_clinic: Clinic, tmp_path: Path) -> None:
+    """While the pages of a first sync come in, no compaction starts and cyclic GC waits; after it,
+    one compaction folds the whole journal into a base and every record reads back after a reopen."""
+    vault = big_clinic.pair(tmp_path / "vault")
+    compactor = vault._storage.compactor
+    during: list[tuple[int, bool, bool]] = []
+    with build_client(big_clinic.server.base_url) as client:
+        synchronize(vault, client, progress=lambda done, of: during.append(
+            (compactor.count, compactor.running, gc.isenabled())))
+    assert len(during) >= 3 and all(state == (0, False, False) for state in during[1:]), during
+    assert gc.isenabled()
+    assert wait_until(lambda: compactor.count == 1 and not compactor.running, 30), "no compaction after the pull"
+    assert compactor.count == 1 and not compactor.error
+    count, folder = vault.appointments.count() + vault.messages.count(), vault.folder
+    vault.close()
+    with Vault.open(folder, SYNC_PASSCODE) as reopened:
+        assert reopened.appointments.count() + reopened.messages.count() == count > 0

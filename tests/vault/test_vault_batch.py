@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tinydb import Query
 
 from companion.core.errors import VaultBusy, VaultError
 from companion.core.models import Message
@@ -255,17 +256,38 @@ def test_a_failed_compaction_leaves_the_vault_as_it_was(new_vault: Vault) -> Non
 
 
 def _encoded_chars(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Record the length of every ``json.dumps`` result from now on."""
+    """Record the length of every JSON encoding from now on (``json.dumps`` and every ``JSONEncoder``)."""
     sizes: list[int] = []
-    real = json.dumps
+    real = json.JSONEncoder.encode
 
-    def counting(*args: Any, **kwargs: Any) -> str:
-        out = real(*args, **kwargs)
+    def counting(self: json.JSONEncoder, o: Any) -> str:
+        out = real(self, o)
         sizes.append(len(out))
         return out
 
-    monkeypatch.setattr(json, "dumps", counting)
+    monkeypatch.setattr(json.JSONEncoder, "encode", counting)
     return sizes
+
+
+def test_a_new_base_reuses_the_json_its_commits_wrote(new_vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first sync's pages are encoded once, for their frames: the base after them joins those bytes."""
+    storage = new_vault._storage
+    with new_vault.deferred_compaction(), new_vault.lock:
+        for page in range(10):
+            with new_vault.batch():
+                new_vault.messages.upsert_many([_msg(f"{page}-{i}", "x" * 400) for i in range(100)])
+                new_vault.meta.set("sync.cursor", f"c{page}")
+        sizes = _encoded_chars(monkeypatch)
+        base = storage._encoder.encode(storage.read())
+        monkeypatch.undo()
+        assert sum(sizes) < len(base) / 50, f"encoded {sum(sizes)} chars again for a {len(base)}-byte base"
+        assert base == encode_document(storage.read())
+        # TinyDB's own update changes records in place: what the commits kept for that table is dropped.
+        table = new_vault._db.table("message")
+        table.update({"body": "changed in place"}, Query().id == "m0-1")
+        new_vault.messages.upsert(_msg("after"))
+        assert storage._encoder.encode(storage.read()) == encode_document(storage.read())
+        assert storage.read()["message"]["m0-1"]["body"] == "changed in place"
 
 
 def test_a_single_record_write_encodes_that_record_not_the_whole_vault(

@@ -243,3 +243,38 @@ def test_a_dropped_vault_stops_its_compaction(vault_folder: Path) -> None:
     assert not thread.is_alive()
     with Vault.open(vault_folder, VAULT_PASSCODE) as reopened:
         assert reopened.messages.count() == 600
+
+
+def test_a_deferred_run_of_commits_is_compacted_once_at_its_end(new_vault: Vault) -> None:
+    """A first sync's pages: no compaction while they grow the vault, one after, and every commit kept."""
+    storage = new_vault._storage
+    body = "z" * 2000
+    with new_vault.deferred_compaction():
+        with new_vault.deferred_compaction():  # nests (a pull inside a longer bulk write)
+            for page in range(40):
+                with new_vault.batch():
+                    new_vault.messages.upsert_many([_msg(f"{page}-{i}", body) for i in range(20)])
+        assert storage.compactor.due() and not storage.compactor.running
+        assert storage.compactor.count == 0
+        frames = new_vault.generation
+    assert frames >= 40
+    _wait_for(lambda: storage.compactor.count == 1 and not storage.compactor.running)
+    assert not storage.compactor.error and storage.last_compaction is not None
+    assert storage.last_compaction.journal_bytes > 40 * 20 * 2000
+    expected = {m.id: m.body for m in new_vault.messages.all()}
+    assert len(expected) == 800
+    new_vault.close()
+    with Vault.open(new_vault.folder, VAULT_PASSCODE) as vault:
+        assert {m.id: m.body for m in vault.messages.all()} == expected and vault.generation == frames
+
+
+def test_a_crash_in_a_deferred_run_reopens_with_every_commit(new_vault: Vault, tmp_path: Path) -> None:
+    """Deferred compaction leaves every page a fsynced frame: the files as a kill leaves them open whole."""
+    with new_vault.deferred_compaction():
+        for page in range(30):
+            with new_vault.batch():
+                new_vault.messages.upsert_many([_msg(f"{page}-{i}", "w" * 2000) for i in range(20)])
+        copy = _place(tmp_path / "killed", _files(new_vault.folder))  # the files at the kill, mid-run
+        expected = {m.id: m.body for m in new_vault.messages.all()}
+    with Vault.open(copy, VAULT_PASSCODE) as vault:
+        assert {m.id: m.body for m in vault.messages.all()} == expected

@@ -81,6 +81,25 @@ def test_upsert_many_validates_everything_before_changing_anything(new_vault: Va
     assert [m.body for m in new_vault.messages.all()] == ["again", "hi"]
 
 
+def test_decoded_records_are_stored_as_upsert_many_would_store_them(new_vault: Vault, tmp_path: Path) -> None:
+    """The pull's path (records from_dict has just made, not validated again) stores the same bytes."""
+    other = Vault.create(tmp_path / "other", VAULT_PASSCODE)
+    records = {kind: r for kind, r in sample_records("decoded").items() if kind not in ("profile", "outbox")}
+    for kind, record in records.items():
+        decoded = type(record).from_dict(record.to_dict())
+        repo, twin = new_vault.repo(kind), other.repo(kind)
+        assert isinstance(repo, Repo) and isinstance(twin, Repo)
+        repo.upsert_decoded([decoded])
+        twin.upsert_many([decoded])
+    assert new_vault._storage.read() == other._storage.read()
+    other.close()
+    with pytest.raises(RecordError, match="expected a Message"):
+        new_vault.messages.upsert_decoded([records["appointment"]])  # type: ignore[list-item]
+    with _reopen(new_vault) as vault:
+        for kind, record in records.items():
+            assert vault.repo(kind).all() == [record]
+
+
 def test_outbox_keeps_insertion_order_across_updates_and_reopen(new_vault: Vault) -> None:
     base: OutboxEntry = sample_records()["outbox"]  # type: ignore[assignment]
     ids = ["c", "a", "d", "b"]

@@ -90,7 +90,7 @@ def read_page(conn: Connection, patient_id: str, after: int, limit: int, seen: H
               budget: int = PAGE_BYTES) -> Page:
     """Up to ``limit`` changes after ``after``, and no more than ``budget`` bytes of them (but one)."""
     def scan(scope: str) -> list[Any]:
-        return list(conn.execute(scan_query(scope, after, limit + 1)))
+        return list(conn.execute(scan_query(scope, after, limit + 1)).tuples().all())  # one fetch, not one per row
 
     own, clinic = scan(patient_id), scan(CLINIC_SCOPE)
     merged = list(heapq.merge(own, clinic, key=lambda r: r[0]))
@@ -138,19 +138,25 @@ def _with_data(conn: Connection, heads: list[Any], scopes: list[str], after: int
     return [(h[0], h[1], h[2], h[3], data.get(h[0]) if h[3] == "upsert" else None) for h in heads]
 
 
+_quote = json.encoder.encode_basestring_ascii  # json.dumps of one str, without building an encoder per call
+# What _change_json writes around its five values: {"seq":,"kind":,"id":,"op":"","data":} and a comma.
+_CHANGE_FRAME = len('{"seq":,"kind":,"id":,"op":"","data":}') + 1
+
+
 def _change_json(seq: int, kind: str, record_id: str, op: str, data: str | None) -> str:
-    return (f'{{"seq":{seq},"kind":{json.dumps(kind)},"id":{json.dumps(record_id)},"op":"{op}",'
+    return (f'{{"seq":{seq},"kind":{_quote(kind)},"id":{_quote(record_id)},"op":"{op}",'
             f'"data":{"null" if data is None else data}}}')
 
 
 def change_size(seq: int, kind: str, record_id: str, op: str, data_length: int | None) -> int:
     """Bytes one change takes in a page (with its separating comma), from the length of its data."""
-    return len(_change_json(seq, kind, record_id, op, "")) + (4 if data_length is None else data_length) + 1
+    return (_CHANGE_FRAME + len(str(seq)) + len(_quote(kind)) + len(_quote(record_id)) + len(op)
+            + (4 if data_length is None else data_length))
 
 
 def render_page(page: Page, cursor: str) -> bytes:
     """The pull answer of :mod:`companion.core.protocol`, built around the stored data JSON."""
     parts = [_change_json(*row) for row in page.rows]
     more = "true" if page.has_more else "false"
-    body = f'{{"changes":[{",".join(parts)}],"cursor":{json.dumps(cursor)},"has_more":{more}}}'
+    body = f'{{"changes":[{",".join(parts)}],"cursor":{_quote(cursor)},"has_more":{more}}}'
     return body.encode("utf-8")
