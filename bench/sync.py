@@ -21,10 +21,11 @@ in the watching client's vault (one HTTP request more on our side).
 Ratio = ours / peer (below 1 is better for us, on every row).
 
 Where a live change's time goes (the second table; medians of the trials, milliseconds): the
-server's ``Server-Timing`` on the woken long poll (wake-up from the commit, the trip to a worker
-thread, the re-read, the render) and the client's stamps (``LiveSync.last_timing``: body in,
-decoded, picked up by the loop, vault write done). "staff request until its commit" is what is
-left of the trial's total: the PSR's HTTP request up to its commit, plus the page's trip back.
+server's ``Server-Timing`` on the woken long poll (wake-up from the commit, taking the rows the
+commit handed over or else the trip to a worker thread and the re-read, the render) and the
+client's stamps (``LiveSync.last_timing``: body in, decoded, picked up by the loop, vault write
+done). "staff request until its commit" is what is left of the trial's total: the PSR's HTTP
+request up to its commit, plus the page's trip back.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ class _Quiet(LiveHooks):
 
 PARTS = (("staff", "staff request until its commit (and the page's trip back)"),
          ("wake", "wake-up: commit -> the waiting pull runs (server)"),
+         ("hand", "page: the rows the commit handed over (server)"),
          ("pool", "page: to and from a worker thread (server)"),
          ("read", "page: re-read of the feed (server)"), ("render", "page: JSON render (server)"),
          ("decode", "decode + validate (client)"), ("handover", "hand-over to the live loop (client)"),
@@ -132,7 +134,7 @@ PARTS = (("staff", "staff request until its commit (and the page's trip back)"),
 def _parts(t0: float, seen: float, timing: dict[str, float]) -> dict[str, float]:
     """One trial's milliseconds by part (they add up to the trial's total; see PARTS)."""
     ms = 1000.0
-    server = {k: timing.get(f"server.{k}", 0.0) for k in ("wake", "pool", "read", "render")}
+    server = {k: timing.get(f"server.{k}", 0.0) for k in ("wake", "hand", "pool", "read", "render")}
     out = {"staff": (timing["received"] - t0) * ms - sum(server.values()), **server,
            "decode": (timing["decoded"] - timing["received"]) * ms,
            "handover": (timing["picked"] - timing["decoded"]) * ms,

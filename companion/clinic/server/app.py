@@ -54,7 +54,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     hub = WakeupHub()
     audit_log = AuditLog(db, clock)
     ctx = ServerContext(settings=settings, db=db, hub=hub, audit=audit_log, clock=clock)
-    db.on_commit = hub.wake_threadsafe
+    hub.attach(db)
     listener = PgListener(db.url, hub) if db.is_postgres else None
 
     @asynccontextmanager
