@@ -43,7 +43,9 @@ def test_the_token_is_checked_before_the_body_whatever_the_body(sqlite_server: S
         for body in bodies:
             content = body if isinstance(body, str) else json.dumps(body)
             for who, token in callers.items():
-                headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+                headers = {"Content-Type": "application/json"}
+                if token is not None:
+                    headers["Authorization"] = f"Bearer {token}"
                 answer = raw.post(path, content=content, headers=headers)
                 assert answer.status_code == 401, (who, body, answer.status_code, answer.text[:200])
                 assert answer.json()["error"]["code"] in {"unauthorized", "invalid_token", "staff_revoked"}
