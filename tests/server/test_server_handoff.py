@@ -1,12 +1,13 @@
 """The rows a commit hands to the long polls it wakes (:mod:`companion.clinic.server.handoff`) are
 exactly what a read of the feed at that commit gives, or nothing (the pull then reads).
 
-The clinic database is a real server's (a real patient, real paired devices); this process opens
-the same SQLite file with its own :class:`Database` and :class:`WakeupHub` wired as the server
-wires them, writes through the clinic's stores and compares ``hub.handed_page`` with
-``feed.read_page`` of the same database. Writes by the server process itself are "another server
-process" to this hub: it never hears of them. The HTTP side (a woken poll's ``Server-Timing``
-says ``hand``) is tests/server/test_server_longpoll.py.
+The clinic database is a real server's (SQLite, and PostgreSQL: a real patient, real paired
+devices); this process opens the same database with its own :class:`Database` and
+:class:`WakeupHub` wired as the server wires them, writes through the clinic's stores and compares
+``hub.handed_page`` with ``feed.read_page`` of the same database. Writes by the server process
+itself are "another server process" to this hub: it never hears of them (as a ``NOTIFY`` still on
+its way). The HTTP side (a woken poll's ``Server-Timing`` says ``hand``) is
+tests/server/test_server_longpoll.py.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from companion.clinic.server.feed import HighWater, Page, read_page
 from companion.clinic.server.schema import staff
 from companion.clinic.server.wakeups import Poll, WakeupHub
 from companion.core.fields import utcnow
+from tests.fixtures.server import BACKENDS
 from tests.support.server_harness import ServerProcess
 
 
@@ -72,9 +74,9 @@ class Clinic:
         return page
 
 
-@pytest.fixture
-def clinic(server_factory: object) -> Iterator[Clinic]:
-    server: ServerProcess = server_factory()  # type: ignore[operator]
+@pytest.fixture(params=BACKENDS)
+def clinic(server_factory: object, request: pytest.FixtureRequest) -> Iterator[Clinic]:
+    server: ServerProcess = server_factory(request.param)  # type: ignore[operator]
     patient = server.staff.add_patient("Handed Over")["id"]
     phones = [server.pair_device(patient, name)["device_id"] for name in ("Phone", "Tablet")]
     db = Database(server.db_url)
