@@ -277,8 +277,9 @@ async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: 
             remaining = deadline - loop.time()
             if remaining <= 0 or ctx.hub.draining or poll.superseded:
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(poll.event.wait(), timeout=remaining)
+            with contextlib.suppress(TimeoutError):  # asyncio.timeout, not wait_for: no task of its own, so
+                async with asyncio.timeout(remaining):  # a wake-up is one step of the loop, not three
+                    await poll.event.wait()
             if not poll.event.is_set() or ctx.hub.draining or poll.superseded:
                 break  # the wait ran out (the device's next pull reads), or the slot is handed over
             poll.event.clear()
