@@ -26,6 +26,7 @@ import contextlib
 import os
 import secrets
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -115,6 +116,11 @@ class Database:
         self.watched: Callable[[str], bool] = lambda scope: False  # does a long poll wait on the scope?
         self.before_commit: Callable[[Tx], None] = lambda tx: None  # last thing inside a write (the hand-off)
         self.epoch = ""
+        # SQLite has one writer at a time: this process's writers queue here, each woken the moment the
+        # one before commits, where SQLite's busy handler would have them sleep 1, 2, 5, 10… ms between
+        # tries (a staff message behind an audit flush). PostgreSQL writers wait on their own locks.
+        self._writers: contextlib.AbstractContextManager[Any] = (
+            contextlib.nullcontext() if self.is_postgres else threading.RLock())
         if self.is_postgres:
             self.engine: Engine = sa.create_engine(
                 self.url, pool_size=pool_size, max_overflow=40, pool_pre_ping=True, hide_parameters=True,
@@ -165,7 +171,7 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        with self.engine.connect() as conn:
+        with self._writers, self.engine.connect() as conn:
             conn.execution_options(companion_write=True)
             with conn.begin():
                 if self.is_postgres:
@@ -180,7 +186,7 @@ class Database:
     @contextmanager
     def append(self) -> Iterator[Connection]:
         """A write that touches no feed data (audit rows, rate-limit marks): no feed lock needed."""
-        with self.engine.connect() as conn:
+        with self._writers, self.engine.connect() as conn:
             conn.execution_options(companion_write=True)
             with conn.begin():
                 yield conn
