@@ -119,27 +119,37 @@ def test_many_polls_of_one_token_hold_two_and_no_threads(server_factory: Any) ->
 
 
 def test_a_woken_poll_says_where_its_time_went_and_nothing_else(server_factory: Any) -> None:
-    """``Server-Timing`` on a woken long poll: wake, pool, read and render durations, no names or counts;
-    an answer that did not wait carries none, or just ``memo`` when it was answered from memory."""
+    """``Server-Timing`` on a woken long poll, durations only (no names or counts): a staff message
+    hands its row over (wake, hand, render); an article concerns every patient, so that poll reads
+    the feed (wake, pool, read, render). An answer that did not wait carries none, or just ``memo``
+    when it was answered from memory."""
     server = server_factory()
     pid, token, cursor = _device(server)
     with server.device_client(token) as http:
         assert http.get("/v1/sync", params={"cursor": cursor}).headers.get("server-timing", "memo") == "memo"
-    headers: list[str] = []
 
-    def poll() -> None:
-        with server.device_client(token, timeout=WAIT + 15) as http:
-            headers.append(http.get("/v1/sync", params={"cursor": cursor, "wait": WAIT}).headers["server-timing"])
+    def woken_by(write: Any, since: str) -> tuple[dict[str, str], str]:
+        answers: list[Any] = []
 
-    thread = threading.Thread(target=poll, daemon=True)
-    thread.start()
-    server.await_pulls(1)
-    server.staff.send_message(pid, "wake the poll")
-    thread.join(PROMPT)
-    assert len(headers) == 1
-    parts = dict(part.strip().split(";dur=") for part in headers[0].split(","))
-    assert set(parts) == {"wake", "pool", "read", "render"}, headers
-    assert all(float(v) >= 0 for v in parts.values())
+        def poll() -> None:
+            with server.device_client(token, timeout=WAIT + 15) as http:
+                answers.append(http.get("/v1/sync", params={"cursor": since, "wait": WAIT}))
+
+        thread = threading.Thread(target=poll, daemon=True)
+        thread.start()
+        server.await_pulls(1)
+        write()
+        thread.join(PROMPT)
+        assert len(answers) == 1 and answers[0].json()["changes"], answers
+        header = answers[0].headers["server-timing"]
+        parts = dict(part.strip().split(";dur=") for part in header.split(","))
+        assert all(float(v) >= 0 for v in parts.values()), header
+        return parts, answers[0].json()["cursor"]
+
+    parts, cursor = woken_by(lambda: server.staff.send_message(pid, "wake the poll"), cursor)
+    assert set(parts) == {"wake", "hand", "render"}, parts
+    parts, _ = woken_by(lambda: server.staff.add_article("Opening hours", "We are open on Saturdays."), cursor)
+    assert set(parts) == {"wake", "pool", "read", "render"}, parts
 
 
 def test_long_waits_are_spread_over_their_last_quarter_and_short_ones_kept() -> None:

@@ -1,7 +1,12 @@
-"""The staff message route after its lighter patient check (issue 14's live path): an unknown
-patient is still a one-line 404 naming the patient, and nothing is written or published."""
+"""The staff message route after its lighter patient check and its one trip to the thread pool
+(issue 14's live path): an unknown patient is still a one-line 404 naming the patient, a token is
+still admitted before the body is judged, and nothing refused is written or published."""
 
 from __future__ import annotations
+
+import json
+
+import httpx
 
 from tests.support.server_harness import ServerProcess, pull_all
 
@@ -18,3 +23,39 @@ def test_a_message_to_an_unknown_patient_is_404_and_writes_nothing(sqlite_server
     assert [c["id"] for c in changes] == [sent["id"]]  # the refused one never reached any feed
     audit = st.request("GET", "/v1/staff/audit", "admin", params={"action": "message.send", "limit": 100}).json()
     assert all(e["patient_id"] != "pat_doesnotexist" for e in audit["entries"])
+
+
+def test_the_token_is_checked_before_the_body_whatever_the_body(sqlite_server: ServerProcess) -> None:
+    """The route admits its token in its own worker thread (one trip with the write), yet a caller
+    still learns nothing from a body before its token is admitted: a bad body from an unknown,
+    revoked, device or wrong-role token gets the same 401 / 403 as a good one would; only an
+    admitted PSR hears that the body is wrong, and nothing is written for any of them."""
+    st = sqlite_server.staff
+    pid, device, cursor = sqlite_server.caught_up_device("Precedence Patient")
+    made = st.request("POST", "/v1/staff/accounts", "admin", json={"name": "Leaving PSR", "role": "psr"}).json()
+    revoked = made["token"]
+    assert st.request("POST", f"/v1/staff/accounts/{made['id']}/revoke", "admin").status_code == 200
+    path = f"/v1/staff/patients/{pid}/messages"
+    bodies = [{"body": "hello"}, {"body": ""}, {"body": "x" * 100_000}, {"nobody": 1}, [1, 2], "not json"]
+    callers = {"none": None, "unknown": "cps_" + "a" * 40, "revoked": revoked, "device": device["token"],
+               "another kind": "cst_" + "a" * 40, "malformed": "Bearer-ish"}
+    with httpx.Client(base_url=sqlite_server.base_url, timeout=30.0) as raw:
+        for body in bodies:
+            content = body if isinstance(body, str) else json.dumps(body)
+            for who, token in callers.items():
+                headers = {"Content-Type": "application/json"}
+                if token is not None:
+                    headers["Authorization"] = f"Bearer {token}"
+                answer = raw.post(path, content=content, headers=headers)
+                assert answer.status_code == 401, (who, body, answer.status_code, answer.text[:200])
+                assert answer.json()["error"]["code"] in {"unauthorized", "invalid_token", "staff_revoked"}
+            admin = st.request("POST", path, "admin", content=content, headers={"Content-Type": "application/json"})
+            assert admin.status_code == 403 and admin.json()["error"]["code"] == "forbidden", (body, admin.text)
+            psr = st.request("POST", path, content=content, headers={"Content-Type": "application/json"})
+            expected = 201 if body == {"body": "hello"} else 422
+            assert psr.status_code == expected, (body, psr.text[:200])
+            if expected == 422:
+                assert psr.json()["error"]["code"] == "invalid_request" and "\n" not in psr.json()["error"]["message"]
+    with sqlite_server.device_client(device["token"]) as http:
+        changes, _ = pull_all(http, cursor)
+    assert [c["data"]["body"] for c in changes] == ["hello"]  # the PSR's one good message, nothing else

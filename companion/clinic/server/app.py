@@ -20,6 +20,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from ... import __version__
 from ...core.fields import utcnow
 from .audit import AuditLog
+from .auth import admit_before_refusal
 from .context import ServerContext
 from .database import Database
 from .errors import install_error_handlers
@@ -56,7 +57,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     hub = WakeupHub()
     audit_log = AuditLog(db, clock)
     ctx = ServerContext(settings=settings, db=db, hub=hub, audit=audit_log, clock=clock)
-    db.on_commit = hub.wake_threadsafe
+    hub.attach(db)
     listener = PgListener(db.url, hub) if db.is_postgres else None
 
     @asynccontextmanager
@@ -79,7 +80,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app = FastAPI(title="Patient Companion clinic server", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.ctx = ctx
-    install_error_handlers(app)
+    install_error_handlers(app, before_refusal=admit_before_refusal)
     # Inside the guard (added first = inner): pull pages and staff lists shrink ~3x on the wire.
     # Answers are whole bodies (a long-poll answers once, when it has its page), never streams,
     # so compressing them delays nothing. Bodies that carry a secret (a device token from

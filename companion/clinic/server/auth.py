@@ -6,6 +6,8 @@
 - :func:`staff_with` ``(permission)`` — a staff member whose role has that permission
   (table in :mod:`.principals`); other roles get 403, device tokens 401. A desk sign-in session
   token (:mod:`.staff_sessions`) is a staff token too, until it ends, idles out or expires.
+- :func:`staff_checked_in_route` ``(permission)`` — the same check, made in the route's own worker
+  thread (:meth:`StaffCheck.admit`), for the PSR's message: one trip to the thread pool, not two.
 
 Tokens are looked up by their SHA-256 (unique index): one indexed read per request.
 """
@@ -20,6 +22,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
 
 from .context import ServerContext, get_ctx
 from .errors import ApiError
@@ -167,10 +170,22 @@ def any_staff(
     credentials: HTTPAuthorizationCredentials | None = Depends(staff_bearer),  # noqa: B008
 ) -> StaffPrincipal:
     """A dependency admitting staff of any role (:func:`staff_with` adds the role's permission)."""
-    member = authenticate_staff(get_ctx(request), bearer_token(credentials, STAFF_TOKEN_PREFIX, "staff"),
-                                touch=not is_background(request))
+    return admit_staff(request, bearer_token(credentials, STAFF_TOKEN_PREFIX, "staff"))
+
+
+def admit_staff(request: Request, token: str, permission: str | None = None) -> StaffPrincipal:
+    """The staff member of ``token`` (401 when unknown or revoked), whose role holds ``permission``
+    (403 otherwise); what :func:`any_staff` and :func:`staff_with` admit, wherever it runs."""
+    member = authenticate_staff(get_ctx(request), token, touch=not is_background(request))
     request.scope[ACTOR_KEY] = member.id
+    if permission is not None:
+        _check_permission(member, permission)
     return member
+
+
+def _check_permission(member: StaffPrincipal, permission: str) -> None:
+    if not member.can(permission):
+        raise ApiError(403, "forbidden", f"the {member.role} role may not do this ({permission})")
 
 
 def staff_with(permission: str) -> Callable[..., Awaitable[StaffPrincipal]]:
@@ -179,9 +194,50 @@ def staff_with(permission: str) -> Callable[..., Awaitable[StaffPrincipal]]:
     async def dependency(member: StaffPrincipal = Depends(any_staff)) -> StaffPrincipal:  # noqa: B008
         # async: a permission check needs no thread; as a plain def FastAPI would send it to the
         # thread pool, one more trip there and back (~0.3-0.7 ms under load) on every staff request
-        if not member.can(permission):
-            raise ApiError(403, "forbidden", f"the {member.role} role may not do this ({permission})")
+        _check_permission(member, permission)
         return member
 
     dependency.__name__ = f"staff_{permission.replace('.', '_')}"
     return dependency
+
+
+@dataclass(frozen=True, slots=True)
+class StaffCheck:
+    """A staff request whose token is well-formed, to admit in the worker thread the route goes to
+    anyway (:meth:`admit`): one trip to the thread pool for the token check and the write, not two."""
+
+    request: Request
+    token: str
+    permission: str
+
+    def admit(self) -> StaffPrincipal:
+        """:func:`admit_staff`: call it first thing, before reading or writing anything."""
+        return admit_staff(self.request, self.token, self.permission)
+
+
+def staff_checked_in_route(permission: str) -> Callable[..., Awaitable[StaffCheck]]:
+    """:func:`staff_with`, for a hot route that calls :meth:`StaffCheck.admit` in its own worker
+    thread. A missing or malformed token is refused here, as by :func:`staff_with`; a body that does
+    not validate is answered only after the token is admitted (:func:`admit_before_refusal`), so the
+    caller learns nothing before authenticating, as with :func:`staff_with`."""
+
+    async def dependency(
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Depends(staff_bearer),  # noqa: B008
+    ) -> StaffCheck:
+        return StaffCheck(request, bearer_token(credentials, STAFF_TOKEN_PREFIX, "staff"), permission)
+
+    dependency.__name__ = f"staff_{permission.replace('.', '_')}_in_route"
+    dependency.staff_permission = permission  # type: ignore[attr-defined]  # see admit_before_refusal
+    return dependency
+
+
+async def admit_before_refusal(request: Request) -> None:
+    """Before a request's body is refused: on a route of :func:`staff_checked_in_route`, admit its
+    token first (raises the 401 or 403 :func:`staff_with` would have given before the body)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    for dependency in getattr(dependant, "dependencies", ()):
+        permission = getattr(dependency.call, "staff_permission", None)
+        if permission is not None:
+            token = bearer_token(await staff_bearer(request), STAFF_TOKEN_PREFIX, "staff")
+            await run_in_threadpool(admit_staff, request, token, permission)

@@ -6,7 +6,8 @@ the clinic record and its feed entry commit together. ``_write_change`` replaces
 previous feed row with a new one under a new sequence number (the table holds one row per
 record), checks that the upsert data parses as the app will parse it (``models.parse_record``:
 a record the app would refuse never enters the feed), notes the scope for the in-process
-wake-up and, on PostgreSQL, sends the cross-process NOTIFY.
+wake-up (and, when a long poll waits on it, where the transaction's rows begin: :mod:`.handoff`)
+and, on PostgreSQL, sends the cross-process NOTIFY.
 
 A record whose JSON as sent is larger than :data:`~companion.core.protocol.MAX_RECORD_BYTES`
 is refused (:class:`RecordError`, a 422 naming the limit; the transaction rolls back), so every
@@ -37,6 +38,7 @@ __all__ = ["CLINIC_SCOPE", "publish", "publish_many", "retract", "save_and_publi
 _COMPACT = json.JSONEncoder(separators=(",", ":"))  # json.dumps with options builds an encoder per call
 _DROP_PREVIOUS = sa.delete(changes).where(changes.c.kind == sa.bindparam("k"),
                                           changes.c.record_id == sa.bindparam("r"))
+_NEWEST = sa.select(sa.func.max(changes.c.seq))
 
 
 def publish(tx: Tx, scope: str, record: Record) -> None:
@@ -100,6 +102,8 @@ def _write_changes(tx: Tx, scope: str, items: Sequence[tuple[str, str, str | Non
     if not fresh:
         drop = [{"k": kind, "r": record_id} for kind, record_id, _ in items]
         tx.execute(_DROP_PREVIOUS, drop if len(drop) > 1 else drop[0])
+    if tx.feed_start is None and tx.watched(scope):  # a long poll waits: note where this tx's rows begin
+        tx.feed_start = int(tx.execute(_NEWEST).scalar() or 0)
     insert_rows(tx.conn, changes, [{"scope": scope, "kind": kind, "record_id": record_id,
                                     "op": "upsert" if data is not None else "delete", "data": data}
                                    for kind, record_id, data in items])

@@ -6,8 +6,9 @@
   transaction-scoped advisory lock taken first thing. Serialising writers makes the commit order
   equal the order of the feed's sequence numbers, so a reader can never see ``seq`` 11 committed
   while 10 is still in flight and skip it for ever with its cursor. A clinic's write rate is tiny
-  next to its read rate, so this costs nothing that matters. After commit, the scopes that got
-  changes are handed to ``on_commit`` (the wake-up hub).
+  next to its read rate, so this costs nothing that matters. Just before commit ``before_commit``
+  sees the transaction (:mod:`.handoff` takes the feed rows it hands to waiting pulls); after
+  commit, the scopes that got changes are handed to ``on_commit`` (the wake-up hub).
 
 SQLite runs in WAL mode with ``synchronous=FULL`` and foreign keys on. Every engine hides SQL
 parameters in its error messages, because parameters are patient data and errors reach logs.
@@ -25,6 +26,7 @@ import contextlib
 import os
 import secrets
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -96,12 +98,18 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_staff_passwords, 
 
 
 class Tx:
-    """An open write transaction: the connection plus the feed scopes it touched."""
+    """An open write transaction: the connection plus the feed scopes it touched. ``feed_start``:
+    every feed row with a higher ``seq`` was written by this transaction (set at its first feed
+    write to a scope someone waits on, see :mod:`.handoff`); ``handed``: what it hands to the
+    long polls it wakes, by scope."""
 
-    def __init__(self, conn: Connection, is_postgres: bool) -> None:
+    def __init__(self, conn: Connection, is_postgres: bool, watched: Callable[[str], bool]) -> None:
         self.conn = conn
         self.is_postgres = is_postgres
         self.scopes: set[str] = set()
+        self.watched = watched
+        self.feed_start: int | None = None
+        self.handed: dict[str, Any] = {}
 
     def execute(self, statement: Any, params: Any = None) -> sa.CursorResult[Any]:
         return self.conn.execute(statement, params)
@@ -113,8 +121,15 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 20) -> None:
         self.url = normalise_db_url(url)
         self.is_postgres = self.url.startswith("postgresql")
-        self.on_commit: Callable[[set[str]], None] = lambda scopes: None
+        self.on_commit: Callable[[set[str], dict[str, Any]], None] = lambda scopes, handed: None
+        self.watched: Callable[[str], bool] = lambda scope: False  # does a long poll wait on the scope?
+        self.before_commit: Callable[[Tx], None] = lambda tx: None  # last thing inside a write (the hand-off)
         self.epoch = ""
+        # SQLite has one writer at a time: this process's writers queue here, each woken the moment the
+        # one before commits, where SQLite's busy handler would have them sleep 1, 2, 5, 10… ms between
+        # tries (a staff message behind an audit flush). PostgreSQL writers wait on their own locks.
+        self._writers: contextlib.AbstractContextManager[Any] = (
+            contextlib.nullcontext() if self.is_postgres else threading.RLock())
         if self.is_postgres:
             self.engine: Engine = sa.create_engine(
                 self.url, pool_size=pool_size, max_overflow=40, pool_pre_ping=True, hide_parameters=True,
@@ -165,20 +180,22 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        with self.engine.connect() as conn:
+        with self._writers, self.engine.connect() as conn:
             conn.execution_options(companion_write=True)
             with conn.begin():
                 if self.is_postgres:
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
-                tx = Tx(conn, self.is_postgres)
+                tx = Tx(conn, self.is_postgres, self.watched)
                 yield tx
+                if tx.scopes:
+                    self.before_commit(tx)
         if tx.scopes:
-            self.on_commit(tx.scopes)
+            self.on_commit(tx.scopes, tx.handed)
 
     @contextmanager
     def append(self) -> Iterator[Connection]:
         """A write that touches no feed data (audit rows, rate-limit marks): no feed lock needed."""
-        with self.engine.connect() as conn:
+        with self._writers, self.engine.connect() as conn:
             conn.execution_options(companion_write=True)
             with conn.begin():
                 yield conn

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -82,7 +82,14 @@ def _describe_validation(errors: Sequence[Any]) -> str:
     return f"{loc or 'request'}: {msg}{more}"
 
 
-def install_error_handlers(app: FastAPI) -> None:
+async def _nothing_first(request: Request) -> None:
+    return None
+
+
+def install_error_handlers(app: FastAPI, *,
+                           before_refusal: Callable[[Request], Awaitable[None]] = _nothing_first) -> None:
+    """``before_refusal``: awaited before a body that does not validate is refused (its ApiError, a
+    401 or 403, is the answer instead: see :func:`.auth.admit_before_refusal`)."""
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.headers)
@@ -97,6 +104,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        try:
+            await before_refusal(request)
+        except ApiError as first:
+            return error_response(first.status, first.code, first.message, first.headers)
         return error_response(422, "invalid_request", _describe_validation(exc.errors()))
 
     @app.exception_handler(sa.exc.DataError)

@@ -134,7 +134,7 @@ def _with_data(conn: Connection, heads: list[Any], scopes: list[str], after: int
     last = heads[-1][0]
     data: dict[int, str] = {}
     for scope in scopes:
-        data.update(conn.execute(_DATA, {"scope": scope, "after": after, "last": last}).tuples().all())
+        data.update(conn.execute(_DATA, {"scope": scope, "after": after, "last": last}).all())
     return [(h[0], h[1], h[2], h[3], data.get(h[0]) if h[3] == "upsert" else None) for h in heads]
 
 

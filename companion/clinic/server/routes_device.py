@@ -234,8 +234,9 @@ def _gzip(body: bytes) -> bytes:
 
 def server_timing(timing: dict[str, float]) -> str:
     """``Server-Timing`` of a woken long poll (seconds in, milliseconds out): ``wake`` from the commit's
-    wake call to the pull running again, ``read`` its re-read of the feed in a worker thread, ``pool``
-    the trip to and from that thread, ``render`` the page's JSON.
+    wake call to the pull running again, then either ``hand`` taking the rows the commit handed over
+    (:mod:`.handoff`) or ``read`` its re-read of the feed in a worker thread and ``pool`` the trip to
+    and from that thread; ``render`` the page's JSON.
     Durations only, no names or counts: the bench shows where a live change's time goes."""
     return ", ".join(f"{name};dur={seconds * 1000:.3f}" for name, seconds in timing.items())
 
@@ -262,7 +263,8 @@ async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: 
                             wait: float, timing: dict[str, float], version: int) -> Page:
     """Wait for the patient's feed to change; an empty page on timeout, on shutdown, or when a
     newer pull of this device takes the slot (at most two wait per device, see :mod:`.wakeups`).
-    No database work while waiting: the feed is read again only when woken, or once after
+    No database work while waiting: when woken, the page is what the waking commit handed over
+    (:mod:`.handoff`, on the event loop) or else the feed read again; it is also read once after
     registering if a commit came in since the first read (``version``)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + spread_wait(wait)
@@ -276,17 +278,24 @@ async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: 
             remaining = deadline - loop.time()
             if remaining <= 0 or ctx.hub.draining or poll.superseded:
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(poll.event.wait(), timeout=remaining)
+            with contextlib.suppress(TimeoutError):  # asyncio.timeout, not wait_for: no task of its own, so
+                async with asyncio.timeout(remaining):  # a wake-up is one step of the loop, not three
+                    await poll.event.wait()
             if not poll.event.is_set() or ctx.hub.draining or poll.superseded:
                 break  # the wait ran out (the device's next pull reads), or the slot is handed over
             poll.event.clear()
             woken = time.perf_counter()
             committed = ctx.hub.committed_at(device.patient_id)
-            page = await run_in_threadpool(_next_read, ctx, device, after, limit, timing)
             if committed is not None and committed <= woken:
                 timing["wake"] = woken - committed
-            timing["pool"] = time.perf_counter() - woken - timing.get("read", 0.0)
+            handed = ctx.hub.handed_page(device.patient_id, device.id, after, limit)
+            if handed is not None:  # what the waking commit wrote, as a read at its commit would find it
+                page = handed
+                ctx.seen.seq = max(ctx.seen.seq, page.last_seq)
+                timing["hand"] = time.perf_counter() - woken
+            else:
+                page = await run_in_threadpool(_next_read, ctx, device, after, limit, timing)
+                timing["pool"] = time.perf_counter() - woken - timing.get("read", 0.0)
         return page
     finally:
         ctx.hub.unregister_poll(poll)

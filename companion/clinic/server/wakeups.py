@@ -34,10 +34,13 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 
+from .database import Database
+from .feed import Page
+from .handoff import Delivery, handed_page, prepare
 from .pull_memo import PullMemo, Versions
 from .schema import CLINIC_SCOPE
 
@@ -65,12 +68,20 @@ class WakeupHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._polls: dict[str, list[Poll]] = {}  # device id -> its waiting pulls, oldest first
+        self._scope_polls: dict[str, set[Poll]] = {}  # scope -> its waiting pulls (see waiting_devices)
+        self._handed: dict[str, tuple[Versions, Delivery]] = {}  # patient -> its newest commit's rows (handoff)
         self._committed: dict[str, float] = {}  # scope -> perf_counter() of its last commit's wake call
         self._commits = 0  # how many commits (or notifications) called wake_threadsafe, in all
         self._commits_lock = threading.Lock()
         self._scope_commits: dict[str, int] = {}  # scope -> how many commits woke it (see scope_versions)
         self.memo = PullMemo()  # what a no-op pull is answered from (see routes_device)
         self.draining = False
+
+    def attach(self, db: Database) -> None:
+        """Let ``db``'s writes wake this hub and hand their rows over (:mod:`.handoff`)."""
+        db.on_commit = self.wake_threadsafe
+        db.watched = self.watched
+        db.before_commit = lambda tx: prepare(tx, self.waiting_devices)
 
     def drain(self) -> None:
         """Shutting down: answer every waiting pull now (an empty page) instead of cutting it off."""
@@ -99,6 +110,7 @@ class WakeupHub:
         """A waiting pull of ``device_id`` (call on the event loop; pair with :meth:`unregister_poll`).
         Beyond :data:`POLLS_PER_DEVICE` the device's oldest waiting pull is superseded and woken."""
         poll = Poll(device_id, scope, self.register(scope))
+        self._scope_polls.setdefault(scope, set()).add(poll)
         polls = self._polls.setdefault(device_id, [])
         polls.append(poll)
         while len(polls) > POLLS_PER_DEVICE:
@@ -109,6 +121,12 @@ class WakeupHub:
 
     def unregister_poll(self, poll: Poll) -> None:
         self.unregister(poll.scope, poll.event)
+        waiting = self._scope_polls.get(poll.scope)
+        if waiting is not None:
+            waiting.discard(poll)
+            if not waiting:
+                del self._scope_polls[poll.scope]
+                self._handed.pop(poll.scope, None)  # nobody left to hand it to
         polls = self._polls.get(poll.device_id)
         if polls is not None:
             if poll in polls:
@@ -122,6 +140,24 @@ class WakeupHub:
             events.discard(event)
             if not events:
                 del self._waiters[scope]
+
+    def watched(self, scope: str) -> bool:
+        """Does a device pull wait on ``scope``? (From any thread: one dict load.)"""
+        return scope in self._scope_polls
+
+    def waiting_devices(self, scope: str) -> tuple[str, ...]:
+        """The devices whose pulls wait on ``scope`` (from any thread: the copy is one C-level step
+        under the GIL, so the event loop changing the set meanwhile cannot break it)."""
+        return tuple({poll.device_id for poll in tuple(self._scope_polls.get(scope, ()))})
+
+    def handed_page(self, patient_id: str, device_id: str, after: int, limit: int) -> Page | None:
+        """The page the newest commit to the patient's scope handed over (:mod:`.handoff`), when no
+        commit to the patient or the clinic-wide scope came after it and it fits this pull; else None."""
+        with self._commits_lock:
+            entry = self._handed.get(patient_id)
+            if entry is None or entry[0] != self.scope_versions(patient_id):
+                return None
+        return handed_page(entry[1], device_id, after, limit)
 
     def wake(self, scopes: Iterable[str]) -> None:
         """Call on the event loop."""
@@ -164,9 +200,11 @@ class WakeupHub:
         mine, everyone = self._committed.get(scope), self._committed.get(CLINIC_SCOPE)
         return max((t for t in (mine, everyone) if t is not None), default=None)
 
-    def wake_threadsafe(self, scopes: Iterable[str]) -> None:
+    def wake_threadsafe(self, scopes: Iterable[str], handed: Mapping[str, Delivery] | None = None) -> None:
         """Call from any thread (writers run in the thread pool, the listener in its own thread). The
-        counts move before this returns, bound to a loop or not: what the memo remembered is stale."""
+        counts move before this returns, bound to a loop or not: what the memo remembered is stale.
+        ``handed``: the rows the commit hands to the patients' waiting pulls (:mod:`.handoff`); a
+        scope without any forgets what an earlier commit handed over."""
         scopes = tuple(scopes)
         now = time.perf_counter()
         for scope in scopes:  # one store per scope (a dict store is atomic under the GIL)
@@ -175,6 +213,12 @@ class WakeupHub:
             for scope in scopes:
                 self._scope_commits[scope] = self._scope_commits.get(scope, 0) + 1
             self._commits += 1
+            for scope in scopes:
+                delivery = handed.get(scope) if handed else None
+                if delivery is None:
+                    self._handed.pop(scope, None)
+                elif scope in self._scope_polls:
+                    self._handed[scope] = (self.scope_versions(scope), delivery)
         loop = self._loop
         if loop is None or loop.is_closed():
             return
