@@ -258,7 +258,7 @@ def test_a_deferred_run_of_commits_is_compacted_once_at_its_end(new_vault: Vault
         assert storage.compactor.count == 0
         frames = new_vault.generation
     assert frames >= 40
-    _wait_for(lambda: storage.compactor.count == 1 and not storage.compactor.running)
+    assert wait_until(lambda: storage.compactor.count == 1 and not storage.compactor.running, 20, step=0.01)
     assert not storage.compactor.error and storage.last_compaction is not None
     assert storage.last_compaction.journal_bytes > 40 * 20 * 2000
     expected = {m.id: m.body for m in new_vault.messages.all()}
