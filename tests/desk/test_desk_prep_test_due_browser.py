@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.desk.test_desk_browser import _go, _open_desk, _open_patient, _shoot, _sign_in
+from tests.desk.test_desk_browser import _go, _open_patient, _shoot
 from tests.fixtures.browser import by_id, fill, seen
-from tests.fixtures.desk import DESK_USERS
+from tests.fixtures.desk import signed_in_desk_page
 from tests.support.server_harness import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -19,9 +19,7 @@ pytestmark = pytest.mark.browser
 def test_psr_sets_the_next_prep_test_on_the_patient_page(new_page: Callable[..., Any],
                                                          desk_server: ServerProcess) -> None:
     pid = desk_server.staff.add_patient("Robin Rivera", phone="+1 555 0177")["id"]
-    page = _open_desk(new_page, desk_server)
-    _sign_in(page, DESK_USERS["psr"])
-    by_id(page, "today-list").wait_for(timeout=15_000)
+    page = signed_in_desk_page(new_page, desk_server)
     _go(page, "Patients")
     _open_patient(page, pid)
     seen(page, "No PrEP test date set")
