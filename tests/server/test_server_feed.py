@@ -172,7 +172,7 @@ def _woken_by_a_message(waiter: ServerProcess, writer: ServerProcess) -> dict[st
 def test_long_poll_is_woken_by_a_staff_message(server: ServerProcess) -> None:
     out = _woken_by_a_message(server, server)
     assert out["status"] == 200 and [c["kind"] for c in out["body"]["changes"]] == ["message"]
-    assert "read;dur=" in out["timing"]  # woken by the commit and read again (how soon: bench/server.py)
+    assert "hand;dur=" in out["timing"]  # woken by the commit, its rows handed over (how soon: bench/server.py)
 
 
 @pytest.mark.postgres

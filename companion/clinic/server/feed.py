@@ -90,7 +90,7 @@ def read_page(conn: Connection, patient_id: str, after: int, limit: int, seen: H
               budget: int = PAGE_BYTES) -> Page:
     """Up to ``limit`` changes after ``after``, and no more than ``budget`` bytes of them (but one)."""
     def scan(scope: str) -> list[Any]:
-        return list(conn.execute(scan_query(scope, after, limit + 1)).tuples().all())  # one fetch, not one per row
+        return list(conn.execute(scan_query(scope, after, limit + 1)).all())  # one fetch, not one per row
 
     own, clinic = scan(patient_id), scan(CLINIC_SCOPE)
     merged = list(heapq.merge(own, clinic, key=lambda r: r[0]))
