@@ -34,12 +34,14 @@ def test_no_server_errors_under_generated_requests(server: ServerProcess, tmp_pa
     pid = server.staff.add_patient("Fuzzed Patient")["id"]
     tokens = {**server.tokens, "device": server.pair_device(pid)["token"]}
     failures = []
+    # One worker: with two threads, hypothesis 6.170's lambda descriptions parse source while the other
+    # thread does, and CPython 3.11 raises "AST constructor recursion depth mismatch" inside schemathesis.
     for who, paths in RUNS:
         run = subprocess.run(
             [_schemathesis(), "run", server.url("/openapi.json"), "--checks", "not_a_server_error",
              "--mode", "all", "--max-examples", EXAMPLES, "--include-path-regex", paths,
              "-H", f"Authorization: Bearer {tokens[who]}", "--seed", "20261126", "--no-color",
-             "--generation-database", "none", "--workers", "2", "--suppress-health-check", "all",
+             "--generation-database", "none", "--workers", "1", "--suppress-health-check", "all",
              "--request-timeout", "20", "--max-failures", "5", "--report-dir", str(tmp_path / who)],
             capture_output=True, text=True, timeout=300, cwd=tmp_path, stdin=subprocess.DEVNULL)
         if run.returncode != 0:
