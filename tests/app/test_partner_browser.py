@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from tests.fixtures.app_state import PASSCODE, seed_clinic
 from tests.fixtures.browser import by_id, onboard, painted, seen, shoot
-from tests.fixtures.desk import signed_in_desk_page
+from tests.fixtures.desk import show_day_of, signed_in_desk_page
 from tests.support.server_harness import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -114,6 +114,7 @@ def test_a_partner_link_books_a_fast_track_visit_that_names_nobody(
     [newcomer] = [p for p in desk_server.staff.collect("/v1/staff/patients", "patients", params={"q": "Jo"})
                   if p["name"] == "Jo"]
     [visit] = desk_server.staff.as_role("psr").appointments(newcomer["id"])
+    show_day_of(desk, visit["start"])
     row = by_id(desk, f"today-{visit['id']}")
     expect(row.get_by_text("From a partner notice", exact=False)).to_have_count(1, timeout=15_000)
     assert "Alex Rivera" not in (row.text_content() or "") + (row.get_attribute("aria-label") or "")
