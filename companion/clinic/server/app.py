@@ -58,7 +58,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     audit_log = AuditLog(db, clock)
     ctx = ServerContext(settings=settings, db=db, hub=hub, audit=audit_log, clock=clock)
     hub.attach(db)
-    listener = PgListener(db.url, hub) if db.is_postgres else None
+    listener = PgListener(db.url, hub, db.origin) if db.is_postgres else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

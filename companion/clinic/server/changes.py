@@ -29,7 +29,6 @@ from .bulk_insert import insert_rows
 from .database import Tx
 from .records import Row, row_by_id
 from .schema import CLINIC_SCOPE, changes
-from .wakeups import notify_statement
 
 __all__ = ["CLINIC_SCOPE", "publish", "publish_many", "retract", "save_and_publish"]
 
@@ -107,7 +106,4 @@ def _write_changes(tx: Tx, scope: str, items: Sequence[tuple[str, str, str | Non
     insert_rows(tx.conn, changes, [{"scope": scope, "kind": kind, "record_id": record_id,
                                     "op": "upsert" if data is not None else "delete", "data": data}
                                    for kind, record_id, data in items])
-    if scope not in tx.scopes:
-        tx.scopes.add(scope)
-        if tx.is_postgres:
-            tx.execute(notify_statement(), {"scope": scope})
+    tx.touch(scope)

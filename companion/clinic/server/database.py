@@ -97,22 +97,38 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_staff_passwords, 
                                                        7: _index_device_languages}
 
 
+CHANNEL = "companion_changes"  # PostgreSQL: each write's scopes, to every server process's listener
+_NOTIFY = sa.text(f"SELECT pg_notify('{CHANNEL}', :payload)")
+
+
 class Tx:
     """An open write transaction: the connection plus the feed scopes it touched. ``feed_start``:
     every feed row with a higher ``seq`` was written by this transaction (set at its first feed
     write to a scope someone waits on, see :mod:`.handoff`); ``handed``: what it hands to the
     long polls it wakes, by scope."""
 
-    def __init__(self, conn: Connection, is_postgres: bool, watched: Callable[[str], bool]) -> None:
+    def __init__(self, conn: Connection, is_postgres: bool, watched: Callable[[str], bool], origin: str) -> None:
         self.conn = conn
         self.is_postgres = is_postgres
         self.scopes: set[str] = set()
         self.watched = watched
+        self.origin = origin
         self.feed_start: int | None = None
         self.handed: dict[str, Any] = {}
 
     def execute(self, statement: Any, params: Any = None) -> sa.CursorResult[Any]:
         return self.conn.execute(statement, params)
+
+    def touch(self, scope: str) -> None:
+        """This transaction changed ``scope``: after commit its long polls wake, in this process
+        (``on_commit``) and, on PostgreSQL, in the others: one ``NOTIFY`` per scope, delivered at
+        commit, as ``"<origin> <scope>"`` so that this process's own listener skips what its
+        ``on_commit`` already did (an echo would also spoil the hand-off, :mod:`.handoff`)."""
+        if scope in self.scopes:
+            return
+        self.scopes.add(scope)
+        if self.is_postgres:
+            self.conn.execute(_NOTIFY, {"payload": f"{self.origin} {scope}"})
 
 
 class Database:
@@ -125,6 +141,7 @@ class Database:
         self.watched: Callable[[str], bool] = lambda scope: False  # does a long poll wait on the scope?
         self.before_commit: Callable[[Tx], None] = lambda tx: None  # last thing inside a write (the hand-off)
         self.epoch = ""
+        self.origin = secrets.token_hex(8)  # names this process's notifications (see Tx.touch)
         # SQLite has one writer at a time: this process's writers queue here, each woken the moment the
         # one before commits, where SQLite's busy handler would have them sleep 1, 2, 5, 10… ms between
         # tries (a staff message behind an audit flush). PostgreSQL writers wait on their own locks.
@@ -185,7 +202,7 @@ class Database:
             with conn.begin():
                 if self.is_postgres:
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
-                tx = Tx(conn, self.is_postgres, self.watched)
+                tx = Tx(conn, self.is_postgres, self.watched, self.origin)
                 yield tx
                 if tx.scopes:
                     self.before_commit(tx)

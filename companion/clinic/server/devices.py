@@ -16,7 +16,6 @@ from .database import Tx
 from .pagination import Order, PageRequest, paginate
 from .records import Row, row_by_id
 from .schema import devices
-from .wakeups import notify_statement
 
 
 def get_device(conn: Connection | Tx, device_id: str) -> Row | None:
@@ -35,9 +34,7 @@ def revoke_device(tx: Tx, device: Row, staff_id: str | None, now: datetime) -> R
     """Revoke; revoking twice keeps the first time. Marks the patient's scope so waiters wake."""
     if device["revoked_at"] is None:
         tx.execute(sa.update(devices).where(devices.c.id == device["id"]).values(revoked_at=now, revoked_by=staff_id))
-    tx.scopes.add(device["patient_id"])  # wake that patient's long-polls; they re-check their token
-    if tx.is_postgres:  # other server processes: their waiting pulls for this patient re-check too
-        tx.execute(notify_statement(), {"scope": device["patient_id"]})
+    tx.touch(device["patient_id"])  # wake that patient's long polls, in every process: they re-check their token
     fresh = get_device(tx, device["id"])
     assert fresh is not None
     return fresh

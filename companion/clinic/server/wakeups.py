@@ -13,9 +13,11 @@ timeout would — and waits in its place, so one device token cannot pile up wai
 (:meth:`WakeupHub.register_poll`). The count is per server process.
 
 Across processes (several servers on one PostgreSQL database) each writer also sends
-``NOTIFY companion_changes, '<scope>'`` inside its transaction (delivered at commit) and every
-process runs a :class:`PgListener` thread on its own autocommit connection. After a (re)connect
-the listener wakes everyone, because notifications sent while it was away are lost.
+``NOTIFY companion_changes, '<origin> <scope>'`` inside its transaction (delivered at commit,
+:meth:`.database.Tx.touch`) and every process runs a :class:`PgListener` thread on its own
+autocommit connection. It skips its own process's notifications (that commit already woke this
+hub, with the rows it hands over; the echo would take them back). After a (re)connect the
+listener wakes everyone, because notifications sent while it was away are lost.
 
 A waiting pull costs no database work until it is woken: it reads the feed once before it waits,
 again after registering only when :meth:`WakeupHub.version` says a commit came in between, and
@@ -38,7 +40,7 @@ from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 
-from .database import Database
+from .database import CHANNEL, Database
 from .feed import Page
 from .handoff import Delivery, handed_page, prepare
 from .pull_memo import PullMemo, Versions
@@ -46,7 +48,6 @@ from .schema import CLINIC_SCOPE
 
 log = logging.getLogger("companion.clinic.server.wakeups")
 
-CHANNEL = "companion_changes"
 POLLS_PER_DEVICE = 2
 
 
@@ -226,18 +227,14 @@ class WakeupHub:
             loop.call_soon_threadsafe(self.wake, scopes)
 
 
-def notify_statement() -> sa.TextClause:
-    """Executed by writers on PostgreSQL, once per scope per transaction."""
-    return sa.text(f"SELECT pg_notify('{CHANNEL}', :scope)")
-
-
 class PgListener:
     """``LISTEN companion_changes`` on a dedicated autocommit connection, feeding the hub."""
 
-    def __init__(self, sqlalchemy_url: str, hub: WakeupHub) -> None:
+    def __init__(self, sqlalchemy_url: str, hub: WakeupHub, origin: str) -> None:
         url = sa.make_url(sqlalchemy_url).set(drivername="postgresql")
         self._conninfo = url.render_as_string(hide_password=False)
         self._hub = hub
+        self._origin = origin  # this process's writers' tag: their commits woke the hub already
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.connected = threading.Event()
@@ -264,7 +261,9 @@ class PgListener:
                     self._hub.wake_threadsafe([CLINIC_SCOPE])  # anything may have been missed meanwhile
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=0.5):  # yields each one as it arrives
-                            self._hub.wake_threadsafe([note.payload])
+                            origin, _, scope = note.payload.rpartition(" ")
+                            if origin != self._origin:
+                                self._hub.wake_threadsafe([scope])
             except psycopg.Error as exc:
                 self.connected.clear()
                 log.warning("change listener lost its database connection (%s); reconnecting", type(exc).__name__)
