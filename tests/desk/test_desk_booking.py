@@ -6,20 +6,19 @@ the patient's app then says."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from companion.clinic.desk.api import DeskApi
 from companion.clinic.desk.state import DeskState
 from companion.clinic.desk.state.patient_page import past_marks, visit_minutes
 from companion.core.errors import StaffApiError
 from companion.core.models import Appointment
 from companion.views.common import visit_status
-from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user, signed_in
+from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user, sign_in_view, signed_in
 from tests.support.server_harness import ServerProcess, mutation, pull_all
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -203,7 +202,8 @@ def test_a_visit_that_began_is_marked_attended_or_missed_and_the_app_says_so(cli
     assert words == {came: "Attended", missed: "Missed", unmarked: "Past", ahead: "Please confirm", late: "Missed"}
 
 
-def test_the_patient_page_books_with_the_pickers_and_cancels_after_asking(clinic_server: ServerProcess) -> None:
+def test_the_patient_page_books_with_the_pickers_and_cancels_after_asking(
+        clinic_server: ServerProcess, desk_factory: Callable[[ServerProcess], DeskState]) -> None:
     """Through the desk's controls (in-process Flet session): Today → Tomorrow, the booking form's
     time picker and length, place and provider prefilled, Cancel visit → "Cancel this visit?" → Yes."""
     import flet as ft
@@ -212,8 +212,8 @@ def test_the_patient_page_books_with_the_pickers_and_cancels_after_asking(clinic
 
     staff = clinic_server.staff
     pid = staff.add_patient("Riley Pick")["id"]
-    api = DeskApi(clinic_server.base_url)
-    state = DeskState(api)
+    state = desk_factory(clinic_server)
+    api = state.api
     tomorrow_noon = datetime.combine(datetime.now(NEW_YORK).date() + timedelta(days=1), datetime.min.time(),
                                      NEW_YORK).replace(hour=12)
     soon = staff.add_appointment(pid, start=tomorrow_noon.astimezone(UTC), kind="PrEP review")["id"]
@@ -228,10 +228,7 @@ def test_the_patient_page_books_with_the_pickers_and_cancels_after_asking(clinic
 
     async def scenario(ui: ViewHarness) -> None:
         ui_ref.append(ui)
-        await ui.type("signin-name", DESK_USERS["psr"])
-        await ui.type("signin-password", PASSWORD)
-        await ui.click("sign-in")
-        assert await ui.until(lambda: state.session.signed_in and "day-tomorrow" in ui.ids(), wait)
+        await sign_in_view(ui, DESK_USERS["psr"], landmark="day-tomorrow")
         zone = datetime.now(NEW_YORK).tzname()
         assert await ui.until(lambda: ui.has_text("Today, ") and ui.has_text(f"Times in {zone}"), wait)
         await ui.click("day-tomorrow")
@@ -261,26 +258,18 @@ def test_the_patient_page_books_with_the_pickers_and_cancels_after_asking(clinic
         assert await ui.until(lambda: state.feedback.toast == "Appointment cancelled.", wait), state.feedback.error
         assert api.get_appointment(soon)["status"] == "cancelled"
 
-    try:
-        drive(state, scenario, desk=True)
-    finally:
-        state.stop()
-        api.close()
+    drive(state, scenario, desk=True)
 
 
-def test_the_desk_shows_itself_signed_in_only_once_it_knows_the_clinic(clinic_server: ServerProcess) -> None:
+def test_the_desk_shows_itself_signed_in_only_once_it_knows_the_clinic(
+        clinic_server: ServerProcess, desk_factory: Callable[[ServerProcess], DeskState]) -> None:
     """When the desk first says it is signed in, the clinic's zone is known and the first screen is
     open: a screen the PSR opens at once is never replaced by the first one (nor is a time shown in UTC)."""
-    api = DeskApi(clinic_server.base_url)
-    state = DeskState(api)
+    state = desk_factory(clinic_server)
     seen: list[tuple[object, str]] = []
     state.session.subscribe(lambda: seen.append((state.clock.tz, state.navigation.route.name))
                             if state.session.signed_in and not seen else None)
     state.drafts.set_draft("signin.name", DESK_USERS["psr"])
     state.drafts.set_draft("signin.password", PASSWORD)
-    try:
-        state.session.sign_in()
-        assert seen == [(NEW_YORK, state.session.first_screen())]
-    finally:
-        state.stop()
-        api.close()
+    state.session.sign_in()
+    assert seen == [(NEW_YORK, state.session.first_screen())]

@@ -4,16 +4,12 @@ Inbox's items; nothing before a device said."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from companion.clinic.desk.api import DeskApi
 from companion.clinic.desk.state import DeskState
 from companion.clinic.desk.state.timefmt import reads
 from companion.core.protocol import LANGUAGE_HEADER
-from tests.fixtures.desk import DESK_USERS, PASSWORD
+from tests.fixtures.desk import DESK_USERS, sign_in_view
 from tests.fixtures.flet_session import ViewHarness, drive
 from tests.support.server_harness import ServerProcess, mutation
 
@@ -99,25 +95,12 @@ def test_the_schedule_reads_the_newest_devices_language(desk_server: ServerProce
     assert visit["patient_language"] == "en"
 
 
-@pytest.fixture
-def desk_view_state(desk_server: ServerProcess) -> Iterator[DeskState]:
-    state = DeskState(DeskApi(desk_server.base_url))
-    try:
-        yield state
-    finally:
-        state.stop()
-        state.api.close()
-
-
 def test_the_desk_shows_reads_spanish_on_today_and_in_the_inbox(desk_server: ServerProcess,
                                                                desk_view_state: DeskState) -> None:
     seeded = _spanish_reader_with_a_visit_and_a_message(desk_server, "Rocío Alvarado")
 
     async def scenario(ui: ViewHarness) -> None:
-        await ui.type("signin-name", DESK_USERS["psr"])
-        await ui.type("signin-password", PASSWORD)
-        await ui.click("sign-in")
-        assert await ui.until(lambda: ui.state.session.signed_in and "nav-rail" in ui.ids(), WAIT)
+        await sign_in_view(ui, DESK_USERS["psr"])
         assert await ui.until(lambda: ui.has_text("Reads Spanish"), WAIT), ui.state.feedback.error
         assert ui.has_text("Rocío Alvarado")
         names = [s.name for s in ui.state.session.screens()]

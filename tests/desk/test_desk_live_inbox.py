@@ -9,15 +9,13 @@ what gets sent."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from companion.clinic.desk.api import DeskApi
 from companion.clinic.desk.state import DeskState
-from tests.fixtures.desk import DESK_USERS, PASSWORD
+from tests.fixtures.desk import DESK_USERS, sign_in_view
 from tests.fixtures.flet_session import ViewHarness, drive
 from tests.support.server_harness import ServerProcess, mutation
 
@@ -26,14 +24,9 @@ POLL = 0.2  # the poller's period here (2 s in production)
 
 
 @pytest.fixture
-def desk(desk_server: ServerProcess) -> Iterator[DeskState]:
-    state = DeskState(DeskApi(desk_server.base_url))
-    state.poll_when_signed_in(every=POLL)  # what web.py does for each browser session
-    try:
-        yield state
-    finally:
-        state.stop()
-        state.api.close()
+def desk(desk_view_state: DeskState) -> DeskState:
+    desk_view_state.poll_when_signed_in(every=POLL)  # what web.py does for each browser session
+    return desk_view_state
 
 
 def _inbox_label(ui: ViewHarness) -> str:
@@ -50,10 +43,8 @@ def test_a_poll_redraws_the_badge_not_the_patient_page_and_typing_survives(
     token = desk_server.pair_device(pid)["token"]
 
     async def scenario(ui: ViewHarness) -> None:
-        await ui.type("signin-name", DESK_USERS["psr"])
-        await ui.type("signin-password", PASSWORD)
-        await ui.click("sign-in")
-        assert await ui.until(lambda: "nav-rail" in ui.ids() and "today-list" in ui.ids(), WAIT)
+        await sign_in_view(ui, DESK_USERS["psr"])
+        assert await ui.until(lambda: "today-list" in ui.ids(), WAIT)
         assert await ui.until(lambda: desk.inbox.polling, WAIT)  # started by the sign-in, after the desk shows
         await asyncio.to_thread(desk.navigation.go, "patient", pid)
         assert await ui.until(lambda: "reply" in ui.ids() and "bill-amount" in ui.ids(), WAIT), desk.feedback.error
@@ -94,10 +85,7 @@ def test_the_open_inbox_list_redraws_on_a_poll(desk_server: ServerProcess, desk:
     token = desk_server.pair_device(pid)["token"]
 
     async def scenario(ui: ViewHarness) -> None:
-        await ui.type("signin-name", DESK_USERS["psr"])
-        await ui.type("signin-password", PASSWORD)
-        await ui.click("sign-in")
-        assert await ui.until(lambda: "nav-rail" in ui.ids(), WAIT)
+        await sign_in_view(ui, DESK_USERS["psr"])
         await asyncio.to_thread(desk.navigation.go, "inbox")
         assert await ui.until(lambda: "inbox-list" in ui.ids(), WAIT)
         with ui.renders() as counts:

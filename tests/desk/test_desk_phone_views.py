@@ -6,17 +6,14 @@ own (:mod:`companion.core.layout`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from companion.clinic.desk.api import DeskApi
 from companion.clinic.desk.state import DeskState, Navigation
 from companion.clinic.desk.state.feedback import Feedback
 from companion.clinic.desk.state.navigation import MORE, phone_bar
 from companion.core.layout import WIDE_FROM, is_wide
-from tests.fixtures.desk import DESK_USERS, PASSWORD
+from tests.fixtures.desk import DESK_USERS, sign_in_view
 from tests.fixtures.flet_session import ViewHarness, drive
 from tests.support.server_harness import ServerProcess
 
@@ -42,24 +39,6 @@ def test_the_phone_bar_holds_five_and_more_holds_the_rest() -> None:
     assert phone_bar([1, 2, 3, 4, 5, 6]) == ([1, 2, 3, 4], [5, 6])
 
 
-@pytest.fixture
-def desk_state(desk_server: ServerProcess) -> Iterator[DeskState]:
-    state = DeskState(DeskApi(desk_server.base_url))
-    try:
-        yield state
-    finally:
-        state.stop()
-        state.api.close()
-
-
-async def _sign_in(ui: ViewHarness, name: str) -> None:
-    await ui.type("signin-name", name)
-    await ui.type("signin-password", PASSWORD)
-    await ui.click("sign-in")
-    session = ui.state.session
-    assert await ui.until(lambda: session.signed_in and "nav-bar" in ui.ids(), WAIT), session.signin_note
-
-
 async def _tap(ui: ViewHarness, index: int) -> None:
     """Tap destination ``index`` of the bottom bar as the browser does (patch the selection, then change)."""
     bar: Any = ui.by_id("nav-bar")
@@ -67,9 +46,9 @@ async def _tap(ui: ViewHarness, index: int) -> None:
     await ui.fire(bar, "change", None)
 
 
-def test_a_psr_on_a_phone_gets_the_bottom_bar_and_the_top_bar(desk_state: DeskState) -> None:
+def test_a_psr_on_a_phone_gets_the_bottom_bar_and_the_top_bar(desk_view_state: DeskState) -> None:
     async def scenario(ui: ViewHarness) -> None:
-        await _sign_in(ui, DESK_USERS["psr"])
+        await sign_in_view(ui, DESK_USERS["psr"], landmark="nav-bar")
         assert "nav-rail" not in ui.ids() and {"desk-top-bar", "sign-out"} <= ui.ids()
         bar: Any = ui.by_id("nav-bar")
         names = [s.name for s in ui.state.session.screens()]
@@ -78,37 +57,26 @@ def test_a_psr_on_a_phone_gets_the_bottom_bar_and_the_top_bar(desk_state: DeskSt
         assert await ui.until(lambda: ui.state.navigation.route.name == "inbox" and "inbox-list" in ui.ids(), WAIT)
         assert ui.by_id("nav-bar").selected_index == names.index("inbox")
 
-    drive(desk_state, scenario, desk=True, width=390)
+    drive(desk_view_state, scenario, desk=True, width=390)
 
 
 def test_a_clinician_gets_three_destinations_and_an_admin_with_one_screen_no_bar(
-        desk_server: ServerProcess) -> None:
+        desk_server: ServerProcess, desk_factory: Callable[[ServerProcess], DeskState]) -> None:
     async def clinician(ui: ViewHarness) -> None:
-        await _sign_in(ui, DESK_USERS["clinician"])
+        await sign_in_view(ui, DESK_USERS["clinician"], landmark="nav-bar")
         assert [d.label for d in ui.by_id("nav-bar").destinations] == ["Today", "Patients", "Articles"]
 
     async def admin(ui: ViewHarness) -> None:
-        await ui.type("signin-name", DESK_USERS["admin"])
-        await ui.type("signin-password", PASSWORD)
-        await ui.click("sign-in")
-        assert await ui.until(lambda: "audit-list" in ui.ids(), WAIT), ui.state.session.signin_note
+        await sign_in_view(ui, DESK_USERS["admin"], landmark="audit-list")
         assert {"desk-top-bar", "sign-out"} <= ui.ids() and not {"nav-bar", "nav-rail"} & ui.ids()
 
     for scenario in (clinician, admin):
-        state = DeskState(DeskApi(desk_server.base_url))
-        try:
-            drive(state, scenario, desk=True, width=390)
-        finally:
-            state.stop()
-            state.api.close()
+        drive(desk_factory(desk_server), scenario, desk=True, width=390)
 
 
-def test_the_desktop_keeps_the_rail(desk_state: DeskState) -> None:
+def test_the_desktop_keeps_the_rail(desk_view_state: DeskState) -> None:
     async def scenario(ui: ViewHarness) -> None:
-        await ui.type("signin-name", DESK_USERS["psr"])
-        await ui.type("signin-password", PASSWORD)
-        await ui.click("sign-in")
-        assert await ui.until(lambda: "nav-rail" in ui.ids(), WAIT), ui.state.session.signin_note
+        await sign_in_view(ui, DESK_USERS["psr"])
         assert "nav-bar" not in ui.ids() and "desk-top-bar" not in ui.ids()
 
-    drive(desk_state, scenario, desk=True, width=1280)
+    drive(desk_view_state, scenario, desk=True, width=1280)

@@ -4,13 +4,11 @@ server and the patient's profile, and a clinician sees the date with no field to
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from companion.clinic.desk.state import DeskState
-from tests.desk.test_desk_views import WAIT, _open, _sign_in
-from tests.desk.test_desk_views import desk_factory as desk_factory  # the fixture, shared
-from tests.fixtures.desk import DESK_USERS
+from tests.desk.test_desk_views import WAIT, _open
+from tests.fixtures.desk import DESK_USERS, sign_in_view
 from tests.fixtures.flet_session import ViewHarness, drive
 from tests.support.server_harness import ServerProcess
 
@@ -24,13 +22,11 @@ async def _open_patient(ui: ViewHarness, pid: str) -> None:
     assert await ui.until(lambda: "prep-test-due" in ui.ids(), WAIT), ui.state.feedback.error
 
 
-def test_a_psr_sets_and_clears_the_next_prep_test(desk_server: ServerProcess,
-                                                   desk_factory: Callable[[ServerProcess], DeskState]) -> None:
+def test_a_psr_sets_and_clears_the_next_prep_test(desk_server: ServerProcess, desk_view_state: DeskState) -> None:
     pid = desk_server.staff.add_patient("Jordan Prep")["id"]
-    state = desk_factory(desk_server)
 
     async def scenario(ui: ViewHarness) -> None:
-        await _sign_in(ui, DESK_USERS["psr"])
+        await sign_in_view(ui, DESK_USERS["psr"])
         await _open_patient(ui, pid)
         feedback = ui.state.feedback
         assert ui.has_text("No PrEP test date set")
@@ -53,19 +49,18 @@ def test_a_psr_sets_and_clears_the_next_prep_test(desk_server: ServerProcess,
         assert await ui.until(lambda: ui.state.api.get_patient(pid)["prep_test_due"] == expected, WAIT), \
             feedback.error
 
-    drive(state, scenario, desk=True)
+    drive(desk_view_state, scenario, desk=True)
 
 
 def test_a_clinician_sees_the_date_and_cannot_change_it(desk_server: ServerProcess,
-                                                         desk_factory: Callable[[ServerProcess], DeskState]) -> None:
+                                                         desk_view_state: DeskState) -> None:
     pid = desk_server.staff.add_patient("Sam Prep")["id"]
     desk_server.staff.as_role("psr").set_prep_test_due(pid, "2027-05-02")
-    state = desk_factory(desk_server)
 
     async def scenario(ui: ViewHarness) -> None:
-        await _sign_in(ui, DESK_USERS["clinician"])
+        await sign_in_view(ui, DESK_USERS["clinician"])
         await _open_patient(ui, pid)
         assert ui.has_text("Next PrEP test due")
         assert "prep-test-save" not in ui.ids() and "field-prep.test_due" not in ui.ids()
 
-    drive(state, scenario, desk=True)
+    drive(desk_view_state, scenario, desk=True)

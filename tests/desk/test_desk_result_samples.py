@@ -6,34 +6,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from companion.clinic.desk.api import DeskApi
 from companion.clinic.desk.state import DeskState
-from tests.fixtures.desk import DESK_USERS, PASSWORD
+from tests.fixtures.desk import DESK_USERS, sign_in_view
 from tests.fixtures.flet_session import ViewHarness, drive
 from tests.support.server_harness import ServerProcess
 
 WAIT = 15.0  # intents run in Flet's thread pool and wait on HTTP
 
 
-async def _sign_in(ui: ViewHarness, name: str) -> None:
-    await ui.type("signin-name", name)
-    await ui.type("signin-password", PASSWORD)
-    await ui.click("sign-in")
-    session = ui.state.session
-    assert await ui.until(lambda: session.signed_in and "nav-rail" in ui.ids(), WAIT), session.signin_note
-
-
-def test_a_result_saved_at_the_desk_is_dated_by_the_visit_of_its_sample(desk_server: ServerProcess) -> None:
+def test_a_result_saved_at_the_desk_is_dated_by_the_visit_of_its_sample(desk_server: ServerProcess,
+                                                                         desk_view_state: DeskState) -> None:
     staff = desk_server.staff
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     pid = staff.add_patient("Sam Sample")["id"]
     older = staff.add_appointment(pid, start=now - timedelta(days=9), kind="STI screening")
     newer = staff.add_appointment(pid, start=now - timedelta(days=2), kind="HIV test")
     staff.add_appointment(pid, start=now + timedelta(days=5), kind="Follow-up")  # not begun: no sample yet
-    desk = DeskState(DeskApi(desk_server.base_url))
 
     async def clinician(ui: ViewHarness) -> None:
-        await _sign_in(ui, DESK_USERS["clinician"])
+        await sign_in_view(ui, DESK_USERS["clinician"])
         ui.state.navigation.go("patient", pid)
         assert await ui.until(lambda: "result-test" in ui.ids(), WAIT), ui.state.feedback.error
         assert {f"sample-{newer['id']}", f"sample-{older['id']}", "sample-"} <= ui.ids()
@@ -52,8 +43,4 @@ def test_a_result_saved_at_the_desk_is_dated_by_the_visit_of_its_sample(desk_ser
             assert made["appointment_id"] == visit["id"] and made["sample_taken"] == day.isoformat()
             assert await ui.until(lambda t=test, d=day: ui.has_text(f"{t} · sample taken {d.isoformat()}"), WAIT)
 
-    try:
-        drive(desk, clinician, desk=True)
-    finally:
-        desk.stop()
-        desk.api.close()
+    drive(desk_view_state, clinician, desk=True)

@@ -5,51 +5,27 @@ request, verify insurance, release a result (clinician only)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from companion.clinic.desk.api import DeskApi
 from companion.clinic.desk.state import DeskState
 from companion.clinic.desk.state.navigation import MORE, phone_bar
 from companion.core.layout import WIDE_FROM
-from tests.fixtures.desk import DESK_USERS, PASSWORD, add_desk_user
+from tests.fixtures.desk import DESK_USERS, add_desk_user, sign_in_view
 from tests.fixtures.flet_session import ViewHarness, drive
 from tests.support.server_harness import ServerProcess, mutation
 
 WAIT = 15.0  # intents run in Flet's thread pool and wait on HTTP
 
 
-@pytest.fixture
-def desk_factory() -> Iterator[Callable[[ServerProcess], DeskState]]:
-    made: list[DeskState] = []
-
-    def make(server: ServerProcess) -> DeskState:
-        state = DeskState(DeskApi(server.base_url))
-        made.append(state)
-        return state
-
-    try:
-        yield make
-    finally:
-        for state in made:
-            state.stop()
-            state.api.close()
-
-
-
-
-async def _sign_in(ui: ViewHarness, name: str) -> None:
+async def _sign_in(ui: ViewHarness, name: str, landmark: str = "nav-rail") -> None:
+    """The sign-in screen renders (its form, the page's title), then the sign-in as a person types it."""
     assert {"signin-name", "signin-password", "sign-in"} <= ui.ids()
     assert ui.session.page.title == "Clinic desk"
-    await ui.type("signin-name", name)
-    await ui.type("signin-password", PASSWORD)
-    await ui.click("sign-in")
-    session = ui.state.session
-    assert await ui.until(lambda: session.signed_in and bool({"nav-rail", "nav-bar"} & ui.ids()), WAIT), \
-        session.signin_note
+    await sign_in_view(ui, name, landmark)
 
 
 async def _open(ui: ViewHarness, screen: str) -> None:
@@ -83,14 +59,13 @@ def _seed(server: ServerProcess) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])  # the rail, the bottom bar
-def test_every_screen_with_data_and_the_psr_intents(desk_server: ServerProcess,
-                                                     desk_factory: Callable[[ServerProcess], DeskState],
+def test_every_screen_with_data_and_the_psr_intents(desk_server: ServerProcess, desk_view_state: DeskState,
                                                      width: int) -> None:
     seeded = _seed(desk_server)
-    state = desk_factory(desk_server)
+    wide = width >= WIDE_FROM
 
     async def scenario(ui: ViewHarness) -> None:
-        await _sign_in(ui, DESK_USERS["psr"])
+        await _sign_in(ui, DESK_USERS["psr"], "nav-rail" if wide else "nav-bar")
         # Today: the visit, the waiting request and the unread message
         assert await ui.until(lambda: ui.has_text("Robin Vale") and ui.has_text("Can I bring a friend?"), WAIT)
         assert {"today-list", "requests-waiting", "unread-messages"} <= ui.ids()
@@ -139,10 +114,9 @@ def test_every_screen_with_data_and_the_psr_intents(desk_server: ServerProcess,
         await ui.type("article-body", "# Window periods")
         await ui.click("article-mode-yes")
         assert await ui.until(lambda: "article-preview" in ui.ids(), WAIT)
-        wide = width >= WIDE_FROM
         assert ("nav-rail" in ui.ids(), "nav-bar" in ui.ids()) == (wide, not wide)
 
-    drive(state, scenario, desk=True, width=width)
+    drive(desk_view_state, scenario, desk=True, width=width)
 
 
 def test_a_clinician_releases_a_result_and_an_admin_reads_the_audit(
@@ -211,8 +185,7 @@ def test_every_screen_with_an_empty_clinic(server_factory: Any,
     drive(desk_factory(server), admin, desk=True)
 
 
-def test_the_bill_card_offers_what_the_plan_rule_allows(desk_server: ServerProcess,
-                                                        desk_factory: Callable[[ServerProcess], DeskState]) -> None:
+def test_the_bill_card_offers_what_the_plan_rule_allows(desk_server: ServerProcess, desk_view_state: DeskState) -> None:
     staff = desk_server.staff
     pid = staff.add_patient("Ari Plan")["id"]
     asked = staff.add_bill(pid, amount_cents=12000, description="Lab panel")["id"]
@@ -237,4 +210,4 @@ def test_the_bill_card_offers_what_the_plan_rule_allows(desk_server: ServerProce
         assert f"plan-decline-{asked}" not in ui.ids()
         assert ui.has_text("120.00 due")                                    # money through format_cents
 
-    drive(desk_factory(desk_server), psr, desk=True)
+    drive(desk_view_state, psr, desk=True)
