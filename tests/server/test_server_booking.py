@@ -16,10 +16,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from companion.clinic.server.database import Database
 from companion.clinic.server.schema import SCHEMA_VERSION
 from companion.core.fields import parse_datetime
 from companion.core.open_times import booking_appointment_id, offered_times
+from tests.support.old_schema import add_old_patient, migrated_from, schema_version
 from tests.support.server_harness import ServerProcess, mutation, pull_all
 
 ALL_DAY = [{"day": d, "opens": "00:00", "closes": "24:00", "resource": "Room 1"}
@@ -272,27 +272,17 @@ def test_a_malformed_service_is_422(server: ServerProcess, body: dict[str, Any])
 
 
 def test_a_version_4_database_gains_the_booking_tables_and_keeps_its_visits(tmp_path: Any) -> None:
-    url = f"sqlite:///{tmp_path / 'v4.db'}"
-    db = Database(url, pool_size=1)
-    db.init_schema()
-    with db.engine.begin() as conn:  # the database as schema 4 left it, with a visit in it
+    def as_it_was(conn: sa.Connection) -> None:  # schema 4, with a visit in it
         for table in ("bookings", "service_hours", "schedule_blocks", "services", "notices", "notice_counts"):
             conn.execute(sa.text(f"DROP TABLE {table}"))
-        conn.execute(sa.text("UPDATE meta SET value = '4' WHERE key = 'schema_version'"))
-        conn.execute(sa.text("INSERT INTO patients (id, name, search_text, ins_status, created_at, updated_at) "
-                             "VALUES ('pat_old', 'Old', 'old', 'none', :t, :t)"), {"t": "2026-01-01T00:00:00.000000Z"})
+        add_old_patient(conn)
         conn.execute(sa.text("INSERT INTO appointments (id, patient_id, start, minutes, kind, status, sensitive, "
                              "sequence, created_at, updated_at) VALUES ('apt_old', 'pat_old', :t, 30, 'Visit', "
                              "'scheduled', 0, 0, :t, :t)"), {"t": "2026-01-02T00:00:00.000000Z"})
-    db.dispose()
-    db = Database(url, pool_size=1)
-    db.init_schema()
-    try:
-        with db.read() as conn:
-            version = conn.execute(sa.text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar_one()
-            kept = conn.execute(sa.text("SELECT count(*) FROM appointments")).scalar_one()
-            empty = [conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
-                     for t in ("services", "service_hours", "schedule_blocks", "bookings")]
-        assert (version, kept, empty) == (str(SCHEMA_VERSION), 1, [0, 0, 0, 0])
-    finally:
-        db.dispose()
+
+    with migrated_from(f"sqlite:///{tmp_path / 'v4.db'}", 4, as_it_was) as db, db.read() as conn:
+        version = schema_version(conn)
+        kept = conn.execute(sa.text("SELECT count(*) FROM appointments")).scalar_one()
+        empty = [conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+                 for t in ("services", "service_hours", "schedule_blocks", "bookings")]
+    assert (version, kept, empty) == (str(SCHEMA_VERSION), 1, [0, 0, 0, 0])

@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from companion.clinic.server.database import Database
 from companion.clinic.server.patients import LANGUAGE, get_patient
 from companion.clinic.server.schema import SCHEMA_VERSION, patients
-
-T0 = "2026-01-01T00:00:00.000000Z"
+from tests.support.old_schema import T0, add_old_patient, migrated_from, schema_version
 
 
 def _db_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
@@ -25,8 +24,7 @@ def _db_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str
 def _add_patient_with_devices(conn: sa.Connection) -> None:
     """One patient and three devices: the newest revoked, one that never said its language, and
     the one whose language is the patient's."""
-    conn.execute(sa.text("INSERT INTO patients (id, name, search_text, ins_status, created_at, updated_at) "
-                         "VALUES ('pat_old', 'Old', 'old', 'none', :t, :t)"), {"t": T0})
+    add_old_patient(conn)
     for dev, seen, revoked, language in (("dev_a", "2026-03-01T00:00:00.000000Z", T0, "fr"),
                                          ("dev_b", "2026-02-01T00:00:00.000000Z", None, None),
                                          ("dev_c", "2026-01-15T00:00:00.000000Z", None, "es")):
@@ -44,28 +42,21 @@ def _device_indexes(conn: sa.Connection) -> dict[str | None, list[str | None]]:
 def test_a_version_7_database_gains_the_language_index_and_keeps_its_devices(
         request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> None:
     url = _db_url(request, backend, tmp_path)
-    db = Database(url, pool_size=1)
-    db.init_schema()
-    with db.engine.begin() as conn:  # the database as schema 7 left it: devices indexed by patient alone
+
+    def as_it_was(conn: sa.Connection) -> None:  # schema 7: devices indexed by patient alone
         conn.execute(sa.text("DROP INDEX ix_devices_patient_seen"))
         conn.execute(sa.text("CREATE INDEX ix_devices_patient_id ON devices (patient_id)"))
-        conn.execute(sa.text("UPDATE meta SET value = '7' WHERE key = 'schema_version'"))
         _add_patient_with_devices(conn)
-    db.dispose()
-    db = Database(url, pool_size=1)
-    db.init_schema()
-    try:
-        with db.read() as conn:
-            version = conn.execute(sa.text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar_one()
-            indexes = _device_indexes(conn)
-            kept = conn.execute(sa.text("SELECT count(*) FROM devices")).scalar_one()
-            patient = get_patient(conn, "pat_old")
-        assert version == str(SCHEMA_VERSION) == "8"
-        assert indexes.get("ix_devices_patient_seen") == ["patient_id", "last_seen_at", "revoked_at", "language"]
-        assert "ix_devices_patient_id" not in indexes  # the new index starts with patient_id: one fewer to keep
-        assert kept == 3 and patient is not None and patient["language"] == "es"
-    finally:
-        db.dispose()
+
+    with migrated_from(url, 7, as_it_was) as db, db.read() as conn:
+        version = schema_version(conn)
+        indexes = _device_indexes(conn)
+        kept = conn.execute(sa.text("SELECT count(*) FROM devices")).scalar_one()
+        patient = get_patient(conn, "pat_old")
+    assert version == str(SCHEMA_VERSION) == "8"
+    assert indexes.get("ix_devices_patient_seen") == ["patient_id", "last_seen_at", "revoked_at", "language"]
+    assert "ix_devices_patient_id" not in indexes  # the new index starts with patient_id: one fewer to keep
+    assert kept == 3 and patient is not None and patient["language"] == "es"
     db = Database(url, pool_size=1)
     db.init_schema()  # a restart at version 8 changes nothing
     try:

@@ -14,7 +14,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from companion.clinic.server.database import Database
 from companion.clinic.server.records import profile_of
 from companion.clinic.server.schema import SCHEMA_VERSION, patients
 from companion.config import ClinicProfile
@@ -24,6 +23,7 @@ from companion.sync.client import client_for_vault, synchronize
 from companion.sync.pairing import pair
 from companion.vault import ScryptParams, Vault
 from tests.fixtures.server import BACKENDS
+from tests.support.old_schema import add_old_patient, migrated_from, schema_version
 from tests.support.server_harness import ServerProcess, pull_all
 
 
@@ -98,24 +98,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
 
 
 def test_a_version_4_database_gains_the_column_and_keeps_its_patients(database_url: str) -> None:
-    db = Database(database_url, pool_size=1)
-    db.init_schema()
-    with db.engine.begin() as conn:  # the database as schema 4 left it, with a patient in it
+    def as_it_was(conn: sa.Connection) -> None:  # schema 4, with a patient in it
         conn.execute(sa.text("ALTER TABLE patients DROP COLUMN prep_test_due"))
-        conn.execute(sa.text("UPDATE meta SET value = '4' WHERE key = 'schema_version'"))
-        conn.execute(sa.text("INSERT INTO patients (id, name, search_text, ins_status, created_at, updated_at) "
-                             "VALUES ('pat_old', 'Old', 'old', 'none', :t, :t)"), {"t": "2026-01-01T00:00:00.000000Z"})
-    db.dispose()
-    db = Database(database_url, pool_size=1)
-    db.init_schema()
-    try:
-        with db.read() as conn:
-            version = conn.execute(sa.text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar_one()
-            row = conn.execute(sa.select(patients).where(patients.c.id == "pat_old")).mappings().one()
-        assert version == str(SCHEMA_VERSION)
-        assert profile_of(dict(row)).prep_test_due is None and profile_of(dict(row)).name == "Old"
-    finally:
-        db.dispose()
+        add_old_patient(conn)
+
+    with migrated_from(database_url, 4, as_it_was) as db, db.read() as conn:
+        version = schema_version(conn)
+        row = conn.execute(sa.select(patients).where(patients.c.id == "pat_old")).mappings().one()
+    assert version == str(SCHEMA_VERSION)
+    assert profile_of(dict(row)).prep_test_due is None and profile_of(dict(row)).name == "Old"
 
 
 def test_the_date_reaches_the_apps_reminders_through_sync(server: ServerProcess, tmp_path: Any) -> None:

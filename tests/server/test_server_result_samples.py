@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 
 from companion.clinic.psr.cli import main as psr_main
-from companion.clinic.server.database import Database
 from companion.clinic.server.records import result_of
 from companion.clinic.server.schema import SCHEMA_VERSION, results
 from companion.core.models import Result, parse_record
 from companion.core.requests import request_appointment_id
 from tests.fixtures.server import BACKENDS
+from tests.support.old_schema import add_old_patient, migrated_from, schema_version
 from tests.support.server_harness import ServerProcess, mutation, pull_all
 
 
@@ -100,22 +100,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
 
 
 def test_a_version_2_database_gains_sample_days_and_keeps_its_results(database_url: str) -> None:
-    db = Database(database_url, pool_size=1)
-    db.init_schema()
-    with db.engine.begin() as conn:  # the database as schema 2 left it, with a released result in it
+    def as_it_was(conn: sa.Connection) -> None:  # schema 2, with a released result in it
         conn.execute(sa.text("ALTER TABLE results DROP COLUMN sample_taken"))
-        conn.execute(sa.text("UPDATE meta SET value = '2' WHERE key = 'schema_version'"))
-        conn.execute(sa.text("INSERT INTO patients (id, name, search_text, ins_status, created_at, updated_at) "
-                             "VALUES ('pat_old', 'Old', 'old', 'none', :t, :t)"), {"t": "2026-01-01T00:00:00.000000Z"})
+        add_old_patient(conn)
         conn.execute(sa.text("INSERT INTO results (id, patient_id, test, interpretation, sensitive, state, "
                              "released_at, created_by, created_at) VALUES ('res_old', 'pat_old', 'HIV', 'negative', "
                              ":no, 'released', :t, 'stf_1', :t)"), {"t": "2026-01-02T00:00:00.000000Z", "no": False})
-    db.dispose()
-    db = Database(database_url, pool_size=1)
-    db.init_schema()
-    try:
+
+    with migrated_from(database_url, 2, as_it_was) as db:
         with db.read() as conn:
-            version = conn.execute(sa.text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar_one()
+            version = schema_version(conn)
             row = conn.execute(sa.select(results).where(results.c.id == "res_old")).mappings().one()
         assert version == str(SCHEMA_VERSION)
         record = result_of(row)
@@ -125,5 +119,3 @@ def test_a_version_2_database_gains_sample_days_and_keeps_its_results(database_u
         with db.read() as conn:
             row = conn.execute(sa.select(results).where(results.c.id == "res_old")).mappings().one()
         assert result_of(row).sample_taken == date(2026, 1, 1)
-    finally:
-        db.dispose()

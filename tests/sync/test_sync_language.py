@@ -11,13 +11,13 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from companion.clinic.server.database import Database
 from companion.clinic.server.schema import SCHEMA_VERSION, devices
 from companion.core.protocol import LANGUAGE_HEADER
 from companion.i18n import set_language
 from companion.sync.client import client_for_vault, synchronize
 from companion.vault import Vault
 from tests.fixtures.sync import Clinic
+from tests.support.old_schema import T0, add_old_patient, migrated_from, schema_version
 
 
 @pytest.fixture
@@ -87,26 +87,16 @@ def test_a_malformed_language_is_refused_in_one_line(clinic: Clinic, tmp_path: P
 
 
 def test_a_version_5_database_gains_device_languages_and_keeps_its_devices(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    db = Database(url, pool_size=1)
-    db.init_schema()
-    with db.engine.begin() as conn:  # the database as schema 5 left it, with a paired device in it
+    def as_it_was(conn: sa.Connection) -> None:  # schema 5, with a paired device in it
         conn.execute(sa.text("DROP INDEX ix_devices_patient_seen"))  # schema 8's, over the language column
         conn.execute(sa.text("CREATE INDEX ix_devices_patient_id ON devices (patient_id)"))
         conn.execute(sa.text("ALTER TABLE devices DROP COLUMN language"))
         conn.execute(sa.text("ALTER TABLE articles DROP COLUMN translations"))
-        conn.execute(sa.text("UPDATE meta SET value = '5' WHERE key = 'schema_version'"))
-        conn.execute(sa.text("INSERT INTO patients (id, name, search_text, ins_status, created_at, updated_at) "
-                             "VALUES ('pat_old', 'Old', 'old', 'none', :t, :t)"), {"t": "2026-01-01T00:00:00.000000Z"})
+        add_old_patient(conn)
         conn.execute(sa.text("INSERT INTO devices (id, patient_id, name, token_hash, created_at) "
-                             "VALUES ('dev_old', 'pat_old', 'phone', 'h', :t)"), {"t": "2026-01-01T00:00:00.000000Z"})
-    db.dispose()
-    db = Database(url, pool_size=1)
-    db.init_schema()
-    try:
-        with db.read() as conn:
-            version = conn.execute(sa.text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar_one()
-            row = conn.execute(sa.select(devices).where(devices.c.id == "dev_old")).mappings().one()
-        assert version == str(SCHEMA_VERSION) and row["language"] is None and row["name"] == "phone"
-    finally:
-        db.dispose()
+                             "VALUES ('dev_old', 'pat_old', 'phone', 'h', :t)"), {"t": T0})
+
+    with migrated_from(f"sqlite:///{tmp_path / 'old.db'}", 5, as_it_was) as db, db.read() as conn:
+        version = schema_version(conn)
+        row = conn.execute(sa.select(devices).where(devices.c.id == "dev_old")).mappings().one()
+    assert version == str(SCHEMA_VERSION) and row["language"] is None and row["name"] == "phone"
