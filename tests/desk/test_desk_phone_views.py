@@ -56,6 +56,11 @@ def test_a_psr_on_a_phone_gets_the_bottom_bar_and_the_top_bar(desk_view_state: D
         await _tap(ui, names.index("inbox"))
         assert await ui.until(lambda: ui.state.navigation.route.name == "inbox" and "inbox-list" in ui.ids(), WAIT)
         assert ui.by_id("nav-bar").selected_index == names.index("inbox")
+        filters: Any = ui.by_id("inbox-filters")  # one line that scrolls sideways, and each filter still works
+        assert filters.wrap is False and filters.scroll is not None
+        await ui.click("filter-bill-question")
+        assert await ui.until(lambda: ui.state.inbox.filter == "bill.question", WAIT)
+        assert all(i["kind"] == "bill.question" for i in ui.state.inbox.shown())
 
     drive(desk_view_state, scenario, desk=True, width=390)
 

@@ -125,9 +125,11 @@ def _filter(desk: DeskState) -> ft.Control:
     def pick(kind: str) -> Any:
         return lambda *_e: inbox.set_filter(kind)
 
-    return ft.Row([button(f"filter-{k.replace('.', '-')}", label, pick(k),
-                          kind="tonal" if inbox.filter == k else "outlined") for k, label in options],
-                  wrap=True, spacing=8, run_spacing=8)
+    buttons = [button(f"filter-{k.replace('.', '-')}", label, pick(k),
+                      kind="tonal" if inbox.filter == k else "outlined") for k, label in options]
+    if narrow(desk):  # a phone: one line that scrolls sideways, not four lines of filters above the list
+        return tid("inbox-filters", ft.Row(buttons, spacing=8, wrap=False, scroll=ft.ScrollMode.AUTO))
+    return tid("inbox-filters", ft.Row(buttons, wrap=True, spacing=8, run_spacing=8))
 
 
 @ft.component
