@@ -366,3 +366,11 @@ def test_the_link_says_the_last_day_it_works_in_the_clinic_s_zone(clinic: Clinic
     clinic.now = datetime(2031, 4, 4, 0, 5, tzinfo=new_york)
     late = clinic.one("GET", f"/n/{code}")
     assert late.status_code == 410 and "This link has expired." in late.text
+
+
+def test_a_slot_time_with_no_utc_day_gets_the_form_again(clinic: Clinic) -> None:
+    """A posted slot at ``0001-01-01T00:00+05:00`` (before year 1 in UTC) is a refused choice, not a 500."""
+    code = clinic.code()
+    answer = clinic.one("POST", f"/n/{code}/book", data={"slot": f"{clinic.service['id']}|0001-01-01T00:00+05:00",
+                                                          "name": "Kim"})
+    assert answer.status_code == 409 and "Please choose one of the times below." in answer.text
