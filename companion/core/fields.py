@@ -132,7 +132,7 @@ def get_choice(
 
 
 def parse_datetime(text: str, where: str) -> datetime:
-    """ISO 8601 with an offset -> aware UTC datetime; naive times are refused."""
+    """ISO 8601 with an offset -> aware UTC datetime; naive times, and times with no UTC year (1–9999), are refused."""
     if not isinstance(text, str):
         raise RecordError(where, f"expected an ISO 8601 time, got {type(text).__name__}")
     try:
@@ -143,7 +143,10 @@ def parse_datetime(text: str, where: str) -> datetime:
         return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise RecordError(where, "time must carry a UTC offset (e.g. 2026-01-02T10:00:00Z)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before year 1 in UTC (9999-12-31T23:00-05:00 after 9999)
+        raise RecordError(where, f"time out of range: {text[:40]!r}") from None
 
 
 def get_datetime(obj: Mapping[str, Any], key: str, path: str = "") -> datetime:

@@ -96,8 +96,8 @@ class AppState:
         if state == "revoked":
             self.records.refresh()
 
-    def vault_banner(self, title: str, body: str, about: str = "") -> None:
-        self.banners.add(title, body, about)
+    def vault_banner(self, title: str, body: str, about: str = "", *, catalog: bool = False) -> None:
+        self.banners.add(title, body, about, catalog=catalog)
 
     def vault_closed(self, reason: str) -> None:
         self.session.forget()

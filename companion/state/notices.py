@@ -124,11 +124,18 @@ KEPT = 5
 @dataclass(frozen=True, slots=True)
 class Banner:
     """A notice shown inside the app (in-app reminders, sync news); ``route`` is the screen it is
-    about (a tap goes there)."""
+    about (a tap goes there). With ``catalog`` the title and body are catalog messages, translated
+    each time the banner is drawn (:meth:`words`), so a language switch rewords it at once; a
+    reminder's text comes already worded (it is the notification the system could not show)."""
 
     title: str
     body: str
     route: str = "home"
+    catalog: bool = False
+
+    def words(self) -> tuple[str, str]:
+        """``(title, body)`` as shown now."""
+        return (_(self.title), _(self.body)) if self.catalog else (self.title, self.body)
 
 
 # A reminder's words are written for a notification outside the app (discreet: they name no record).
@@ -166,10 +173,13 @@ class Banners(Observable):
         self.items: tuple[Banner, ...] = ()
         self._guard = threading.Lock()  # reminders arrive on their own thread, dismissals on Flet's
 
-    def add(self, title: str, body: str, about: str = "") -> None:
-        """A reminder that could not (or need not) show outside the app, worded for inside it."""
+    def add(self, title: str, body: str, about: str = "", *, catalog: bool = False) -> None:
+        """A reminder that could not (or need not) show outside the app, worded for inside it; with
+        ``catalog``, news of the app's own in catalog messages (see :class:`Banner`)."""
+        banner = Banner(title, body, SCREEN_OF.get(about, "home"), catalog=True) if catalog else \
+            inside_app(title, body, about)
         with self._guard:
-            self.items = (*self.items, inside_app(title, body, about))[-KEPT:]
+            self.items = (*self.items, banner)[-KEPT:]
         self.notify()
 
     def dismiss(self, index: int) -> None:

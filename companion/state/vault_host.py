@@ -38,7 +38,8 @@ class HostMember(Protocol):
 
     def vault_live_state(self, state: str, error: str | None) -> None: ...
 
-    def vault_banner(self, title: str, body: str, about: str = "") -> None: ...
+    def vault_banner(self, title: str, body: str, about: str = "", *, catalog: bool = False) -> None:
+        """A notice for the banner slot; ``catalog``: its words are catalog messages, translated where shown."""
 
     def vault_closed(self, reason: str) -> None:
         """The vault was closed underneath this session (wiped from another window)."""
@@ -202,7 +203,7 @@ class VaultHost:
         vault = self.vault
         notice = take_restored_copy_notice(vault) if vault is not None else None
         if notice is not None:  # the sync found an older copy of the vault and resynced it
-            self._each(lambda m: m.vault_banner(*notice))
+            self._each(lambda m: m.vault_banner(*notice, catalog=True))
 
     def _state_changed(self, state: str, error: str | None) -> None:
         self.live_state, self.live_error = state, error

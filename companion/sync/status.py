@@ -24,7 +24,7 @@ from datetime import datetime
 
 from ..core.fields import iso, parse_datetime
 from ..core.models import OutboxEntry
-from ..i18n import N_, _
+from ..i18n import N_
 from ..vault import Vault
 from .store import CLINIC_NAME, DEVICE_ID, RESTORED_COPY, SERVER_URL, TOKEN
 from .transport import one_line
@@ -120,9 +120,12 @@ def record_status(
 
 
 def take_restored_copy_notice(vault: Vault) -> tuple[str, str] | None:
-    """The (title, body) to show once after a sync found the vault to be an older copy (see ``pull``)."""
+    """The (title, body) to show once after a sync found the vault to be an older copy (see ``pull``).
+
+    Catalog messages, not yet translated: the banner words them in the language of the moment it is
+    shown (a language switch while it shows rewords it)."""
     with vault.lock:
         if vault.meta.get(RESTORED_COPY) is None:
             return None
         vault.meta.delete(RESTORED_COPY)
-    return _(RESTORED_COPY_TITLE), _(RESTORED_COPY_BODY)
+    return RESTORED_COPY_TITLE, RESTORED_COPY_BODY

@@ -108,6 +108,7 @@ def BannerSlot(state: AppState) -> ft.Control:
         return ft.Container()
     last = len(banners) - 1
     b = banners[last]
+    title, body = b.words()  # in the language of now (a switch redraws the slot: the appearance)
     more = "  " + _("(+%(n)s more)") % {"n": last} if last else ""
 
     def open_it() -> None:  # a tap goes to what the reminder is about, and the reminder is done
@@ -116,13 +117,13 @@ def BannerSlot(state: AppState) -> ft.Control:
 
     return tid("banner", ft.Container(
         ft.Row([ft.Icon(ft.Icons.NOTIFICATIONS_OUTLINED, size=20),
-                ft.Column([ft.Text(b.title + more, weight=ft.FontWeight.W_600, size=14), ft.Text(b.body, size=14)],
+                ft.Column([ft.Text(title + more, weight=ft.FontWeight.W_600, size=14), ft.Text(body, size=14)],
                           spacing=0, expand=True),
                 ft.IconButton(ft.Icons.CLOSE, tooltip=_("Dismiss reminder"),
                               on_click=lambda: state.banners.dismiss(last))]),
         bgcolor=ft.Colors.TERTIARY_CONTAINER, padding=ft.Padding.only(left=12, right=4, top=6, bottom=6),
         border_radius=12, margin=ft.Margin.symmetric(horizontal=12, vertical=4), on_click=open_it, ink=True),
-        label=f"{b.title}. {b.body}")
+        label=f"{title}. {body}")
 
 
 _sync_chip = memo(SyncChip)

@@ -17,6 +17,7 @@ from companion.demo import seed_clinic as seed_demo_clinic
 from companion.reminders import local_zone
 from companion.state import DESTINATIONS, AppState
 from companion.state.learn_library import LearnLibrary
+from companion.sync.store import RESTORED_COPY
 from tests.fixtures.app_state import Clinic
 from tests.fixtures.flet_session import ViewHarness, drive
 from tests.support.server_harness import ServerProcess
@@ -207,3 +208,23 @@ def test_the_demo_clinic_dates_its_results_by_the_visits_sample(sqlite_server: S
         start = datetime.fromisoformat(visits[r["appointment_id"]]["start"].replace("Z", "+00:00"))
         assert visits[r["appointment_id"]]["kind"] == "HIV test"
         assert r["sample_taken"] == start.astimezone(local_zone()).date().isoformat()
+
+
+def test_the_sync_news_banner_follows_a_language_switch_at_once(paired_state: AppState, clinic: Clinic) -> None:
+    """A sync that found this vault to be an older copy says so in the banner; switching the app to
+    Spanish in Settings rewords the banner there and then (it kept its English words before)."""
+    assert wait_until(lambda: paired_state.sync.live_state == "idle", 10)
+    vault = paired_state.records.require_vault()
+    # what the pull notes when it finds the vault to be an older copy (companion/sync/pull.py)
+    vault.meta.set(RESTORED_COPY, {"at": datetime.now(UTC).isoformat(), "generation": 1, "seen": 2})
+    paired_state.nav.go("settings")
+
+    async def scenario(ui: ViewHarness) -> None:
+        paired_state.sync.sync_now()                                    # the live loop syncs, then says so
+        assert await ui.until(lambda: ui.has_text("Your records were brought up to date"), 15), ui.texts()
+        await ui.fire(ui.by_id("language-es"), "select")
+        assert await ui.until(lambda: paired_state.prefs.language() == "es" and ui.has_text("Ajustes"), 10)
+        assert await ui.until(lambda: ui.has_text("Sus datos se pusieron al día"), 10), ui.texts()
+        assert ui.has_text("copia anterior") and not ui.has_text("Your records were brought up to date")
+
+    drive(paired_state, scenario)

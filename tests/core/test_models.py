@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from companion.core.errors import RecordError
+from companion.core.fields import parse_datetime
 from companion.core.models import RECORD_TYPES, OutboxEntry, Record, parse_record
 from tests.fixtures.vault import sample_records
 
@@ -44,6 +46,7 @@ BAD_FIELDS = [
     ("profile", {"insurance": {"status": "maybe"}}, "profile.insurance.status"),
     ("appointment", {"minutes": 0}, "appointment.minutes"),
     ("appointment", {"start": "2026-03-02T09:30:00"}, "appointment.start"),
+    ("appointment", {"start": "0001-01-01T00:00+05:00"}, "appointment.start"),  # before year 1 in UTC
     ("appointment", {"status": "lost"}, "appointment.status"),
     ("prep", {"before_minutes": -5}, "prep.before_minutes"),
     ("prep", {"appointment_id": _DROP}, "prep.appointment_id"),
@@ -86,3 +89,13 @@ def test_unknown_kind_is_refused() -> None:
     with pytest.raises(RecordError) as caught:
         parse_record("diagnosis", {})
     assert "unknown record kind" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00+05:00", "9999-12-31T23:30-05:00"])
+def test_a_time_with_no_utc_calendar_day_is_refused_by_name(text: str) -> None:
+    """Converting it to UTC leaves years 1-9999: a refusal naming the field, not an OverflowError."""
+    with pytest.raises(RecordError) as caught:
+        parse_datetime(text, "payload.start")
+    assert caught.value.field == "payload.start" and "out of range" in str(caught.value)
+    assert parse_datetime("0001-01-01T05:00+05:00", "t") == datetime(1, 1, 1, tzinfo=UTC)  # the edges still read
+    assert parse_datetime("9999-12-31T18:59-05:00", "t") == datetime(9999, 12, 31, 23, 59, tzinfo=UTC)

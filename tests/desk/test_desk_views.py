@@ -9,8 +9,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import flet as ft
 import pytest
 
+from companion.clinic.desk.api import DeskApi
 from companion.clinic.desk.state import DeskState
 from companion.clinic.desk.state.navigation import MORE, phone_bar
 from companion.core.layout import WIDE_FROM
@@ -209,5 +211,35 @@ def test_the_bill_card_offers_what_the_plan_rule_allows(desk_server: ServerProce
         assert await ui.until(lambda: f"plan-{asked}" not in ui.ids(), WAIT)
         assert f"plan-decline-{asked}" not in ui.ids()
         assert ui.has_text("120.00 due")                                    # money through format_cents
+
+    drive(desk_view_state, psr, desk=True)
+
+
+def test_the_sign_in_note_is_news_after_signing_out_and_an_error_after_a_wrong_password_or_ended_session(
+        desk_server: ServerProcess, desk_view_state: DeskState) -> None:
+    def tone(ui: ViewHarness) -> tuple[str, Any, Any]:
+        box = ui.by_id("signin-note")
+        return box.content.value, box.bgcolor, box.content.color
+
+    async def psr(ui: ViewHarness) -> None:
+        await _sign_in(ui, DESK_USERS["psr"])
+        await ui.click("sign-out")
+        assert await ui.until(lambda: "signin-note" in ui.ids(), WAIT)
+        assert tone(ui) == ("You signed out.", ft.Colors.BLUE_50, ft.Colors.BLUE_900)   # asked for: not an error
+
+        await ui.type("signin-name", DESK_USERS["psr"])
+        await ui.type("signin-password", "nope nope nope")
+        await ui.click("sign-in")
+        assert await ui.until(lambda: ui.has_text("Wrong name or password."), WAIT)
+        assert tone(ui) == ("Wrong name or password.", ft.Colors.RED_50, ft.Colors.RED_900)
+
+        await _sign_in(ui, DESK_USERS["psr"])
+        other = DeskApi(desk_server.base_url)
+        other.token = ui.state.api.token
+        other.sign_out()                                                # the same session ended elsewhere
+        other.close()
+        ui.state.navigation.go("patients")                             # the next call answers 401
+        assert await ui.until(lambda: "signin-note" in ui.ids(), WAIT)
+        assert tone(ui) == ("You signed out: sign in again.", ft.Colors.RED_50, ft.Colors.RED_900)
 
     drive(desk_view_state, psr, desk=True)

@@ -227,3 +227,26 @@ def test_large_answers_are_gzipped_small_ones_and_waits_are_not_broken(sqlite_se
     assert answer.status_code == 200 and answer.headers.get("content-encoding") == "gzip"
     assert [c["kind"] for c in answer.json()["changes"]] == ["message"]  # woken by it: a timeout answers empty
     print(f"gzip long-poll woken in {out['took'] * 1000:.0f} ms")
+
+
+def test_a_time_before_year_1_in_utc_is_a_clear_refusal(sqlite_server: ServerProcess) -> None:
+    """``0001-01-01T00:00+05:00`` has no UTC day (converting it raised OverflowError: a 500): the sync
+    refuses the one mutation by field, a staff route answers 422 naming the parameter."""
+    st = sqlite_server.staff
+    pid = st.add_patient("Year One")["id"]
+    early, late = "0001-01-01T00:00+05:00", "9999-12-31T23:30-05:00"
+    with sqlite_server.device_client(sqlite_server.pair_device(pid)["token"]) as http:
+        answer = http.post("/v1/sync", json={"mutations": [
+            mutation("appointment.request", kind="STI screening", preferred=[early]),
+            mutation("appointment.request", kind="STI screening", preferred=["2031-02-03T09:00:00Z", late])]})
+    assert answer.status_code == 200, answer.text
+    first, second = answer.json()["results"]
+    assert first["status"] == second["status"] == "rejected"
+    assert first["reason"].startswith("payload.preferred[0]: time out of range")
+    assert second["reason"].startswith("payload.preferred[1]: time out of range")
+    schedule = _error(st.request("GET", "/v1/staff/schedule", params={"start": early, "end": "0001-01-01T10:00+05:00"}),
+                      422, "invalid_request")
+    assert "start" in schedule["message"] and "years 1 and 9999" in schedule["message"]
+    booked = _error(st.request("POST", f"/v1/staff/patients/{pid}/appointments",
+                               json={"start": late, "minutes": 30, "kind": "STI screening"}), 422, "invalid_request")
+    assert booked["message"].startswith("start: ")

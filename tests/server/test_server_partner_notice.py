@@ -224,7 +224,7 @@ def test_a_link_expires(tmp_path: Path) -> None:
     code = normalise_code(new_code())
     assert code is not None
     with ctx.db.write() as tx:
-        partner_notice.register_notices(tx, "syphilis", [code], None, now[0])
+        partner_notice.register_notices(tx, "syphilis", [code], None, now[0], tz=ctx.settings.site.tz)
     async def opened() -> list[tuple[int, str]]:
         seen = []
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:

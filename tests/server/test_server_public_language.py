@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -69,7 +70,7 @@ class Clinic:
         code = normalise_code(new_code())
         assert code is not None
         with self.ctx.db.write() as tx:
-            partner_notice.register_notices(tx, infection, [code], None, made or self.now)
+            partner_notice.register_notices(tx, infection, [code], None, made or self.now, tz=self.ctx.settings.site.tz)
         return code
 
     def fetch(self, *requests: Request, address: str | None = None) -> list[httpx.Response]:
@@ -209,7 +210,7 @@ def test_every_public_page_speaks_spanish_with_no_english_left(clinic: Clinic, h
             assert TEXTS[name][1] in html.unescape(page.text), name
     valid = html.unescape(pages["valid"].text)
     assert "La clamidia a menudo no causa síntomas" in valid and "gratuitos y confidenciales" in valid
-    assert "Este enlace funciona hasta el 4 de abril de 2031." in valid  # the expiry day (midnight UTC)
+    assert "Este enlace funciona hasta el 3 de abril de 2031." in valid  # its last day (made 4 March: 30 days on)
     assert "martes 4 de marzo, 11:30" in html.unescape(pages["smart_open"].text)  # in full, in the clinic's zone
 
 
@@ -223,7 +224,7 @@ def test_english_is_the_default_and_every_page_has_it(clinic: Clinic) -> None:
         if name in TEXTS:
             assert TEXTS[name][0] in html.unescape(page.text), name
         assert not any(s in html.unescape(page.text) for s in ("Gracias", "enlace", "Llame al", "prueba")), name
-    assert "This link works until 4 April 2031." in pages["valid"].text
+    assert "This link works until 3 April 2031." in pages["valid"].text
     assert len(_english_left(pages["valid"])) > 10  # the check the Spanish pages pass finds English when it is there
     assert "Tuesday 4 March, 11:30" in pages["smart_open"].text
 
@@ -350,3 +351,26 @@ def test_the_code_in_the_path_cannot_inject_markup_through_the_switch(clinic: Cl
         assert f'href="/n/{quote(raw, safe="")}?lang=en"' in page.text  # the same code, quoted once
         assert nav and re.fullmatch(r'<a href="/n/[A-Za-z0-9%._~-]+\?lang=en" hreflang="en" lang="en">English</a> · '
                                     r'<strong lang="es" aria-current="true">Español</strong>', nav.group(1)), nav
+
+
+def test_the_link_says_the_last_day_it_works_in_the_clinic_s_zone(clinic: Clinic) -> None:
+    """Made late in the evening in New York (the next day already in UTC), a link names the last day it
+    works there, in English and Spanish, and works through that whole day (the clinic's), not after."""
+    new_york = ZoneInfo("America/New_York")
+    code = clinic.code(made=datetime(2031, 3, 4, 23, 30, tzinfo=new_york))  # 04:30 UTC on 5 March
+    english, spanish = clinic.fetch(("GET", f"/n/{code}", {}), ("GET", f"/n/{code}", {"params": {"lang": "es"}}))
+    assert "This link works until 3 April 2031." in english.text  # 4 March and 30 days, in New York
+    assert "Este enlace funciona hasta el 3 de abril de 2031." in html.unescape(spanish.text)
+    clinic.now = datetime(2031, 4, 3, 23, 55, tzinfo=new_york)
+    assert clinic.one("GET", f"/n/{code}").status_code == 200  # late on the day it names: it still works
+    clinic.now = datetime(2031, 4, 4, 0, 5, tzinfo=new_york)
+    late = clinic.one("GET", f"/n/{code}")
+    assert late.status_code == 410 and "This link has expired." in late.text
+
+
+def test_a_slot_time_with_no_utc_day_gets_the_form_again(clinic: Clinic) -> None:
+    """A posted slot at ``0001-01-01T00:00+05:00`` (before year 1 in UTC) is a refused choice, not a 500."""
+    code = clinic.code()
+    answer = clinic.one("POST", f"/n/{code}/book", data={"slot": f"{clinic.service['id']}|0001-01-01T00:00+05:00",
+                                                          "name": "Kim"})
+    assert answer.status_code == 409 and "Please choose one of the times below." in answer.text

@@ -106,7 +106,7 @@ def _partner_notify(tx: Tx, ctx: ServerContext, device: DevicePrincipal, mid: st
         row = results.get_result(tx, result_id)
         _own(row if row is not None and row["state"] == "released" else None, device, "result")
     made = partner_notice.register_notices(tx, p["infection"], [check_code(c, "codes") for c in p["codes"]],
-                                           result_id, ctx.now())
+                                           result_id, ctx.now(), tz=ctx.settings.site.tz)
     return f"result:{result_id}" if result_id else f"notices:{made}"
 
 

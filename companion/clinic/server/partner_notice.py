@@ -17,7 +17,7 @@ code books once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,22 +32,35 @@ from .records import Row
 from .schema import notice_counts, notices, services
 from .tokens import new_id
 
-__all__ = ["book_from_notice", "counts", "fast_track_services", "find_notice", "mark_opened", "register_notices",
-           "report_notice"]
+__all__ = ["book_from_notice", "counts", "expiry", "fast_track_services", "find_notice", "last_day", "mark_opened",
+           "register_notices", "report_notice"]
 
 
-def expiry(now: datetime) -> datetime:
-    """The day a notice made ``now`` expires: midnight UTC, :data:`NOTICE_DAYS` days on (a day, not a moment)."""
-    return datetime.combine(now.astimezone(UTC).date() + timedelta(days=NOTICE_DAYS + 1), time(), UTC)
+def expiry(now: datetime, tz: tzinfo) -> datetime:
+    """When a notice made ``now`` stops working: the clinic's midnight (``tz``) that ends the
+    :data:`NOTICE_DAYS`-th day after the day it was made (a day, not a moment; stored in UTC)."""
+    day = now.astimezone(tz).date() + timedelta(days=NOTICE_DAYS + 1)
+    return datetime.combine(day, time(), tz).astimezone(UTC)
 
 
-def register_notices(tx: Tx, infection: str, codes: Sequence[str], result_id: str | None, now: datetime) -> int:
-    """Keep the codes' hashes; count them against ``result_id`` (already checked to be the patient's)."""
+def last_day(expires_at: datetime, tz: tzinfo) -> date:
+    """The last day a notice works, in the clinic's zone (``tz``): the day of its last moment.
+
+    ``expires_at`` is the first moment it no longer works (a midnight): shown as such, it read as
+    one day more — and a notice stored at midnight UTC stops in the evening before in the Americas."""
+    return (expires_at - timedelta(microseconds=1)).astimezone(tz).date()
+
+
+def register_notices(tx: Tx, infection: str, codes: Sequence[str], result_id: str | None, now: datetime, *,
+                     tz: tzinfo) -> int:
+    """Keep the codes' hashes; count them against ``result_id`` (already checked to be the patient's).
+
+    ``tz`` is the clinic's zone: the codes work until the end of its day (:func:`expiry`)."""
     hashes = [code_hash(c) for c in codes]
     taken = tx.execute(sa.select(sa.func.count()).select_from(notices).where(notices.c.code_hash.in_(hashes)))
     if taken.scalar_one():
         raise NotAllowed("these notice codes were already registered")
-    ends = expiry(now)
+    ends = expiry(now, tz)
     tx.execute(sa.insert(notices), [{"code_hash": h, "infection": infection, "expires_at": ends} for h in hashes])
     if result_id is not None:
         updated = tx.execute(sa.update(notice_counts).where(notice_counts.c.result_id == result_id)

@@ -26,14 +26,14 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 from typing import IO, Any
 
 from babel.core import negotiate_locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.support import Translations
 from fastapi import Request
 
@@ -116,9 +116,9 @@ class PageLanguage:
         """A time in the clinic's zone: ``Tue 3 Dec, 14:30`` / ``mar 3 de diciembre, 14:30`` (``long``: in full)."""
         return format_datetime(moment, (LONG if long else SHORT)[self.code], tzinfo=tz, locale=self.code)
 
-    def day(self, moment: datetime) -> str:
-        """A date (as stored, UTC): ``3 December 2031`` / ``3 de diciembre de 2031``."""
-        return format_datetime(moment, DAY[self.code], tzinfo=moment.tzinfo, locale=self.code)
+    def day(self, day: date) -> str:
+        """A calendar day (already in the clinic's zone): ``3 December 2031`` / ``3 de diciembre de 2031``."""
+        return format_date(day, DAY[self.code], locale=self.code)
 
     def query(self) -> str:
         """What a form's action adds so the answer speaks the language of the page the form was on."""

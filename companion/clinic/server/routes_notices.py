@@ -146,7 +146,8 @@ def _notice(request: Request, t: PageLanguage, code: str, notice: Row, slots: li
     told = t._("They asked %(clinic)s to let you know, without giving your name or theirs.") % {
         "clinic": _clinic(t, site.name)}
     free = esc(t._("Testing and treatment are %(free)s.")) % {"free": tag("strong", t._("free and confidential"))}
-    until = t._("This link works until %(day)s.") % {"day": t.day(notice["expires_at"])}
+    # the last day it works, in the clinic's zone (expires_at is the midnight it stops)
+    until = t._("This link works until %(day)s.") % {"day": t.day(notices.last_day(notice["expires_at"], site.tz))}
     return page(t, _here(code), t._(TITLE), [
         tag("h1", t._("Someone you have been with suggests you get tested")),
         f"<p>{esc(told)} {free}</p>", about,

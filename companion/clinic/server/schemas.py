@@ -8,7 +8,7 @@ UTC offset. Money is integer cents.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
@@ -24,8 +24,18 @@ def _text_only(value: Any) -> Any:
     return value
 
 
+def _utc_year(value: datetime) -> datetime:
+    """A time whose UTC day is a real one: ``0001-01-01T00:00+05:00`` is before year 1 in UTC, and every
+    route compares or stores times in UTC (an OverflowError there was a 500)."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("expected a time between the years 1 and 9999 in UTC") from None
+    return value
+
+
 IsoDate = Annotated[date, BeforeValidator(_text_only)]
-IsoTime = Annotated[AwareDatetime, BeforeValidator(_text_only)]
+IsoTime = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(_utc_year)]
 
 
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")  # one C scan, not a Python loop per character

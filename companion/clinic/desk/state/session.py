@@ -1,7 +1,8 @@
 """Who is signed in at this desk, what their role may open, and the rule every server call follows.
 
 ``Session(api, drafts, feedback)`` holds the signed-in staff member (``me``), the sign-in
-screen's note (a wrong password, the back-off, why a previous sign-in ended) and the screens the
+screen's note (a wrong password, the back-off, why a previous sign-in ended) with its tone
+(``signin_tone``: ``"bad"``, or ``"info"`` after the person's own sign-out) and the screens the
 role may use (:data:`SCREENS`; the server answers 403 anyway if a button slips through).
 
 :meth:`Session.attempt` is how every intent calls the server: a refusal becomes one line of
@@ -64,6 +65,7 @@ class Session(Observable):
         self.feedback = feedback
         self.me: dict[str, Any] | None = None
         self.signin_note: str | None = None
+        self.signin_tone = "bad"  # the note's tone (common.note): only the person's own sign-out is "info"
         self.retry_after = 0
         self._guard = threading.RLock()  # one intent at a time talks to the server for this desk
         self._signed_in_hooks: list[Callable[[], None]] = []
@@ -128,6 +130,7 @@ class Session(Observable):
     def sign_in(self) -> None:
         name, password = self.drafts.text("signin.name"), self.drafts.draft("signin.password")
         self.drafts.pop("signin.password")
+        self.signin_tone = "bad"
         if not name or not password:
             self.signin_note = "Type your name and password."
             self.notify()
@@ -148,13 +151,15 @@ class Session(Observable):
     def sign_out(self) -> None:
         with contextlib.suppress(CompanionError):  # the session is gone either way on this desk
             self.api.sign_out()
-        self.forget("You signed out.")
+        self.forget("You signed out.", tone="info")  # what they asked for: news, not an error
 
-    def forget(self, why: str) -> None:
-        """Back to the sign-in screen, holding no patient data (and no draft but the name)."""
+    def forget(self, why: str, *, tone: str = "bad") -> None:
+        """Back to the sign-in screen, holding no patient data (and no draft but the name).
+
+        ``why`` is the sign-in screen's note; ``tone`` its colour (an ended session is ``"bad"``)."""
         self.api.token = None
         self.me = None
-        self.signin_note = why
+        self.signin_note, self.signin_tone = why, tone
         self.drafts.keep_only("signin.name")
         self.feedback.reset()
         for hook in self._forget_hooks:

@@ -24,7 +24,7 @@ from ..state import DeskClock, DeskState, Drafts, Feedback
 from ..state.timefmt import zone_name
 
 __all__ = ["APPOINTMENT_STATUS", "BODY", "Choice", "FeedbackStrip", "act", "beside", "button", "field", "handler",
-           "heading", "muted", "narrow", "pill", "screen", "section", "shown_text", "tid", "title_row",
+           "heading", "muted", "narrow", "note", "pill", "screen", "section", "shown_text", "tid", "title_row",
            "use_observable"]
 
 BODY = 16
@@ -78,6 +78,13 @@ def pill(text: str, tone: str = "plain") -> ft.Control:
         tone, (ft.Colors.SURFACE_CONTAINER_HIGHEST, ft.Colors.ON_SURFACE))
     return ft.Container(ft.Text(text, size=14, weight=ft.FontWeight.W_600, color=fg), bgcolor=bg, border_radius=14,
                         padding=ft.Padding.symmetric(horizontal=10, vertical=3))
+
+
+def note(identifier: str, text: str, tone: str = "info") -> ft.Control:
+    """A sentence in a tinted box: ``bad`` (red, something went wrong), ``warn`` (amber), else ``info`` (blue)."""
+    bg, fg = {"bad": (ft.Colors.RED_50, ft.Colors.RED_900), "warn": (ft.Colors.AMBER_50, ft.Colors.BROWN_900)}.get(
+        tone, (ft.Colors.BLUE_50, ft.Colors.BLUE_900))
+    return tid(identifier, ft.Container(ft.Text(text, size=BODY, color=fg), bgcolor=bg, padding=12, border_radius=10))
 
 
 def button(identifier: str, text: str, on_click: Callable[..., Any] | None, *, kind: str = "filled",

@@ -7,7 +7,7 @@ from typing import Any
 import flet as ft
 
 from ..state import DeskState
-from .common import act, button, field, heading, muted, shown_text, tid
+from .common import act, button, field, heading, muted, note, shown_text
 
 __all__ = ["SignInScreen"]
 
@@ -32,9 +32,7 @@ def SignInScreen(desk: DeskState) -> ft.Control:
         password,
     ]
     if session.signin_note:
-        items.append(tid("signin-note", ft.Container(
-            ft.Text(session.signin_note, size=16, color=ft.Colors.RED_900), bgcolor=ft.Colors.RED_50, padding=12,
-            border_radius=10)))
+        items.append(note("signin-note", session.signin_note, session.signin_tone))
     items.append(button("sign-in", "Sign in", submit, icon=ft.Icons.LOGIN))
     card = ft.Container(ft.Column(items, spacing=16, tight=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
                         width=420, padding=32, border_radius=16, bgcolor=ft.Colors.SURFACE_CONTAINER_LOWEST,
