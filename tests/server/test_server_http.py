@@ -250,3 +250,16 @@ def test_a_time_before_year_1_in_utc_is_a_clear_refusal(sqlite_server: ServerPro
     booked = _error(st.request("POST", f"/v1/staff/patients/{pid}/appointments",
                                json={"start": late, "minutes": 30, "kind": "STI screening"}), 422, "invalid_request")
     assert booked["message"].startswith("start: ")
+
+
+def test_a_time_in_the_first_or_last_utc_year_is_stored_and_read_back(sqlite_server: ServerProcess) -> None:
+    """Year 1 and year 9999 in UTC are odd but valid: stored with a four-digit year (``%Y`` wrote "1",
+    which read back failed: a 500), listed in time order with the rest."""
+    st = sqlite_server.staff
+    pid = st.add_patient("Far Times")["id"]
+    made = [st.request("POST", f"/v1/staff/patients/{pid}/appointments",
+                       json={"start": start, "minutes": 30, "kind": "STI screening"})
+            for start in ("9999-12-30T09:00:00Z", "2031-02-03T09:00:00Z", "0001-01-01T00:00:00Z")]
+    assert [r.status_code for r in made] == [201, 201, 201], [r.text for r in made]
+    listed = [a["start"][:4] for a in st.as_role("psr").appointments(pid)]
+    assert listed == ["0001", "2031", "9999"]
