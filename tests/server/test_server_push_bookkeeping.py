@@ -164,3 +164,33 @@ def test_the_server_compiles_a_run_of_messages_inserts_at_start_up(server_factor
         assert prepared == bulk_insert._PLANS
     finally:
         ctx.db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_push_admitted_before_a_revocation_it_did_not_hear_of_applies_nothing(
+        server_factory: ServerFactory, backend: str) -> None:
+    """However the token was admitted (another process's memo learns of a revocation only when its
+    NOTIFY arrives), the push's own transaction sees the revocation: refused whole, nothing applied."""
+    from companion.clinic.server.app import create_app
+    from companion.clinic.server.errors import ApiError
+    from companion.clinic.server.mutations import apply_push
+    from companion.clinic.server.principals import DevicePrincipal
+    from companion.clinic.server.settings import Settings
+
+    server = server_factory(backend)
+    pid = server.staff.add_patient("Revoked Elsewhere")["id"]
+    device = server.pair_device(pid)
+    principal = DevicePrincipal(id=device["device_id"], patient_id=pid, name="Test phone")  # as admitted
+    server.staff.revoke_device(device["device_id"])  # committed by the server process, unheard of here
+    server.stop()
+    ctx = create_app(Settings.from_env(server.db_url)).state.ctx
+    try:
+        with pytest.raises(ApiError) as refused:
+            apply_push(ctx, ctx.audit, principal, [mutation("message.send", body="after the revocation")],
+                       "127.0.0.1")
+        assert refused.value.code == "device_revoked"
+        with ctx.db.read() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(changes)
+                                .where(changes.c.scope == pid, changes.c.kind == "message")).scalar() == 0
+    finally:
+        ctx.db.dispose()

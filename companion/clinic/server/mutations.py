@@ -30,6 +30,7 @@ from ...core.protocol import bill_of_thread, validate_mutation
 from ...core.requests import check_preferences, request_appointment_id
 from . import billing, booking, bulk_insert, messaging, partner_notice, patients, results, visits
 from .audit import AuditLog
+from .auth import device_revoked, device_still_valid
 from .bulk_insert import insert_rows
 from .context import ServerContext
 from .database import Database, Tx
@@ -227,6 +228,11 @@ def apply_push(ctx: ServerContext, audit_log: AuditLog, device: DevicePrincipal,
     decided: list[dict[str, Any]] = []
     audited: list[dict[str, Any]] = []
     with ctx.db.write() as tx:
+        # Revocation wins, whatever admitted the token (the pull memo learns of a revocation another
+        # server process made only when its NOTIFY arrives): writers are serialised, so as of this
+        # transaction the device either was revoked before it (refused whole) or was not.
+        if not device_still_valid(ctx, device.id, tx.conn):
+            raise device_revoked()
         ids = list(dict.fromkeys(str(item.get("id")) for item in raw))
         seen = _seen_before(tx, ids)
 
