@@ -28,7 +28,7 @@ from ..config import ClinicProfile
 from ..core.errors import NotifyError, RecordError, VaultError
 from ..core.fields import iso, parse_datetime
 from .local_time import local_zone
-from .notifier import Notifier
+from .notifier import InAppNotifier, Notifier
 from .planner import FORGET_AFTER, Notice, RecordSet, Reminder, compose_notices, plan_reminders, triage
 from .settings import MetaStore, ReminderSettings, Snooze, load_settings, save_snoozes
 
@@ -155,11 +155,11 @@ def deliver_due(
     failed: list[Notice] = []
     for notice in notices:
         try:
-            notifier.notify(notice.title, notice.body, notice.kind)
+            _show(notifier, notice)
         except NotifyError:
             outcome = "failed"
             if fallback is not None:
-                fallback.notify(notice.title, notice.body, notice.kind)
+                _show(fallback, notice)
                 outcome = "in_app"
             (fallback_used if fallback is not None else failed).append(notice)
             _mark(vault, notice, outcome)
@@ -171,6 +171,15 @@ def deliver_due(
         failed=failed,
         next_fire_at=min(pending) if pending else None,
     )
+
+
+def _show(notifier: Notifier, notice: Notice) -> None:
+    """``notice`` through ``notifier``; an in-app banner also gets how to word it again (it stays on
+    screen across a language switch; a system notification keeps the words it was shown with)."""
+    if isinstance(notifier, InAppNotifier):
+        notifier.notify(notice.title, notice.body, notice.kind, reword=notice.reword)
+    else:
+        notifier.notify(notice.title, notice.body, notice.kind)
 
 
 def _mark(vault: Vault, notice: Notice, outcome: str) -> None:

@@ -19,6 +19,11 @@ lives here:
 Backends: :class:`~companion.reminders.plyer_notifier.PlyerNotifier` (system
 notifications where the platform really has them), :class:`InAppNotifier`
 (banners the UI shows; never silent), :class:`RecordingNotifier` (tests).
+
+A banner lives on inside the app after it was shown, and the patient may switch the app's language
+meanwhile: :meth:`InAppNotifier.notify` also takes the reminder's ``reword`` (a :data:`Reword`), which
+gives the same text again in the language active when it is called; the banner slot draws that. A
+system notification, once shown, is the OS's: it keeps the words it was given.
 """
 
 from __future__ import annotations
@@ -26,13 +31,17 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from ..core.errors import NotifyError
 
-__all__ = ["Banner", "InAppNotifier", "Notifier", "NotifierStatus", "RecordingNotifier"]
+__all__ = ["Banner", "InAppNotifier", "Notifier", "NotifierStatus", "RecordingNotifier", "Reword"]
+
+# ``(title, body)`` of a notification again, worded in the language active when called (see the
+# module docstring); built by the planner from the same wording, so under the same discretion rules.
+Reword = Callable[[], tuple[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,7 @@ class Banner:
     body: str
     shown_at: datetime
     about: str = ""  # the kind of record (see Notifier.notify)
+    reword: Reword | None = field(default=None, compare=False, repr=False)  # the words in today's language
 
 
 class InAppNotifier:
@@ -79,13 +89,17 @@ class InAppNotifier:
         self._listeners: list[Callable[[Banner], None]] = []
         self._lock = threading.Lock()
 
-    def notify(self, title: str, body: str, about: str = "") -> None:
+    def notify(self, title: str, body: str, about: str = "", *, reword: Reword | None = None) -> None:
+        """Queue a banner and hand it to the subscribers; with ``reword`` (its words again in the
+        language of the moment) for them only: it holds the reminder's record, and the queue outlives
+        a lock (the app's banners, which a lock clears, keep it)."""
         banner = Banner(title, body, datetime.now(UTC), about)
         with self._lock:
             self._banners.append(banner)
             listeners = list(self._listeners)
+        handed = replace(banner, reword=reword)
         for listener in listeners:
-            listener(banner)
+            listener(handed)
 
     def status(self) -> NotifierStatus:
         return NotifierStatus("in-app", True, f"reminders show as banners in the app: {self.reason}")

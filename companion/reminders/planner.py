@@ -13,7 +13,10 @@ the property tests lean on. It
    start), and out of quiet hours unless the delay would take it past its
    ``expires_at`` — then it fires at its own time, inside the quiet hours,
    because a late reminder is worth less than a quiet night;
-4. words it for the moment it will show (discreet rules in :mod:`.wording`).
+4. words it for the moment it will show (discreet rules in :mod:`.wording`), and keeps how
+   (``reword``: the same wording of the same record for the same moment, in the language active
+   when it is called), so an in-app banner follows a language switch with the very words the
+   notification had.
 
 :func:`triage` splits a plan at ``now`` into what to show and what to drop (it
 expired unseen), and :func:`compose_notices` turns what shows at once into
@@ -22,9 +25,10 @@ notifications, folding several new messages or results into one.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..config import ClinicProfile
@@ -33,6 +37,7 @@ from ..core.fields import iso
 from ..core.models import Appointment, Bill, Message, PrepStep, Result
 from ..core.prevention import PreventionPlan
 from .local_time import QuietHours
+from .notifier import Reword
 from .prevention import load_plan, prevention_occasions, test_due_of
 from .rules import (
     Occasion,
@@ -43,12 +48,12 @@ from .rules import (
     result_occasions,
 )
 from .settings import ReminderSettings
-from .wording import message_text, updates_text
+from .wording import Wording, message_text, updates_text
 
 if TYPE_CHECKING:
     from ..vault import Vault
 
-__all__ = ["FORGET_AFTER", "Notice", "RecordSet", "Reminder", "compose_notices", "plan_reminders", "triage"]
+__all__ = ["FORGET_AFTER", "Notice", "RecordSet", "Reminder", "compose_notices", "plan_reminders", "reworded", "triage"]
 
 # A reminder expired longer ago than this is not planned any more, and its
 # delivery record may be forgotten (see delivery.prune_delivered): both use this
@@ -92,7 +97,8 @@ class Reminder:
 
     ``id`` is stable for a record's schedule (see :mod:`.rules`); ``due_at`` is
     the rule's time, ``fire_at`` when it will show (after snooze, quiet hours
-    and catch-up); ``expires_at`` when it stops being useful.
+    and catch-up); ``expires_at`` when it stops being useful. ``reword`` gives ``(title, body)``
+    again in the language active when it is called (see :func:`reworded`).
     """
 
     id: str
@@ -104,6 +110,7 @@ class Reminder:
     title: str
     body: str
     discreet: bool
+    reword: Reword | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "record_id": self.record_id, "due_at": iso(self.due_at),
@@ -113,7 +120,8 @@ class Reminder:
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """What one notification shows; ``reminder_ids`` are the reminders it delivers."""
+    """What one notification shows; ``reminder_ids`` are the reminders it delivers; ``reword`` its
+    text again, in the language of the moment (an in-app banner drawn after a language switch)."""
 
     kind: str
     title: str
@@ -122,10 +130,24 @@ class Notice:
     fire_at: datetime
     expires_at: datetime
     discreet: bool = True
+    reword: Reword | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "title": self.title, "body": self.body, "reminder_ids": list(self.reminder_ids),
                 "fire_at": iso(self.fire_at), "expires_at": iso(self.expires_at), "discreet": self.discreet}
+
+
+def reworded(word: Callable[[], Wording]) -> Reword:
+    """``word`` (a wording of :mod:`.wording` with its record, moment and clinic bound) as a
+    :data:`~.notifier.Reword`: the catalog messages it is made of are looked up each call, so the
+    text is the one the notification had, in the language active then (the same discretion
+    rules: it is the same function on the same record)."""
+
+    def say() -> tuple[str, str]:
+        text = word()
+        return text.title, text.body
+
+    return say
 
 
 def _occasions(records: RecordSet, settings: ReminderSettings, now: datetime, tz: tzinfo,
@@ -183,7 +205,8 @@ def plan_reminders(
         fire_at = _fire_time(earliest, now, occ.expires_at, quiet)
         text = occ.word(fire_at)
         plan.append(Reminder(id=rid, kind=occ.kind, record_id=occ.record_id, due_at=occ.due_at, fire_at=fire_at,
-                             expires_at=occ.expires_at, title=text.title, body=text.body, discreet=text.discreet))
+                             expires_at=occ.expires_at, title=text.title, body=text.body, discreet=text.discreet,
+                             reword=reworded(partial(occ.word, fire_at))))
     plan.sort(key=lambda r: (r.fire_at, r.id))
     return plan
 
@@ -203,7 +226,7 @@ _FOLDED = ("message", "result")
 
 
 def _single(r: Reminder) -> Notice:
-    return Notice(r.kind, r.title, r.body, (r.id,), r.fire_at, r.expires_at, r.discreet)
+    return Notice(r.kind, r.title, r.body, (r.id,), r.fire_at, r.expires_at, r.discreet, r.reword)
 
 
 def compose_notices(due: Sequence[Reminder], clinic: ClinicProfile) -> list[Notice]:
@@ -220,9 +243,10 @@ def compose_notices(due: Sequence[Reminder], clinic: ClinicProfile) -> list[Noti
             notices.append(_single(group[0]))
             continue
         discreet = any(r.discreet for r in group)
-        text = message_text(len(group), clinic) if kind == "message" else updates_text(len(group), clinic,
-                                                                                       discreet=discreet)
+        word = partial(message_text, len(group), clinic) if kind == "message" else partial(
+            updates_text, len(group), clinic, discreet=discreet)
+        text = word()
         notices.append(Notice(kind, text.title, text.body, tuple(r.id for r in group), max(r.fire_at for r in group),
-                              min(r.expires_at for r in group), text.discreet))
+                              min(r.expires_at for r in group), text.discreet, reworded(word)))
     notices.sort(key=lambda n: (n.fire_at, n.reminder_ids))
     return notices

@@ -38,9 +38,10 @@ the event), so a changed schedule gets new ids and the old reminders stop being 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from ..config import ClinicProfile
 from ..core.care_records import Result
@@ -138,8 +139,9 @@ def _at(day: date, moment: time, tz: tzinfo) -> datetime:
     return datetime.combine(day, moment, tzinfo=tz).astimezone(UTC)
 
 
-def _fixed(text: Wording) -> Any:
-    return lambda _shown_at: text
+def _fixed(word: Callable[[], Wording]) -> Callable[[datetime], Wording]:
+    """A wording that does not depend on when it shows (worded when asked: in the language of then)."""
+    return lambda _shown_at: word()
 
 
 def _daily(plan: PreventionPlan, now: datetime, tz: tzinfo) -> Iterator[Occasion]:
@@ -151,13 +153,13 @@ def _daily(plan: PreventionPlan, now: datetime, tz: tzinfo) -> Iterator[Occasion
         if prep.since is not None and due < prep.since - SET_GRACE:
             continue
         yield Occasion(id=f"prep:daily:{day.isoformat()}:{prep.dose_time:%H%M}", kind="prevention",
-                       record_id="prep", due_at=due, expires_at=due + DAILY_GRACE, word=_fixed(daily_dose_text()))
+                       record_id="prep", due_at=due, expires_at=due + DAILY_GRACE, word=_fixed(daily_dose_text))
 
 
 def _events(plan: PreventionPlan) -> Iterator[Occasion]:
     for dose in event_doses(plan.prep.events):
         yield Occasion(id=f"prep:event:{dose.key}:{dose.ordinal}", kind="prevention", record_id="prep",
-                       due_at=dose.at, expires_at=dose.at + EVENT_GRACE, word=_fixed(event_dose_text()))
+                       due_at=dose.at, expires_at=dose.at + EVENT_GRACE, word=_fixed(event_dose_text))
 
 
 def _refills(plan: PreventionPlan, tz: tzinfo) -> Iterator[Occasion]:
@@ -174,7 +176,7 @@ def _refills(plan: PreventionPlan, tz: tzinfo) -> Iterator[Occasion]:
                 continue
             due = counted  # counted with less than the last lead left: say so at once
         yield Occasion(id=f"prep:refill:{out.isoformat()}:{days}d", kind="prevention", record_id="prep",
-                       due_at=due, expires_at=until, word=_fixed(refill_text(max(1, days))))
+                       due_at=due, expires_at=until, word=_fixed(partial(refill_text, max(1, days))))
 
 
 def _event_refill(plan: PreventionPlan, now: datetime) -> Iterator[Occasion]:
@@ -186,7 +188,7 @@ def _event_refill(plan: PreventionPlan, now: datetime) -> Iterator[Occasion]:
         return
     yield Occasion(id=f"prep:refill:event:{supply.counted_from:%Y%m%dT%H%M}:{supply.pills}", kind="prevention",
                    record_id="prep", due_at=low.low_at, expires_at=low.low_at + EVENT_REFILL_GRACE,
-                   word=_fixed(refill_low_text()))
+                   word=_fixed(refill_low_text))
 
 
 def _doxy_check_up(due: date, tz: tzinfo, clinic: ClinicProfile) -> Iterator[Occasion]:
@@ -223,7 +225,7 @@ def _doxy(plan: PreventionPlan) -> Iterator[Occasion]:
                 continue
             yield Occasion(id=f"doxy:{event.id}:{int(after.total_seconds() // 3600)}h", kind="prevention",
                            record_id="doxy", due_at=due, expires_at=event.sex_at + DOXY_WINDOW,
-                           word=_fixed(doxy_window_text()))
+                           word=_fixed(doxy_window_text))
 
 
 def prevention_occasions(plan: PreventionPlan, test_due: date | None, now: datetime, tz: tzinfo,

@@ -39,6 +39,7 @@ from datetime import datetime
 from .booking import Booking
 from .care import Bills, Messages, Prep, Results, Visits
 from .context import IntentContext
+from .notices import Reword
 from .partner import PartnerNotices
 from .preferences import Preferences
 from .prevention import Prevention
@@ -96,8 +97,9 @@ class AppState:
         if state == "revoked":
             self.records.refresh()
 
-    def vault_banner(self, title: str, body: str, about: str = "", *, catalog: bool = False) -> None:
-        self.banners.add(title, body, about, catalog=catalog)
+    def vault_banner(self, title: str, body: str, about: str = "", *, catalog: bool = False,
+                     reword: Reword | None = None) -> None:
+        self.banners.add(title, body, about, catalog=catalog, reword=reword)
 
     def vault_closed(self, reason: str) -> None:
         self.session.forget()

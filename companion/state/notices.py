@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, Protocol, TypeVar
 
 from ..core.errors import CompanionError, RecordError
@@ -121,20 +121,30 @@ def intent(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R 
 KEPT = 5
 
 
+# ``(title, body)`` of a reminder again, in the language active when called (the planner's
+# :data:`~companion.reminders.notifier.Reword`: the same wording of the same record).
+Reword = Callable[[], tuple[str, str]]
+
+
 @dataclass(frozen=True, slots=True)
 class Banner:
     """A notice shown inside the app (in-app reminders, sync news); ``route`` is the screen it is
-    about (a tap goes there). With ``catalog`` the title and body are catalog messages, translated
-    each time the banner is drawn (:meth:`words`), so a language switch rewords it at once; a
-    reminder's text comes already worded (it is the notification the system could not show)."""
+    about (a tap goes there). Its words are those of the moment it is drawn (:meth:`words`), so a
+    language switch rewords it at once: with ``catalog`` the title and body are catalog messages;
+    a reminder keeps ``reword``, its notification's text worded again in the language of now
+    (``title`` and ``body`` are the words it came with, for a reminder that has no ``reword``)."""
 
     title: str
     body: str
     route: str = "home"
     catalog: bool = False
+    reword: Reword | None = field(default=None, compare=False, repr=False)
 
     def words(self) -> tuple[str, str]:
         """``(title, body)`` as shown now."""
+        if self.reword is not None:
+            title, body = self.reword()
+            return title, _inside(body)
         return (_(self.title), _(self.body)) if self.catalog else (self.title, self.body)
 
 
@@ -157,12 +167,18 @@ SCREEN_OF = {"appointment": "appointments", "prep": "prep", "bill": "bills", "me
              "result": "results", "prevention": "prevention"}
 
 
-def inside_app(title: str, body: str, about: str = "") -> Banner:
-    """A reminder's notification text as a banner inside the app (see ``_INSIDE``); a tap goes to
-    the screen of ``about`` (the kind of record), or home when it names none."""
+def _inside(body: str) -> str:
+    """A notification's body as words for inside the app (see ``_INSIDE``), in the active language."""
     for phrase, words in _INSIDE:
         body = body.replace(_(phrase), _(words))
-    return Banner(title, body, SCREEN_OF.get(about, "home"))
+    return body
+
+
+def inside_app(title: str, body: str, about: str = "", reword: Reword | None = None) -> Banner:
+    """A reminder's notification text as a banner inside the app (see ``_INSIDE``); a tap goes to
+    the screen of ``about`` (the kind of record), or home when it names none; ``reword`` (see
+    :class:`Banner`) words it again where it is drawn."""
+    return Banner(title, _inside(body), SCREEN_OF.get(about, "home"), reword=reword)
 
 
 class Banners(Observable):
@@ -173,11 +189,13 @@ class Banners(Observable):
         self.items: tuple[Banner, ...] = ()
         self._guard = threading.Lock()  # reminders arrive on their own thread, dismissals on Flet's
 
-    def add(self, title: str, body: str, about: str = "", *, catalog: bool = False) -> None:
-        """A reminder that could not (or need not) show outside the app, worded for inside it; with
-        ``catalog``, news of the app's own in catalog messages (see :class:`Banner`)."""
+    def add(self, title: str, body: str, about: str = "", *, catalog: bool = False,
+            reword: Reword | None = None) -> None:
+        """A reminder that could not (or need not) show outside the app, worded for inside it (and
+        again after a language switch, with its ``reword``); with ``catalog``, news of the app's own
+        in catalog messages (see :class:`Banner`)."""
         banner = Banner(title, body, SCREEN_OF.get(about, "home"), catalog=True) if catalog else \
-            inside_app(title, body, about)
+            inside_app(title, body, about, reword)
         with self._guard:
             self.items = (*self.items, banner)[-KEPT:]
         self.notify()

@@ -26,6 +26,7 @@ from ..i18n import _
 from ..reminders import InAppNotifier, ReminderLoop
 from ..sync.status import take_restored_copy_notice
 from ..vault import Vault
+from .notices import Reword
 from .services import LiveHandle, Services
 
 __all__ = ["HostMember", "VaultHost"]
@@ -38,8 +39,10 @@ class HostMember(Protocol):
 
     def vault_live_state(self, state: str, error: str | None) -> None: ...
 
-    def vault_banner(self, title: str, body: str, about: str = "", *, catalog: bool = False) -> None:
-        """A notice for the banner slot; ``catalog``: its words are catalog messages, translated where shown."""
+    def vault_banner(self, title: str, body: str, about: str = "", *, catalog: bool = False,
+                     reword: Reword | None = None) -> None:
+        """A notice for the banner slot; ``catalog``: its words are catalog messages, translated where
+        shown; ``reword``: a reminder's words again in the language of the moment (see ``Banner``)."""
 
     def vault_closed(self, reason: str) -> None:
         """The vault was closed underneath this session (wiped from another window)."""
@@ -185,7 +188,8 @@ class VaultHost:
     def _reminder_loop(self, vault: Vault) -> ReminderLoop:
         notifier = self.services.notifier
         fallback = notifier if isinstance(notifier, InAppNotifier) else InAppNotifier("the system notification failed")
-        fallback.subscribe(lambda banner: self._each(lambda m: m.vault_banner(banner.title, banner.body, banner.about)))
+        fallback.subscribe(lambda banner: self._each(
+            lambda m: m.vault_banner(banner.title, banner.body, banner.about, reword=banner.reword)))
         return ReminderLoop(vault, notifier, self.services.profile, tz=self.services.tz, fallback=fallback,
                             clock=self.services.clock)
 

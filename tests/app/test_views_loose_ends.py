@@ -18,7 +18,7 @@ from companion.reminders import local_zone
 from companion.state import DESTINATIONS, AppState
 from companion.state.learn_library import LearnLibrary
 from companion.sync.store import RESTORED_COPY
-from tests.fixtures.app_state import Clinic
+from tests.fixtures.app_state import CLOCK_NOW, Clinic
 from tests.fixtures.flet_session import ViewHarness, drive
 from tests.support.server_harness import ServerProcess
 from tests.support.waiting import wait_until
@@ -228,3 +228,24 @@ def test_the_sync_news_banner_follows_a_language_switch_at_once(paired_state: Ap
         assert ui.has_text("copia anterior") and not ui.has_text("Your records were brought up to date")
 
     drive(paired_state, scenario)
+
+
+def test_a_reminder_banner_follows_a_language_switch_at_once(clocked_state: AppState) -> None:
+    """A reminder the loop delivered (in-app here, as in the browser) shows in English; switching the
+    app to Spanish in Settings rewords it there and then, with its time, still naming no visit (before,
+    the banner kept the words the planner gave it when it fired)."""
+    _add(clocked_state, Appointment(id="apt_soon", start=CLOCK_NOW + timedelta(hours=23, minutes=30), minutes=30,
+                                    visit_kind="HIV test", status="scheduled", location="Room 4", sensitive=True))
+    clocked_state.nav.go("settings")
+
+    async def scenario(ui: ViewHarness) -> None:
+        clocked_state.host.wake_reminders()  # the 24-hour reminder is due: the loop delivers it
+        assert await ui.until(lambda: ui.has_text("Appointment tomorrow at 08:30."), 10), ui.texts()
+        assert ui.has_text("Reminder from Riverside Clinic")
+        await ui.fire(ui.by_id("language-es"), "select")
+        assert await ui.until(lambda: clocked_state.prefs.language() == "es" and ui.has_text("Ajustes"), 10)
+        assert await ui.until(lambda: ui.has_text("Cita mañana a las 08:30."), 10), ui.texts()
+        assert ui.has_text("Recordatorio de Riverside Clinic") and not ui.has_text("Appointment tomorrow")
+        assert not any("HIV" in t or "Room 4" in t for t in ui.texts())
+
+    drive(clocked_state, scenario)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,11 @@ from companion.exports import build_calendar
 from companion.i18n import choose_language, device_language, language, normalize_language, set_language
 from companion.i18n.documents import blocks
 from companion.reminders import ReminderSettings
+from companion.reminders.planner import reworded
 from companion.reminders.wording import appointment_text, bill_text, message_text
 from companion.state import AppState, LearnLibrary
 from companion.state.formatting import before_text, countdown, day_and_time, long_date, money, short_date
-from companion.state.notices import inside_app
+from companion.state.notices import Banners, inside_app
 from companion.state.preferences import apply_language
 from tests.fixtures.app_state import PASSCODE
 
@@ -111,6 +113,18 @@ def test_reminders_in_spanish_stay_discreet(in_spanish: None) -> None:
     assert message_text(1, ClinicProfile()).title == "Su clínica"
     # inside the app, "open the app" becomes where to tap, in Spanish too
     assert inside_app("t", message_text(1, CLINIC).body).body == "Tiene un mensaje nuevo. Toque para leerlo."
+
+
+def test_a_reminder_banner_shown_in_english_reads_in_spanish_for_inside_the_app() -> None:
+    """A banner keeps its reminder's wording (the planner's ``reworded``), so after a switch it is the
+    Spanish notification text with "open the app" made where to tap, as a banner that came in Spanish."""
+    text = message_text(1, CLINIC)
+    banners = Banners()
+    banners.add(text.title, text.body, "message", reword=reworded(partial(message_text, 1, CLINIC)))
+    assert banners.items[-1].words() == ("Riverside Clinic", "You have a new message. Tap to read it.")
+    set_language("es")
+    assert banners.items[-1].words() == ("Riverside Clinic", "Tiene un mensaje nuevo. Toque para leerlo.")
+    assert banners.items[-1].route == "messages"
 
 
 def test_a_calendar_file_in_spanish_names_no_visit_type(in_spanish: None) -> None:

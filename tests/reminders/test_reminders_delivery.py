@@ -13,6 +13,7 @@ import pytest
 from companion.config import ClinicProfile, ReminderDefaults
 from companion.core.errors import ConfigError
 from companion.core.models import Appointment, Bill, Message, PrepStep, Result
+from companion.i18n import set_language
 from companion.reminders import (
     DELIVERED_KEY,
     SETTINGS_KEY,
@@ -149,6 +150,31 @@ def test_failing_system_notifier_falls_back_to_in_app(folder: Path) -> None:
             ("Reminder from Riverside Clinic", "Appointment tomorrow at 10:00.")]
         assert len(report.fallback) == 1
         assert {v["outcome"] for v in vault.meta.get(DELIVERED_KEY).values()} == {"in_app"}
+
+
+def test_an_in_app_banner_can_be_worded_again_in_another_language(folder: Path) -> None:
+    """What the banner slot draws after a language switch: the same reminders (one folded from two
+    messages) in Spanish, still naming no visit or room; what was delivered stays as it was."""
+    banners, shown = InAppNotifier("test"), []
+    banners.subscribe(shown.append)  # what the app's banner slot gets
+    sent = START - timedelta(hours=25)
+    with Vault.open(folder, VAULT_PASSCODE) as vault:
+        vault.messages.upsert_many([Message(id=f"m{i}", thread="general", author="clinic", body="QXBODY",
+                                            sent_at=sent) for i in (1, 2)])
+        deliver_due(vault, banners, START - timedelta(hours=24), PROFILE, tz=TZ)
+    shown.sort(key=lambda b: b.about)
+    english = [("Reminder from Riverside Clinic", "Appointment tomorrow at 10:00."),
+               ("Riverside Clinic", "You have 2 new messages. Open the app to read them.")]
+    assert [(b.title, b.body) for b in shown] == english
+    assert all(b.reword is not None for b in shown)
+    # the queue, which outlives a lock, keeps the words only (a reword holds the reminder's record)
+    assert [(b.title, b.body, b.reword) for b in sorted(banners.take(), key=lambda b: b.about)] == [
+        (*words, None) for words in english]
+    set_language("es")
+    assert [b.reword() for b in shown if b.reword is not None] == [
+        ("Recordatorio de Riverside Clinic", "Cita mañana a las 10:00."),
+        ("Riverside Clinic", "Tiene 2 mensajes nuevos. Abra la aplicación para leerlos.")]
+    assert [(b.title, b.body) for b in shown] == english
 
 
 def test_messages_and_results_after_a_sync_and_log_pruning(folder: Path) -> None:
