@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from ...core.errors import CompanionError, ConfigError, exit_status
 from ...core.fields import utcnow
 from ...core.protocol import MAX_WAIT
+from . import gc_policy
 from .audit import AuditLog
 from .database import Database
 from .principals import ROLES, SystemPrincipal
@@ -174,6 +175,7 @@ def _serve(args: argparse.Namespace) -> int:
     shown = f"[{host}]" if ":" in host else host
     log.info("listening on http://%s:%d (database %s)", shown, port, app.state.ctx.db.safe_url)
     _mount_desk(app, host, port)
+    gc_policy.start()  # full garbage collections on a timer, not every few seconds under 10,000 polls
     # Keep-alive must outlast a long-poll: under load uvicorn's idle timer, armed after one response,
     # was measured closing connections whose next request (a 5 s long-poll) was still waiting.
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", proxy_headers=False,

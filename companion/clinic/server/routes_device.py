@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import time
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
@@ -149,7 +151,7 @@ def _first_read(ctx: ServerContext, token: str, cursor: str | None, limit: int,
         known = DevicePrincipal(id=device.id, patient_id=device.patient_id, name=device.name,
                                 vault_generation=stored.vault_generation)
         ctx.hub.memo.remember_device(hash_secret(token), KnownDevice(known, stored.last_seen_at, stored.language,
-                                                                     versions, time.monotonic()))
+                                                                     versions, ctx.hub.memo.now()))
         if not page.has_more:
             ctx.hub.memo.remember_head(device.patient_id, versions, page.last_seq)
     return FirstRead(device, after, page, remaining, version)
@@ -181,6 +183,15 @@ def _next_read(ctx: ServerContext, device: DevicePrincipal, after: int, limit: i
     if timing is not None:
         timing["read"] = time.perf_counter() - started
     return page
+
+
+async def _woken_read(ctx: ServerContext, device: DevicePrincipal, after: int, limit: int,
+                      timing: dict[str, float] | None = None) -> Page:
+    """:func:`_next_read` in a worker thread, through the hub's own lane for woken pulls
+    (:attr:`.wakeups.WakeupHub.woken_reads`): not queued behind the first reads of re-polling devices,
+    which take every worker thread whenever many of them are read again at once."""
+    return await anyio.to_thread.run_sync(functools.partial(_next_read, ctx, device, after, limit, timing),
+                                          limiter=ctx.hub.woken_reads)
 
 
 @router.get("/v1/sync", response_model=PullOut, summary="Pull changes since a cursor (long-poll with wait)")
@@ -273,7 +284,7 @@ async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: 
     try:
         page = empty
         if ctx.hub.version() != version:  # a commit since the first snapshot began: it may have missed it
-            page = await run_in_threadpool(_next_read, ctx, device, after, limit)
+            page = await _woken_read(ctx, device, after, limit)
         while not page.rows:
             remaining = deadline - loop.time()
             if remaining <= 0 or ctx.hub.draining or poll.superseded:
@@ -294,7 +305,7 @@ async def _wait_for_changes(ctx: ServerContext, device: DevicePrincipal, after: 
                 ctx.seen.seq = max(ctx.seen.seq, page.last_seq)
                 timing["hand"] = time.perf_counter() - woken
             else:
-                page = await run_in_threadpool(_next_read, ctx, device, after, limit, timing)
+                page = await _woken_read(ctx, device, after, limit, timing)
                 timing["pool"] = time.perf_counter() - woken - timing.get("read", 0.0)
         return page
     finally:

@@ -38,6 +38,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 
+import anyio
 import sqlalchemy as sa
 
 from .database import CHANNEL, Database
@@ -49,6 +50,7 @@ from .schema import CLINIC_SCOPE
 log = logging.getLogger("companion.clinic.server.wakeups")
 
 POLLS_PER_DEVICE = 2
+WOKEN_READS = 8  # worker threads a woken pull's re-read may use beside the pool's 40 (see WakeupHub.bind)
 
 
 class Poll:
@@ -76,6 +78,7 @@ class WakeupHub:
         self._commits_lock = threading.Lock()
         self._scope_commits: dict[str, int] = {}  # scope -> how many commits woke it (see scope_versions)
         self.memo = PullMemo()  # what a no-op pull is answered from (see routes_device)
+        self.woken_reads: anyio.CapacityLimiter | None = None  # set by bind
         self.draining = False
 
     def attach(self, db: Database) -> None:
@@ -90,7 +93,10 @@ class WakeupHub:
         self.wake_all()
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Call on ``loop``. Woken pulls re-read through a limiter of their own (:data:`WOKEN_READS`
+        threads) so that they never wait behind a queue of first reads for the default one."""
         self._loop = loop
+        self.woken_reads = anyio.CapacityLimiter(WOKEN_READS)
 
     @property
     def waiting(self) -> int:
