@@ -194,3 +194,33 @@ def test_admin_audit_wrong_password_and_ended_session(desk_server: ServerProcess
     assert not psr.session.signed_in and psr.session.signin_note == "You signed out: sign in again."
     assert psr.search.results == [] and psr.patient.page is None and psr.today.appointments == []
     assert psr.inbox.items == [] and psr.drafts.drafts == {"signin.name": DESK_USERS["psr"]}
+
+
+def test_a_call_answered_after_the_sign_in_it_was_made_in_ended_changes_nothing(desk_server: ServerProcess) -> None:
+    """A poll sent while signed in and answered 401 after the person signed out (or out and in again)
+    is about a sign-in that is already over here: "You signed out." stays news, the next sign-in stays."""
+    psr = _desk(desk_server)
+    late = _api(desk_server)
+    late.token = psr.api.token  # the request in flight carries the sign-in it was sent in
+
+    def signed_out_meanwhile() -> object:
+        psr.session.sign_out()
+        return late.me()  # answered 401: that session is gone
+
+    psr.session.quietly(signed_out_meanwhile)
+    assert (psr.session.signin_note, psr.session.signin_tone) == ("You signed out.", "info")
+
+    psr.drafts.set_draft("signin.password", PASSWORD)
+    psr.session.sign_in()
+    late.token = psr.api.token
+
+    def out_and_in_again() -> object:
+        psr.session.sign_out()
+        psr.drafts.set_draft("signin.password", PASSWORD)
+        psr.session.sign_in()
+        return late.me()
+
+    assert psr.session.attempt(out_and_in_again) is None
+    assert psr.session.signed_in and psr.session.signin_note is None
+    late.close()
+    psr.stop()

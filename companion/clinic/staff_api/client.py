@@ -91,16 +91,19 @@ class StaffClient:
              background: bool = False) -> Any:
         """One request with the bearer token; ``background`` marks a poll that is not activity.
 
-        A 401 forgets the token: it is no good any more, and a desk must sign in again.
+        A 401 forgets the token it was sent with: it is no good any more, and a desk must sign in again
+        (a token that replaced it meanwhile, a sign-in while the request was out, is kept).
         """
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        sent = self.token
+        headers = {"Authorization": f"Bearer {sent}"} if sent else {}
         if background:
             headers[BACKGROUND_HEADER] = "1"
         try:
             return exchange(self._http, method, path, wording=self, cap=self.max_answer_bytes, headers=headers,
                             params=params, body=json)
         except SignedOut:
-            self.token = None
+            if self.token == sent:
+                self.token = None
             raise
 
     def collect(self, path: str, key: str, params: dict[str, Any] | None = None, most: int | None = None,

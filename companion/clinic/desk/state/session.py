@@ -66,6 +66,7 @@ class Session(Observable):
         self.me: dict[str, Any] | None = None
         self.signin_note: str | None = None
         self.signin_tone = "bad"  # the note's tone (common.note): only the person's own sign-out is "info"
+        self._signins = 0  # counts sign-ins and their ends: which one a call that comes back was made in
         self.retry_after = 0
         self._guard = threading.RLock()  # one intent at a time talks to the server for this desk
         self._signed_in_hooks: list[Callable[[], None]] = []
@@ -101,10 +102,11 @@ class Session(Observable):
         feedback = self.feedback
         with self._guard:
             feedback.working(busy)
+            signin = self._signins
             try:
                 out = fn()
             except SignedOut as exc:
-                self.forget(str(exc))
+                self._ended(signin, exc)
                 return None
             except CompanionError as exc:
                 feedback.error = str(exc)
@@ -118,13 +120,21 @@ class Session(Observable):
 
     def quietly(self, fn: Callable[[], T]) -> T | None:
         """A background call (the inbox poll): no spinner, no error flash for a passing network blip."""
+        signin = self._signins
         try:
             return fn()
         except SignedOut as exc:
-            self.forget(str(exc))
+            self._ended(signin, exc)
         except CompanionError:
             pass
         return None
+
+    def _ended(self, signin: int, exc: SignedOut) -> None:
+        """A call made during sign-in number ``signin`` got 401: that sign-in ended. Unless it is already
+        over here (the person signed out, or in again, while the call was out): a poll answered late
+        never turns "You signed out." into an error, nor signs out the sign-in that followed."""
+        if signin == self._signins:
+            self.forget(str(exc))
 
     # -- sign-in -------------------------------------------------------------------------------------
     def sign_in(self) -> None:
@@ -143,6 +153,7 @@ class Session(Observable):
             self.signin_note = str(exc)
         else:
             self.me, self.signin_note, self.retry_after = dict(answer["staff"]), None, 0
+            self._signins += 1
         if self.signed_in:  # the clinic's profile and the first screen before the desk shows:
             for hook in self._signed_in_hooks:  # a screen opened at once is never replaced by the first one
                 hook()
@@ -159,6 +170,7 @@ class Session(Observable):
         ``why`` is the sign-in screen's note; ``tone`` its colour (an ended session is ``"bad"``)."""
         self.api.token = None
         self.me = None
+        self._signins += 1  # a call still out from the sign-in that ends here is about nothing any more
         self.signin_note, self.signin_tone = why, tone
         self.drafts.keep_only("signin.name")
         self.feedback.reset()
