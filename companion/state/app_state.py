@@ -36,10 +36,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..reminders.notifier import Reword
 from .booking import Booking
 from .care import Bills, Messages, Prep, Results, Visits
 from .context import IntentContext
-from .notices import Reword
 from .partner import PartnerNotices
 from .preferences import Preferences
 from .prevention import Prevention
@@ -97,9 +97,8 @@ class AppState:
         if state == "revoked":
             self.records.refresh()
 
-    def vault_banner(self, title: str, body: str, about: str = "", *, catalog: bool = False,
-                     reword: Reword | None = None) -> None:
-        self.banners.add(title, body, about, catalog=catalog, reword=reword)
+    def vault_banner(self, title: str, body: str, about: str = "", *, reword: Reword | None = None) -> None:
+        self.banners.add(title, body, about, reword=reword)
 
     def vault_closed(self, reason: str) -> None:
         self.session.forget()

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, Protocol, TypeVar
 from ..core.errors import CompanionError, RecordError
 from ..core.observable import Observable
 from ..i18n import N_, _
+from ..reminders.notifier import Reword
 
 if TYPE_CHECKING:
     from .context import IntentContext
@@ -121,23 +122,17 @@ def intent(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R 
 KEPT = 5
 
 
-# ``(title, body)`` of a reminder again, in the language active when called (the planner's
-# :data:`~companion.reminders.notifier.Reword`: the same wording of the same record).
-Reword = Callable[[], tuple[str, str]]
-
-
 @dataclass(frozen=True, slots=True)
 class Banner:
     """A notice shown inside the app (in-app reminders, sync news); ``route`` is the screen it is
     about (a tap goes there). Its words are those of the moment it is drawn (:meth:`words`), so a
-    language switch rewords it at once: with ``catalog`` the title and body are catalog messages;
-    a reminder keeps ``reword``, its notification's text worded again in the language of now
-    (``title`` and ``body`` are the words it came with, for a reminder that has no ``reword``)."""
+    language switch rewords it at once: ``reword`` gives them again in the language of now (a
+    reminder's notification text, the app's own news); ``title`` and ``body`` are the words it came
+    with, for a banner that has no ``reword``."""
 
     title: str
     body: str
     route: str = "home"
-    catalog: bool = False
     reword: Reword | None = field(default=None, compare=False, repr=False)
 
     def words(self) -> tuple[str, str]:
@@ -145,7 +140,7 @@ class Banner:
         if self.reword is not None:
             title, body = self.reword()
             return title, _inside(body)
-        return (_(self.title), _(self.body)) if self.catalog else (self.title, self.body)
+        return self.title, self.body
 
 
 # A reminder's words are written for a notification outside the app (discreet: they name no record).
@@ -189,15 +184,11 @@ class Banners(Observable):
         self.items: tuple[Banner, ...] = ()
         self._guard = threading.Lock()  # reminders arrive on their own thread, dismissals on Flet's
 
-    def add(self, title: str, body: str, about: str = "", *, catalog: bool = False,
-            reword: Reword | None = None) -> None:
-        """A reminder that could not (or need not) show outside the app, worded for inside it (and
-        again after a language switch, with its ``reword``); with ``catalog``, news of the app's own
-        in catalog messages (see :class:`Banner`)."""
-        banner = Banner(title, body, SCREEN_OF.get(about, "home"), catalog=True) if catalog else \
-            inside_app(title, body, about, reword)
+    def add(self, title: str, body: str, about: str = "", *, reword: Reword | None = None) -> None:
+        """A reminder that could not (or need not) show outside the app, or the app's own news, worded
+        for inside it (and again after a language switch, with its ``reword``: see :class:`Banner`)."""
         with self._guard:
-            self.items = (*self.items, banner)[-KEPT:]
+            self.items = (*self.items, inside_app(title, body, about, reword))[-KEPT:]
         self.notify()
 
     def dismiss(self, index: int) -> None:

@@ -24,9 +24,9 @@ from typing import Protocol
 from ..core.errors import VaultExists
 from ..i18n import _
 from ..reminders import InAppNotifier, ReminderLoop
+from ..reminders.notifier import Reword
 from ..sync.status import take_restored_copy_notice
 from ..vault import Vault
-from .notices import Reword
 from .services import LiveHandle, Services
 
 __all__ = ["HostMember", "VaultHost"]
@@ -39,10 +39,8 @@ class HostMember(Protocol):
 
     def vault_live_state(self, state: str, error: str | None) -> None: ...
 
-    def vault_banner(self, title: str, body: str, about: str = "", *, catalog: bool = False,
-                     reword: Reword | None = None) -> None:
-        """A notice for the banner slot; ``catalog``: its words are catalog messages, translated where
-        shown; ``reword``: a reminder's words again in the language of the moment (see ``Banner``)."""
+    def vault_banner(self, title: str, body: str, about: str = "", *, reword: Reword | None = None) -> None:
+        """A notice for the banner slot; ``reword``: its words again in the language of the moment (see ``Banner``)."""
 
     def vault_closed(self, reason: str) -> None:
         """The vault was closed underneath this session (wiped from another window)."""
@@ -207,7 +205,8 @@ class VaultHost:
         vault = self.vault
         notice = take_restored_copy_notice(vault) if vault is not None else None
         if notice is not None:  # the sync found an older copy of the vault and resynced it
-            self._each(lambda m: m.vault_banner(*notice, catalog=True))
+            title, body = notice  # catalog messages: translated where the banner is drawn, in the language of then
+            self._each(lambda m: m.vault_banner(_(title), _(body), reword=lambda: (_(title), _(body))))
 
     def _state_changed(self, state: str, error: str | None) -> None:
         self.live_state, self.live_error = state, error
