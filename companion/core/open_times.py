@@ -18,6 +18,7 @@ for it at once. When the time was just taken, the server rejects the mutation wi
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ BOOKING_PREFIX = "apt_b"
 SLOT_TAKEN = "slot_taken"
 MAX_STARTS = 5000  # 5 weeks of 5-minute slots: far more than any clinic publishes
 MAX_PREP_ITEMS = 20
+_BOOKING_ID = re.compile(f"{BOOKING_PREFIX}[0-9a-f]{{32}}")
 
 
 def booking_appointment_id(mutation_id: str) -> str:
@@ -43,7 +45,9 @@ def booking_appointment_id(mutation_id: str) -> str:
 
 
 def is_booking(appointment_id: str) -> bool:
-    return appointment_id.startswith(BOOKING_PREFIX)
+    """Whether the visit was booked from an open time. By the id's whole shape: a desk-made id
+    (``apt_`` + 14 random symbols) starts ``apt_b`` once in 32."""
+    return _BOOKING_ID.fullmatch(appointment_id) is not None
 
 
 def slot_taken_reason(offered: Sequence[datetime]) -> str:

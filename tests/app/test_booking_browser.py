@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from companion.core.open_times import is_booking
 from tests.fixtures.app_state import PASSCODE, seed_clinic
 from tests.fixtures.browser import by_id, onboard, painted, seen, shoot
 from tests.fixtures.desk import show_day_of, signed_in_desk_page
@@ -104,9 +105,9 @@ def test_two_patients_race_for_one_open_time_offline_and_online(
 
     def booked() -> list[dict[str, Any]]:
         return [a for p in (phone_patient, desktop_patient) for a in desk_server.staff.as_role("psr").appointments(
-            p.patient_id) if a["id"].startswith("apt_b")]
+            p.patient_id) if is_booking(a["id"])]
 
-    assert wait_until(lambda: len(booked()) == 2, 10)
+    assert wait_until(lambda: len(booked()) == 2, 10), [(a["id"], a["start"], a["status"]) for a in booked()]
     visits = booked()
     assert len({a["start"] for a in visits}) == 2 and all(a["status"] == "confirmed" for a in visits)
     phone.get_by_text("STI screening").first.wait_for()

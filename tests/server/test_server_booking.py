@@ -17,8 +17,9 @@ import pytest
 import sqlalchemy as sa
 
 from companion.clinic.server.schema import SCHEMA_VERSION
+from companion.clinic.server.tokens import new_id
 from companion.core.fields import parse_datetime
-from companion.core.open_times import booking_appointment_id, offered_times
+from companion.core.open_times import booking_appointment_id, is_booking, offered_times
 from tests.support.old_schema import add_old_patient, migrated_from, schema_version
 from tests.support.server_harness import ServerProcess, mutation, pull_all
 
@@ -110,6 +111,16 @@ def test_a_device_books_an_open_time_and_gets_a_confirmed_visit_with_its_prep(
     assert [c["data"]["title"] for c in changes if c["kind"] == "prep"] == ["Drink water"]
     assert start not in _open_times(http, service["id"])
     assert _push(http, m)[0]["status"] == "duplicate"  # a resent booking books nothing twice
+    assert is_booking(visit["id"])
+
+
+def test_a_desk_made_visit_is_never_taken_for_a_booking_whatever_its_random_id() -> None:
+    """A desk id is ``apt_`` + 14 random symbols, so one in 32 starts ``apt_b``: the desk must not
+    call it "Booked in the app", nor the app show it as "Booking…" (CI met one)."""
+    made = [new_id("apt") for _ in range(2000)]
+    assert any(i.startswith("apt_b") for i in made)
+    assert not any(is_booking(i) for i in made)
+    assert not is_booking("apt_b" + "0" * 31) and not is_booking("apt_b" + "0" * 32 + "x")
 
 
 def test_two_devices_racing_for_one_time_one_wins_the_other_is_offered_the_nearest_three(
