@@ -1,13 +1,17 @@
 """The staff message route after its lighter patient check and its one trip to the thread pool
 (issue 14's live path): an unknown patient is still a one-line 404 naming the patient, a token is
-still admitted before the body is judged, and nothing refused is written or published."""
+still admitted before the body is judged, a token admitted lately (checked inside the write) is
+still refused the moment it ends, and nothing refused is written or published."""
 
 from __future__ import annotations
 
 import json
 
 import httpx
+import pytest
 
+from tests.fixtures.desk import PASSWORD, add_desk_user
+from tests.fixtures.server import BACKENDS, ServerFactory
 from tests.support.server_harness import ServerProcess, pull_all
 
 
@@ -59,3 +63,33 @@ def test_the_token_is_checked_before_the_body_whatever_the_body(sqlite_server: S
     with sqlite_server.device_client(device["token"]) as http:
         changes, _ = pull_all(http, cursor)
     assert [c["data"]["body"] for c in changes] == ["hello"]  # the PSR's one good message, nothing else
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_token_that_just_sent_is_refused_the_moment_it_is_revoked_or_signed_out(
+        server_factory: ServerFactory, backend: str) -> None:
+    """A token this process admitted lately is admitted again inside the message's own write (one
+    read less); it is still the database that says yes. Revoked, or its desk session ended — here,
+    or on PostgreSQL through another server process — its very next message is a 401 that writes
+    nothing, and a token never admitted is checked before the write as always."""
+    here = server_factory(backend)
+    there = server_factory.second_process(here) if backend == "postgresql" else here
+    pid, device, cursor = here.caught_up_device("Revocation Patient")
+    path = f"/v1/staff/patients/{pid}/messages"
+    made = there.staff.request("POST", "/v1/staff/accounts", "admin", json={"name": "Leaving PSR", "role": "psr"}).json()
+    add_desk_user(here, "Desk PSR", "psr")
+    with httpx.Client(base_url=here.base_url, timeout=30.0) as raw:
+        session = raw.post("/v1/staff/sessions", json={"name": "Desk PSR", "password": PASSWORD}).json()["token"]
+        for token in (made["token"], session):
+            sent = raw.post(path, json={"body": "first"}, headers={"Authorization": f"Bearer {token}"})
+            assert sent.status_code == 201, sent.text
+        assert there.staff.request("POST", f"/v1/staff/accounts/{made['id']}/revoke", "admin").status_code == 200
+        with httpx.Client(base_url=there.base_url, timeout=30.0) as other:
+            assert other.delete("/v1/staff/sessions/current",
+                                headers={"Authorization": f"Bearer {session}"}).status_code == 204
+        for token, code in ((made["token"], "staff_revoked"), (session, "session_ended")):
+            refused = raw.post(path, json={"body": "after the end"}, headers={"Authorization": f"Bearer {token}"})
+            assert refused.status_code == 401 and refused.json()["error"]["code"] == code, refused.text
+    with here.device_client(device["token"]) as http:
+        changes, _ = pull_all(http, cursor)
+    assert [c["data"]["body"] for c in changes] == ["first", "first"]

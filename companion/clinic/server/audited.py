@@ -25,6 +25,7 @@ from fastapi import Request
 from sqlalchemy.engine import Connection
 
 from . import patients as patient_store
+from .auth import StaffCheck
 from .context import client_address, get_ctx
 from .database import Tx
 from .errors import found
@@ -32,7 +33,7 @@ from .pagination import PageRequest
 from .principals import StaffPrincipal
 from .records import Row
 
-__all__ = ["no_patient", "own_patient", "read_patient_page", "read_record", "write_record"]
+__all__ = ["no_patient", "own_patient", "read_patient_page", "read_record", "write_admitted", "write_record"]
 
 PatientOf = Callable[[Row], str | None]
 
@@ -83,9 +84,22 @@ def write_record(request: Request, member: StaffPrincipal, action: str, change: 
                  target: str | None = None, detail: Mapping[str, Any] | None = None,
                  patient_of: PatientOf = _patient_id) -> Row:
     """Run ``change(tx, now)`` and record ``action`` on the row it returns, in one transaction."""
+    return write_admitted(request, member, action, lambda tx, now, _: change(tx, now), target=target, detail=detail,
+                          patient_of=patient_of)
+
+
+def write_admitted(request: Request, staff: StaffPrincipal | StaffCheck, action: str,
+                   change: Callable[[Tx, datetime, StaffPrincipal], Row], *, target: str | None = None,
+                   detail: Mapping[str, Any] | None = None, patient_of: PatientOf = _patient_id) -> Row:
+    """:func:`write_record` for a route that admits its caller itself (:class:`.auth.StaffCheck`):
+    a token admitted lately is admitted inside the write, and ``change`` gets the member."""
     ctx = get_ctx(request)
+    member = staff.admit() if isinstance(staff, StaffCheck) else staff
     with ctx.db.write() as tx:
-        row = change(tx, ctx.now())
+        if member is None:
+            assert isinstance(staff, StaffCheck)
+            member = staff.admit_in(tx.conn)
+        row = change(tx, ctx.now(), member)
         ctx.audit.record(tx, member, action, patient_id=patient_of(row),
                          target=f"{target or action.split('.')[0]}:{row['id']}", detail=detail,
                          address=client_address(request))

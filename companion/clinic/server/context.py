@@ -11,6 +11,8 @@ websocket connections.
 from __future__ import annotations
 
 import ipaddress
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +27,31 @@ from .settings import Networks, Settings
 from .wakeups import WakeupHub
 
 
+class AdmittedTokens:
+    """The SHA-256 of staff tokens this process admitted lately (the newest ``most``): such a token's
+    write may admit it inside its own transaction (:meth:`.auth.StaffCheck.admit`). Only a hint of
+    where to check, never a pass: the check itself always reads the database."""
+
+    def __init__(self, most: int = 4096) -> None:
+        self._most = most
+        self._hashes: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, token_hash: object) -> bool:
+        return token_hash in self._hashes
+
+    def add(self, token_hash: str) -> None:
+        with self._lock:
+            self._hashes[token_hash] = None
+            self._hashes.move_to_end(token_hash)
+            while len(self._hashes) > self._most:
+                self._hashes.popitem(last=False)
+
+    def discard(self, token_hash: str) -> None:
+        with self._lock:
+            self._hashes.pop(token_hash, None)
+
+
 @dataclass
 class ServerContext:
     settings: Settings
@@ -33,6 +60,7 @@ class ServerContext:
     audit: AuditLog
     clock: Callable[[], datetime] = field(default=utcnow)
     seen: HighWater = field(default_factory=HighWater)
+    admitted: AdmittedTokens = field(default_factory=AdmittedTokens)
 
     def now(self) -> datetime:
         return self.clock()

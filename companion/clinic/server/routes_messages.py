@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from . import articles as article_store
 from . import messaging
-from .audited import no_patient, read_patient_page, read_record, write_record
+from .audited import no_patient, read_patient_page, read_record, write_admitted, write_record
 from .auth import StaffCheck, staff_checked_in_route, staff_with
 from .context import client_address, get_ctx
 from .database import Tx
@@ -33,17 +33,16 @@ WriteArticles = Annotated[StaffPrincipal, Depends(staff_with("articles.write"))]
              summary="Message a patient")
 async def send_message(patient_id: str, body: MessageCreate, request: Request, staff: SendMessages) -> JSONResponse:
     """The PSR's hot path (a live change starts here): the token check and the write share one trip to
-    the thread pool, and the answer is not checked against a response model there (another trip)."""
+    the thread pool, and, for a token admitted lately, one transaction (:func:`.audited.write_admitted`);
+    the answer is not checked against a response model there (another trip)."""
     def send() -> dict[str, Any]:
-        member = staff.admit()
-
-        def change(tx: Tx, now: datetime) -> Row:
+        def change(tx: Tx, now: datetime, member: StaffPrincipal) -> Row:
             found(patient_id if messaging.patient_exists(tx, patient_id) else None, "patient")
             sent = messaging.send_clinic_message(tx, patient_id, body.body, body.thread, member.id, member.name, now)
             messaging.close_open_items(tx, patient_id, "message.send", member.id, now, thread=body.thread)
             return sent
 
-        return message_view(write_record(request, member, "message.send", change, detail={"thread": body.thread}))
+        return message_view(write_admitted(request, staff, "message.send", change, detail={"thread": body.thread}))
 
     return JSONResponse(await run_in_threadpool(send), status_code=201)
 

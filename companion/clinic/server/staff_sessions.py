@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from ...core.fields import iso
 from .context import ServerContext
@@ -130,15 +131,21 @@ def sign_in(ctx: ServerContext, name: str, password: str, address: str) -> dict[
             "idle_seconds": settings.session_idle, "staff": who(member)}
 
 
-def authenticate_session(ctx: ServerContext, token: str, *, touch: bool = True) -> StaffPrincipal:
-    """The staff member signed in with ``token``; 401 with a code that says why when it is not valid."""
+def authenticate_session(ctx: ServerContext, token: str, *, touch: bool = True,
+                         writer: Connection | None = None) -> StaffPrincipal:
+    """The staff member signed in with ``token``; 401 with a code that says why when it is not valid.
+    ``writer``: an open write transaction to read and record the use through (no transaction of its own)."""
     now = ctx.now()
-    with ctx.db.read() as conn:
-        row = conn.execute(sa.select(staff_sessions.c.id, staff_sessions.c.last_used_at, staff_sessions.c.expires_at,
-                                     staff_sessions.c.ended_at, staff.c.id.label("staff_id"), staff.c.name,
-                                     staff.c.role, staff.c.revoked_at)
-                           .join(staff, staff.c.id == staff_sessions.c.staff_id)
-                           .where(staff_sessions.c.token_hash == hash_secret(token))).mappings().first()
+    query = (sa.select(staff_sessions.c.id, staff_sessions.c.last_used_at, staff_sessions.c.expires_at,
+                       staff_sessions.c.ended_at, staff.c.id.label("staff_id"), staff.c.name, staff.c.role,
+                       staff.c.revoked_at)
+             .join(staff, staff.c.id == staff_sessions.c.staff_id)
+             .where(staff_sessions.c.token_hash == hash_secret(token)))
+    if writer is None:
+        with ctx.db.read() as conn:
+            row = conn.execute(query).mappings().first()
+    else:
+        row = writer.execute(query).mappings().first()
     headers = {"WWW-Authenticate": "Bearer"}
     if row is None:
         raise ApiError(401, "invalid_token", "unknown sign-in session: sign in again", headers)
@@ -154,8 +161,12 @@ def authenticate_session(ctx: ServerContext, token: str, *, touch: bool = True) 
                        headers)
     # Write last use at most every tenth of the idle time (a write costs an fsync), at least every 30 s.
     if touch and (now - row["last_used_at"]).total_seconds() > min(idle / 10, 30):
-        with ctx.db.append() as writer:
-            writer.execute(sa.update(staff_sessions).where(staff_sessions.c.id == row["id"]).values(last_used_at=now))
+        used = sa.update(staff_sessions).where(staff_sessions.c.id == row["id"]).values(last_used_at=now)
+        if writer is None:
+            with ctx.db.append() as own:
+                own.execute(used)
+        else:
+            writer.execute(used)
     return StaffPrincipal(id=row["staff_id"], name=row["name"], role=row["role"])
 
 
