@@ -16,9 +16,10 @@ Peer: ``../shared/peers/pouchdb`` copied to a temp folder (``npm ci`` once,
 cached there), ``node bench.js --json-only`` with the same runs, sizes and
 trials. Its live latency is a server-side ``db.put`` to the change in the
 client's local db; ours is a PSR's message through the staff API to the record
-in the watching client's vault (one HTTP request more on our side). Both stamp the
-arrival itself (ours: the live loop's ``applied``, as its vault write returns),
-not when the writer's own call returns; our PSR's answer is timed beside.
+in the watching client's vault (one HTTP request more on our side), sent from a
+process of its own as from the desk's computer. Both stamp the arrival itself
+(ours: the live loop's ``applied``, as its vault write returns), not when the
+writer's own call returns; our PSR's answer is timed beside.
 
 Ratio = ours / peer (below 1 is better for us, on every row).
 
@@ -154,25 +155,70 @@ def _parts(t0: float, answered: float, timing: dict[str, float]) -> dict[str, fl
     return out
 
 
+PSR_LOOP = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from companion.clinic.staff_api.client import StaffClient
+with StaffClient(sys.argv[2], sys.argv[3], user_agent="bench-psr") as psr:
+    for line in sys.stdin:
+        patient_id, body = json.loads(line)
+        t0 = time.perf_counter()
+        sent = psr.send_message(patient_id, body)
+        print(json.dumps([sent["id"], t0, time.perf_counter()]), flush=True)
+"""
+
+
+class _Psr:
+    """The PSR at the front desk: its own process, as it is another computer than the patient's phone
+    (in one process the two would share one GIL). Its stamps compare with ours: ``perf_counter`` is
+    the machine's monotonic clock, the same in every process."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", PSR_LOOP, str(REPO), server.base_url,
+                                      server.tokens["psr"]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def send(self, patient_id: str, body: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps([patient_id, body]) + "\n")
+        self.proc.stdin.flush()
+
+    def answer(self) -> tuple[str, float, float]:
+        """The message's id, when the PSR's request went out, when its answer was in."""
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the PSR process ended")
+        mid, sent, answered = json.loads(line)
+        return str(mid), float(sent), float(answered)
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(30)
+
+
 def _live_latency(server: ServerProcess, patient_id: str, vault: Vault,
                   trials: int) -> tuple[list[float], list[dict[str, float]]]:
-    """Each trial: a PSR's message through the staff API, until it is committed in the watching client's
-    vault (the live loop's ``applied`` stamp, taken as the vault write returns), as the peer stamps the
-    change's arrival in its local db. The PSR's own answer may come back before or after that: it is
-    timed beside (``answer``), not waited for."""
+    """Each trial: a PSR's message through the staff API (from the PSR's own process), until it is
+    committed in the watching client's vault (the live loop's ``applied`` stamp, taken as the vault
+    write returns), as the peer stamps the change's arrival in its local db. The PSR's own answer may
+    come back before or after that: it is timed beside (``answer``), not waited for."""
     watcher = _Watcher()
+    psr = _Psr(server)
     with build_client(server.base_url) as client:
         live = LiveSync(vault, client, hooks=watcher, wait=25)
         live.start()
         try:
+            psr.send(patient_id, "warm-up: the PSR's connection is open")
+            psr.answer()
             time.sleep(0.5)
             out, parts = [], []
             for i in range(trials):
                 watcher.applied.clear()
-                t0 = time.perf_counter()
-                mid = server.staff.send_message(patient_id, f"live trial {i}: your appointment is confirmed")["id"]
-                answered = time.perf_counter()
-                deadline = answered + 10.0
+                psr.send(patient_id, f"live trial {i}: your appointment is confirmed")
+                watcher.applied.wait(10.0)  # the GIL stays with the live loop while it applies
+                mid, t0, answered = psr.answer()
+                deadline = time.perf_counter() + 10.0
                 while vault.messages.get(mid) is None and time.perf_counter() < deadline:
                     watcher.applied.wait(0.05)
                     watcher.applied.clear()
@@ -187,6 +233,7 @@ def _live_latency(server: ServerProcess, patient_id: str, vault: Vault,
             return out, parts
         finally:
             live.stop()
+            psr.close()
 
 
 def one_run(sizes: list[int], trials: int, work: Path) -> dict[str, Any]:
