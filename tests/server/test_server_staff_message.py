@@ -9,8 +9,11 @@ import json
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from companion.core.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.fixtures.desk import PASSWORD, add_desk_user
+from tests.fixtures.flet_session import run_isolated
 from tests.fixtures.server import BACKENDS, ServerFactory
 from tests.support.server_harness import ServerProcess, pull_all
 
@@ -76,7 +79,8 @@ def test_a_token_that_just_sent_is_refused_the_moment_it_is_revoked_or_signed_ou
     there = server_factory.second_process(here) if backend == "postgresql" else here
     pid, device, cursor = here.caught_up_device("Revocation Patient")
     path = f"/v1/staff/patients/{pid}/messages"
-    made = there.staff.request("POST", "/v1/staff/accounts", "admin", json={"name": "Leaving PSR", "role": "psr"}).json()
+    leaving = {"name": "Leaving PSR", "role": "psr"}
+    made = there.staff.request("POST", "/v1/staff/accounts", "admin", json=leaving).json()
     add_desk_user(here, "Desk PSR", "psr")
     with httpx.Client(base_url=here.base_url, timeout=30.0) as raw:
         session = raw.post("/v1/staff/sessions", json={"name": "Desk PSR", "password": PASSWORD}).json()["token"]
@@ -93,3 +97,40 @@ def test_a_token_that_just_sent_is_refused_the_moment_it_is_revoked_or_signed_ou
     with here.device_client(device["token"]) as http:
         changes, _ = pull_all(http, cursor)
     assert [c["data"]["body"] for c in changes] == ["first", "first"]
+
+
+def test_a_psr_message_is_one_transaction_of_few_statements(server_factory: ServerFactory) -> None:
+    """The live path's cost is counted in statements: the second message of a token is one write
+    transaction — its token check, the patient, the message, its feed change, the inbox items it
+    settles, the audit row — with nothing read back and no read transaction before it."""
+    from companion.clinic.server.app import create_app
+    from companion.clinic.server.settings import Settings
+
+    server = server_factory()
+    pid = server.staff.add_patient("Counted")["id"]
+    server.stop()
+    app = create_app(Settings.from_env(server.db_url))
+    statements: list[str] = []
+    sa.event.listen(app.state.ctx.db.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *rest: statements.append(" ".join(statement.split()[:3])))
+    headers = {"Authorization": f"Bearer {server.tokens['psr']}", PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
+
+    async def send_two() -> list[list[str]]:
+        counted = []
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as http:
+            for body in ("first", "second"):
+                statements.clear()
+                sent = await http.post(f"/v1/staff/patients/{pid}/messages", json={"body": body}, headers=headers)
+                assert sent.status_code == 201, sent.text
+                counted.append(list(statements))
+        return counted
+
+    try:
+        first, second = run_isolated(send_two())
+    finally:
+        app.state.ctx.db.dispose()
+    assert first[:3] == ["BEGIN", "SELECT staff.id, staff.name,", "BEGIN IMMEDIATE"], first  # a token new here
+    assert second[:2] == ["BEGIN IMMEDIATE", "SELECT staff.id, staff.name,"], second  # checked inside the write
+    assert second.count("BEGIN IMMEDIATE") == 1 and "BEGIN" not in second, second
+    assert not any(s.startswith(("DELETE", "UPDATE", "SELECT messages")) for s in second), second  # nothing read back
+    assert len(second) <= 7, second

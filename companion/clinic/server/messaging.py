@@ -2,8 +2,8 @@
 
 Messages: a clinic message is written by staff; a patient message arrives as a ``message.send``
 mutation and carries the mutation id as ``client_id``, so the app can match the copy that comes
-back in its feed to the outbox entry it sent. Every message change is published by
-:func:`_save_message`.
+back in its feed to the outbox entry it sent. A new message is written and published by
+:func:`_add_messages`, a change to one by :func:`_save_message`.
 
 Inbox: one item per thing a patient asked for (message, appointment request or cancellation,
 check-in, payment-plan request, question about a bill), with what staff need to act on it in
@@ -35,7 +35,6 @@ from .records import Row, message_of, row_by_id
 from .schema import inbox, messages, patients
 from .tokens import new_id
 
-_ADD_MESSAGE = sa.insert(messages)
 _PATIENT_EXISTS = sa.select(patients.c.id).where(patients.c.id == sa.bindparam("patient_id"))
 
 
@@ -61,32 +60,39 @@ def list_messages(conn: Connection, patient_id: str, page: PageRequest) -> tuple
 
 def send_clinic_message(tx: Tx, patient_id: str, body: str, thread: str, staff_id: str, staff_name: str,
                         now: datetime) -> Row:
-    message_id = new_id("msg")
-    values = {"id": message_id, "patient_id": patient_id, "thread": thread, "author": "clinic", "body": body,
-              "sent_at": now, "staff_id": staff_id, "author_name": staff_name, "read_at": None, "client_id": None}
-    tx.execute(_ADD_MESSAGE, values)
-    return _save_message(tx, message_id, {})
+    row = _message_row(patient_id, thread, "clinic", body, now, staff_id=staff_id, author_name=staff_name)
+    _add_messages(tx, patient_id, [row])
+    return row
 
 
 def receive_patient_message(tx: Tx, patient_id: str, body: str, thread: str, client_id: str, now: datetime) -> Row:
-    message_id = new_id("msg")
-    values = {"id": message_id, "patient_id": patient_id, "thread": thread, "author": "patient", "body": body,
-              "sent_at": now, "staff_id": None, "author_name": None, "read_at": None, "client_id": client_id}
-    tx.execute(_ADD_MESSAGE, values)
-    return _save_message(tx, message_id, {})
+    row = _message_row(patient_id, thread, "patient", body, now, client_id=client_id)
+    _add_messages(tx, patient_id, [row])
+    return row
 
 
 def receive_patient_messages(tx: Tx, patient_id: str, items: Sequence[tuple[str, str, str]],
                              now: datetime) -> list[dict[str, Any]]:
     """:func:`receive_patient_message` for each ``(body, thread, client_id)`` (not a bill's thread), in
-    one statement for the rows and one each for their feed changes: a push's run of plain messages."""
-    rows = [{"id": new_id("msg"), "patient_id": patient_id, "thread": thread, "author": "patient", "body": body,
-             "sent_at": now, "staff_id": None, "author_name": None, "read_at": None, "client_id": client_id}
+    one statement for the rows and one for their feed changes: a push's run of plain messages."""
+    rows = [_message_row(patient_id, thread, "patient", body, now, client_id=client_id)
             for body, thread, client_id in items]
+    _add_messages(tx, patient_id, rows)
+    return rows
+
+
+def _message_row(patient_id: str, thread: str, author: str, body: str, now: datetime, *, staff_id: str | None = None,
+                 author_name: str | None = None, client_id: str | None = None) -> dict[str, Any]:
+    return {"id": new_id("msg"), "patient_id": patient_id, "thread": thread, "author": author, "body": body,
+            "sent_at": now, "staff_id": staff_id, "author_name": author_name, "read_at": None, "client_id": client_id}
+
+
+def _add_messages(tx: Tx, patient_id: str, rows: Sequence[Row]) -> None:
+    """The one way new messages are written: the rows (every column, so nothing is read back) and their
+    feed changes, new in this transaction (no earlier change to drop); one statement each."""
     if rows:
         insert_rows(tx.conn, messages, rows)
         publish_many(tx, patient_id, [message_of(row) for row in rows], fresh=True)
-    return rows
 
 
 def mark_read_by_patient(tx: Tx, message: Row, now: datetime) -> Row:
@@ -94,7 +100,7 @@ def mark_read_by_patient(tx: Tx, message: Row, now: datetime) -> Row:
 
 
 def _save_message(tx: Tx, message_id: str, values: Mapping[str, Any]) -> Row:
-    """The one write path for messages: apply and publish."""
+    """The one write path for a message's changes: apply and publish."""
     return save_and_publish(tx, messages, message_id, values, message_of)
 
 
