@@ -45,8 +45,10 @@ from .schema import CLINIC_SCOPE, changes, devices
 _ROWS = (sa.select(changes.c.seq, changes.c.kind, changes.c.record_id, changes.c.op, changes.c.data)
          .where(changes.c.scope == sa.bindparam("scope"), changes.c.seq > sa.bindparam("start"))
          .order_by(changes.c.seq).limit(MAX_PAGE + 1))
-_BEFORE = (sa.select(sa.func.max(changes.c.seq))
-           .where(changes.c.scope == sa.bindparam("scope"), changes.c.seq <= sa.bindparam("start")))
+_NEWEST_OF = [sa.select(sa.func.max(changes.c.seq).label("seq"))
+              .where(changes.c.scope == scope, changes.c.seq <= sa.bindparam("start"))
+              for scope in (sa.bindparam("scope", type_=sa.String), sa.literal(CLINIC_SCOPE))]
+_BEFORE = sa.select(sa.func.max(sa.union_all(*_NEWEST_OF).subquery().c.seq))  # each arm one index probe
 _VALID = sa.select(devices.c.id).where(devices.c.id.in_(sa.bindparam("ids", expanding=True)),
                                        devices.c.revoked_at.is_(None))
 
@@ -72,8 +74,7 @@ def prepare(tx: Tx, waiting_devices: Any) -> None:
         rows: list[ChangeRow] = [(int(r[0]), r[1], r[2], r[3], r[4] if r[3] == "upsert" else None) for r in found]
         if not rows or len(rows) > MAX_PAGE:
             continue  # a revocation (no rows), or more than one page: the pulls read
-        before = max((tx.execute(_BEFORE, {"scope": s, "start": start}).scalar() or 0
-                      for s in (scope, CLINIC_SCOPE)), default=0)
+        before = tx.execute(_BEFORE, {"scope": scope, "start": start}).scalar() or 0
         valid = frozenset(tx.execute(_VALID, {"ids": list(waiting)}).scalars())
         tx.handed[scope] = Delivery(tuple(rows), int(before), valid)
 
