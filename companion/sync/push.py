@@ -65,17 +65,23 @@ def wire_form(entry: OutboxEntry) -> dict[str, object]:
                               "created_at": iso(entry.created_at)})
 
 
-def _batches(entries: Sequence[OutboxEntry]) -> list[list[tuple[OutboxEntry, dict[str, object], int]]]:
-    batches: list[list[tuple[OutboxEntry, dict[str, object], int]]] = []
-    current: list[tuple[OutboxEntry, dict[str, object], int]] = []
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # as send_json encodes a body
+_Item = tuple[OutboxEntry, bytes, int]  # the entry, its wire form as sent (UTF-8 JSON), its size (-1: not sent)
+
+
+def _batches(entries: Sequence[OutboxEntry]) -> list[list[_Item]]:
+    """Each entry's wire form is encoded once here: its size decides the batch, and the request body is
+    these bytes joined (:func:`_body`), not a second encoding of the whole batch."""
+    batches: list[list[_Item]] = []
+    current: list[_Item] = []
     size = 0
     for entry in entries:
         try:
-            wire = wire_form(entry)
+            wire = _COMPACT.encode(wire_form(entry)).encode("utf-8")
         except RecordError:
-            current.append((entry, {}, -1))  # size -1: rejected locally by the caller, never sent
+            current.append((entry, b"", -1))  # size -1: rejected locally by the caller, never sent
             continue
-        n = len(json.dumps(wire, ensure_ascii=False).encode("utf-8")) + 1
+        n = len(wire) + 1
         if current and (len(current) >= MAX_MUTATIONS or size + n > BATCH_BYTES):
             batches.append(current)
             current, size = [], 0
@@ -84,6 +90,11 @@ def _batches(entries: Sequence[OutboxEntry]) -> list[list[tuple[OutboxEntry, dic
     if current:
         batches.append(current)
     return batches
+
+
+def _body(wires: Sequence[bytes]) -> bytes:
+    """``{"mutations": [...]}`` from wire forms already encoded: the bytes ``send_json`` would make of it."""
+    return b'{"mutations":[' + b",".join(wires) + b"]}"
 
 
 def settle(vault: Vault, sent: Sequence[OutboxEntry], results: Sequence[MutationResult]) -> None:
@@ -129,13 +140,14 @@ def settle(vault: Vault, sent: Sequence[OutboxEntry], results: Sequence[Mutation
                 set_base(vault, key, None)
 
 
-def _send(client: httpx.Client, token: str, wires: list[dict[str, object]], policy: RetryPolicy,
+def _send(client: httpx.Client, token: str, batch: list[tuple[OutboxEntry, bytes]], policy: RetryPolicy,
           stop: threading.Event | None, stats: PushStats) -> tuple[MutationResult, ...]:
-    sent_ids = frozenset(str(w["id"]) for w in wires)
+    sent_ids = frozenset(entry.id for entry, _ in batch)  # wire_form keeps the entry's id
+    body = _body([wire for _, wire in batch])
 
     def attempt(budget: float) -> tuple[MutationResult, ...]:
         stats.requests += 1
-        answer = send_json(client, "POST", "/v1/sync", token=token, body={"mutations": wires}, timeout=budget)
+        answer = send_json(client, "POST", "/v1/sync", token=token, json_body=body, timeout=budget)
         stats.bytes_down += answer.size
         return parse_push_response(answer.data, sent_ids)
 
@@ -169,11 +181,11 @@ def push_outbox(
     return stats
 
 
-def _push_batch(vault: Vault, client: httpx.Client, token: str, batch: list[tuple[OutboxEntry, dict[str, object]]],
+def _push_batch(vault: Vault, client: httpx.Client, token: str, batch: list[tuple[OutboxEntry, bytes]],
                 policy: RetryPolicy, stop: threading.Event | None, stats: PushStats) -> None:
     entries = [e for e, _ in batch]
     try:
-        results = _send(client, token, [w for _, w in batch], policy, stop, stats)
+        results = _send(client, token, batch, policy, stop, stats)
     except CursorExpired:
         raise
     except RequestRejected as exc:

@@ -269,20 +269,24 @@ def send_json(
     token: str | None = None,
     params: Mapping[str, str | int] | None = None,
     body: Any = None,
+    json_body: bytes | None = None,
     timeout: float | None = None,
     max_bytes: int = MAX_RESPONSE_BYTES,
     extra_headers: Mapping[str, str] | None = None,
 ) -> Answer:
     """Send one request and return its decoded 2xx JSON body; anything else raises (see module docstring).
 
-    ``timeout`` bounds the read (long polls pass their wait plus a margin).
+    ``body`` is encoded as compact UTF-8 JSON; ``json_body`` is such a body already encoded (a push
+    encodes each mutation once, to size its batches). ``timeout`` bounds the read (long polls pass
+    their wait plus a margin).
     Message bodies and tokens never appear in an exception message.
     """
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     headers.update(extra_headers or {})
-    content: bytes | None = None
+    content: bytes | None = json_body
     if body is not None:
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if content is not None:
         if len(content) > MAX_REQUEST_BYTES:
             raise ProtocolError(f"request of {len(content)} bytes is over the {MAX_REQUEST_BYTES} allowed")
         headers["Content-Type"] = "application/json"
