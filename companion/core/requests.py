@@ -78,9 +78,13 @@ def check_preferences(days: Any, times: Any, path: str) -> tuple[tuple[str, ...]
 
 
 def describe_preferences(days: Sequence[str], times: Sequence[str]) -> str:
-    """``"Mon, Wed · Morning"``; ``"Any day · Any time"`` when nothing was chosen."""
-    day_text = ", ".join(WEEKDAY_LABELS.get(d, d) for d in days) or "Any day"
-    time_text = ", ".join(TIME_OF_DAY_LABELS.get(t, t) for t in times) or "Any time"
+    """The wishes as staff read them after "prefers": ``"Mon, Wed · morning"``, ``"any day · evening"``,
+    ``"Mon · any time"``; ``"any day, any time"`` when nothing was chosen (the app's "none chosen
+    means any day")."""
+    if not days and not times:
+        return "any day, any time"
+    day_text = ", ".join(WEEKDAY_LABELS.get(d, d) for d in days) or "any day"
+    time_text = ", ".join(TIME_OF_DAY_LABELS.get(t, t).lower() for t in times) or "any time"
     return f"{day_text} · {time_text}"
 
 

@@ -1,8 +1,8 @@
-"""A time asked as a person on a phone expects: quick choices ("Just now", "Earlier today…",
-"Yesterday…", "Another day…") that open Flet's own TimePicker (and DatePicker first for another
+"""A time asked as a person on a phone expects: quick choices ("Just now", "Earlier today",
+"Yesterday", "Another day") that open Flet's own TimePicker (and DatePicker first for another
 day) — never a time typed as text.
 
-    when_row("doxy-sex", [Choice("log-sex", "Just now"), Choice("today", "Earlier today…", days=0), ...],
+    when_row("doxy-sex", [Choice("log-sex", "Just now"), Choice("today", "Earlier today", days=0), ...],
              on_when=lambda text: act(state.prevention.log_doxy_sex, text),
              today=lambda: ..., at=lambda: ..., first=-13, last=0, help_text="When you had sex",
              heading=lambda what, day: f"{what}, {day:%a %d %b}")

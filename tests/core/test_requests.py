@@ -28,8 +28,10 @@ def test_wishes_come_back_in_the_weeks_order_and_bad_ones_name_the_field() -> No
                           (["mon"] * 8, "p.days: expected a list"), (["tue", "tue"], "p.days: names a weekday twice")):
         with pytest.raises(RecordError, match=message):
             check_preferences(days, None, "p")
-    assert describe_preferences(("mon", "wed"), ("morning",)) == "Mon, Wed · Morning"
-    assert describe_preferences((), ()) == "Any day · Any time"
+    assert describe_preferences(("mon", "wed"), ("morning",)) == "Mon, Wed · morning"
+    assert describe_preferences((), ("evening",)) == "any day · evening"
+    assert describe_preferences(("fri",), ()) == "Fri · any time"
+    assert describe_preferences((), ()) == "any day, any time"
 
 
 def test_free_slots_match_the_wishes_skip_bookings_and_keep_to_opening_hours() -> None:

@@ -92,7 +92,7 @@ def test_psr_messages_a_patient_inbox_live_and_only_a_clinician_releases(
         assert http.post("/v1/sync", json={"mutations": [
             mutation("appointment.request", kind="PrEP review", preferred=[wish.isoformat()])]}).status_code == 200
     seen(page, "Could I come in earlier tomorrow?")
-    seen(page, "Wants: PrEP review", 10_000)
+    seen(page, "Wants: PrEP review · asked for ", 10_000)  # the time the patient named, said as such
     _shoot(page, "today")
 
     # find the patient, send a message; the patient's vault has it after a sync

@@ -136,7 +136,7 @@ def test_the_desk_on_a_phone_every_screen_fits_with_long_text(
     _sign_in(page, desk_server, STAFF_NAME)
 
     by_id(page, "today-list").wait_for(timeout=15_000)
-    seen(page, "Wants: PrEP review")
+    seen(page, "Wants: PrEP review · asked for ")  # the time the patient named, said as such
     seen(page, LONG_MESSAGE[:40])
     _fits(page, "Today")
     shoot(page, "desk-phone-today")

@@ -77,9 +77,32 @@ def test_inbox_rows_say_what_was_asked_and_which_visit_was_cancelled(desk_server
     desk.inbox.poll(background=False)
     titles = [_item_title(desk, i) for i in desk.inbox.items if i["patient_id"] == pid]
     assert "Withdrew the request for Counselling" in titles
-    assert "Wants: Counselling · Mon, Fri · Evening" in titles
+    assert "Wants: Counselling · prefers Mon, Fri · evening" in titles
     assert any(t.startswith("Cancelled STI screening, ") and "10:30" in t and t.endswith("reason: away")
                for t in titles), titles
+
+
+def test_a_request_row_tells_the_wishes_from_a_time_the_patient_named(desk_server: ServerProcess,
+                                                                      desk: DeskState) -> None:
+    """No wishes read "any day, any time"; a time the patient named is "asked for" that time (never run
+    on after the wishes, where it read as the time the request was sent)."""
+    from companion.clinic.desk.views.work import _item_title
+
+    staff = desk_server.staff
+    pid = staff.add_patient("Noor Hale")["id"]
+    named = [datetime(2031, 3, 4, 15, 0, tzinfo=UTC), datetime(2031, 3, 5, 9, 30, tzinfo=UTC)]
+    with desk_server.device_client(desk_server.pair_device(pid)["token"]) as http:
+        answer = http.post("/v1/sync", json={"mutations": [
+            mutation("appointment.request", kind="Counselling"),
+            mutation("appointment.request", kind="PrEP review", preferred=[named[0].isoformat()]),
+            mutation("appointment.request", kind="HIV test", preferred=[t.isoformat() for t in named],
+                     days=["tue"], times=["afternoon"])]})
+        assert [r["status"] for r in answer.json()["results"]] == ["applied"] * 3
+    desk.inbox.poll(background=False)
+    titles = {_item_title(desk, i) for i in desk.inbox.items if i["patient_id"] == pid}
+    assert titles == {"Wants: Counselling · any day, any time",
+                      "Wants: PrEP review · asked for 4 Mar 2031 15:00",
+                      "Wants: HIV test · prefers Tue · afternoon · asked for 4 Mar 2031 15:00 (or 1 other time)"}
 
 
 def test_two_patients_of_one_name_are_told_apart_by_their_birth_date(desk_server: ServerProcess,

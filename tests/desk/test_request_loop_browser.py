@@ -63,7 +63,7 @@ def test_a_request_with_wishes_is_booked_from_the_inbox_and_reaches_the_patient(
     desk = signed_in_desk_page(new_page, desk_server)
     desk.get_by_role("button", name="Inbox").or_(desk.get_by_text("Inbox")).first.click()
     by_id(desk, f"request-note-{item['id']}").wait_for(timeout=15_000)
-    seen(desk, "Tue, Thu · Morning")
+    seen(desk, "Wants: HIV test · prefers Tue, Thu · morning")
     shoot(desk, "desk-request")
     # any other time: Flet's own date and time pickers (a dialog with a calendar, then a clock)
     by_id(desk, f"pick-date-{item['id']}").click()

@@ -10,23 +10,38 @@ the patient sees the booking at the next sync.
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 import flet as ft
 
 from ....core.requests import describe_preferences
 from ..state import DeskState
+from ..state.timefmt import when
 from .common import BODY, button, handler, muted, narrow, tid
 from .pickers import date_button, time_button
 
 __all__ = ["RequestAnswer", "request_summary"]
 
 
-def request_summary(detail: dict[str, Any]) -> str:
-    """``Wants: STI screening · Mon, Wed · Morning``."""
-    return (f"Wants: {detail.get('kind') or 'an appointment'} · "
-            f"{describe_preferences(detail.get('days') or (), detail.get('times') or ())}")
+def request_summary(detail: dict[str, Any], tz: tzinfo, now: datetime) -> str:
+    """What the patient asked for, then when they can come, as the inbox row reads it:
+    ``Wants: STI screening · prefers Mon, Wed · morning``, ``Wants: Counselling · any day, any time``,
+    or with the times they named themselves (an older app, the CLI's ``--when``; Accept books the
+    first when nothing else is picked) ``Wants: PrEP review · asked for Fri 4 Dec 15:00 (or 1 other
+    time)``. When it was sent is the row's own (beside the kind)."""
+    days, times = detail.get("days") or (), detail.get("times") or ()
+    named = [t for t in detail.get("preferred") or [] if t]
+    parts = [f"Wants: {detail.get('kind') or 'an appointment'}"]
+    if days or times:
+        parts.append(f"prefers {describe_preferences(days, times)}")
+    elif not named:
+        parts.append(describe_preferences((), ()))  # "any day, any time"
+    if named:
+        others = len(named) - 1
+        parts.append(f"asked for {when(named[0], tz, now)}"
+                     + (f" (or {others} other time{'s' if others > 1 else ''})" if others else ""))
+    return " · ".join(parts)
 
 
 @ft.component

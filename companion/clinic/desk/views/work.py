@@ -69,8 +69,7 @@ def _item_title(desk: DeskState, item: dict[str, Any]) -> str:
     if kind == "message.send":
         return str(d.get("body", ""))
     if kind == "appointment.request":
-        wished = (d.get("preferred") or [None])[0]
-        return request_summary(d) + (f", {when(wished, desk.clock.tz, desk.clock.now())}" if wished else "")
+        return request_summary(d, desk.clock.tz, desk.clock.now())
     if kind == "appointment.cancel" and d.get("was") == "requested":  # no time was ever set: name the request
         return f"Withdrew the request for {d.get('kind') or 'an appointment'}" + (
             f" · reason: {d['reason']}" if d.get("reason") else "")
