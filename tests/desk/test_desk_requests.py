@@ -105,6 +105,36 @@ def test_a_request_row_tells_the_wishes_from_a_time_the_patient_named(desk_serve
                       "Wants: HIV test · prefers Tue · afternoon · asked for 4 Mar 2031 15:00 (or 1 other time)"}
 
 
+def test_a_time_the_patient_named_is_what_accept_books_and_the_card_says_so(desk_server: ServerProcess,
+                                                                           desk: DeskState) -> None:
+    """With nothing picked, Accept books the time the patient asked for: the answer row says
+    "Book … , the time asked for" first (it said "No time chosen yet" and booked it unseen); a time
+    the PSR picks replaces it, and a request that named none still asks for a pick."""
+    staff = desk_server.staff
+    pid = staff.add_patient("Rowan Vale")["id"]
+    asked = (datetime.now(UTC) + timedelta(days=9)).replace(hour=15, minute=0, second=0, microsecond=0)
+    with desk_server.device_client(desk_server.pair_device(pid)["token"]) as http:
+        answer = http.post("/v1/sync", json={"mutations": [
+            mutation("appointment.request", kind="PrEP review", preferred=[asked.isoformat()]),
+            mutation("appointment.request", kind="HIV test", preferred=[asked.isoformat()]),
+            mutation("appointment.request", kind="Counselling")]})
+        assert [r["status"] for r in answer.json()["results"]] == ["applied"] * 3
+    desk.inbox.poll(background=False)
+    items = {i["detail"]["kind"]: i["id"] for i in desk.inbox.waiting_requests() if i["patient_id"] == pid}
+    named, repicked, unnamed = items["PrEP review"], items["HIV test"], items["Counselling"]
+    assert desk.inbox.picked(named) == desk.inbox.named(named) == asked
+    assert desk.inbox.picked(unnamed) is None and desk.inbox.named(unnamed) is None
+    other = asked + timedelta(days=1, hours=-5)
+    desk.inbox.pick_time(repicked, other)
+    assert desk.inbox.picked(repicked) == other  # the PSR's pick wins
+    desk.inbox.accept_request(named)  # nothing picked: the time asked for, as the row said
+    assert desk.feedback.toast and desk.feedback.toast.startswith("Booked PrEP review")
+    [visit] = [a for a in staff.as_role("psr").appointments(pid) if a["kind"] == "PrEP review"]
+    assert datetime.fromisoformat(visit["start"].replace("Z", "+00:00")) == asked
+    desk.inbox.accept_request(unnamed)
+    assert desk.feedback.error == "Pick one of the free times, or a date and a time, first."
+
+
 def test_two_patients_of_one_name_are_told_apart_by_their_birth_date(desk_server: ServerProcess,
                                                                       desk: DeskState) -> None:
     """In the inbox and on Today, every name carries its date of birth (when the clinic has it)."""

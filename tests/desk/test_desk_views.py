@@ -80,6 +80,7 @@ def test_every_screen_with_data_and_the_psr_intents(desk_server: ServerProcess, 
         request = next(i for i in ui.state.inbox.items
                        if i["kind"] == "appointment.request" and i["patient_id"] == seeded["patient"])
         assert await ui.until(lambda: f"accept-{request['id']}" in ui.ids(), WAIT)
+        assert ui.has_text(", the time asked for")  # what Accept will book, said before it does
         await ui.click(f"accept-{request['id']}")
         feedback = ui.state.feedback
         assert await ui.until(lambda: feedback.toast is not None and feedback.busy is None, WAIT), feedback.error

@@ -123,12 +123,21 @@ class Inbox(Observable):
         self.notify()
 
     def picked(self, item_id: str) -> datetime | None:
-        """The time chosen for a request so far, in the clinic's zone (None until both parts are set)."""
+        """What "Accept and book" books, in the clinic's zone: the time the PSR chose (both parts set),
+        else the first time the patient named, else None. The card says it, so nothing is booked unseen."""
         day, hour = self.drafts.draft(f"accept.{item_id}.date"), self.drafts.draft(f"accept.{item_id}.time")
         try:
-            return parse_local(day, hour, self.clock.tz) if day and hour else None
+            if day and hour:
+                return parse_local(day, hour, self.clock.tz)
         except StaffApiError:
             return None
+        return self.named(item_id)
+
+    def named(self, item_id: str) -> datetime | None:
+        """The first time the patient named in the request (the CLI's ``--when``), in the clinic's zone."""
+        item = self._item(item_id)
+        named = (item or {}).get("detail", {}).get("preferred") or [None]
+        return local(named[0], self.clock.tz) if isinstance(named[0], str) else None
 
     def shown(self) -> list[dict[str, Any]]:
         if self.filter == "all":
@@ -179,9 +188,12 @@ class Inbox(Observable):
         def accept() -> dict[str, Any]:
             detail = item["detail"]
             day, hour = self.drafts.draft(f"accept.{item_id}.date"), self.drafts.draft(f"accept.{item_id}.time")
-            start = parse_local(day, hour, tz).isoformat() if day and hour else (detail.get("preferred") or [None])[0]
-            if not start:
+            if day and hour:
+                parse_local(day, hour, tz)  # a bad part is refused by name
+            chosen = self.picked(item_id)
+            if chosen is None:
                 raise StaffApiError(422, "Pick one of the free times, or a date and a time, first.")
+            start = chosen.isoformat()
             schedule = self.clock.site.schedule  # where and with whom, from the clinic's profile
             place = {k: v for k, v in (("location", schedule.place), ("provider", schedule.provider)) if v}
             if item.get("ref_id"):  # the server closes the request's item when its visit is scheduled

@@ -68,8 +68,9 @@ def RequestAnswer(desk: DeskState, item: dict[str, Any]) -> ft.Control:
                     lambda day: inbox.pick_date(item_id, day), first=today, last=today + timedelta(days=365)),
         time_button(f"pick-time-{item_id}", "Time…", chosen.time() if chosen else time(9, 0),
                     lambda moment: inbox.pick_clock(item_id, moment)),
-        tid(f"chosen-{item_id}", ft.Text(f"Book {chosen:%a %d %b at %H:%M}" if chosen else "No time chosen yet",
-                                         size=BODY, weight=ft.FontWeight.W_600)),
+        tid(f"chosen-{item_id}", ft.Text(
+            (f"Book {chosen:%a %d %b at %H:%M}" + (", the time asked for" if chosen == inbox.named(item_id) else ""))
+            if chosen else "No time chosen yet", size=BODY, weight=ft.FontWeight.W_600)),
         button(f"accept-{item_id}", "Accept and book", handler(inbox.accept_request, item_id),
                icon=ft.Icons.EVENT_AVAILABLE),
     ], wrap=True, spacing=8, run_spacing=8, vertical_alignment=ft.CrossAxisAlignment.CENTER))
