@@ -3,9 +3,11 @@ no patient data in logs, and the audit trail."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,6 +39,23 @@ def test_unknown_routes_and_methods_answer_json(sqlite_server: ServerProcess) ->
     _error(httpx.get(sqlite_server.url("/nope")), 404, "not_found")
     _error(httpx.get(sqlite_server.url("/v1/staff/nope/deeper")), 404, "not_found")
     _error(httpx.put(sqlite_server.url("/v1/sync")), 405, "method_not_allowed")
+
+
+def test_no_two_routes_can_answer_one_request(tmp_path: Path) -> None:
+    """The server lists its hot routes first (FastAPI tries them in order); that is only safe while
+    no request could match two routes of one method: a path parameter never shadows a literal."""
+    from starlette.routing import compile_path
+
+    from companion.clinic.server.app import create_app
+    from companion.clinic.server.settings import Settings
+
+    app = create_app(Settings.from_env(f"sqlite:///{tmp_path / 'c.db'}"))
+    routes = [(method, path, compile_path(path)[0]) for path, item in app.openapi()["paths"].items()
+              for method in item]
+    assert len(routes) > 50
+    clashes = [(m1, p1, p2) for i, (m1, p1, r1) in enumerate(routes) for m2, p2, r2 in routes[i + 1:]
+               if m1 == m2 and (r1.match(re.sub(r"\{[^}]+\}", "x_1", p2)) or r2.match(re.sub(r"\{[^}]+\}", "x_1", p1)))]
+    assert clashes == []
 
 
 def test_validation_errors_name_the_field_without_echoing_the_value(sqlite_server: ServerProcess) -> None:

@@ -88,7 +88,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     # compressed answers (BREACH-style length probing needs both in one body).
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
     app.add_middleware(GuardMiddleware)
-    for router in (admin_router, sessions_router, device_router, patients_router, care_router, messages_router,
-                   booking_router, smart_router, notices_router):
+    # FastAPI tries routes in order, each request twice through the list before its own (~3 µs a
+    # route): the devices' sync and the PSR's message, the live path, come first. No two routes
+    # of these routers can match one request, so the order changes nothing else.
+    for router in (device_router, messages_router, care_router, patients_router, sessions_router, booking_router,
+                   admin_router, smart_router, notices_router):
         app.include_router(router)
     return app
