@@ -45,6 +45,7 @@ def _english() -> tuple[set[str], set[str]]:
     phrases, words = set(), set()
     for m in catalog:
         ids = [m.id] if isinstance(m.id, str) else list(m.id)
+        assert m.string is not None, m.id
         strings = [m.string] if isinstance(m.string, str) else list(m.string)
         for msgid in ids:
             if not msgid or msgid in strings or "\n" in msgid:

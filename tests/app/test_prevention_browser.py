@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.app.test_app_browser import SHOTS, _go, _shoot
+from tests.app.test_app_browser import _go, _shoot
 from tests.fixtures.app_state import PASSCODE, Clinic, paired_vault
-from tests.fixtures.browser import by_id, fill, open_app, painted, seen
+from tests.fixtures.browser import SHOTS, by_id, fill, open_app, painted, seen
 from tests.fixtures.dbus import RecordedNotifications
 from tests.support.waiting import wait_until
 

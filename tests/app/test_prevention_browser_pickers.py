@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from companion.vault import Vault
-from tests.app.test_app_browser import SHOTS, _go, _resize
+from tests.app.test_app_browser import _go, _resize
 from tests.app.test_prevention_browser import midday_zone, pick_time_typed
 from tests.fixtures.app_state import PASSCODE, mark_paired
-from tests.fixtures.browser import by_id, fill, open_app, painted, seen
+from tests.fixtures.browser import SHOTS, by_id, fill, open_app, painted, seen
 
 pytestmark = pytest.mark.browser
 

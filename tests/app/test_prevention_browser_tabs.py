@@ -16,10 +16,10 @@ from companion.core.care_records import Result
 from companion.core.prevention import DoxyDose, PreventionPlan, SexEvent, Supply
 from companion.reminders.prevention import save_plan
 from companion.vault import Vault
-from tests.app.test_app_browser import SHOTS, _go, _resize, _shoot
+from tests.app.test_app_browser import _go, _resize, _shoot
 from tests.app.test_prevention_browser import in_card, midday_zone
 from tests.fixtures.app_state import PASSCODE, mark_paired
-from tests.fixtures.browser import AppProcess, by_id, fill, open_app, painted, seen
+from tests.fixtures.browser import SHOTS, AppProcess, by_id, fill, open_app, painted, seen
 
 pytestmark = pytest.mark.browser
 LONG_NAME = "Riverside Community Sexual Health and Wellness Clinic of the Lower Hudson Valley"

@@ -97,7 +97,8 @@ def test_event_based_doses_follow_the_planned_time_and_supply_is_counted(clocked
     assert clocked_state.feedback.error == "When: that time has passed: add the next time you expect to have sex."
     p.set_daily("09:00")
     p.record_supply("12")
-    assert p.view().runs_out is not None and p.view().runs_out.isoformat() == "2026-12-13"
+    runs_out = p.view().runs_out
+    assert runs_out is not None and runs_out.isoformat() == "2026-12-13"
     p.record_supply("lots")
     assert clocked_state.feedback.error == "Pills: write how many pills you have left, as a number."
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from companion.state import AppState, Services, passcode_strength
 from companion.vault import Vault
@@ -107,7 +108,11 @@ def test_each_part_notifies_only_for_what_it_holds(populated_state: AppState) ->
     heard: list[str] = []
     parts = {"session": state.session, "nav": state.nav, "records": state.records, "sync": state.sync,
              "banners": state.banners, "prefs": state.prefs, "appearance": state.prefs.appearance}
-    stops = [part.subscribe(lambda name=name: heard.append(name)) for name, part in parts.items()]
+
+    def hear(name: str) -> Callable[[], None]:
+        return lambda: heard.append(name)
+
+    stops = [part.subscribe(hear(name)) for name, part in parts.items()]
     try:
         state.vault_live_state("idle", None)  # what the live loop reports: the sync status alone
         assert set(heard) == {"sync"}

@@ -28,7 +28,10 @@ def _add(state: AppState, *records: Appointment | Message) -> None:
     vault = state.records.require_vault()
     with vault.batch():
         for r in records:
-            (vault.appointments if isinstance(r, Appointment) else vault.messages).upsert(r)
+            if isinstance(r, Appointment):
+                vault.appointments.upsert(r)
+            else:
+                vault.messages.upsert(r)
     state.records.refresh()
 
 
@@ -166,7 +169,9 @@ def test_the_thread_keeps_its_place_when_scrolled_up_and_follows_at_the_newest(p
                        sent_at=now + timedelta(seconds=next(sent)), author_name="Front desk")
 
     async def scenario(ui: ViewHarness) -> None:
-        thread = lambda: ui.by_id("thread-messages")  # noqa: E731 - drawn anew on every render
+        def thread() -> Any:  # drawn anew on every render
+            return ui.by_id("thread-messages")
+
         assert thread().auto_scroll  # opens at the newest and follows
         await ui.fire(thread(), "scroll", _scroll(600.0, end=2000.0))  # the window grew: nobody scrolled
         _add(populated_state, arrives("msg_grown"))

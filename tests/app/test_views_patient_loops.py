@@ -15,7 +15,12 @@ def _add(state: AppState, *records: Appointment | Result | Message) -> None:
     vault = state.records.require_vault()
     with vault.batch():
         for r in records:
-            {Appointment: vault.appointments, Result: vault.results, Message: vault.messages}[type(r)].upsert(r)
+            if isinstance(r, Appointment):
+                vault.appointments.upsert(r)
+            elif isinstance(r, Result):
+                vault.results.upsert(r)
+            else:
+                vault.messages.upsert(r)
     state.records.refresh()
 
 
@@ -111,8 +116,10 @@ def test_the_open_thread_reads_what_arrives_and_keeps_the_composer_out_of_the_sc
         assert not any(getattr(c, "identifier", None) == "composer" for c in conversation.controls)
         _add(populated_state, Message(id="msg_live", thread="general", author="clinic", body="x" * 600,
                                       sent_at=populated_state.now(), author_name="Front desk"))
-        reads = lambda: [e.payload.get("message_id") for e in populated_state.records.snapshot.outbox.values()  # noqa: E731
-                         if e.type == "message.read"]
+        def reads() -> list[object]:
+            return [e.payload.get("message_id") for e in populated_state.records.snapshot.outbox.values()
+                    if e.type == "message.read"]
+
         assert await ui.until(lambda: "msg_live" in reads())
         assert "msg_1" in reads()
 

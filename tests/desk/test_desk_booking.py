@@ -133,7 +133,11 @@ def test_cancel_asks_first_and_keep_it_cancels_nothing(clinic_server: ServerProc
     pid = staff.add_patient("Morgan Keep")["id"]
     appt = staff.add_appointment(pid, start=datetime.now(UTC) + timedelta(days=5))["id"]
     desk.patient.open(pid)
-    status = lambda: staff.request("GET", f"/v1/staff/appointments/{appt}").json()["status"]  # noqa: E731
+
+    def status() -> str:
+        answer: str = staff.request("GET", f"/v1/staff/appointments/{appt}").json()["status"]
+        return answer
+
     desk.patient.cancel_appointment(appt)  # the first tap only asks
     assert desk.patient.confirming == appt and status() == "scheduled"
     desk.patient.keep_appointment()

@@ -4,7 +4,7 @@ saved result carries that visit and its local day; the results list says when ea
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from companion.clinic.desk.state import DeskState
 from tests.fixtures.desk import DESK_USERS, sign_in_view
@@ -36,11 +36,18 @@ def test_a_result_saved_at_the_desk_is_dated_by_the_visit_of_its_sample(desk_ser
             if pick:
                 await ui.click(pick)
             await ui.click("add-result")
-            assert await ui.until(lambda t=test: any(r["test"] == t for r in ui.state.api.results(pid)), WAIT), \
-                ui.state.feedback.error
+
+            def saved(t: str = test) -> bool:
+                return any(r["test"] == t for r in ui.state.api.results(pid))
+
+            assert await ui.until(saved, WAIT), ui.state.feedback.error
             [made] = [r for r in ui.state.api.results(pid) if r["test"] == test]
             day = datetime.fromisoformat(visit["start"].replace("Z", "+00:00")).astimezone(tz).date()
             assert made["appointment_id"] == visit["id"] and made["sample_taken"] == day.isoformat()
-            assert await ui.until(lambda t=test, d=day: ui.has_text(f"{t} · sample taken {d.isoformat()}"), WAIT)
+
+            def listed(t: str = test, d: date = day) -> bool:
+                return ui.has_text(f"{t} · sample taken {d.isoformat()}")
+
+            assert await ui.until(listed, WAIT)
 
     drive(desk_view_state, clinician, desk=True)

@@ -27,7 +27,9 @@ TODAY = NOW.date()
 
 
 def test_the_day_words_a_patient_types_in_spanish_are_understood(in_spanish: None) -> None:
-    at = lambda text: parse_when(text, NOW, UTC, "when")  # noqa: E731
+    def at(text: str) -> datetime:
+        return parse_when(text, NOW, UTC, "when")
+
     assert at("ayer 23:30") == datetime(2026, 5, 12, 23, 30, tzinfo=UTC)
     assert at("Mañana 20:00") == datetime(2026, 5, 14, 20, tzinfo=UTC)
     assert at("esta noche 21:00") == at("hoy 21:00") == datetime(2026, 5, 13, 21, tzinfo=UTC)

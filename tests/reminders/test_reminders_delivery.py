@@ -17,6 +17,7 @@ from companion.i18n import set_language
 from companion.reminders import (
     DELIVERED_KEY,
     SETTINGS_KEY,
+    Banner,
     InAppNotifier,
     RecordingNotifier,
     ReminderLoop,
@@ -155,7 +156,8 @@ def test_failing_system_notifier_falls_back_to_in_app(folder: Path) -> None:
 def test_an_in_app_banner_can_be_worded_again_in_another_language(folder: Path) -> None:
     """What the banner slot draws after a language switch: the same reminders (one folded from two
     messages) in Spanish, still naming no visit or room; what was delivered stays as it was."""
-    banners, shown = InAppNotifier("test"), []
+    banners = InAppNotifier("test")
+    shown: list[Banner] = []
     banners.subscribe(shown.append)  # what the app's banner slot gets
     sent = START - timedelta(hours=25)
     with Vault.open(folder, VAULT_PASSCODE) as vault:

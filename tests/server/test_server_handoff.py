@@ -217,7 +217,11 @@ def test_random_writes_by_both_processes_never_hand_over_anything_but_the_read(c
             clinic.server.staff.send_message(clinic.patient, f"there {step}")
         elif action < 0.85:
             mine = [(f"mine {step}.{i}", "general", f"c{step}.{i}") for i in range(3)]
-            clinic.write(lambda tx, mine=mine: messaging.receive_patient_messages(tx, clinic.patient, mine, utcnow()))
+
+            def receive(tx: Tx, mine: list[tuple[str, str, str]] = mine) -> object:
+                return messaging.receive_patient_messages(tx, clinic.patient, mine, utcnow())
+
+            clinic.write(receive)
         elif tablet is None:
             tablet = _wait(clinic, 1)
         else:

@@ -24,7 +24,8 @@ def _pull(http: httpx.Client, cursor: str, **params: Any) -> httpx.Response:
 
 
 def _from_memory(response: httpx.Response) -> bool:
-    return response.headers.get("server-timing") == "memo"
+    timing: str | None = response.headers.get("server-timing")
+    return timing == "memo"
 
 
 def _warm(http: httpx.Client, cursor: str) -> None:

@@ -46,7 +46,9 @@ Request = tuple[str, str, dict[str, Any]]
 
 def _catalog() -> dict[str, str]:
     with open(locale_dir() / "es" / "LC_MESSAGES" / "public.po", "rb") as f:
-        return {m.id: m.string for m in read_po(f, locale="es") if isinstance(m.id, str) and m.id}
+        # no plurals in the public catalog: every msgid and msgstr is one string
+        return {m.id: m.string for m in read_po(f, locale="es") if isinstance(m.id, str) and m.id
+                and isinstance(m.string, str)}
 
 
 SPANISH = _catalog()

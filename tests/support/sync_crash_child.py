@@ -15,8 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from companion.core.protocol import PullPage
 from companion.sync import pull
 from companion.sync.client import client_for_vault, queue_mutation, synchronize
+from companion.sync.conflicts import RecordKey
 from companion.vault import Vault
 
 
@@ -25,14 +27,14 @@ def main() -> int:
     applied = 0
     real_apply = pull.apply_page
 
-    def apply_and_tell(*args: object, **kwargs: object) -> int:
+    def apply_and_tell(vault: Vault, page: PullPage, *, seen: set[RecordKey] | None = None, sweep: bool = False) -> int:
         nonlocal applied
-        removed = real_apply(*args, **kwargs)  # type: ignore[arg-type]
+        removed = real_apply(vault, page, seen=seen, sweep=sweep)
         applied += 1
         print(f"page {applied}", flush=True)
         return removed
 
-    pull.apply_page = apply_and_tell  # type: ignore[assignment]
+    pull.apply_page = apply_and_tell
     with Vault.open(folder, os.environ["COMPANION_PASSCODE"]) as vault:
         for i in range(queue):
             entry = queue_mutation(vault, "message.send", {"body": f"{tag} message {i}"})

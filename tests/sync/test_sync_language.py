@@ -75,10 +75,10 @@ def test_a_malformed_language_is_refused_in_one_line(clinic: Clinic, tmp_path: P
     vault = clinic.pair(tmp_path / "vault")
     try:
         token = vault.meta.get("sync.token")
-        headers: dict[str, str | bytes] = {"Authorization": f"Bearer {token}", "Companion-Protocol": "1",
-                                           LANGUAGE_HEADER: bad.encode("utf-8")}
-        answer = httpx.get(f"{clinic.server.base_url}/v1/sync", params={"limit": 1}, headers=headers,  # type: ignore[attr-defined]
-                           timeout=10)
+        # bytes throughout: the language is sent as the UTF-8 a client would put on the wire
+        headers = {b"Authorization": f"Bearer {token}".encode(), b"Companion-Protocol": b"1",
+                   LANGUAGE_HEADER.encode(): bad.encode("utf-8")}
+        answer = httpx.get(f"{clinic.server.base_url}/v1/sync", params={"limit": 1}, headers=headers, timeout=10)
         assert answer.status_code == 422
         assert answer.json()["error"]["message"] == f"{LANGUAGE_HEADER} must be a language code like es"
         assert _language(clinic) is None

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from companion.core.protocol import GENERATION_HEADER, GENERATION_SEEN_HEADER
-from companion.sync.client import client_for_vault, synchronize
+from companion.sync.client import SyncReport, client_for_vault, synchronize
 from companion.sync.status import take_restored_copy_notice
 from companion.vault import Vault
 from tests.fixtures.sync import PASSCODE, Clinic
@@ -25,7 +25,7 @@ def clinic(server: object) -> Clinic:
     return Clinic(server)
 
 
-def _sync(vault: Vault) -> object:
+def _sync(vault: Vault) -> SyncReport:
     with client_for_vault(vault) as client:
         return synchronize(vault, client)
 
@@ -40,7 +40,7 @@ def test_an_older_copy_of_the_vault_is_noticed_at_the_next_sync_and_resynced(cli
         vault.meta.set("settings.note", i)
     reported = vault.generation
     first = _sync(vault)
-    assert not first.pull.restored_copy  # type: ignore[attr-defined]
+    assert not first.pull.restored_copy
     expected = {r.id for r in vault.appointments.all()}
     vault.close()
 
@@ -48,27 +48,27 @@ def test_an_older_copy_of_the_vault_is_noticed_at_the_next_sync_and_resynced(cli
     try:
         assert older.generation < reported
         report = _sync(older)
-        assert report.pull.restored_copy and report.pull.resynced  # type: ignore[attr-defined]
+        assert report.pull.restored_copy and report.pull.resynced
         noted = older.meta.get("sync.restored_copy")
         assert noted["seen"] == reported and noted["generation"] < reported
         assert older.generation > reported  # moved past what the server saw: the check passes from now on
         assert {r.id for r in older.appointments.all()} == expected  # the resync brought everything back
         again = _sync(older)
-        assert not again.pull.restored_copy and not again.pull.resynced  # type: ignore[attr-defined]
+        assert not again.pull.restored_copy and not again.pull.resynced
         title, body = take_restored_copy_notice(older) or ("", "")
         assert "older copy" in body and title  # what the app shows, once
         assert take_restored_copy_notice(older) is None
     finally:
         older.close()
     with Vault.open(folder, PASSCODE) as newer:  # the newest copy is not mistaken for an older one
-        assert not _sync(newer).pull.restored_copy  # type: ignore[attr-defined]
+        assert not _sync(newer).pull.restored_copy
 
 
 def test_the_server_keeps_the_highest_generation_and_refuses_a_malformed_one(clinic: Clinic, tmp_path: Path) -> None:
     vault = clinic.pair(tmp_path / "vault")
     try:
         token = vault.meta.get("sync.token")
-        url = clinic.server.base_url  # type: ignore[attr-defined]
+        url = clinic.server.base_url
 
         def pull(generation: str | None) -> httpx.Response:
             headers = {"Authorization": f"Bearer {token}", "Companion-Protocol": "1"}

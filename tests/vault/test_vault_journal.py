@@ -13,6 +13,7 @@ import json
 import secrets
 import shutil
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -149,7 +150,7 @@ def test_a_passcode_change_rotates_the_data_key(new_vault: Vault, tmp_path: Path
         Vault.open(_place(tmp_path / "v", base_only), VAULT_PASSCODE)
 
 
-def _format_1_vault(folder: Path, document: dict[str, dict[str, object]]) -> bytes:
+def _format_1_vault(folder: Path, document: Mapping[str, Mapping[str, object]]) -> bytes:
     """A vault file exactly as format 1 wrote it: key slot (version 1) + nonce + AES-GCM(document), one file."""
     params, salt, dek = ScryptParams.fast(), secrets.token_bytes(16), AESGCM.generate_key(bit_length=256)
     kek = PasscodeKeyProvider().derive_kek(VAULT_PASSCODE, salt, params)
