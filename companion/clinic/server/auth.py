@@ -76,11 +76,7 @@ def device_and_state(ctx: ServerContext, token: str, conn: Connection | None = N
     query = (sa.select(devices.c.id, devices.c.patient_id, devices.c.name, devices.c.revoked_at,
                        devices.c.last_seen_at, devices.c.vault_generation, devices.c.language)
              .where(devices.c.token_hash == hash_secret(token)))
-    if conn is None:
-        with ctx.db.read() as own:
-            row = own.execute(query).mappings().first()
-    else:
-        row = conn.execute(query).mappings().first()
+    row = ctx.db.first(query, conn)
     if row is None:
         raise _unauthorized("invalid_token", "unknown device token")
     if row["revoked_at"] is not None:
@@ -128,12 +124,8 @@ def device_still_valid(ctx: ServerContext, device_id: str, conn: Connection | No
     """Re-checked by a long-poll when it wakes: a device revoked mid-wait gets its 401 at once.
     Reads through ``conn`` when given (one snapshot with the feed read)."""
     query = sa.select(devices.c.revoked_at).where(devices.c.id == device_id)
-    if conn is None:
-        with ctx.db.read() as own:
-            revoked = own.execute(query).first()
-    else:
-        revoked = conn.execute(query).first()
-    return revoked is not None and revoked[0] is None
+    row = ctx.db.first(query, conn)
+    return row is not None and row["revoked_at"] is None
 
 
 def authenticate_staff(ctx: ServerContext, token: str, *, touch: bool = True,
@@ -144,11 +136,7 @@ def authenticate_staff(ctx: ServerContext, token: str, *, touch: bool = True,
         return authenticate_session(ctx, token, touch=touch, writer=writer)
     query = sa.select(staff.c.id, staff.c.name, staff.c.role, staff.c.revoked_at).where(
         staff.c.token_hash == hash_secret(token))
-    if writer is None:
-        with ctx.db.read() as conn:
-            row = conn.execute(query).mappings().first()
-    else:
-        row = writer.execute(query).mappings().first()
+    row = ctx.db.first(query, writer)
     if row is None:
         raise _unauthorized("invalid_token", "unknown staff token")
     if row["revoked_at"] is not None:

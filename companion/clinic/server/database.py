@@ -195,6 +195,14 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def first(self, query: sa.Select[Any], conn: Connection | None = None) -> sa.RowMapping | None:
+        """The first row of ``query``, read through ``conn`` when given (one snapshot with what the
+        caller reads or writes there), else in a read transaction of its own."""
+        if conn is not None:
+            return conn.execute(query).mappings().first()
+        with self.read() as own:
+            return own.execute(query).mappings().first()
+
     @contextmanager
     def write(self) -> Iterator[Tx]:
         with self._writers, self.engine.connect() as conn:

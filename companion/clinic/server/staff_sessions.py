@@ -141,11 +141,7 @@ def authenticate_session(ctx: ServerContext, token: str, *, touch: bool = True,
                        staff.c.revoked_at)
              .join(staff, staff.c.id == staff_sessions.c.staff_id)
              .where(staff_sessions.c.token_hash == hash_secret(token)))
-    if writer is None:
-        with ctx.db.read() as conn:
-            row = conn.execute(query).mappings().first()
-    else:
-        row = writer.execute(query).mappings().first()
+    row = ctx.db.first(query, writer)
     headers = {"WWW-Authenticate": "Bearer"}
     if row is None:
         raise ApiError(401, "invalid_token", "unknown sign-in session: sign in again", headers)
