@@ -160,7 +160,10 @@ def synchronize(
     RequestRejected — all after recording the status in the vault.
     """
     policy = policy or RetryPolicy()
-    with sync_lock(vault):
+    # A compaction the pull made due (a first sync's one new base) starts once the status is written:
+    # started at the pull's end, it would take the vault's lock for its snapshot just as the status
+    # write needs it.
+    with sync_lock(vault), vault.deferred_compaction():
         started = now()
         try:
             _, token = credentials(vault)

@@ -232,6 +232,35 @@ def test_a_valid_answer_after_hostile_ones_still_applies(seeded: tuple[Vault, Pa
     assert vault.messages.get("msg_2") is not None and vault.meta.get("sync.cursor") == "c-9"
 
 
+def test_a_malformed_later_page_leaves_the_pages_before_it(seeded: tuple[Vault, Path]) -> None:
+    """Page k+1 is validated while page k is written: a bad third page still leaves exactly the first
+    two pages and the second's cursor (not a change of the third), and the pull resumes from there."""
+    vault, _ = seeded
+    hostile, asked = Hostile(), []
+
+    def message(n: int) -> dict[str, Any]:
+        data = dict(RECORDS["message"], id=f"msg_p{n}", body=f"page {n}")
+        return {"seq": 100 + n, "kind": "message", "id": data["id"], "op": "upsert", "data": data}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor")
+        asked.append(cursor)
+        n = {"c1": 1, "c-p1": 2, "c-p2": 3}[cursor or "c1"]
+        page: dict[str, Any] = {"changes": [message(n)], "cursor": f"c-p{n}", "has_more": n < 3}
+        if n == 3 and len([c for c in asked if c == "c-p2"]) == 1:
+            page["changes"][0]["data"]["sent_at"] = "yesterday"
+        return httpx.Response(200, content=encode(page))
+
+    hostile.answer = answer
+    vault.meta.set("sync.cursor", "c1")
+    _refused(lambda: pull_changes(vault, hostile.client, "tok", policy=ONCE))
+    assert vault.messages.get("msg_p1") is not None and vault.messages.get("msg_p2") is not None
+    assert vault.messages.get("msg_p3") is None and vault.meta.get("sync.cursor") == "c-p2"
+    pull_changes(vault, hostile.client, "tok", policy=ONCE)
+    assert asked == ["c1", "c-p1", "c-p2", "c-p2"]
+    assert vault.messages.get("msg_p3") is not None and vault.meta.get("sync.cursor") == "c-p3"
+
+
 def _gzip_bomb(plain_mb: int) -> bytes:
     packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     block = b" " * (1024 * 1024)

@@ -120,16 +120,33 @@ def test_the_syncing_step_draws_its_bar_from_the_progress(offline_services: obje
 
 
 def test_a_first_sync_compacts_once_after_its_pages(big_clinic: Clinic, tmp_path: Path) -> None:
-    """While the pages of a first sync come in, no compaction starts and cyclic GC waits; after it,
-    one compaction folds the whole journal into a base and every record reads back after a reopen."""
+    """While the pages of a first sync come in, no compaction starts and cyclic GC waits (from the
+    first page on); after it, what the pull made is in the collector's oldest generation (no
+    collection walks it on the way), one compaction folds the whole journal into a base, and every
+    record reads back after a reopen."""
     vault = big_clinic.pair(tmp_path / "vault")
     compactor = vault._storage.compactor
     during: list[tuple[int, bool, bool]] = []
+    collections: list[int] = []  # pages written when a collection started
+
+    def collection(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(len(during))
+
     with build_client(big_clinic.server.base_url) as client:
-        synchronize(vault, client, progress=lambda done, of: during.append(
-            (compactor.count, compactor.running, gc.isenabled())))
-    assert len(during) >= 3 and all(state == (0, False, False) for state in during[1:]), during
+        gc.collect()  # what the test made before: the push phase alone does not reach a collection
+        gc.callbacks.append(collection)
+        try:
+            synchronize(vault, client, progress=lambda done, of: during.append(
+                (compactor.count, compactor.running, gc.isenabled())))
+        finally:
+            gc.callbacks.remove(collection)
+        oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert len(during) >= 3 and 0 not in collections, (during, collections)  # none during the first page
+    assert all(state == (0, False, False) for state in during[1:]), during
     assert gc.isenabled()
+    tracked = [doc for doc in vault._storage.read()["bill"].values() if gc.is_tracked(doc)]  # lines: a list
+    assert tracked and all(id(doc) in oldest for doc in tracked)
     assert wait_until(lambda: compactor.count == 1 and not compactor.running, 30), "no compaction after the pull"
     assert compactor.count == 1 and not compactor.error
     count, folder = vault.appointments.count() + vault.messages.count(), vault.folder
