@@ -128,15 +128,19 @@ def device_still_valid(ctx: ServerContext, device_id: str, conn: Connection | No
     return row is not None and row["revoked_at"] is None
 
 
+# Built once: a statement built per call costs more than SQLite's own work on the PSR's hot path
+# (constructing it, then its cache key: ~0.2 ms a statement here).
+_STAFF_BY_TOKEN = sa.select(staff.c.id, staff.c.name, staff.c.role, staff.c.revoked_at).where(
+    staff.c.token_hash == sa.bindparam("token_hash"))
+
+
 def authenticate_staff(ctx: ServerContext, token: str, *, touch: bool = True,
                        writer: Connection | None = None) -> StaffPrincipal:
     """An API token's or a desk session's staff member (``touch``: this request counts as activity).
     ``writer``: an open write transaction to check through (see :meth:`StaffCheck.admit`)."""
     if is_session_token(token):
         return authenticate_session(ctx, token, touch=touch, writer=writer)
-    query = sa.select(staff.c.id, staff.c.name, staff.c.role, staff.c.revoked_at).where(
-        staff.c.token_hash == hash_secret(token))
-    row = ctx.db.first(query, writer)
+    row = ctx.db.first(_STAFF_BY_TOKEN, writer, {"token_hash": hash_secret(token)})
     if row is None:
         raise _unauthorized("invalid_token", "unknown staff token")
     if row["revoked_at"] is not None:

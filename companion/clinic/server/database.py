@@ -195,13 +195,15 @@ class Database:
             with conn.begin():
                 yield conn
 
-    def first(self, query: sa.Select[Any], conn: Connection | None = None) -> sa.RowMapping | None:
-        """The first row of ``query``, read through ``conn`` when given (one snapshot with what the
-        caller reads or writes there), else in a read transaction of its own."""
+    def first(self, query: sa.Select[Any], conn: Connection | None = None,
+              params: dict[str, Any] | None = None) -> sa.RowMapping | None:
+        """The first row of ``query`` (with ``params`` for its bind parameters), read through ``conn``
+        when given (one snapshot with what the caller reads or writes there), else in a read
+        transaction of its own."""
         if conn is not None:
-            return conn.execute(query).mappings().first()
+            return conn.execute(query, params).mappings().first()
         with self.read() as own:
-            return own.execute(query).mappings().first()
+            return own.execute(query, params).mappings().first()
 
     @contextmanager
     def write(self) -> Iterator[Tx]:

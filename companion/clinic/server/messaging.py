@@ -194,6 +194,13 @@ def mark_inbox_item(tx: Tx, item: Row, staff_id: str, *, handled: bool, now: dat
     return row
 
 
+# Built once, as the PSR's every message asks it (building a statement costs more than running it).
+_OPEN_ITEMS = sa.select(inbox).where(inbox.c.patient_id == sa.bindparam("patient_id"),
+                                     inbox.c.kind == sa.bindparam("kind"), inbox.c.handled_at.is_(None)
+                                     ).order_by(inbox.c.created_at)
+_OPEN_ITEMS_OF = _OPEN_ITEMS.where(inbox.c.ref_id == sa.bindparam("ref_id"))
+
+
 def close_open_items(tx: Tx, patient_id: str, kind: str, staff_id: str, now: datetime, *,
                      ref_id: str | None = None, thread: str | None = None) -> list[Row]:
     """Mark done the patient's open items of ``kind`` that an answer settles; returns them as they were.
@@ -201,11 +208,9 @@ def close_open_items(tx: Tx, patient_id: str, kind: str, staff_id: str, now: dat
     ``ref_id`` narrows to one record's items (a request's appointment); ``thread`` to one
     conversation (a reply settles the messages of its thread only).
     """
-    condition = [inbox.c.patient_id == patient_id, inbox.c.kind == kind, inbox.c.handled_at.is_(None)]
-    if ref_id is not None:
-        condition.append(inbox.c.ref_id == ref_id)
-    query = sa.select(inbox).where(*condition).order_by(inbox.c.created_at)
-    rows: list[Row] = [dict(r) for r in tx.execute(query).mappings()]
+    query, params = (_OPEN_ITEMS, {"patient_id": patient_id, "kind": kind}) if ref_id is None else (
+        _OPEN_ITEMS_OF, {"patient_id": patient_id, "kind": kind, "ref_id": ref_id})
+    rows: list[Row] = [dict(r) for r in tx.execute(query, params).mappings()]
     if thread is not None:
         rows = [r for r in rows if (json.loads(r["detail"] or "{}").get("thread") or "general") == thread]
     for row in rows:

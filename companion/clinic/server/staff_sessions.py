@@ -131,17 +131,19 @@ def sign_in(ctx: ServerContext, name: str, password: str, address: str) -> dict[
             "idle_seconds": settings.session_idle, "staff": who(member)}
 
 
+_SESSION_BY_TOKEN = (sa.select(staff_sessions.c.id, staff_sessions.c.last_used_at, staff_sessions.c.expires_at,
+                               staff_sessions.c.ended_at, staff.c.id.label("staff_id"), staff.c.name, staff.c.role,
+                               staff.c.revoked_at)
+                     .join(staff, staff.c.id == staff_sessions.c.staff_id)
+                     .where(staff_sessions.c.token_hash == sa.bindparam("token_hash")))  # built once (hot path)
+
+
 def authenticate_session(ctx: ServerContext, token: str, *, touch: bool = True,
                          writer: Connection | None = None) -> StaffPrincipal:
     """The staff member signed in with ``token``; 401 with a code that says why when it is not valid.
     ``writer``: an open write transaction to read and record the use through (no transaction of its own)."""
     now = ctx.now()
-    query = (sa.select(staff_sessions.c.id, staff_sessions.c.last_used_at, staff_sessions.c.expires_at,
-                       staff_sessions.c.ended_at, staff.c.id.label("staff_id"), staff.c.name, staff.c.role,
-                       staff.c.revoked_at)
-             .join(staff, staff.c.id == staff_sessions.c.staff_id)
-             .where(staff_sessions.c.token_hash == hash_secret(token)))
-    row = ctx.db.first(query, writer)
+    row = ctx.db.first(_SESSION_BY_TOKEN, writer, {"token_hash": hash_secret(token)})
     headers = {"WWW-Authenticate": "Bearer"}
     if row is None:
         raise ApiError(401, "invalid_token", "unknown sign-in session: sign in again", headers)
