@@ -38,6 +38,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/python bench/vault.py $(BENCH_ARGS)
 	$(BIN)/python bench/server.py $(BENCH_ARGS)
 	$(BIN)/python bench/sync.py $(BENCH_ARGS)
+	$(BIN)/python bench/pacing.py $(BENCH_ARGS)
 	$(BIN)/python bench/waiting.py $(BENCH_ARGS)
 	$(BIN)/python bench/waiting.py --pg $(BENCH_ARGS)
 	$(BIN)/python bench/app.py $(if $(QUICK),--sizes 1000,)
