@@ -178,6 +178,22 @@ def test_revocation_wins_over_a_handed_row(clinic: Clinic) -> None:
     assert clinic.handed(seen, phone=1) is not None
 
 
+def test_when_every_waiting_device_is_revoked_nothing_is_handed_over(clinic: Clinic) -> None:
+    _wait(clinic, 0)  # only the phone waits, and it is revoked (its poll not yet gone)
+
+    def revoke(tx: Tx) -> None:
+        device = get_device(tx, clinic.phones[0])
+        assert device is not None
+        revoke_device(tx, device, None, utcnow())
+
+    clinic.write(revoke)
+    seen = clinic.head()
+    clinic.message("after the revocation")
+    assert len(clinic.read(seen).rows) == 1  # the row is in the feed ...
+    for phone in (0, 1):  # ... and handed to nobody: the revoked phone's pull reads (and gets its 401)
+        assert clinic.hub.handed_page(clinic.patient, clinic.phones[phone], seen, 500) is None
+
+
 def test_a_commit_this_process_never_heard_of_is_not_skipped(clinic: Clinic) -> None:
     after = clinic.head()
     _wait(clinic)

@@ -9,7 +9,8 @@ transaction, so as of its commit) a :class:`Delivery`:
 - ``rows``: the patient's feed rows this transaction wrote, as the feed holds them at commit (a
   rolled-back savepoint's rows are gone, a record written twice is there once), in ``seq`` order;
 - ``before``: the newest ``seq`` of the patient's and the clinic-wide feed that is not one of them;
-- ``devices``: which of the waiting devices are not revoked.
+- ``devices``: which of the waiting devices are not revoked (read with ``before``, one statement;
+  when none is, nothing is handed over).
 
 The hub keeps the newest delivery per patient, stamped with the scopes' versions after its commit
 (:meth:`.wakeups.WakeupHub.wake_threadsafe`). A woken pull whose cursor is ``after`` takes it
@@ -49,8 +50,9 @@ _NEWEST_OF = [sa.select(sa.func.max(changes.c.seq).label("seq"))
               .where(changes.c.scope == scope, changes.c.seq <= sa.bindparam("start"))
               for scope in (sa.bindparam("scope", type_=sa.String), sa.literal(CLINIC_SCOPE))]
 _BEFORE = sa.select(sa.func.max(sa.union_all(*_NEWEST_OF).subquery().c.seq))  # each arm one index probe
-_VALID = sa.select(devices.c.id).where(devices.c.id.in_(sa.bindparam("ids", expanding=True)),
-                                       devices.c.revoked_at.is_(None))
+# The waiting devices not revoked, each row with ``before`` (one statement, not two: none valid, no delivery).
+_VALID = (sa.select(devices.c.id, _BEFORE.scalar_subquery().label("before"))
+          .where(devices.c.id.in_(sa.bindparam("ids", expanding=True)), devices.c.revoked_at.is_(None)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +76,10 @@ def prepare(tx: Tx, waiting_devices: Any) -> None:
         rows: list[ChangeRow] = [(int(r[0]), r[1], r[2], r[3], r[4] if r[3] == "upsert" else None) for r in found]
         if not rows or len(rows) > MAX_PAGE:
             continue  # a revocation (no rows), or more than one page: the pulls read
-        before = tx.execute(_BEFORE, {"scope": scope, "start": start}).scalar() or 0
-        valid = frozenset(tx.execute(_VALID, {"ids": list(waiting)}).scalars())
-        tx.handed[scope] = Delivery(tuple(rows), int(before), valid)
+        valid: list[Any] = list(tx.execute(_VALID, {"ids": list(waiting), "scope": scope, "start": start}))
+        if valid:  # else every waiting device was revoked: their pulls read (and are refused)
+            before = valid[0][1] or 0
+            tx.handed[scope] = Delivery(tuple(rows), int(before), frozenset(r[0] for r in valid))
 
 
 def handed_page(delivery: Delivery, device_id: str, after: int, limit: int, budget: int = PAGE_BYTES) -> Page | None:
