@@ -96,6 +96,15 @@ def _wait(clinic: Clinic, phone: int = 0) -> Poll:
     return clinic.hub.register_poll(clinic.phones[phone], clinic.patient)
 
 
+def _revoke(clinic: Clinic, phone: int) -> None:
+    def revoke(tx: Tx) -> None:
+        device = get_device(tx, clinic.phones[phone])
+        assert device is not None
+        revoke_device(tx, device, None, utcnow())
+
+    clinic.write(revoke)
+
+
 def test_a_message_hands_its_row_over_as_a_read_would_find_it(clinic: Clinic) -> None:
     after = clinic.head()
     assert clinic.hub.handed_page(clinic.patient, clinic.phones[0], after, 500) is None
@@ -164,13 +173,7 @@ def test_revocation_wins_over_a_handed_row(clinic: Clinic) -> None:
     _wait(clinic, 1)
     clinic.message("before")
     assert clinic.handed(after, phone=0) is not None
-
-    def revoke(tx: Tx) -> None:
-        device = get_device(tx, clinic.phones[0])
-        assert device is not None
-        revoke_device(tx, device, None, utcnow())
-
-    clinic.write(revoke)  # marks the scope, writes no rows: what the message handed over is forgotten
+    _revoke(clinic, 0)  # marks the scope, writes no rows: what the message handed over is forgotten
     assert clinic.handed(after, phone=0) is None and clinic.handed(after, phone=1) is None
     seen = clinic.head()
     clinic.message("after")
@@ -180,13 +183,7 @@ def test_revocation_wins_over_a_handed_row(clinic: Clinic) -> None:
 
 def test_when_every_waiting_device_is_revoked_nothing_is_handed_over(clinic: Clinic) -> None:
     _wait(clinic, 0)  # only the phone waits, and it is revoked (its poll not yet gone)
-
-    def revoke(tx: Tx) -> None:
-        device = get_device(tx, clinic.phones[0])
-        assert device is not None
-        revoke_device(tx, device, None, utcnow())
-
-    clinic.write(revoke)
+    _revoke(clinic, 0)
     seen = clinic.head()
     clinic.message("after the revocation")
     assert len(clinic.read(seen).rows) == 1  # the row is in the feed ...
