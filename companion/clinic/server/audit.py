@@ -63,6 +63,9 @@ class AuditLog:
         self._clock = clock
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        # One flush at a time: a flush returns only once every row queued before it is written, even
+        # rows the background flush had taken and was still writing (the audit page flushes, then reads).
+        self._flushing = threading.Lock()
         self._wake = threading.Event()
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -127,23 +130,29 @@ class AuditLog:
                 self._pending.append(self._polls.pop(key).row())
         self.record_later(actor, "feed.read", patient_id=patient_id, detail=detail, address=address)
 
-    def flush(self, *, polls: bool = False) -> None:
+    def queued(self) -> int:
+        """How many entries wait for the next flush (empty-read counts not included)."""
         with self._lock:
-            if polls:
-                self._pending.extend(p.row() for p in self._polls.values())
-                self._polls = {}
-                self._polls_written = time.monotonic()
-            rows, self._pending = self._pending, []
-        if not rows:
-            return
-        try:
-            with self._db.append() as conn:
-                conn.execute(sa.insert(audit), rows)
-        except sa.exc.SQLAlchemyError as exc:
-            # Put them back: the next flush retries. Log the type only (rows are not data, but be terse).
-            log.error("audit flush of %d rows failed (%s); will retry", len(rows), type(exc).__name__)
+            return len(self._pending)
+
+    def flush(self, *, polls: bool = False) -> None:
+        with self._flushing:
             with self._lock:
-                self._pending[:0] = rows
+                if polls:
+                    self._pending.extend(p.row() for p in self._polls.values())
+                    self._polls = {}
+                    self._polls_written = time.monotonic()
+                rows, self._pending = self._pending, []
+            if not rows:
+                return
+            try:
+                with self._db.append() as conn:
+                    conn.execute(sa.insert(audit), rows)
+            except sa.exc.SQLAlchemyError as exc:
+                # Put them back: the next flush retries. Log the type only (rows are not data, but be terse).
+                log.error("audit flush of %d rows failed (%s); will retry", len(rows), type(exc).__name__)
+                with self._lock:
+                    self._pending[:0] = rows
 
     def _run(self) -> None:
         while not self._stop:
