@@ -55,7 +55,15 @@ RIVE_CDN = b"https://cdn.jsdelivr.net/npm/@rive-app/flutter-native-wasm@44.0.0/"
 # Relative to the page's <base href>, and exactly as long as the CDN address: main.dart.wasm keeps
 # the address as a length-prefixed string, so the stand-in must not change its length.
 RIVE_LOCAL = b"offline/rive/".ljust(len(RIVE_CDN) - 1, b"_") + b"/"
-PATCHED = {"main.dart.js": "text/javascript", "main.dart.wasm": "application/wasm"}
+# Flutter's skwasm renderer runs multi-threaded when the page is cross-origin isolated (our COOP and
+# COEP make it so): its main thread then busy-waits on a render worker, the way Emscripten's threads
+# do on the Web, and a page lost in that wait answers nothing again (one CI run's freshly opened page
+# stopped answering for 300 s). Single-threaded skwasm draws the same screens, as fast to the first.
+SINGLE_THREADED = (b"var flutterConfig = {", b"var flutterConfig = {\n    forceSingleThreadedSkwasm: true,")
+# Flet's client files the guard serves changed: each name's content type and (text, replacement) pairs.
+PATCHED = {"main.dart.js": ("text/javascript", ((RIVE_CDN, RIVE_LOCAL),)),
+           "main.dart.wasm": ("application/wasm", ((RIVE_CDN, RIVE_LOCAL),)),
+           "flutter_bootstrap.js": ("text/javascript", (SINGLE_THREADED,))}
 RIVE_STUB = (b"// Rive's runtime is not bundled: the app uses no Rive animation.\n"
              b"window.RiveNative = function () { return Promise.reject(new Error('Rive is not bundled')); };\n")
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
@@ -105,6 +113,15 @@ def _cookies(headers: dict[str, str]) -> dict[str, str]:
     except Exception:  # a malformed Cookie header is no cookie
         return {}
     return {k: m.value for k, m in jar.items()}
+
+
+def patch_client_file(name: str, data: bytes) -> bytes:
+    """``data`` of Flet's client file ``name`` with :data:`PATCHED`'s replacements; an unknown client fails loudly."""
+    for text, replacement in PATCHED[name][1]:
+        if text not in data:  # flet-web is pinned: a new one must be looked at, not served half changed
+            raise RuntimeError(f"flet-web's {name} no longer holds {text[:40]!r}: check the guard's PATCHED")
+        data = data.replace(text, replacement)
+    return data
 
 
 def csp_for(page: bytes) -> str:
@@ -187,7 +204,7 @@ class WebGuard:
             return
         name = path.rsplit("/", 1)[-1]
         if name in PATCHED and self.policy.flet_web_dir is not None:
-            await self._body(send, 200, self._patched(name), PATCHED[name])
+            await self._body(send, 200, self._patched(name), PATCHED[name][0])
             return
         new_browser = None if _COOKIE_SHAPE.match(cookies.get(self.browser_cookie, "")) else secrets.token_urlsafe(32)
         await self._pass(scope, receive, send, new_browser)
@@ -259,10 +276,10 @@ class WebGuard:
         await self._body(send, status, page, "text/html; charset=utf-8")
 
     def _patched(self, name: str) -> bytes:
-        """Flet's compiled client with the CDN address pointed at the local stand-in (read once)."""
+        """Flet's client file ``name`` as :data:`PATCHED` changes it (read once)."""
         if name not in self._client_files:
             assert self.policy.flet_web_dir is not None
-            self._client_files[name] = (self.policy.flet_web_dir / name).read_bytes().replace(RIVE_CDN, RIVE_LOCAL)
+            self._client_files[name] = patch_client_file(name, (self.policy.flet_web_dir / name).read_bytes())
         return self._client_files[name]
 
     # --- websocket --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from companion.clinic.desk.web import MAX_DESK_SOCKETS
+from companion.web.guard import RIVE_CDN, RIVE_LOCAL, patch_client_file
 from tests.fixtures.browser import AppProcess
 from tests.support.fletwire import Refused, drain, open_socket, page_cookies, register
 from tests.support.server_harness import ServerProcess
@@ -114,6 +115,14 @@ def test_app_pages_carry_security_headers_and_fetch_nothing_from_a_cdn(app: AppP
             assert b"cdn.jsdelivr.net" not in body and b"offline/rive/" in body, client
         stub = browser.get(app.base + "/offline/rive/" + "_" * 52 + "/wasm/rive_native.js")
         assert stub.status_code == 200 and b"RiveNative" in stub.content
+        bootstrap = browser.get(app.base + "/flutter_bootstrap.js").text  # skwasm on the page's own thread
+        assert "var flutterConfig = {\n    forceSingleThreadedSkwasm: true," in bootstrap
+
+
+def test_a_client_file_that_no_longer_holds_what_the_guard_changes_is_refused_loudly() -> None:
+    with pytest.raises(RuntimeError, match=r"flet-web's flutter_bootstrap\.js no longer holds"):
+        patch_client_file("flutter_bootstrap.js", b"var config = {};")
+    assert patch_client_file("main.dart.js", b'x="' + RIVE_CDN + b'"') == b'x="' + RIVE_LOCAL + b'"'
 
 
 def test_the_app_caps_websockets_per_address(app: AppProcess) -> None:
