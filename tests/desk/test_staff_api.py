@@ -12,6 +12,7 @@ import pytest
 from companion.clinic.desk.api import DeskApi
 from companion.clinic.psr.cli import main as psr_main
 from companion.clinic.staff_api import MAX_RESPONSE_BYTES, StaffClient, client
+from companion.clinic.staff_api.http11 import Http11Transport
 from companion.core.errors import (
     CompanionError,
     InsecureServer,
@@ -31,7 +32,7 @@ class Recording(httpx.BaseTransport):
     """The real network transport, remembering every request it sends."""
 
     def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+        self.inner = Http11Transport()
         self.sent: list[httpx.Request] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -158,6 +159,26 @@ def test_desk_sign_in_sign_out_and_background_polls(desk_server: ServerProcess, 
     assert all(r.headers["Companion-Desk-Key"] == "k" and r.headers["Companion-Desk-Address"] == "10.1.2.3"
                for r in wire.sent)
     assert wire.sent[-1].method == "DELETE" and wire.sent[-1].headers["Authorization"].startswith("Bearer ")
+
+
+def test_after_a_sign_in_ended_every_call_says_why_until_the_next_sign_in(desk_server: ServerProcess,
+                                                                         wire: Recording) -> None:
+    with DeskApi(desk_server.base_url, transport=wire) as desk:
+        desk.sign_in(DESK_USERS["psr"], PASSWORD)
+        elsewhere = DeskApi(desk_server.base_url)
+        elsewhere.token = desk.token
+        elsewhere.sign_out()  # the same sign-in ended in another window
+        elsewhere.close()
+        with pytest.raises(SignedOut) as ended:
+            desk.inbox("all")
+        assert desk.token is None and str(ended.value) == "You signed out: sign in again."
+        sent = len(wire.sent)
+        with pytest.raises(SignedOut) as again:  # e.g. a screen's call started as the first 401 came in
+            desk.list_patients()
+        assert (str(again.value), again.value.code) == (str(ended.value), ended.value.code)
+        assert len(wire.sent) == sent  # refused here: never sent without a token
+        desk.sign_in(DESK_USERS["psr"], PASSWORD)
+        assert desk.inbox("all")["items"] is not None
 
 
 def test_backoff_is_too_many_tries_with_retry_after(server_factory: ServerFactory) -> None:

@@ -16,7 +16,8 @@ One method per staff action, each returning the decoded JSON. Every request goes
 this computer, answers capped at ``max_answer_bytes``, every failure one error of
 :mod:`companion.core.errors` (table in :mod:`companion.clinic.staff_api.wire`).
 
-Options, not other clients: ``transport`` (an ``httpx`` transport, for tests), ``timeout``,
+Options, not other clients: ``transport`` (an ``httpx`` transport, for tests; by default
+:class:`~companion.clinic.staff_api.http11.Http11Transport`), ``timeout``,
 ``max_answer_bytes``, ``user_agent``, and the desk's ``desk_key``/``client_address`` (the
 in-process desk tells the server which browser signs in; see
 ``companion.clinic.server.routes_sessions``). How a failure reads is :meth:`StaffClient.refused` and
@@ -39,6 +40,7 @@ import httpx
 from ...core.clinic_profile import ClinicSite, parse_clinic_site
 from ...core.errors import ConfigError, ProtocolError, SignedOut, StaffApiError
 from ...core.fields import parse_datetime
+from .http11 import Http11Transport
 from .wire import MAX_RESPONSE_BYTES, check_server_url, exchange, protocol_headers
 
 __all__ = ["PAGE", "TIMEOUT_SECONDS", "StaffClient"]
@@ -62,11 +64,12 @@ class StaffClient:
                  client_address: str | None = None) -> None:
         self.base_url = check_server_url(base_url)
         self.token = token or None
+        self.ended: SignedOut | None = None  # the 401 that ended the last sign-in, until the next one
         self.max_answer_bytes = max_answer_bytes
         headers = {**protocol_headers(), "User-Agent": user_agent}
         if desk_key and client_address:
             headers.update({DESK_KEY_HEADER: desk_key, DESK_ADDRESS_HEADER: client_address[:64]})
-        self._http = httpx.Client(base_url=self.base_url, headers=headers, transport=transport,
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, transport=transport or Http11Transport(),
                                   timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_SECONDS)),
                                   follow_redirects=False, trust_env=False)
 
@@ -92,18 +95,23 @@ class StaffClient:
         """One request with the bearer token; ``background`` marks a poll that is not activity.
 
         A 401 forgets the token it was sent with: it is no good any more, and a desk must sign in again
-        (a token that replaced it meanwhile, a sign-in while the request was out, is kept).
+        (a token that replaced it meanwhile, a sign-in while the request was out, is kept). Until then a
+        call is refused here with that 401's reason, not sent without a token: the server would only
+        answer that a token is required, and a desk's second call, started as the first one's 401 came
+        in, would tell the person that instead of why their sign-in ended.
         """
         sent = self.token
+        if sent is None and self.ended is not None:
+            raise SignedOut(str(self.ended), self.ended.code)
         headers = {"Authorization": f"Bearer {sent}"} if sent else {}
         if background:
             headers[BACKGROUND_HEADER] = "1"
         try:
             return exchange(self._http, method, path, wording=self, cap=self.max_answer_bytes, headers=headers,
                             params=params, body=json)
-        except SignedOut:
-            if self.token == sent:
-                self.token = None
+        except SignedOut as exc:
+            if self.token == sent and sent is not None:
+                self.token, self.ended = None, exc
             raise
 
     def collect(self, path: str, key: str, params: dict[str, Any] | None = None, most: int | None = None,
@@ -131,7 +139,7 @@ class StaffClient:
 
         A wrong name or password is a plain :class:`StaffApiError` 401 (nobody was signed out).
         """
-        self.token = None
+        self.token, self.ended = None, None
         try:
             answer = self._one("POST", "/v1/staff/sessions", {"name": name, "password": password})
         except SignedOut as exc:
@@ -144,7 +152,7 @@ class StaffClient:
             try:
                 self.call("DELETE", "/v1/staff/sessions/current")
             finally:
-                self.token = None
+                self.token, self.ended = None, None
 
     def me(self) -> dict[str, Any]:
         return self._one("GET", "/v1/staff/me")
