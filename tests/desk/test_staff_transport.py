@@ -21,6 +21,7 @@ from companion.clinic.staff_api.http11 import MAX_IDLE, Http11Transport
 from companion.core.errors import ProtocolError, ServerUnreachable, StaffApiError
 from tests.support.server_harness import ServerProcess
 from tests.support.tls_stub import https_stub
+from tests.support.waiting import wait_until
 
 ME = json.dumps({"id": "stf_1", "name": "Sam", "role": "psr"}).encode()
 
@@ -41,6 +42,7 @@ class RawServer:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         self.accepted = 0
+        self.hung_up = 0
         self.requests: list[bytes] = []
         self.open: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -65,6 +67,7 @@ class RawServer:
             while b"\r\n\r\n" not in buffered:
                 chunk = sock.recv(65536)
                 if not chunk:
+                    self.hung_up += 1  # the client closed this connection
                     return
                 buffered += chunk
             head, _, rest = buffered.partition(b"\r\n\r\n")
@@ -162,6 +165,20 @@ def test_a_chunked_answer_and_a_refusal_are_read_whole(raw_server: Callable[...,
             api.me()
     assert refused.value.status == 403 and "not yours" in str(refused.value)
     assert server.accepted == 1  # both on one connection: the chunked answer was read to its end
+
+
+def test_a_connection_out_when_the_client_closes_is_closed_once_its_answer_is_in(
+        raw_server: Callable[..., RawServer]) -> None:
+    release = threading.Event()
+    server = raw_server(lambda conn, n, request: answer() if release.wait(5) else None)
+    api = StaffClient(server.url, "cps_token")
+    with ThreadPoolExecutor(1) as pool:
+        out = pool.submit(api.me)  # a desk page's poll, still out as the page closes
+        assert wait_until(lambda: len(server.requests) == 1, 5)
+        api.close()
+        release.set()
+        assert out.result(timeout=5)["role"] == "psr"
+    assert wait_until(lambda: server.hung_up == 1, 5)  # not left open in the closed client's pool
 
 
 def test_tls_is_verified_against_the_ca_bundle_unless_told_which_ca() -> None:
