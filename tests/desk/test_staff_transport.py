@@ -29,9 +29,9 @@ ME = json.dumps({"id": "stf_1", "name": "Sam", "role": "psr"}).encode()
 Script = Callable[[int, int, bytes], "bytes | None"]
 
 
-def answer(body: bytes = ME, *, status: str = "200 OK", extra: bytes = b"") -> bytes:
-    return (f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n".encode()
-            + extra + b"\r\n" + body)
+def answer(body: bytes = ME, *, status: str = "200 OK") -> bytes:
+    return (f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+            + body)
 
 
 class RawServer:

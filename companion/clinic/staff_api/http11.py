@@ -73,10 +73,8 @@ class _Body(httpx.SyncByteStream):
         while True:
             try:
                 chunk = self.response.read(CHUNK)
-            except TimeoutError:
-                raise httpx.ReadTimeout("no answer in time", request=self.request) from None
             except (OSError, http.client.HTTPException) as exc:
-                raise httpx.ReadError(_reason(exc), request=self.request) from None
+                raise _read_failure(exc, self.request) from None
             if not chunk:
                 if self.response.length:  # http.client returns a cut-off Content-Length body as if whole
                     raise httpx.RemoteProtocolError("the answer ended before its end", request=self.request)
@@ -91,6 +89,15 @@ class _Body(httpx.SyncByteStream):
             self.transport.give_back(self.address, self.connection)
         else:
             self.connection.close()
+
+
+def _read_failure(exc: OSError | http.client.HTTPException, request: httpx.Request) -> httpx.HTTPError:
+    """``httpx``'s exception for a failure once the connection is up (sending, or reading the answer)."""
+    if isinstance(exc, TimeoutError):
+        return httpx.ReadTimeout("no answer in time", request=request)
+    if isinstance(exc, http.client.HTTPException):
+        return httpx.RemoteProtocolError(_reason(exc), request=request)
+    return httpx.ReadError(_reason(exc), request=request)
 
 
 def _reason(exc: BaseException) -> str:
@@ -134,12 +141,8 @@ class Http11Transport(httpx.BaseTransport):
         except BaseException as exc:
             response.close()
             connection.close()
-            if isinstance(exc, TimeoutError):
-                raise httpx.ReadTimeout("no answer in time", request=request) from None
-            if isinstance(exc, http.client.HTTPException):
-                raise httpx.RemoteProtocolError(_reason(exc), request=request) from None
-            if isinstance(exc, OSError):
-                raise httpx.ReadError(_reason(exc), request=request) from None
+            if isinstance(exc, (OSError, http.client.HTTPException)):
+                raise _read_failure(exc, request) from None
             raise
         return httpx.Response(response.status, headers=response.getheaders(),
                               stream=_Body(self, address, connection, response, request),
