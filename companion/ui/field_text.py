@@ -11,10 +11,11 @@ changed its draft. What remains here is for the times a field is built anyway:
 
 - the app changed the draft (cleared after sending, a default, a sign-out): the draft wins, and
   :func:`app_changes` gives the field a new key so the browser shows it;
-- the field is built anew for another reason (its look changed, or something above it came or
-  went and Flutter placed it anew): :func:`render_text` takes the text the mounted control holds
-  now, so a last edit whose change event is still on its way is not replaced by the older draft
-  (once seen in the browser test: the result passcode field emptied itself right after typing);
+- the field is built anew for another reason (its look changed, or it moved to another parent;
+  within one list it moves, keyed by its identifier, :func:`companion.ui.kit.tid`):
+  :func:`render_text` takes the text the mounted control holds now, so a last edit whose change
+  event is still on its way is not replaced by the older draft (once seen in the browser test: the
+  result passcode field emptied itself right after typing);
 - a click handled before the last change event: :func:`shown_field_text` reads the mounted text
   (:func:`companion.ui.kit.shown_text`).
 

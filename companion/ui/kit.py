@@ -62,8 +62,15 @@ class Feedback(Watchable, Protocol):
 
 
 def tid(identifier: str, control: ft.Control, label: str | None = None) -> ft.Control:
-    """Give ``control`` a stable semantics identifier (and optionally a spoken label)."""
-    return ft.Semantics(identifier=identifier, label=label, content=control)
+    """Give ``control`` a stable semantics identifier (and optionally a spoken label).
+
+    The identifier is also the control's key, so a re-render matches it by what it stands for, not
+    by where it stands: a visit booked above another is a new row, not the other's row patched into
+    it. Matched by position, the rows below each took the next one's texts while the browser kept
+    their old identifiers (the desk's new 09:00 visit showed Move and Cancel named for the 08:00 one).
+    Identifiers are unique among siblings, as keys must be.
+    """
+    return ft.Semantics(identifier=identifier, label=label, content=control, key=identifier)
 
 
 def title(text: str, size: int = 22, weight: ft.FontWeight = ft.FontWeight.W_600) -> ft.Text:

@@ -105,9 +105,11 @@ def test_a_setting_renders_settings_and_only_the_theme_renders_the_shell(populat
     drive(state, scenario)
 
 
-def test_a_field_built_anew_keeps_the_text_the_browser_has(populated_state: AppState) -> None:
-    """A sync that removes a card above a field moves the field: Flutter builds it anew there, with
-    the text the browser held (companion/ui/field_text.py), not the older draft of the last change event."""
+def test_a_field_moved_by_a_sync_keeps_the_text_the_browser_has(populated_state: AppState) -> None:
+    """A sync that removes a card above a field moves the field: keyed by its identifier
+    (companion/ui/kit.py tid), it is the same control in its new place, with the text the browser held,
+    not the older draft of the last change event. (Matched by position, it was built anew there and
+    companion/ui/field_text.py gave it the browser's text back.)"""
     state = populated_state
     state.nav.go("appointment", "apt_next")
 
@@ -123,7 +125,7 @@ def test_a_field_built_anew_keeps_the_text_the_browser_has(populated_state: AppS
                 vault.prep.delete(step.id)
         state.vault_synced()
         assert await ui.until(lambda: "appointment-prep" not in ui.ids())
-        assert ui.by_id("field-cancel.reason") is not before  # built anew in its new place...
+        assert ui.by_id("field-cancel.reason") is before  # moved, not built anew...
         assert ui.by_id("field-cancel.reason").value == "I have a cold"  # ...with what was typed
 
     drive(state, scenario)

@@ -216,6 +216,37 @@ def test_the_bill_card_offers_what_the_plan_rule_allows(desk_server: ServerProce
     drive(desk_view_state, psr, desk=True)
 
 
+def test_a_visit_booked_above_another_is_a_row_of_its_own(desk_server: ServerProcess,
+                                                         desk_view_state: DeskState) -> None:
+    """Rows follow their records: the controls that showed a visit (its row, Move, Cancel) still name that
+    visit after a later one is booked above it. Matched by position, the old row became the new visit's
+    and its buttons kept the old visit's identifiers in the browser (CI, 2026-12-03: two elements named
+    cancel-<the 08:00 visit> once a 09:00 one was booked)."""
+    staff = desk_server.staff
+    pid = staff.add_patient("Kai Rowe")["id"]
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=14, minute=0, second=0, microsecond=0)
+    earlier = staff.add_appointment(pid, start=start)["id"]
+
+    def named(ui: ViewHarness) -> dict[int, str]:
+        return {c._i: c.identifier for c in ui.controls() if isinstance(c, ft.Semantics)
+                and c.identifier and c.identifier.endswith(earlier)}
+
+    async def psr(ui: ViewHarness) -> None:
+        await _sign_in(ui, DESK_USERS["psr"])
+        ui.state.navigation.go("patient", pid)
+        assert await ui.until(lambda: f"cancel-{earlier}" in ui.ids(), WAIT), ui.state.feedback.error
+        before = named(ui)
+        assert {f"appointment-{earlier}", f"cancel-{earlier}", f"move-date-{earlier}"} <= set(before.values())
+        later = staff.add_appointment(pid, start=start + timedelta(hours=1))["id"]  # listed above it
+        await ui.click("refresh-patient")
+        assert await ui.until(lambda: f"cancel-{later}" in ui.ids(), WAIT), ui.state.feedback.error
+        mounted = {c._i: c for c in ui.controls()}
+        assert {i: mounted[i].identifier for i in before if i in mounted} == before  # nothing renamed
+        assert named(ui) == before  # and nothing new stands for the 08:00 visit
+
+    drive(desk_view_state, psr, desk=True)
+
+
 def test_the_sign_in_note_is_news_after_signing_out_and_an_error_after_a_wrong_password_or_ended_session(
         desk_server: ServerProcess, desk_view_state: DeskState) -> None:
     def tone(ui: ViewHarness) -> tuple[str, Any, Any]:
