@@ -69,7 +69,9 @@ class AuditLog:
         self._wake = threading.Event()
         self._stop = False
         self._thread: threading.Thread | None = None
-        self._polls: dict[tuple[str, str | None], _Polls] = {}  # (device id, address) -> empty reads not yet written
+        # device id -> address -> empty reads not yet written (by device: a read that sent records takes
+        # its own device's counts without walking every waiting device's)
+        self._polls: dict[str, dict[str | None, _Polls]] = {}
         self._polls_written = time.monotonic()
 
     def now(self) -> datetime:
@@ -114,11 +116,11 @@ class AuditLog:
     def count_empty_read(self, actor: Principal, patient_id: str, after: int, address: str | None) -> None:
         """A feed read that sent no record: counted, written later as one ``feed.poll`` entry."""
         now = self._clock()
-        key = (actor.id, address)
         with self._lock:
-            polls = self._polls.get(key)
+            mine = self._polls.setdefault(actor.id, {})
+            polls = mine.get(address)
             if polls is None:
-                self._polls[key] = _Polls(actor, patient_id, address, after, now)
+                mine[address] = _Polls(actor, patient_id, address, after, now)
             else:
                 polls.count += 1
                 polls.after, polls.last = after, now
@@ -126,8 +128,7 @@ class AuditLog:
     def record_read(self, actor: Principal, patient_id: str, detail: Mapping[str, Any], address: str | None) -> None:
         """A feed read that sent records: its ``feed.read`` entry, after the device's empty reads so far."""
         with self._lock:
-            for key in [key for key in self._polls if key[0] == actor.id] if self._polls else ():
-                self._pending.append(self._polls.pop(key).row())
+            self._pending.extend(polls.row() for polls in self._polls.pop(actor.id, {}).values())
         self.record_later(actor, "feed.read", patient_id=patient_id, detail=detail, address=address)
 
     def queued(self) -> int:
@@ -139,7 +140,7 @@ class AuditLog:
         with self._flushing:
             with self._lock:
                 if polls:
-                    self._pending.extend(p.row() for p in self._polls.values())
+                    self._pending.extend(p.row() for mine in self._polls.values() for p in mine.values())
                     self._polls = {}
                     self._polls_written = time.monotonic()
                 rows, self._pending = self._pending, []
