@@ -24,11 +24,12 @@ writer's own call returns; our PSR's answer is timed beside.
 Ratio = ours / peer (below 1 is better for us, on every row).
 
 Where a live change's time goes (the second table; medians of the trials, milliseconds): the
-server's ``Server-Timing`` on the woken long poll (wake-up from the commit, taking the rows the
-commit handed over or else the trip to a worker thread and the re-read, the render) and the
+server's ``Server-Timing`` on the PSR's own answer (routing until the write, the writers' lock,
+the statements, the commit) and on the woken long poll (wake-up from the commit, taking the rows
+the commit handed over or else the trip to a worker thread and the re-read, the render), and the
 client's stamps (``LiveSync.last_timing``: body in, decoded, picked up by the loop, vault write
-done). "staff request until its commit" is what is left of the trial's total: the PSR's HTTP
-request up to its commit, plus the page's trip back.
+done). The first row is what is left of the trial's total: the PSR's own client and its request's
+trip to the server, plus the page's trip back to the watching client.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ sys.path.insert(0, str(REPO))
 
 from companion.sync.client import LiveHooks, LiveSync, build_client, pair, queue_mutation, synchronize  # noqa: E402
 from companion.sync.engine import SyncReport  # noqa: E402
+from companion.sync.pull import server_timing  # noqa: E402
 from companion.sync.push import push_outbox  # noqa: E402
 from companion.sync.retry import RetryPolicy  # noqa: E402
 from companion.vault import Vault  # noqa: E402
@@ -134,7 +136,11 @@ class _Watcher(LiveHooks):
         self.applied.set()
 
 
-PARTS = (("staff", "staff request until its commit (and the page's trip back)"),
+PARTS = (("staff", "staff request: the PSR's client, its trip in, and the page's trip back"),
+         ("route", "staff request: routing, body, dependencies, to a worker thread (server)"),
+         ("lock", "staff request: writers' lock, connection, BEGIN (server)"),
+         ("write", "staff request: token check, statements, audit, hand-off (server)"),
+         ("commit", "staff request: commit with its fsync (server)"),
          ("wake", "wake-up: commit -> the waiting pull runs (server)"),
          ("hand", "page: the rows the commit handed over (server)"),
          ("pool", "page: to and from a worker thread (server)"),
@@ -144,11 +150,14 @@ PARTS = (("staff", "staff request until its commit (and the page's trip back)"),
 ASIDE = (("answer", "(not in the sum) the PSR's own request, sent until its answer is in"),)
 
 
-def _parts(t0: float, answered: float, timing: dict[str, float]) -> dict[str, float]:
-    """One trial's milliseconds by part (PARTS add up to the trial's total; ASIDE beside them)."""
+def _parts(t0: float, answered: float, timing: dict[str, float], staff_timing: str = "") -> dict[str, float]:
+    """One trial's milliseconds by part (PARTS add up to the trial's total; ASIDE beside them).
+    ``staff_timing``: the ``Server-Timing`` of the PSR's own answer (its write, from the server)."""
     ms = 1000.0
     server = {k: timing.get(f"server.{k}", 0.0) for k in ("wake", "hand", "pool", "read", "render")}
-    out = {"staff": (timing["received"] - t0) * ms - sum(server.values()), **server,
+    written = server_timing(staff_timing)
+    staff = {k: written.get(f"server.{k}", 0.0) for k in ("route", "lock", "write", "commit")}
+    out = {"staff": (timing["received"] - t0) * ms - sum(server.values()) - sum(staff.values()), **staff, **server,
            "decode": (timing["decoded"] - timing["received"]) * ms,
            "handover": (timing["picked"] - timing["decoded"]) * ms,
            "vault": (timing["applied"] - timing["picked"]) * ms, "answer": (answered - t0) * ms}
@@ -158,13 +167,31 @@ def _parts(t0: float, answered: float, timing: dict[str, float]) -> dict[str, fl
 PSR_LOOP = """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
+import httpx
 from companion.clinic.staff_api.client import StaffClient
-with StaffClient(sys.argv[2], sys.argv[3], user_agent="bench-psr") as psr:
+from companion.clinic.staff_api.http11 import Http11Transport
+
+
+class Timed(httpx.BaseTransport):  # the staff client's own transport, keeping the answer's Server-Timing
+    def __init__(self):
+        self.inner, self.last = Http11Transport(), ""
+
+    def handle_request(self, request):
+        response = self.inner.handle_request(request)
+        self.last = response.headers.get("server-timing", "")
+        return response
+
+    def close(self):
+        self.inner.close()
+
+
+wire = Timed()
+with StaffClient(sys.argv[2], sys.argv[3], user_agent="bench-psr", transport=wire) as psr:
     for line in sys.stdin:
         patient_id, body = json.loads(line)
         t0 = time.perf_counter()
         sent = psr.send_message(patient_id, body)
-        print(json.dumps([sent["id"], t0, time.perf_counter()]), flush=True)
+        print(json.dumps([sent["id"], t0, time.perf_counter(), wire.last]), flush=True)
 """
 
 
@@ -182,14 +209,14 @@ class _Psr:
         self.proc.stdin.write(json.dumps([patient_id, body]) + "\n")
         self.proc.stdin.flush()
 
-    def answer(self) -> tuple[str, float, float]:
-        """The message's id, when the PSR's request went out, when its answer was in."""
+    def answer(self) -> tuple[str, float, float, str]:
+        """The message's id, when the PSR's request went out, when its answer was in, its Server-Timing."""
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError("the PSR process ended")
-        mid, sent, answered = json.loads(line)
-        return str(mid), float(sent), float(answered)
+        mid, sent, answered, timing = json.loads(line)
+        return str(mid), float(sent), float(answered), str(timing)
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -217,7 +244,7 @@ def _live_latency(server: ServerProcess, patient_id: str, vault: Vault,
                 watcher.applied.clear()
                 psr.send(patient_id, f"live trial {i}: your appointment is confirmed")
                 watcher.applied.wait(10.0)  # the GIL stays with the live loop while it applies
-                mid, t0, answered = psr.answer()
+                mid, t0, answered, written = psr.answer()
                 deadline = time.perf_counter() + 10.0
                 while vault.messages.get(mid) is None and time.perf_counter() < deadline:
                     watcher.applied.wait(0.05)
@@ -226,7 +253,7 @@ def _live_latency(server: ServerProcess, patient_id: str, vault: Vault,
                 timing = live.last_timing
                 if timing.get("applied", 0.0) >= t0 and "received" in timing:
                     out.append((timing["applied"] - t0) * 1000)
-                    parts.append(_parts(t0, answered, timing))
+                    parts.append(_parts(t0, answered, timing, written))
                 else:  # it came by a full sync, not the long poll: when the bench saw it
                     out.append((time.perf_counter() - t0) * 1000)
                 time.sleep(0.05)

@@ -32,6 +32,27 @@ def test_a_message_to_an_unknown_patient_is_404_and_writes_nothing(sqlite_server
     assert all(e["patient_id"] != "pat_doesnotexist" for e in audit["entries"])
 
 
+def test_a_staff_write_says_where_its_time_went_and_a_refusal_says_nothing(sqlite_server: ServerProcess) -> None:
+    """A staff write's answer carries ``Server-Timing`` with durations only (routing until the write,
+    the writers' lock, the statements, the commit): what ``bench/sync.py`` splits a live change by.
+    A refused write (404, 422) carries none, and nothing in the header names a patient or a record."""
+    st = sqlite_server.staff
+    pid = st.add_patient("Timed Patient")["id"]
+    sent = st.request("POST", f"/v1/staff/patients/{pid}/messages", json={"body": "Your kit is ready"})
+    assert sent.status_code == 201, sent.text
+    header = sent.headers["server-timing"]
+    parts = dict(part.strip().split(";dur=") for part in header.split(","))
+    assert list(parts) == ["route", "lock", "write", "commit"], header
+    assert all(float(ms) >= 0 for ms in parts.values()), header
+    assert pid not in header and sent.json()["id"] not in header
+    for path, body in (("/v1/staff/patients/pat_doesnotexist/messages", {"body": "hello"}),
+                       (f"/v1/staff/patients/{pid}/messages", {"body": ""})):
+        refused = st.request("POST", path, json=body)
+        assert refused.status_code in (404, 422) and "server-timing" not in refused.headers, refused.headers
+    read = st.request("GET", f"/v1/staff/patients/{pid}/messages")
+    assert read.status_code == 200 and "server-timing" not in read.headers  # reads carry none
+
+
 def test_the_token_is_checked_before_the_body_whatever_the_body(sqlite_server: ServerProcess) -> None:
     """The route admits its token in its own worker thread (one trip with the write), yet a caller
     still learns nothing from a body before its token is admitted: a bad body from an unknown,

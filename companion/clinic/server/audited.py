@@ -29,6 +29,7 @@ from .auth import StaffCheck
 from .context import client_address, get_ctx
 from .database import Tx
 from .errors import found
+from .middleware import WRITE_TIMING_KEY
 from .pagination import PageRequest
 from .principals import StaffPrincipal
 from .records import Row
@@ -103,4 +104,5 @@ def write_admitted(request: Request, staff: StaffPrincipal | StaffCheck, action:
         ctx.audit.record(tx, member, action, patient_id=patient_of(row),
                          target=f"{target or action.split('.')[0]}:{row['id']}", detail=detail,
                          address=client_address(request))
+    request.scope[WRITE_TIMING_KEY] = tx.timing  # the answer's Server-Timing (middleware)
     return row

@@ -27,6 +27,7 @@ import os
 import secrets
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -115,6 +116,7 @@ class Tx:
         self.origin = origin
         self.feed_start: int | None = None
         self.handed: dict[str, Any] = {}
+        self.timing: dict[str, float] = {}  # see Database.write
 
     def execute(self, statement: Any, params: Any = None) -> sa.CursorResult[Any]:
         return self.conn.execute(statement, params)
@@ -207,15 +209,24 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
+        """One write transaction. Once it has committed, ``tx.timing`` says where its time went
+        (``time.perf_counter()`` seconds): ``asked`` when it was asked for, then the durations ``lock``
+        (this process's writers' lock, a connection, ``BEGIN``), ``write`` (the caller's statements and
+        the hand-off) and ``commit`` (with its fsync). Staff answers carry them (:mod:`.middleware`)."""
+        asked = time.perf_counter()
         with self._writers, self.engine.connect() as conn:
             conn.execution_options(companion_write=True)
             with conn.begin():
                 if self.is_postgres:
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
                 tx = Tx(conn, self.is_postgres, self.watched, self.origin)
+                began = time.perf_counter()
                 yield tx
                 if tx.scopes:
                     self.before_commit(tx)
+                committing = time.perf_counter()
+            tx.timing = {"asked": asked, "lock": began - asked, "write": committing - began,
+                         "commit": time.perf_counter() - committing}
         if tx.scopes:
             self.on_commit(tx.scopes, tx.handed)
 

@@ -47,7 +47,7 @@ from .auth import (
 from .context import ServerContext, client_address, get_ctx
 from .errors import ApiError
 from .feed import Page, count_after, decode_cursor, encode_cursor, read_page, render_page
-from .middleware import ACTOR_KEY
+from .middleware import ACTOR_KEY, server_timing
 from .mutations import apply_push
 from .pairing import redeem_code
 from .principals import DevicePrincipal
@@ -230,6 +230,9 @@ async def pull(
     body = render_page(page, encode_cursor(ctx.db.epoch, page.last_seq))
     if timing:
         timing["render"] = time.perf_counter() - started
+        # a woken poll's: ``wake`` from the commit's wake call to the pull running again, then either
+        # ``hand`` taking the rows the commit handed over (:mod:`.handoff`) or ``read`` its re-read of
+        # the feed in a worker thread and ``pool`` the trip to and from it; ``render`` the page's JSON
         headers["Server-Timing"] = server_timing(timing)
     if len(body) >= PAGE_GZIP_MINIMUM and "gzip" in request.headers.get("accept-encoding", ""):
         body = await run_in_threadpool(_gzip, body)  # off the event loop: a full page takes a few ms
@@ -241,15 +244,6 @@ def _gzip(body: bytes) -> bytes:
     """A pull page compressed at :data:`PAGE_GZIP_LEVEL` (the app middleware leaves encoded answers alone)."""
     compressor = zlib.compressobj(PAGE_GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     return compressor.compress(body) + compressor.flush()
-
-
-def server_timing(timing: dict[str, float]) -> str:
-    """``Server-Timing`` of a woken long poll (seconds in, milliseconds out): ``wake`` from the commit's
-    wake call to the pull running again, then either ``hand`` taking the rows the commit handed over
-    (:mod:`.handoff`) or ``read`` its re-read of the feed in a worker thread and ``pool`` the trip to
-    and from that thread; ``render`` the page's JSON.
-    Durations only, no names or counts: the bench shows where a live change's time goes."""
-    return ", ".join(f"{name};dur={seconds * 1000:.3f}" for name, seconds in timing.items())
 
 
 def _reported_generation(request: Request) -> int | None:
