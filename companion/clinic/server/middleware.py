@@ -139,8 +139,7 @@ class GuardMiddleware:
                 message = dict(message)
                 headers = [*secure_headers(list(message.get("headers", [])), path), version_header]
                 timing = scope.get(WRITE_TIMING_KEY)
-                if (timing is not None and message["status"] < 400  # an error after the write says nothing
-                        and not any(n.lower() == b"server-timing" for n, _ in headers)):
+                if timing is not None and message["status"] < 400:  # an error after the write says nothing
                     headers.append((b"server-timing", write_timing(timing, started)))
                 message["headers"] = headers
             await send(message)
