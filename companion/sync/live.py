@@ -237,7 +237,7 @@ class LiveSync:
         def fetch() -> None:
             try:
                 poll.page, _ = fetch_page(self.client, token, cursor, limit=MAX_PAGE, wait=self.wait, timeout=10.0,
-                                          generation=lambda: self.vault.generation, language=language(),
+                                          generation=lambda: self.vault.durable_generation, language=language(),
                                           timing=poll.timing)
             except BaseException as exc:  # handed to the loop thread, which raises or drops it
                 poll.error = exc

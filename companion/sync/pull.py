@@ -19,7 +19,11 @@ record the server did not send (except the patient's own queued messages), and
 only then stores the new cursor. The outbox is never touched. A resync
 interrupted by a crash restarts from the beginning.
 
-Rollback check: every pull reports the vault's generation; when the server
+Pages are written with ``batch(durable=False)``: on disk at once, fsynced within a second. A power
+loss in between takes the newest pages with their cursor, and the next pull fetches them again.
+
+Rollback check: every pull reports the vault's durable generation (a power loss cannot take it, so
+pages it took are not mistaken for a rollback); when the server
 answers that it has already seen a higher one from this device, the vault was
 put back to an older copy (:class:`OlderVaultCopy`). The vault's generation is
 advanced past what the server saw, ``sync.restored_copy`` records it for the
@@ -180,7 +184,7 @@ def apply_page(vault: Vault, page: PullPage, *, seen: set[RecordKey] | None = No
     Records are written per kind in one call each, not validated again (the page's parse did it)."""
     _check_scope(page, vault.meta.get(PATIENT_ID))
     removed = 0
-    with vault.lock, vault.batch():
+    with vault.lock, vault.batch(durable=False):  # the server sends it again if a power loss takes it
         index = pending_index(vault.outbox.all())
         echoes: dict[str, str] = {}
         if any(c.kind == "message" and isinstance(c.record, Message) and c.record.client_id for c in page.changes):
@@ -299,8 +303,9 @@ def pull_changes(
         def attempt(budget: float) -> tuple[Any, int]:
             stats.requests += 1
             return fetch_answer(client, token, cursor, limit=min(limit, FIRST_PAGE) if cursor is None else limit,
-                                wait=page_wait, timeout=min(budget, IO_TIMEOUT), generation=lambda: vault.generation,
-                                language=language(), remaining=told.append if cursor is None else None)
+                                wait=page_wait, timeout=min(budget, IO_TIMEOUT),
+                                generation=lambda: vault.durable_generation, language=language(),
+                                remaining=told.append if cursor is None else None)
 
         return with_retries(attempt, policy, stop=stop)
 

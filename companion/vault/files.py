@@ -13,7 +13,9 @@ Files in a vault folder (folder 0700 when we create it, every file 0600)::
 
 Crash safety (``kill -9`` and power loss): a commit is one append to the journal
 and one fsync (:class:`JournalFile`); a crash mid-append leaves a torn last frame,
-which the next open drops. A new base (compaction, repair, passcode change,
+which the next open drops. A commit may defer its fsync (what the clinic's server holds
+and sends again: a pulled page with its cursor); a power loss then takes at most the last
+:data:`SYNC_DELAY` of such commits, as a tail. A new base (compaction, repair, passcode change,
 migration) is written to a temp file and fsynced before anything is renamed;
 the current base and journal become the previous generation through hard links
 renamed over the ``.bak`` names; the new base is renamed in and the folder
@@ -32,12 +34,13 @@ import fcntl
 import os
 import re
 import secrets
+import threading
 from pathlib import Path
 
 from ..core.errors import VaultBusy
 
-__all__ = ["BAK", "JOURNAL", "JOURNAL_BAK", "LANGUAGE", "LOCK", "LOCKOUT", "MAIN", "JournalFile", "VaultFolder",
-           "WriterLock"]
+__all__ = ["BAK", "JOURNAL", "JOURNAL_BAK", "LANGUAGE", "LOCK", "LOCKOUT", "MAIN", "SYNC_DELAY", "JournalBroken",
+           "JournalFile", "VaultFolder", "WriterLock"]
 
 MAIN = "vault.pcv"
 BAK = "vault.pcv.bak"
@@ -47,6 +50,7 @@ LOCK = "vault.lock"
 LOCKOUT = "unlock-failures.json"
 LANGUAGE = "language.txt"
 _TEMP = re.compile(r"^\.(vault\.pc[vj]|vault\.pc[vj]\.bak|unlock-failures\.json|language\.txt)\.[0-9a-f]{12}\.tmp$")
+SYNC_DELAY = 1.0  # seconds: how long a deferred append (JournalFile.append(sync=False)) waits for its fsync at most
 # os.link is refused by a few file systems (FAT/exFAT SD cards, some FUSE mounts):
 # there the previous generation is written out from memory instead.
 _NO_LINK = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV, errno.EMLINK}
@@ -272,47 +276,109 @@ class VaultFolder:
             os.close(fd)
 
 
+class JournalBroken(OSError):
+    """The journal cannot be appended to any more (its storage writes a new base instead)."""
+
+
 class JournalFile:
-    """The journal open for appending: one ``write`` and one fsync per commit.
+    """The journal open for appending: one ``write`` and, unless deferred, one fsync per commit.
 
     An append that fails part-way is cut back off, so the next frame never
     follows garbage; if even that fails, :attr:`broken` is set and the storage
     writes a new base instead of appending again.
+
+    An append with ``sync=False`` is written at once (the page cache has it: a crash
+    of the app loses nothing) and fsynced by the next synced append, :meth:`sync`,
+    :meth:`close`, or a timer at most :data:`SYNC_DELAY` later; until then a power
+    loss may take it, and every frame after it, never one before (a torn frame ends
+    the journal at open). :attr:`synced_size` is the part a power loss cannot take.
     """
 
     def __init__(self, path: Path) -> None:
         self._fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
-        self.size = os.fstat(self._fd).st_size
+        self.size = self.synced_size = os.fstat(self._fd).st_size
         self.broken = False
+        self._lock = threading.Lock()  # the fd's writes and syncs: the timer runs on a thread of its own
+        self._timer: threading.Timer | None = None
 
-    def append(self, frame: bytes) -> None:
-        start = self.size
-        try:
-            view = memoryview(frame)
-            while view:
-                view = view[os.write(self._fd, view):]
-            _sync(self._fd)
-        except BaseException:
+    @property
+    def unsynced(self) -> bool:
+        return self.size != self.synced_size
+
+    def append(self, frame: bytes, *, sync: bool = True) -> None:
+        """Append one frame; :class:`JournalBroken` (nothing written) when a deferred fsync failed."""
+        with self._lock:
+            if self.broken:
+                raise JournalBroken("an earlier write to the journal failed")
+            start = self.size
             try:
-                os.ftruncate(self._fd, start)
-            except OSError:
-                self.broken = True
+                view = memoryview(frame)
+                while view:
+                    view = view[os.write(self._fd, view):]
+                if sync:
+                    _sync(self._fd)
+            except BaseException:
+                try:
+                    os.ftruncate(self._fd, start)
+                except OSError:
+                    self.broken = True
+                if start != self.synced_size:  # a failed fsync may have dropped earlier unsynced frames too
+                    self.broken = True
+                raise
+            self.size = start + len(frame)
+            if sync:
+                self.synced_size = self.size
+            elif self._timer is None:
+                self._timer = threading.Timer(SYNC_DELAY, self._sync_later)
+                self._timer.name, self._timer.daemon = "vault-journal-sync", True
+                self._timer.start()
+
+    def sync(self) -> None:
+        """fsync what earlier appends left unsynced. Raises OSError and sets :attr:`broken`: after a
+        failed fsync the kernel may have dropped those pages, so the storage writes them anew."""
+        with self._lock:
+            self._sync_locked()
+
+    def _sync_locked(self) -> None:
+        if self._fd < 0 or not self.unsynced:
+            return
+        size = self.size
+        try:
+            _sync(self._fd)
+        except OSError:
+            self.broken = True
             raise
-        self.size = start + len(frame)
+        self.synced_size = size
+
+    def _sync_later(self) -> None:
+        with self._lock:
+            self._timer = None  # an append from now on arms a new timer; this sync covers every one before
+            with contextlib.suppress(OSError):  # broken is set: the next commit writes a new base
+                self._sync_locked()
 
     def truncate(self, size: int) -> None:
         """Cut a torn tail off (at open, before the first append)."""
-        os.ftruncate(self._fd, size)
-        _sync(self._fd)
-        self.size = size
+        with self._lock:
+            os.ftruncate(self._fd, size)
+            _sync(self._fd)
+            self.size = self.synced_size = size
 
     def read_from(self, offset: int) -> bytes:
         return os.pread(self._fd, self.size - offset, offset) if self.size > offset else b""
 
-    def close(self) -> None:
-        if self._fd >= 0:
-            fd, self._fd = self._fd, -1
-            os.close(fd)
+    def close(self, *, sync: bool = True) -> None:
+        """Close the file, fsyncing unsynced appends first unless ``sync`` is False (their frames
+        were copied into a new, fsynced journal); a failed fsync is not raised: nothing is left to redo it."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._fd >= 0:
+                if sync:
+                    with contextlib.suppress(OSError):
+                        self._sync_locked()
+                fd, self._fd = self._fd, -1
+                os.close(fd)
 
 
 def _sync(fd: int) -> None:

@@ -27,7 +27,8 @@ from tinydb import TinyDB
 
 from ..core.errors import RecordError, VaultCorrupted
 from ..core.models import Record
-from .storage import EncryptedStorage, RecordTable
+from .storage import EncryptedStorage
+from .tables import RecordTable
 
 __all__ = ["Meta", "Repo", "RepoContext", "SingletonRepo"]
 
@@ -43,7 +44,7 @@ MAX_META_KEY = 200
 class RepoContext:
     """What every repo of one open vault shares."""
 
-    db: TinyDB  # from storage.open_database: its tables are RecordTable
+    db: TinyDB  # from tables.open_database: its tables are RecordTable
     storage: EncryptedStorage
     lock: threading.RLock
 

@@ -6,7 +6,8 @@ vault holds the exclusive writer lock for its whole life, so nobody else can
 change the files and ``read()`` returns it without parsing anything). On disk
 it is a base (the whole document, :mod:`.fileformat`) plus a journal of sealed
 frames (:mod:`.journal`), so **a write costs what changed**: a commit seals the
-records it changed into one frame, appends it and fsyncs once; when the journal
+records it changed into one frame, appends it and fsyncs once (or, for what the clinic's
+server sends again, leaves the fsync to the journal's timer: :meth:`Vault.batch`); when the journal
 outgrows a share of the base, :mod:`.compaction` writes a new base off the
 writer's path.
 
@@ -16,11 +17,8 @@ commits once. A failed batch or a refused append puts the document back from
 the undo kept by :class:`~companion.vault.changes.ChangeSet`, so nothing
 half-applied stays visible.
 
-:class:`RecordTable` keys TinyDB documents by the records' own string ids (no
-separate id index) and adds ``put_many`` so that N upserts cost one commit
-instead of N. Its writes change the in-memory document in place instead of
-TinyDB's copy-the-whole-table ``_update_table``, and tell the storage which ids
-are about to change — that is what a frame holds.
+The tables over it (:mod:`.tables`) tell the storage which ids are about to
+change before they change them in place: that is what a frame holds.
 """
 
 from __future__ import annotations
@@ -28,102 +26,24 @@ from __future__ import annotations
 import contextlib
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, cast
+from collections.abc import Iterable
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from tinydb import TinyDB
 from tinydb.storages import Storage
-from tinydb.table import Table
 
 from ..core.errors import VaultError
 from .changes import ChangeSet
 from .compaction import CompactionReport, Compactor
 from .encoder import DocumentEncoder
 from .fileformat import CHAIN_BYTES, KeySlot, seal
-from .files import MAIN, JournalFile, VaultFolder
+from .files import MAIN, JournalBroken, JournalFile, VaultFolder
 from .journal import JOURNAL_HEADER, seal_frame
 from .unlock import Unlocked
 
-__all__ = ["EncryptedStorage", "RecordTable", "open_database"]
+__all__ = ["EncryptedStorage"]
 
 Document = dict[str, dict[str, Any]]
-
-
-class RecordTable(Table):
-    """A TinyDB table whose document ids are the records' string ids.
-
-    TinyDB's own annotations assume integer ids, so the id-taking operations are
-    re-declared here over our write path.
-    """
-
-    # str ids: TinyDB never generates an id here because every insert names one.
-    document_id_class = str  # type: ignore[assignment]
-
-    def put_many(self, docs: Mapping[str, dict[str, Any]]) -> None:
-        """Insert or replace documents by id in one write; a replaced document keeps its position."""
-        self._rewrite(lambda table: table.update(docs), docs.keys())
-
-    def replace_all(self, docs: Mapping[str, dict[str, Any]]) -> None:
-        """Make ``docs`` the whole content of the table in one write."""
-
-        def updater(table: dict[str, dict[str, Any]]) -> None:
-            table.clear()
-            table.update(docs)
-
-        self._rewrite(updater, None)
-
-    def truncate(self) -> None:
-        """Remove every document (records are dropped, never changed: no deep copy for the undo)."""
-        self._rewrite(lambda table: table.clear(), None)
-
-    def remove_ids(self, ids: Iterable[str]) -> None:
-        """Remove the documents with these ids (absent ones are skipped) in one write."""
-        ids = list(ids)
-
-        def updater(table: dict[str, dict[str, Any]]) -> None:
-            for doc_id in ids:
-                table.pop(doc_id, None)
-
-        self._rewrite(updater, ids, removed=True)
-
-    def raw(self) -> Mapping[str, dict[str, Any]]:
-        """The stored documents by id, in insertion order, without copies (callers must not mutate)."""
-        return cast("Mapping[str, dict[str, Any]]", self._read_table())
-
-    def _rewrite(self, updater: Callable[[dict[str, dict[str, Any]]], None], changed: Iterable[str] | None,
-                 *, removed: bool = False) -> None:
-        """Our write path: name what is about to change (``None``: anything), change in place, commit."""
-        storage = self._storage
-        if not isinstance(storage, EncryptedStorage):
-            self._update_table(cast(Any, updater))
-            return
-        document = storage.read()
-        storage.forget(self.name, changed, removed=removed)
-        updater(document.setdefault(self.name, {}))
-        storage.write(document)
-        self.clear_cache()
-
-    def _update_table(self, updater: Callable[[dict[int, Mapping[Any, Any]]], None]) -> None:
-        """TinyDB's own write path (query updates): it may change any document, even in place."""
-        if isinstance(self._storage, EncryptedStorage):
-            self._storage.forget(self.name, None, deep=True)
-        super()._update_table(updater)
-
-
-class _VaultDatabase(TinyDB):
-    table_class = RecordTable
-
-    def drop_table(self, name: str) -> None:
-        """Dropping removes the table from the document in place: the storage must be told first."""
-        if isinstance(self.storage, EncryptedStorage):
-            self.storage.forget(name, None)
-        super().drop_table(name)
-
-
-def open_database(storage: EncryptedStorage) -> TinyDB:
-    """A TinyDB over ``storage`` whose tables are :class:`RecordTable`."""
-    return _VaultDatabase(storage=lambda: storage)
 
 
 class EncryptedStorage(Storage):
@@ -143,7 +63,8 @@ class EncryptedStorage(Storage):
         self._changes = ChangeSet()
         self._encoder = DocumentEncoder()  # JSON of unchanged records is kept from base to base
         self._depth = 0
-        self._dirty = self._doomed = self._closed = False
+        self._dirty = self._doomed = self._closed = self._deferred = False
+        self._unsynced_from: int | None = None  # the first generation whose frame is not yet fsynced
         self.writes = 0  # commits written through this object
         self.reloads = 0  # times the document was put back to its committed state
         self.compactor = Compactor(self)
@@ -203,7 +124,7 @@ class EncryptedStorage(Storage):
         if self._depth:
             self._dirty = True
             return
-        self._commit()
+        self._commit(sync=True)
 
     def close(self) -> None:
         with self.lock:
@@ -239,6 +160,14 @@ class EncryptedStorage(Storage):
         return self._depth > 0
 
     @property
+    def durable_generation(self) -> int:
+        """The generation a power loss cannot take: :attr:`generation` unless commits deferred their fsync."""
+        journal, first = self._journal, self._unsynced_from
+        if journal is None or first is None or not journal.unsynced:
+            return self.generation
+        return first - 1
+
+    @property
     def journal_size(self) -> int:
         return self._journal.size if self._journal is not None else 0
 
@@ -248,11 +177,15 @@ class EncryptedStorage(Storage):
 
     # --- batches -----------------------------------------------------------------
 
-    def begin(self) -> None:
-        """Enter a batch; nested batches join the outermost one."""
+    def begin(self, *, durable: bool = True) -> None:
+        """Enter a batch; nested batches join the outermost one, whose commit defers its fsync
+        only when every batch in it asked so (``durable=False``, see :meth:`Vault.batch`)."""
         self.require_open()
         if self._depth == 0:
             self._dirty = self._doomed = False
+            self._deferred = not durable
+        elif durable:
+            self._deferred = False
         self._depth += 1
 
     def end(self, ok: bool) -> None:
@@ -271,11 +204,11 @@ class EncryptedStorage(Storage):
                 raise VaultError("a nested batch failed, so the whole batch was discarded; nothing was written")
             return
         if dirty:
-            self._commit()
+            self._commit(sync=not self._deferred)
 
     # --- writing -------------------------------------------------------------------
 
-    def _commit(self) -> None:
+    def _commit(self, *, sync: bool) -> None:
         """The one place where changes become durable, and why it is the only one.
 
         Sealing and appending a frame is all-or-nothing: on any failure the
@@ -292,7 +225,8 @@ class EncryptedStorage(Storage):
             raise VaultError(f"could not save the vault: a value is not storable as JSON ({error})") from None
         journal = self._journal
         try:
-            if journal is None or journal.broken:  # the journal refused to be cut back: start a new base
+            if journal is None or journal.broken or not self._append(journal, payload, sync=sync):
+                # the journal refused to be cut back, or an fsync of it failed: a new base holds it all
                 committed = self.generation, self._tag
                 self.generation, self._tag = self.generation + 1, secrets.token_bytes(CHAIN_BYTES)
                 try:
@@ -301,18 +235,29 @@ class EncryptedStorage(Storage):
                     self.generation, self._tag = committed
                     raise
                 self._changes.clear()
-            else:
-                frame = seal_frame(self._aead, self.generation + 1, self._tag, payload)
-                journal.append(frame)
-                self._changes.clear()
-                self.generation += 1
-                self._tag = frame[-16:]
         except OSError as error:
             if self._changes:
                 self._restore()
             raise VaultError(f"could not save the vault: {error.strerror or error}") from None
         self.writes += 1
         self.compactor.schedule_if_due()
+
+    def _append(self, journal: JournalFile, payload: bytes, *, sync: bool) -> bool:
+        """Seal the payload as the next frame and append it; False when the journal broke meanwhile."""
+        frame = seal_frame(self._aead, self.generation + 1, self._tag, payload)
+        was_synced = not journal.unsynced
+        try:
+            journal.append(frame, sync=sync)
+        except JournalBroken:  # a deferred fsync failed since the check: nothing was written
+            return False
+        self._changes.clear()
+        self.generation += 1
+        self._tag = frame[-16:]
+        if sync:
+            self._unsynced_from = None
+        elif was_synced or self._unsynced_from is None:
+            self._unsynced_from = self.generation
+        return True
 
     def advance_generation(self, at_least: int) -> None:
         """A new base at generation ``at_least`` (with a new chain tag); raises OSError when the disk refuses."""
@@ -347,8 +292,9 @@ class EncryptedStorage(Storage):
         tail = self._journal.read_from(journal_from) if self._journal is not None else b""
         self._folder.install_base(tmp, JOURNAL_HEADER + tail, rotate=rotate)
         if self._journal is not None:
-            self._journal.close()
+            self._journal.close(sync=False)  # its unsynced frames are in the new journal's tail, fsynced
         self._journal = self._folder.open_journal()
+        self._unsynced_from = None
         self.document_size = document_size
         self.epoch += 1
 
@@ -377,8 +323,9 @@ class EncryptedStorage(Storage):
         first_time = self._journal is None  # a migration: no format-2 journal exists yet
         self._folder.install_fresh(base, JOURNAL_HEADER, journal_first=first_time)
         if self._journal is not None:
-            self._journal.close()
+            self._journal.close(sync=False)  # the new base holds all it had
         self._journal = self._folder.open_journal()
+        self._unsynced_from = None
         self._slot, self.document_size = slot, len(plaintext)
         self._set_key(dek)
         self.epoch += 1

@@ -46,7 +46,8 @@ from .keys import KeyProvider, PasscodeKeyProvider, ScryptParams, derive_checked
 from .lockout import UnlockThrottle
 from .passcode import check_new_passcode, normalise
 from .repos import Meta, Repo, RepoContext, SingletonRepo
-from .storage import EncryptedStorage, open_database
+from .storage import EncryptedStorage
+from .tables import open_database
 from .unlock import unlock
 
 __all__ = ["Vault"]
@@ -222,15 +223,24 @@ class Vault:
     # --- changes -------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, *, durable: bool = True) -> Iterator[None]:
         """Make every change inside the block ONE atomic file write at its end.
 
         Holds ``lock`` for the whole block. Nested batches join the outer one. An
         exception discards every change of the (outermost) batch — the vault reads
         as its last committed state — and nothing is written.
+
+        ``durable=False`` is for what the clinic's server holds and sends again (a
+        pulled page with its cursor): the write is on disk when the block ends, so
+        a crash of the app loses nothing, but its fsync waits up to
+        :data:`~companion.vault.files.SYNC_DELAY` (or for the next durable write,
+        or :meth:`close`). A power loss in between takes such writes as a tail,
+        never one before them: the vault opens as it was before them (the
+        cursor with it), and the next sync pulls them again. A batch nested in a
+        durable one, or holding one, is durable.
         """
         with self.lock:
-            self._storage.begin()
+            self._storage.begin(durable=durable)
             ok = False
             try:
                 yield
@@ -358,3 +368,11 @@ class Vault:
     def generation(self) -> int:
         """The number of the last committed change; it only grows (an older copy of the files has a lower one)."""
         return self._storage.generation
+
+    @property
+    def durable_generation(self) -> int:
+        """:attr:`generation` as of the last fsync: what the vault opens at after a power loss, at worst.
+
+        What the sync reports to the server for the rollback check, so that pulled pages a
+        power loss took (``batch(durable=False)``) are never mistaken for an older copy."""
+        return self._storage.durable_generation
