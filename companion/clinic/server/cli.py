@@ -166,6 +166,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .one_write import OneWriteHTTP
 
     settings = Settings.from_env(args.db, profile=args.profile)
     configure_logging(settings.log_level)
@@ -178,8 +179,10 @@ def _serve(args: argparse.Namespace) -> int:
     gc_policy.start()  # full garbage collections on a timer, not every few seconds under 10,000 polls
     # Keep-alive must outlast a long-poll: under load uvicorn's idle timer, armed after one response,
     # was measured closing connections whose next request (a 5 s long-poll) was still waiting.
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", proxy_headers=False,
-                            server_header=False, timeout_graceful_shutdown=3, timeout_keep_alive=MAX_WAIT + 5,
+    # One write per answer (headers with body): see one_write.
+    config = uvicorn.Config(app, http=OneWriteHTTP, log_config=None, access_log=False, lifespan="on",
+                            proxy_headers=False, server_header=False, timeout_graceful_shutdown=3,
+                            timeout_keep_alive=MAX_WAIT + 5,
                             log_level="info" if settings.log_level == "debug" else settings.log_level)
     hub = app.state.ctx.hub
 
