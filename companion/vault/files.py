@@ -39,8 +39,8 @@ from pathlib import Path
 
 from ..core.errors import VaultBusy
 
-__all__ = ["BAK", "JOURNAL", "JOURNAL_BAK", "LANGUAGE", "LOCK", "LOCKOUT", "MAIN", "SYNC_DELAY", "JournalBroken",
-           "JournalFile", "VaultFolder", "WriterLock"]
+__all__ = ["BAK", "JOURNAL", "JOURNAL_BAK", "LANGUAGE", "LOCK", "LOCKOUT", "MAIN", "SYNC_DELAY", "JournalFile",
+           "VaultFolder", "WriterLock"]
 
 MAIN = "vault.pcv"
 BAK = "vault.pcv.bak"
@@ -276,10 +276,6 @@ class VaultFolder:
             os.close(fd)
 
 
-class JournalBroken(OSError):
-    """The journal cannot be appended to any more (its storage writes a new base instead)."""
-
-
 class JournalFile:
     """The journal open for appending: one ``write`` and, unless deferred, one fsync per commit.
 
@@ -305,11 +301,12 @@ class JournalFile:
     def unsynced(self) -> bool:
         return self.size != self.synced_size
 
-    def append(self, frame: bytes, *, sync: bool = True) -> None:
-        """Append one frame; :class:`JournalBroken` (nothing written) when a deferred fsync failed."""
+    def append(self, frame: bytes, *, sync: bool = True) -> bool:
+        """Append one frame; False (nothing written) when the journal broke, as a deferred fsync
+        that failed since the caller looked at :attr:`broken`."""
         with self._lock:
             if self.broken:
-                raise JournalBroken("an earlier write to the journal failed")
+                return False
             start = self.size
             try:
                 view = memoryview(frame)
@@ -332,6 +329,7 @@ class JournalFile:
                 self._timer = threading.Timer(SYNC_DELAY, self._sync_later)
                 self._timer.name, self._timer.daemon = "vault-journal-sync", True
                 self._timer.start()
+            return True
 
     def sync(self) -> None:
         """fsync what earlier appends left unsynced. Raises OSError and sets :attr:`broken`: after a

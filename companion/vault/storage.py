@@ -37,7 +37,7 @@ from .changes import ChangeSet
 from .compaction import CompactionReport, Compactor
 from .encoder import DocumentEncoder
 from .fileformat import CHAIN_BYTES, KeySlot, seal
-from .files import MAIN, JournalBroken, JournalFile, VaultFolder
+from .files import MAIN, JournalFile, VaultFolder
 from .journal import JOURNAL_HEADER, seal_frame
 from .unlock import Unlocked
 
@@ -246,9 +246,7 @@ class EncryptedStorage(Storage):
         """Seal the payload as the next frame and append it; False when the journal broke meanwhile."""
         frame = seal_frame(self._aead, self.generation + 1, self._tag, payload)
         was_synced = not journal.unsynced
-        try:
-            journal.append(frame, sync=sync)
-        except JournalBroken:  # a deferred fsync failed since the check: nothing was written
+        if not journal.append(frame, sync=sync):  # a deferred fsync failed since the check: nothing written
             return False
         self._changes.clear()
         self.generation += 1
