@@ -8,6 +8,7 @@ exercised by the rest of the suite (long polls, the desk's websockets, exports).
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import httpx
@@ -52,7 +53,22 @@ async def _turn() -> None:
 
 
 def _run(scenario: Any) -> None:
-    asyncio.run(scenario())
+    """Run on a thread of its own, with a loop of its own: an earlier test of the suite may leave the
+    main thread's running-loop marker set (asyncio.run then refuses)."""
+    failures: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            asyncio.run(scenario())
+        except BaseException as exc:  # handed to the test's thread
+            failures.append(exc)
+
+    runner = threading.Thread(target=main, name="one-write-scenario")
+    runner.start()
+    runner.join(30)
+    assert not runner.is_alive(), "the scenario did not finish"
+    if failures:
+        raise failures[0]
 
 
 def test_headers_and_body_written_in_one_turn_are_one_write() -> None:
