@@ -8,13 +8,13 @@ exercised by the rest of the suite (long polls, the desk's websockets, exports).
 from __future__ import annotations
 
 import asyncio
-import threading
 from typing import Any
 
 import httpx
 import pytest
 
 from companion.clinic.server.one_write import JoinedWrites
+from tests.fixtures.flet_session import run_isolated
 
 
 class Socket(asyncio.Transport):
@@ -52,25 +52,6 @@ async def _turn() -> None:
     await asyncio.sleep(0)  # the loop runs what was scheduled with call_soon
 
 
-def _run(scenario: Any) -> None:
-    """Run on a thread of its own, with a loop of its own: an earlier test of the suite may leave the
-    main thread's running-loop marker set (asyncio.run then refuses)."""
-    failures: list[BaseException] = []
-
-    def main() -> None:
-        try:
-            asyncio.run(scenario())
-        except BaseException as exc:  # handed to the test's thread
-            failures.append(exc)
-
-    runner = threading.Thread(target=main, name="one-write-scenario")
-    runner.start()
-    runner.join(30)
-    assert not runner.is_alive(), "the scenario did not finish"
-    if failures:
-        raise failures[0]
-
-
 def test_headers_and_body_written_in_one_turn_are_one_write() -> None:
     async def scenario() -> None:
         raw = Socket()
@@ -82,7 +63,7 @@ def test_headers_and_body_written_in_one_turn_are_one_write() -> None:
         await _turn()
         assert len(raw.writes) == 1
 
-    _run(scenario)
+    run_isolated(scenario())  # a loop of its own: the browser tests leave Playwright's set on this thread
 
 
 def test_a_lone_write_goes_out_at_the_end_of_the_turn_and_order_is_kept_across_turns() -> None:
@@ -103,7 +84,7 @@ def test_a_lone_write_goes_out_at_the_end_of_the_turn_and_order_is_kept_across_t
         await _turn()
         assert len(raw.writes) == 3
 
-    _run(scenario)
+    run_isolated(scenario())  # a loop of its own: the browser tests leave Playwright's set on this thread
 
 
 def test_close_and_eof_send_what_is_held_first_and_abort_drops_it() -> None:
@@ -125,7 +106,7 @@ def test_close_and_eof_send_what_is_held_first_and_abort_drops_it() -> None:
         await _turn()
         assert aborted.writes == [] and aborted.events == ["abort"]
 
-    _run(scenario)
+    run_isolated(scenario())  # a loop of its own: the browser tests leave Playwright's set on this thread
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/openapi.json"])  # a small answer, a large gzipped one
