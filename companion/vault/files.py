@@ -284,7 +284,7 @@ class JournalFile:
     writes a new base instead of appending again.
 
     An append with ``sync=False`` is written at once (the page cache has it: a crash
-    of the app loses nothing) and fsynced by the next synced append, :meth:`sync`,
+    of the app loses nothing) and fsynced by the next synced append,
     :meth:`close`, or a timer at most :data:`SYNC_DELAY` later; until then a power
     loss may take it, and every frame after it, never one before (a torn frame ends
     the journal at open). :attr:`synced_size` is the part a power loss cannot take.
@@ -331,13 +331,9 @@ class JournalFile:
                 self._timer.start()
             return True
 
-    def sync(self) -> None:
+    def _sync_locked(self) -> None:
         """fsync what earlier appends left unsynced. Raises OSError and sets :attr:`broken`: after a
         failed fsync the kernel may have dropped those pages, so the storage writes them anew."""
-        with self._lock:
-            self._sync_locked()
-
-    def _sync_locked(self) -> None:
         if self._fd < 0 or not self.unsynced:
             return
         size = self.size

@@ -253,7 +253,7 @@ class EncryptedStorage(Storage):
         self._tag = frame[-16:]
         if sync:
             self._unsynced_from = None
-        elif was_synced or self._unsynced_from is None:
+        elif was_synced:
             self._unsynced_from = self.generation
         return True
 
