@@ -18,14 +18,18 @@ from tests.fixtures.server import BACKENDS, ServerFactory
 from tests.support.server_harness import ServerProcess, pull_all
 
 
-def test_a_message_to_an_unknown_patient_is_404_and_writes_nothing(sqlite_server: ServerProcess) -> None:
-    st = sqlite_server.staff
-    pid, device, cursor = sqlite_server.caught_up_device("Known Patient")
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_message_to_an_unknown_patient_is_404_and_writes_nothing(server_factory: ServerFactory, backend: str) -> None:
+    """The message's own foreign key finds the patient missing (no probe first), on either database:
+    a 404 naming the patient, the transaction rolled back, nothing in any feed or the audit."""
+    server = server_factory(backend)
+    st = server.staff
+    pid, device, cursor = server.caught_up_device("Known Patient")
     refused = st.request("POST", "/v1/staff/patients/pat_doesnotexist/messages", json={"body": "hello"})
     assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"
     assert "patient" in refused.json()["error"]["message"]
     sent = st.send_message(pid, "For the known patient")
-    with sqlite_server.device_client(device["token"]) as http:
+    with server.device_client(device["token"]) as http:
         changes, _ = pull_all(http, cursor)
     assert [c["id"] for c in changes] == [sent["id"]]  # the refused one never reached any feed
     audit = st.request("GET", "/v1/staff/audit", "admin", params={"action": "message.send", "limit": 100}).json()
@@ -122,8 +126,9 @@ def test_a_token_that_just_sent_is_refused_the_moment_it_is_revoked_or_signed_ou
 
 def test_a_psr_message_is_one_transaction_of_few_statements(server_factory: ServerFactory) -> None:
     """The live path's cost is counted in statements: the second message of a token is one write
-    transaction — its token check, the patient, the message, its feed change, the inbox items it
-    settles, the audit row — with nothing read back and no read transaction before it."""
+    transaction — its token check, the message (whose foreign key is the patient check), its feed
+    change, the inbox items it settles, the audit row — with nothing read back and no read
+    transaction before it."""
     from companion.clinic.server.app import create_app
     from companion.clinic.server.settings import Settings
 
@@ -154,4 +159,5 @@ def test_a_psr_message_is_one_transaction_of_few_statements(server_factory: Serv
     assert second[:2] == ["BEGIN IMMEDIATE", "SELECT staff.id, staff.name,"], second  # checked inside the write
     assert second.count("BEGIN IMMEDIATE") == 1 and "BEGIN" not in second, second
     assert not any(s.startswith(("DELETE", "UPDATE", "SELECT messages")) for s in second), second  # nothing read back
-    assert len(second) <= 7, second
+    assert not any(s.startswith("SELECT patients") for s in second), second  # the message's foreign key checks
+    assert len(second) <= 6, second

@@ -227,8 +227,8 @@ class Database:
                 committing = time.perf_counter()
             tx.timing = {"asked": asked, "lock": began - asked, "write": committing - began,
                          "commit": time.perf_counter() - committing}
-        if tx.scopes:
-            self.on_commit(tx.scopes, tx.handed)
+            if tx.scopes:  # committed: wake the long polls now, while the connection goes back to the pool
+                self.on_commit(tx.scopes, tx.handed)
 
     @contextmanager
     def append(self) -> Iterator[Connection]:
@@ -240,6 +240,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def violates_foreign_key(exc: sa.exc.IntegrityError) -> bool:
+    """Whether the statement behind ``exc`` named a row that is not there (a foreign key refused it):
+    PostgreSQL's SQLSTATE 23503, SQLite's "FOREIGN KEY constraint failed"."""
+    return getattr(exc.orig, "sqlstate", None) == "23503" or "FOREIGN KEY constraint failed" in str(exc.orig)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -29,19 +29,12 @@ from ...core.errors import NotAllowed
 from ...core.references import bill_reference
 from .bulk_insert import insert_rows
 from .changes import publish_many, save_and_publish
-from .database import Tx
+from .database import Tx, violates_foreign_key
 from .pagination import Order, PageRequest, paginate
 from .records import Row, message_of, row_by_id
-from .schema import inbox, messages, patients
+from .schema import inbox, messages
 from .tokens import new_id
 
-_PATIENT_EXISTS = sa.select(patients.c.id).where(patients.c.id == sa.bindparam("patient_id"))
-
-
-def patient_exists(tx: Tx | Connection, patient_id: str) -> bool:
-    """Whether there is such a patient: what a message to them needs to know, one primary-key probe
-    (``patients.get_patient`` also reads the whole row and the language of their newest device)."""
-    return tx.execute(_PATIENT_EXISTS, {"patient_id": patient_id}).first() is not None
 _ADD_INBOX_ITEM = sa.insert(inbox)
 
 
@@ -60,8 +53,16 @@ def list_messages(conn: Connection, patient_id: str, page: PageRequest) -> tuple
 
 def send_clinic_message(tx: Tx, patient_id: str, body: str, thread: str, staff_id: str, staff_name: str,
                         now: datetime) -> Row:
+    """A staff member's message to the patient; ``LookupError`` when there is no such patient. The
+    message's foreign key says so as the row goes in (a PSR's message is a live change's first
+    step: no probe of its own), and the caller's transaction rolls back with nothing written."""
     row = _message_row(patient_id, thread, "clinic", body, now, staff_id=staff_id, author_name=staff_name)
-    _add_messages(tx, patient_id, [row])
+    try:
+        _add_messages(tx, patient_id, [row])
+    except sa.exc.IntegrityError as exc:
+        if violates_foreign_key(exc):
+            raise LookupError(patient_id) from None
+        raise
     return row
 
 

@@ -15,7 +15,7 @@ from .audited import no_patient, read_patient_page, read_record, write_admitted,
 from .auth import StaffCheck, staff_checked_in_route, staff_with
 from .context import client_address, get_ctx
 from .database import Tx
-from .errors import found
+from .errors import found, not_found
 from .pagination import Paging
 from .principals import StaffPrincipal
 from .records import Row, article_view, inbox_view, message_view
@@ -37,8 +37,11 @@ async def send_message(patient_id: str, body: MessageCreate, request: Request, s
     the answer is not checked against a response model there (another trip)."""
     def send() -> dict[str, Any]:
         def change(tx: Tx, now: datetime, member: StaffPrincipal) -> Row:
-            found(patient_id if messaging.patient_exists(tx, patient_id) else None, "patient")
-            sent = messaging.send_clinic_message(tx, patient_id, body.body, body.thread, member.id, member.name, now)
+            try:
+                sent = messaging.send_clinic_message(tx, patient_id, body.body, body.thread, member.id, member.name,
+                                                     now)
+            except LookupError:
+                raise not_found("patient") from None
             messaging.close_open_items(tx, patient_id, "message.send", member.id, now, thread=body.thread)
             return sent
 
