@@ -145,7 +145,7 @@ PARTS = (("staff", "staff request: the PSR's client, its trip in, and the page's
          ("hand", "page: the rows the commit handed over (server)"),
          ("pool", "page: to and from a worker thread (server)"),
          ("read", "page: re-read of the feed (server)"), ("render", "page: JSON render (server)"),
-         ("decode", "decode + validate (client)"), ("handover", "hand-over to the live loop (client)"),
+         ("decode", "decode + validate (client)"), ("handover", "decoded -> the vault write starts (client)"),
          ("vault", "vault commit: apply + sealed frame + fsync (client)"))
 ASIDE = (("answer", "(not in the sum) the PSR's own request, sent until its answer is in"),)
 

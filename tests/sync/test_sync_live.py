@@ -115,6 +115,30 @@ def test_stop_does_not_wait_for_the_long_poll(live: tuple[Clinic, Vault, LiveSyn
     assert hooks.stopped_with == [None]
 
 
+def test_a_page_that_comes_after_stop_is_not_written(live: tuple[Clinic, Vault, LiveSync, Recorder]) -> None:
+    """The poll's own thread applies its page (no hand-over to the loop thread); once the loop was
+    asked to stop it writes nothing: the app may be closing the vault. The message comes at the
+    next start, from the cursor the vault kept."""
+    clinic, vault, loop, hooks = live
+    clinic.server.await_pulls(1)
+    poll = loop._poll
+    assert poll is not None and not poll.done.is_set()
+    cursor, reports = vault.meta.get("sync.cursor"), len(hooks.reports)
+    loop.stop()
+    msg_id = clinic.staff.send_message(clinic.patient_id, "Sent while the app was closing")["id"]
+    assert poll.done.wait(10) and poll.error is None, poll.error
+    assert poll.page is not None and [c.id for c in poll.page.changes] == [msg_id]  # it did come
+    assert poll.need_sync and poll.report is None  # and was dropped
+    assert vault.messages.get(msg_id) is None and vault.meta.get("sync.cursor") == cursor
+    assert len(hooks.reports) == reports
+    again = LiveSync(vault, loop.client, hooks=hooks, wait=25)
+    again.start()
+    try:
+        assert hooks.wait_for(lambda: vault.messages.get(msg_id) is not None)
+    finally:
+        again.stop()
+
+
 def test_revocation_stops_the_loop(live: tuple[Clinic, Vault, LiveSync, Recorder]) -> None:
     clinic, vault, _loop, hooks = live
     clinic.staff.revoke_device(vault.meta.get("sync.device_id"))

@@ -34,12 +34,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from companion.core.errors import ServerUnreachable
+from companion.core.protocol import MAX_PAGE
 from companion.sync.client import LiveSync, build_client, queue_mutation, synchronize
 from companion.sync.conflicts import is_local_id
-from companion.sync.pull import pull_changes
+from companion.sync.live import _Poll
+from companion.sync.pull import fetch_page, pull_changes
 from companion.sync.push import push_outbox
 from companion.sync.retry import RetryPolicy
-from companion.sync.store import CURSOR, TOKEN
+from companion.sync.store import CURSOR, TOKEN, pushes
 from companion.vault import Vault
 from tests.fixtures.sync import PASSCODE, Clinic
 from tests.support.server_harness import ServerProcess, pull_all
@@ -104,13 +106,16 @@ def _step(w: World, step: str) -> None:
         except ServerUnreachable:
             assert not w.up
     elif step == "fetch_late" and w.up and w.late is None and vault.meta.get(CURSOR):
-        live = LiveSync(vault, w.client, wait=0)  # the live loop's own poll and apply, driven by hand
-        poll = live._start_poll(vault.meta.get(TOKEN), vault.meta.get(CURSOR))
-        assert poll.done.wait(10) and poll.error is None, poll.error
+        # the live loop's own apply, driven by hand: a page fetched now (as its poll thread does), applied
+        # after whatever steps come between (the poll thread applies at once; a page can still arrive late)
+        live = LiveSync(vault, w.client, wait=0)
+        poll = _Poll(cursor=vault.meta.get(CURSOR), pushes=pushes(vault))
+        poll.page, _ = fetch_page(w.client, vault.meta.get(TOKEN), poll.cursor, limit=MAX_PAGE, wait=0, timeout=10.0)
         w.late = (live, poll)
     elif step == "apply_late" and w.late is not None:
         live, poll = w.late
-        live._apply(poll.page, poll.cursor, poll.timing, poll.pushes)
+        assert poll.cursor is not None
+        live._apply(poll, poll.cursor)
         w.late = None
     elif step == "kill" and w.up:
         w.server.kill()
