@@ -24,20 +24,32 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
-__all__ = ["insert_rows", "prepare"]
+__all__ = ["insert_row_returning", "insert_rows", "prepare"]
 
 Processor = Callable[[Any], Any]
 # (SQL as the driver takes it, column keys in parameter order, positional?, a bind processor per key)
 _Plan = tuple[str, tuple[str, ...], bool, tuple[Processor | None, ...]]
-_PLANS: dict[tuple[str, str, tuple[str, ...]], _Plan] = {}  # by dialect, table and sorted column names
+_PLANS: dict[tuple[str, str, tuple[str, ...], str | None], _Plan] = {}  # by dialect, table, sorted columns, RETURNING
 
 
 def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (each naming exactly the columns of the first) in one ``executemany``."""
-    if not rows:
-        return
+    if rows:
+        conn.exec_driver_sql(*_statement(conn, table, rows))
+
+
+def insert_row_returning(conn: Connection, table: sa.Table, row: Mapping[str, Any], column: str) -> Any:
+    """Insert one row as :func:`insert_rows` does and return the value the database gave ``column``
+    (a generated key), in the same statement (``RETURNING``: SQLite 3.35+, PostgreSQL)."""
+    return conn.exec_driver_sql(*_statement(conn, table, [row], column)).scalar_one()
+
+
+def _statement(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]],
+               returning: str | None = None) -> tuple[str, Any]:
+    """The planned INSERT of ``rows`` (``RETURNING`` the column ``returning``) and its driver
+    parameters (one set for one row, else a list)."""
     keys = tuple(rows[0])
-    sql, order, positional, processors = _plan(conn.dialect, table, tuple(sorted(keys)))
+    sql, order, positional, processors = _plan(conn.dialect, table, tuple(sorted(keys)), returning)
     width = len(keys)
     columns: list[list[Any]] = []
     try:
@@ -56,7 +68,7 @@ def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
     params: list[Any] = list(zip(*columns, strict=True))
     if not positional:
         params = [dict(zip(order, values, strict=True)) for values in params]
-    conn.exec_driver_sql(sql, params if len(params) > 1 else params[0])
+    return sql, params if len(params) > 1 else params[0]
 
 
 def prepare(dialect: Dialect, table: sa.Table, columns: Sequence[str]) -> None:
@@ -64,14 +76,15 @@ def prepare(dialect: Dialect, table: sa.Table, columns: Sequence[str]) -> None:
     _plan(dialect, table, tuple(sorted(columns)))
 
 
-def _plan(dialect: Dialect, table: sa.Table, keys: tuple[str, ...]) -> _Plan:
-    cache_key = (dialect.name, table.name, keys)
+def _plan(dialect: Dialect, table: sa.Table, keys: tuple[str, ...], returning: str | None = None) -> _Plan:
+    cache_key = (dialect.name, table.name, keys, returning)
     plan = _PLANS.get(cache_key)
     if plan is None:
         defaulted = [c.name for c in table.columns if c.default is not None and c.name not in keys]
         if defaulted:
             raise ValueError(f"insert_rows({table.name}): Python-side defaults for {defaulted} would be skipped")
-        compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(keys))
+        insert = sa.insert(table) if returning is None else sa.insert(table).returning(table.c[returning])
+        compiled = insert.compile(dialect=dialect, column_keys=list(keys))
         order = tuple(compiled.positiontup or ()) if compiled.positional else keys
         if sorted(order) != sorted(keys) or compiled.escaped_bind_names:
             raise ValueError(f"insert_rows({table.name}): cannot bind {keys} as plain parameters")

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from ...core.errors import RecordError
 from ...core.models import Record, parse_record
 from ...core.protocol import MAX_RECORD_BYTES
-from .bulk_insert import insert_rows
+from .bulk_insert import insert_row_returning, insert_rows
 from .database import Tx
 from .records import Row, row_by_id
 from .schema import CLINIC_SCOPE, changes
@@ -101,9 +101,13 @@ def _write_changes(tx: Tx, scope: str, items: Sequence[tuple[str, str, str | Non
     if not fresh:
         drop = [{"k": kind, "r": record_id} for kind, record_id, _ in items]
         tx.execute(_DROP_PREVIOUS, drop if len(drop) > 1 else drop[0])
+    rows = [{"scope": scope, "kind": kind, "record_id": record_id, "op": "upsert" if data is not None else "delete",
+             "data": data} for kind, record_id, data in items]
     if tx.feed_start is None and tx.watched(scope):  # a long poll waits: note where this tx's rows begin
+        if len(rows) == 1:  # (a PSR's message): its own seq says, writers being serialised, and no read
+            tx.feed_start = int(insert_row_returning(tx.conn, changes, rows[0], "seq")) - 1
+            tx.touch(scope)
+            return
         tx.feed_start = int(tx.execute(_NEWEST).scalar() or 0)
-    insert_rows(tx.conn, changes, [{"scope": scope, "kind": kind, "record_id": record_id,
-                                    "op": "upsert" if data is not None else "delete", "data": data}
-                                   for kind, record_id, data in items])
+    insert_rows(tx.conn, changes, rows)
     tx.touch(scope)
