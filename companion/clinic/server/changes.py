@@ -104,7 +104,9 @@ def _write_changes(tx: Tx, scope: str, items: Sequence[tuple[str, str, str | Non
     rows = [{"scope": scope, "kind": kind, "record_id": record_id, "op": "upsert" if data is not None else "delete",
              "data": data} for kind, record_id, data in items]
     if tx.feed_start is None and tx.watched(scope):  # a long poll waits: note where this tx's rows begin
-        if len(rows) == 1:  # (a PSR's message): its own seq says, writers being serialised, and no read
+        # One row (a PSR's message): its own seq says, writers being serialised, without a read first
+        # (RETURNING: PostgreSQL, SQLite 3.35+; an older SQLite reads).
+        if len(rows) == 1 and tx.conn.dialect.insert_returning:
             tx.feed_start = int(insert_row_returning(tx.conn, changes, rows[0], "seq")) - 1
             tx.touch(scope)
             return
