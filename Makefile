@@ -22,7 +22,7 @@ test: $(STAMP) system-deps
 	$(BIN)/ruff check companion tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 demo: $(STAMP)
 	$(BIN)/companion demo
