@@ -13,9 +13,12 @@ the peer's documents. Wire bytes are counted on the client: status line,
 headers and body as received, before decoding (both servers gzip large answers).
 
 Peer: ``../shared/peers/pouchdb`` copied to a temp folder (``npm ci`` once,
-cached there), ``node bench.js --json-only`` with the same runs, sizes and
-trials. Its live latency is a server-side ``db.put`` to the change in the
-client's local db; ours is a PSR's message through the staff API to the record
+cached there), ``node bench.js --json-only --runs 1`` with the same sizes and
+trials after each of our runs: the two take turns, so a pair of runs sees the
+machine at the same minutes (its speed drifts; the peer's live p50 went from
+7.7 to 18.2 ms in one afternoon), and the table shows each pair's ratio too.
+Its live latency is a server-side ``db.put`` to the change in the client's
+local db; ours is a PSR's message through the staff API to the record
 in the watching client's vault (one HTTP request more on our side), sent from a
 process of its own as from the desk's computer. Both stamp the arrival itself
 (ours: the live loop's ``applied``, as its vault write returns), not when the
@@ -299,6 +302,7 @@ def one_run(sizes: list[int], trials: int, work: Path) -> dict[str, Any]:
 
 
 def run_peer(runs: int, sizes: list[int], trials: int) -> dict[str, Any] | None:
+    """The peer's medians of ``runs`` runs (``None``: node or the peer is missing)."""
     if shutil.which("node") is None or not PEER.exists():
         print("peer: node or ../shared/peers/pouchdb missing; skipped", file=sys.stderr)
         return None
@@ -316,8 +320,21 @@ def run_peer(runs: int, sizes: list[int], trials: int) -> dict[str, Any] | None:
 
 
 def _median_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {key: {f: statistics.median(r[key][f] for r in runs) for f in runs[0][key]} for key in runs[0]
-            if all(key in r for r in runs)}
+    return {key: {f: statistics.median(r[key][f] for r in runs) for f in runs[0][key]
+                  if isinstance(runs[0][key][f], int | float)}
+            for key in runs[0] if all(key in r for r in runs)}
+
+
+def _paired(ours_runs: list[dict[str, Any]], peer_runs: list[dict[str, Any]], key: str, field: str,
+            peer_key: str | None = None) -> list[float]:
+    """Ours / peer of each pair of runs made one after the other (the machine's speed drifts over minutes:
+    a ratio of runs made side by side says more than a ratio of medians made ten minutes apart)."""
+    pairs = []
+    for mine, theirs in zip(ours_runs, peer_runs, strict=False):
+        a, b = mine.get(key, {}).get(field), theirs.get(peer_key or key, {}).get(field)
+        if a is not None and b:
+            pairs.append(a / b)
+    return pairs
 
 
 def _fmt_ms(ms: float) -> str:
@@ -332,16 +349,20 @@ def _kb(b: float) -> str:
     return f"{b / 1024:.1f} KB" if b >= 1024 else f"{int(b)} B"
 
 
-def table(ours: dict[str, Any], peer: dict[str, Any] | None, sizes: list[int], trials: int) -> str:
-    rows = [("metric", "ours", "PouchDB", "ratio (ours/peer)"), ("---", "---:", "---:", "---:")]
+def table(ours_runs: list[dict[str, Any]], peer_runs: list[dict[str, Any]], sizes: list[int], trials: int) -> str:
+    """Medians of the runs, their ratio, and (timed rows, more than one run) the ratio of each pair of runs."""
+    ours, peer = _median_runs(ours_runs), _median_runs(peer_runs) if peer_runs else None
+    rows = [("metric", "ours", "PouchDB", "ratio (ours/peer)", "ratio of each run pair"),
+            ("---", "---:", "---:", "---:", "---:")]
 
     def row(label: str, key: str, field: str, kind: str = "ms", peer_key: str | None = None) -> None:
         mine = ours.get(key, {}).get(field)
         theirs = (peer or {}).get(peer_key or key, {}).get(field)
         show: Callable[[float], str] = {"ms": _fmt_ms, "bytes": _kb, "n": _count}[kind]
         ratio = f"{mine / theirs:.2f}" if mine is not None and theirs else "–"
+        pairs = _paired(ours_runs, peer_runs, key, field, peer_key) if kind == "ms" and len(ours_runs) > 1 else []
         rows.append((label, show(mine) if mine is not None else "–", show(theirs) if theirs is not None else "–",
-                     ratio))
+                     ratio, " / ".join(f"{r:.2f}" for r in pairs) or "–"))
 
     for n in sizes:
         row(f"initial pull, {n:,} records: wall", f"pull_{n}", "ms")
@@ -395,21 +416,27 @@ def main(argv: list[str] | None = None) -> int:
     runs = args.runs or (1 if args.quick else 3)
     trials = args.trials or (20 if args.quick else 50)
     sizes = [int(s) for s in args.sizes.split(",")]
-    per_run = []
-    for r in range(runs):
+    per_run: list[dict[str, Any]] = []
+    peer_per_run: list[dict[str, Any]] = []
+    for r in range(runs):  # ours then the peer, run by run: both see the machine as it is in those minutes
         with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
             per_run.append(one_run(sizes, trials, Path(tmp)))
         print(f"ours: run {r + 1}/{runs} done", file=sys.stderr)
+        theirs = None if args.no_peer else run_peer(1, sizes, trials)
+        if theirs is not None:
+            peer_per_run.append(theirs)
+            print(f"peer: run {r + 1}/{runs} done", file=sys.stderr)
+    for d in (*per_run, *peer_per_run):
+        _add_totals(d)
     ours = _median_runs(per_run)
-    peer = None if args.no_peer else run_peer(runs, sizes, trials)
-    _add_totals(ours)
-    if peer:
-        _add_totals(peer)
-    print(f"\nSync benchmark: medians of {runs} run(s); {trials} live trials; vault unlock (scrypt default) "
-          "excluded from every timing; ours over plain HTTP/1.1 keep-alive on 127.0.0.1, gzip over 4 KB.\n")
-    print(table(ours, peer, sizes, trials))
+    peer = _median_runs(peer_per_run) if peer_per_run else None
+    print(f"\nSync benchmark: medians of {runs} run(s), ours and the peer's taken in turn; {trials} live trials; "
+          "vault unlock (scrypt default) excluded from every timing; ours over plain HTTP/1.1 keep-alive on "
+          "127.0.0.1, gzip over 4 KB.\n")
+    print(table(per_run, peer_per_run, sizes, trials))
     print("\n" + breakdown(ours, sizes))
-    print("\n```json\n" + json.dumps({"ours": ours, "ours_per_run": per_run, "peer": peer}, default=float) + "\n```")
+    raw = {"ours": ours, "ours_per_run": per_run, "peer": peer, "peer_per_run": peer_per_run}
+    print("\n```json\n" + json.dumps(raw, default=float) + "\n```")
     return 0
 
 
