@@ -64,6 +64,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
         audit_log.start()
+        if db.wal is not None:
+            db.wal.start()
         if listener is not None:
             listener.start()
         refresher = asyncio.create_task(keep_open_times_fresh(db, settings.site, clock))

@@ -10,7 +10,8 @@
   sees the transaction (:mod:`.handoff` takes the feed rows it hands to waiting pulls); after
   commit, the scopes that got changes are handed to ``on_commit`` (the wake-up hub).
 
-SQLite runs in WAL mode with ``synchronous=FULL`` and foreign keys on. Every engine hides SQL
+SQLite runs in WAL mode with ``synchronous=FULL`` and foreign keys on; a thread of its own copies the
+WAL back into the database file (:mod:`.wal_checkpoints`), not the writer whose commit filled it. Every engine hides SQL
 parameters in its error messages, because parameters are patient data and errors reach logs.
 
 The SQLite file holds every patient's records, so it and its ``-wal``/``-shm`` companions are
@@ -38,6 +39,7 @@ from sqlalchemy.engine import Connection, Engine
 from ...core.errors import ConfigError
 from .schema import AUDIT_GUARDS, SCHEMA_VERSION, devices, meta, metadata
 from .settings import normalise_db_url
+from .wal_checkpoints import BACKSTOP_PAGES, WalCheckpointer
 
 WRITE_LOCK_KEY = 0x636F6D70  # "comp": the advisory lock every PostgreSQL writer takes
 INIT_LOCK_KEY = 0x696E6974  # "init": schema creation by several processes at once
@@ -163,6 +165,8 @@ class Database:
                 connect_args={"check_same_thread": False, "timeout": 30},
             )
             _configure_sqlite(self.engine, self.sqlite_path)
+        # SQLite files: checkpoints in the background once the server starts it (see .wal_checkpoints)
+        self.wal = WalCheckpointer(self.engine) if not self.is_postgres and self.sqlite_path is not None else None
 
     @property
     def safe_url(self) -> str:
@@ -227,6 +231,8 @@ class Database:
                 committing = time.perf_counter()
             tx.timing = {"asked": asked, "lock": began - asked, "write": committing - began,
                          "commit": time.perf_counter() - committing}
+            if self.wal is not None:
+                self.wal.note_write()
             if tx.scopes:  # committed: wake the long polls now, while the connection goes back to the pool
                 self.on_commit(tx.scopes, tx.handed)
 
@@ -237,8 +243,12 @@ class Database:
             conn.execution_options(companion_write=True)
             with conn.begin():
                 yield conn
+            if self.wal is not None:
+                self.wal.note_write()
 
     def dispose(self) -> None:
+        if self.wal is not None:
+            self.wal.close()
         self.engine.dispose()
 
 
@@ -301,7 +311,8 @@ def make_private(path: str) -> None:
 
 
 def _configure_sqlite(engine: Engine, path: str | None) -> None:
-    """WAL + synchronous=FULL, private files, and our own BEGIN so writers can ask for BEGIN IMMEDIATE."""
+    """WAL + synchronous=FULL, private files, and our own BEGIN so writers can ask for BEGIN IMMEDIATE.
+    A file's writers checkpoint only as a backstop (:data:`~.wal_checkpoints.BACKSTOP_PAGES`)."""
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -311,6 +322,8 @@ def _configure_sqlite(engine: Engine, path: str | None) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
+        if path is not None:
+            cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         cur.close()
         if path is not None:
             make_private(path)  # the -wal/-shm files exist from here on
