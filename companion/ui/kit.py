@@ -20,6 +20,7 @@ pair with its visible label and browser tests use as a handle. Each app keeps it
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -95,17 +96,21 @@ def use_observable(observable: Watchable) -> int:
 
     def subscribe() -> None:
         page = ft.context.page
+        on_page = contextvars.copy_context()  # this effect's context: ``ft.context.page`` is this tab's page
 
-        async def rerender() -> None:
+        def rerender() -> None:  # on the page's loop
             set_version(observable.version)
 
         def on_change() -> None:
             connection = getattr(page.session, "connection", None)
             loop = getattr(connection, "loop", None)
-            if loop is None or loop.is_closed():  # the tab closed: nothing to draw on (and no coroutine made)
+            if loop is None or loop.is_closed():  # the tab closed: nothing to draw on
                 return
+            # A plain callback, not ``page.run_task``: that makes the coroutine here, before the
+            # loop has it, and a tab closing in between left it never awaited (a RuntimeWarning at
+            # collection, seen once in CI). A callback the closing loop drops is simply dropped.
             with contextlib.suppress(RuntimeError):  # closed between the check and the call
-                page.run_task(rerender)
+                loop.call_soon_threadsafe(rerender, context=on_page)
 
         unsubscribe.current = observable.subscribe(on_change)
 

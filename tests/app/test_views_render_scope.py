@@ -7,9 +7,13 @@ them, so its text survives.
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import warnings
 from datetime import UTC, datetime
 
 import flet as ft
+from flet.controls.context import _context_page
 
 from companion.core.models import Message
 from companion.state import AppState
@@ -129,3 +133,31 @@ def test_a_field_moved_by_a_sync_keeps_the_text_the_browser_has(populated_state:
         assert ui.by_id("field-cancel.reason").value == "I have a cold"  # ...with what was typed
 
     drive(state, scenario)
+
+
+def test_a_change_the_closing_tab_never_draws_leaves_nothing_behind(populated_state: AppState) -> None:
+    """A sync that lands while the tab's loop is closing: the loop is open when the screen hears of it,
+    and closes without running what it was handed. Nothing may be left half made (``page.run_task``
+    made the re-render's coroutine before the loop had it: three "never awaited" warnings, the desk's
+    phone test in CI, one run in many)."""
+    state = populated_state
+    state.nav.go("messages")
+    loop = asyncio.new_event_loop()
+    token = _context_page.set(None)  # the harness binds its page in this thread; given back below
+    try:
+        ui = loop.run_until_complete(ViewHarness.start(state))
+        assert ui.has_text(state.records.snapshot.thread("general").messages[-1].body[:20])  # type: ignore[union-attr]
+        pending = asyncio.all_tasks(loop)  # what asyncio.run does at the end: cancel the session's tasks
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _clinic_writes(state, "Your results are ready to view.")  # heard with the loop open, not running
+            loop.close()  # it never runs again: what it was handed is dropped
+            gc.collect()
+        assert [str(w.message) for w in caught] == []
+    finally:
+        _context_page.reset(token)
+        if not loop.is_closed():
+            loop.close()
