@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.server import BACKENDS
-from tests.support.server_harness import ServerProcess, pull_all
+from tests.support.server_harness import ServerProcess, mutation, pull_all
 
 WAIT = 25  # seconds each poll would wait (spread_wait ends it no sooner than 18.75 s)
 # How long to wait for an answer that must come from being superseded (or woken): well under the
@@ -150,6 +150,51 @@ def test_a_woken_poll_says_where_its_time_went_and_nothing_else(server_factory: 
     assert set(parts) == {"wake", "hand", "render"}, parts
     parts, _ = woken_by(lambda: server.staff.add_article("Opening hours", "We are open on Saturdays."), cursor)
     assert set(parts) == {"wake", "pool", "read", "render"}, parts
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_devices_own_push_ends_its_poll_empty_and_hands_the_patients_other_device_the_message(
+        server_factory: Any, backend: str) -> None:
+    """The phone pushes a message while its own long poll and the patient's laptop's wait. The
+    laptop's poll gets the message, handed over by the push's commit (no re-read); the phone's ends
+    empty with its own cursor, at once: its echo would predate the push's answer, so the app would
+    drop it and pull (``sync.live``), and it raced that answer on both sides. The phone's next pull
+    has its message. Another patient's waiting device hears nothing."""
+    server = server_factory(backend)
+    pid, phone, cursor = _device(server)
+    laptop = server.pair_device(pid, device_name="Laptop")["token"]
+    with server.device_client(laptop) as http:
+        _, laptop_cursor = pull_all(http)
+    stranger_pid, stranger, stranger_cursor = _device(server)
+    polls = {name: Poller(server, token, since) for name, token, since in
+             [("phone", phone, cursor), ("laptop", laptop, laptop_cursor), ("stranger", stranger, stranger_cursor)]}
+    timings: dict[str, str] = {}
+
+    def timed(poller: Poller, name: str) -> None:  # the laptop's answer, with its Server-Timing
+        with server.device_client(poller.token, timeout=WAIT + 15) as http:
+            response = http.get("/v1/sync", params={"cursor": poller.cursor, "wait": WAIT})
+        timings[name] = response.headers.get("server-timing", "")
+        poller.answers.put((0, 0.0, response.status_code, response.json()))
+
+    for name, poller in polls.items():
+        threading.Thread(target=timed, args=(poller, name), daemon=True).start()
+    server.await_pulls(3)
+    with server.device_client(phone) as http:
+        pushed = http.post("/v1/sync", json={"mutations": [mutation("message.send", body="Can I come at 9?")]})
+    assert pushed.status_code == 200 and [r["status"] for r in pushed.json()["results"]] == ["applied"], pushed.text
+
+    assert _empty(polls["phone"].next_answer(), cursor)
+    _, _, status, body = polls["laptop"].next_answer()
+    assert status == 200 and [(c["kind"], c["data"]["body"]) for c in body["changes"]] == \
+        [("message", "Can I come at 9?")], body
+    assert "hand;" in timings["laptop"] and "read;" not in timings["laptop"], timings
+    with server.device_client(phone) as http:
+        changes, _ = pull_all(http, cursor)
+    assert [(c["kind"], c["data"]["body"]) for c in changes] == [("message", "Can I come at 9?")]
+    assert polls["stranger"].answers.empty()
+    server.staff.send_message(stranger_pid, "Your own news")  # its first answer: it was still waiting
+    _, _, status, body = polls["stranger"].next_answer()
+    assert status == 200 and [c["data"]["body"] for c in body["changes"]] == ["Your own news"], body
 
 
 def test_long_waits_are_spread_over_their_last_quarter_and_short_ones_kept() -> None:

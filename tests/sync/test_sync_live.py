@@ -120,7 +120,8 @@ def test_a_page_that_comes_after_stop_is_not_written(live: tuple[Clinic, Vault, 
     asked to stop it writes nothing: the app may be closing the vault. The message comes at the
     next start, from the cursor the vault kept."""
     clinic, vault, loop, hooks = live
-    clinic.server.await_pulls(1)
+    clinic.server.await_pulls(1)  # a poll waits: the loop's, or an earlier test's its loop abandoned (one server)
+    assert wait_until(lambda: loop._poll is not None, 10)  # so wait for the loop's own as well
     poll = loop._poll
     assert poll is not None and not poll.done.is_set()
     cursor, reports = vault.meta.get("sync.cursor"), len(hooks.reports)

@@ -108,7 +108,8 @@ class Tx:
     """An open write transaction: the connection plus the feed scopes it touched. ``feed_start``:
     every feed row with a higher ``seq`` was written by this transaction (set at its first feed
     write to a scope someone waits on, see :mod:`.handoff`); ``handed``: what it hands to the
-    long polls it wakes, by scope."""
+    long polls it wakes, by scope; ``pusher``: the device whose push this transaction applies (its
+    own waiting pulls end empty instead of being handed its echo, see :meth:`.wakeups.WakeupHub.wake`)."""
 
     def __init__(self, conn: Connection, is_postgres: bool, watched: Callable[[str], bool], origin: str) -> None:
         self.conn = conn
@@ -118,6 +119,7 @@ class Tx:
         self.origin = origin
         self.feed_start: int | None = None
         self.handed: dict[str, Any] = {}
+        self.pusher: str | None = None
         self.timing: dict[str, float] = {}  # see Database.write
 
     def execute(self, statement: Any, params: Any = None) -> sa.CursorResult[Any]:
@@ -141,7 +143,7 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 20) -> None:
         self.url = normalise_db_url(url)
         self.is_postgres = self.url.startswith("postgresql")
-        self.on_commit: Callable[[set[str], dict[str, Any]], None] = lambda scopes, handed: None
+        self.on_commit: Callable[[set[str], dict[str, Any], str | None], None] = lambda scopes, handed, pusher: None
         self.watched: Callable[[str], bool] = lambda scope: False  # does a long poll wait on the scope?
         self.before_commit: Callable[[Tx], None] = lambda tx: None  # last thing inside a write (the hand-off)
         self.epoch = ""
@@ -234,7 +236,7 @@ class Database:
             if self.wal is not None:
                 self.wal.note_write()
             if tx.scopes:  # committed: wake the long polls now, while the connection goes back to the pool
-                self.on_commit(tx.scopes, tx.handed)
+                self.on_commit(tx.scopes, tx.handed, tx.pusher)
 
     @contextmanager
     def append(self) -> Iterator[Connection]:

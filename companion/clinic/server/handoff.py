@@ -69,7 +69,7 @@ def prepare(tx: Tx, waiting_devices: Any) -> None:
     if start is None or CLINIC_SCOPE in tx.scopes:
         return
     for scope in tx.scopes:
-        waiting: tuple[str, ...] = waiting_devices(scope)
+        waiting = tuple(device for device in waiting_devices(scope) if device != tx.pusher)
         if not waiting:
             continue
         found: list[Any] = list(tx.execute(_ROWS, {"scope": scope, "start": start}))

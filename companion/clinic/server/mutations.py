@@ -228,6 +228,7 @@ def apply_push(ctx: ServerContext, audit_log: AuditLog, device: DevicePrincipal,
     decided: list[dict[str, Any]] = []
     audited: list[dict[str, Any]] = []
     with ctx.db.write() as tx:
+        tx.pusher = device.id  # its own waiting pulls end empty: it pulls its echoes after this answer
         # Revocation wins, whatever admitted the token (the pull memo learns of a revocation another
         # server process made only when its NOTIFY arrives): writers are serialised, so as of this
         # transaction the device either was revoked before it (refused whole) or was not.

@@ -55,7 +55,8 @@ WOKEN_READS = 8  # worker threads a woken pull's re-read may use beside the pool
 
 class Poll:
     """One waiting pull: ``event`` is set on a change (or to hand the slot over); ``superseded``
-    says a newer pull of the same device took the slot, so this one answers now."""
+    says this one answers now with an empty page: a newer pull of the same device took the slot,
+    or the device's own push changed the feed (see :meth:`WakeupHub.wake`)."""
 
     __slots__ = ("device_id", "event", "scope", "superseded")
 
@@ -166,8 +167,14 @@ class WakeupHub:
                 return None
         return handed_page(entry[1], device_id, after, limit)
 
-    def wake(self, scopes: Iterable[str]) -> None:
-        """Call on the event loop."""
+    def wake(self, scopes: Iterable[str], pusher: str | None = None) -> None:
+        """Call on the event loop. ``pusher``: the commit applied this device's push. Its own waiting
+        pulls end empty rather than take the push's echo: the device drops a page that predates its
+        own acknowledged push (:mod:`companion.sync.live`, it could undo the push's effect) and pulls
+        right after the answer. Rendered, sent and decoded for nothing, that page also raced the
+        push's own answer on both sides (a push of 100 took 3-5 ms longer with the device's poll waiting)."""
+        for poll in self._polls.get(pusher, ()) if pusher is not None else ():
+            poll.superseded = True  # its event is set with the rest below
         for scope in set(scopes):
             if scope == CLINIC_SCOPE:
                 self.wake_all()
@@ -207,11 +214,12 @@ class WakeupHub:
         mine, everyone = self._committed.get(scope), self._committed.get(CLINIC_SCOPE)
         return max((t for t in (mine, everyone) if t is not None), default=None)
 
-    def wake_threadsafe(self, scopes: Iterable[str], handed: Mapping[str, Delivery] | None = None) -> None:
+    def wake_threadsafe(self, scopes: Iterable[str], handed: Mapping[str, Delivery] | None = None,
+                        pusher: str | None = None) -> None:
         """Call from any thread (writers run in the thread pool, the listener in its own thread). The
         counts move before this returns, bound to a loop or not: what the memo remembered is stale.
         ``handed``: the rows the commit hands to the patients' waiting pulls (:mod:`.handoff`); a
-        scope without any forgets what an earlier commit handed over."""
+        scope without any forgets what an earlier commit handed over. ``pusher``: see :meth:`wake`."""
         scopes = tuple(scopes)
         now = time.perf_counter()
         for scope in scopes:  # one store per scope (a dict store is atomic under the GIL)
@@ -230,7 +238,7 @@ class WakeupHub:
         if loop is None or loop.is_closed():
             return
         with contextlib.suppress(RuntimeError):  # loop closing during shutdown
-            loop.call_soon_threadsafe(self.wake, scopes)
+            loop.call_soon_threadsafe(self.wake, scopes, pusher)
 
 
 class PgListener:
