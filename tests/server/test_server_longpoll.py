@@ -197,6 +197,24 @@ def test_a_devices_own_push_ends_its_poll_empty_and_hands_the_patients_other_dev
     assert status == 200 and [c["data"]["body"] for c in body["changes"]] == ["Your own news"], body
 
 
+def test_a_push_ends_only_its_own_devices_polls_on_the_scopes_it_wrote() -> None:
+    """The hub itself (no server, no loop: waking sets events): a push's commit ends its device's
+    poll on the scope it wrote and wakes the patient's other device as any commit does; a poll of
+    the pusher on a scope the commit did not write is neither woken nor marked, so a later change
+    still reaches it."""
+    from companion.clinic.server.wakeups import WakeupHub
+
+    hub = WakeupHub()
+    phone, laptop = hub.register_poll("dev_phone", "pat_1"), hub.register_poll("dev_laptop", "pat_1")
+    elsewhere = hub.register_poll("dev_phone", "pat_other")  # not a set-up the server makes; the rule holds
+    hub.wake(["pat_1"], pusher="dev_phone")
+    assert phone.event.is_set() and phone.superseded
+    assert laptop.event.is_set() and not laptop.superseded
+    assert not elsewhere.event.is_set() and not elsewhere.superseded
+    hub.wake(["pat_other"])
+    assert elsewhere.event.is_set() and not elsewhere.superseded
+
+
 def test_long_waits_are_spread_over_their_last_quarter_and_short_ones_kept() -> None:
     """Devices that reconnected together (a server restart) must not re-poll in lockstep for ever."""
     from companion.clinic.server.routes_device import spread_wait
