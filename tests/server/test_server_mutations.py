@@ -14,9 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-from tests.fixtures.server import ServerFactory
 from tests.support.server_harness import ServerProcess, mutation, pull_all
 
 
@@ -379,37 +377,3 @@ def test_overlapping_batches_pushed_concurrently_apply_each_id_once(
     assert sorted(x["client_id"] for x in messages if x["client_id"] in ids) == sorted(ids)
     audit = _get(server, f"/v1/staff/audit?patient_id={p.id}&action=push.message.send&limit=500", "admin")
     assert len(audit["entries"]) == 8 * 12 - 7 * 12  # one audit row per decision, not per copy
-
-
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_a_push_costs_few_statements_per_mutation(server_factory: ServerFactory, backend: str) -> None:
-    """Round trips matter on PostgreSQL: the seen-lookup, the decisions and the audit rows are one
-    statement per batch, and so is a run of plain messages (the messages, their feed rows, their inbox
-    items): a push of them costs the same few statements whether it carries 20 or 60."""
-    from companion.clinic.server.app import create_app
-    from companion.clinic.server.mutations import apply_push
-    from companion.clinic.server.principals import DevicePrincipal
-    from companion.clinic.server.settings import Settings
-
-    server = server_factory(backend)
-    pid = server.staff.add_patient("Counted")["id"]
-    device = server.pair_device(pid)
-    server.stop()
-    app = create_app(Settings.from_env(server.db_url))
-    ctx = app.state.ctx
-    statements: list[str] = []
-    sa.event.listen(ctx.db.engine, "before_cursor_execute",
-                    lambda conn, cursor, statement, *rest: statements.append(statement))
-    principal = DevicePrincipal(id=device["device_id"], patient_id=pid, name="Test phone")
-    try:
-        for count in (20, 60):
-            statements.clear()
-            batch = [mutation("message.send", body=f"counted {i}") for i in range(count)]
-            answers = apply_push(ctx, ctx.audit, principal, batch, "127.0.0.1")
-            assert {a["status"] for a in answers} == {"applied"}
-            assert len(statements) <= 14, f"{len(statements)} statements for {count} messages: {statements}"
-        statements.clear()
-        assert {a["status"] for a in apply_push(ctx, ctx.audit, principal, batch, "127.0.0.1")} == {"duplicate"}
-        assert len(statements) <= 3, statements  # the retry of a whole batch: one lookup, no writes
-    finally:
-        ctx.db.dispose()

@@ -194,3 +194,37 @@ def test_a_push_admitted_before_a_revocation_it_did_not_hear_of_applies_nothing(
                                 .where(changes.c.scope == pid, changes.c.kind == "message")).scalar() == 0
     finally:
         ctx.db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_push_costs_few_statements_per_mutation(server_factory: ServerFactory, backend: str) -> None:
+    """Round trips matter on PostgreSQL: the seen-lookup, the decisions and the audit rows are one
+    statement per batch, and so is a run of plain messages (the messages, their feed rows, their inbox
+    items): a push of them costs the same few statements whether it carries 20 or 60."""
+    from companion.clinic.server.app import create_app
+    from companion.clinic.server.mutations import apply_push
+    from companion.clinic.server.principals import DevicePrincipal
+    from companion.clinic.server.settings import Settings
+
+    server = server_factory(backend)
+    pid = server.staff.add_patient("Counted")["id"]
+    device = server.pair_device(pid)
+    server.stop()
+    app = create_app(Settings.from_env(server.db_url))
+    ctx = app.state.ctx
+    statements: list[str] = []
+    sa.event.listen(ctx.db.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *rest: statements.append(statement))
+    principal = DevicePrincipal(id=device["device_id"], patient_id=pid, name="Test phone")
+    try:
+        for count in (20, 60):
+            statements.clear()
+            batch = [mutation("message.send", body=f"counted {i}") for i in range(count)]
+            answers = apply_push(ctx, ctx.audit, principal, batch, "127.0.0.1")
+            assert {a["status"] for a in answers} == {"applied"}
+            assert len(statements) <= 14, f"{len(statements)} statements for {count} messages: {statements}"
+        statements.clear()
+        assert {a["status"] for a in apply_push(ctx, ctx.audit, principal, batch, "127.0.0.1")} == {"duplicate"}
+        assert len(statements) <= 3, statements  # the retry of a whole batch: one lookup, no writes
+    finally:
+        ctx.db.dispose()
