@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from companion.clinic.desk.state import DeskState
+from companion.core.errors import ServerUnreachable
 from tests.fixtures.desk import DESK_USERS, sign_in_view
 from tests.fixtures.flet_session import ViewHarness, drive
 from tests.support.server_harness import ServerProcess, mutation
@@ -109,3 +110,17 @@ def test_the_open_inbox_list_redraws_on_a_poll(desk_server: ServerProcess, desk:
         assert await ui.until(lambda: listeners() == (1, 1), WAIT), listeners()
 
     drive(desk, scenario, desk=True)
+
+
+def test_a_poll_that_comes_after_the_tab_closed_is_quiet(desk_server: ServerProcess, desk: DeskState) -> None:
+    """A closed desk tab stops its poller and closes its connection (desk/web.py); a poll that had
+    passed its check just before finds the connection closed. It ends quietly, as a network blip
+    does (CI: it raised httpx's "client has been closed" in the poller thread). A call in the
+    foreground is one clear line."""
+    desk.stop()
+    desk.api.close()
+    desk.inbox.poll(background=True)  # the poller's step: no exception, nothing shown
+    assert desk.feedback.error is None
+    with pytest.raises(ServerUnreachable) as refused:  # in the desk's words, as when the server is away
+        desk.api.inbox("all")
+    assert len(str(refused.value).splitlines()) == 1, refused.value

@@ -104,6 +104,8 @@ def exchange(http: httpx.Client, method: str, path: str, *, wording: Wording, ca
              body: Any = None) -> Any:
     """Send one request; the decoded JSON of a 2xx answer (``None`` for 204), else raise (see above)."""
     what = f"{method} {path}"
+    if http.is_closed:  # a desk tab closed while its poller was between its check and this call
+        raise ServerUnreachable(wording.unreachable("this connection was closed"))
     try:
         with http.stream(method, path, headers=headers, params=params, json=body) as response:
             status = response.status_code
