@@ -104,12 +104,14 @@ def exchange(http: httpx.Client, method: str, path: str, *, wording: Wording, ca
              body: Any = None) -> Any:
     """Send one request; the decoded JSON of a 2xx answer (``None`` for 204), else raise (see above)."""
     what = f"{method} {path}"
-    if http.is_closed:  # a desk tab closed while its poller was between its check and this call
-        raise ServerUnreachable(wording.unreachable("this connection was closed"))
     try:
         with http.stream(method, path, headers=headers, params=params, json=body) as response:
             status = response.status_code
             raw = _body(response, cap if status < 400 else MAX_ERROR_BYTES)
+    except RuntimeError:  # httpx's word for a closed client: a desk tab closed while its poller was on its way
+        if http.is_closed:
+            raise ServerUnreachable(wording.unreachable("this connection was closed")) from None
+        raise
     except httpx.TimeoutException:
         raise ServerUnreachable(wording.unreachable("no answer in time")) from None
     except httpx.HTTPError as exc:
