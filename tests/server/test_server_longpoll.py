@@ -34,6 +34,7 @@ class Poller:
         self.answers: queue.Queue[tuple[int, float, int, dict[str, Any]]] = queue.Queue()
         self.threads: list[threading.Thread] = []
         self.started: dict[int, float] = {}
+        self.timings: dict[int, str] = {}  # each answer's Server-Timing, by poll number
 
     def open(self) -> int:
         number = len(self.threads)
@@ -46,6 +47,7 @@ class Poller:
     def _poll(self, number: int) -> None:
         with self.server.device_client(self.token, timeout=WAIT + 15) as http:
             response = http.get("/v1/sync", params={"cursor": self.cursor, "wait": WAIT})
+        self.timings[number] = response.headers.get("server-timing", "")
         self.answers.put((number, time.monotonic() - self.started[number], response.status_code, response.json()))
 
     def next_answer(self, within: float = PROMPT) -> tuple[int, float, int, dict[str, Any]]:
@@ -168,16 +170,8 @@ def test_a_devices_own_push_ends_its_poll_empty_and_hands_the_patients_other_dev
     stranger_pid, stranger, stranger_cursor = _device(server)
     polls = {name: Poller(server, token, since) for name, token, since in
              [("phone", phone, cursor), ("laptop", laptop, laptop_cursor), ("stranger", stranger, stranger_cursor)]}
-    timings: dict[str, str] = {}
-
-    def timed(poller: Poller, name: str) -> None:  # the laptop's answer, with its Server-Timing
-        with server.device_client(poller.token, timeout=WAIT + 15) as http:
-            response = http.get("/v1/sync", params={"cursor": poller.cursor, "wait": WAIT})
-        timings[name] = response.headers.get("server-timing", "")
-        poller.answers.put((0, 0.0, response.status_code, response.json()))
-
-    for name, poller in polls.items():
-        threading.Thread(target=timed, args=(poller, name), daemon=True).start()
+    for poller in polls.values():
+        poller.open()
     server.await_pulls(3)
     with server.device_client(phone) as http:
         pushed = http.post("/v1/sync", json={"mutations": [mutation("message.send", body="Can I come at 9?")]})
@@ -187,7 +181,8 @@ def test_a_devices_own_push_ends_its_poll_empty_and_hands_the_patients_other_dev
     _, _, status, body = polls["laptop"].next_answer()
     assert status == 200 and [(c["kind"], c["data"]["body"]) for c in body["changes"]] == \
         [("message", "Can I come at 9?")], body
-    assert "hand;" in timings["laptop"] and "read;" not in timings["laptop"], timings
+    timing = polls["laptop"].timings[0]
+    assert "hand;" in timing and "read;" not in timing, timing
     with server.device_client(phone) as http:
         changes, _ = pull_all(http, cursor)
     assert [(c["kind"], c["data"]["body"]) for c in changes] == [("message", "Can I come at 9?")]

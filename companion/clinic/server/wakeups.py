@@ -174,9 +174,10 @@ class WakeupHub:
         right after the answer. Rendered, sent and decoded for nothing, that page also raced the
         push's own answer on both sides (a push of 100 took 3-5 ms longer with the device's poll waiting)."""
         scopes = set(scopes)
-        for poll in self._polls.get(pusher, ()) if pusher is not None else ():
-            if poll.scope in scopes or CLINIC_SCOPE in scopes:
-                poll.superseded = True  # its event is set with the rest below (one left unset stays as it was)
+        if pusher is not None:
+            for poll in self._polls.get(pusher, ()):
+                if poll.scope in scopes or CLINIC_SCOPE in scopes:
+                    poll.superseded = True  # its event is set below, with the scope's others
         for scope in scopes:
             if scope == CLINIC_SCOPE:
                 self.wake_all()
