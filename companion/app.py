@@ -40,6 +40,7 @@ from .core.errors import ConfigError
 from .reminders import choose_notifier
 from .state import AppState, LearnLibrary, Services, SyncClinicLink, VaultHost, assets_dir
 from .state.preferences import apply_language
+from .ui.kit import when_closed
 from .views import mount
 
 __all__ = ["build_services", "desktop_available", "run_app"]
@@ -87,12 +88,12 @@ class _Sessions:
         with self._lock:
             self._open.add(state)
 
-        def closed(*_e: Any) -> None:
+        def closed() -> None:
             with self._lock:
                 self._open.discard(state)
-            state.shutdown()
+            state.shutdown()  # joins the live loop and closes the vault: off the loop every tab shares
 
-        page.on_close = closed
+        when_closed(page, closed)
         mount(page, state)
 
     def _clock(self) -> None:

@@ -3,7 +3,8 @@
 One meaning each, for the patient app and the desk alike:
 
 - :func:`act` runs an intent *now*, off the UI loop (intents may block on the KDF or HTTP);
-  :func:`handler` returns an ``on_click`` that does that later, arguments fixed now.
+  :func:`handler` returns an ``on_click`` that does that later, arguments fixed now;
+  :func:`when_closed` runs a session's close work off it too.
 - :func:`use_observable` re-renders the calling component when an observable notifies, from
   any thread (live sync, the desk's poll, the idle clock change state off the loop); a component
   subscribes to the observables it renders and no others. :func:`memo` (``ft.memo``, typed)
@@ -19,6 +20,7 @@ pair with its visible label and browser tests use as a handle. Each app keeps it
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import weakref
@@ -31,7 +33,7 @@ import flet as ft
 from .field_text import app_changes, note_typed, remember_field, render_text, shown_field_text
 
 __all__ = ["Drafts", "Feedback", "FeedbackStrip", "Watchable", "act", "button", "feedback", "field", "handler", "memo",
-           "muted", "screen", "shown_text", "tid", "title", "typed_text", "use_observable"]
+           "muted", "screen", "shown_text", "tid", "title", "typed_text", "use_observable", "when_closed"]
 
 P = ParamSpec("P")
 
@@ -143,6 +145,22 @@ def handler(fn: Callable[..., Any], *args: Any) -> Callable[..., None]:
         act(fn, *args)
 
     return run
+
+
+def when_closed(page: ft.Page, work: Callable[[], None]) -> None:
+    """Run ``work`` in a worker thread when ``page``'s session closes (its tab closed and any reload
+    grace ran out).
+
+    Flet calls a plain ``on_close`` handler on the event loop: the loop of every tab, and of the
+    whole clinic API where the desk is mounted in the server. Close work that waits there stalls them
+    all, and the desk's sign-out, a request to its own server, waits for an answer that loop can never
+    give: the server answered nothing for 15 s (the staff client's timeout) after each closed desk
+    tab, and the sign-out never happened."""
+
+    async def closed(_e: Any) -> None:
+        await asyncio.to_thread(work)
+
+    page.on_close = closed
 
 
 def button(identifier: str, text: str, on_click: Callable[..., Any] | None, *, kind: str = "filled",

@@ -158,3 +158,26 @@ def test_wrong_password_backoff_and_idle_expiry(new_page: Callable[..., Any], se
     by_id(page2, "sign-in").wait_for()
     page.close()
     page2.close()
+
+
+def test_a_closed_desk_tab_signs_out_while_the_server_keeps_answering(new_page: Callable[..., Any],
+                                                                       server_factory: Any) -> None:
+    """With ``COMPANION_DESK_RELOAD=0`` closing the tab ends its session at once. Its close work (stop
+    the inbox poll, sign out, close the connection) runs off the event loop that serves the whole API:
+    on that loop, the sign-out (a request to this same server) had the server answer nothing for 15 s,
+    the staff client's timeout, and the desk's sign-in was never ended."""
+    server = server_factory(env={"COMPANION_DESK_RELOAD": "0"})
+    user = add_desk_user(server, "Closing Desk", "psr")
+    page = open_desk_page(new_page, server)
+    sign_in_page(page, "Closing Desk")
+    by_id(page, "today-list").wait_for(timeout=15_000)
+    page.close()
+    deadline = time.monotonic() + 10
+    while True:
+        entries = server.staff.request("GET", "/v1/staff/audit", "admin", timeout=10,
+                                       params={"action": "staff.signout", "limit": 10}).json()["entries"]
+        if entries:
+            break
+        assert time.monotonic() < deadline, "the closed tab's desk did not sign out within 10 s"
+        time.sleep(0.1)
+    assert [e["actor_id"] for e in entries] == [user["id"]], entries

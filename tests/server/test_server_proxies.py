@@ -65,6 +65,16 @@ def test_settings_parse_proxies_and_origins() -> None:
         assert str(caught.value).startswith(key) and "\n" not in str(caught.value)
 
 
+def test_settings_desk_reload_grace() -> None:
+    """How long a closed desk tab's sign-in can come back on a reload: 60 s, 0 signs out at once."""
+    url = {"COMPANION_DATABASE_URL": "sqlite:///x.db"}
+    assert Settings.from_env(env=url).desk_reload == 60
+    assert Settings.from_env(env={**url, "COMPANION_DESK_RELOAD": "0"}).desk_reload == 0
+    for value, said in (("-1", "must be at least 0"), ("soon", "expected a whole number")):
+        with pytest.raises(ConfigError, match=f"^COMPANION_DESK_RELOAD: {said}"):
+            Settings.from_env(env={**url, "COMPANION_DESK_RELOAD": value})
+
+
 def _sign_in(server: ServerProcess, name: str, forwarded: str) -> httpx.Response:
     return httpx.post(server.url("/v1/staff/sessions"), json={"name": name, "password": "wrong password"},
                       headers={"X-Forwarded-For": forwarded}, timeout=30)

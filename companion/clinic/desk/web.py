@@ -30,6 +30,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
+from ...ui.kit import when_closed
 from ...web import GuardPolicy, WebGuard, guarded_flet_app, loopback_hosts
 from ...web.flet_host import flet_web_dir
 from ..server.context import client_address_from
@@ -42,7 +43,6 @@ __all__ = ["DESK_PATH", "mount_desk"]
 DESK_PATH = "/desk"
 
 
-DESK_KEEP_SECONDS = 60  # a closed tab's signed-in desk can come back on a reload within this, in that browser only
 MAX_DESK_SOCKETS = 32  # open desk connections per address (a front desk shares one computer and NAT)
 
 
@@ -67,16 +67,16 @@ def mount_desk(app: FastAPI, own_base_url: str) -> None:
         state = DeskState(api)
         state.poll_when_signed_in()  # the poller thread starts at each sign-in, ends at its sign-out
 
-        def closed(*_e: Any) -> None:
+        def closed() -> None:
             state.stop()
             with contextlib.suppress(Exception):  # the server may be shutting down
                 api.sign_out()
             api.close()
 
-        page.on_close = closed
+        when_closed(page, closed)
         mount(page, state)
 
-    desk = guarded_flet_app(main, keep_seconds=DESK_KEEP_SECONDS, app_name="Clinic desk", app_short_name="Desk",
+    desk = guarded_flet_app(main, keep_seconds=settings.desk_reload, app_name="Clinic desk", app_short_name="Desk",
                             app_description="Clinic front desk")
     origins = settings.allowed_origins
 

@@ -23,6 +23,9 @@ share one configuration, and so tests can start a real server with, say, a 1-sec
 ``COMPANION_SESSION_IDLE``      seconds a desk sign-in survives without use (default 1800)
 ``COMPANION_SESSION_MAX``       seconds a desk sign-in lives at most (default 43200: a long shift)
 ``COMPANION_SIGNIN_FREE``       wrong passwords allowed before sign-in backs off (default 5)
+``COMPANION_DESK_RELOAD``       seconds a closed desk tab's sign-in can come back on a reload, in
+                                that browser only (default 60); after that, or at once with 0,
+                                closing the tab signs the desk out
 ``COMPANION_TRUSTED_PROXIES``   comma-separated IPs or CIDR networks of the clinic's reverse
                                 proxies (default none). Only a request whose direct peer is one
                                 of them has its ``X-Forwarded-For`` read (the rightmost address
@@ -161,6 +164,7 @@ class Settings:
     session_idle: int = 1800
     session_max: int = 43200
     signin_free: int = 5
+    desk_reload: int = 60
     trusted_proxies: Networks = ()
     allowed_origins: tuple[str, ...] = ()
     site: ClinicSite = field(default_factory=ClinicSite)  # the clinic profile's name, time zone and schedule
@@ -188,6 +192,7 @@ class Settings:
             session_idle=_int(env, "COMPANION_SESSION_IDLE", 1800, 1),
             session_max=_int(env, "COMPANION_SESSION_MAX", 43200, 1),
             signin_free=_int(env, "COMPANION_SIGNIN_FREE", 5, 1),
+            desk_reload=_int(env, "COMPANION_DESK_RELOAD", 60, 0),
             trusted_proxies=_networks(env, "COMPANION_TRUSTED_PROXIES"),
             allowed_origins=_origins(env, "COMPANION_ALLOWED_ORIGINS"),
             site=site,
