@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import flet as ft
-from flet.controls.context import _context_page
 
 from companion.core.models import Message
 from companion.state import AppState
@@ -142,22 +142,25 @@ def test_a_change_the_closing_tab_never_draws_leaves_nothing_behind(populated_st
     phone test in CI, one run in many)."""
     state = populated_state
     state.nav.go("messages")
-    loop = asyncio.new_event_loop()
-    token = _context_page.set(None)  # the harness binds its page in this thread; given back below
-    try:
-        ui = loop.run_until_complete(ViewHarness.start(state))
-        assert ui.has_text(state.records.snapshot.thread("general").messages[-1].body[:20])  # type: ignore[union-attr]
-        pending = asyncio.all_tasks(loop)  # what asyncio.run does at the end: cancel the session's tasks
-        for task in pending:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            _clinic_writes(state, "Your results are ready to view.")  # heard with the loop open, not running
-            loop.close()  # it never runs again: what it was handed is dropped
-            gc.collect()
-        assert [str(w.message) for w in caught] == []
-    finally:
-        _context_page.reset(token)
-        if not loop.is_closed():
-            loop.close()
+
+    def closing_tab() -> list[str]:  # in a thread of its own: Playwright's sync API leaves a loop running here
+        loop = asyncio.new_event_loop()
+        try:
+            ui = loop.run_until_complete(ViewHarness.start(state))
+            assert ui.has_text(state.records.snapshot.thread("general").messages[-1].body[:20])  # type: ignore[union-attr]
+            pending = asyncio.all_tasks(loop)  # what asyncio.run does at the end: cancel the session's tasks
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                _clinic_writes(state, "Your results are ready to view.")  # heard with the loop open, not running
+                loop.close()  # it never runs again: what it was handed is dropped
+                gc.collect()
+            return [str(w.message) for w in caught]
+        finally:
+            if not loop.is_closed():
+                loop.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(closing_tab).result(timeout=60) == []
