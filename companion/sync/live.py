@@ -53,7 +53,8 @@ from ..core.protocol import MAX_PAGE, MAX_WAIT, PullPage
 from ..i18n import language
 from ..vault import Vault
 from .engine import SyncReport, forget_clinic, state_for, sync_lock, synchronize
-from .pull import PullStats, apply_page, fetch_page
+from .page_apply import apply_page
+from .pull import PullStats, fetch_page
 from .push import PushStats
 from .retry import Interrupted, RetryPolicy, backoff_delay
 from .status import one_line, record_status

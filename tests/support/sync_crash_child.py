@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from companion.core.protocol import PullPage
-from companion.sync import pull
+from companion.sync import page_apply
 from companion.sync.client import client_for_vault, queue_mutation, synchronize
 from companion.sync.conflicts import RecordKey
 from companion.vault import Vault
@@ -25,7 +25,7 @@ from companion.vault import Vault
 def main() -> int:
     folder, tag, queue, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     applied = 0
-    real_apply = pull.apply_page
+    real_apply = page_apply.apply_page
 
     def apply_and_tell(vault: Vault, page: PullPage, *, seen: set[RecordKey] | None = None, sweep: bool = False) -> int:
         nonlocal applied
@@ -34,7 +34,7 @@ def main() -> int:
         print(f"page {applied}", flush=True)
         return removed
 
-    pull.apply_page = apply_and_tell
+    page_apply.apply_page = apply_and_tell
     with Vault.open(folder, os.environ["COMPANION_PASSCODE"]) as vault:
         for i in range(queue):
             entry = queue_mutation(vault, "message.send", {"body": f"{tag} message {i}"})

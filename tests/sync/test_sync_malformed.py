@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 from companion.core.errors import CompanionError, ProtocolError, SyncError
 from companion.core.protocol import MAX_RESPONSE_BYTES, parse_pull_response
 from companion.sync.client import queue_mutation, synchronize
-from companion.sync.pull import apply_page, pull_changes
+from companion.sync.page_apply import apply_page
+from companion.sync.pull import pull_changes
 from companion.sync.push import push_outbox
 from companion.sync.retry import RetryPolicy
 from companion.vault import Vault

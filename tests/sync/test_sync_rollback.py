@@ -16,7 +16,8 @@ import pytest
 
 from companion.core.protocol import GENERATION_HEADER, GENERATION_SEEN_HEADER
 from companion.sync.client import SyncReport, client_for_vault, synchronize
-from companion.sync.pull import apply_page, fetch_page, pull_changes
+from companion.sync.page_apply import apply_page
+from companion.sync.pull import fetch_page, pull_changes
 from companion.sync.retry import RetryPolicy
 from companion.sync.status import take_restored_copy_notice
 from companion.vault import Vault
