@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from companion.state import AppState, Services, passcode_strength
 from companion.vault import Vault
-from tests.fixtures.app_state import PASSCODE
+from tests.fixtures.app_state import PASSCODE, reminders_shown
 from tests.support.waiting import wait_until
 
 
@@ -105,6 +105,7 @@ def test_five_wrong_reveals_lock_the_app(populated_state: AppState) -> None:
 
 def test_each_part_notifies_only_for_what_it_holds(populated_state: AppState) -> None:
     state = populated_state
+    reminders_shown(state)  # the reminder thread's first banners (CI: one landed between two steps below)
     heard: list[str] = []
     parts = {"session": state.session, "nav": state.nav, "records": state.records, "sync": state.sync,
              "banners": state.banners, "prefs": state.prefs, "appearance": state.prefs.appearance}

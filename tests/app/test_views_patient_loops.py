@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from companion.core.models import Appointment, Message, Result
 from companion.state import AppState
-from tests.fixtures.app_state import PASSCODE
+from tests.fixtures.app_state import PASSCODE, START_BANNERS
 from tests.fixtures.flet_session import ViewHarness, drive
 
 
@@ -129,7 +129,7 @@ def test_the_open_thread_reads_what_arrives_and_keeps_the_composer_out_of_the_sc
 def test_a_reminder_banner_is_worded_for_inside_the_app_and_opens_what_it_is_about(
         populated_state: AppState) -> None:
     async def scenario(ui: ViewHarness) -> None:
-        await ui.until(lambda: len(populated_state.banners.items) >= 3)  # the start's own reminders first
+        await ui.until(lambda: len(populated_state.banners.items) >= START_BANNERS)  # the start's own reminders first
         # each reminder from the loop opens the screen of what it is about (its kind), never home
         assert {b.route for b in populated_state.banners.items} <= {"appointments", "prep", "bills", "messages",
                                                                    "results"}
