@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.fixtures.browser import by_id, fill, seen, shoot
+from tests.fixtures.browser import by_id, enable_semantics, fill, seen, shoot
 from tests.fixtures.desk import add_desk_user, open_desk_page, sign_in_page, signed_in_desk_page
 from tests.fixtures.sync import cli
 from tests.support.server_harness import ServerProcess, mutation
@@ -158,6 +158,18 @@ def test_wrong_password_backoff_and_idle_expiry(new_page: Callable[..., Any], se
     by_id(page2, "sign-in").wait_for()
     page.close()
     page2.close()
+
+
+def test_a_desk_reload_within_the_grace_comes_back_signed_in(new_page: Callable[..., Any],
+                                                             desk_server: ServerProcess) -> None:
+    """A PSR's reload (or a tab closed by mistake and reopened in that browser within 60 s) resumes the
+    signed-in desk: no second sign-in at the counter."""
+    page = signed_in_desk_page(new_page, desk_server)
+    page.reload()
+    enable_semantics(page)
+    by_id(page, "today-list").wait_for(timeout=15_000)
+    assert by_id(page, "sign-in").count() == 0
+    page.close()
 
 
 def test_a_closed_desk_tab_signs_out_while_the_server_keeps_answering(new_page: Callable[..., Any],
