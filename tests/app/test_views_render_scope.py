@@ -17,6 +17,7 @@ import flet as ft
 
 from companion.core.models import Message
 from companion.state import AppState
+from tests.fixtures.app_state import reminders_shown
 from tests.fixtures.flet_session import ViewHarness, drive
 
 
@@ -30,6 +31,7 @@ def _clinic_writes(state: AppState, body: str) -> None:
 
 def test_a_sync_status_change_renders_the_chip_and_not_the_screen(populated_state: AppState) -> None:
     state = populated_state
+    reminders_shown(state)  # the reminder thread's first banners would render the banner slot in a window below
     state.nav.go("messages")
 
     async def scenario(ui: ViewHarness) -> None:
