@@ -13,9 +13,10 @@ from typing import Any
 
 import flet as ft
 
-from ..i18n import _, clock
+from ..i18n import _
 from ..state import AppState, Route
 from ..state import prevention_words as w
+from ..state.formatting import local_time
 from ..state.prevention import PreventionView
 from ..ui import kit
 from ..ui.kit import act, handler, memo, use_observable
@@ -86,7 +87,7 @@ def _daily(state: AppState, view: PreventionView) -> list[ft.Control]:
     quiet_end = quiet.end_of_quiet(today_at) if quiet is not None else today_at
     rows: list[ft.Control] = [
         tid("prep-daily-status", muted(w.daily_status(prep.dose_time, prep.paused, quiet_end != today_at,
-                                                      clock(quiet_end)), 14)),
+                                                      local_time(quiet_end, tz)), 14)),
         ft.Row([button("prep-daily-time", _(w.DAILY_TIME), lambda: pick_time(
                     prep.dose_time, lambda at: act(state.prevention.set_daily, f"{at:%H:%M}"),
                     help_text=_(w.DAILY_PICK_HELP)), kind="tonal", icon=ft.Icons.SCHEDULE),
