@@ -21,6 +21,7 @@ from tests.fixtures.browser import by_id, enable_semantics, fill, seen, shoot
 from tests.fixtures.desk import add_desk_user, open_desk_page, sign_in_page, signed_in_desk_page
 from tests.fixtures.sync import cli
 from tests.support.server_harness import ServerProcess, mutation
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -184,12 +185,12 @@ def test_a_closed_desk_tab_signs_out_while_the_server_keeps_answering(new_page: 
     sign_in_page(page, "Closing Desk")
     by_id(page, "today-list").wait_for(timeout=15_000)
     page.close()
-    deadline = time.monotonic() + 10
-    while True:
-        entries = server.staff.request("GET", "/v1/staff/audit", "admin", timeout=10,
-                                       params={"action": "staff.signout", "limit": 10}).json()["entries"]
-        if entries:
-            break
-        assert time.monotonic() < deadline, "the closed tab's desk did not sign out within 10 s"
-        time.sleep(0.1)
-    assert [e["actor_id"] for e in entries] == [user["id"]], entries
+
+    def signouts() -> list[dict[str, Any]]:
+        answer = server.staff.request("GET", "/v1/staff/audit", "admin", timeout=10,
+                                      params={"action": "staff.signout", "limit": 10})
+        entries: list[dict[str, Any]] = answer.json()["entries"]
+        return entries
+
+    assert wait_until(signouts, 10, step=0.1), "the closed tab's desk did not sign out within 10 s"
+    assert [e["actor_id"] for e in signouts()] == [user["id"]], signouts()
